@@ -1,0 +1,88 @@
+// loom/errors.hpp - the exceptions loom throws. Everything derives from loom::Error, so one
+// `catch (const loom::Error&)` sees all of them; catch a derived type to act on one kind.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace loom {
+
+/// Base of every exception loom throws.
+class Error : public std::runtime_error {
+public:
+    explicit Error(const std::string& what) : std::runtime_error(what) {}
+};
+
+/// A failure reported by the database engine. `code()` is SQLite's extended result code.
+class DatabaseError : public Error {
+public:
+    DatabaseError(const std::string& what, int code) : Error(what), code_(code) {}
+    int code() const noexcept { return code_; }
+
+private:
+    int code_;
+};
+
+/// A UNIQUE, PRIMARY KEY, FOREIGN KEY, NOT NULL or CHECK constraint was violated.
+/// The message names the table, the constraint and the statement that failed.
+class ConstraintError : public DatabaseError {
+public:
+    enum class Kind { unique, primary_key, foreign_key, not_null, check, other };
+    ConstraintError(const std::string& what, int code, Kind kind)
+        : DatabaseError(what, code), kind_(kind) {}
+    Kind kind() const noexcept { return kind_; }
+
+private:
+    Kind kind_;
+};
+
+/// The database stayed locked past the busy timeout (SQLITE_BUSY / SQLITE_LOCKED).
+class BusyError : public DatabaseError {
+    using DatabaseError::DatabaseError;
+};
+/// A write was attempted on a read-only database file or connection.
+class ReadOnlyError : public DatabaseError {
+    using DatabaseError::DatabaseError;
+};
+/// The file is not a SQLite database, or it is damaged beyond reading.
+class NotADatabaseError : public DatabaseError {
+    using DatabaseError::DatabaseError;
+};
+/// The database file could not be opened (missing directory, no permission).
+class CantOpenError : public DatabaseError {
+    using DatabaseError::DatabaseError;
+};
+/// An I/O failure underneath SQLite: disk full, read or write error.
+class IoError : public DatabaseError {
+    using DatabaseError::DatabaseError;
+};
+
+/// A stored value does not fit the member it is read into (NULL into a non-optional member,
+/// TEXT into an integer, an integer out of range). Names model, field and row key.
+class DataError : public Error {
+    using Error::Error;
+};
+
+/// `get()` found no row.
+class DoesNotExist : public Error {
+    using Error::Error;
+};
+
+/// `get()` found more than one row.
+class MultipleObjectsReturned : public Error {
+    using Error::Error;
+};
+
+/// A relation was read that was neither prefetched nor loaded. loom never runs a hidden
+/// query: the message names the relation and the call that would load it.
+class NotLoaded : public Error {
+    using Error::Error;
+};
+
+/// The API was used in a way that cannot work (a filter after a slice, negative slice bounds,
+/// two different querysets for one prefetch path...).
+class UsageError : public Error {
+    using Error::Error;
+};
+
+}  // namespace loom

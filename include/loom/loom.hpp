@@ -1,0 +1,14 @@
+// loom/loom.hpp - the whole library: models, the database, queries, prefetching, transactions
+// and observability. Include this one header.
+#pragma once
+
+#include "database.hpp"
+#include "errors.hpp"
+#include "expr.hpp"
+#include "model.hpp"
+#include "prefetch.hpp"
+#include "queryset.hpp"
+#include "relations.hpp"
+#include "transaction.hpp"
+#include "value.hpp"
+#include "version.hpp"

@@ -1,0 +1,512 @@
+// loom/prefetch.hpp - prefetch_related: after the base query runs, each prefetched relation
+// level runs ONE query with the distinct keys of the objects loaded so far in an IN list
+// (split into chunks only past the connection's variable limit or the batch size), and the
+// rows are stitched into each object's relation cache through a hash index.
+//
+//     auto books = db.objects<Book>()
+//         .prefetch_related(&Book::publisher, &Book::authors)            // 1 query each
+//         .prefetch_related(loom::path(&Book::authors, &Author::books))  // 1 more (authors shared)
+//         .prefetch_related(loom::Prefetch(&Book::reviews,
+//             db.objects<Review>().order_by(loom::desc(&Review::rating)).limit(3)));
+//
+// Related objects of one level live in one shared block: an author of many books is read once
+// and every book points at the same object; copies of a book keep the block alive.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <typeinfo>
+#include <utility>
+#include <vector>
+
+#include "detail/key_index.hpp"
+#include "queryset.hpp"
+
+namespace loom {
+namespace detail {
+
+template <class Owner, class Rel>
+struct RelNodeT : PrefetchNode<Owner> {
+    using Target = typename Rel::target_type;
+    Rel Owner::*slot = nullptr;              // where the rows go (the relation, or into(...))
+    std::optional<QuerySet<Target>> custom;  // Prefetch(..., queryset)
+    PrefetchList<Target> children;
+
+    bool same_slot(const PrefetchNode<Owner>& other) const override {
+        if (typeid(*this) != typeid(other)) return false;
+        return static_cast<const RelNodeT&>(other).slot == slot;
+    }
+    void merge(const PrefetchNode<Owner>& other_base) override {
+        const auto& other = static_cast<const RelNodeT&>(other_base);
+        if (other.custom) {
+            if (custom && !custom->same_query(*other.custom))
+                throw UsageError("prefetch_related: " + this->describe() +
+                                 " was given two different querysets; use Prefetch(...).into(...) "
+                                 "to load the second one into another member");
+            if (!custom) custom = other.custom;
+        }
+        for (auto& c : other.children) merge_prefetch(children, *c);
+    }
+};
+
+/// One prefetched relation: entry I of Owner's descriptor.
+template <class Owner, std::size_t I>
+class RelNode final : public RelNodeT<Owner, std::remove_cvref_t<decltype(std::declval<Owner&>().*(entry<Owner, I>().member))>> {
+    using E = entry_t<Owner, I>;
+    using Rel = std::remove_cvref_t<decltype(std::declval<Owner&>().*(entry<Owner, I>().member))>;
+    using Base = RelNodeT<Owner, Rel>;
+    using Target = typename Rel::target_type;
+    using Block = std::vector<Target>;
+
+    static constexpr bool forward =
+        E::kind == entry_kind::foreign_key || E::kind == entry_kind::one_to_one;
+    static constexpr bool to_one = forward || std::is_same_v<Rel, ReverseOne<Target>>;
+
+public:
+    RelNode() { this->slot = entry<Owner, I>().member; }
+
+    std::unique_ptr<PrefetchNode<Owner>> clone() const override {
+        return std::make_unique<RelNode>(*this);
+    }
+    std::string describe() const override {
+        return meta<Owner>().name + "::" + std::string(member_name_of<Owner, I>());
+    }
+
+    void run(Database& db, std::span<Owner* const> parents) const override {
+        std::vector<std::optional<std::int64_t>> keys;
+        std::vector<Rel*> rels;
+        keys.reserve(parents.size());
+        rels.reserve(parents.size());
+        std::vector<Target*> preloaded;
+        for (Owner* p : parents) {
+            Rel& rel = p->*(this->slot);
+            if constexpr (forward) {
+                // Filled by select_related already: no query for it, but nested levels run.
+                if (rel.loaded() && !this->custom) {
+                    if (const Target* t = rel.get()) preloaded.push_back(const_cast<Target*>(t));
+                    continue;
+                }
+                keys.push_back(rel.id());
+            } else {
+                keys.push_back(primary_key_of(*p));
+            }
+            rels.push_back(&rel);
+        }
+        auto block = load(db, keys, rels);
+        if (this->children.empty()) return;
+        std::vector<Target*> targets;
+        targets.reserve((block ? block->size() : 0) + preloaded.size());
+        if (block)
+            for (auto& t : *block) targets.push_back(&t);
+        if (!preloaded.empty()) {
+            std::sort(preloaded.begin(), preloaded.end());
+            preloaded.erase(std::unique(preloaded.begin(), preloaded.end()), preloaded.end());
+            targets.insert(targets.end(), preloaded.begin(), preloaded.end());
+        }
+        if (targets.empty()) return;
+        for (auto& child : this->children) child->run(db, targets);
+    }
+
+    /// Loads one object's relation (Rel::load and Database::load).
+    static void load_one(Database& db, Rel& rel, std::int64_t owner_key) {
+        RelNode node;
+        std::vector<std::optional<std::int64_t>> keys;
+        if constexpr (forward)
+            keys.push_back(rel.id());
+        else
+            keys.push_back(owner_key);
+        std::vector<Rel*> rels{&rel};
+        node.load(db, keys, rels);
+    }
+
+    void explain(Database& db, std::vector<std::string>& out,
+                 const std::string& prefix) const override {
+        const std::int64_t sample[] = {0};
+        const Query q = query_for(db, sample);
+        out.push_back(prefix + describe() + ": " + q.sql);
+        db.run("EXPLAIN QUERY PLAN " + q.sql,
+               [&](Binder& b) {
+                   for (const auto& v : q.params) b.value(v);
+               },
+               [&](const Statement& s) {
+                   out.push_back(prefix + "  " + std::string(s.column_text(3)));
+               },
+               "explain");
+        for (auto& c : this->children) c->explain(db, out, prefix + "  ");
+    }
+
+private:
+    QuerySet<Target> queryset(Database& db) const {
+        return this->custom ? *this->custom : QuerySet<Target>(db);
+    }
+
+    /// The SELECT for one chunk of keys: the parent key (when it is not the target's own
+    /// primary key) leads, the target's columns follow.
+    Query query_for(Database& db, std::span<const std::int64_t> keys) const {
+        SelectExtras x;
+        x.keys = keys;
+        const auto& tm = meta<Target>();
+        if constexpr (forward) {
+            x.key_expr = "t0." + tm.pk;
+        } else if constexpr (E::kind == entry_kind::many_to_many) {
+            const JoinInfo& j = join_info<Owner, I>();
+            x.lead = "j." + j.src_column;
+            x.join = " JOIN " + j.table + " AS j ON j." + j.dst_column + " = t0." + tm.pk;
+            x.key_expr = x.lead;
+        } else {
+            constexpr std::size_t F = index_of_member<Target>(entry<Owner, I>().forward);
+            using FE = entry_t<Target, F>;
+            if constexpr (FE::kind == entry_kind::many_to_many) {
+                const JoinInfo& j = join_info<Target, F>();
+                x.lead = "j." + j.dst_column;
+                x.join = " JOIN " + j.table + " AS j ON j." + j.src_column + " = t0." + tm.pk;
+                x.key_expr = x.lead;
+            } else {
+                x.lead = "t0." + quote(entry<Target, F>().column);
+                x.key_expr = x.lead;
+            }
+        }
+        return queryset(db).prefetch_query(x);
+    }
+
+    /// Runs the level's queries for the given keys and fills `rels` (parallel to `keys`).
+    std::shared_ptr<Block> load(Database& db, const std::vector<std::optional<std::int64_t>>& keys,
+                                const std::vector<Rel*>& rels) const {
+        // Distinct keys in first-seen order; parents sharing a key are chained.
+        KeyIndex by_key(keys.size());
+        std::vector<std::int64_t> distinct;
+        std::vector<std::uint32_t> first_parent, next_parent(keys.size(), KeyIndex::npos);
+        std::vector<std::uint32_t> key_of_parent(keys.size(), KeyIndex::npos);
+        for (std::size_t p = 0; p < keys.size(); ++p) {
+            if (!keys[p]) continue;
+            bool fresh;
+            const auto k = by_key.insert(*keys[p], static_cast<std::uint32_t>(distinct.size()), fresh);
+            if (fresh) {
+                distinct.push_back(*keys[p]);
+                first_parent.push_back(static_cast<std::uint32_t>(p));
+            } else {
+                // Append p to the chain of key k (kept in parent order).
+                std::uint32_t q = first_parent[k];
+                while (next_parent[q] != KeyIndex::npos) q = next_parent[q];
+                next_parent[q] = static_cast<std::uint32_t>(p);
+            }
+            key_of_parent[p] = k;
+        }
+
+        auto block = std::make_shared<Block>();
+        const std::shared_ptr<const void> keep(block);
+        if (distinct.empty()) {
+            // Nothing to look up: no query, but every cache is loaded (empty or NULL).
+            for (Rel* r : rels) mark_empty(*r, keep);
+            return block;
+        }
+
+        std::vector<std::pair<std::uint32_t, std::uint32_t>> links;  // (key index, slot)
+        KeyIndex by_pk(to_one ? 0 : distinct.size());
+        auto qs = queryset(db);
+        auto read = qs.row_reader();
+        const std::string origin = "prefetch " + describe();
+        Database::OriginScope scope(db, origin);
+
+        // Chunk so that keys + the queryset's own parameters fit the variable limit.
+        const std::size_t own_params = query_for(db, std::span<const std::int64_t>{}).params.size();
+        const std::size_t limit = db.max_keys_per_query();
+        if (own_params >= static_cast<std::size_t>(db.variable_limit()))
+            throw UsageError("prefetch " + describe() + ": the queryset alone binds " +
+                             std::to_string(own_params) + " parameters, the connection's limit");
+        const std::size_t room =
+            std::min(limit, static_cast<std::size_t>(db.variable_limit()) - own_params);
+        std::vector<std::int64_t> chunk;
+        for (std::size_t at = 0; at < distinct.size(); at += room) {
+            const std::size_t n = std::min(room, distinct.size() - at);
+            // Pad to a power of two (repeating the last key) so a few statement shapes serve
+            // every key count and stay in the statement cache.
+            std::size_t padded = 1;
+            while (padded < n) padded <<= 1;
+            padded = std::min(padded, room);
+            chunk.assign(distinct.begin() + static_cast<std::ptrdiff_t>(at),
+                         distinct.begin() + static_cast<std::ptrdiff_t>(at + n));
+            chunk.resize(padded, chunk.back());
+            const Query q = query_for(db, chunk);
+            db.run(q.sql,
+                   [&](Binder& b) {
+                       for (const auto& v : q.params) b.value(v);
+                   },
+                   [&](const Statement& s) {
+                       if constexpr (forward) {
+                           block->emplace_back();
+                           read(s, 0, block->back());
+                       } else {
+                           const std::uint32_t k = by_key.find(s.column_int(0));
+                           if (k == KeyIndex::npos) return;
+                           std::uint32_t slot;
+                           if constexpr (E::kind == entry_kind::many_to_many ||
+                                         std::is_same_v<Rel, Reverse<Target>>) {
+                               bool fresh;
+                               slot = by_pk.insert(s.column_int(1),
+                                                   static_cast<std::uint32_t>(block->size()),
+                                                   fresh);
+                               if (fresh) {
+                                   block->emplace_back();
+                                   read(s, 1, block->back());
+                               }
+                           } else {
+                               slot = static_cast<std::uint32_t>(block->size());
+                               block->emplace_back();
+                               read(s, 1, block->back());
+                           }
+                           links.emplace_back(k, slot);
+                       }
+                   });
+        }
+
+        // Stitch: the block no longer grows, so pointers into it are stable.
+        if constexpr (forward) {
+            KeyIndex target_slot(block->size());
+            for (std::size_t i = 0; i < block->size(); ++i) {
+                bool fresh;
+                target_slot.insert(primary_key_of((*block)[i]), static_cast<std::uint32_t>(i), fresh);
+            }
+            for (std::size_t p = 0; p < rels.size(); ++p) {
+                const Target* t = nullptr;
+                if (keys[p]) {
+                    const auto slot = target_slot.find(*keys[p]);
+                    if (slot != KeyIndex::npos) t = &(*block)[slot];
+                }
+                relation_access::set(static_cast<ForeignKey<Target>&>(*rels[p]), t, keep);
+            }
+        } else if constexpr (std::is_same_v<Rel, ReverseOne<Target>>) {
+            for (Rel* r : rels) relation_access::set(*r, static_cast<const Target*>(nullptr), keep);
+            for (auto [k, slot] : links)
+                for (auto p = first_parent[k]; p != KeyIndex::npos; p = next_parent[p])
+                    relation_access::set(*rels[p], &(*block)[slot], keep);
+        } else {
+            for (Rel* r : rels) relation_access::start(*r, keep);
+            for (auto [k, slot] : links)
+                for (auto p = first_parent[k]; p != KeyIndex::npos; p = next_parent[p])
+                    relation_access::push(*rels[p], &(*block)[slot]);
+        }
+        return block;
+    }
+
+    static void mark_empty(Rel& r, const std::shared_ptr<const void>& keep) {
+        if constexpr (forward)
+            relation_access::set(static_cast<ForeignKey<Target>&>(r), static_cast<const Target*>(nullptr), keep);
+        else if constexpr (std::is_same_v<Rel, ReverseOne<Target>>)
+            relation_access::set(r, static_cast<const Target*>(nullptr), keep);
+        else
+            relation_access::start(r, nullptr);
+    }
+};
+
+template <class T, std::size_t I>
+void load_relation(Database& db, void* relation, std::int64_t owner_key) {
+    using Rel = std::remove_cvref_t<decltype(std::declval<T&>().*(entry<T, I>().member))>;
+    RelNode<T, I>::load_one(db, *static_cast<Rel*>(relation), owner_key);
+}
+
+template <class M> struct relation_member_traits { static constexpr bool value = false; };
+template <class X> struct relation_member_traits<ForeignKey<X>> { static constexpr bool value = true; };
+template <class X> struct relation_member_traits<OneToOne<X>> { static constexpr bool value = true; };
+template <class X> struct relation_member_traits<ManyToMany<X>> { static constexpr bool value = true; };
+template <class X> struct relation_member_traits<Reverse<X>> { static constexpr bool value = true; };
+template <class X> struct relation_member_traits<ReverseOne<X>> { static constexpr bool value = true; };
+
+template <class Owner, class Rel>
+constexpr bool declared_with_type() {
+    bool any = false;
+    for_each_index<Owner>([&](auto i) {
+        constexpr std::size_t I = decltype(i)::value;
+        if constexpr (std::is_same_v<decltype(entry<Owner, I>().member), Rel Owner::*>) any = true;
+    });
+    return any;
+}
+
+/// The prefetch node for one relation member.
+template <class Owner, class Rel>
+std::unique_ptr<RelNodeT<Owner, Rel>> make_node(Rel Owner::*member) {
+    static_assert(relation_member_traits<Rel>::value,
+                  "prefetch_related: this member is not a relation (ForeignKey, OneToOne, "
+                  "ManyToMany, Reverse or ReverseOne)");
+    static_assert(has_model<Owner>,
+                  "prefetch_related: the model that owns this member has no loom::model "
+                  "descriptor");
+    static_assert(declared_with_type<Owner, Rel>(),
+                  "prefetch_related: this relation member is not declared in its model's "
+                  "descriptor");
+    std::unique_ptr<RelNodeT<Owner, Rel>> out;
+    for_each_index<Owner>([&](auto i) {
+        constexpr std::size_t I = decltype(i)::value;
+        if constexpr (std::is_same_v<decltype(entry<Owner, I>().member), Rel Owner::*>) {
+            if (!out && entry<Owner, I>().member == member) out = std::make_unique<RelNode<Owner, I>>();
+        }
+    });
+    if (!out)
+        throw UsageError("prefetch_related: the member is not declared in the descriptor of " +
+                         meta<Owner>().name);
+    return out;
+}
+
+template <class M> struct member_owner;
+template <class Owner, class Rel> struct member_owner<Rel Owner::*> {
+    using owner = Owner;
+    using rel = Rel;
+};
+
+template <class M1, class M2>
+constexpr bool chains() {
+    using To = typename member_owner<M1>::rel::target_type;
+    return std::is_same_v<To, typename member_owner<M2>::owner>;
+}
+
+template <class M, class... Ms>
+auto make_chain(M m, Ms... ms) {
+    auto node = make_node(m);
+    if constexpr (sizeof...(Ms) > 0) {
+        auto child = make_chain(ms...);
+        node->children.push_back(std::shared_ptr<const PrefetchNode<typename member_owner<M>::rel::target_type>>(std::move(child)));
+    }
+    return node;
+}
+
+}  // namespace detail
+
+/// A nested prefetch path: path(&Book::authors, &Author::books, &Book::publisher) loads three
+/// levels with one query each. Each step must start at the model the previous one leads to.
+template <class Root>
+class Path {
+public:
+    explicit Path(std::shared_ptr<const detail::PrefetchNode<Root>> node) : node_(std::move(node)) {}
+    const detail::PrefetchNode<Root>& node() const { return *node_; }
+
+private:
+    std::shared_ptr<const detail::PrefetchNode<Root>> node_;
+};
+
+template <class M, class... Ms>
+auto path(M first, Ms... rest) {
+    static_assert(std::is_member_object_pointer_v<M> && (std::is_member_object_pointer_v<Ms> && ...),
+                  "loom::path: every step must be a pointer to a relation member, like &Book::authors");
+    static_assert((detail::relation_member_traits<typename detail::member_owner<M>::rel>::value) &&
+                      (detail::relation_member_traits<typename detail::member_owner<Ms>::rel>::value && ...),
+                  "loom::path: every step must be a relation member (ForeignKey, OneToOne, "
+                  "ManyToMany, Reverse or ReverseOne)");
+    constexpr bool linked = [] {
+        using Steps = std::tuple<M, Ms...>;
+        return []<std::size_t... I>(std::index_sequence<I...>) {
+            return (detail::chains<std::tuple_element_t<I, Steps>,
+                                   std::tuple_element_t<I + 1, Steps>>() && ...);
+        }(std::make_index_sequence<sizeof...(Ms)>{});
+    }();
+    static_assert(linked,
+                  "loom::path: each step must start at the model the previous step leads to "
+                  "(after &Book::authors comes a member of Author)");
+    using Root = typename detail::member_owner<M>::owner;
+    auto node = detail::make_chain(first, rest...);
+    return Path<Root>(std::shared_ptr<const detail::PrefetchNode<Root>>(std::move(node)));
+}
+
+/// A prefetch with its own queryset (filter, order, per-parent limit via slicing, its own
+/// prefetch_related), optionally loaded into another member of the same type (Django's to_attr):
+///
+///     loom::Prefetch(&Book::reviews,
+///                    db.objects<Review>().order_by(loom::desc(&Review::rating)).limit(3))
+///         .into(&Book::top_reviews)
+template <class Owner, class Rel>
+class Prefetch {
+public:
+    using Target = typename Rel::target_type;
+
+    Prefetch(Rel Owner::*member, QuerySet<Target> qs) : node_(detail::make_node(member)) {
+        constexpr bool to_many = std::is_same_v<Rel, ManyToMany<Target>> || std::is_same_v<Rel, Reverse<Target>>;
+        if (!to_many && qs.sliced())
+            throw UsageError("Prefetch(" + node_->describe() +
+                             "): a per-parent limit or offset needs a to-many relation");
+        for (auto& p : qs.prefetches()) detail::merge_prefetch(node_->children, *p);
+        node_->custom = std::move(qs);
+    }
+
+    /// Loads into `member` instead (another member of the same relation type, which need not
+    /// be in the descriptor), leaving the relation's own member untouched.
+    Prefetch into(Rel Owner::*member) const {
+        Prefetch p = *this;
+        p.node_ = std::shared_ptr<detail::RelNodeT<Owner, Rel>>(
+            static_cast<detail::RelNodeT<Owner, Rel>*>(node_->clone().release()));
+        p.node_->slot = member;
+        return p;
+    }
+
+    const detail::PrefetchNode<Owner>& node() const { return *node_; }
+
+private:
+    std::shared_ptr<detail::RelNodeT<Owner, Rel>> node_;
+};
+
+template <class Owner, class Rel, class T>
+Prefetch(Rel Owner::*, QuerySet<T>) -> Prefetch<Owner, Rel>;
+
+namespace detail {
+
+template <class T, class P>
+void add_prefetch(PrefetchList<T>& list, const P& p) {
+    if constexpr (std::is_member_object_pointer_v<P>) {
+        static_assert(std::is_same_v<typename member_owner<P>::owner, T>,
+                      "prefetch_related: the member belongs to another model than the QuerySet's "
+                      "(to go deeper, use loom::path(&Book::authors, &Author::books))");
+        auto node = make_node(p);
+        merge_prefetch(list, *node);
+    } else if constexpr (requires { p.node(); }) {
+        static_assert(std::is_same_v<std::remove_cvref_t<decltype(p.node())>, PrefetchNode<T>>,
+                      "prefetch_related: the path or Prefetch starts at another model than the "
+                      "QuerySet's");
+        merge_prefetch(list, p.node());
+    } else {
+        static_assert(sizeof(P) == 0,
+                      "prefetch_related: pass relation members (&Book::authors), loom::path(...) "
+                      "or loom::Prefetch(...)");
+    }
+}
+
+}  // namespace detail
+
+/// Prefetches relations into objects already in hand (e.g. from to_vector()), as Django's
+/// prefetch_related_objects: one query per relation level, whatever the number of objects.
+template <std::ranges::range R, class... Paths>
+void prefetch_related_objects(Database& db, R& objects, const Paths&... paths) {
+    using T = std::remove_cvref_t<std::ranges::range_value_t<R>>;
+    detail::PrefetchList<T> list;
+    (detail::add_prefetch<T>(list, paths), ...);
+    std::vector<T*> parents;
+    for (auto& o : objects) parents.push_back(&o);
+    if (parents.empty()) return;
+    for (auto& n : list) n->run(db, parents);
+}
+
+template <class T, class Rel>
+void Database::load(T& obj, Rel T::*member) {
+    std::vector<T*> one{&obj};
+    detail::make_node(member)->run(*this, one);
+}
+
+template <class T>
+std::vector<std::string> QuerySet<T>::explain() const {
+    std::vector<std::string> out;
+    const auto q = sql();
+    out.push_back(q.sql);
+    db_->run("EXPLAIN QUERY PLAN " + q.sql,
+             [&](detail::Binder& b) {
+                 for (const auto& v : q.params) b.value(v);
+             },
+             [&](const detail::Statement& s) { out.push_back("  " + std::string(s.column_text(3))); },
+             "explain");
+    for (auto& n : state_->prefetch) n->explain(*db_, out, "");
+    return out;
+}
+
+}  // namespace loom

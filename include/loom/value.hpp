@@ -1,0 +1,238 @@
+// loom/value.hpp - the column types loom maps, and loom::Value, a bound parameter as the query
+// hook sees it. Supported member types: bool, every integer type, enums (stored as integers),
+// float/double, std::string, loom::Blob (std::vector<std::byte>) and std::optional of those.
+#pragma once
+
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <variant>
+#include <vector>
+
+#include "detail/sqlite.hpp"
+
+namespace loom {
+
+/// Binary data, stored as a BLOB.
+using Blob = std::vector<std::byte>;
+
+/// A bound parameter: NULL, integer, real, text or blob.
+using Value = std::variant<std::nullptr_t, std::int64_t, double, std::string, Blob>;
+
+namespace detail {
+
+template <class T> struct is_optional : std::false_type {};
+template <class T> struct is_optional<std::optional<T>> : std::true_type {};
+
+template <class T, bool = std::is_enum_v<T>> struct integer_repr { using type = T; };
+template <class T> struct integer_repr<T, true> { using type = std::underlying_type_t<T>; };
+
+template <class T>
+concept integer_like = (std::integral<T> && !std::same_as<T, bool>) || std::is_enum_v<T>;
+
+/// How one member type maps to a column: its SQL type, how it binds and how it reads back.
+/// `read` returns nullptr on success, or a short reason the stored value does not fit.
+template <class T> struct column_traits;
+
+template <> struct column_traits<bool> {
+    static constexpr std::string_view sql_type = "INTEGER";
+    static constexpr bool nullable = false;
+    static void bind(Statement& s, int i, bool v) { s.bind_int(i, v ? 1 : 0); }
+    static Value value(bool v) { return std::int64_t{v}; }
+    static const char* read(const Statement& s, int c, bool& out) {
+        if (s.column_type(c) != SQLITE_INTEGER) return "expected INTEGER 0 or 1";
+        const auto v = s.column_int(c);
+        if (v != 0 && v != 1) return "expected INTEGER 0 or 1";
+        out = v == 1;
+        return nullptr;
+    }
+};
+
+template <integer_like T> struct column_traits<T> {
+    static constexpr std::string_view sql_type = "INTEGER";
+    static constexpr bool nullable = false;
+    static std::int64_t to_int(T v) {
+        return static_cast<std::int64_t>(static_cast<typename integer_repr<T>::type>(v));
+    }
+    static void bind(Statement& s, int i, T v) {
+        if constexpr (std::is_unsigned_v<T> && sizeof(T) >= 8) {
+            if (v > static_cast<T>(std::numeric_limits<std::int64_t>::max()))
+                throw DataError("value " + std::to_string(v) +
+                                " does not fit in SQLite's 64-bit signed INTEGER");
+        }
+        s.bind_int(i, to_int(v));
+    }
+    static Value value(T v) { return to_int(v); }
+    static const char* read(const Statement& s, int c, T& out) {
+        if (s.column_type(c) != SQLITE_INTEGER) return "expected INTEGER";
+        const std::int64_t v = s.column_int(c);
+        using U = typename integer_repr<T>::type;
+        if constexpr (std::is_signed_v<U>) {
+            if (v < std::numeric_limits<U>::min() || v > std::numeric_limits<U>::max())
+                return "integer out of range for the member's type";
+        } else {
+            if (v < 0 || static_cast<std::uint64_t>(v) > std::numeric_limits<U>::max())
+                return "integer out of range for the member's type";
+        }
+        out = static_cast<T>(static_cast<U>(v));
+        return nullptr;
+    }
+};
+
+template <std::floating_point T> struct column_traits<T> {
+    static constexpr std::string_view sql_type = "REAL";
+    static constexpr bool nullable = false;
+    static void bind(Statement& s, int i, T v) { s.bind_double(i, static_cast<double>(v)); }
+    static Value value(T v) { return static_cast<double>(v); }
+    static const char* read(const Statement& s, int c, T& out) {
+        const int t = s.column_type(c);
+        if (t != SQLITE_FLOAT && t != SQLITE_INTEGER) return "expected REAL";
+        out = static_cast<T>(s.column_double(c));
+        return nullptr;
+    }
+};
+
+template <> struct column_traits<std::string> {
+    static constexpr std::string_view sql_type = "TEXT";
+    static constexpr bool nullable = false;
+    static void bind(Statement& s, int i, std::string_view v) { s.bind_text(i, v); }
+    static Value value(std::string_view v) { return std::string(v); }
+    static const char* read(const Statement& s, int c, std::string& out) {
+        if (s.column_type(c) != SQLITE_TEXT) return "expected TEXT";
+        out.assign(s.column_text(c));
+        return nullptr;
+    }
+};
+
+template <> struct column_traits<Blob> {
+    static constexpr std::string_view sql_type = "BLOB";
+    static constexpr bool nullable = false;
+    static void bind(Statement& s, int i, const Blob& v) { s.bind_blob(i, v); }
+    static Value value(const Blob& v) { return v; }
+    static const char* read(const Statement& s, int c, Blob& out) {
+        if (s.column_type(c) != SQLITE_BLOB) return "expected BLOB";
+        auto b = s.column_blob(c);
+        out.assign(b.begin(), b.end());
+        return nullptr;
+    }
+};
+
+template <class T> struct column_traits<std::optional<T>> {
+    static constexpr std::string_view sql_type = column_traits<T>::sql_type;
+    static constexpr bool nullable = true;
+    static void bind(Statement& s, int i, const std::optional<T>& v) {
+        if (v)
+            column_traits<T>::bind(s, i, *v);
+        else
+            s.bind_null(i);
+    }
+    static Value value(const std::optional<T>& v) {
+        return v ? column_traits<T>::value(*v) : Value{nullptr};
+    }
+    static const char* read(const Statement& s, int c, std::optional<T>& out) {
+        if (s.is_null(c)) {
+            out.reset();
+            return nullptr;
+        }
+        T v{};
+        if (auto err = column_traits<T>::read(s, c, v)) return err;
+        out = std::move(v);
+        return nullptr;
+    }
+};
+
+template <class T>
+concept column_type = requires { column_traits<T>::sql_type; };
+
+/// Reading NULL into a non-optional member is reported with its own reason.
+template <class T>
+const char* read_column(const Statement& s, int c, T& out) {
+    if constexpr (!column_traits<T>::nullable) {
+        if (s.is_null(c)) return "NULL read into a non-optional member (declare it std::optional)";
+    }
+    return column_traits<T>::read(s, c, out);
+}
+
+inline std::string describe_stored(const Statement& s, int c) {
+    switch (s.column_type(c)) {
+        case SQLITE_NULL: return "NULL";
+        case SQLITE_INTEGER: return "INTEGER " + std::to_string(s.column_int(c));
+        case SQLITE_FLOAT: return "REAL " + std::to_string(s.column_double(c));
+        case SQLITE_TEXT: {
+            auto t = s.column_text(c);
+            std::string shown(t.substr(0, 40));
+            return "TEXT '" + shown + (t.size() > 40 ? "...'" : "'");
+        }
+        default: return "BLOB of " + std::to_string(s.column_blob(c).size()) + " bytes";
+    }
+}
+
+// Which C++ values may be compared with / assigned to a column of type Col. Wrong categories
+// (a string against an integer column) do not compile.
+template <class Col> struct value_category { using type = Col; };
+template <class Col> struct value_category<std::optional<Col>> : value_category<Col> {};
+
+template <class Col, class V>
+constexpr bool accepts_value() {
+    using C = typename value_category<Col>::type;
+    using U = std::remove_cvref_t<V>;
+    if constexpr (std::same_as<C, bool>)
+        return std::same_as<U, bool>;
+    else if constexpr (std::is_enum_v<C>)
+        return std::same_as<U, C>;
+    else if constexpr (std::integral<C>)
+        return std::integral<U> && !std::same_as<U, bool>;
+    else if constexpr (std::floating_point<C>)
+        return (std::integral<U> && !std::same_as<U, bool>) || std::floating_point<U>;
+    else if constexpr (std::same_as<C, std::string>)
+        return std::convertible_to<const U&, std::string_view>;
+    else if constexpr (std::same_as<C, Blob>)
+        return std::same_as<U, Blob>;
+    else
+        return false;
+}
+
+template <class Col, class V>
+concept value_for = accepts_value<Col, V>();
+
+/// The bound Value for a C++ value compared with a column of type Col.
+template <class Col, class V>
+Value to_value(const V& v) {
+    using C = typename value_category<Col>::type;
+    using U = std::remove_cvref_t<V>;
+    if constexpr (std::same_as<C, std::string>)
+        return std::string(std::string_view(v));
+    else if constexpr (std::floating_point<C>)
+        return static_cast<double>(v);
+    else if constexpr (std::is_enum_v<U>)
+        return column_traits<U>::value(v);
+    else if constexpr (std::same_as<U, bool>)
+        return std::int64_t{v};
+    else if constexpr (std::integral<U>) {
+        if constexpr (std::is_unsigned_v<U> && sizeof(U) >= 8) {
+            if (v > static_cast<U>(std::numeric_limits<std::int64_t>::max()))
+                throw DataError("value " + std::to_string(v) +
+                                " does not fit in SQLite's 64-bit signed INTEGER");
+        }
+        return static_cast<std::int64_t>(v);
+    } else
+        return v;
+}
+
+inline void bind_value(Statement& s, int i, const Value& v) {
+    switch (v.index()) {
+        case 0: s.bind_null(i); break;
+        case 1: s.bind_int(i, std::get<1>(v)); break;
+        case 2: s.bind_double(i, std::get<2>(v)); break;
+        case 3: s.bind_text(i, std::get<3>(v)); break;
+        default: s.bind_blob(i, std::get<4>(v)); break;
+    }
+}
+
+}  // namespace detail
+}  // namespace loom
