@@ -141,22 +141,22 @@ public:
     template <detail::value_for<V> U> friend Expr<Root> operator>=(const Column& c, const U& v) { return c.cmp(" >= ", v); }
 
     /// Column-to-column comparisons (same model, compatible types).
-    template <class W> requires detail::value_for<V, typename detail::value_category<W>::type>
+    template <class W> requires detail::value_for<typename detail::value_category<W>::type, V>
     friend Expr<Root> operator==(const Column& a, const Column<Root, W>& b) { return a.cmp_col(" = ", b); }
-    template <class W> requires detail::value_for<V, typename detail::value_category<W>::type>
+    template <class W> requires detail::value_for<typename detail::value_category<W>::type, V>
     friend Expr<Root> operator<(const Column& a, const Column<Root, W>& b) { return a.cmp_col(" < ", b); }
-    template <class W> requires detail::value_for<V, typename detail::value_category<W>::type>
+    template <class W> requires detail::value_for<typename detail::value_category<W>::type, V>
     friend Expr<Root> operator>(const Column& a, const Column<Root, W>& b) { return a.cmp_col(" > ", b); }
 
     /// IN (values...). An empty range matches nothing (and runs valid SQL).
     template <std::ranges::input_range R>
-        requires detail::value_for<V, std::ranges::range_value_t<R>>
+        requires detail::value_for<std::ranges::range_value_t<R>, V>
     Expr<Root> in(const R& values) const { return in_impl(values, false); }
     template <detail::value_for<V> U>
     Expr<Root> in(std::initializer_list<U> values) const { return in_impl(values, false); }
     /// NOT IN (values...). An empty range matches everything.
     template <std::ranges::input_range R>
-        requires detail::value_for<V, std::ranges::range_value_t<R>>
+        requires detail::value_for<std::ranges::range_value_t<R>, V>
     Expr<Root> not_in(const R& values) const { return in_impl(values, true); }
     template <detail::value_for<V> U>
     Expr<Root> not_in(std::initializer_list<U> values) const { return in_impl(values, true); }
@@ -318,7 +318,7 @@ struct Assignment {
 };
 
 template <class Owner, class M, class U>
-    requires detail::value_for<typename detail::member_value<M>::type, U> ||
+    requires detail::value_for<U, typename detail::member_value<M>::type> ||
              std::is_same_v<std::remove_cvref_t<U>, std::nullopt_t>
 Assignment<Owner> set(M Owner::*m, const U& v) {
     using V = typename detail::member_value<M>::type;

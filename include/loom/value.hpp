@@ -197,7 +197,8 @@ constexpr bool accepts_value() {
         return false;
 }
 
-template <class Col, class V>
+/// `value_for<Col> U` (or value_for<U, Col>): U can be compared with / stored in a Col column.
+template <class V, class Col>
 concept value_for = accepts_value<Col, V>();
 
 /// The bound Value for a C++ value compared with a column of type Col.
