@@ -122,6 +122,12 @@ private:
     }
 };
 
+template <class Root, class V> class Column;
+namespace detail {
+template <class T> inline constexpr bool is_column_v = false;
+template <class R, class V> inline constexpr bool is_column_v<Column<R, V>> = true;
+}  // namespace detail
+
 /// A typed column of model Root holding values of type V (possibly reached through forward
 /// relations). Made by loom::col.
 template <class Root, class V>
@@ -133,12 +139,12 @@ public:
     explicit Column(detail::ColumnRef ref) : ref_(std::move(ref)) {}
     const detail::ColumnRef& ref() const noexcept { return ref_; }
 
-    template <detail::value_for<V> U> friend Expr<Root> operator==(const Column& c, const U& v) { return c.cmp(" = ", v); }
-    template <detail::value_for<V> U> friend Expr<Root> operator!=(const Column& c, const U& v) { return c.cmp(" <> ", v); }
-    template <detail::value_for<V> U> friend Expr<Root> operator<(const Column& c, const U& v) { return c.cmp(" < ", v); }
-    template <detail::value_for<V> U> friend Expr<Root> operator<=(const Column& c, const U& v) { return c.cmp(" <= ", v); }
-    template <detail::value_for<V> U> friend Expr<Root> operator>(const Column& c, const U& v) { return c.cmp(" > ", v); }
-    template <detail::value_for<V> U> friend Expr<Root> operator>=(const Column& c, const U& v) { return c.cmp(" >= ", v); }
+    template <class U> requires(!detail::is_column_v<U>) friend Expr<Root> operator==(const Column& c, const U& v) { return c.cmp(" = ", v); }
+    template <class U> requires(!detail::is_column_v<U>) friend Expr<Root> operator!=(const Column& c, const U& v) { return c.cmp(" <> ", v); }
+    template <class U> requires(!detail::is_column_v<U>) friend Expr<Root> operator<(const Column& c, const U& v) { return c.cmp(" < ", v); }
+    template <class U> requires(!detail::is_column_v<U>) friend Expr<Root> operator<=(const Column& c, const U& v) { return c.cmp(" <= ", v); }
+    template <class U> requires(!detail::is_column_v<U>) friend Expr<Root> operator>(const Column& c, const U& v) { return c.cmp(" > ", v); }
+    template <class U> requires(!detail::is_column_v<U>) friend Expr<Root> operator>=(const Column& c, const U& v) { return c.cmp(" >= ", v); }
 
     /// Column-to-column comparisons (same model, compatible types).
     template <class W> requires detail::value_for<typename detail::value_category<W>::type, V>
@@ -216,9 +222,16 @@ private:
     template <class U>
     Expr<Root> cmp(const char* op, const U& v) const {
         Expr<Root> e;
-        detail::append(e.tokens, ref_);
-        detail::append(e.tokens, op);
-        detail::append(e.tokens, detail::to_value<V>(v));
+        if constexpr (!detail::value_for<U, V>) {
+            static_assert(detail::value_for<U, V>,
+                          "loom::col: the value's type does not match the column's type (an "
+                          "integer column takes integers, a text column strings, a bool column "
+                          "bool, an enum column its enum); convert the value explicitly");
+        } else {
+            detail::append(e.tokens, ref_);
+            detail::append(e.tokens, op);
+            detail::append(e.tokens, detail::to_value<V>(v));
+        }
         return e;
     }
     template <class W>

@@ -383,7 +383,7 @@ public:
     /// The values of the given columns (members or loom::col), one tuple per row.
     template <class... Cols>
     auto values_list(const Cols&... cols) const {
-        using Tuple = std::tuple<typename decltype(as_column(cols))::value_type...>;
+        using Tuple = std::tuple<typename std::remove_cvref_t<decltype(as_column(cols))>::value_type...>;
         std::vector<detail::ColumnRef> refs{as_column(cols).ref()...};
         detail::Renderer r;
         std::string select;
@@ -391,7 +391,12 @@ public:
             if (i) select += ", ";
             select += r.alias_for(refs[i].path) + "." + refs[i].column;
         }
-        const auto q = build(select, nullptr, r, false);
+        // The QuerySet's order (primary key order when none); a DISTINCT list with no order is
+        // ordered by its own columns.
+        QuerySet ordered = copy();
+        if (state_->distinct && state_->order.empty())
+            for (const auto& ref : refs) ordered.mut().order.push_back({ref, false});
+        const auto q = ordered.build(select, nullptr, r, true);
         std::vector<Tuple> out;
         run(q, [&](const detail::Statement& s) {
             Tuple t;
