@@ -34,6 +34,10 @@ namespace loom::detail {
                 case SQLITE_CONSTRAINT_UNIQUE: kind = K::unique; break;
                 case SQLITE_CONSTRAINT_PRIMARYKEY: kind = K::primary_key; break;
                 case SQLITE_CONSTRAINT_FOREIGNKEY: kind = K::foreign_key; break;
+                case SQLITE_CONSTRAINT_TRIGGER:
+                    // ON DELETE/UPDATE RESTRICT is enforced by an internal trigger.
+                    if (msg.starts_with("FOREIGN KEY constraint failed")) kind = K::foreign_key;
+                    break;
                 case SQLITE_CONSTRAINT_NOTNULL: kind = K::not_null; break;
                 case SQLITE_CONSTRAINT_CHECK: kind = K::check; break;
                 default: break;
