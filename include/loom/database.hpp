@@ -41,6 +41,9 @@ struct QueryEvent {
     std::int64_t changes = 0;       // rows written (INSERT/UPDATE/DELETE)
     std::string_view origin;        // "Book" (a QuerySet), "prefetch Book::authors", "insert"...
     std::string_view error;         // the error message when the statement failed
+    /// Statements sharing a non-zero scope were issued by one evaluation step (the base query
+    /// of a QuerySet, or every chunk of one prefetch level); 0 outside any such step.
+    std::uint64_t scope = 0;
 };
 
 using QueryListener = std::function<void(const QueryEvent&)>;
@@ -404,16 +407,22 @@ public:
     std::string_view origin() const noexcept { return origin_; }
     class OriginScope {
     public:
-        OriginScope(Database& db, std::string_view o) : db_(db), saved_(db.origin_) {
+        OriginScope(Database& db, std::string_view o)
+            : db_(db), saved_(db.origin_), saved_scope_(db.scope_) {
             db.origin_ = o;
+            db.scope_ = ++db.next_scope_;
         }
-        ~OriginScope() { db_.origin_ = saved_; }
+        ~OriginScope() {
+            db_.origin_ = saved_;
+            db_.scope_ = saved_scope_;
+        }
         OriginScope(const OriginScope&) = delete;
         OriginScope& operator=(const OriginScope&) = delete;
 
     private:
         Database& db_;
         std::string_view saved_;
+        std::uint64_t saved_scope_;
     };
 
     // ---- schema ----------------------------------------------------------------------------
@@ -630,6 +639,7 @@ private:
         ev.changes = error.empty() && !sqlite3_stmt_readonly_sql(sql) ? sqlite3_changes64(conn_.native()) : 0;
         ev.origin = origin.empty() ? origin_ : origin;
         ev.error = error;
+        ev.scope = origin.empty() ? scope_ : 0;
         // Copy: a listener may subscribe or unsubscribe others while we call it.
         auto listeners = listeners_;
         for (auto& [id, fn] : listeners) fn(ev);
@@ -645,6 +655,7 @@ private:
     std::int64_t query_count_ = 0;
     int depth_ = 0;
     std::string_view origin_;
+    std::uint64_t scope_ = 0, next_scope_ = 0;
     std::uint64_t next_listener_ = 0;
     std::vector<std::pair<std::uint64_t, QueryListener>> listeners_;
 };
