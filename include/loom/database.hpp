@@ -588,9 +588,14 @@ private:
         return f | SQLITE_OPEN_NOMUTEX;
     }
 
+    // A transaction on a file takes the write lock at BEGIN (IMMEDIATE), so one that reads and
+    // then writes waits for other writers through the busy timeout instead of failing with
+    // SQLITE_BUSY at the lock upgrade (a deadlock SQLite cannot wait out, or in WAL mode a stale
+    // snapshot). :memory: (no other connection) and read-only connections: plain BEGIN.
     void begin() {
         if (depth_ == 0)
-            execute("BEGIN");
+            execute(options_.read_only || path_.empty() || path_ == ":memory:" ? "BEGIN"
+                                                                               : "BEGIN IMMEDIATE");
         else
             execute("SAVEPOINT loom_" + std::to_string(depth_));
         ++depth_;
