@@ -47,7 +47,7 @@ namespace loom::detail {
         case SQLITE_BUSY:
         case SQLITE_LOCKED:
             throw BusyError(msg + ": another connection holds the lock; retry later, raise "
-                                  "Options::busy_timeout, or use WAL mode",
+                                  "Options::busy_timeout_ms, or use WAL mode",
                             ext);
         case SQLITE_READONLY:
             throw ReadOnlyError(msg + ": the database file or its directory is not writable by "
