@@ -37,6 +37,8 @@ struct RelNodeT : PrefetchNode<Owner> {
     Rel Owner::*slot = nullptr;              // where the rows go (the relation, or into(...))
     std::optional<QuerySet<Target>> custom;  // Prefetch(..., queryset)
     PrefetchList<Target> children;
+    bool into_other = false;   // Prefetch(...).into(another member)
+    bool skip_loaded = true;   // parents whose slot is loaded run no query (db.load: false)
 
     bool same_slot(const PrefetchNode<Owner>& other) const override {
         if (typeid(*this) != typeid(other)) return false;
@@ -47,6 +49,7 @@ struct RelNodeT : PrefetchNode<Owner> {
         if (other.custom) {
             if (custom && !custom->same_query(*other.custom))
                 throw UsageError("prefetch_related: " + this->describe() +
+                                 (into_other ? " (loaded into another member by into(...))" : "") +
                                  " was given two different querysets; use Prefetch(...).into(...) "
                                  "to load the second one into another member");
             if (!custom) custom = other.custom;
@@ -86,19 +89,19 @@ public:
         std::vector<Target*> preloaded;
         for (Owner* p : parents) {
             Rel& rel = p->*(this->slot);
-            if constexpr (forward) {
-                // Filled by select_related already: no query for it, but nested levels run.
-                if (rel.loaded() && !this->custom) {
-                    if (const Target* t = rel.get()) preloaded.push_back(const_cast<Target*>(t));
-                    continue;
-                }
-                keys.push_back(rel.id());
-            } else {
-                keys.push_back(primary_key_of(*p));
+            if (this->skip_loaded && rel.loaded()) {
+                // Loaded already (select_related, an earlier prefetch_related_objects): no
+                // query for it, but nested levels still run on what it holds.
+                if (!this->children.empty()) collect_loaded(rel, preloaded);
+                continue;
             }
+            if constexpr (forward)
+                keys.push_back(rel.id());
+            else
+                keys.push_back(primary_key_of(*p));
             rels.push_back(&rel);
         }
-        auto block = load(db, keys, rels);
+        auto block = rels.empty() ? nullptr : load(db, keys, rels);
         if (this->children.empty()) return;
         std::vector<Target*> targets;
         targets.reserve((block ? block->size() : 0) + preloaded.size());
@@ -295,6 +298,15 @@ private:
         return block;
     }
 
+    /// The objects an already-loaded relation holds (the engine made them; they are not const).
+    static void collect_loaded(Rel& rel, std::vector<Target*>& out) {
+        if constexpr (to_one) {
+            if (const Target* t = rel.get()) out.push_back(const_cast<Target*>(t));
+        } else {
+            for (const Target* t : relation_access::items(rel)) out.push_back(const_cast<Target*>(t));
+        }
+    }
+
     static void mark_empty(Rel& r, const std::shared_ptr<const void>& keep) {
         if constexpr (forward)
             relation_access::set(static_cast<ForeignKey<Target>&>(r), static_cast<const Target*>(nullptr), keep);
@@ -433,13 +445,35 @@ public:
     }
 
     /// Loads into `member` instead (another member of the same relation type, which need not
-    /// be in the descriptor), leaving the relation's own member untouched.
-    Prefetch into(Rel Owner::*member) const {
-        Prefetch p = *this;
-        p.node_ = std::shared_ptr<detail::RelNodeT<Owner, Rel>>(
-            static_cast<detail::RelNodeT<Owner, Rel>*>(node_->clone().release()));
-        p.node_->slot = member;
-        return p;
+    /// be in the descriptor), leaving the relation's own member untouched: a filtered or
+    /// limited prefetch never masquerades as the whole relation. A member of another type, or
+    /// of another model, does not compile.
+    template <class M>
+    Prefetch into(M member) const {
+        if constexpr (!std::is_member_object_pointer_v<M>) {
+            static_assert(std::is_member_object_pointer_v<M>,
+                          "Prefetch::into: pass a pointer to a data member, like &Book::top_reviews");
+            return *this;
+        } else {
+            using MOwner = typename detail::member_owner<M>::owner;
+            using MRel = typename detail::member_owner<M>::rel;
+            static_assert(std::is_same_v<MOwner, Owner>,
+                          "Prefetch::into: the target member must belong to the model that owns "
+                          "the prefetched relation");
+            static_assert(std::is_same_v<MRel, Rel> || !std::is_same_v<MOwner, Owner>,
+                          "Prefetch::into: the target member must have the prefetched relation's "
+                          "type (for &Book::reviews, a loom::Reverse<Review> member)");
+            if constexpr (std::is_same_v<MOwner, Owner> && std::is_same_v<MRel, Rel>) {
+                Prefetch p = *this;
+                p.node_ = std::shared_ptr<detail::RelNodeT<Owner, Rel>>(
+                    static_cast<detail::RelNodeT<Owner, Rel>*>(node_->clone().release()));
+                p.node_->into_other = p.node_->slot != member;
+                p.node_->slot = member;
+                return p;
+            } else {
+                return *this;
+            }
+        }
     }
 
     const detail::PrefetchNode<Owner>& node() const { return *node_; }
@@ -491,7 +525,9 @@ void prefetch_related_objects(Database& db, R& objects, const Paths&... paths) {
 template <class T, class Rel>
 void Database::load(T& obj, Rel T::*member) {
     std::vector<T*> one{&obj};
-    detail::make_node(member)->run(*this, one);
+    auto node = detail::make_node(member);
+    node->skip_loaded = false;  // an explicit load always reads the database again
+    node->run(*this, one);
 }
 
 template <class T>

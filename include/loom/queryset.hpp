@@ -474,7 +474,10 @@ public:
     }
     /// Same state? (used to detect two different querysets for one prefetch path)
     bool same_query(const QuerySet& o) const {
-        return state_ == o.state_ || sql().sql == o.sql().sql;
+        if (state_ == o.state_) return true;
+        // The parameters too: limit(3) and limit(5), or rating >= 4 and >= 2, share their SQL.
+        const auto a = sql(), b = o.sql();
+        return a.sql == b.sql && a.params == b.params;
     }
     /// Runs the prefetches on rows already read.
     void run_prefetches(std::vector<T>& rows) const {
