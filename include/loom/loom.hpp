@@ -2,10 +2,12 @@
 // and observability. Include this one header.
 #pragma once
 
+#include "chunks.hpp"
 #include "database.hpp"
 #include "errors.hpp"
 #include "expr.hpp"
 #include "model.hpp"
+#include "observability.hpp"
 #include "prefetch.hpp"
 #include "queryset.hpp"
 #include "relations.hpp"
