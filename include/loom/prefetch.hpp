@@ -125,6 +125,7 @@ public:
         else
             keys.push_back(owner_key);
         std::vector<Rel*> rels{&rel};
+        Database::OriginScope scope(db, "load");
         node.load(db, keys, rels);
     }
 
@@ -214,7 +215,9 @@ private:
         KeyIndex by_pk(to_one ? 0 : distinct.size());
         auto qs = queryset(db);
         auto read = qs.row_reader();
-        const std::string origin = "prefetch " + describe();
+        // Explicit loads (rel.load(db), db.load) say so in the query log and the N+1 guard.
+        const std::string origin =
+            (db.origin() == "load" ? "load " : "prefetch ") + describe();
         Database::OriginScope scope(db, origin);
 
         // Chunk so that keys + the queryset's own parameters fit the variable limit.
@@ -527,6 +530,7 @@ void Database::load(T& obj, Rel T::*member) {
     std::vector<T*> one{&obj};
     auto node = detail::make_node(member);
     node->skip_loaded = false;  // an explicit load always reads the database again
+    OriginScope scope(*this, "load");
     node->run(*this, one);
 }
 
