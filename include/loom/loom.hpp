@@ -6,6 +6,7 @@
 #include "database.hpp"
 #include "errors.hpp"
 #include "expr.hpp"
+#include "lookup.hpp"
 #include "model.hpp"
 #include "observability.hpp"
 #include "prefetch.hpp"
