@@ -104,9 +104,11 @@ struct Expr {
     friend Expr operator||(const Expr& a, const Expr& b) { return combine(a, " OR ", b); }
     friend Expr operator!(const Expr& a) {
         Expr r;
-        detail::append(r.tokens, "NOT (");
+        // Two-valued, as Django's exclude(): a row whose condition is NULL (a NULL column)
+        // does not match `a`, so it matches `!a`.
+        detail::append(r.tokens, "NOT COALESCE((");
         detail::append(r.tokens, a.tokens);
-        detail::append(r.tokens, ")");
+        detail::append(r.tokens, "), 0)");
         return r;
     }
 
@@ -186,6 +188,10 @@ public:
     Expr<Root> like(std::string_view pattern) const
         requires std::is_same_v<typename detail::value_category<V>::type, std::string>
     {
+        if (pattern.find('\0') != std::string_view::npos)
+            throw UsageError("like(): the pattern contains a NUL byte, where SQLite's LIKE stops "
+                             "reading it; use contains(), starts_with(), ends_with() or == to "
+                             "match bytes exactly");
         Expr<Root> e;
         detail::append(e.tokens, ref_);
         detail::append(e.tokens, " LIKE ");

@@ -245,12 +245,17 @@ public:
         return with("filter", [&](State& s) { s.where.push_back(e.tokens); });
     }
     /// Drops the rows matching `e`.
-    QuerySet exclude(const Expr<T>& e) const { return filter(!e); }
+    QuerySet exclude(const Expr<T>& e) const {
+        return with("exclude", [&](State& s) { s.where.push_back((!e).tokens); });
+    }
 
     /// Orders by the given terms (replacing an earlier order_by): members (ascending),
     /// columns, loom::asc(...) or loom::desc(...).
     template <class... Terms>
     QuerySet order_by(const Terms&... terms) const {
+        if (state_->bounds.sliced())
+            throw UsageError("order_by(): cannot reorder a QuerySet once it has been sliced; "
+                             "order first, then slice");
         QuerySet q = copy();
         auto& s = q.mut();
         s.order.clear();
@@ -268,7 +273,10 @@ public:
     }
 
     /// At most n rows (narrows an earlier slice).
-    QuerySet limit(std::int64_t n) const { return slice(0, checked_add(0, n, "limit")); }
+    QuerySet limit(std::int64_t n) const {
+        checked_add(state_->bounds.lo, n, "limit");  // the error names limit(), not slice()
+        return slice(0, n);
+    }
     /// Skips the first n rows (of an earlier slice).
     QuerySet offset(std::int64_t n) const {
         if (n < 0) throw UsageError("offset(" + std::to_string(n) + "): must not be negative");
@@ -295,6 +303,9 @@ public:
 
     /// SELECT DISTINCT.
     QuerySet distinct() const {
+        if (state_->bounds.sliced())
+            throw UsageError("distinct(): cannot make a QuerySet distinct once it has been "
+                             "sliced; call distinct() first, then slice");
         QuerySet q = copy();
         q.mut().distinct = true;
         return q;
@@ -362,6 +373,10 @@ public:
     /// The last row in order, or nullopt.
     std::optional<T> last() const {
         if (cache_) return cache_->empty() ? std::nullopt : std::optional<T>(cache_->back());
+        if (state_->bounds.sliced()) {  // the slice cannot be reversed: read it (one query)
+            const auto& all = rows();
+            return all.empty() ? std::nullopt : std::optional<T>(all.back());
+        }
         return reverse().first();
     }
     /// The one row matching the query; DoesNotExist or MultipleObjectsReturned otherwise.
@@ -515,7 +530,9 @@ private:
             throw UsageError(std::string(what) + "(" + std::to_string(b) +
                              "): must not be negative");
         if (a > std::numeric_limits<std::int64_t>::max() - b)
-            throw UsageError(std::string(what) + ": bound overflows a 64-bit integer");
+            throw UsageError(std::string(what) + "(" + std::to_string(b) +
+                             "): the slice bound " + std::to_string(a) + " + " +
+                             std::to_string(b) + " overflows a 64-bit integer");
         return a + b;
     }
 
