@@ -14,8 +14,66 @@
 #include <string>
 #include <vector>
 
+// Models for annotate_count: each has count members that are not in its descriptor (starting
+// at -1, so that a test sees the 0 written for a parent with no related rows).
+namespace prefetch_objects_models {
+
+struct Item;
+struct Label;
+
+struct Shelf {
+    std::int64_t id = 0;
+    std::string name;
+    loom::Reverse<Item> items;
+    std::int64_t item_count = -1;
+    int heavy_count = -1;
+};
+
+struct Item {
+    std::int64_t id = 0;
+    std::string name;
+    int weight = 0;
+    loom::ForeignKey<Shelf> shelf;
+    loom::ManyToMany<Label> labels;
+    std::int64_t label_count = -1;
+};
+
+struct Label {
+    std::int64_t id = 0;
+    std::string name;
+    loom::Reverse<Item> items;
+    std::int64_t item_count = -1;
+};
+
+}  // namespace prefetch_objects_models
+
+template <>
+inline constexpr auto loom::model<prefetch_objects_models::Shelf> =
+    loom::table("pfo_shelf", loom::pk(&prefetch_objects_models::Shelf::id),
+                loom::field(&prefetch_objects_models::Shelf::name, "name"),
+                loom::reverse(&prefetch_objects_models::Shelf::items,
+                              &prefetch_objects_models::Item::shelf));
+
+template <>
+inline constexpr auto loom::model<prefetch_objects_models::Item> =
+    loom::table("pfo_item", loom::pk(&prefetch_objects_models::Item::id),
+                loom::field(&prefetch_objects_models::Item::name, "name"),
+                loom::field(&prefetch_objects_models::Item::weight, "weight"),
+                loom::foreign_key(&prefetch_objects_models::Item::shelf, "shelf_id"),
+                loom::many_to_many(&prefetch_objects_models::Item::labels, "pfo_item_labels"));
+
+template <>
+inline constexpr auto loom::model<prefetch_objects_models::Label> =
+    loom::table("pfo_label", loom::pk(&prefetch_objects_models::Label::id),
+                loom::field(&prefetch_objects_models::Label::name, "name"),
+                loom::reverse(&prefetch_objects_models::Label::items,
+                              &prefetch_objects_models::Item::labels));
+
 namespace prefetch_objects_tests {
 
+using prefetch_objects_models::Item;
+using prefetch_objects_models::Label;
+using prefetch_objects_models::Shelf;
 using shop::Author;
 using shop::Book;
 using shop::Publisher;
@@ -482,6 +540,385 @@ TEST_CASE("prefetch_related_objects skips instances whose relation is already lo
         s.db.load(books[4], &Book::reviews);
         CHECK(log.ran() == 1);
         CHECK(bodies(books[4].reviews) == Names{"Late."});
+    }
+}
+
+// ---- annotate_count --------------------------------------------------------------------------
+
+// Shelves A (hammer 5, saw 3, nail 1), B (drill 7), C (empty).
+// Labels: tools (hammer, saw, drill), sharp (saw, nail), spare (none).
+struct Workshop {
+    loom::Database db{":memory:"};
+    Shelf a, b, c;
+    Item hammer, saw, nail, drill;
+    Label tools, sharp, spare;
+    Workshop() {
+        db.create_tables<Shelf, Item, Label>();
+        a.name = "A";
+        b.name = "B";
+        c.name = "C";
+        for (Shelf* sh : {&a, &b, &c}) db.insert(*sh);
+        auto item = [&](Item& it, const char* name, int weight, Shelf& sh) {
+            it.name = name;
+            it.weight = weight;
+            it.shelf = sh;
+            db.insert(it);
+        };
+        item(hammer, "hammer", 5, a);
+        item(saw, "saw", 3, a);
+        item(nail, "nail", 1, a);
+        item(drill, "drill", 7, b);
+        tools.name = "tools";
+        sharp.name = "sharp";
+        spare.name = "spare";
+        for (Label* l : {&tools, &sharp, &spare}) db.insert(*l);
+        for (Item* it : {&hammer, &saw, &drill}) db.m2m(*it, &Item::labels).add(tools);
+        for (Item* it : {&saw, &nail}) db.m2m(*it, &Item::labels).add(sharp);
+    }
+    loom::QuerySet<Shelf> shelves() { return db.objects<Shelf>(); }
+    loom::QuerySet<Item> items() { return db.objects<Item>(); }
+    loom::QuerySet<Label> labels() { return db.objects<Label>(); }
+};
+
+template <class R, class C>
+std::vector<std::int64_t> counts(const R& rows, C member) {
+    std::vector<std::int64_t> out;
+    for (const auto& r : rows) out.push_back(static_cast<std::int64_t>(r.*member));
+    return out;
+}
+
+TEST_CASE("annotate_count counts each parent's related rows with one GROUP BY query",
+          "[prefetch_objects][annotate_count]") {
+    Workshop w;
+    Log log(w.db);
+
+    SECTION("a reverse foreign key; an empty shelf gets 0") {
+        auto shelves = w.shelves().annotate_count(&Shelf::items, &Shelf::item_count).to_vector();
+        REQUIRE(log.ran() == 2);
+        CHECK(log.origins[1] == "count Shelf::items");
+        CHECK(log.sql[1] ==
+              "SELECT t0.\"shelf_id\", COUNT(*) FROM \"pfo_item\" AS t0 WHERE t0.\"shelf_id\" IN "
+              "(?, ?, ?, ?) GROUP BY t0.\"shelf_id\"");
+        CHECK(counts(shelves, &Shelf::item_count) == std::vector<std::int64_t>{3, 1, 0});
+        CHECK_FALSE(shelves[0].items.loaded());
+    }
+    SECTION("a many-to-many from its declaring side") {
+        auto items = w.items().annotate_count(&Item::labels, &Item::label_count).to_vector();
+        CHECK(log.ran() == 2);
+        CHECK(log.sql[1].find("JOIN \"pfo_item_labels\" AS j") != std::string::npos);
+        CHECK(counts(items, &Item::label_count) == std::vector<std::int64_t>{1, 2, 1, 1});
+    }
+    SECTION("a many-to-many from its reverse side") {
+        auto labels = w.labels().annotate_count(&Label::items, &Label::item_count).to_vector();
+        CHECK(log.ran() == 2);
+        CHECK(counts(labels, &Label::item_count) == std::vector<std::int64_t>{3, 2, 0});
+    }
+    SECTION("a QuerySet of the related model filters what is counted") {
+        auto shelves = w.shelves()
+                           .annotate_count(&Shelf::items, &Shelf::heavy_count,
+                                           w.items().filter(loom::col(&Item::weight) >= 5))
+                           .to_vector();
+        CHECK(log.ran() == 2);
+        CHECK(log.sql[1].find("(t0.\"weight\" >= ?)") != std::string::npos);
+        CHECK(counts(shelves, &Shelf::heavy_count) == std::vector<std::int64_t>{1, 1, 0});
+    }
+    SECTION("a filter across a join, on a many-to-many") {
+        auto labels =
+            w.labels()
+                .annotate_count(&Label::items, &Label::item_count,
+                                w.items().filter(loom::col(&Item::shelf, &Shelf::name) == "A"))
+                .to_vector();
+        CHECK(log.ran() == 2);
+        CHECK(counts(labels, &Label::item_count) == std::vector<std::int64_t>{2, 2, 0});
+    }
+    SECTION("two counts and a prefetch: one query each") {
+        auto shelves = w.shelves()
+                           .annotate_count(&Shelf::items, &Shelf::item_count)
+                           .annotate_count(&Shelf::items, &Shelf::heavy_count,
+                                           w.items().filter(loom::col(&Item::weight) >= 5))
+                           .prefetch_related(&Shelf::items)
+                           .to_vector();
+        CHECK(log.ran() == 4);
+        CHECK(counts(shelves, &Shelf::item_count) == std::vector<std::int64_t>{3, 1, 0});
+        CHECK(counts(shelves, &Shelf::heavy_count) == std::vector<std::int64_t>{1, 1, 0});
+        CHECK(shelves[0].items.size() == 3);
+    }
+    SECTION("the same count twice runs once") {
+        auto shelves = w.shelves()
+                           .annotate_count(&Shelf::items, &Shelf::item_count)
+                           .annotate_count(&Shelf::items, &Shelf::item_count)
+                           .to_vector();
+        CHECK(log.ran() == 2);
+        CHECK(counts(shelves, &Shelf::item_count) == std::vector<std::int64_t>{3, 1, 0});
+    }
+    SECTION("counts on the rows of a Prefetch, through the Prefetch's QuerySet") {
+        auto shelves =
+            w.shelves()
+                .prefetch_related(loom::Prefetch(
+                    &Shelf::items, w.items().annotate_count(&Item::labels, &Item::label_count)))
+                .to_vector();
+        CHECK(log.origins == Names{"Shelf", "prefetch Shelf::items", "count Item::labels"});
+        CHECK(counts(shelves[0].items, &Item::label_count) == std::vector<std::int64_t>{1, 2, 1});
+        CHECK(counts(shelves[1].items, &Item::label_count) == std::vector<std::int64_t>{1});
+    }
+    SECTION("keys past the batch size are counted in more queries, none lost") {
+        w.db.set_batch_size(2);
+        auto shelves = w.shelves().annotate_count(&Shelf::items, &Shelf::item_count).to_vector();
+        CHECK(log.ran() == 3);
+        CHECK(counts(shelves, &Shelf::item_count) == std::vector<std::int64_t>{3, 1, 0});
+    }
+    SECTION("no parents, no count query") {
+        auto shelves = w.shelves()
+                           .filter(loom::col(&Shelf::name) == "Z")
+                           .annotate_count(&Shelf::items, &Shelf::item_count)
+                           .to_vector();
+        CHECK(shelves.empty());
+        CHECK(log.ran() == 1);
+    }
+    SECTION("prefetch_related(loom::none) clears prefetches and keeps counts") {
+        auto shelves = w.shelves()
+                           .annotate_count(&Shelf::items, &Shelf::item_count)
+                           .prefetch_related(&Shelf::items)
+                           .prefetch_related(loom::none)
+                           .to_vector();
+        CHECK(log.origins == Names{"Shelf", "count Shelf::items"});
+        CHECK(counts(shelves, &Shelf::item_count) == std::vector<std::int64_t>{3, 1, 0});
+    }
+    SECTION("get() and first() count too") {
+        auto one = w.shelves()
+                       .annotate_count(&Shelf::items, &Shelf::item_count)
+                       .get(loom::col(&Shelf::name) == "B");
+        CHECK(one.item_count == 1);
+        CHECK(log.ran() == 2);
+    }
+}
+
+TEST_CASE("annotate_count rejects what it cannot count, before any query",
+          "[prefetch_objects][annotate_count]") {
+    Workshop w;
+    Log log(w.db);
+
+    SECTION("a member that is a column of the descriptor") {
+        CHECK_THROWS_WITH(w.items().annotate_count(&Item::labels, &Item::weight),
+                          "annotate_count: the count member is a column of Item's descriptor; "
+                          "count into a plain member that loom::model<Item> does not declare");
+    }
+    SECTION("a sliced QuerySet as the filter") {
+        CHECK_THROWS_WITH(
+            w.shelves().annotate_count(&Shelf::items, &Shelf::item_count, w.items().limit(1)),
+            "annotate_count(Shelf::items): the QuerySet that filters the count is sliced; a "
+            "count uses only its filters");
+    }
+    SECTION("two different counts into one member") {
+        CHECK_THROWS_WITH(
+            w.shelves()
+                .annotate_count(&Shelf::items, &Shelf::item_count)
+                .annotate_count(&Shelf::items, &Shelf::item_count,
+                                w.items().filter(loom::col(&Item::weight) >= 5)),
+            "annotate_count: Shelf::items and Shelf::items are counted into the same member with "
+            "different querysets; give each count its own member");
+    }
+    CHECK(log.ran() == 0);
+}
+
+// ---- chunks ----------------------------------------------------------------------------------
+
+// Ids of every row, chunk by chunk.
+template <class T>
+std::vector<std::vector<std::int64_t>> chunk_ids(loom::Chunks<T>&& chunks) {
+    std::vector<std::vector<std::int64_t>> out;
+    for (std::vector<T>& chunk : chunks) {
+        out.emplace_back();
+        for (const T& row : chunk) out.back().push_back(row.id);
+    }
+    return out;
+}
+
+std::vector<std::int64_t> flat(const std::vector<std::vector<std::int64_t>>& chunks) {
+    std::vector<std::int64_t> out;
+    for (const auto& c : chunks) out.insert(out.end(), c.begin(), c.end());
+    return out;
+}
+
+template <class T>
+std::vector<std::int64_t> ids_of(const loom::QuerySet<T>& qs) {
+    std::vector<std::int64_t> out;
+    for (const T& row : qs.to_vector()) out.push_back(row.id);
+    return out;
+}
+
+static_assert(std::ranges::input_range<loom::Chunks<Book>>);
+static_assert(std::same_as<std::ranges::range_reference_t<loom::Chunks<Book>>, std::vector<Book>&>);
+
+TEST_CASE("chunks(n) reads every row once, n at a time, by keyset and never OFFSET",
+          "[prefetch_objects][chunks]") {
+    Store s;
+    Log log(s.db);
+
+    SECTION("primary key order: 2 + 2 + 1, one query each") {
+        auto ids = chunk_ids(s.books().chunks(2));
+        CHECK(ids == std::vector<std::vector<std::int64_t>>{{1, 2}, {3, 4}, {5}});
+        REQUIRE(log.ran() == 3);
+        CHECK(log.sql[0].find("WHERE") == std::string::npos);
+        CHECK(log.sql[1].find("WHERE ((t0.\"id\") > (?)) ORDER BY t0.\"id\" ASC LIMIT ?") !=
+              std::string::npos);
+        for (const auto& sql : log.sql) CHECK(sql.find("OFFSET") == std::string::npos);
+        CHECK(log.params[1] == std::vector<loom::Value>{std::int64_t{2}, std::int64_t{3}});
+    }
+    SECTION("a chunk size that divides the rows runs no trailing empty query") {
+        CHECK(chunk_ids(s.books().chunks(5)) ==
+              std::vector<std::vector<std::int64_t>>{{1, 2, 3, 4, 5}});
+        CHECK(log.ran() == 1);
+    }
+    SECTION("chunks of one") {
+        CHECK(flat(chunk_ids(s.books().chunks(1))) ==
+              std::vector<std::int64_t>{1, 2, 3, 4, 5});
+        CHECK(log.ran() == 5);
+    }
+    SECTION("no rows: no chunk, one query") {
+        auto none = s.books().filter(loom::col(&Book::year) > 3000).chunks(2);
+        CHECK(none.begin() == none.end());
+        CHECK(log.ran() == 1);
+    }
+    SECTION("filters apply to every chunk") {
+        auto qs = s.books().filter(loom::col(&Book::year) >= 1990);
+        CHECK(chunk_ids(qs.chunks(2)) == std::vector<std::vector<std::int64_t>>{{2, 3}, {4, 5}});
+        CHECK(log.ran() == 2);
+    }
+    SECTION("a reversed QuerySet walks the primary key downwards") {
+        CHECK(chunk_ids(s.books().reverse().chunks(2)) ==
+              std::vector<std::vector<std::int64_t>>{{5, 4}, {3, 2}, {1}});
+        CHECK(log.sql[1].find("(t0.\"id\") < (?)") != std::string::npos);
+    }
+    SECTION("a sliced QuerySet skips its offset once and stops at its end") {
+        CHECK(chunk_ids(s.books().slice(1, 4).chunks(2)) ==
+              std::vector<std::vector<std::int64_t>>{{2, 3}, {4}});
+        REQUIRE(log.ran() == 2);
+        CHECK(log.sql[0].find("OFFSET ?") != std::string::npos);
+        CHECK(log.sql[1].find("OFFSET") == std::string::npos);
+    }
+    SECTION("select_related rides along in each chunk") {
+        auto chunks = s.books().select_related(&Book::publisher).chunks(3);
+        std::vector<std::string> publishers;
+        for (auto& chunk : chunks)
+            for (const Book& b : chunk) publishers.push_back(b.publisher->name);
+        CHECK(publishers == Names{"Gollancz", "Gollancz", "Gollancz", "Penguin", "Penguin"});
+        CHECK(log.ran() == 2);
+    }
+    SECTION("a chunk size below 1 is an error") {
+        CHECK_THROWS_WITH(s.books().chunks(0), "chunks(0): a chunk holds at least one row");
+        CHECK(log.ran() == 0);
+    }
+}
+
+TEST_CASE("chunks(n) applies every prefetch to each chunk: 1 + levels queries per chunk",
+          "[prefetch_objects][chunks]") {
+    Store s;
+    Log log(s.db);
+    auto qs = s.books().prefetch_related(&Book::reviews,
+                                         loom::path(&Book::authors, &Author::books));
+    std::vector<Names> reviews;
+    std::vector<Names> co_titles;
+    std::vector<std::size_t> queries_per_chunk;
+    std::size_t before = 0;
+    for (std::vector<Book>& chunk : qs.chunks(2)) {
+        CHECK(chunk.size() <= 2);
+        queries_per_chunk.push_back(log.ran() - before);
+        before = log.ran();
+        for (const Book& b : chunk) {
+            reviews.push_back(bodies(b.reviews));
+            co_titles.push_back(titles(b.authors[0].books));
+        }
+    }
+    CHECK(queries_per_chunk == std::vector<std::size_t>{4, 4, 4});
+    CHECK(reviews == std::vector<Names>{{"Ambiguous."}, {"Funny.", "Angels!", "Again."}, {"Om."},
+                                        {"A road trip.", "Long."}, {}});
+    CHECK(co_titles[0] == Names{"The Dispossessed"});
+    CHECK(co_titles[4] == Names{"Good Omens", "Small Gods", "The Wee Free Men"});
+    // Each prefetch level only sees the keys of its own chunk.
+    for (std::size_t i = 0; i < log.ran(); ++i)
+        if (log.origins[i] == "prefetch Book::reviews") CHECK(log.params[i].size() <= 2);
+}
+
+TEST_CASE("chunks(n) with a per-parent Prefetch and counts", "[prefetch_objects][chunks]") {
+    Workshop w;
+    Log log(w.db);
+    auto qs = w.shelves()
+                  .annotate_count(&Shelf::items, &Shelf::item_count)
+                  .prefetch_related(loom::Prefetch(
+                      &Shelf::items, w.items().order_by(loom::desc(&Item::weight)).limit(1)));
+    std::vector<std::int64_t> item_counts;
+    std::vector<Names> heaviest;
+    for (auto& chunk : qs.chunks(2))
+        for (const Shelf& sh : chunk) {
+            item_counts.push_back(sh.item_count);
+            Names n;
+            for (const Item& it : sh.items) n.push_back(it.name);
+            heaviest.push_back(n);
+        }
+    CHECK(item_counts == std::vector<std::int64_t>{3, 1, 0});
+    CHECK(heaviest == std::vector<Names>{{"hammer"}, {"drill"}, {}});
+    CHECK(log.ran() == 6);  // two chunks of 1 + 2 queries
+}
+
+// Reviews with many ties and NULL-free ratings, authors with NULL birth years: orders whose
+// keyset needs the primary key to break ties and NULL-aware comparisons.
+TEST_CASE("chunks(n) follows an explicit order, ties broken by primary key",
+          "[prefetch_objects][chunks]") {
+    Store s;
+    s.db.transaction([&] {
+        for (int i = 0; i < 40; ++i) {
+            Review r;
+            r.book = (i % 5) + 1;
+            r.rating = i % 3;
+            r.body = "r" + std::to_string(i % 7);
+            s.db.insert(r);
+        }
+        for (int i = 0; i < 9; ++i) {
+            Author a;
+            a.name = "author " + std::to_string(i % 4);
+            if (i % 3 != 0) a.born = 1950 + i % 2;
+            s.db.insert(a);
+        }
+    });
+    auto check_same = [&](auto qs, std::int64_t n) {
+        const auto expected = ids_of(qs);
+        Log log(s.db);
+        const auto got = chunk_ids(qs.chunks(n));
+        CHECK(flat(got) == expected);
+        std::set<std::int64_t> unique(expected.begin(), expected.end());
+        CHECK(unique.size() == expected.size());
+        // One query per chunk, and no trailing query that finds nothing.
+        const auto rows = expected.size(), size = static_cast<std::size_t>(n);
+        CHECK(log.ran() == (rows == 0 ? 1 : (rows + size - 1) / size));
+        for (const auto& c : got) CHECK(c.size() <= static_cast<std::size_t>(n));
+    };
+
+    SECTION("descending rating") { check_same(s.reviews().order_by(loom::desc(&Review::rating)), 4); }
+    SECTION("ascending rating, then descending body") {
+        check_same(s.reviews().order_by(&Review::rating, loom::desc(&Review::body)), 3);
+    }
+    SECTION("a reversed mixed order") {
+        check_same(s.reviews().order_by(&Review::rating, loom::desc(&Review::body)).reverse(), 5);
+    }
+    SECTION("a column of a joined model") {
+        check_same(s.books().order_by(loom::desc(loom::col(&Book::publisher, &Publisher::name))), 2);
+    }
+    SECTION("a filtered, ordered QuerySet") {
+        check_same(s.reviews().filter(loom::col(&Review::rating) > 0).order_by(&Review::body), 6);
+    }
+    SECTION("a nullable column, ascending: NULLs first") {
+        check_same(s.db.objects<Author>().order_by(&Author::born), 2);
+    }
+    SECTION("a nullable column, descending: NULLs last") {
+        check_same(s.db.objects<Author>().order_by(loom::desc(&Author::born), &Author::name), 2);
+    }
+    SECTION("a nullable column, one row per chunk") {
+        check_same(s.db.objects<Author>().order_by(loom::desc(&Author::born)), 1);
+        check_same(s.db.objects<Author>().order_by(&Author::born), 1);
+    }
+    SECTION("the primary key in the middle of the order ends the comparison") {
+        check_same(s.reviews().order_by(&Review::rating, &Review::id, &Review::body), 7);
     }
 }
 

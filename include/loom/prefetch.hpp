@@ -390,6 +390,169 @@ auto make_chain(M m, Ms... ms) {
     return node;
 }
 
+// ---- annotate_count --------------------------------------------------------------------------
+
+/// A count written into member `into` of each parent; compared across relations so that two
+/// different counts into one member are caught when the QuerySet is built.
+template <class Owner, class C>
+struct CountNodeT : PrefetchNode<Owner>, Annotation {
+    C Owner::*into = nullptr;
+    Query signature;  // the count's SQL and parameters with no keys: equal for equal counts
+
+    bool same_slot(const PrefetchNode<Owner>& other) const override {
+        const auto* o = dynamic_cast<const CountNodeT*>(&other);
+        return o && o->into == into;
+    }
+    void merge(const PrefetchNode<Owner>& other_base) override {
+        const auto& other = static_cast<const CountNodeT&>(other_base);
+        if (signature.sql != other.signature.sql || signature.params != other.signature.params)
+            throw UsageError("annotate_count: " + this->describe() + " and " + other.describe() +
+                             " are counted into the same member with different querysets; give "
+                             "each count its own member");
+    }
+};
+
+/// Counts relation I of Owner (a Reverse or a ManyToMany, either side) per parent key.
+template <class Owner, std::size_t I, class C>
+class CountNode final : public CountNodeT<Owner, C> {
+    using E = entry_t<Owner, I>;
+    using Rel = std::remove_cvref_t<decltype(std::declval<Owner&>().*(entry<Owner, I>().member))>;
+    using Target = typename Rel::target_type;
+
+public:
+    std::optional<QuerySet<Target>> only;
+
+    std::unique_ptr<PrefetchNode<Owner>> clone() const override {
+        return std::make_unique<CountNode>(*this);
+    }
+    std::string describe() const override {
+        return meta<Owner>().name + "::" + std::string(member_name_of<Owner, I>());
+    }
+    void run(Database& db, std::span<Owner* const> parents) const override {
+        // Distinct keys (the same object may be given twice); every parent starts at 0.
+        KeyIndex by_key(parents.size());
+        std::vector<std::int64_t> distinct;
+        std::vector<std::uint32_t> key_of(parents.size());
+        for (std::size_t p = 0; p < parents.size(); ++p) {
+            parents[p]->*(this->into) = C{0};
+            bool fresh;
+            key_of[p] = by_key.insert(primary_key_of(*parents[p]),
+                                      static_cast<std::uint32_t>(distinct.size()), fresh);
+            if (fresh) distinct.push_back(primary_key_of(*parents[p]));
+        }
+        if (distinct.empty()) return;
+        std::vector<std::int64_t> counts(distinct.size(), 0);
+
+        const std::string origin = "count " + describe();
+        Database::OriginScope scope(db, origin);
+        const std::size_t own_params = this->signature.params.size();
+        if (own_params >= static_cast<std::size_t>(db.variable_limit()))
+            throw UsageError("annotate_count " + describe() + ": the queryset alone binds " +
+                             std::to_string(own_params) + " parameters, the connection's limit");
+        const std::size_t room = std::min(
+            db.max_keys_per_query(), static_cast<std::size_t>(db.variable_limit()) - own_params);
+        std::vector<std::int64_t> chunk;
+        for (std::size_t at = 0; at < distinct.size(); at += room) {
+            const std::size_t n = std::min(room, distinct.size() - at);
+            std::size_t padded = 1;  // a few statement shapes serve every key count
+            while (padded < n) padded <<= 1;
+            padded = std::min(padded, room);
+            chunk.assign(distinct.begin() + static_cast<std::ptrdiff_t>(at),
+                         distinct.begin() + static_cast<std::ptrdiff_t>(at + n));
+            chunk.resize(padded, chunk.back());
+            const Query q = count_sql(db, chunk);
+            db.run(q.sql,
+                   [&](Binder& b) {
+                       for (const auto& v : q.params) b.value(v);
+                   },
+                   [&](const Statement& s) {
+                       const std::uint32_t k = by_key.find(s.column_int(0));
+                       if (k != KeyIndex::npos) counts[k] = s.column_int(1);
+                   });
+        }
+        for (std::size_t p = 0; p < parents.size(); ++p)
+            parents[p]->*(this->into) = static_cast<C>(counts[key_of[p]]);
+    }
+
+    void explain(Database& db, std::vector<std::string>& out,
+                 const std::string& prefix) const override {
+        const std::int64_t sample[] = {0};
+        const Query q = count_sql(db, sample);
+        out.push_back(prefix + "count " + describe() + ": " + q.sql);
+        db.run("EXPLAIN QUERY PLAN " + q.sql,
+               [&](Binder& b) {
+                   for (const auto& v : q.params) b.value(v);
+               },
+               [&](const Statement& s) {
+                   out.push_back(prefix + "  " + std::string(s.column_text(3)));
+               },
+               "explain");
+    }
+
+    /// SELECT <parent key>, COUNT(*) FROM <target> [JOIN <join table>] WHERE ... GROUP BY key.
+    Query count_sql(Database& db, std::span<const std::int64_t> keys) const {
+        SelectExtras x;
+        x.keys = keys;
+        const auto& tm = meta<Target>();
+        if constexpr (E::kind == entry_kind::many_to_many) {
+            const JoinInfo& j = join_info<Owner, I>();
+            x.join = " JOIN " + j.table + " AS j ON j." + j.dst_column + " = t0." + tm.pk;
+            x.key_expr = "j." + j.src_column;
+        } else {
+            constexpr std::size_t F = index_of_member<Target>(entry<Owner, I>().forward);
+            using FE = entry_t<Target, F>;
+            if constexpr (FE::kind == entry_kind::many_to_many) {
+                const JoinInfo& j = join_info<Target, F>();
+                x.join = " JOIN " + j.table + " AS j ON j." + j.src_column + " = t0." + tm.pk;
+                x.key_expr = "j." + j.dst_column;
+            } else {
+                x.key_expr = "t0." + quote(entry<Target, F>().column);
+            }
+        }
+        return (only ? *only : QuerySet<Target>(db)).count_query(x);
+    }
+};
+
+template <class Owner, class Rel, class C, class Target>
+std::shared_ptr<const PrefetchNode<Owner>> make_count_node(Database& db, Rel Owner::*relation,
+                                                           C Owner::*into,
+                                                           const std::optional<QuerySet<Target>>& only) {
+    static_assert(std::is_same_v<Rel, ManyToMany<Target>> || std::is_same_v<Rel, Reverse<Target>>,
+                  "annotate_count: only a to-many relation (a loom::ManyToMany or loom::Reverse "
+                  "member) can be counted");
+    static_assert(std::is_integral_v<C> && !std::is_same_v<C, bool>,
+                  "annotate_count: the count goes into an integer member, like "
+                  "std::int64_t book_count = 0;");
+    static_assert(declared_with_type<Owner, Rel>(),
+                  "annotate_count: this relation member is not declared in its model's "
+                  "descriptor");
+    if (index_of_member<Owner>(into) < entry_count<Owner>)
+        throw UsageError("annotate_count: the count member is a column of " + meta<Owner>().name +
+                         "'s descriptor; count into a plain member that loom::model<" +
+                         meta<Owner>().name + "> does not declare");
+    std::shared_ptr<CountNodeT<Owner, C>> out;
+    for_each_index<Owner>([&](auto i) {
+        constexpr std::size_t I = decltype(i)::value;
+        if constexpr (std::is_same_v<decltype(entry<Owner, I>().member), Rel Owner::*>) {
+            if (!out && entry<Owner, I>().member == relation) {
+                auto node = std::make_shared<CountNode<Owner, I, C>>();
+                node->only = only;
+                node->signature = node->count_sql(db, {});
+                out = std::move(node);
+            }
+        }
+    });
+    if (!out)
+        throw UsageError("annotate_count: the relation is not declared in the descriptor of " +
+                         meta<Owner>().name);
+    if (only && only->sliced())
+        throw UsageError("annotate_count(" + out->describe() +
+                         "): the QuerySet that filters the count is sliced; a count uses only "
+                         "its filters");
+    out->into = into;
+    return out;
+}
+
 }  // namespace detail
 
 /// A nested prefetch path: path(&Book::authors, &Author::books, &Book::publisher) loads three
@@ -423,8 +586,12 @@ auto path(M first, Ms... rest) {
                   "loom::path: each step must start at the model the previous step leads to "
                   "(after &Book::authors comes a member of Author)");
     using Root = typename detail::member_owner<M>::owner;
-    auto node = detail::make_chain(first, rest...);
-    return Path<Root>(std::shared_ptr<const detail::PrefetchNode<Root>>(std::move(node)));
+    if constexpr (linked) {
+        auto node = detail::make_chain(first, rest...);
+        return Path<Root>(std::shared_ptr<const detail::PrefetchNode<Root>>(std::move(node)));
+    } else {
+        return Path<Root>(nullptr);  // unreachable: the static_assert above already failed
+    }
 }
 
 /// A prefetch with its own queryset (filter, order, per-parent limit via slicing, its own
@@ -493,16 +660,26 @@ namespace detail {
 template <class T, class P>
 void add_prefetch(PrefetchList<T>& list, const P& p) {
     if constexpr (std::is_member_object_pointer_v<P>) {
-        static_assert(std::is_same_v<typename member_owner<P>::owner, T>,
+        constexpr bool own = std::is_same_v<typename member_owner<P>::owner, T>;
+        constexpr bool relation = relation_member_traits<typename member_owner<P>::rel>::value;
+        static_assert(own,
                       "prefetch_related: the member belongs to another model than the QuerySet's "
                       "(to go deeper, use loom::path(&Book::authors, &Author::books))");
-        auto node = make_node(p);
-        merge_prefetch(list, *node);
+        static_assert(!own || relation,
+                      "prefetch_related: this member is not a relation, so there is nothing to "
+                      "prefetch; pass a ForeignKey, OneToOne, ManyToMany, Reverse or ReverseOne "
+                      "member (a plain field such as &Book::title is read by the query itself)");
+        // Guarded so that a failed check above is the only error the user sees.
+        if constexpr (own && relation) {
+            auto node = make_node(p);
+            merge_prefetch(list, *node);
+        }
     } else if constexpr (requires { p.node(); }) {
-        static_assert(std::is_same_v<std::remove_cvref_t<decltype(p.node())>, PrefetchNode<T>>,
+        constexpr bool own = std::is_same_v<std::remove_cvref_t<decltype(p.node())>, PrefetchNode<T>>;
+        static_assert(own,
                       "prefetch_related: the path or Prefetch starts at another model than the "
                       "QuerySet's");
-        merge_prefetch(list, p.node());
+        if constexpr (own) merge_prefetch(list, p.node());
     } else {
         static_assert(sizeof(P) == 0,
                       "prefetch_related: pass relation members (&Book::authors), loom::path(...) "
@@ -523,6 +700,26 @@ void prefetch_related_objects(Database& db, R& objects, const Paths&... paths) {
     for (auto& o : objects) parents.push_back(&o);
     if (parents.empty()) return;
     for (auto& n : list) n->run(db, parents);
+}
+
+template <class T>
+template <class Rel, class C>
+QuerySet<T> QuerySet<T>::annotate_count(Rel T::*relation, C T::*into) const {
+    QuerySet q = copy();
+    const std::optional<QuerySet<typename Rel::target_type>> all;
+    detail::merge_prefetch(q.mut().prefetch, *detail::make_count_node(*db_, relation, into, all));
+    return q;
+}
+
+template <class T>
+template <class Rel, class C>
+QuerySet<T> QuerySet<T>::annotate_count(Rel T::*relation, C T::*into,
+                                        const QuerySet<typename Rel::target_type>& only) const {
+    QuerySet q = copy();
+    const std::optional<QuerySet<typename Rel::target_type>> filter(only);
+    detail::merge_prefetch(q.mut().prefetch,
+                           *detail::make_count_node(*db_, relation, into, filter));
+    return q;
 }
 
 template <class T, class Rel>

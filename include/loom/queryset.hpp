@@ -58,6 +58,12 @@ struct PrefetchNode {
 template <class Owner>
 using PrefetchList = std::vector<std::shared_ptr<const PrefetchNode<Owner>>>;
 
+/// Marks the nodes of the prefetch list that compute values (annotate_count) rather than
+/// load relations: prefetch_related(loom::none) keeps them.
+struct Annotation {
+    virtual ~Annotation() = default;
+};
+
 template <class Owner>
 void merge_prefetch(PrefetchList<Owner>& list, const PrefetchNode<Owner>& node) {
     for (auto& existing : list) {
@@ -212,6 +218,8 @@ template <class... V> struct row_tuple { using type = std::tuple<V...>; };
 
 /// Clears every prefetch of a QuerySet: qs.prefetch_related(loom::none).
 struct none_t {};
+
+template <class T> class Chunks;  // chunks.hpp
 inline constexpr none_t none{};
 
 /// A lazy, immutable query over model T (see the header comment).
@@ -329,12 +337,33 @@ public:
         (detail::add_prefetch<T>(s.prefetch, paths), ...);
         return q;
     }
-    /// Clears every prefetch added so far.
+    /// Clears every prefetch added so far (annotate_count stays).
     QuerySet prefetch_related(none_t) const {
         QuerySet q = copy();
-        q.mut().prefetch.clear();
+        std::erase_if(q.mut().prefetch, [](const auto& node) {
+            return dynamic_cast<const detail::Annotation*>(node.get()) == nullptr;
+        });
         return q;
     }
+
+    /// Counts each row's related objects into `into` (a plain integer member, not in the
+    /// descriptor) with one GROUP BY query per batch of keys, run with the prefetches; a row
+    /// with no related objects gets 0. `only` (a QuerySet of the related model) counts just
+    /// the rows matching its filters. Reverse and many-to-many relations, either side.
+    ///
+    ///     db.objects<Author>().annotate_count(&Author::books, &Author::book_count)
+    template <class Rel, class C>
+    QuerySet annotate_count(Rel T::*relation, C T::*into) const;
+    template <class Rel, class C>
+    QuerySet annotate_count(Rel T::*relation, C T::*into,
+                            const QuerySet<typename Rel::target_type>& only) const;
+
+    /// Runs the query in chunks of at most `n` rows (keyset pagination on the order columns
+    /// and the primary key, never OFFSET) and applies every prefetch to each chunk, so memory
+    /// depends on n, not on the table (see chunks.hpp).
+    ///
+    ///     for (std::vector<Book>& chunk : db.objects<Book>().prefetch_related(&Book::authors).chunks(1000))
+    Chunks<T> chunks(std::int64_t n) const;
 
     // ---- results -----------------------------------------------------------------------------
 
@@ -464,6 +493,23 @@ public:
         detail::Renderer r;
         return build(select_list(r), &extras, r, true);
     }
+    /// SELECT <key>, COUNT(*) ... GROUP BY <key>: the rows matching this QuerySet's filters,
+    /// counted per parent key (annotate_count).
+    detail::Query count_query(const detail::SelectExtras& x) const {
+        detail::Renderer r;
+        detail::Query q;
+        std::string where = where_sql(r, q.params);
+        where += where.empty() ? " WHERE " : " AND ";
+        where += x.key_expr + " IN (";
+        for (std::size_t i = 0; i < x.keys.size(); ++i) {
+            where += i ? ", ?" : "?";
+            q.params.push_back(x.keys[i]);
+        }
+        where += ")";
+        q.sql = "SELECT " + x.key_expr + ", COUNT(*) FROM " + detail::meta<T>().table + " AS t0" +
+                x.join + r.joins() + where + " GROUP BY " + x.key_expr;
+        return q;
+    }
     bool has_select_related() const { return !state_->select_related.empty(); }
     const detail::PrefetchList<T>& prefetches() const { return state_->prefetch; }
     bool sliced() const { return state_->bounds.sliced(); }
@@ -504,6 +550,7 @@ public:
     }
 
 private:
+    template <class> friend class Chunks;
     QuerySet copy() const {
         QuerySet q(*db_, state_);
         return q;

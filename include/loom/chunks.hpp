@@ -1,0 +1,226 @@
+// loom/chunks.hpp - bounded-memory iteration: qs.chunks(n) runs the query n rows at a time and
+// applies every prefetch (and annotate_count) to each chunk, so memory depends on n, not on
+// the size of the table.
+//
+//     for (std::vector<Book>& chunk : db.objects<Book>()
+//                                         .prefetch_related(&Book::authors)
+//                                         .chunks(1000)) {
+//         for (const Book& b : chunk) use(b, b.authors);   // 2 queries per chunk
+//     }
+//
+// Chunks follow each other by keyset pagination, never OFFSET: the next chunk starts after the
+// last row read, compared on the QuerySet's order columns and the primary key that breaks
+// their ties (`WHERE (t0."id") > (?)`, or `WHERE ("year" < ? OR ...) OR ("year" = ? AND "id" > ?)`
+// for a descending order). Each row is read once even when the rows are many, and the cost of
+// a chunk does not grow with how far into the table it is.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "queryset.hpp"
+
+namespace loom {
+
+/// The range qs.chunks(n) returns: an input range whose elements are the chunks, each a
+/// std::vector<T> of at most n rows (never an empty one). The vector is reused: take what you
+/// keep out of it (moving the objects is fine; their relations stay loaded) before advancing.
+template <class T>
+class Chunks {
+public:
+    class iterator {
+    public:
+        using iterator_concept = std::input_iterator_tag;
+        using value_type = std::vector<T>;
+        using difference_type = std::ptrdiff_t;
+        using reference = std::vector<T>&;
+
+        iterator() = default;
+        explicit iterator(Chunks* c) : c_(c) {}
+        std::vector<T>& operator*() const { return c_->rows_; }
+        std::vector<T>* operator->() const { return &c_->rows_; }
+        iterator& operator++() {
+            c_->next();
+            return *this;
+        }
+        void operator++(int) { ++*this; }
+        friend bool operator==(const iterator& i, std::default_sentinel_t) { return i.at_end(); }
+
+    private:
+        bool at_end() const { return !c_ || c_->rows_.empty(); }
+        Chunks* c_ = nullptr;
+    };
+
+    Chunks(QuerySet<T> qs, std::int64_t n) : qs_(std::move(qs)), n_(n) {
+        if (n < 1)
+            throw UsageError("chunks(" + std::to_string(n) + "): a chunk holds at least one row");
+        const auto& st = *qs_.state_;
+        const auto& pk = detail::meta<T>().pk;
+        // The ORDER BY terms, as QuerySet::order_sql writes them; the primary key ends them
+        // (later terms could never break a tie, so they are left out of the comparison).
+        for (const auto& o : st.order) {
+            const bool is_pk = o.col.path.empty() && o.col.column == pk;
+            keys_.push_back({o.col, o.descending != st.reversed, is_pk});
+            if (is_pk) break;
+        }
+        if (keys_.empty() || !keys_.back().is_pk)
+            keys_.push_back({detail::ColumnRef{{}, pk}, st.reversed, true});
+        if (st.bounds.hi) remaining_ = *st.bounds.hi - st.bounds.lo;
+        first_column_ = static_cast<int>(detail::meta<T>().column_count());
+        for (const auto& sr : st.select_related)
+            first_column_ += static_cast<int>(sr->target().column_count());
+    }
+
+    /// Runs the first chunk's queries (once) and returns an iterator to it.
+    iterator begin() {
+        if (!started_) {
+            started_ = true;
+            next();
+        }
+        return iterator(this);
+    }
+    std::default_sentinel_t end() const noexcept { return {}; }
+
+private:
+    struct Key {
+        detail::ColumnRef col;
+        bool descending = false;
+        bool is_pk = false;  // never NULL
+    };
+
+    void next() {
+        rows_.clear();
+        if (done_) return;
+        std::int64_t want = n_;
+        if (remaining_) want = std::min(want, *remaining_);
+        if (want <= 0) {
+            done_ = true;
+            return;
+        }
+        // One row more than the chunk tells whether another chunk follows, without a last
+        // query that finds nothing.
+        const bool probe = !remaining_ || *remaining_ > want;
+        const auto& st = *qs_.state_;
+
+        detail::Renderer r;
+        std::string select = qs_.select_list(r);
+        for (const auto& k : keys_) select += ", " + r.alias_for(k.col.path) + "." + k.col.column;
+        detail::Query q;
+        std::string where = qs_.where_sql(r, q.params);
+        if (!last_.empty()) {
+            where += where.empty() ? " WHERE (" : " AND (";
+            where += after_last(r, q.params);
+            where += ")";
+        }
+        const std::string order = qs_.order_sql(r, true);
+        q.sql = std::string("SELECT ") + (st.distinct ? "DISTINCT " : "") + select + " FROM " +
+                detail::meta<T>().table + " AS t0" + r.joins() + where + " ORDER BY " + order +
+                " LIMIT ?";
+        q.params.push_back(want + (probe ? 1 : 0));
+        if (last_.empty() && st.bounds.lo > 0) {  // a sliced QuerySet: skip once, at the start
+            q.sql += " OFFSET ?";
+            q.params.push_back(st.bounds.lo);
+        }
+
+        bool more = false;
+        rows_.reserve(static_cast<std::size_t>(want));
+        auto read = qs_.row_reader();
+        qs_.run(q, [&](const detail::Statement& s) {
+            if (static_cast<std::int64_t>(rows_.size()) == want) {
+                more = true;  // the probe row: not read
+                return;
+            }
+            read(s, 0, rows_.emplace_back());
+            if (static_cast<std::int64_t>(rows_.size()) == want) {
+                last_.clear();
+                for (std::size_t i = 0; i < keys_.size(); ++i)
+                    last_.push_back(column_value(s, first_column_ + static_cast<int>(i)));
+            }
+        });
+        if (remaining_) *remaining_ -= static_cast<std::int64_t>(rows_.size());
+        done_ = !more;
+        qs_.run_prefetches(rows_);
+    }
+
+    /// Rows that come after the last one read, in ORDER BY order (SQLite puts NULLs first when
+    /// ascending, last when descending).
+    std::string after_last(detail::Renderer& r, std::vector<Value>& params) const {
+        auto column = [&](const Key& k) { return r.alias_for(k.col.path) + "." + k.col.column; };
+        bool simple = true;
+        for (std::size_t i = 0; i < keys_.size(); ++i)
+            if (keys_[i].descending != keys_[0].descending || last_[i].index() == 0 ||
+                (keys_[i].descending && !keys_[i].is_pk))
+                simple = false;
+        if (simple) {  // one row-value comparison, which an index serves directly
+            std::string cols, marks;
+            for (std::size_t i = 0; i < keys_.size(); ++i) {
+                cols += (i ? ", " : "") + column(keys_[i]);
+                marks += i ? ", ?" : "?";
+                params.push_back(last_[i]);
+            }
+            return "(" + cols + ") " + (keys_[0].descending ? "<" : ">") + " (" + marks + ")";
+        }
+        // (k1 after v1) OR (k1 = v1 AND k2 after v2) OR ...
+        std::string out;
+        for (std::size_t i = 0; i < keys_.size(); ++i) {
+            const Key& k = keys_[i];
+            const bool null = last_[i].index() == 0;
+            if (k.descending && null) continue;  // nothing sorts after NULL when descending
+            std::string term = "(";
+            for (std::size_t j = 0; j < i; ++j) {
+                if (last_[j].index() == 0) {
+                    term += column(keys_[j]) + " IS NULL AND ";
+                } else {
+                    term += column(keys_[j]) + " = ? AND ";
+                    params.push_back(last_[j]);
+                }
+            }
+            if (null) {
+                term += column(k) + " IS NOT NULL";
+            } else {
+                if (k.descending && !k.is_pk)
+                    term += "(" + column(k) + " < ? OR " + column(k) + " IS NULL)";
+                else
+                    term += column(k) + (k.descending ? " < ?" : " > ?");
+                params.push_back(last_[i]);
+            }
+            out += (out.empty() ? "" : " OR ") + term + ")";
+        }
+        return out.empty() ? "0" : out;
+    }
+
+    static Value column_value(const detail::Statement& s, int c) {
+        switch (s.column_type(c)) {
+            case SQLITE_NULL: return nullptr;
+            case SQLITE_INTEGER: return s.column_int(c);
+            case SQLITE_FLOAT: return s.column_double(c);
+            case SQLITE_TEXT: return std::string(s.column_text(c));
+            default: {
+                const auto b = s.column_blob(c);
+                return Blob(b.begin(), b.end());
+            }
+        }
+    }
+
+    QuerySet<T> qs_;
+    std::int64_t n_;
+    std::vector<Key> keys_;
+    int first_column_ = 0;
+    std::optional<std::int64_t> remaining_;  // rows left in a sliced QuerySet
+    std::vector<Value> last_;                // the order key of the last row read
+    std::vector<T> rows_;
+    bool started_ = false;
+    bool done_ = false;
+};
+
+template <class T>
+Chunks<T> QuerySet<T>::chunks(std::int64_t n) const {
+    return Chunks<T>(*this, n);
+}
+
+}  // namespace loom
