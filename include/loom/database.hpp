@@ -280,6 +280,8 @@ public:
             conn_.exec("SELECT count(*) FROM sqlite_master");
             if (options.wal) conn_.exec("PRAGMA journal_mode = WAL");
         } catch (const NotADatabaseError& e) {
+            if ((e.code() & 0xff) == SQLITE_CORRUPT)  // a database, damaged: the message says so
+                throw NotADatabaseError("'" + path + "': " + e.what(), e.code());
             throw NotADatabaseError("'" + path + "' is not a SQLite database (" + e.what() +
                                         "): check the path, or restore the file from a backup",
                                     e.code());

@@ -279,6 +279,16 @@ private:
                 bool fresh;
                 target_slot.insert(primary_key_of((*block)[i]), static_cast<std::uint32_t>(i), fresh);
             }
+            // A key with no row (possible only where foreign keys were not enforced) is an
+            // error, checked before any cache is touched. A Prefetch with its own queryset
+            // may leave targets out on purpose: those read as nullptr.
+            for (std::size_t p = 0; p < rels.size() && !this->custom; ++p)
+                if (keys[p] && target_slot.find(*keys[p]) == KeyIndex::npos)
+                    throw DataError(describe() + ": " + std::string(entry<Owner, I>().column) +
+                                    " " + std::to_string(*keys[p]) + " matches no " +
+                                    meta<Target>().name +
+                                    " (a dangling key: the row was deleted, or written, while "
+                                    "foreign keys were not enforced)");
             for (std::size_t p = 0; p < rels.size(); ++p) {
                 const Target* t = nullptr;
                 if (keys[p]) {

@@ -50,14 +50,24 @@ namespace loom::detail {
                                   "Options::busy_timeout_ms, or use WAL mode",
                             ext);
         case SQLITE_READONLY:
+            if (ext == SQLITE_READONLY_DBMOVED)
+                throw ReadOnlyError(msg + ": the database file was deleted, moved or replaced "
+                                          "while open; open a new Database on the file",
+                                    ext);
             throw ReadOnlyError(msg + ": the database file or its directory is not writable by "
                                       "this process, or it was opened read-only",
                                 ext);
-        case SQLITE_NOTADB:
-        case SQLITE_CORRUPT: throw NotADatabaseError(msg, ext);
+        case SQLITE_NOTADB: throw NotADatabaseError(msg, ext);
+        case SQLITE_CORRUPT:
+            throw NotADatabaseError(msg + ": the file is damaged (truncated or overwritten); "
+                                          "restore it from a backup (PRAGMA integrity_check lists "
+                                          "the damage)",
+                                    ext);
         case SQLITE_CANTOPEN: throw CantOpenError(msg, ext);
-        case SQLITE_IOERR:
-        case SQLITE_FULL: throw IoError(msg, ext);
+        case SQLITE_FULL:
+            throw IoError(msg + ": free disk space, or raise PRAGMA max_page_count if it was set",
+                          ext);
+        case SQLITE_IOERR: throw IoError(msg, ext);
         default: throw DatabaseError(msg, ext);
     }
 }
