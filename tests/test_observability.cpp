@@ -361,7 +361,7 @@ TEST_CASE_METHOD(Fixture, "expect_queries fails with every statement seen, numbe
     CHECK(msg.starts_with("expected 1 query, but 2 ran:\n  1. [Book] " + base + " -- (1990)\n"
                           "  2. [prefetch Book::reviews] SELECT "));
     CHECK_THAT(msg, ContainsSubstring("FROM \"review\""));
-    CHECK_THAT(msg, ContainsSubstring("-- (" + std::to_string(cat.omens.id) + ")\n"));
+    CHECK(msg.ends_with(" -- (" + std::to_string(cat.omens.id) + ")"));
 }
 
 TEST_CASE_METHOD(Fixture, "expect_queries reports a block that ran no query", "[observability]") {
@@ -716,7 +716,7 @@ TEST_CASE_METHOD(Fixture, "A profile with no queries still makes a page", "[obse
     loom::Profile prof(db);
     prof.stop();
     CHECK(prof.query_count() == 0);
-    CHECK(prof.text().starts_with("loom profile: 0 queries (0 shapes), 0.000 ms in SQLite"));
+    CHECK(prof.text().starts_with("loom profile: 0 queries (0 shapes), 0.000 ms in queries over "));
     CHECK_THAT(prof.html(), ContainsSubstring("<p>No queries ran.</p>"));
 }
 

@@ -326,8 +326,9 @@ private:
         };
         std::string m = "expected " + plural(expected) + ", but ";
         if (seen.empty()) return m + "none ran";
-        m += std::to_string(seen.size()) + (seen.size() == 1 ? " ran:\n" : " ran:\n");
-        return m + describe_queries(seen);
+        m += std::to_string(seen.size()) + " ran:\n" + describe_queries(seen);
+        m.pop_back();  // the list's last newline
+        return m;
     }
     std::int64_t expected_;
     std::vector<RecordedQuery> seen_;
@@ -649,7 +650,7 @@ public:
         return out;
     }
     std::int64_t query_count() const noexcept { return static_cast<std::int64_t>(queries_.size()); }
-    /// Time spent inside SQLite (the sum of the statements' durations).
+    /// Time spent running statements (the sum of their durations, reading rows included).
     std::chrono::nanoseconds query_time() const noexcept {
         std::chrono::nanoseconds t{};
         for (const auto& g : groups_) t += g.total;
@@ -662,7 +663,7 @@ public:
 
     /// A table for a terminal, one line per statement shape, largest total first:
     ///
-    ///     loom profile: 5 queries (4 shapes), 0.210 ms in SQLite over 1.032 ms
+    ///     loom profile: 5 queries (4 shapes), 0.210 ms in queries over 1.032 ms
     ///       #  count   total ms     max ms      rows  statement
     ///       1      1      0.081      0.081         6  [prefetch Book::authors] SELECT ...
     std::string text() const {
@@ -806,7 +807,7 @@ private:
         const auto q = query_count();
         return "loom profile: " + std::to_string(q) + (q == 1 ? " query" : " queries") + " (" +
                std::to_string(groups_.size()) + (groups_.size() == 1 ? " shape" : " shapes") +
-               "), " + detail::ms(query_time()) + " ms in SQLite over " + detail::ms(elapsed()) +
+               "), " + detail::ms(query_time()) + " ms in queries over " + detail::ms(elapsed()) +
                " ms";
     }
 
