@@ -883,6 +883,44 @@ TEST_CASE("a relation of an object built in code says it never came from the dat
     CHECK(q.ran() == 0);
 }
 
+TEST_CASE("an object built in code can load its relations once inserted, as the message says",
+          "[prefetch]") {
+    Bookstore s;
+    Book sequel{.title = "Good Omens II", .year = 2019};
+    sequel.publisher = s.c.gollancz;
+    s.db.insert(sequel);
+    Review r;
+    r.book = sequel;
+    r.rating = 4;
+    r.body = "Late.";
+    s.db.insert(r);
+
+    Queries q(s.db);
+    sequel.reviews.load(s.db);
+    sequel.publisher.load(s.db);
+    CHECK(q.ran() == 2);
+    CHECK(labels(sequel.reviews) == Names{"Late."});
+    CHECK(sequel.publisher->name == "Gollancz");
+}
+
+TEST_CASE("loading a relation of a copy leaves the original's cache as it was", "[prefetch]") {
+    Bookstore s;
+    auto books = s.books().prefetch_related(&Book::reviews).to_vector();
+    Book copy = books[4];
+    Review r;
+    r.book = copy;
+    r.rating = 5;
+    r.body = "Crivens!";
+    s.db.insert(r);
+
+    Queries q(s.db);
+    copy.reviews.load(s.db);
+    CHECK(q.ran() == 1);
+    CHECK(labels(copy.reviews) == Names{"Crivens!"});
+    CHECK(books[4].reviews.loaded());
+    CHECK(books[4].reviews.empty());
+}
+
 TEST_CASE("an explicit load runs exactly one query, visible to listeners", "[prefetch]") {
     Bookstore s;
     auto books = s.books().to_vector();
