@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -275,6 +276,18 @@ TEST_CASE("a 64-bit unsigned value above INT64_MAX is refused before it is writt
                           .filter(loom::col(&shop::Sample::big) == std::uint64_t{1} << 63)
                           .count(),
                       "value 9223372036854775808 does not fit in SQLite's 64-bit signed INTEGER");
+}
+
+TEST_CASE("a NaN is refused before it is written, since SQLite would store NULL",
+          "[errors][data]") {
+    loom::Database db(":memory:");
+    shop::create_all(db);
+    shop::Sample s;
+    s.real = std::numeric_limits<double>::quiet_NaN();
+    CHECK(message_of<loom::DataError>([&] { db.insert(s); }) ==
+          "NaN cannot be stored: SQLite would store it as NULL");
+    CHECK(s.id == 0);
+    CHECK(count_rows(db, "sample") == 0);
 }
 
 // ---- files -----------------------------------------------------------------------------------

@@ -87,7 +87,11 @@ template <integer_like T> struct column_traits<T> {
 template <std::floating_point T> struct column_traits<T> {
     static constexpr std::string_view sql_type = "REAL";
     static constexpr bool nullable = false;
-    static void bind(Statement& s, int i, T v) { s.bind_double(i, static_cast<double>(v)); }
+    static void bind(Statement& s, int i, T v) {
+        // SQLite binds a NaN as NULL: refuse it rather than lose the value silently.
+        if (v != v) throw DataError("NaN cannot be stored: SQLite would store it as NULL");
+        s.bind_double(i, static_cast<double>(v));
+    }
     static Value value(T v) { return static_cast<double>(v); }
     static const char* read(const Statement& s, int c, T& out) {
         const int t = s.column_type(c);
