@@ -1,8 +1,8 @@
 // fuzz/fuzz_roundtrip.cpp - libFuzzer target: random values of every column type (bool, int8,
 // uint16, int, int64, double, text with any bytes, blob, an enum with any underlying value,
 // optionals) go through insert, select, filter, update and bulk_insert, and must come back
-// exactly as they went in. The only refusal allowed is the documented one: a NaN double (SQLite
-// stores NaN as NULL, so a non-optional REAL column rejects it with a ConstraintError).
+// exactly as they went in. The only refusal allowed is the documented one: a NaN double is a
+// DataError before anything is written (SQLite would store it as NULL).
 //
 //     clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Itests \
 //         fuzz/fuzz_roundtrip.cpp -lsqlite3 -lfmt -o fuzz_roundtrip
@@ -82,7 +82,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (std::isnan(s.real)) {
         try {
             db.insert(s);
-        } catch (const loom::ConstraintError&) {
+        } catch (const loom::DataError&) {
             if (s.id != 0 || db.objects<Sample>().count() != 0) std::abort();
             return 0;
         }

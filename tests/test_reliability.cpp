@@ -9,7 +9,6 @@
 
 #include <unistd.h>
 
-#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -453,21 +452,6 @@ TEST_CASE("an enum value with no enumerator is stored and read back as-is (the d
     CHECK(static_cast<int>(db.objects<Gadget>().get(loom::col(&Gadget::id) == copy.id).kind) == 7);
     CHECK(db.objects<Gadget>().filter(loom::col(&Gadget::kind) == static_cast<Kind>(7)).count() ==
           2);
-}
-
-TEST_CASE("a NaN double is refused with a ConstraintError (SQLite stores NaN as NULL)",
-          "[reliability][data]") {
-    loom::Database db{":memory:"};
-    shop::create_all(db);
-    shop::Sample s;
-    s.real = std::nan("");
-    const auto what = message_of<loom::ConstraintError>([&] { db.insert(s); });
-    CHECK(what.starts_with("NOT NULL constraint failed: sample.real (while running: INSERT"));
-    CHECK(s.id == 0);
-    CHECK(db.objects<shop::Sample>().count() == 0);
-    s.real = HUGE_VAL;  // infinities are stored as they are
-    db.insert(s);
-    CHECK(db.objects<shop::Sample>().get().real == HUGE_VAL);
 }
 
 TEST_CASE("a dangling foreign key met by prefetch_related is a DataError naming the relation "
