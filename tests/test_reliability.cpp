@@ -378,6 +378,62 @@ TEST_CASE("a database page overwritten with garbage is a NotADatabaseError when 
     good_operation_still_works();
 }
 
+// ---- one snapshot per evaluation --------------------------------------------------------------
+
+TEST_CASE("a QuerySet's base query and its prefetch levels read one snapshot, whatever other "
+          "connections commit in between",
+          "[reliability][snapshot]") {
+    const TempPath file("snapshot");
+    {
+        loom::Database db{file.path, loom::Options{.wal = true}};
+        shop::create_all(db);
+        shop::seed_catalogue(db);
+    }
+    loom::Database reader{file.path, loom::Options{.wal = true}};
+    loom::Database writer{file.path, loom::Options{.wal = true}};
+    // Right after the reader's base query, the writer commits: Penguin and (by cascade) its
+    // two books are deleted, and a review is added to Good Omens.
+    bool done = false;
+    auto sub = reader.on_query([&](const loom::QueryEvent& ev) {
+        if (done || ev.origin != "Book") return;
+        done = true;
+        Publisher penguin = writer.objects<Publisher>().get(loom::col(&Publisher::name) == "Penguin");
+        writer.transaction([&] {
+            writer.remove(penguin);
+            shop::Review r;
+            r.book = 2;
+            r.rating = 1;
+            r.body = "Late.";
+            writer.insert(r);
+        });
+    });
+    const auto q0 = reader.query_count();
+    auto books = reader.objects<Book>().prefetch_related(&Book::publisher, &Book::reviews);
+    REQUIRE(books.rows().size() == 5);
+    CHECK(done);
+    CHECK(reader.query_count() - q0 == 3);  // BEGIN and COMMIT of the snapshot are not counted
+    std::size_t reviews = 0, penguin_books = 0;
+    for (const Book& b : books) {
+        reviews += b.reviews.size();
+        penguin_books += b.publisher->name == "Penguin";
+    }
+    CHECK(reviews == 6);  // the state before the writer's commit, at every level
+    CHECK(penguin_books == 2);
+    CHECK(reader.transaction_depth() == 0);
+
+    // The next evaluation sees the commit.
+    auto after = reader.objects<Book>().prefetch_related(&Book::publisher, &Book::reviews);
+    reviews = 0;
+    for (const Book& b : after) reviews += b.reviews.size();
+    CHECK(after.rows().size() == 3);
+    CHECK(reviews == 5);  // 4 left on the Gollancz books, plus the new one
+    // And the reader can write: the snapshot was closed.
+    Publisher tor;
+    tor.name = "Tor";
+    reader.insert(tor);
+    CHECK(writer.objects<Publisher>().count() == 2);
+}
+
 // ---- data that does not fit the model -------------------------------------------------------
 
 TEST_CASE("a row that does not fit a member is a DataError naming model, column and row key",

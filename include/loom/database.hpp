@@ -427,6 +427,32 @@ public:
         std::uint64_t saved_scope_;
     };
 
+    /// While alive, the statements of one QuerySet evaluation (the base query and every
+    /// prefetch level) read one snapshot of the database, so a write committed by another
+    /// connection in between is seen by all of them or by none: a read transaction (BEGIN
+    /// DEFERRED ... COMMIT), not counted and not shown to listeners as queries. Does nothing
+    /// when `wanted` is false or a transaction is already open.
+    class ReadSnapshot {
+    public:
+        ReadSnapshot(Database& db, bool wanted) : db_(db) {
+            if (!wanted || db.depth_ != 0 || !sqlite3_get_autocommit(db.conn_.native())) return;
+            db.conn_.exec("BEGIN DEFERRED");
+            active_ = true;
+        }
+        ~ReadSnapshot() {
+            sqlite3* h = db_.conn_.native();
+            if (active_ && !sqlite3_get_autocommit(h) &&
+                sqlite3_exec(h, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK)
+                sqlite3_exec(h, "ROLLBACK", nullptr, nullptr, nullptr);
+        }
+        ReadSnapshot(const ReadSnapshot&) = delete;
+        ReadSnapshot& operator=(const ReadSnapshot&) = delete;
+
+    private:
+        Database& db_;
+        bool active_ = false;
+    };
+
     // ---- schema ----------------------------------------------------------------------------
 
     /// Creates the tables of the given models (FK targets first), an index on every FK column,

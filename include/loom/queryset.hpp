@@ -394,6 +394,7 @@ public:
     std::optional<T> first() const {
         if (cache_) return cache_->empty() ? std::nullopt : std::optional<T>(cache_->front());
         auto q = limit(1);
+        Database::ReadSnapshot snapshot(*db_, !state_->prefetch.empty());
         auto rows = q.fetch_base();
         if (rows.empty()) return std::nullopt;
         q.run_prefetches(rows);
@@ -411,6 +412,7 @@ public:
     /// The one row matching the query; DoesNotExist or MultipleObjectsReturned otherwise.
     T get() const {
         auto q = limit(2);
+        Database::ReadSnapshot snapshot(*db_, !state_->prefetch.empty());
         auto rows = q.fetch_base();
         if (rows.empty())
             throw DoesNotExist("get(): no " + detail::meta<T>().name + " matches the query (" +
@@ -740,6 +742,7 @@ private:
     }
 
     std::vector<T> evaluate() const {
+        Database::ReadSnapshot snapshot(*db_, !state_->prefetch.empty());
         auto rows = fetch_base();
         run_prefetches(rows);
         return rows;
