@@ -13,6 +13,7 @@
 //
 //     loom_benchmark [--sizes 1000,10000,100000] [--workloads W1,W2,W3,W4] [--reps 7]
 //                    [--chunk 1000] [--naive-max 100000] [--json FILE] [--show-sql] [--quick]
+//                    [--profile loom|hand|naive]
 #include <loom/loom.hpp>
 
 #include <sqlite3.h>
@@ -127,16 +128,46 @@ struct Checksum {
     void add(const std::optional<int>& v) { add(v ? static_cast<std::int64_t>(*v) : std::int64_t{-1}); }
 };
 
-double ms_since(Clock::time_point t0) {
-    return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
-
 double median(std::vector<double> v) {
     if (v.empty()) return 0;
     std::sort(v.begin(), v.end());
     const std::size_t n = v.size();
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
+
+double ms_since(Clock::time_point t0) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+/// CPU time of this (single-threaded) process: steadier than wall time on a busy machine.
+double cpu_ms() {
+    timespec ts{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+}
+
+struct Timing {
+    double wall = 0, cpu = 0;
+};
+
+template <class F>
+auto timed(F&& f, std::vector<Timing>& out) {
+    const auto t0 = Clock::now();
+    const double c0 = cpu_ms();
+    auto r = f();
+    out.push_back({ms_since(t0), cpu_ms() - c0});
+    return r;
+}
+
+Timing median(const std::vector<Timing>& v) {
+    std::vector<double> w, c;
+    for (const auto& t : v) {
+        w.push_back(t.wall);
+        c.push_back(t.cpu);
+    }
+    return {median(w), median(c)};
+}
+
 
 long current_rss_kb() {
     long pages = 0, resident = 0;
@@ -322,7 +353,9 @@ void generate(const std::string& path, std::int64_t books) {
 class Raw {
 public:
     explicit Raw(const std::string& path) {
-        if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK)
+        // The flags loom opens with: single-threaded use needs no SQLite mutex.
+        if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                            nullptr) != SQLITE_OK)
             fail("cannot open " + path);
         limit_ = static_cast<std::size_t>(sqlite3_limit(db_, SQLITE_LIMIT_VARIABLE_NUMBER, -1));
     }
@@ -813,6 +846,7 @@ struct Options {
     std::int64_t naive_max = 100000;
     std::string json;
     bool show_sql = false;
+    std::string profile;  // run only this variant, in-process, for a profiler
 };
 
 struct Memory {
@@ -825,7 +859,9 @@ struct Row {
     char workload[4] = {};
     std::int64_t books = 0;
     bool skipped = false;
+    int reps = 0;
     double loom_ms = 0, hand_ms = 0, naive_ms = -1, hook_ms = -1, unchunked_ms = -1;
+    double loom_cpu_ms = 0, hand_cpu_ms = 0;
     std::int64_t loom_q = 0, hand_q = 0, naive_q = -1, unchunked_q = -1;
     std::uint64_t loom_ck = 0, hand_ck = 0, naive_ck = 0, unchunked_ck = 0;
     bool naive_run = false, unchunked_run = false;
@@ -893,17 +929,19 @@ Row measure(const Options& opt, const std::string& path, const std::string& w, s
         Row r = row;
         loom::Database db(path);
         Raw raw(path);
-        fns.loom(db);
-        fns.hand(raw);
-        std::vector<double> tl, th, tn, thook, tu;
-        const int naive_reps = books >= 100000 ? 1 : (books >= 10000 ? 3 : opt.reps);
-        for (int i = 0; i < opt.reps; ++i) {
-            auto t0 = Clock::now();
-            const Run l = fns.loom(db);
-            tl.push_back(ms_since(t0));
-            t0 = Clock::now();
-            const Run h = fns.hand(raw);
-            th.push_back(ms_since(t0));
+        std::vector<Timing> tl, th, tn, thook, tu;
+        // One untimed warm-up of each; small sizes get more repetitions (at least opt.reps)
+        // so that each variant runs for a few hundred milliseconds in all.
+        std::vector<Timing> warm;
+        timed([&] { return fns.loom(db); }, warm);
+        timed([&] { return fns.hand(raw); }, warm);
+        const double slowest = std::max(warm[0].wall, warm[1].wall);
+        const int reps = std::max(opt.reps, std::min(51, static_cast<int>(300 / std::max(slowest, 0.1)) | 1));
+        r.reps = reps;
+        const int naive_reps = books >= 100000 ? 1 : (books >= 10000 ? 3 : std::min(reps, 7));
+        for (int i = 0; i < reps; ++i) {
+            const Run l = timed([&] { return fns.loom(db); }, tl);
+            const Run h = timed([&] { return fns.hand(raw); }, th);
             r.loom_ck = l.checksum;
             r.loom_q = l.queries;
             r.hand_ck = h.checksum;
@@ -912,34 +950,30 @@ Row measure(const Options& opt, const std::string& path, const std::string& w, s
                 // The cost of a query listener: the same loom run with a hook set.
                 std::int64_t seen = 0;
                 db.set_query_hook([&seen](const loom::QueryEvent& e) { seen += e.rows; });
-                t0 = Clock::now();
-                const Run k = fns.loom(db);
-                thook.push_back(ms_since(t0));
+                const Run k = timed([&] { return fns.loom(db); }, thook);
                 db.set_query_hook(nullptr);
                 if (k.checksum != l.checksum || seen == 0) fail("W1 with a query hook differs");
             }
             if (w == "W4") {
-                t0 = Clock::now();
-                const Run u = fns.naive(db);
-                tu.push_back(ms_since(t0));
+                const Run u = timed([&] { return fns.naive(db); }, tu);
                 r.unchunked_ck = u.checksum;
                 r.unchunked_q = u.queries;
                 r.unchunked_run = true;
             }
             if (naive && i < naive_reps) {
-                t0 = Clock::now();
-                const Run n = fns.naive(db);
-                tn.push_back(ms_since(t0));
+                const Run n = timed([&] { return fns.naive(db); }, tn);
                 r.naive_ck = n.checksum;
                 r.naive_q = n.queries;
                 r.naive_run = true;
             }
         }
-        r.loom_ms = median(tl);
-        r.hand_ms = median(th);
-        if (!tn.empty()) r.naive_ms = median(tn);
-        if (!thook.empty()) r.hook_ms = median(thook);
-        if (!tu.empty()) r.unchunked_ms = median(tu);
+        r.loom_ms = median(tl).wall;
+        r.loom_cpu_ms = median(tl).cpu;
+        r.hand_ms = median(th).wall;
+        r.hand_cpu_ms = median(th).cpu;
+        if (!tn.empty()) r.naive_ms = median(tn).wall;
+        if (!thook.empty()) r.hook_ms = median(thook).wall;
+        if (!tu.empty()) r.unchunked_ms = median(tu).wall;
         return r;
     });
 }
@@ -954,9 +988,9 @@ std::string fmt_ms(double ms) {
 }
 
 void print_header() {
-    std::printf("%-4s %8s %10s %10s %6s %10s %15s %5s %10s %10s %6s\n", "wl", "books", "loom ms",
-                "hand ms", "ratio", "naive ms", "queries l/h/n", "sums", "loom KB", "hand KB",
-                "mem");
+    std::printf("%-4s %8s %10s %10s %6s %6s %10s %15s %5s %10s %10s %6s\n", "wl", "books",
+                "loom ms", "hand ms", "ratio", "cpu", "naive ms", "queries l/h/n", "sums",
+                "loom KB", "hand KB", "mem");
 }
 
 void print_row(const Row& r) {
@@ -969,9 +1003,10 @@ void print_row(const Row& r) {
     std::snprintf(q, sizeof q, "%lld/%lld/%s", static_cast<long long>(r.loom_q),
                   static_cast<long long>(r.hand_q),
                   r.naive_run ? std::to_string(r.naive_q).c_str() : "-");
-    std::printf("%-4s %8lld %10s %10s %6.2f %10s %15s %5s %10ld %10ld %6.2f\n", r.workload,
+    std::printf("%-4s %8lld %10s %10s %6.2f %6.2f %10s %15s %5s %10ld %10ld %6.2f\n", r.workload,
                 static_cast<long long>(r.books), fmt_ms(r.loom_ms).c_str(),
-                fmt_ms(r.hand_ms).c_str(), r.loom_ms / r.hand_ms, fmt_ms(r.naive_ms).c_str(), q,
+                fmt_ms(r.hand_ms).c_str(), r.loom_ms / r.hand_ms, r.loom_cpu_ms / r.hand_cpu_ms,
+                fmt_ms(r.naive_ms).c_str(), q,
                 r.checksums_equal() ? "ok" : "DIFF", r.loom_mem.peak_kb, r.hand_mem.peak_kb,
                 static_cast<double>(r.loom_mem.peak_kb) / static_cast<double>(r.hand_mem.peak_kb));
 }
@@ -1008,6 +1043,10 @@ std::string json_line(const Row& r, std::size_t chunk) {
     s += ", \"handwritten_ms\": " + json_num(r.hand_ms);
     s += ", \"ratio\": " + json_num(r.loom_ms / r.hand_ms);
     s += ", \"naive_ms\": " + json_num(r.naive_ms, r.naive_run);
+    s += ", \"loom_cpu_ms\": " + json_num(r.loom_cpu_ms);
+    s += ", \"handwritten_cpu_ms\": " + json_num(r.hand_cpu_ms);
+    s += ", \"cpu_ratio\": " + json_num(r.loom_cpu_ms / r.hand_cpu_ms);
+    s += ", \"repetitions\": " + std::to_string(r.reps);
     s += ", \"loom_queries\": " + i64(r.loom_q);
     s += ", \"handwritten_queries\": " + i64(r.hand_q);
     s += ", \"naive_queries\": " + i64(r.naive_q, r.naive_run);
@@ -1087,6 +1126,10 @@ Options parse(int argc, char** argv) {
             o.naive_max = std::atoll(need(i).c_str());
         } else if (a == "--json") {
             o.json = need(i);
+        } else if (a == "--profile") {
+            o.profile = need(i);
+            if (o.profile != "loom" && o.profile != "hand" && o.profile != "naive")
+                fail("--profile: loom, hand or naive");
         } else if (a == "--show-sql") {
             o.show_sql = true;
         } else if (a == "--quick") {
@@ -1096,7 +1139,7 @@ Options parse(int argc, char** argv) {
             std::printf(
                 "usage: loom_benchmark [--sizes 1000,10000,100000] [--workloads W1,W2,W3,W4]\n"
                 "                      [--reps 7] [--chunk 1000] [--naive-max 100000]\n"
-                "                      [--json FILE] [--show-sql] [--quick]\n");
+                "                      [--json FILE] [--show-sql] [--quick] [--profile loom|hand|naive]\n");
             std::exit(0);
         } else {
             fail("unknown argument '" + a + "' (see --help)");
@@ -1116,6 +1159,39 @@ std::string temp_path() {
     return buf.data();
 }
 
+/// --profile VARIANT: no child processes, no interleaving: the one variant, reps times, so a
+/// profiler (perf record, valgrind --tool=callgrind) sees only it.
+int profile(const Options& opt) {
+    for (const std::int64_t books : opt.sizes) {
+        const std::string path = temp_path();
+        in_child<int>([&] {  // keeps the generation out of the profile
+            generate(path, books);
+            return 0;
+        });
+        for (const auto& w : opt.workloads) {
+            const Workload fns = workload(w, opt.chunk);
+            loom::Database db(path);
+            Raw raw(path);
+            std::vector<Timing> t;
+            std::uint64_t sum = 0;
+            for (int i = 0; i < opt.reps; ++i) {
+                const Run r = timed([&] {
+                    return opt.profile == "loom"   ? fns.loom(db)
+                           : opt.profile == "hand" ? fns.hand(raw)
+                                                   : fns.naive(db);
+                }, t);
+                sum = r.checksum;
+            }
+            std::printf("%s %lld books, %s: median %s ms (cpu %s ms) over %d runs, checksum %016llx\n",
+                        w.c_str(), static_cast<long long>(books), opt.profile.c_str(),
+                        fmt_ms(median(t).wall).c_str(), fmt_ms(median(t).cpu).c_str(), opt.reps,
+                        static_cast<unsigned long long>(sum));
+        }
+        std::remove(path.c_str());
+    }
+    return 0;
+}
+
 int main_impl(int argc, char** argv) {
     const Options opt = parse(argc, argv);
     std::FILE* json = nullptr;
@@ -1123,7 +1199,10 @@ int main_impl(int argc, char** argv) {
         json = std::fopen(opt.json.c_str(), "w");
         if (!json) fail("cannot write " + opt.json);
     }
-    std::printf("loom_benchmark: medians of %d interleaved repetitions; checksums must match\n",
+    if (!opt.profile.empty()) return profile(opt);
+    std::printf("loom_benchmark: medians of >= %d interleaved repetitions (more at small sizes); "
+                "ratio = loom/hand-written wall time, cpu = the same in CPU time; KB = peak RSS "
+                "of a child running the variant once\n",
                 opt.reps);
     bool all_equal = true;
     bool header = false;

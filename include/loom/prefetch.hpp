@@ -25,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "detail/block.hpp"
 #include "detail/key_index.hpp"
 #include "queryset.hpp"
 
@@ -65,11 +66,21 @@ class RelNode final : public RelNodeT<Owner, std::remove_cvref_t<decltype(std::d
     using Rel = std::remove_cvref_t<decltype(std::declval<Owner&>().*(entry<Owner, I>().member))>;
     using Base = RelNodeT<Owner, Rel>;
     using Target = typename Rel::target_type;
-    using Block = std::vector<Target>;
+    // Growing never moves the objects read so far (no copies, no transient 2x peak).
+    using Block = StableBlock<Target>;
 
     static constexpr bool forward =
         E::kind == entry_kind::foreign_key || E::kind == entry_kind::one_to_one;
     static constexpr bool to_one = forward || std::is_same_v<Rel, ReverseOne<Target>>;
+    static constexpr bool reverse_of_m2m = [] {
+        if constexpr (E::kind == entry_kind::reverse)
+            return std::is_same_v<typename E::forward_type, ManyToMany<Owner>>;
+        else
+            return false;
+    }();
+    // Only across a join table can one target row come back for several parents.
+    static constexpr bool shared_targets =
+        E::kind == entry_kind::many_to_many || reverse_of_m2m;
 
 public:
     RelNode() { this->slot = entry<Owner, I>().member; }
@@ -185,22 +196,25 @@ private:
         // Distinct keys in first-seen order; parents sharing a key are chained.
         KeyIndex by_key(keys.size());
         std::vector<std::int64_t> distinct;
-        std::vector<std::uint32_t> first_parent, next_parent(keys.size(), KeyIndex::npos);
-        std::vector<std::uint32_t> key_of_parent(keys.size(), KeyIndex::npos);
+        std::vector<std::uint32_t> first_parent, last_parent;
+        std::vector<std::uint32_t> next_parent(forward ? 0 : keys.size(), KeyIndex::npos);
+        distinct.reserve(keys.size());
         for (std::size_t p = 0; p < keys.size(); ++p) {
             if (!keys[p]) continue;
             bool fresh;
             const auto k = by_key.insert(*keys[p], static_cast<std::uint32_t>(distinct.size()), fresh);
-            if (fresh) {
-                distinct.push_back(*keys[p]);
-                first_parent.push_back(static_cast<std::uint32_t>(p));
-            } else {
-                // Append p to the chain of key k (kept in parent order).
-                std::uint32_t q = first_parent[k];
-                while (next_parent[q] != KeyIndex::npos) q = next_parent[q];
-                next_parent[q] = static_cast<std::uint32_t>(p);
+            if (fresh) distinct.push_back(*keys[p]);
+            if constexpr (!forward) {
+                // Chain the parents of key k, in parent order (forward relations stitch by
+                // target key instead).
+                if (fresh) {
+                    first_parent.push_back(static_cast<std::uint32_t>(p));
+                    last_parent.push_back(static_cast<std::uint32_t>(p));
+                } else {
+                    next_parent[last_parent[k]] = static_cast<std::uint32_t>(p);
+                    last_parent[k] = static_cast<std::uint32_t>(p);
+                }
             }
-            key_of_parent[p] = k;
         }
 
         auto block = std::make_shared<Block>();
@@ -212,7 +226,7 @@ private:
         }
 
         std::vector<std::pair<std::uint32_t, std::uint32_t>> links;  // (key index, slot)
-        KeyIndex by_pk(to_one ? 0 : distinct.size());
+        KeyIndex by_pk(shared_targets ? distinct.size() : 0);
         auto qs = queryset(db);
         auto read = qs.row_reader();
         // Explicit loads (rel.load(db), db.load) say so in the query log and the N+1 guard.
@@ -252,8 +266,7 @@ private:
                            const std::uint32_t k = by_key.find(s.column_int(0));
                            if (k == KeyIndex::npos) return;
                            std::uint32_t slot;
-                           if constexpr (E::kind == entry_kind::many_to_many ||
-                                         std::is_same_v<Rel, Reverse<Target>>) {
+                           if constexpr (shared_targets) {
                                bool fresh;
                                slot = by_pk.insert(s.column_int(1),
                                                    static_cast<std::uint32_t>(block->size()),
@@ -303,7 +316,14 @@ private:
                 for (auto p = first_parent[k]; p != KeyIndex::npos; p = next_parent[p])
                     relation_access::set(*rels[p], &(*block)[slot], keep);
         } else {
-            for (Rel* r : rels) relation_access::start(*r, keep);
+            // Count first, so that each list allocates once, at its exact size.
+            std::vector<std::uint32_t> count(rels.size(), 0);
+            for (auto [k, slot] : links)
+                for (auto p = first_parent[k]; p != KeyIndex::npos; p = next_parent[p]) ++count[p];
+            for (std::size_t p = 0; p < rels.size(); ++p) {
+                relation_access::start(*rels[p], keep);
+                relation_access::items(*rels[p]).reserve(count[p]);
+            }
             for (auto [k, slot] : links)
                 for (auto p = first_parent[k]; p != KeyIndex::npos; p = next_parent[p])
                     relation_access::push(*rels[p], &(*block)[slot]);

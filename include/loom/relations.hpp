@@ -202,7 +202,8 @@ private:
     }
 
     std::vector<const T*> items_;
-    std::vector<std::shared_ptr<const void>> keep_;
+    // What keeps the items alive: usually one block; more are chained (see relation_access::keep).
+    std::shared_ptr<const void> keep_;
     bool loaded_ = false;
     std::int64_t owner_key_ = 0;
     const detail::RelationInfo* info_ = nullptr;
@@ -311,7 +312,7 @@ struct relation_access {
     template <class T>
     static void clear(RelatedList<T>& r) {
         r.items_.clear();
-        r.keep_.clear();
+        r.keep_.reset();
         r.loaded_ = false;
     }
     /// Marks the list loaded (empty unless items are pushed) and remembers what keeps the
@@ -319,8 +320,7 @@ struct relation_access {
     template <class T>
     static void start(RelatedList<T>& r, const std::shared_ptr<const void>& keep) {
         r.items_.clear();
-        r.keep_.clear();
-        if (keep) r.keep_.push_back(keep);
+        r.keep_ = keep;
         r.loaded_ = true;
     }
     template <class T>
@@ -331,7 +331,13 @@ struct relation_access {
     static std::vector<const T*>& items(RelatedList<T>& r) noexcept { return r.items_; }
     template <class T>
     static void keep(RelatedList<T>& r, std::shared_ptr<const void> k) {
-        r.keep_.push_back(std::move(k));
+        // One keep-alive in the common case (no allocation per list); further ones chain.
+        if (!r.keep_)
+            r.keep_ = std::move(k);
+        else
+            r.keep_ = std::make_shared<
+                const std::pair<std::shared_ptr<const void>, std::shared_ptr<const void>>>(
+                std::move(r.keep_), std::move(k));
     }
 };
 
