@@ -535,6 +535,20 @@ TEST_CASE_METHOD(Fixture, "The N+1 guard ignores repeated writes unless asked",
     CHECK(v[0].id == 0);
 }
 
+TEST_CASE_METHOD(Fixture, "A repeated statement that fails keeps its own error",
+                 "[observability]") {
+    loom::NPlusOneGuard guard(db, {.threshold = 1, .reads_only = false});
+    for (int k = 0; k < 2; ++k) {
+        Publisher dup;
+        dup.name = "Penguin";
+        const std::string msg = message_of<loom::ConstraintError>([&] { db.insert(dup); });
+        CHECK_THAT(msg, ContainsSubstring("UNIQUE constraint failed: publisher.name"));
+    }
+    REQUIRE(guard.repeated().size() == 1);
+    CHECK(guard.repeated()[0].count == 2);
+    CHECK(rows_in(db, "publisher") == 2);
+}
+
 TEST_CASE_METHOD(Fixture, "The N+1 guard leaves out what its ignore predicate names",
                  "[observability]") {
     loom::NPlusOneGuard guard(

@@ -243,7 +243,8 @@ inline std::string format_query(const QueryEvent& e, const LogOptions& o = {}) {
 }
 
 /// A listener that writes one line per statement to `sink` (see format_query); install it for
-/// good with db.set_query_hook(loom::query_logger(...)), or for a while with log_queries.
+/// good with db.set_query_hook(loom::query_logger(...)), or for a while with log_queries. A
+/// std::FILE* or std::ostream given as the sink must outlive the listener.
 inline QueryListener query_logger(std::function<void(std::string_view line)> sink,
                                   LogOptions options = {}) {
     return [sink = std::move(sink), o = std::move(options)](const QueryEvent& e) {
@@ -551,9 +552,10 @@ private:
         s.last_scope = e.scope;
         ++s.count;
         s.origin = e.origin;
-        // Never throw while unwinding (a rollback run by a destructor): the first error wins.
+        // A failed statement keeps its own error, and nothing is thrown while unwinding (a
+        // rollback run by a destructor): the first error wins.
         if (s.count > options_.threshold && options_.mode == NPlusOneMode::raise &&
-            std::uncaught_exceptions() == 0)
+            e.error.empty() && std::uncaught_exceptions() == 0)
             throw NPlusOneDetected({s.sql, s.origin, s.count, options_.threshold});
     }
 
