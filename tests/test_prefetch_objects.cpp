@@ -684,6 +684,16 @@ TEST_CASE("annotate_count counts each parent's related rows with one GROUP BY qu
         CHECK(log.origins == Names{"Shelf", "count Shelf::items"});
         CHECK(counts(shelves, &Shelf::item_count) == std::vector<std::int64_t>{3, 1, 0});
     }
+    SECTION("explain() shows the count query and its plan") {
+        const auto lines =
+            w.shelves().annotate_count(&Shelf::items, &Shelf::item_count).explain();
+        const auto at = std::find_if(lines.begin(), lines.end(), [](const std::string& l) {
+            return l.rfind("count Shelf::items: SELECT t0.\"shelf_id\", COUNT(*)", 0) == 0;
+        });
+        REQUIRE(at != lines.end());
+        REQUIRE(std::next(at) != lines.end());
+        CHECK(std::next(at)->find("pfo_item") != std::string::npos);
+    }
     SECTION("get() and first() count too") {
         auto one = w.shelves()
                        .annotate_count(&Shelf::items, &Shelf::item_count)

@@ -71,9 +71,21 @@ public:
         if (keys_.empty() || !keys_.back().is_pk)
             keys_.push_back({detail::ColumnRef{{}, pk}, st.reversed, true});
         if (st.bounds.hi) remaining_ = *st.bounds.hi - st.bounds.lo;
-        first_column_ = static_cast<int>(detail::meta<T>().column_count());
+        // Where each key is read back: a column of T's own is already selected; a column of
+        // a joined model is selected after T's columns and those of select_related.
+        const auto& columns = detail::meta<T>().columns;
+        int extra = static_cast<int>(columns.size());
         for (const auto& sr : st.select_related)
-            first_column_ += static_cast<int>(sr->target().column_count());
+            extra += static_cast<int>(sr->target().column_count());
+        for (auto& k : keys_) {
+            if (k.col.path.empty())
+                for (std::size_t c = 0; c < columns.size(); ++c)
+                    if (columns[c] == k.col.column) k.read_at = static_cast<int>(c);
+            if (k.read_at < 0) {
+                k.read_at = extra++;
+                k.selected = true;
+            }
+        }
     }
 
     /// Runs the first chunk's queries (once) and returns an iterator to it.
@@ -91,6 +103,8 @@ private:
         detail::ColumnRef col;
         bool descending = false;
         bool is_pk = false;  // never NULL
+        int read_at = -1;    // the result column holding its value
+        bool selected = false;  // added to the select list (a column of a joined model)
     };
 
     void next() {
@@ -109,7 +123,8 @@ private:
 
         detail::Renderer r;
         std::string select = qs_.select_list(r);
-        for (const auto& k : keys_) select += ", " + r.alias_for(k.col.path) + "." + k.col.column;
+        for (const auto& k : keys_)
+            if (k.selected) select += ", " + r.alias_for(k.col.path) + "." + k.col.column;
         detail::Query q;
         std::string where = qs_.where_sql(r, q.params);
         if (!last_.empty()) {
@@ -130,6 +145,9 @@ private:
         bool more = false;
         rows_.reserve(static_cast<std::size_t>(want));
         auto read = qs_.row_reader();
+        // A chunk and its prefetch levels read one snapshot (as a QuerySet evaluation does).
+        // Between chunks, other connections may commit: the keyset still visits no row twice.
+        Database::ReadSnapshot snapshot(qs_.database(), !st.prefetch.empty());
         qs_.run(q, [&](const detail::Statement& s) {
             if (static_cast<std::int64_t>(rows_.size()) == want) {
                 more = true;  // the probe row: not read
@@ -138,8 +156,7 @@ private:
             read(s, 0, rows_.emplace_back());
             if (static_cast<std::int64_t>(rows_.size()) == want) {
                 last_.clear();
-                for (std::size_t i = 0; i < keys_.size(); ++i)
-                    last_.push_back(column_value(s, first_column_ + static_cast<int>(i)));
+                for (const auto& k : keys_) last_.push_back(column_value(s, k.read_at));
             }
         });
         if (remaining_) *remaining_ -= static_cast<std::int64_t>(rows_.size());
@@ -210,7 +227,6 @@ private:
     QuerySet<T> qs_;
     std::int64_t n_;
     std::vector<Key> keys_;
-    int first_column_ = 0;
     std::optional<std::int64_t> remaining_;  // rows left in a sliced QuerySet
     std::vector<Value> last_;                // the order key of the last row read
     std::vector<T> rows_;

@@ -761,3 +761,4 @@ QuerySet<T> Database::objects() {
 }  // namespace loom
 
 #include "prefetch.hpp"
+#include "chunks.hpp"
