@@ -3,7 +3,7 @@
 #
 #     bash scripts/test.sh               # build/      RelWithDebInfo, all tests
 #     bash scripts/test.sh --sanitize    # build-asan/ Debug + ASan/UBSan, without the
-#                                        #             consumer (packaging) tests
+#                                        #             consumer and compile-fail tests
 #     bash scripts/test.sh -L compile_fail    # other arguments go to ctest
 #
 # LOOM_SANITIZE=1 in the environment is the same as --sanitize; LOOM_BUILD_DIR and
@@ -29,8 +29,9 @@ loom_ensure_deps
 if [ "$sanitize" = 1 ]; then
     build_dir="${LOOM_ASAN_BUILD_DIR:-$LOOM_ROOT/build-asan}"
     loom_configure "$build_dir" -DCMAKE_BUILD_TYPE=Debug -DLOOM_SANITIZE=ON
-    # The consumer tests build separate projects without sanitizers: nothing to add here.
-    ctest_args=(-LE consumer "${ctest_args[@]}")
+    # Consumer and compile-fail tests build separate programs without sanitizers, exactly as
+    # in the normal run: running them again would add nothing.
+    ctest_args=(-LE 'consumer|compile_fail' "${ctest_args[@]}")
     export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1}"
     export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 else
