@@ -665,6 +665,15 @@ TEST_CASE("m2m through an explicit model is refused with a UsageError", "[writes
     }
 }
 
+TEST_CASE("m2m on the reverse side of a ForeignKey is a UsageError", "[writes][m2m]") {
+    loom::Database db(":memory:");
+    shop::create_all(db);
+    Publisher p = publisher(db, "P");
+    CHECK_THROWS_WITH(db.m2m(p, &Publisher::books),
+                      "db.m2m: the member is not a many-to-many relation declared in the "
+                      "descriptor of Publisher");
+}
+
 TEST_CASE("m2m with an object that was never inserted is a UsageError", "[writes][m2m]") {
     loom::Database db(":memory:");
     shop::create_all(db);
