@@ -69,6 +69,7 @@ build() {  # build <log name> <command...>
         return 1
     fi
 }
+# shellcheck disable=SC2054  # the commas belong to one flag
 FUZZ=(-O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined)
 jobs_=(
     "concurrency|g++ ${CXXFLAGS[*]} -O2 ${WARN[*]} -Wno-missing-field-initializers $ROOT/tests/reliability/concurrency.cpp -o $BUILD/concurrency ${LIBS[*]}"
