@@ -4,7 +4,7 @@
 #     bash scripts/example.sh
 #
 # Installs missing Debian packages first (see scripts/deps.sh), configures build/
-# (RelWithDebInfo), builds the `bookstore` target and runs it from the build directory.
+# (Debug, shared with test.sh), builds the `bookstore` target and runs it from the build directory.
 set -euo pipefail
 
 # shellcheck source=scripts/deps.sh
@@ -12,7 +12,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/deps.sh"
 loom_ensure_deps
 
 build_dir="${LOOM_BUILD_DIR:-$LOOM_ROOT/build}"
-loom_configure "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLOOM_SANITIZE=OFF
+loom_configure "$build_dir" -DCMAKE_BUILD_TYPE=Debug -DLOOM_SANITIZE=OFF
 cmake --build "$build_dir" --target bookstore -j "$LOOM_JOBS"
 
 cd "$build_dir"
