@@ -4,54 +4,24 @@
 
 #include <cstdint>
 #include <string>
-#include <vector>
 
-namespace cf {
+namespace cf_duplicate_column {
 
-struct Book;
-
-struct Publisher {
-    std::int64_t id = 0;
-    std::string name;
-    loom::Reverse<Book> books;
-};
-
-struct Author {
-    std::int64_t id = 0;
-    std::string name;
-    loom::Reverse<Book> books;
-};
-
-struct Book {
+struct Draft {
     std::int64_t id = 0;
     std::string title;
     int year = 0;
-    loom::ForeignKey<Publisher> publisher;
-    loom::ManyToMany<Author> authors;
 };
 
-}  // namespace cf
+}  // namespace cf_duplicate_column
 
 template <>
-inline constexpr auto loom::model<cf::Publisher> =
-    loom::table("publisher", loom::pk(&cf::Publisher::id),
-                loom::field(&cf::Publisher::name, "name"),
-                loom::reverse(&cf::Publisher::books, &cf::Book::publisher));
-
-template <>
-inline constexpr auto loom::model<cf::Author> =
-    loom::table("author", loom::pk(&cf::Author::id), loom::field(&cf::Author::name, "name"),
-                loom::reverse(&cf::Author::books, &cf::Book::authors));
-
-template <>
-inline constexpr auto loom::model<cf::Book> =
-    loom::table("book", loom::pk(&cf::Book::id), loom::field(&cf::Book::title, "title"),
-                loom::field(&cf::Book::year, "title"),
-                loom::foreign_key(&cf::Book::publisher, "publisher_id"),
-                loom::many_to_many(&cf::Book::authors, "book_authors"));
+inline constexpr auto loom::model<cf_duplicate_column::Draft> =
+    loom::table("draft", loom::pk(&cf_duplicate_column::Draft::id),
+                loom::field(&cf_duplicate_column::Draft::title, "title"),
+                loom::field(&cf_duplicate_column::Draft::year, "title"));
 
 int main() {
     loom::Database db(":memory:");
-    db.create_tables<cf::Publisher, cf::Author, cf::Book>();
-    return static_cast<int>(db.objects<cf::Book>().count());
+    return static_cast<int>(db.objects<cf_duplicate_column::Draft>().count());
 }

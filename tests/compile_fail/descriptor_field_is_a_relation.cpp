@@ -1,57 +1,24 @@
 // A relation member declared with loom::field instead of loom::foreign_key does not compile.
 // expect-error: loom::field: this member is a relation
-#include <loom/loom.hpp>
+#include "models.hpp"
 
 #include <cstdint>
-#include <string>
-#include <vector>
 
-namespace cf {
+namespace cf_field_is_a_relation {
 
-struct Book;
-
-struct Publisher {
+struct Draft {
     std::int64_t id = 0;
-    std::string name;
-    loom::Reverse<Book> books;
+    loom::ForeignKey<shop::Publisher> publisher;
 };
 
-struct Author {
-    std::int64_t id = 0;
-    std::string name;
-    loom::Reverse<Book> books;
-};
-
-struct Book {
-    std::int64_t id = 0;
-    std::string title;
-    int year = 0;
-    loom::ForeignKey<Publisher> publisher;
-    loom::ManyToMany<Author> authors;
-};
-
-}  // namespace cf
+}  // namespace cf_field_is_a_relation
 
 template <>
-inline constexpr auto loom::model<cf::Publisher> =
-    loom::table("publisher", loom::pk(&cf::Publisher::id),
-                loom::field(&cf::Publisher::name, "name"),
-                loom::reverse(&cf::Publisher::books, &cf::Book::publisher));
-
-template <>
-inline constexpr auto loom::model<cf::Author> =
-    loom::table("author", loom::pk(&cf::Author::id), loom::field(&cf::Author::name, "name"),
-                loom::reverse(&cf::Author::books, &cf::Book::authors));
-
-template <>
-inline constexpr auto loom::model<cf::Book> =
-    loom::table("book", loom::pk(&cf::Book::id), loom::field(&cf::Book::title, "title"),
-                loom::field(&cf::Book::year, "year"),
-                loom::field(&cf::Book::publisher, "publisher_id"),
-                loom::many_to_many(&cf::Book::authors, "book_authors"));
+inline constexpr auto loom::model<cf_field_is_a_relation::Draft> =
+    loom::table("draft", loom::pk(&cf_field_is_a_relation::Draft::id),
+                loom::field(&cf_field_is_a_relation::Draft::publisher, "publisher_id"));
 
 int main() {
     loom::Database db(":memory:");
-    db.create_tables<cf::Publisher, cf::Author, cf::Book>();
-    return static_cast<int>(db.objects<cf::Book>().count());
+    return static_cast<int>(db.objects<cf_field_is_a_relation::Draft>().count());
 }

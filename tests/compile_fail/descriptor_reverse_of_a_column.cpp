@@ -1,58 +1,41 @@
 // The second member of loom::reverse must be the forward relation pointing back: a plain
-// column (&Book::title) is not one.
+// column (&Volume::title) is not one.
 // expect-error: the second member must be a ForeignKey, OneToOne or ManyToMany
 #include <loom/loom.hpp>
 
 #include <cstdint>
 #include <string>
-#include <vector>
 
-namespace cf {
+namespace cf_reverse_of_a_column {
 
-struct Book;
+struct Volume;
 
-struct Publisher {
+struct Shelf {
     std::int64_t id = 0;
-    std::string name;
-    loom::Reverse<Book> books;
+    loom::Reverse<Volume> volumes;
 };
 
-struct Author {
-    std::int64_t id = 0;
-    std::string name;
-    loom::Reverse<Book> books;
-};
-
-struct Book {
+struct Volume {
     std::int64_t id = 0;
     std::string title;
-    int year = 0;
-    loom::ForeignKey<Publisher> publisher;
-    loom::ManyToMany<Author> authors;
+    loom::ForeignKey<Shelf> shelf;
 };
 
-}  // namespace cf
+}  // namespace cf_reverse_of_a_column
 
 template <>
-inline constexpr auto loom::model<cf::Publisher> =
-    loom::table("publisher", loom::pk(&cf::Publisher::id),
-                loom::field(&cf::Publisher::name, "name"),
-                loom::reverse(&cf::Publisher::books, &cf::Book::title));
+inline constexpr auto loom::model<cf_reverse_of_a_column::Shelf> =
+    loom::table("shelf", loom::pk(&cf_reverse_of_a_column::Shelf::id),
+                loom::reverse(&cf_reverse_of_a_column::Shelf::volumes,
+                              &cf_reverse_of_a_column::Volume::title));
 
 template <>
-inline constexpr auto loom::model<cf::Author> =
-    loom::table("author", loom::pk(&cf::Author::id), loom::field(&cf::Author::name, "name"),
-                loom::reverse(&cf::Author::books, &cf::Book::authors));
-
-template <>
-inline constexpr auto loom::model<cf::Book> =
-    loom::table("book", loom::pk(&cf::Book::id), loom::field(&cf::Book::title, "title"),
-                loom::field(&cf::Book::year, "year"),
-                loom::foreign_key(&cf::Book::publisher, "publisher_id"),
-                loom::many_to_many(&cf::Book::authors, "book_authors"));
+inline constexpr auto loom::model<cf_reverse_of_a_column::Volume> =
+    loom::table("volume", loom::pk(&cf_reverse_of_a_column::Volume::id),
+                loom::field(&cf_reverse_of_a_column::Volume::title, "title"),
+                loom::foreign_key(&cf_reverse_of_a_column::Volume::shelf, "shelf_id"));
 
 int main() {
     loom::Database db(":memory:");
-    db.create_tables<cf::Publisher, cf::Author, cf::Book>();
-    return static_cast<int>(db.objects<cf::Book>().count());
+    return static_cast<int>(db.objects<cf_reverse_of_a_column::Shelf>().count());
 }

@@ -4,66 +4,35 @@
 #include <loom/loom.hpp>
 
 #include <cstdint>
-#include <string>
-#include <vector>
 
-namespace cf {
+namespace cf_reverse_one_as_reverse {
 
-struct Book;
+struct Cover;
 
-struct Publisher {
+struct Draft {
     std::int64_t id = 0;
-    std::string name;
-    loom::Reverse<Book> books;
-};
-
-struct Author {
-    std::int64_t id = 0;
-    std::string name;
-    loom::Reverse<Book> books;
+    loom::Reverse<Cover> cover;  // should be loom::ReverseOne<Cover>
 };
 
 struct Cover {
     std::int64_t id = 0;
-    loom::OneToOne<Book> book;
+    loom::OneToOne<Draft> draft;
 };
 
-struct Book {
-    std::int64_t id = 0;
-    std::string title;
-    int year = 0;
-    loom::ForeignKey<Publisher> publisher;
-    loom::ManyToMany<Author> authors;
-    loom::Reverse<Cover> cover;
-};
-
-}  // namespace cf
+}  // namespace cf_reverse_one_as_reverse
 
 template <>
-inline constexpr auto loom::model<cf::Publisher> =
-    loom::table("publisher", loom::pk(&cf::Publisher::id),
-                loom::field(&cf::Publisher::name, "name"),
-                loom::reverse(&cf::Publisher::books, &cf::Book::publisher));
+inline constexpr auto loom::model<cf_reverse_one_as_reverse::Draft> =
+    loom::table("draft", loom::pk(&cf_reverse_one_as_reverse::Draft::id),
+                loom::reverse(&cf_reverse_one_as_reverse::Draft::cover,
+                              &cf_reverse_one_as_reverse::Cover::draft));
 
 template <>
-inline constexpr auto loom::model<cf::Author> =
-    loom::table("author", loom::pk(&cf::Author::id), loom::field(&cf::Author::name, "name"),
-                loom::reverse(&cf::Author::books, &cf::Book::authors));
-
-template <>
-inline constexpr auto loom::model<cf::Book> =
-    loom::table("book", loom::pk(&cf::Book::id), loom::field(&cf::Book::title, "title"),
-                loom::field(&cf::Book::year, "year"),
-                loom::foreign_key(&cf::Book::publisher, "publisher_id"),
-                loom::many_to_many(&cf::Book::authors, "book_authors"),
-                loom::reverse(&cf::Book::cover, &cf::Cover::book));
-
-template <>
-inline constexpr auto loom::model<cf::Cover> = loom::table(
-    "cover", loom::pk(&cf::Cover::id), loom::one_to_one(&cf::Cover::book, "book_id"));
+inline constexpr auto loom::model<cf_reverse_one_as_reverse::Cover> =
+    loom::table("cover", loom::pk(&cf_reverse_one_as_reverse::Cover::id),
+                loom::one_to_one(&cf_reverse_one_as_reverse::Cover::draft, "draft_id"));
 
 int main() {
     loom::Database db(":memory:");
-    db.create_tables<cf::Publisher, cf::Author, cf::Book>();
-    return static_cast<int>(db.objects<cf::Book>().count());
+    return static_cast<int>(db.objects<cf_reverse_one_as_reverse::Draft>().count());
 }

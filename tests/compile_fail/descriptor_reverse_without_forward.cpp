@@ -1,57 +1,40 @@
 // A reverse side must name a forward relation declared in the other model's descriptor:
-// Publisher::books names &Book::publisher, which Book's descriptor leaves out.
+// Imprint::drafts names &Draft::imprint, which Draft's descriptor leaves out.
 // expect-error: the forward member it names is not declared in the other model's descriptor
 #include <loom/loom.hpp>
 
 #include <cstdint>
 #include <string>
-#include <vector>
 
-namespace cf {
+namespace cf_reverse_without_forward {
 
-struct Book;
+struct Draft;
 
-struct Publisher {
+struct Imprint {
     std::int64_t id = 0;
-    std::string name;
-    loom::Reverse<Book> books;
+    loom::Reverse<Draft> drafts;
 };
 
-struct Author {
-    std::int64_t id = 0;
-    std::string name;
-    loom::Reverse<Book> books;
-};
-
-struct Book {
+struct Draft {
     std::int64_t id = 0;
     std::string title;
-    int year = 0;
-    loom::ForeignKey<Publisher> publisher;
-    loom::ManyToMany<Author> authors;
+    loom::ForeignKey<Imprint> imprint;
 };
 
-}  // namespace cf
+}  // namespace cf_reverse_without_forward
 
 template <>
-inline constexpr auto loom::model<cf::Publisher> =
-    loom::table("publisher", loom::pk(&cf::Publisher::id),
-                loom::field(&cf::Publisher::name, "name"),
-                loom::reverse(&cf::Publisher::books, &cf::Book::publisher));
+inline constexpr auto loom::model<cf_reverse_without_forward::Imprint> =
+    loom::table("imprint", loom::pk(&cf_reverse_without_forward::Imprint::id),
+                loom::reverse(&cf_reverse_without_forward::Imprint::drafts,
+                              &cf_reverse_without_forward::Draft::imprint));
 
 template <>
-inline constexpr auto loom::model<cf::Author> =
-    loom::table("author", loom::pk(&cf::Author::id), loom::field(&cf::Author::name, "name"),
-                loom::reverse(&cf::Author::books, &cf::Book::authors));
-
-template <>
-inline constexpr auto loom::model<cf::Book> =
-    loom::table("book", loom::pk(&cf::Book::id), loom::field(&cf::Book::title, "title"),
-                loom::field(&cf::Book::year, "year"),
-                loom::many_to_many(&cf::Book::authors, "book_authors"));
+inline constexpr auto loom::model<cf_reverse_without_forward::Draft> =
+    loom::table("draft", loom::pk(&cf_reverse_without_forward::Draft::id),
+                loom::field(&cf_reverse_without_forward::Draft::title, "title"));
 
 int main() {
     loom::Database db(":memory:");
-    db.create_tables<cf::Publisher, cf::Author, cf::Book>();
-    return static_cast<int>(db.objects<cf::Book>().count());
+    return static_cast<int>(db.objects<cf_reverse_without_forward::Imprint>().count());
 }

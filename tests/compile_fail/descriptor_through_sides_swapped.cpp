@@ -1,72 +1,41 @@
 // loom::through names the through model's ForeignKey to the owner first, then the one to
 // the target: swapping them does not compile.
 // expect-error: the first member must be the ForeignKey to the owning model
-#include <loom/loom.hpp>
+#include "models.hpp"
 
 #include <cstdint>
-#include <string>
-#include <vector>
 
-namespace cf {
+namespace cf_through_sides_swapped {
 
-struct Book;
+struct Credit;
 
-struct Publisher {
+struct Reader {
     std::int64_t id = 0;
-    std::string name;
-    loom::Reverse<Book> books;
-};
-
-struct Author {
-    std::int64_t id = 0;
-    std::string name;
-    loom::Reverse<Book> books;
+    loom::ManyToMany<shop::Book> books;  // through Credit
 };
 
 struct Credit {
     std::int64_t id = 0;
-    loom::ForeignKey<Book> book;
-    loom::ForeignKey<Author> author;
+    loom::ForeignKey<Reader> reader;
+    loom::ForeignKey<shop::Book> book;
 };
 
-struct Book {
-    std::int64_t id = 0;
-    std::string title;
-    int year = 0;
-    loom::ForeignKey<Publisher> publisher;
-    loom::ManyToMany<Author> authors;
-    loom::ManyToMany<Author> credited;
-};
-
-}  // namespace cf
+}  // namespace cf_through_sides_swapped
 
 template <>
-inline constexpr auto loom::model<cf::Publisher> =
-    loom::table("publisher", loom::pk(&cf::Publisher::id),
-                loom::field(&cf::Publisher::name, "name"),
-                loom::reverse(&cf::Publisher::books, &cf::Book::publisher));
+inline constexpr auto loom::model<cf_through_sides_swapped::Reader> =
+    loom::table("reader", loom::pk(&cf_through_sides_swapped::Reader::id),
+                loom::many_to_many(&cf_through_sides_swapped::Reader::books,
+                                   loom::through(&cf_through_sides_swapped::Credit::book,
+                                                 &cf_through_sides_swapped::Credit::reader)));
 
 template <>
-inline constexpr auto loom::model<cf::Author> =
-    loom::table("author", loom::pk(&cf::Author::id), loom::field(&cf::Author::name, "name"),
-                loom::reverse(&cf::Author::books, &cf::Book::authors));
-
-template <>
-inline constexpr auto loom::model<cf::Book> =
-    loom::table("book", loom::pk(&cf::Book::id), loom::field(&cf::Book::title, "title"),
-                loom::field(&cf::Book::year, "year"),
-                loom::foreign_key(&cf::Book::publisher, "publisher_id"),
-                loom::many_to_many(&cf::Book::authors, "book_authors"),
-                loom::many_to_many(&cf::Book::credited, loom::through(&cf::Credit::author, &cf::Credit::book)));
-
-template <>
-inline constexpr auto loom::model<cf::Credit> =
-    loom::table("credit", loom::pk(&cf::Credit::id),
-                loom::foreign_key(&cf::Credit::book, "book_id"),
-                loom::foreign_key(&cf::Credit::author, "author_id"));
+inline constexpr auto loom::model<cf_through_sides_swapped::Credit> =
+    loom::table("credit", loom::pk(&cf_through_sides_swapped::Credit::id),
+                loom::foreign_key(&cf_through_sides_swapped::Credit::reader, "reader_id"),
+                loom::foreign_key(&cf_through_sides_swapped::Credit::book, "book_id"));
 
 int main() {
     loom::Database db(":memory:");
-    db.create_tables<cf::Publisher, cf::Author, cf::Book>();
-    return static_cast<int>(db.objects<cf::Book>().count());
+    return static_cast<int>(db.objects<cf_through_sides_swapped::Reader>().count());
 }
