@@ -92,13 +92,13 @@ public:
     void bind_double(int i, double v) { check(sqlite3_bind_double(stmt_, i, v)); }
     void bind_text(int i, std::string_view v) {
         // A null data pointer would bind NULL; an empty string must stay an empty string.
-        check(sqlite3_bind_text64(stmt_, i, v.data() ? v.data() : "", v.size(), SQLITE_STATIC,
+        check(sqlite3_bind_text64(stmt_, i, v.data() ? v.data() : "", v.size(), SQLITE_TRANSIENT,
                                   SQLITE_UTF8));
     }
     void bind_blob(int i, std::span<const std::byte> v) {
         static const char empty = 0;
         const void* p = v.data() ? static_cast<const void*>(v.data()) : &empty;
-        check(sqlite3_bind_blob64(stmt_, i, p, v.size(), SQLITE_STATIC));
+        check(sqlite3_bind_blob64(stmt_, i, p, v.size(), SQLITE_TRANSIENT));
     }
 
     /// Steps once; true when a row is available, false when done.
