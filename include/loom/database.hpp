@@ -768,7 +768,7 @@ public:
     M2MManager& clear() {
         const auto key = owner_key();
         db_.execute(clear_sql_, [&](detail::Binder& b) { b.integer(key); }, "m2m clear");
-        if (cache_.loaded()) detail::relation_access::start(cache_, nullptr);
+        if (cache_.loaded()) detail::relation_access::replace(cache_, {});
         return *this;
     }
 
@@ -785,7 +785,7 @@ public:
             add_all(v);
             sp.commit();
         }
-        if (!was_loaded) detail::relation_access::clear(cache_);
+        if (!was_loaded) detail::relation_access::unload(cache_);
         return *this;
     }
 
@@ -817,17 +817,19 @@ private:
             sp.commit();
         }
         if (!cache_.loaded()) return;
-        auto& items = detail::relation_access::items(cache_);
+        const auto loaded = detail::relation_access::items(cache_);
+        std::vector<const Target*> items(loaded.begin(), loaded.end());
+        std::vector<std::shared_ptr<const Target>> copies;
         for (auto* t : v) {
             const auto id = detail::primary_key_of(*t);
             const bool present = std::any_of(items.begin(), items.end(), [&](const Target* x) {
                 return detail::primary_key_of(*x) == id;
             });
             if (present) continue;
-            auto copy = std::make_shared<const Target>(*t);
-            detail::relation_access::push(cache_, copy.get());
-            detail::relation_access::keep(cache_, std::move(copy));
+            copies.push_back(std::make_shared<const Target>(*t));
+            items.push_back(copies.back().get());
         }
+        detail::relation_access::replace(cache_, std::move(items), std::move(copies));
     }
     void remove_all(const std::vector<const Target*>& v) {
         const auto key = owner_key();
@@ -843,11 +845,12 @@ private:
             sp.commit();
         }
         if (!cache_.loaded()) return;
-        auto& items = detail::relation_access::items(cache_);
         std::unordered_set<std::int64_t> gone;
         for (auto* t : v) gone.insert(detail::primary_key_of(*t));
-        std::erase_if(items,
-                      [&](const Target* x) { return gone.count(detail::primary_key_of(*x)) > 0; });
+        std::vector<const Target*> items;
+        for (const Target* x : detail::relation_access::items(cache_))
+            if (gone.count(detail::primary_key_of(*x)) == 0) items.push_back(x);
+        detail::relation_access::replace(cache_, std::move(items));
     }
 
     Database& db_;

@@ -578,12 +578,11 @@ void read_object(const Statement& s, int first, T& obj) {
             }
             ++c;
         } else if constexpr (has_column<E>) {
-            auto& id = relation_access::key(obj.*(e.member));
             const int t = s.column_type(c);
             if (t == SQLITE_NULL)
-                id.reset();
+                relation_access::set_key(obj.*(e.member), std::nullopt);
             else if (t == SQLITE_INTEGER)
-                id = s.column_int(c);
+                relation_access::set_key(obj.*(e.member), s.column_int(c));
             else
                 throw DataError(std::string(type_name<T>()) + "." + std::string(e.column) +
                                 " (row " + std::string(entry<T, 0>().column) + "=" +

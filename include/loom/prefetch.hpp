@@ -32,6 +32,19 @@
 namespace loom {
 namespace detail {
 
+/// The RelationInfo of the member `slot` of Owner (what a loaded cache of it reports in
+/// messages and uses for load()).
+template <class Owner, class Rel>
+const RelationInfo* relation_info_of(Rel Owner::*slot) noexcept {
+    const RelationInfo* out = nullptr;
+    for_each_index<Owner>([&](auto i) {
+        constexpr std::size_t I = decltype(i)::value;
+        if constexpr (std::is_same_v<decltype(entry<Owner, I>().member), Rel Owner::*>)
+            if (!out && entry<Owner, I>().member == slot) out = &relation_info<Owner, I>;
+    });
+    return out;
+}
+
 template <class Owner, class Rel>
 struct RelNodeT : PrefetchNode<Owner> {
     using Target = typename Rel::target_type;
@@ -218,10 +231,14 @@ private:
         }
 
         auto block = std::make_shared<Block>();
-        const std::shared_ptr<const void> keep(block);
+        // One anchor for every cache this level fills: it keeps the block alive (and, for
+        // lists, the one array the lists are slices of).
+        using AnchorType = std::conditional_t<to_one, Anchor, ListAnchor<Target>>;
+        auto* anchor = new AnchorType(relation_info_of(this->slot), block);
+        const AnchorRef hold(anchor);
         if (distinct.empty()) {
             // Nothing to look up: no query, but every cache is loaded (empty or NULL).
-            for (Rel* r : rels) mark_empty(*r, keep);
+            for (Rel* r : rels) mark_empty(*r, anchor);
             return block;
         }
 
@@ -308,25 +325,29 @@ private:
                     const auto slot = target_slot.find(*keys[p]);
                     if (slot != KeyIndex::npos) t = &(*block)[slot];
                 }
-                relation_access::set(static_cast<ForeignKey<Target>&>(*rels[p]), t, keep);
+                relation_access::set(static_cast<ForeignKey<Target>&>(*rels[p]), t, anchor);
             }
         } else if constexpr (std::is_same_v<Rel, ReverseOne<Target>>) {
-            for (Rel* r : rels) relation_access::set(*r, static_cast<const Target*>(nullptr), keep);
+            for (Rel* r : rels) relation_access::set(*r, static_cast<const Target*>(nullptr), anchor);
             for (auto [k, slot] : links)
                 for (auto p = first_parent[k]; p != KeyIndex::npos; p = next_parent[p])
-                    relation_access::set(*rels[p], &(*block)[slot], keep);
+                    relation_access::set(*rels[p], &(*block)[slot], anchor);
         } else {
-            // Count first, so that each list allocates once, at its exact size.
-            std::vector<std::uint32_t> count(rels.size(), 0);
+            // Count, then fill one array for the whole level; each list is a slice of it.
+            std::vector<std::uint32_t> at(rels.size() + 1, 0);
             for (auto [k, slot] : links)
-                for (auto p = first_parent[k]; p != KeyIndex::npos; p = next_parent[p]) ++count[p];
-            for (std::size_t p = 0; p < rels.size(); ++p) {
-                relation_access::start(*rels[p], keep);
-                relation_access::items(*rels[p]).reserve(count[p]);
-            }
+                for (auto p = first_parent[k]; p != KeyIndex::npos; p = next_parent[p]) ++at[p + 1];
+            for (std::size_t p = 0; p < rels.size(); ++p) at[p + 1] += at[p];
+            auto& items = anchor->items;
+            items.resize(at.back());
             for (auto [k, slot] : links)
                 for (auto p = first_parent[k]; p != KeyIndex::npos; p = next_parent[p])
-                    relation_access::push(*rels[p], &(*block)[slot]);
+                    items[at[p]++] = &(*block)[slot];
+            // at[p] is now the end of parent p's slice, at[p - 1] its start.
+            for (std::size_t p = 0; p < rels.size(); ++p) {
+                const std::uint32_t begin = p == 0 ? 0 : at[p - 1];
+                relation_access::assign(*rels[p], items.data() + begin, at[p] - begin, anchor);
+            }
         }
         return block;
     }
@@ -340,13 +361,13 @@ private:
         }
     }
 
-    static void mark_empty(Rel& r, const std::shared_ptr<const void>& keep) {
+    static void mark_empty(Rel& r, const Anchor* anchor) {
         if constexpr (forward)
-            relation_access::set(static_cast<ForeignKey<Target>&>(r), static_cast<const Target*>(nullptr), keep);
+            relation_access::set(static_cast<ForeignKey<Target>&>(r), static_cast<const Target*>(nullptr), anchor);
         else if constexpr (std::is_same_v<Rel, ReverseOne<Target>>)
-            relation_access::set(r, static_cast<const Target*>(nullptr), keep);
+            relation_access::set(r, static_cast<const Target*>(nullptr), anchor);
         else
-            relation_access::start(r, nullptr);
+            relation_access::assign(r, static_cast<const Target* const*>(nullptr), 0, anchor);
     }
 };
 

@@ -159,11 +159,13 @@ struct SelectRelated final : SelectRelatedBase<T> {
 
     struct Reader final : SelectRelatedReader<T> {
         std::shared_ptr<std::deque<Target>> block = std::make_shared<std::deque<Target>>();
+        // Every joined object of this relation is kept alive by one anchor.
+        AnchorRef anchor{new Anchor(&relation_info<T, I>, block)};
         std::unordered_map<std::int64_t, Target*> seen;
         void read(const Statement& s, int first, T& obj) override {
-            auto& rel = obj.*(entry<T, I>().member);
+            auto& rel = static_cast<ForeignKey<Target>&>(obj.*(entry<T, I>().member));
             if (s.is_null(first)) {
-                relation_access::set(static_cast<ForeignKey<Target>&>(rel), static_cast<const Target*>(nullptr), std::shared_ptr<const void>(block));
+                relation_access::set(rel, static_cast<const Target*>(nullptr), anchor.get());
                 return;
             }
             const std::int64_t key = s.column_int(first);
@@ -173,9 +175,7 @@ struct SelectRelated final : SelectRelatedBase<T> {
                 read_object(s, first, block->back());
                 it->second = &block->back();
             }
-            relation_access::set(static_cast<ForeignKey<Target>&>(rel),
-                                 static_cast<const Target*>(it->second),
-                                 std::shared_ptr<const void>(block));
+            relation_access::set(rel, static_cast<const Target*>(it->second), anchor.get());
         }
     };
     std::unique_ptr<SelectRelatedReader<T>> reader() const override {

@@ -10,26 +10,19 @@
 #include <iterator>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "errors.hpp"
+#include "detail/anchor.hpp"
 #include "detail/type_name.hpp"
 #include "fwd.hpp"
 
 namespace loom {
 namespace detail {
-
-/// What a relation member knows about itself once its object came from (or went to) the
-/// database: names for messages, and how to load it explicitly.
-struct RelationInfo {
-    std::string_view owner;   // "Book"
-    std::string_view member;  // "authors"
-    std::string_view target;  // "Author"
-    void (*load)(Database& db, void* relation, std::int64_t owner_key);
-};
 
 [[noreturn]] inline void throw_not_loaded(const RelationInfo* info, std::string_view kind,
                                           std::string_view target) {
@@ -64,9 +57,9 @@ public:
     using target_type = T;
 
     ForeignKey() = default;
-    ForeignKey(std::int64_t id) : id_(id) {}
+    ForeignKey(std::int64_t id) : id_(id) { word_.set_flag(true); }
     ForeignKey(std::nullopt_t) {}
-    ForeignKey(const T& obj) : id_(detail::primary_key_of(obj)) {}
+    ForeignKey(const T& obj) : ForeignKey(detail::primary_key_of(obj)) {}
 
     ForeignKey& operator=(std::int64_t id) {
         set_id(id);
@@ -82,14 +75,17 @@ public:
     }
 
     /// The stored key; empty when the column is NULL.
-    std::optional<std::int64_t> id() const noexcept { return id_; }
-    bool is_null() const noexcept { return !id_.has_value(); }
+    std::optional<std::int64_t> id() const noexcept {
+        return word_.flag() ? std::optional<std::int64_t>(id_) : std::nullopt;
+    }
+    bool is_null() const noexcept { return !word_.flag(); }
     /// True once the target was fetched (by prefetch_related, select_related or load()).
-    bool loaded() const noexcept { return loaded_; }
+    bool loaded() const noexcept { return word_.loaded(); }
 
     /// The related object, or nullptr when the key is NULL. Throws NotLoaded if not loaded.
     const T* get() const {
-        if (!loaded_) detail::throw_not_loaded(info_, "ForeignKey", detail::type_name<T>());
+        if (!word_.loaded())
+            detail::throw_not_loaded(word_.info(), "ForeignKey", detail::type_name<T>());
         return obj_;
     }
     const T& operator*() const {
@@ -101,32 +97,33 @@ public:
 
     /// Fetches the related object now, with one query visible in the query log.
     void load(Database& db) {
-        if (!info_) detail::throw_not_loaded(info_, "ForeignKey", detail::type_name<T>());
-        info_->load(db, this, id_.value_or(0));
+        const detail::RelationInfo* info = word_.info();
+        if (!info) detail::throw_not_loaded(info, "ForeignKey", detail::type_name<T>());
+        info->load(db, this, word_.flag() ? id_ : 0);
     }
 
-    friend bool operator==(const ForeignKey& a, const ForeignKey& b) { return a.id_ == b.id_; }
+    friend bool operator==(const ForeignKey& a, const ForeignKey& b) { return a.id() == b.id(); }
 
 private:
     friend struct detail::relation_access;
     void set_id(std::optional<std::int64_t> id) {
-        id_ = id;
+        id_ = id.value_or(0);
+        word_.set_flag(id.has_value());
         obj_ = nullptr;
-        loaded_ = false;
-        keep_.reset();
+        word_.unload();
     }
     [[noreturn]] void throw_null() const {
-        if (info_)
-            throw UsageError(std::string(info_->owner) + "::" + std::string(info_->member) +
+        if (const detail::RelationInfo* info = word_.info())
+            throw UsageError(std::string(info->owner) + "::" + std::string(info->member) +
                              " is NULL; check is_null() or use get(), which returns nullptr");
         throw UsageError("dereferenced a NULL ForeignKey; check is_null() first");
     }
 
-    std::optional<std::int64_t> id_;
+    // 24 bytes: the key, the loaded object, and one word that is the relation's name while
+    // not loaded and the anchor keeping the object alive once loaded (its flag bit: key set).
+    std::int64_t id_ = 0;
     const T* obj_ = nullptr;
-    bool loaded_ = false;
-    std::shared_ptr<const void> keep_;
-    const detail::RelationInfo* info_ = nullptr;
+    detail::RelationWord word_;
 };
 
 /// A one-to-one link: a ForeignKey whose column is UNIQUE. The other side is ReverseOne<T>.
@@ -176,9 +173,12 @@ public:
     };
     using const_iterator = iterator;
 
-    bool loaded() const noexcept { return loaded_; }
+    bool loaded() const noexcept { return word_.loaded(); }
     iterator begin() const { return iterator(checked().data()); }
-    iterator end() const { return iterator(checked().data() + items_.size()); }
+    iterator end() const {
+        const auto items = checked();
+        return iterator(items.data() + items.size());
+    }
     std::size_t size() const { return checked().size(); }
     bool empty() const { return checked().empty(); }
     const T& operator[](std::size_t i) const { return *checked()[i]; }
@@ -187,8 +187,9 @@ public:
 
     /// Fetches the related objects now, with one query visible in the query log.
     void load(Database& db) {
-        if (!info_) detail::throw_not_loaded(info_, "relation", detail::type_name<T>());
-        info_->load(db, this, owner_key_);
+        const detail::RelationInfo* info = word_.info();
+        if (!info) detail::throw_not_loaded(info, "relation", detail::type_name<T>());
+        info->load(db, this, owner_key_);
     }
 
 protected:
@@ -196,17 +197,18 @@ protected:
 
 private:
     friend struct detail::relation_access;
-    const std::vector<const T*>& checked() const {
-        if (!loaded_) detail::throw_not_loaded(info_, "relation", detail::type_name<T>());
-        return items_;
+    std::span<const T* const> checked() const {
+        if (!word_.loaded())
+            detail::throw_not_loaded(word_.info(), "relation", detail::type_name<T>());
+        return {data_, size_};
     }
 
-    std::vector<const T*> items_;
-    // What keeps the items alive: usually one block; more are chained (see relation_access::keep).
-    std::shared_ptr<const void> keep_;
-    bool loaded_ = false;
+    // 32 bytes: a slice of the item array that the anchor keeps alive (one array per prefetch
+    // level, not one allocation per list), the owner's key (for load()), the relation word.
+    const T* const* data_ = nullptr;
     std::int64_t owner_key_ = 0;
-    const detail::RelationInfo* info_ = nullptr;
+    detail::RelationWord word_;
+    std::uint32_t size_ = 0;
 };
 
 /// A many-to-many link through a join table (automatic, or an explicit through model).
@@ -243,35 +245,37 @@ class ReverseOne {
 public:
     using target_type = T;
 
-    bool loaded() const noexcept { return loaded_; }
+    bool loaded() const noexcept { return word_.loaded(); }
     /// The related object, or nullptr when there is none. Throws NotLoaded if not loaded.
     const T* get() const {
-        if (!loaded_) detail::throw_not_loaded(info_, "ReverseOne", detail::type_name<T>());
+        if (!word_.loaded())
+            detail::throw_not_loaded(word_.info(), "ReverseOne", detail::type_name<T>());
         return obj_;
     }
     bool has_value() const { return get() != nullptr; }
     const T& operator*() const {
         const T* p = get();
-        if (!p)
-            throw DoesNotExist(info_ ? std::string(info_->owner) + "::" +
-                                           std::string(info_->member) + " has no related object"
-                                     : std::string("ReverseOne has no related object"));
+        if (!p) {
+            const detail::RelationInfo* info = word_.info();
+            throw DoesNotExist(info ? std::string(info->owner) + "::" + std::string(info->member) +
+                                          " has no related object"
+                                    : std::string("ReverseOne has no related object"));
+        }
         return *p;
     }
     const T* operator->() const { return &**this; }
 
     void load(Database& db) {
-        if (!info_) detail::throw_not_loaded(info_, "ReverseOne", detail::type_name<T>());
-        info_->load(db, this, owner_key_);
+        const detail::RelationInfo* info = word_.info();
+        if (!info) detail::throw_not_loaded(info, "ReverseOne", detail::type_name<T>());
+        info->load(db, this, owner_key_);
     }
 
 private:
     friend struct detail::relation_access;
     const T* obj_ = nullptr;
-    bool loaded_ = false;
-    std::shared_ptr<const void> keep_;
     std::int64_t owner_key_ = 0;
-    const detail::RelationInfo* info_ = nullptr;
+    detail::RelationWord word_;
 };
 
 namespace detail {
@@ -280,64 +284,76 @@ namespace detail {
 struct relation_access {
     template <class T>
     static void bind(ForeignKey<T>& r, const RelationInfo* info, std::int64_t) noexcept {
-        r.info_ = info;
+        r.word_.bind(info);
     }
     template <class T>
     static void bind(RelatedList<T>& r, const RelationInfo* info, std::int64_t key) noexcept {
-        r.info_ = info;
+        r.word_.bind(info);
         r.owner_key_ = key;
     }
     template <class T>
     static void bind(ReverseOne<T>& r, const RelationInfo* info, std::int64_t key) noexcept {
-        r.info_ = info;
+        r.word_.bind(info);
         r.owner_key_ = key;
     }
 
-    template <class T>
-    static std::optional<std::int64_t>& key(ForeignKey<T>& r) noexcept { return r.id_; }
+    template <class R>
+    static const RelationInfo* info(const R& r) noexcept { return r.word_.info(); }
+    template <class R>
+    static const Anchor* anchor(const R& r) noexcept { return r.word_.anchor(); }
 
+    /// Sets the stored key as read from a row (leaves the cache as it is).
     template <class T>
-    static void set(ForeignKey<T>& r, const T* obj, const std::shared_ptr<const void>& keep) {
-        r.obj_ = obj;
-        r.loaded_ = true;
-        r.keep_ = keep;
-    }
-    template <class T>
-    static void set(ReverseOne<T>& r, const T* obj, const std::shared_ptr<const void>& keep) {
-        r.obj_ = obj;
-        r.loaded_ = true;
-        r.keep_ = keep;
+    static void set_key(ForeignKey<T>& r, std::optional<std::int64_t> key) noexcept {
+        r.id_ = key.value_or(0);
+        r.word_.set_flag(key.has_value());
     }
 
+    /// Loads a to-one relation: `obj` (may be null) kept alive by `anchor`.
     template <class T>
-    static void clear(RelatedList<T>& r) {
-        r.items_.clear();
-        r.keep_.reset();
-        r.loaded_ = false;
-    }
-    /// Marks the list loaded (empty unless items are pushed) and remembers what keeps the
-    /// items alive.
-    template <class T>
-    static void start(RelatedList<T>& r, const std::shared_ptr<const void>& keep) {
-        r.items_.clear();
-        r.keep_ = keep;
-        r.loaded_ = true;
+    static void set(ForeignKey<T>& r, const T* obj, const Anchor* anchor) noexcept {
+        r.word_.load(anchor);
+        r.obj_ = obj;
     }
     template <class T>
-    static void push(RelatedList<T>& r, const T* obj) {
-        r.items_.push_back(obj);
+    static void set(ReverseOne<T>& r, const T* obj, const Anchor* anchor) noexcept {
+        r.word_.load(anchor);
+        r.obj_ = obj;
     }
+
+    /// Loads a to-many relation: `n` items at `items`, an array that `anchor` keeps alive.
     template <class T>
-    static std::vector<const T*>& items(RelatedList<T>& r) noexcept { return r.items_; }
+    static void assign(RelatedList<T>& r, const T* const* items, std::size_t n,
+                       const Anchor* anchor) noexcept {
+        r.word_.load(anchor);
+        r.data_ = items;
+        r.size_ = static_cast<std::uint32_t>(n);
+    }
+    /// The loaded items (empty when not loaded).
     template <class T>
-    static void keep(RelatedList<T>& r, std::shared_ptr<const void> k) {
-        // One keep-alive in the common case (no allocation per list); further ones chain.
-        if (!r.keep_)
-            r.keep_ = std::move(k);
-        else
-            r.keep_ = std::make_shared<
-                const std::pair<std::shared_ptr<const void>, std::shared_ptr<const void>>>(
-                std::move(r.keep_), std::move(k));
+    static std::span<const T* const> items(const RelatedList<T>& r) noexcept {
+        if (!r.word_.loaded()) return {};
+        return {r.data_, r.size_};
+    }
+
+    template <class T>
+    static void unload(RelatedList<T>& r) noexcept {
+        r.word_.unload();
+        r.data_ = nullptr;
+        r.size_ = 0;
+    }
+
+    /// Replaces a loaded list with `items` (an edit through db.m2m): a new anchor holds them,
+    /// keeping the previous anchor (whose objects some items may be) and `copies` alive.
+    template <class T>
+    static void replace(RelatedList<T>& r, std::vector<const T*> items,
+                        std::vector<std::shared_ptr<const T>> copies = {}) {
+        auto* a = new ListAnchor<T>(r.word_.info());
+        AnchorRef hold(a);
+        a->items = std::move(items);
+        a->previous = AnchorRef(r.word_.anchor());
+        a->copies = std::move(copies);
+        assign(r, a->items.data(), a->items.size(), a);
     }
 };
 
