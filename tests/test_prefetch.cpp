@@ -4,7 +4,9 @@
 #include "catch.hpp"
 #include "models.hpp"
 
+#include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <utility>
@@ -768,6 +770,125 @@ TEST_CASE("a Database opened with Options::batch_size chunks its prefetches", "[
     CHECK(log.count("prefetch Book::publisher") == 6);  // ceil(23 / 4)
     REQUIRE(books.size() == 23);
     for (const Book& b : books) CHECK(b.publisher->name == "P" + b.title.substr(1));
+}
+
+TEST_CASE("past json_keys_above a level binds its keys as one JSON array: one query at any "
+          "count, the same objects", "[prefetch]") {
+    loom::Database db(":memory:");
+    create_all(db);
+    seed_many(db);
+    auto qs = [&] {
+        return db.objects<Book>().prefetch_related(&Book::publisher, &Book::reviews,
+                                                   loom::path(&Book::authors, &Author::books));
+    };
+    db.set_json_keys_above(std::numeric_limits<std::size_t>::max());
+    const Names lists = fingerprint(qs().to_vector());
+    REQUIRE(lists.size() == 23);
+
+    SECTION("23 books over a threshold of 8: every level one query, one parameter") {
+        db.set_json_keys_above(8);
+        Log log(db);
+        const auto books = qs().to_vector();
+        REQUIRE(log.sql.size() == 5);
+        for (std::size_t i = 1; i < 4; ++i) {
+            INFO(log.sql[i]);
+            CHECK(log.sql[i].find(" IN (SELECT value FROM json_each(?))") != std::string::npos);
+            REQUIRE(log.params[i].size() == 1);
+        }
+        CHECK(log.origins[1] == "prefetch Book::publisher");
+        CHECK(std::get<std::string>(log.params[1][0]) ==
+              "[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23]");
+        // Author::books has 7 keys, under the threshold: a parameter list (padded to 8).
+        CHECK(log.origins[4] == "prefetch Author::books");
+        CHECK(log.sql[4].find("json_each") == std::string::npos);
+        CHECK(log.params[4].size() == 8);
+        CHECK(fingerprint(books) == lists);
+        CHECK(&books[0].authors[0] == &books[21].authors[0]);  // still one shared object
+    }
+    SECTION("the key count is not bound by the variable limit") {
+        db.set_json_keys_above(8);
+        db.set_variable_limit(5);
+        Log log(db);
+        const auto books = qs().to_vector();
+        CHECK(log.count("prefetch Book::publisher") == 1);
+        CHECK(log.count("prefetch Book::reviews") == 1);
+        CHECK(log.count("prefetch Book::authors") == 1);
+        CHECK(log.count("prefetch Author::books") == 2);  // 7 keys in lists of at most 5
+        CHECK(fingerprint(books) == lists);
+    }
+    SECTION("a batch size still splits JSON arrays") {
+        db.set_json_keys_above(8);
+        db.set_batch_size(10);
+        Log log(db);
+        const auto books = qs().to_vector();
+        CHECK(log.count("prefetch Book::reviews") == 3);
+        CHECK(log.origins[1] == "prefetch Book::publisher");
+        CHECK(std::get<std::string>(log.params[1][0]) == "[1,2,3,4,5,6,7,8,9,10]");
+        CHECK(std::get<std::string>(log.params[3][0]) == "[21,22,23]");
+        CHECK(fingerprint(books) == lists);
+    }
+    SECTION("a Prefetch's own parameters come first; its order holds within each parent") {
+        db.set_json_keys_above(8);
+        Log log(db);
+        const auto books =
+            db.objects<Book>()
+                .prefetch_related(loom::Prefetch(
+                    &Book::reviews, db.objects<Review>()
+                                        .filter(loom::col(&Review::rating) >= 2)
+                                        .order_by(loom::desc(&Review::rating))))
+                .to_vector();
+        REQUIRE(log.params.size() == 2);
+        REQUIRE(log.params[1].size() == 2);
+        CHECK(std::get<std::int64_t>(log.params[1][0]) == 2);
+        CHECK(log.sql[1].find("ORDER BY t0.\"book_id\" ASC, t0.\"rating\" DESC") !=
+              std::string::npos);
+        Names seen;
+        for (const Book& b : books) {
+            std::string line;
+            for (const Review& r : b.reviews) line += std::to_string(r.rating) + " ";
+            seen.push_back(line);
+        }
+        Names expected;
+        for (int i = 1; i <= 23; ++i) {
+            std::vector<int> ratings;
+            for (int r = 0; r < i % 3; ++r)
+                if (1 + (i + r) % 5 >= 2) ratings.push_back(1 + (i + r) % 5);
+            std::sort(ratings.rbegin(), ratings.rend());
+            std::string line;
+            for (int r : ratings) line += std::to_string(r) + " ";
+            expected.push_back(line);
+        }
+        CHECK(seen == expected);
+    }
+}
+
+TEST_CASE("by default a level with more than 512 keys is one query", "[prefetch]") {
+    loom::Database db(":memory:");
+    create_all(db);
+    db.transaction([&] {
+        Publisher p{.name = "P"};
+        db.insert(p);
+        for (int i = 1; i <= 600; ++i) {
+            Book b{.title = "B" + std::to_string(i), .year = 2000};
+            b.publisher = p;
+            db.insert(b);
+            Review r;
+            r.book = b;
+            r.rating = 1 + i % 5;
+            r.body = "r" + std::to_string(i);
+            db.insert(r);
+        }
+    });
+    db.set_variable_limit(100);
+    Log log(db);
+    const auto books = db.objects<Book>().prefetch_related(&Book::reviews).to_vector();
+    REQUIRE(books.size() == 600);
+    CHECK(log.sql.size() == 2);
+    CHECK(log.sql[1].find("json_each(?)") != std::string::npos);
+    for (const Book& b : books) {
+        REQUIRE(b.reviews.size() == 1);
+        CHECK(b.reviews[0].body == "r" + b.title.substr(1));
+    }
 }
 
 // ---- shared objects and lifetime -----------------------------------------------------------

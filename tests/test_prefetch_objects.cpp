@@ -602,6 +602,16 @@ TEST_CASE("annotate_count counts each parent's related rows with one GROUP BY qu
         CHECK(counts(shelves, &Shelf::item_count) == std::vector<std::int64_t>{3, 1, 0});
         CHECK_FALSE(shelves[0].items.loaded());
     }
+    SECTION("more keys than json_keys_above: one JSON array, the same counts") {
+        w.db.set_json_keys_above(2);
+        auto shelves = w.shelves().annotate_count(&Shelf::items, &Shelf::item_count).to_vector();
+        REQUIRE(log.ran() == 2);
+        CHECK(log.sql[1] ==
+              "SELECT t0.\"shelf_id\", COUNT(*) FROM \"pfo_item\" AS t0 WHERE t0.\"shelf_id\" IN "
+              "(SELECT value FROM json_each(?)) GROUP BY t0.\"shelf_id\"");
+        CHECK(log.params[1] == std::vector<loom::Value>{std::string("[1,2,3]")});
+        CHECK(counts(shelves, &Shelf::item_count) == std::vector<std::int64_t>{3, 1, 0});
+    }
     SECTION("a many-to-many from its declaring side") {
         auto items = w.items().annotate_count(&Item::labels, &Item::label_count).to_vector();
         CHECK(log.ran() == 2);

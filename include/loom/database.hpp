@@ -60,6 +60,12 @@ struct Options {
     bool create = true;
     /// Most keys in one prefetch IN list (0: the connection's variable limit).
     std::size_t batch_size = 0;
+    /// A prefetch level with more keys than this binds them as one JSON array,
+    /// `IN (SELECT value FROM json_each(?))`: one statement for any number of keys (no
+    /// variable limit, no chunks), and a plan SQLite keeps on the key's index. Fewer keys go
+    /// in `IN (?, ?, ...)`. SIZE_MAX: always parameter lists. Without SQLite's JSON functions
+    /// (a build with SQLITE_OMIT_JSON) loom uses parameter lists whatever this says.
+    std::size_t json_keys_above = 512;
     /// Prepared statements kept for reuse.
     std::size_t statement_cache = 256;
 };
@@ -320,6 +326,21 @@ public:
         return lim;
     }
     void set_batch_size(std::size_t n) noexcept { options_.batch_size = n; }
+    /// Options::batch_size (0: none).
+    std::size_t batch_size() const noexcept { return options_.batch_size; }
+    /// The key count above which prefetch levels use a JSON key array (see
+    /// Options::json_keys_above); SIZE_MAX when this SQLite has no json_each.
+    std::size_t json_keys_above() {
+        if (!json_each_) {
+            // Preparing is enough to know: the function exists or the statement fails.
+            sqlite3_stmt* s = nullptr;
+            json_each_ = sqlite3_prepare_v2(conn_.native(), "SELECT value FROM json_each(?)", -1,
+                                            &s, nullptr) == SQLITE_OK;
+            sqlite3_finalize(s);
+        }
+        return *json_each_ ? options_.json_keys_above : std::numeric_limits<std::size_t>::max();
+    }
+    void set_json_keys_above(std::size_t n) noexcept { options_.json_keys_above = n; }
 
     /// Prepared statements currently cached.
     std::size_t cached_statements() const noexcept { return conn_.cached_statements(); }
@@ -685,6 +706,7 @@ private:
     std::string path_;
     detail::Connection conn_;
     int variable_limit_ = 999;
+    std::optional<bool> json_each_;  // whether json_each exists, once asked
     std::int64_t query_count_ = 0;
     int depth_ = 0;
     std::string_view origin_;

@@ -45,6 +45,46 @@ const RelationInfo* relation_info_of(Rel Owner::*slot) noexcept {
     return out;
 }
 
+/// How one level passes its keys to SQL: IN lists of at most `room` keys, each padded to a
+/// power of two (repeating the last key) so a few statement shapes serve every count and stay
+/// in the statement cache; or, past Database::json_keys_above(), JSON arrays (one parameter
+/// each, one statement shape, split only by a batch size).
+struct KeyChunks {
+    bool json = false;
+    std::size_t room = 0;
+};
+
+inline KeyChunks plan_key_chunks(Database& db, std::size_t keys, std::size_t own_params,
+                                 const std::string& what) {
+    const auto limit = static_cast<std::size_t>(db.variable_limit());
+    if (own_params >= limit)
+        throw UsageError(what + ": the queryset alone binds " + std::to_string(own_params) +
+                         " parameters, the connection's limit");
+    if (keys > db.json_keys_above())
+        return {true, db.batch_size() ? db.batch_size() : keys};
+    return {false, std::min(db.max_keys_per_query(), limit - own_params)};
+}
+
+/// Calls fn(keys, json) once per chunk of `distinct`, as `plan` says.
+template <class Fn>
+void for_each_key_chunk(std::span<const std::int64_t> distinct, KeyChunks plan, Fn&& fn) {
+    std::vector<std::int64_t> chunk;
+    for (std::size_t at = 0; at < distinct.size(); at += plan.room) {
+        const std::size_t n = std::min(plan.room, distinct.size() - at);
+        if (plan.json) {
+            fn(distinct.subspan(at, n), true);
+            continue;
+        }
+        std::size_t padded = 1;
+        while (padded < n) padded <<= 1;
+        padded = std::min(padded, plan.room);
+        chunk.assign(distinct.begin() + static_cast<std::ptrdiff_t>(at),
+                     distinct.begin() + static_cast<std::ptrdiff_t>(at + n));
+        chunk.resize(padded, chunk.back());
+        fn(std::span<const std::int64_t>(chunk), false);
+    }
+}
+
 template <class Owner, class Rel>
 struct RelNodeT : PrefetchNode<Owner> {
     using Target = typename Rel::target_type;
@@ -156,7 +196,7 @@ public:
     void explain(Database& db, std::vector<std::string>& out,
                  const std::string& prefix) const override {
         const std::int64_t sample[] = {0};
-        const Query q = query_for(db, sample);
+        const Query q = query_for(db, sample, false);
         out.push_back(prefix + describe() + ": " + q.sql);
         db.run("EXPLAIN QUERY PLAN " + q.sql,
                [&](Binder& b) {
@@ -176,9 +216,10 @@ private:
 
     /// The SELECT for one chunk of keys: the parent key (when it is not the target's own
     /// primary key) leads, the target's columns follow.
-    Query query_for(Database& db, std::span<const std::int64_t> keys) const {
+    Query query_for(Database& db, std::span<const std::int64_t> keys, bool json) const {
         SelectExtras x;
         x.keys = keys;
+        x.json_keys = json;
         const auto& tm = meta<Target>();
         if constexpr (forward) {
             x.key_expr = "t0." + tm.pk;
@@ -252,25 +293,12 @@ private:
         Database::OriginScope scope(db, origin);
 
         // Chunk so that keys + the queryset's own parameters fit the variable limit.
-        const std::size_t own_params = query_for(db, std::span<const std::int64_t>{}).params.size();
-        const std::size_t limit = db.max_keys_per_query();
-        if (own_params >= static_cast<std::size_t>(db.variable_limit()))
-            throw UsageError("prefetch " + describe() + ": the queryset alone binds " +
-                             std::to_string(own_params) + " parameters, the connection's limit");
-        const std::size_t room =
-            std::min(limit, static_cast<std::size_t>(db.variable_limit()) - own_params);
-        std::vector<std::int64_t> chunk;
-        for (std::size_t at = 0; at < distinct.size(); at += room) {
-            const std::size_t n = std::min(room, distinct.size() - at);
-            // Pad to a power of two (repeating the last key) so a few statement shapes serve
-            // every key count and stay in the statement cache.
-            std::size_t padded = 1;
-            while (padded < n) padded <<= 1;
-            padded = std::min(padded, room);
-            chunk.assign(distinct.begin() + static_cast<std::ptrdiff_t>(at),
-                         distinct.begin() + static_cast<std::ptrdiff_t>(at + n));
-            chunk.resize(padded, chunk.back());
-            const Query q = query_for(db, chunk);
+        const std::size_t own_params =
+            query_for(db, std::span<const std::int64_t>{}, false).params.size();
+        const KeyChunks plan =
+            plan_key_chunks(db, distinct.size(), own_params, "prefetch " + describe());
+        for_each_key_chunk(distinct, plan, [&](std::span<const std::int64_t> chunk, bool json) {
+            const Query q = query_for(db, chunk, json);
             db.run(q.sql,
                    [&](Binder& b) {
                        for (const auto& v : q.params) b.value(v);
@@ -300,7 +328,7 @@ private:
                            links.emplace_back(k, slot);
                        }
                    });
-        }
+        });
 
         // Stitch: the block no longer grows, so pointers into it are stable.
         if constexpr (forward) {
@@ -496,22 +524,10 @@ public:
 
         const std::string origin = "count " + describe();
         Database::OriginScope scope(db, origin);
-        const std::size_t own_params = this->signature.params.size();
-        if (own_params >= static_cast<std::size_t>(db.variable_limit()))
-            throw UsageError("annotate_count " + describe() + ": the queryset alone binds " +
-                             std::to_string(own_params) + " parameters, the connection's limit");
-        const std::size_t room = std::min(
-            db.max_keys_per_query(), static_cast<std::size_t>(db.variable_limit()) - own_params);
-        std::vector<std::int64_t> chunk;
-        for (std::size_t at = 0; at < distinct.size(); at += room) {
-            const std::size_t n = std::min(room, distinct.size() - at);
-            std::size_t padded = 1;  // a few statement shapes serve every key count
-            while (padded < n) padded <<= 1;
-            padded = std::min(padded, room);
-            chunk.assign(distinct.begin() + static_cast<std::ptrdiff_t>(at),
-                         distinct.begin() + static_cast<std::ptrdiff_t>(at + n));
-            chunk.resize(padded, chunk.back());
-            const Query q = count_sql(db, chunk);
+        const KeyChunks plan = plan_key_chunks(db, distinct.size(), this->signature.params.size(),
+                                               "annotate_count " + describe());
+        for_each_key_chunk(distinct, plan, [&](std::span<const std::int64_t> chunk, bool json) {
+            const Query q = count_sql(db, chunk, json);
             db.run(q.sql,
                    [&](Binder& b) {
                        for (const auto& v : q.params) b.value(v);
@@ -520,7 +536,7 @@ public:
                        const std::uint32_t k = by_key.find(s.column_int(0));
                        if (k != KeyIndex::npos) counts[k] = s.column_int(1);
                    });
-        }
+        });
         for (std::size_t p = 0; p < parents.size(); ++p)
             parents[p]->*(this->into) = static_cast<C>(counts[key_of[p]]);
     }
@@ -541,9 +557,10 @@ public:
     }
 
     /// SELECT <parent key>, COUNT(*) FROM <target> [JOIN <join table>] WHERE ... GROUP BY key.
-    Query count_sql(Database& db, std::span<const std::int64_t> keys) const {
+    Query count_sql(Database& db, std::span<const std::int64_t> keys, bool json = false) const {
         SelectExtras x;
         x.keys = keys;
+        x.json_keys = json;
         const auto& tm = meta<Target>();
         if constexpr (E::kind == entry_kind::many_to_many) {
             const JoinInfo& j = join_info<Owner, I>();

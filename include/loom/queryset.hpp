@@ -10,6 +10,7 @@
 // the QuerySet that ran them (and in copies made after it ran).
 #pragma once
 
+#include <charconv>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -83,7 +84,40 @@ struct SelectExtras {
     std::string join;      // a join on the related table (the M2M join table), may be empty
     std::string key_expr;  // the column tested with IN
     std::span<const std::int64_t> keys;
+    bool json_keys = false;  // keys bound as one JSON array, read with json_each
 };
+
+/// `[1,2,3]`: keys as a JSON array, for `IN (SELECT value FROM json_each(?))`.
+inline std::string json_array(std::span<const std::int64_t> keys) {
+    std::string out;
+    out.reserve(keys.size() * 8 + 2);
+    out += '[';
+    char buf[24];
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+        if (i) out += ',';
+        const auto r = std::to_chars(buf, buf + sizeof buf, keys[i]);
+        out.append(buf, r.ptr);
+    }
+    out += ']';
+    return out;
+}
+
+/// Appends `<key_expr> IN (...)` for the keys of `x`: one `?` per key, or one JSON array.
+inline void append_key_test(std::string& where, std::vector<Value>& params, const SelectExtras& x) {
+    where += where.empty() ? " WHERE " : " AND ";
+    where += x.key_expr;
+    if (x.json_keys) {
+        where += " IN (SELECT value FROM json_each(?))";
+        params.emplace_back(json_array(x.keys));
+        return;
+    }
+    where += " IN (";
+    for (std::size_t i = 0; i < x.keys.size(); ++i) {
+        where += i ? ", ?" : "?";
+        params.emplace_back(x.keys[i]);
+    }
+    where += ")";
+}
 
 /// Assigns table aliases to join paths and writes the LEFT JOINs they need.
 class Renderer {
@@ -501,13 +535,7 @@ public:
         detail::Renderer r;
         detail::Query q;
         std::string where = where_sql(r, q.params);
-        where += where.empty() ? " WHERE " : " AND ";
-        where += x.key_expr + " IN (";
-        for (std::size_t i = 0; i < x.keys.size(); ++i) {
-            where += i ? ", ?" : "?";
-            q.params.push_back(x.keys[i]);
-        }
-        where += ")";
+        detail::append_key_test(where, q.params, x);
         q.sql = "SELECT " + x.key_expr + ", COUNT(*) FROM " + detail::meta<T>().table + " AS t0" +
                 x.join + r.joins() + where + " GROUP BY " + x.key_expr;
         return q;
@@ -657,16 +685,8 @@ private:
         const auto& m = detail::meta<T>();
         detail::Query q;
         std::string where = where_sql(r, q.params);
-        if (x) {
-            where += where.empty() ? " WHERE " : " AND ";
-            where += x->key_expr + " IN (";
-            for (std::size_t i = 0; i < x->keys.size(); ++i) {
-                where += i ? ", ?" : "?";
-                q.params.push_back(x->keys[i]);
-            }
-            where += ")";
-        }
-        const std::string order = ordered ? order_sql(r, true) : std::string();
+        if (x) detail::append_key_test(where, q.params, *x);
+        std::string order = ordered ? order_sql(r, true) : std::string();
         const bool window = x && !x->lead.empty() && state_->bounds.sliced();
         const std::string lead = x && !x->lead.empty() ? x->lead + ", " : std::string();
         std::string from = " FROM " + m.table + " AS t0" + (x ? x->join : std::string()) + r.joins();
@@ -679,6 +699,9 @@ private:
             q.params.push_back(state_->bounds.hi.value_or(std::numeric_limits<std::int64_t>::max()));
             return q;
         }
+        // A to-many level orders by the parent key first: each parent's list keeps the QuerySet's
+        // order, and SQLite walks the key's index in that order instead of sorting every row.
+        if (!lead.empty() && !order.empty()) order = x->lead + " ASC, " + order;
         q.sql = "SELECT " + std::string(state_->distinct ? "DISTINCT " : "") + lead + select + from +
                 where;
         if (!order.empty()) q.sql += " ORDER BY " + order;
