@@ -531,6 +531,16 @@ TEST_CASE("a dangling foreign key met by prefetch_related is a DataError naming 
         auto books = db.objects<Book>().prefetch_related(&Book::publisher);
         CHECK(message_of<loom::DataError>([&] { (void)books.rows(); }) == expected);
     }
+    SECTION("through select_related (the LEFT JOIN finds no row)") {
+        auto books = db.objects<Book>().select_related(&Book::publisher);
+        CHECK(message_of<loom::DataError>([&] { (void)books.rows(); }) == expected);
+        const auto others = db.objects<Book>()
+                                .select_related(&Book::publisher)
+                                .filter(loom::col(&Book::id) != orphan.id)
+                                .to_vector();
+        REQUIRE(others.size() == 5);
+        for (const Book& b : others) CHECK(b.publisher.get() != nullptr);
+    }
     SECTION("into objects in hand: none of them is left half loaded") {
         auto books = db.objects<Book>().to_vector();
         CHECK(message_of<loom::DataError>(

@@ -199,6 +199,14 @@ struct SelectRelated final : SelectRelatedBase<T> {
         void read(const Statement& s, int first, T& obj) override {
             auto& rel = static_cast<ForeignKey<Target>&>(obj.*(entry<T, I>().member));
             if (s.is_null(first)) {
+                // No joined row: a NULL key, or a key that matches nothing (as prefetch does,
+                // that is an error, not a silent nullptr).
+                if (const auto id = rel.id())
+                    throw DataError(meta<T>().name + "::" + std::string(member_name_of<T, I>()) +
+                                    ": " + std::string(entry<T, I>().column) + " " +
+                                    std::to_string(*id) + " matches no " + meta<Target>().name +
+                                    " (a dangling key: the row was deleted, or written, while "
+                                    "foreign keys were not enforced)");
                 relation_access::set(rel, static_cast<const Target*>(nullptr), anchor.get());
                 return;
             }
