@@ -12,7 +12,9 @@
 #include "catch.hpp"
 #include "models.hpp"
 
+#include <algorithm>
 #include <cstdint>
+#include <numeric>
 #include <optional>
 #include <ranges>
 #include <set>
@@ -241,6 +243,25 @@ TEST_CASE("QuerySet: in() and not_in() take a range or a braced list", "[queryse
     SECTION("in over a ForeignKey column") {
         CHECK(run(s.db, books.filter(col(&Book::publisher).in(
                             std::vector<std::int64_t>{s.c.penguin.id}))) == Titles{A, W});
+    }
+    SECTION("more than 512 integers: one JSON array, past any variable limit") {
+        s.db.set_variable_limit(100);
+        std::vector<int> years(600);
+        std::iota(years.begin(), years.end(), 1500);  // 1500..2099: every book's year
+        years.erase(std::find(years.begin(), years.end(), 1992));
+        const auto in = books.filter(col(&Book::year).in(years));
+        const auto q = in.sql();
+        CHECK(has(q.sql, "t0.\"year\" IN (SELECT value FROM json_each(?))"));
+        REQUIRE(q.params.size() == 1);
+        CHECK(std::get<std::string>(q.params[0]).starts_with("[1500,1501,"));
+        CHECK(run(s.db, in) == Titles{D, O, A, W});
+        const auto out = books.filter(col(&Book::year).not_in(years));
+        CHECK(has(out.sql().sql, "t0.\"year\" NOT IN (SELECT value FROM json_each(?))"));
+        CHECK(run(s.db, out) == Titles{S});
+        // 512 values are still one parameter each (and over this limit, SQLite's error).
+        years.resize(512);
+        CHECK(books.filter(col(&Book::year).in(years)).sql().params.size() == 512);
+        CHECK_THROWS_AS(books.filter(col(&Book::year).in(years)).to_vector(), loom::Error);
     }
     SECTION("not_in") {
         CHECK(run(s.db, books.filter(col(&Book::year).not_in({1990, 1992}))) == Titles{D, A, W});

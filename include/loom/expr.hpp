@@ -10,15 +10,19 @@
 // not compile. Every value becomes a bound parameter.
 #pragma once
 
+#include <algorithm>
+#include <charconv>
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
 #include <optional>
 #include <ranges>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "model.hpp"
@@ -53,6 +57,27 @@ inline void append(Tokens& t, const char* s) { append(t, std::string(s)); }
 inline void append(Tokens& t, const ColumnRef& c) { t.push_back({Token::column, {}, c, {}}); }
 inline void append(Tokens& t, Value v) { t.push_back({Token::param, {}, {}, std::move(v)}); }
 inline void append(Tokens& t, const Tokens& more) { t.insert(t.end(), more.begin(), more.end()); }
+
+/// An in()/not_in() list of more integers than this is bound as one JSON array,
+/// `IN (SELECT value FROM json_each(?))`: one parameter, whatever the connection's variable
+/// limit, and one statement shape for every long list.
+inline constexpr std::size_t json_list_above = 512;
+
+/// `[1,2,3]`: keys as a JSON array, for `IN (SELECT value FROM json_each(?))`.
+inline std::string json_array(std::span<const std::int64_t> keys) {
+    std::string out;
+    out.reserve(keys.size() * 8 + 2);
+    out += '[';
+    char buf[24];
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+        if (i) out += ',';
+        const auto r = std::to_chars(buf, buf + sizeof buf, keys[i]);
+        out.append(buf, r.ptr);
+    }
+    out += ']';
+    return out;
+}
+
 
 template <class M> struct member_value { using type = M; };
 template <class T> struct member_value<ForeignKey<T>> { using type = std::optional<std::int64_t>; };
@@ -256,22 +281,31 @@ private:
     }
     template <class R>
     Expr<Root> in_impl(const R& values, bool negate) const {
+        std::vector<Value> list;
+        for (const auto& v : values) list.push_back(detail::to_value<V>(v));
         Expr<Root> e;
-        bool any = false;
-        for (const auto& v : values) {
-            if (!any) {
-                detail::append(e.tokens, ref_);
-                detail::append(e.tokens, negate ? " NOT IN (" : " IN (");
-            } else {
-                detail::append(e.tokens, ", ");
-            }
-            any = true;
-            detail::append(e.tokens, detail::to_value<V>(v));
-        }
-        if (any)
-            detail::append(e.tokens, ")");
-        else
+        if (list.empty()) {
             detail::append(e.tokens, negate ? "1" : "0");
+            return e;
+        }
+        detail::append(e.tokens, ref_);
+        const auto is_int = [](const Value& v) { return std::holds_alternative<std::int64_t>(v); };
+        if (list.size() > detail::json_list_above && std::ranges::all_of(list, is_int)) {
+            std::vector<std::int64_t> ints;
+            ints.reserve(list.size());
+            for (const Value& v : list) ints.push_back(std::get<std::int64_t>(v));
+            detail::append(e.tokens, negate ? " NOT IN (SELECT value FROM json_each("
+                                            : " IN (SELECT value FROM json_each(");
+            detail::append(e.tokens, Value{detail::json_array(ints)});
+            detail::append(e.tokens, "))");
+            return e;
+        }
+        detail::append(e.tokens, negate ? " NOT IN (" : " IN (");
+        for (std::size_t i = 0; i < list.size(); ++i) {
+            if (i) detail::append(e.tokens, ", ");
+            detail::append(e.tokens, std::move(list[i]));
+        }
+        detail::append(e.tokens, ")");
         return e;
     }
     Expr<Root> affix(std::string_view s, const std::string& start) const {

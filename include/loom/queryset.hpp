@@ -87,21 +87,6 @@ struct SelectExtras {
     bool json_keys = false;  // keys bound as one JSON array, read with json_each
 };
 
-/// `[1,2,3]`: keys as a JSON array, for `IN (SELECT value FROM json_each(?))`.
-inline std::string json_array(std::span<const std::int64_t> keys) {
-    std::string out;
-    out.reserve(keys.size() * 8 + 2);
-    out += '[';
-    char buf[24];
-    for (std::size_t i = 0; i < keys.size(); ++i) {
-        if (i) out += ',';
-        const auto r = std::to_chars(buf, buf + sizeof buf, keys[i]);
-        out.append(buf, r.ptr);
-    }
-    out += ']';
-    return out;
-}
-
 /// Appends `<key_expr> IN (...)` for the keys of `x`: one `?` per key, or one JSON array.
 inline void append_key_test(std::string& where, std::vector<Value>& params, const SelectExtras& x) {
     where += where.empty() ? " WHERE " : " AND ";
