@@ -942,6 +942,26 @@ TEST_CASE("copied or moved parents keep their relations after the QuerySet is go
     }
 }
 
+TEST_CASE("a list assigned from a list that only it keeps alive stays valid", "[prefetch]") {
+    Bookstore s;
+    auto gaiman = [&](auto... levels) {
+        return s.db.objects<Author>()
+            .filter(loom::col(&Author::name) == "Neil Gaiman")
+            .prefetch_related(loom::path(levels...))
+            .get();
+    };
+    // Only a.books keeps its level alive, and with it every deeper level: the assignment
+    // releases it, and must have copied the source list first (ASan checks the rest).
+    Author a = gaiman(&Author::books, &Book::authors, &Author::books);
+    a.books = a.books[1].authors[0].books;  // Gaiman's books, seen from American Gods
+    REQUIRE(a.books.loaded());
+    CHECK(labels(a.books) == Names{"Good Omens", "American Gods"});
+
+    Author b = gaiman(&Author::books, &Book::authors);
+    b.books = std::move(b.books[1].authors[0].books);  // not loaded there: nor here
+    CHECK_FALSE(b.books.loaded());
+}
+
 // ---- strict access and explicit loads ------------------------------------------------------
 
 TEST_CASE("reading a relation that was not prefetched throws NotLoaded and runs no query",

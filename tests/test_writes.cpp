@@ -592,6 +592,32 @@ TEST_CASE("m2m writes keep a loaded cache true", "[writes][m2m]") {
         CHECK(names(omens.authors) == std::vector<std::string>{"Ursula K. Le Guin"});
         CHECK(names(omens.authors) == fresh());
     }
+    SECTION("set to the list itself, whose objects only the list keeps alive") {
+        db.m2m(omens, &Book::authors).set(omens.authors);
+        CHECK(names(omens.authors) == std::vector<std::string>{"Neil Gaiman", "Terry Pratchett"});
+        CHECK(names(omens.authors) == fresh());
+    }
+    SECTION("many edits: the list stays true, and a copy taken between edits keeps its items") {
+        const auto before = omens.authors;
+        const std::string first = before[0].name, second = before[1].name;
+        for (int i = 0; i < 50; ++i) {
+            db.m2m(omens, &Book::authors).add(c.leguin);
+            db.m2m(omens, &Book::authors).remove(c.gaiman);
+            db.m2m(omens, &Book::authors).add(c.gaiman);
+            db.m2m(omens, &Book::authors).remove(c.leguin);
+        }
+        CHECK(names(omens.authors) == std::vector<std::string>{"Neil Gaiman", "Terry Pratchett"});
+        CHECK(omens.authors[0].name == "Terry Pratchett");  // Gaiman was removed and added back
+        CHECK(names(omens.authors) == fresh());
+        CHECK(before[0].name == first);  // the copy did not see the edits
+        CHECK(before[1].name == second);
+        db.m2m(omens, &Book::authors).add(c.leguin);
+        const auto with_leguin = omens.authors;
+        db.m2m(omens, &Book::authors).clear();
+        CHECK(names(with_leguin) ==
+              std::vector<std::string>{"Neil Gaiman", "Terry Pratchett", "Ursula K. Le Guin"});
+        CHECK(omens.authors.empty());
+    }
     SECTION("clear") {
         db.m2m(omens, &Book::authors).clear();
         CHECK(omens.authors.loaded());

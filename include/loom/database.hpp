@@ -334,9 +334,15 @@ public:
         if (!json_each_) {
             // Preparing is enough to know: the function exists or the statement fails.
             sqlite3_stmt* s = nullptr;
-            json_each_ = sqlite3_prepare_v2(conn_.native(), "SELECT value FROM json_each(?)", -1,
-                                            &s, nullptr) == SQLITE_OK;
+            const int rc = sqlite3_prepare_v2(conn_.native(), "SELECT value FROM json_each(?)",
+                                              -1, &s, nullptr);
+            const bool missing = rc != SQLITE_OK &&
+                                 std::string_view(sqlite3_errmsg(conn_.native())).find("json_each") !=
+                                     std::string_view::npos;
             sqlite3_finalize(s);
+            // Remember only a definite answer (a busy or out-of-memory failure asks again).
+            if (rc != SQLITE_OK && !missing) return std::numeric_limits<std::size_t>::max();
+            json_each_ = rc == SQLITE_OK;
         }
         return *json_each_ ? options_.json_keys_above : std::numeric_limits<std::size_t>::max();
     }
@@ -801,6 +807,9 @@ public:
         for (const Target& t : targets) v.push_back(&t);
         for (auto* t : v) check_saved(*t);
         const bool was_loaded = cache_.loaded();
+        // `targets` may be this very list (or objects it alone keeps alive): hold them while
+        // clear() empties it.
+        const detail::AnchorRef hold(detail::relation_access::anchor(cache_));
         {
             Database::Savepoint sp(db_);
             clear();

@@ -13,6 +13,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -205,10 +206,12 @@ private:
 
     // 32 bytes: a slice of the item array that the anchor keeps alive (one array per prefetch
     // level, not one allocation per list), the owner's key (for load()), the relation word.
+    // word_ comes last: assigning from a list that only this list's anchor keeps alive
+    // (boss.reports = boss.reports[0].reports) copies the slice before the old anchor goes.
     const T* const* data_ = nullptr;
     std::int64_t owner_key_ = 0;
-    detail::RelationWord word_;
     std::uint32_t size_ = 0;
+    detail::RelationWord word_;
 };
 
 /// A many-to-many link through a join table (automatic, or an explicit through model).
@@ -344,15 +347,29 @@ struct relation_access {
     }
 
     /// Replaces a loaded list with `items` (an edit through db.m2m): a new anchor holds them,
-    /// keeping the previous anchor (whose objects some items may be) and `copies` alive.
+    /// with the prefetch level's anchor (whose objects some items may be), the copies earlier
+    /// edits added that are still listed, and the new `copies`. An empty list keeps nothing.
     template <class T>
     static void replace(RelatedList<T>& r, std::vector<const T*> items,
                         std::vector<std::shared_ptr<const T>> copies = {}) {
         auto* a = new ListAnchor<T>(r.word_.info());
         AnchorRef hold(a);
+        a->edited = true;
         a->items = std::move(items);
-        a->previous = AnchorRef(r.word_.anchor());
-        a->copies = std::move(copies);
+        if (!a->items.empty()) {
+            // The anchor of a loaded list is always a ListAnchor<T> (a level's or an edit's).
+            if (const auto* cur = static_cast<const ListAnchor<T>*>(r.word_.anchor())) {
+                if (!cur->edited) {
+                    a->base = AnchorRef(cur);
+                } else {
+                    a->base = cur->base;
+                    const std::unordered_set<const T*> listed(a->items.begin(), a->items.end());
+                    for (const auto& c : cur->copies)
+                        if (listed.count(c.get())) a->copies.push_back(c);
+                }
+            }
+            for (auto& c : copies) a->copies.push_back(std::move(c));
+        }
         assign(r, a->items.data(), a->items.size(), a);
     }
 };

@@ -74,14 +74,17 @@ private:
 
 /// The anchor of to-many relation caches: each list is a slice of `items`. A prefetch level
 /// fills one array for all its lists; a list edited by db.m2m(...) gets an anchor of its own
-/// that keeps the one it replaced (and so the objects it still shares) alive.
+/// (`edited`) that keeps the level's anchor (`base`, whose objects it may still list) and the
+/// copies edits added alive. Edits never chain: the next edit takes over `base` and the copies
+/// still listed, so memory stays linear in the list however often it is edited.
 template <class T>
 class ListAnchor final : public Anchor {
 public:
     using Anchor::Anchor;
     std::vector<const T*> items;
-    AnchorRef previous;
-    std::vector<std::shared_ptr<const T>> copies;  // objects an edit added
+    bool edited = false;
+    AnchorRef base;                                // the prefetch level's anchor, if any
+    std::vector<std::shared_ptr<const T>> copies;  // objects edits added
 };
 
 /// One word: a RelationInfo* (not loaded) or an Anchor* (loaded, bit 0 set), plus one flag bit
