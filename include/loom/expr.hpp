@@ -78,7 +78,6 @@ inline std::string json_array(std::span<const std::int64_t> keys) {
     return out;
 }
 
-
 template <class M> struct member_value { using type = M; };
 template <class T> struct member_value<ForeignKey<T>> { using type = std::optional<std::int64_t>; };
 template <class T> struct member_value<OneToOne<T>> { using type = std::optional<std::int64_t>; };

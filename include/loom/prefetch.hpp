@@ -342,11 +342,8 @@ private:
             // may leave targets out on purpose: those read as nullptr.
             for (std::size_t p = 0; p < rels.size() && !this->custom; ++p)
                 if (keys[p] && target_slot.find(*keys[p]) == KeyIndex::npos)
-                    throw DataError(describe() + ": " + std::string(entry<Owner, I>().column) +
-                                    " " + std::to_string(*keys[p]) + " matches no " +
-                                    meta<Target>().name +
-                                    " (a dangling key: the row was deleted, or written, while "
-                                    "foreign keys were not enforced)");
+                    throw_dangling_key(describe(), entry<Owner, I>().column, *keys[p],
+                                       meta<Target>().name);
             for (std::size_t p = 0; p < rels.size(); ++p) {
                 const Target* t = nullptr;
                 if (keys[p]) {

@@ -10,7 +10,6 @@
 // the QuerySet that ran them (and in copies made after it ran).
 #pragma once
 
-#include <charconv>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -187,11 +186,8 @@ struct SelectRelated final : SelectRelatedBase<T> {
                 // No joined row: a NULL key, or a key that matches nothing (as prefetch does,
                 // that is an error, not a silent nullptr).
                 if (const auto id = rel.id())
-                    throw DataError(meta<T>().name + "::" + std::string(member_name_of<T, I>()) +
-                                    ": " + std::string(entry<T, I>().column) + " " +
-                                    std::to_string(*id) + " matches no " + meta<Target>().name +
-                                    " (a dangling key: the row was deleted, or written, while "
-                                    "foreign keys were not enforced)");
+                    throw_dangling_key(meta<T>().name + "::" + std::string(member_name_of<T, I>()),
+                                       entry<T, I>().column, *id, meta<Target>().name);
                 relation_access::set(rel, static_cast<const Target*>(nullptr), anchor.get());
                 return;
             }

@@ -40,6 +40,16 @@ namespace detail {
                     "::" + member + "), or explicitly with " + var + "." + member + ".load(db)");
 }
 
+/// A forward key whose target row is missing (written while foreign keys were not enforced):
+/// what prefetch_related and select_related both report.
+[[noreturn]] inline void throw_dangling_key(const std::string& relation, std::string_view column,
+                                            std::int64_t key, std::string_view target) {
+    throw DataError(relation + ": " + std::string(column) + " " + std::to_string(key) +
+                    " matches no " + std::string(target) +
+                    " (a dangling key: the row was deleted, or written, while foreign keys were "
+                    "not enforced)");
+}
+
 struct relation_access;
 template <class T> std::int64_t primary_key_of(const T& obj);
 
