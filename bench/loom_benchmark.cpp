@@ -74,32 +74,41 @@ struct Review {
 
 }  // namespace bench
 
-template <>
-inline constexpr auto loom::model<bench::Publisher> =
-    loom::table("publisher", loom::pk(&bench::Publisher::id),
-                loom::field(&bench::Publisher::name, "name"),
-                loom::reverse(&bench::Publisher::books, &bench::Book::publisher));
+namespace bench {
+constexpr auto loom_model(loom::model_of<Publisher>) {
+    return loom::table("publisher", loom::pk(&bench::Publisher::id),
+                    loom::field(&bench::Publisher::name, "name"),
+                    loom::reverse(&bench::Publisher::books, &bench::Book::publisher));
+}
+}  // namespace bench
 
-template <>
-inline constexpr auto loom::model<bench::Author> =
-    loom::table("author", loom::pk(&bench::Author::id), loom::field(&bench::Author::name, "name"),
-                loom::field(&bench::Author::born, "born"),
-                loom::reverse(&bench::Author::books, &bench::Book::authors));
+namespace bench {
+constexpr auto loom_model(loom::model_of<Author>) {
+    return loom::table("author", loom::pk(&bench::Author::id), loom::field(&bench::Author::name, "name"),
+                    loom::field(&bench::Author::born, "born"),
+                    loom::reverse(&bench::Author::books, &bench::Book::authors));
+}
+}  // namespace bench
 
-template <>
-inline constexpr auto loom::model<bench::Book> = loom::table(
-    "book", loom::pk(&bench::Book::id), loom::field(&bench::Book::title, "title"),
-    loom::field(&bench::Book::year, "year"),
-    loom::foreign_key(&bench::Book::publisher, "publisher_id", loom::on_delete::cascade),
-    loom::many_to_many(&bench::Book::authors, "book_authors"),
-    loom::reverse(&bench::Book::reviews, &bench::Review::book));
+namespace bench {
+constexpr auto loom_model(loom::model_of<Book>) {
+    return loom::table(
+        "book", loom::pk(&bench::Book::id), loom::field(&bench::Book::title, "title"),
+        loom::field(&bench::Book::year, "year"),
+        loom::foreign_key(&bench::Book::publisher, "publisher_id", loom::on_delete::cascade),
+        loom::many_to_many(&bench::Book::authors, "book_authors"),
+        loom::reverse(&bench::Book::reviews, &bench::Review::book));
+}
+}  // namespace bench
 
-template <>
-inline constexpr auto loom::model<bench::Review> =
-    loom::table("review", loom::pk(&bench::Review::id),
-                loom::foreign_key(&bench::Review::book, "book_id", loom::on_delete::cascade),
-                loom::field(&bench::Review::rating, "rating"),
-                loom::field(&bench::Review::body, "body"));
+namespace bench {
+constexpr auto loom_model(loom::model_of<Review>) {
+    return loom::table("review", loom::pk(&bench::Review::id),
+                    loom::foreign_key(&bench::Review::book, "book_id", loom::on_delete::cascade),
+                    loom::field(&bench::Review::rating, "rating"),
+                    loom::field(&bench::Review::body, "body"));
+}
+}  // namespace bench
 
 namespace bench {
 

@@ -42,28 +42,30 @@ struct Review {
     std::string body;
 };
 
-template <>
-inline constexpr auto loom::model<Publisher> =
-    loom::table("publisher", loom::pk(&Publisher::id), loom::field(&Publisher::name, "name"),
-                loom::reverse(&Publisher::books, &Book::publisher));
+constexpr auto loom_model(loom::model_of<Publisher>) {
+    return loom::table("publisher", loom::pk(&Publisher::id), loom::field(&Publisher::name, "name"),
+                    loom::reverse(&Publisher::books, &Book::publisher));
+}
 
-template <>
-inline constexpr auto loom::model<Author> =
-    loom::table("author", loom::pk(&Author::id), loom::field(&Author::name, "name"),
-                loom::field(&Author::born, "born"), loom::reverse(&Author::books, &Book::authors));
+constexpr auto loom_model(loom::model_of<Author>) {
+    return loom::table("author", loom::pk(&Author::id), loom::field(&Author::name, "name"),
+                    loom::field(&Author::born, "born"), loom::reverse(&Author::books, &Book::authors));
+}
 
-template <>
-inline constexpr auto loom::model<Book> = loom::table(
-    "book", loom::pk(&Book::id), loom::field(&Book::title, "title"),
-    loom::field(&Book::year, "year"),
-    loom::foreign_key(&Book::publisher, "publisher_id", loom::on_delete::cascade),
-    loom::many_to_many(&Book::authors, "book_authors"), loom::reverse(&Book::reviews, &Review::book));
+constexpr auto loom_model(loom::model_of<Book>) {
+    return loom::table(
+        "book", loom::pk(&Book::id), loom::field(&Book::title, "title"),
+        loom::field(&Book::year, "year"),
+        loom::foreign_key(&Book::publisher, "publisher_id", loom::on_delete::cascade),
+        loom::many_to_many(&Book::authors, "book_authors"), loom::reverse(&Book::reviews, &Review::book));
+}
 
-template <>
-inline constexpr auto loom::model<Review> = loom::table(
-    "review", loom::pk(&Review::id),
-    loom::foreign_key(&Review::book, "book_id", loom::on_delete::cascade),
-    loom::field(&Review::rating, "rating"), loom::field(&Review::body, "body"));
+constexpr auto loom_model(loom::model_of<Review>) {
+    return loom::table(
+        "review", loom::pk(&Review::id),
+        loom::foreign_key(&Review::book, "book_id", loom::on_delete::cascade),
+        loom::field(&Review::rating, "rating"), loom::field(&Review::body, "body"));
+}
 
 static void seed(loom::Database& db) {
     db.transaction([&] {

@@ -70,22 +70,10 @@ int main(int argc, char** argv) {
         loom::Database db{p};
         db.execute("PRAGMA foreign_keys = OFF");
         // Values that do not fit their members, as another program could have written them.
-        db.execute("UPDATE book SET year = ? WHERE id = ?", [](loom::detail::Binder& b) {
-            b.value(std::string("nineteen"));
-            b.integer(1);
-        });
-        db.execute("UPDATE book SET year = ? WHERE id = ?", [](loom::detail::Binder& b) {
-            b.integer(std::int64_t{1} << 40);
-            b.integer(2);
-        });
-        db.execute("UPDATE sample SET color = ?, tiny = ?", [](loom::detail::Binder& b) {
-            b.integer(99);
-            b.integer(1000);
-        });
-        db.execute("UPDATE review SET book_id = ? WHERE id = ?", [](loom::detail::Binder& b) {
-            b.value(2.5);
-            b.integer(1);
-        });
+        db.execute("UPDATE book SET year = ? WHERE id = ?", "nineteen", 1);
+        db.execute("UPDATE book SET year = ? WHERE id = ?", std::int64_t{1} << 40, 2);
+        db.execute("UPDATE sample SET color = ?, tiny = ?", 99, 1000);
+        db.execute("UPDATE review SET book_id = ? WHERE id = ?", 2.5, 1);
     }
     {
         const std::string p = (open_dir / "dangling_key.db").string();

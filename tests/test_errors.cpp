@@ -22,10 +22,7 @@ using shop::Book;
 using shop::Publisher;
 
 std::int64_t scalar(loom::Database& db, const std::string& sql) {
-    std::int64_t v = 0;
-    db.run(sql, [](loom::detail::Binder&) {},
-           [&](const loom::detail::Statement& s) { v = s.column_int(0); });
-    return v;
+    return db.query<std::int64_t>(sql).at(0);
 }
 
 std::int64_t count_rows(loom::Database& db, const std::string& table) {

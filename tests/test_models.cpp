@@ -64,13 +64,20 @@ using Row = std::map<std::string, std::string>;
 // Every row of a raw SQL statement, each column as text ("NULL" for NULL), keyed by name.
 std::vector<Row> rows_of(loom::Database& db, const std::string& sql) {
     std::vector<Row> out;
-    db.run(sql, [](loom::detail::Binder&) {},
-           [&](const loom::detail::Statement& s) {
-               Row r;
-               for (int c = 0; c < s.column_count(); ++c)
-                   r[s.column_name(c)] = s.is_null(c) ? "NULL" : std::string(s.column_text(c));
-               out.push_back(std::move(r));
-           });
+    for (const auto& row : db.query<loom::ResultRow>(sql)) {
+        Row r;
+        for (std::size_t c = 0; c < row.size(); ++c) {
+            const loom::Value& v = row[c];
+            std::string text = "NULL";
+            if (const auto* i = std::get_if<std::int64_t>(&v)) text = std::to_string(*i);
+            if (const auto* d = std::get_if<double>(&v)) text = std::to_string(*d);
+            if (const auto* t = std::get_if<std::string>(&v)) text = *t;
+            if (const auto* b = std::get_if<loom::Blob>(&v))
+                text.assign(reinterpret_cast<const char*>(b->data()), b->size());
+            r[row.names()[c]] = text;
+        }
+        out.push_back(std::move(r));
+    }
     return out;
 }
 

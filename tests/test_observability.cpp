@@ -57,10 +57,7 @@ std::string message_of(F&& f) {
 }
 
 inline std::int64_t rows_in(loom::Database& db, const char* table) {
-    std::int64_t n = -1;
-    db.run(std::string("SELECT COUNT(*) FROM ") + table, [](loom::detail::Binder&) {},
-           [&](const loom::detail::Statement& s) { n = s.column_int(0); });
-    return n;
+    return db.query<std::int64_t>(std::string("SELECT COUNT(*) FROM ") + table).at(0);
 }
 
 inline std::string read_file(const std::filesystem::path& p) {

@@ -106,24 +106,14 @@ namespace reliability_test {
 void loose_gadget_table(loom::Database& db) {
     shop::create_all(db);
     db.execute("CREATE TABLE gadget (id INTEGER PRIMARY KEY, name, stock, kind, maker_id)");
-    db.execute("INSERT INTO gadget (id, name, stock, kind, maker_id) VALUES (?, ?, ?, ?, ?)",
-               [](loom::detail::Binder& b) {
-                   b.integer(1);
-                   b.value(std::string("hammer"));
-                   b.integer(3);
-                   b.integer(1);
-                   b.value(nullptr);
-               });
+    db.execute("INSERT INTO gadget (id, name, stock, kind, maker_id) VALUES (?, ?, ?, ?, ?)", 1,
+               "hammer", 3, 1, std::nullopt);
 }
 
 /// Stores one raw row: id, then `column` = `v`, the other columns valid.
 void raw_gadget(loom::Database& db, std::int64_t id, const std::string& column, loom::Value v) {
-    db.execute("INSERT INTO gadget (id, name, stock, kind) VALUES (?, 'raw', 0, 1)",
-               [&](loom::detail::Binder& b) { b.integer(id); });
-    db.execute("UPDATE gadget SET " + column + " = ? WHERE id = ?", [&](loom::detail::Binder& b) {
-        b.value(v);
-        b.integer(id);
-    });
+    db.execute("INSERT INTO gadget (id, name, stock, kind) VALUES (?, 'raw', 0, 1)", id);
+    db.execute("UPDATE gadget SET " + column + " = ? WHERE id = ?", v, id);
 }
 
 // ---- I/O faults ------------------------------------------------------------------------------
@@ -135,9 +125,7 @@ TEST_CASE("a full disk during bulk_insert is an IoError, writes nothing and the 
     seed_file(file.path);
     loom::Database db{file.path};
     // Cap the file a few pages above its current size: the disk is "full" from there on.
-    std::int64_t pages = 0;
-    db.run("PRAGMA page_count", [](loom::detail::Binder&) {},
-           [&](const loom::detail::Statement& s) { pages = s.column_int(0); });
+    const std::int64_t pages = db.query<std::int64_t>("PRAGMA page_count").at(0);
     db.execute("PRAGMA max_page_count = " + std::to_string(pages + 4));
 
     auto books = many_books(500, 1, 200);  // about 100 KB: far more than 4 pages
@@ -344,11 +332,9 @@ TEST_CASE("a database page overwritten with garbage is a NotADatabaseError when 
         shop::seed_catalogue(db);
         auto books = many_books(2000, 1, 100);
         db.bulk_insert(books);
-        db.run("PRAGMA page_size", [](loom::detail::Binder&) {},
-               [&](const loom::detail::Statement& s) { page_size = s.column_int(0); });
-        db.run("SELECT rootpage FROM sqlite_master WHERE name = 'book'",
-               [](loom::detail::Binder&) {},
-               [&](const loom::detail::Statement& s) { first_book_page = s.column_int(0); });
+        page_size = db.query<std::int64_t>("PRAGMA page_size").at(0);
+        first_book_page =
+            db.query<std::int64_t>("SELECT rootpage FROM sqlite_master WHERE name = 'book'").at(0);
     }
     REQUIRE(page_size > 0);
     REQUIRE(first_book_page > 1);
@@ -479,10 +465,8 @@ TEST_CASE("a row that does not fit, met by a prefetch query, fails the whole eva
     shop::create_all(db);
     shop::seed_catalogue(db);
     // An author's name stored as a BLOB by another program.
-    db.execute("UPDATE author SET name = ? WHERE id = ?", [](loom::detail::Binder& b) {
-        b.value(loom::Blob{std::byte{1}, std::byte{2}});
-        b.integer(2);
-    });
+    db.execute("UPDATE author SET name = ? WHERE id = ?", loom::Blob{std::byte{1}, std::byte{2}},
+               2);
     auto books = db.objects<Book>().prefetch_related(&Book::authors);
     CHECK(message_of<loom::DataError>([&] { (void)books.rows(); }) ==
           "Author.name (row id=2): expected TEXT, found BLOB of 2 bytes");

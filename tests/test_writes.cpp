@@ -46,10 +46,7 @@ using shop::Book;
 using shop::Publisher;
 
 std::int64_t scalar(loom::Database& db, const std::string& sql) {
-    std::int64_t v = 0;
-    db.run(sql, [](loom::detail::Binder&) {},
-           [&](const loom::detail::Statement& s) { v = s.column_int(0); });
-    return v;
+    return db.query<std::int64_t>(sql).at(0);
 }
 
 std::int64_t count_rows(loom::Database& db, const std::string& table) {
@@ -62,11 +59,9 @@ std::vector<std::pair<std::int64_t, std::int64_t>> links(loom::Database& db,
                                                          const std::string& a = "book_id",
                                                          const std::string& b = "author_id") {
     std::vector<std::pair<std::int64_t, std::int64_t>> out;
-    db.run("SELECT " + a + ", " + b + " FROM " + table + " ORDER BY 1, 2",
-           [](loom::detail::Binder&) {},
-           [&](const loom::detail::Statement& s) {
-               out.emplace_back(s.column_int(0), s.column_int(1));
-           });
+    for (auto [x, y] : db.query<std::tuple<std::int64_t, std::int64_t>>(
+             "SELECT " + a + ", " + b + " FROM " + table + " ORDER BY 1, 2"))
+        out.emplace_back(x, y);
     return out;
 }
 

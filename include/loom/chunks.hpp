@@ -23,7 +23,8 @@
 #include <utility>
 #include <vector>
 
-#include "queryset.hpp"
+#include "detail/sql/select.hpp"
+#include "fwd.hpp"
 
 namespace loom {
 
@@ -56,10 +57,12 @@ public:
         Chunks* c_ = nullptr;
     };
 
-    Chunks(QuerySet<T> qs, std::int64_t n) : qs_(std::move(qs)), n_(n) {
+    /// What qs.chunks(n) returns (see QuerySet::chunks).
+    Chunks(Database& db, std::shared_ptr<const detail::QueryState<T>> state, std::int64_t n)
+        : db_(&db), state_(std::move(state)), n_(n) {
         if (n < 1)
             throw UsageError("chunks(" + std::to_string(n) + "): a chunk holds at least one row");
-        const auto& st = *qs_.state_;
+        const auto& st = *state_;
         const auto& pk = detail::meta<T>().pk;
         // The ORDER BY terms, as QuerySet::order_sql writes them; the primary key ends them
         // (later terms could never break a tie, so they are left out of the comparison).
@@ -119,55 +122,54 @@ private:
         // One row more than the chunk tells whether another chunk follows, without a last
         // query that finds nothing.
         const bool probe = !remaining_ || *remaining_ > want;
-        const auto& st = *qs_.state_;
-
-        detail::Renderer r;
-        std::string select = qs_.select_list(r);
-        for (const auto& k : keys_)
-            if (k.selected) select += ", " + r.alias_for(k.col.path) + "." + k.col.column;
-        detail::Query q;
-        std::string where = qs_.where_sql(r, q.params);
-        if (!last_.empty()) {
-            where += where.empty() ? " WHERE (" : " AND (";
-            where += after_last(r, q.params);
-            where += ")";
-        }
-        const std::string order = qs_.order_sql(r, true);
-        q.sql = std::string("SELECT ") + (st.distinct ? "DISTINCT " : "") + select + " FROM " +
-                detail::meta<T>().table + " AS t0" + r.joins() + where + " ORDER BY " + order +
-                " LIMIT ?";
-        q.params.push_back(want + (probe ? 1 : 0));
-        if (last_.empty() && st.bounds.lo > 0) {  // a sliced QuerySet: skip once, at the start
-            q.sql += " OFFSET ?";
-            q.params.push_back(st.bounds.lo);
-        }
+        const auto& st = *state_;
+        detail::Session& session = detail::session_of(*db_);
+        detail::SelectBuilder<T> b(st, &session);
+        auto& r = b.renderer();
+        const auto q = b.chunk(
+            [&] {
+                std::string extra;
+                for (const auto& k : keys_)
+                    if (k.selected) extra += ", " + r.column(k.col);
+                return extra;
+            },
+            [&](std::vector<Value>& params) {
+                return last_.empty() ? std::string() : after_last(r, params);
+            },
+            want + (probe ? 1 : 0), last_.empty() ? st.bounds.lo : 0);
 
         bool more = false;
         rows_.reserve(static_cast<std::size_t>(want));
-        auto read = qs_.row_reader();
+        detail::RowReader<T> read(st);
         // A chunk and its prefetch levels read one snapshot (as a QuerySet evaluation does).
         // Between chunks, other connections may commit: the keyset still visits no row twice.
-        Database::ReadSnapshot snapshot(qs_.database(), !st.prefetch.empty());
-        qs_.run(q, [&](const detail::Statement& s) {
-            if (static_cast<std::int64_t>(rows_.size()) == want) {
-                more = true;  // the probe row: not read
-                return;
-            }
-            read(s, 0, rows_.emplace_back());
-            if (static_cast<std::int64_t>(rows_.size()) == want) {
-                last_.clear();
-                for (const auto& k : keys_) last_.push_back(column_value(s, k.read_at));
-            }
-        });
+        detail::Session::ReadSnapshot snapshot(session, !st.prefetch.empty());
+        {
+            detail::Session::OriginScope scope(session, detail::meta<T>().name);
+            session.run(q, [&](const detail::Statement& s) {
+                if (static_cast<std::int64_t>(rows_.size()) == want) {
+                    more = true;  // the probe row: not read
+                    return;
+                }
+                read(s, 0, rows_.emplace_back());
+                if (static_cast<std::int64_t>(rows_.size()) == want) {
+                    last_.clear();
+                    for (const auto& k : keys_) last_.push_back(detail::cell_value(s, k.read_at));
+                }
+            });
+        }
         if (remaining_) *remaining_ -= static_cast<std::int64_t>(rows_.size());
         done_ = !more;
-        qs_.run_prefetches(rows_);
+        std::vector<T*> parents;
+        parents.reserve(rows_.size());
+        for (auto& row : rows_) parents.push_back(&row);
+        detail::run_prefetches<T>(session, st.prefetch, parents);
     }
 
     /// Rows that come after the last one read, in ORDER BY order (SQLite puts NULLs first when
     /// ascending, last when descending).
     std::string after_last(detail::Renderer& r, std::vector<Value>& params) const {
-        auto column = [&](const Key& k) { return r.alias_for(k.col.path) + "." + k.col.column; };
+        auto column = [&](const Key& k) { return r.column(k.col); };
         bool simple = true;
         for (std::size_t i = 0; i < keys_.size(); ++i)
             if (keys_[i].descending != keys_[0].descending || last_[i].index() == 0 ||
@@ -211,20 +213,8 @@ private:
         return out.empty() ? "0" : out;
     }
 
-    static Value column_value(const detail::Statement& s, int c) {
-        switch (s.column_type(c)) {
-            case SQLITE_NULL: return nullptr;
-            case SQLITE_INTEGER: return s.column_int(c);
-            case SQLITE_FLOAT: return s.column_double(c);
-            case SQLITE_TEXT: return std::string(s.column_text(c));
-            default: {
-                const auto b = s.column_blob(c);
-                return Blob(b.begin(), b.end());
-            }
-        }
-    }
-
-    QuerySet<T> qs_;
+    Database* db_;
+    std::shared_ptr<const detail::QueryState<T>> state_;
     std::int64_t n_;
     std::vector<Key> keys_;
     std::optional<std::int64_t> remaining_;  // rows left in a sliced QuerySet
@@ -233,10 +223,5 @@ private:
     bool started_ = false;
     bool done_ = false;
 };
-
-template <class T>
-Chunks<T> QuerySet<T>::chunks(std::int64_t n) const {
-    return Chunks<T>(*this, n);
-}
 
 }  // namespace loom

@@ -11,7 +11,6 @@
 #pragma once
 
 #include <algorithm>
-#include <charconv>
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
@@ -25,58 +24,12 @@
 #include <variant>
 #include <vector>
 
-#include "model.hpp"
-#include "value.hpp"
+#include "detail/column.hpp"
+#include "detail/meta/descriptor.hpp"
+#include "detail/sql/tokens.hpp"
 
 namespace loom {
 namespace detail {
-
-/// One forward hop (a ForeignKey or OneToOne) from one table to another.
-struct JoinStep {
-    std::string fk_column;  // quoted, on the table we come from
-    std::string table;      // quoted target table
-    std::string pk;         // quoted target primary key
-};
-
-struct ColumnRef {
-    std::vector<JoinStep> path;  // empty: a column of the queried model
-    std::string column;          // quoted
-};
-
-struct Token {
-    enum Kind { text, column, param } kind;
-    std::string sql;  // text
-    ColumnRef col;    // column
-    Value value;      // param
-};
-
-using Tokens = std::vector<Token>;
-
-inline void append(Tokens& t, std::string s) { t.push_back({Token::text, std::move(s), {}, {}}); }
-inline void append(Tokens& t, const char* s) { append(t, std::string(s)); }
-inline void append(Tokens& t, const ColumnRef& c) { t.push_back({Token::column, {}, c, {}}); }
-inline void append(Tokens& t, Value v) { t.push_back({Token::param, {}, {}, std::move(v)}); }
-inline void append(Tokens& t, const Tokens& more) { t.insert(t.end(), more.begin(), more.end()); }
-
-/// An in()/not_in() list of more integers than this is bound as one JSON array,
-/// `IN (SELECT value FROM json_each(?))`: one parameter, whatever the connection's variable
-/// limit, and one statement shape for every long list.
-inline constexpr std::size_t json_list_above = 512;
-
-/// `[1,2,3]`: keys as a JSON array, for `IN (SELECT value FROM json_each(?))`.
-inline std::string json_array(std::span<const std::int64_t> keys) {
-    std::string out;
-    out.reserve(keys.size() * 8 + 2);
-    out += '[';
-    char buf[24];
-    for (std::size_t i = 0; i < keys.size(); ++i) {
-        if (i) out += ',';
-        const auto r = std::to_chars(buf, buf + sizeof buf, keys[i]);
-        out.append(buf, r.ptr);
-    }
-    out += ']';
-    return out;
-}
 
 template <class M> struct member_value { using type = M; };
 template <class T> struct member_value<ForeignKey<T>> { using type = std::optional<std::int64_t>; };
@@ -92,17 +45,14 @@ ColumnRef column_of(M Owner::*m) {
     static_assert(!is_to_many_member<M>::value,
                   "loom::col: a ManyToMany, Reverse or ReverseOne member has no column; filter on "
                   "the other model, or prefetch it");
-    const std::size_t i = index_of_member<Owner>(m);
-    if (i == entry_count<Owner>)
+    std::string column;
+    visit_entry(m, [&](auto i) {
+        if constexpr (has_column<entry_t<Owner, decltype(i)::value>>)
+            column = quote(entry<Owner, decltype(i)::value>().column);
+    });
+    if (column.empty())
         throw UsageError("loom::col: this member of " + meta<Owner>().name +
                          " is not declared in its descriptor");
-    std::string column;
-    for_each_index<Owner>([&](auto idx) {
-        constexpr std::size_t I = decltype(idx)::value;
-        using E = entry_t<Owner, I>;
-        if constexpr (has_column<E>)
-            if (I == i) column = quote(entry<Owner, I>().column);
-    });
     return {{}, std::move(column)};
 }
 
@@ -111,41 +61,39 @@ JoinStep join_step(M Owner::*m) {
     return {column_of(m).column, meta<T>().table, meta<T>().pk};
 }
 
-template <class M> struct forward_target {};
-template <class T> struct forward_target<ForeignKey<T>> { using type = T; };
-template <class T> struct forward_target<OneToOne<T>> { using type = T; };
-
 }  // namespace detail
 
-template <class Root> struct Expr;
+template <class Root> class Expr;
 
 /// A boolean condition over model Root, built from columns.
 template <class Root>
-struct Expr {
-    detail::Tokens tokens;
-
+class Expr {
+public:
     friend Expr operator&&(const Expr& a, const Expr& b) { return combine(a, " AND ", b); }
     friend Expr operator||(const Expr& a, const Expr& b) { return combine(a, " OR ", b); }
     friend Expr operator!(const Expr& a) {
         Expr r;
         // Two-valued, as Django's exclude(): a row whose condition is NULL (a NULL column)
         // does not match `a`, so it matches `!a`.
-        detail::append(r.tokens, "NOT COALESCE((");
-        detail::append(r.tokens, a.tokens);
-        detail::append(r.tokens, "), 0)");
+        detail::append(r.tokens_, "NOT COALESCE((");
+        detail::append(r.tokens_, a.tokens_);
+        detail::append(r.tokens_, "), 0)");
         return r;
     }
 
 private:
+    friend struct detail::access;
+    template <class, class> friend class Column;
     static Expr combine(const Expr& a, const char* op, const Expr& b) {
         Expr r;
-        detail::append(r.tokens, "(");
-        detail::append(r.tokens, a.tokens);
-        detail::append(r.tokens, std::string(")") + op + "(");
-        detail::append(r.tokens, b.tokens);
-        detail::append(r.tokens, ")");
+        detail::append(r.tokens_, "(");
+        detail::append(r.tokens_, a.tokens_);
+        detail::append(r.tokens_, std::string(")") + op + "(");
+        detail::append(r.tokens_, b.tokens_);
+        detail::append(r.tokens_, ")");
         return r;
     }
+    detail::Tokens tokens_;
 };
 
 template <class Root, class V> class Column;
@@ -162,8 +110,6 @@ public:
     using root_type = Root;
     using value_type = V;
 
-    explicit Column(detail::ColumnRef ref) : ref_(std::move(ref)) {}
-    const detail::ColumnRef& ref() const noexcept { return ref_; }
 
     template <class U> requires(!detail::is_column_v<U>) friend Expr<Root> operator==(const Column& c, const U& v) { return c.cmp(" = ", v); }
     template <class U> requires(!detail::is_column_v<U>) friend Expr<Root> operator!=(const Column& c, const U& v) { return c.cmp(" <> ", v); }
@@ -200,11 +146,11 @@ public:
     template <detail::value_for<V> U, detail::value_for<V> W>
     Expr<Root> between(const U& lo, const W& hi) const {
         Expr<Root> e;
-        detail::append(e.tokens, ref_);
-        detail::append(e.tokens, " BETWEEN ");
-        detail::append(e.tokens, detail::to_value<V>(lo));
-        detail::append(e.tokens, " AND ");
-        detail::append(e.tokens, detail::to_value<V>(hi));
+        detail::append(e.tokens_, spec_);
+        detail::append(e.tokens_, " BETWEEN ");
+        detail::append(e.tokens_, detail::to_value<V>(lo));
+        detail::append(e.tokens_, " AND ");
+        detail::append(e.tokens_, detail::to_value<V>(hi));
         return e;
     }
 
@@ -217,10 +163,10 @@ public:
                              "reading it; use contains(), starts_with(), ends_with() or == to "
                              "match bytes exactly");
         Expr<Root> e;
-        detail::append(e.tokens, ref_);
-        detail::append(e.tokens, " LIKE ");
-        detail::append(e.tokens, Value{std::string(pattern)});
-        detail::append(e.tokens, " ESCAPE '\\'");
+        detail::append(e.tokens_, spec_);
+        detail::append(e.tokens_, " LIKE ");
+        detail::append(e.tokens_, Value{std::string(pattern)});
+        detail::append(e.tokens_, " ESCAPE '\\'");
         return e;
     }
     /// Case-sensitive, byte-exact substring test (no wildcards: `%` and `_` are plain bytes).
@@ -228,11 +174,11 @@ public:
         requires std::is_same_v<typename detail::value_category<V>::type, std::string>
     {
         Expr<Root> e;
-        detail::append(e.tokens, "instr(CAST(");
-        detail::append(e.tokens, ref_);
-        detail::append(e.tokens, " AS BLOB), CAST(");
-        detail::append(e.tokens, Value{std::string(needle)});
-        detail::append(e.tokens, " AS BLOB)) > 0");
+        detail::append(e.tokens_, "instr(CAST(");
+        detail::append(e.tokens_, spec_);
+        detail::append(e.tokens_, " AS BLOB), CAST(");
+        detail::append(e.tokens_, Value{std::string(needle)});
+        detail::append(e.tokens_, " AS BLOB)) > 0");
         return e;
     }
     /// Case-sensitive, byte-exact prefix test.
@@ -258,24 +204,24 @@ private:
                           "integer column takes integers, a text column strings, a bool column "
                           "bool, an enum column its enum); convert the value explicitly");
         } else {
-            detail::append(e.tokens, ref_);
-            detail::append(e.tokens, op);
-            detail::append(e.tokens, detail::to_value<V>(v));
+            detail::append(e.tokens_, spec_);
+            detail::append(e.tokens_, op);
+            detail::append(e.tokens_, detail::to_value<V>(v));
         }
         return e;
     }
     template <class W>
     Expr<Root> cmp_col(const char* op, const Column<Root, W>& b) const {
         Expr<Root> e;
-        detail::append(e.tokens, ref_);
-        detail::append(e.tokens, op);
-        detail::append(e.tokens, b.ref());
+        detail::append(e.tokens_, spec_);
+        detail::append(e.tokens_, op);
+        detail::append(e.tokens_, b.spec_);
         return e;
     }
     Expr<Root> unary(const char* op) const {
         Expr<Root> e;
-        detail::append(e.tokens, ref_);
-        detail::append(e.tokens, op);
+        detail::append(e.tokens_, spec_);
+        detail::append(e.tokens_, op);
         return e;
     }
     template <class R>
@@ -284,52 +230,58 @@ private:
         for (const auto& v : values) list.push_back(detail::to_value<V>(v));
         Expr<Root> e;
         if (list.empty()) {
-            detail::append(e.tokens, negate ? "1" : "0");
+            detail::append(e.tokens_, negate ? "1" : "0");
             return e;
         }
-        detail::append(e.tokens, ref_);
-        const auto is_int = [](const Value& v) { return std::holds_alternative<std::int64_t>(v); };
-        if (list.size() > detail::json_list_above && std::ranges::all_of(list, is_int)) {
+        detail::append(e.tokens_, spec_);
+        if (std::all_of(list.begin(), list.end(),
+                        [](const Value& v) { return std::holds_alternative<std::int64_t>(v); })) {
+            // Integers: a key list, bound as one array parameter when long (see
+            // Options::json_keys_above), so no list is too long for the variable limit.
             std::vector<std::int64_t> ints;
             ints.reserve(list.size());
             for (const Value& v : list) ints.push_back(std::get<std::int64_t>(v));
-            detail::append(e.tokens, negate ? " NOT IN (SELECT value FROM json_each("
-                                            : " IN (SELECT value FROM json_each(");
-            detail::append(e.tokens, Value{detail::json_array(ints)});
-            detail::append(e.tokens, "))");
+            detail::append(e.tokens_, negate ? " NOT IN " : " IN ");
+            detail::append(e.tokens_, std::move(ints));
             return e;
         }
-        detail::append(e.tokens, negate ? " NOT IN (" : " IN (");
+        detail::append(e.tokens_, negate ? " NOT IN (" : " IN (");
         for (std::size_t i = 0; i < list.size(); ++i) {
-            if (i) detail::append(e.tokens, ", ");
-            detail::append(e.tokens, std::move(list[i]));
+            if (i) detail::append(e.tokens_, ", ");
+            detail::append(e.tokens_, std::move(list[i]));
         }
-        detail::append(e.tokens, ")");
+        detail::append(e.tokens_, ")");
         return e;
     }
     Expr<Root> affix(std::string_view s, const std::string& start) const {
         Expr<Root> e;
         if (s.empty()) {
-            detail::append(e.tokens, ref_);
-            detail::append(e.tokens, " IS NOT NULL");
+            detail::append(e.tokens_, spec_);
+            detail::append(e.tokens_, " IS NOT NULL");
             return e;
         }
-        detail::append(e.tokens, "substr(CAST(");
-        detail::append(e.tokens, ref_);
-        detail::append(e.tokens, " AS BLOB), " + start + ", " + std::to_string(s.size()) +
+        detail::append(e.tokens_, "substr(CAST(");
+        detail::append(e.tokens_, spec_);
+        detail::append(e.tokens_, " AS BLOB), " + start + ", " + std::to_string(s.size()) +
                                      ") = CAST(");
-        detail::append(e.tokens, Value{std::string(s)});
-        detail::append(e.tokens, " AS BLOB)");
+        detail::append(e.tokens_, Value{std::string(s)});
+        detail::append(e.tokens_, " AS BLOB)");
         return e;
     }
 
-    detail::ColumnRef ref_;
+    friend struct detail::access;
+    template <class, class> friend class Column;
+    template <class O, class M> friend auto col(M O::*);
+    template <class O, class Fk, class... Rest> friend auto col(Fk O::*, Rest...);
+    explicit Column(detail::ColumnRef ref) : spec_(std::move(ref)) {}
+
+    detail::ColumnRef spec_;
 };
 
 /// The column of a member: `col(&Book::year)`, or through forward relations:
 /// `col(&Book::publisher, &Publisher::name)`. A ForeignKey member is its key column.
 template <class Owner, class M>
-Column<Owner, typename detail::member_value<M>::type> col(M Owner::*m) {
+auto col(M Owner::*m) {
     return Column<Owner, typename detail::member_value<M>::type>(detail::column_of(m));
 }
 
@@ -341,26 +293,36 @@ auto col(Fk Owner::*first, Rest... rest) {
     static_assert(std::is_same_v<typename Inner::root_type, Next>,
                   "loom::col: each step must start at the model the previous ForeignKey or "
                   "OneToOne points to");
-    detail::ColumnRef ref = inner.ref();
+    detail::ColumnRef ref = inner.spec_;
     ref.path.insert(ref.path.begin(), detail::join_step<Next>(first));
     return Column<Owner, typename Inner::value_type>(std::move(ref));
 }
 
-/// One ORDER BY term.
+/// One ORDER BY term: loom::asc(...) or loom::desc(...).
 template <class Root>
-struct OrderTerm {
-    detail::ColumnRef col;
-    bool descending = false;
+class OrderTerm {
+private:
+    friend struct detail::access;
+    explicit OrderTerm(detail::OrderSpec spec) : spec_(std::move(spec)) {}
+    detail::OrderSpec spec_;
 };
 
 template <class Owner, class M>
-OrderTerm<Owner> asc(M Owner::*m) { return {col(m).ref(), false}; }
+OrderTerm<Owner> asc(M Owner::*m) {
+    return detail::access::make<OrderTerm<Owner>>(detail::OrderSpec{detail::column_of(m), false});
+}
 template <class Owner, class M>
-OrderTerm<Owner> desc(M Owner::*m) { return {col(m).ref(), true}; }
+OrderTerm<Owner> desc(M Owner::*m) {
+    return detail::access::make<OrderTerm<Owner>>(detail::OrderSpec{detail::column_of(m), true});
+}
 template <class Root, class V>
-OrderTerm<Root> asc(const Column<Root, V>& c) { return {c.ref(), false}; }
+OrderTerm<Root> asc(const Column<Root, V>& c) {
+    return detail::access::make<OrderTerm<Root>>(detail::OrderSpec{detail::access::spec(c), false});
+}
 template <class Root, class V>
-OrderTerm<Root> desc(const Column<Root, V>& c) { return {c.ref(), true}; }
+OrderTerm<Root> desc(const Column<Root, V>& c) {
+    return detail::access::make<OrderTerm<Root>>(detail::OrderSpec{detail::access::spec(c), true});
+}
 
 /// One `column = value` of QuerySet::update.
 template <class Root>

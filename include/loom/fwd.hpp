@@ -2,17 +2,20 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
 
 namespace loom {
 
 class Database;
 class Transaction;
 template <class T> class QuerySet;
+template <class T> class Chunks;
 template <class T> class ForeignKey;
 template <class T> class OneToOne;
 template <class T> class ManyToMany;
 template <class T> class Reverse;
 template <class T> class ReverseOne;
+template <class T> struct model_of;
 
 class Error;
 class DatabaseError;
@@ -22,5 +25,24 @@ class DoesNotExist;
 class MultipleObjectsReturned;
 class NotLoaded;
 class UsageError;
+
+namespace detail {
+/// The one door from loom's machinery into the private parts of its public types (a
+/// QuerySet's state, an expression's tokens, a prefetch path's node).
+struct access {
+    template <class X>
+    static const auto& state(const X& x) noexcept { return x.state_; }
+    template <class X>
+    static Database& database(const X& x) noexcept { return *x.db_; }
+    template <class X>
+    static const auto& tokens(const X& x) noexcept { return x.tokens_; }
+    template <class X>
+    static const auto& spec(const X& x) noexcept { return x.spec_; }
+    template <class X>
+    static const auto& node(const X& x) noexcept { return *x.node_; }
+    template <class X, class... A>
+    static X make(A&&... a) { return X(std::forward<A>(a)...); }
+};
+}  // namespace detail
 
 }  // namespace loom

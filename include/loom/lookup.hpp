@@ -70,7 +70,8 @@ template <class T, fixed_string S>
 Path<T> lookup() {
     static_assert(!S.view().empty(), "loom::lookup: the path is empty");
     auto node = detail::lookup_chain<T, S, 0>();
-    return Path<T>(std::shared_ptr<const detail::PrefetchNode<T>>(std::move(node)));
+    return detail::access::make<Path<T>>(
+        std::shared_ptr<const detail::PrefetchNode<T>>(std::move(node)));
 }
 
 }  // namespace loom

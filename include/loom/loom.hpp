@@ -1,17 +1,21 @@
 // loom/loom.hpp - the whole library: models, the database, queries, prefetching, transactions
-// and observability. Include this one header.
+// and observability. Include this one header. (The HTML/text profile report is opt-in:
+// <loom/profile.hpp>.)
 #pragma once
 
-#include "chunks.hpp"
-#include "database.hpp"
-#include "errors.hpp"
-#include "expr.hpp"
-#include "lookup.hpp"
-#include "model.hpp"
-#include "observability.hpp"
-#include "prefetch.hpp"
-#include "queryset.hpp"
-#include "relations.hpp"
-#include "transaction.hpp"
-#include "value.hpp"
 #include "version.hpp"
+#include "fwd.hpp"
+#include "errors.hpp"
+#include "types.hpp"
+#include "options.hpp"
+#include "model.hpp"
+#include "relations.hpp"
+#include "m2m.hpp"
+#include "database.hpp"
+#include "transaction.hpp"
+#include "expr.hpp"
+#include "prefetch.hpp"
+#include "lookup.hpp"
+#include "chunks.hpp"
+#include "queryset.hpp"
+#include "observability.hpp"

@@ -33,7 +33,7 @@
 
 #include "database.hpp"
 #include "errors.hpp"
-#include "value.hpp"
+#include "types.hpp"
 
 namespace loom {
 

@@ -21,6 +21,7 @@
 #include "detail/anchor.hpp"
 #include "detail/type_name.hpp"
 #include "fwd.hpp"
+#include "model.hpp"
 
 namespace loom {
 namespace detail {
@@ -51,7 +52,6 @@ namespace detail {
 }
 
 struct relation_access;
-template <class T> std::int64_t primary_key_of(const T& obj);
 
 }  // namespace detail
 
@@ -310,8 +310,6 @@ struct relation_access {
         r.owner_key_ = key;
     }
 
-    template <class R>
-    static const RelationInfo* info(const R& r) noexcept { return r.word_.info(); }
     template <class R>
     static const Anchor* anchor(const R& r) noexcept { return r.word_.anchor(); }
 

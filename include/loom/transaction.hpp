@@ -1,6 +1,6 @@
-// loom/transaction.hpp - transactions: an RAII guard that rolls back unless committed, and
-// db.transaction(fn). Opened inside another transaction, both become savepoints, so an inner
-// failure undoes only the inner work.
+// loom/transaction.hpp - loom::Transaction, an RAII guard that rolls back unless committed
+// (db.transaction(fn), in database.hpp, is the same as a function). Opened inside another transaction, both become
+// savepoints, so an inner failure undoes only the inner work.
 //
 //     db.transaction([&] { db.insert(a); db.insert(b); });   // both or neither
 //
@@ -9,10 +9,8 @@
 //     tx.commit();                                          // without this: rolled back
 #pragma once
 
-#include <type_traits>
-#include <utility>
-
 #include "database.hpp"
+#include "detail/session.hpp"
 
 namespace loom {
 
@@ -20,50 +18,17 @@ namespace loom {
 /// before commit() or rollback().
 class Transaction {
 public:
-    explicit Transaction(Database& db) : db_(db), depth_(db.depth_ + 1) { db.begin(); }
-    Transaction(const Transaction&) = delete;
-    Transaction& operator=(const Transaction&) = delete;
-    ~Transaction() {
-        if (!done_) db_.rollback_noexcept();
-    }
+    explicit Transaction(Database& db) : scope_(detail::session_of(db)) {}
 
     /// Makes the work permanent (or, for a savepoint, part of the enclosing transaction).
-    void commit() {
-        check("commit");
-        db_.commit();
-        done_ = true;
-    }
+    /// Throws UsageError when the transaction already ended or a nested one is still open.
+    void commit() { scope_.commit(); }
     /// Undoes the work now.
-    void rollback() {
-        check("rollback");
-        done_ = true;
-        db_.rollback();
-    }
-    bool active() const noexcept { return !done_; }
+    void rollback() { scope_.rollback(); }
+    bool active() const noexcept { return scope_.active(); }
 
 private:
-    void check(const char* what) const {
-        if (done_) throw UsageError(std::string(what) + ": this transaction already ended");
-        if (db_.depth_ != depth_)
-            throw UsageError(std::string(what) +
-                             ": a nested transaction is still open; end it first");
-    }
-    Database& db_;
-    int depth_;
-    bool done_ = false;
+    detail::Session::TransactionScope scope_;
 };
-
-template <class Fn>
-decltype(auto) Database::transaction(Fn&& fn) {
-    Transaction tx(*this);
-    if constexpr (std::is_void_v<std::invoke_result_t<Fn&>>) {
-        std::forward<Fn>(fn)();
-        tx.commit();
-    } else {
-        decltype(auto) r = std::forward<Fn>(fn)();
-        tx.commit();
-        return r;
-    }
-}
 
 }  // namespace loom

@@ -13,10 +13,12 @@ struct Draft {
 
 }  // namespace cf_field_is_a_relation
 
-template <>
-inline constexpr auto loom::model<cf_field_is_a_relation::Draft> =
-    loom::table("draft", loom::pk(&cf_field_is_a_relation::Draft::id),
-                loom::field(&cf_field_is_a_relation::Draft::publisher, "publisher_id"));
+namespace cf_field_is_a_relation {
+constexpr auto loom_model(loom::model_of<Draft>) {
+    return loom::table("draft", loom::pk(&cf_field_is_a_relation::Draft::id),
+                    loom::field(&cf_field_is_a_relation::Draft::publisher, "publisher_id"));
+}
+}  // namespace cf_field_is_a_relation
 
 int main() {
     loom::Database db(":memory:");

@@ -1,6 +1,6 @@
 // loom::model<Draft> must describe Draft: a well-formed table of Author's members declared
 // as Draft's descriptor is refused when Draft is first used.
-// expect-error: the members in loom::model<T> belong to another struct than T
+// expect-error: the members in the descriptor of T belong to another struct than T
 #include "models.hpp"
 
 #include <cstdint>
@@ -15,9 +15,11 @@ struct Draft {
 
 }  // namespace cf_for_another_struct
 
-template <>
-inline constexpr auto loom::model<cf_for_another_struct::Draft> =
-    loom::table("draft", loom::pk(&shop::Author::id), loom::field(&shop::Author::name, "title"));
+namespace cf_for_another_struct {
+constexpr auto loom_model(loom::model_of<Draft>) {
+    return loom::table("draft", loom::pk(&shop::Author::id), loom::field(&shop::Author::name, "title"));
+}
+}  // namespace cf_for_another_struct
 
 int main() {
     loom::Database db(":memory:");

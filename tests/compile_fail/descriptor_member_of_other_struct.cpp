@@ -15,10 +15,12 @@ struct Draft {
 
 }  // namespace cf_member_of_other_struct
 
-template <>
-inline constexpr auto loom::model<cf_member_of_other_struct::Draft> =
-    loom::table("draft", loom::pk(&cf_member_of_other_struct::Draft::id),
-                loom::field(&shop::Author::name, "title"));
+namespace cf_member_of_other_struct {
+constexpr auto loom_model(loom::model_of<Draft>) {
+    return loom::table("draft", loom::pk(&cf_member_of_other_struct::Draft::id),
+                    loom::field(&shop::Author::name, "title"));
+}
+}  // namespace cf_member_of_other_struct
 
 int main() {
     loom::Database db(":memory:");

@@ -18,10 +18,12 @@ struct Draft {
 
 }  // namespace cf_relation_to_undescribed
 
-template <>
-inline constexpr auto loom::model<cf_relation_to_undescribed::Draft> =
-    loom::table("draft", loom::pk(&cf_relation_to_undescribed::Draft::id),
-                loom::foreign_key(&cf_relation_to_undescribed::Draft::imprint, "imprint_id"));
+namespace cf_relation_to_undescribed {
+constexpr auto loom_model(loom::model_of<Draft>) {
+    return loom::table("draft", loom::pk(&cf_relation_to_undescribed::Draft::id),
+                    loom::foreign_key(&cf_relation_to_undescribed::Draft::imprint, "imprint_id"));
+}
+}  // namespace cf_relation_to_undescribed
 
 int main() {
     loom::Database db(":memory:");

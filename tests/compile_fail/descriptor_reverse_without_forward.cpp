@@ -23,16 +23,20 @@ struct Draft {
 
 }  // namespace cf_reverse_without_forward
 
-template <>
-inline constexpr auto loom::model<cf_reverse_without_forward::Imprint> =
-    loom::table("imprint", loom::pk(&cf_reverse_without_forward::Imprint::id),
-                loom::reverse(&cf_reverse_without_forward::Imprint::drafts,
-                              &cf_reverse_without_forward::Draft::imprint));
+namespace cf_reverse_without_forward {
+constexpr auto loom_model(loom::model_of<Imprint>) {
+    return loom::table("imprint", loom::pk(&cf_reverse_without_forward::Imprint::id),
+                    loom::reverse(&cf_reverse_without_forward::Imprint::drafts,
+                                  &cf_reverse_without_forward::Draft::imprint));
+}
+}  // namespace cf_reverse_without_forward
 
-template <>
-inline constexpr auto loom::model<cf_reverse_without_forward::Draft> =
-    loom::table("draft", loom::pk(&cf_reverse_without_forward::Draft::id),
-                loom::field(&cf_reverse_without_forward::Draft::title, "title"));
+namespace cf_reverse_without_forward {
+constexpr auto loom_model(loom::model_of<Draft>) {
+    return loom::table("draft", loom::pk(&cf_reverse_without_forward::Draft::id),
+                    loom::field(&cf_reverse_without_forward::Draft::title, "title"));
+}
+}  // namespace cf_reverse_without_forward
 
 int main() {
     loom::Database db(":memory:");

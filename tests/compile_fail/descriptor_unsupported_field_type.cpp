@@ -15,10 +15,12 @@ struct Draft {
 
 }  // namespace cf_unsupported_field_type
 
-template <>
-inline constexpr auto loom::model<cf_unsupported_field_type::Draft> =
-    loom::table("draft", loom::pk(&cf_unsupported_field_type::Draft::id),
-                loom::field(&cf_unsupported_field_type::Draft::tags, "tags"));
+namespace cf_unsupported_field_type {
+constexpr auto loom_model(loom::model_of<Draft>) {
+    return loom::table("draft", loom::pk(&cf_unsupported_field_type::Draft::id),
+                    loom::field(&cf_unsupported_field_type::Draft::tags, "tags"));
+}
+}  // namespace cf_unsupported_field_type
 
 int main() {
     loom::Database db(":memory:");

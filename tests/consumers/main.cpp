@@ -20,15 +20,15 @@ struct Author {
     loom::Reverse<Book> books;
 };
 
-template <>
-inline constexpr auto loom::model<Author> =
-    loom::table("author", loom::pk(&Author::id, "id"), loom::field(&Author::name, "name"),
-                loom::reverse(&Author::books, &Book::author));
+constexpr auto loom_model(loom::model_of<Author>) {
+    return loom::table("author", loom::pk(&Author::id, "id"), loom::field(&Author::name, "name"),
+                    loom::reverse(&Author::books, &Book::author));
+}
 
-template <>
-inline constexpr auto loom::model<Book> =
-    loom::table("book", loom::pk(&Book::id, "id"), loom::field(&Book::title, "title"),
-                loom::foreign_key(&Book::author, "author_id"));
+constexpr auto loom_model(loom::model_of<Book>) {
+    return loom::table("book", loom::pk(&Book::id, "id"), loom::field(&Book::title, "title"),
+                    loom::foreign_key(&Book::author, "author_id"));
+}
 
 int main() {
     loom::Database db{":memory:"};

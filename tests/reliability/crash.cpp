@@ -122,8 +122,7 @@ Outcome run_once(const std::string& path, bool wal, int batch, int rows, int rep
 std::string integrity(const std::string& path, bool wal) {
     loom::Database db{path, options(wal)};
     std::string out;
-    db.run("PRAGMA integrity_check", [](loom::detail::Binder&) {},
-           [&](const loom::detail::Statement& s) { out += std::string(s.column_text(0)); });
+    for (const auto& line : db.query<std::string>("PRAGMA integrity_check")) out += line;
     return out;
 }
 

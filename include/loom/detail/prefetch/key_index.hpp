@@ -43,7 +43,6 @@ public:
             i = (i + 1) & mask_;
         }
     }
-    std::size_t size() const noexcept { return size_; }
 
 private:
     struct Cell {

@@ -1,6 +1,5 @@
-// loom/value.hpp - the column types loom maps, and loom::Value, a bound parameter as the query
-// hook sees it. Supported member types: bool, every integer type, enums (stored as integers),
-// float/double, std::string, loom::Blob (std::vector<std::byte>) and std::optional of those.
+// How member types map to columns: storage class, binding, reading back with a reason when
+// the stored value does not fit, and which C++ values compare with a column of each type.
 #pragma once
 
 #include <concepts>
@@ -14,17 +13,25 @@
 #include <variant>
 #include <vector>
 
-#include "detail/sqlite.hpp"
+#include "../errors.hpp"
+#include "../types.hpp"
+#include "engine/engine.hpp"
 
 namespace loom {
-
-/// Binary data, stored as a BLOB.
-using Blob = std::vector<std::byte>;
-
-/// A bound parameter: NULL, integer, real, text or blob.
-using Value = std::variant<std::nullptr_t, std::int64_t, double, std::string, Blob>;
-
 namespace detail {
+
+/// The storage class a member type maps to; each engine's dialect names its DDL type.
+enum class Storage { integer, real, text, blob };
+
+inline std::string_view ddl_type(const engine::Dialect& d, Storage s) {
+    switch (s) {
+        case Storage::integer: return d.integer_type;
+        case Storage::real: return d.real_type;
+        case Storage::text: return d.text_type;
+        default: return d.blob_type;
+    }
+}
+
 
 template <class T> struct is_optional : std::false_type {};
 template <class T> struct is_optional<std::optional<T>> : std::true_type {};
@@ -40,12 +47,12 @@ concept integer_like = (std::integral<T> && !std::same_as<T, bool>) || std::is_e
 template <class T> struct column_traits;
 
 template <> struct column_traits<bool> {
-    static constexpr std::string_view sql_type = "INTEGER";
+    static constexpr Storage storage = Storage::integer;
     static constexpr bool nullable = false;
     static void bind(Statement& s, int i, bool v) { s.bind_int(i, v ? 1 : 0); }
     static Value value(bool v) { return std::int64_t{v}; }
     static const char* read(const Statement& s, int c, bool& out) {
-        if (s.column_type(c) != SQLITE_INTEGER) return "expected INTEGER 0 or 1";
+        if (s.column_type(c) != engine::Cell::integer) return "expected INTEGER 0 or 1";
         const auto v = s.column_int(c);
         if (v != 0 && v != 1) return "expected INTEGER 0 or 1";
         out = v == 1;
@@ -54,7 +61,7 @@ template <> struct column_traits<bool> {
 };
 
 template <integer_like T> struct column_traits<T> {
-    static constexpr std::string_view sql_type = "INTEGER";
+    static constexpr Storage storage = Storage::integer;
     static constexpr bool nullable = false;
     static std::int64_t to_int(T v) {
         return static_cast<std::int64_t>(static_cast<typename integer_repr<T>::type>(v));
@@ -69,7 +76,7 @@ template <integer_like T> struct column_traits<T> {
     }
     static Value value(T v) { return to_int(v); }
     static const char* read(const Statement& s, int c, T& out) {
-        if (s.column_type(c) != SQLITE_INTEGER) return "expected INTEGER";
+        if (s.column_type(c) != engine::Cell::integer) return "expected INTEGER";
         const std::int64_t v = s.column_int(c);
         using U = typename integer_repr<T>::type;
         if constexpr (std::is_signed_v<U>) {
@@ -85,7 +92,7 @@ template <integer_like T> struct column_traits<T> {
 };
 
 template <std::floating_point T> struct column_traits<T> {
-    static constexpr std::string_view sql_type = "REAL";
+    static constexpr Storage storage = Storage::real;
     static constexpr bool nullable = false;
     static void bind(Statement& s, int i, T v) {
         // SQLite binds a NaN as NULL: refuse it rather than lose the value silently.
@@ -94,32 +101,32 @@ template <std::floating_point T> struct column_traits<T> {
     }
     static Value value(T v) { return static_cast<double>(v); }
     static const char* read(const Statement& s, int c, T& out) {
-        const int t = s.column_type(c);
-        if (t != SQLITE_FLOAT && t != SQLITE_INTEGER) return "expected REAL";
+        const auto t = s.column_type(c);
+        if (t != engine::Cell::real && t != engine::Cell::integer) return "expected REAL";
         out = static_cast<T>(s.column_double(c));
         return nullptr;
     }
 };
 
 template <> struct column_traits<std::string> {
-    static constexpr std::string_view sql_type = "TEXT";
+    static constexpr Storage storage = Storage::text;
     static constexpr bool nullable = false;
     static void bind(Statement& s, int i, std::string_view v) { s.bind_text(i, v); }
     static Value value(std::string_view v) { return std::string(v); }
     static const char* read(const Statement& s, int c, std::string& out) {
-        if (s.column_type(c) != SQLITE_TEXT) return "expected TEXT";
+        if (s.column_type(c) != engine::Cell::text) return "expected TEXT";
         out.assign(s.column_text(c));
         return nullptr;
     }
 };
 
 template <> struct column_traits<Blob> {
-    static constexpr std::string_view sql_type = "BLOB";
+    static constexpr Storage storage = Storage::blob;
     static constexpr bool nullable = false;
     static void bind(Statement& s, int i, const Blob& v) { s.bind_blob(i, v); }
     static Value value(const Blob& v) { return v; }
     static const char* read(const Statement& s, int c, Blob& out) {
-        if (s.column_type(c) != SQLITE_BLOB) return "expected BLOB";
+        if (s.column_type(c) != engine::Cell::blob) return "expected BLOB";
         auto b = s.column_blob(c);
         out.assign(b.begin(), b.end());
         return nullptr;
@@ -127,7 +134,7 @@ template <> struct column_traits<Blob> {
 };
 
 template <class T> struct column_traits<std::optional<T>> {
-    static constexpr std::string_view sql_type = column_traits<T>::sql_type;
+    static constexpr Storage storage = column_traits<T>::storage;
     static constexpr bool nullable = true;
     static void bind(Statement& s, int i, const std::optional<T>& v) {
         if (v)
@@ -151,7 +158,7 @@ template <class T> struct column_traits<std::optional<T>> {
 };
 
 template <class T>
-concept column_type = requires { column_traits<T>::sql_type; };
+concept column_type = requires { column_traits<T>::storage; };
 
 /// Reading NULL into a non-optional member is reported with its own reason.
 /// (Every non-nullable read rejects NULL, so NULL is told apart only on failure: one type
@@ -168,10 +175,10 @@ const char* read_column(const Statement& s, int c, T& out) {
 
 inline std::string describe_stored(const Statement& s, int c) {
     switch (s.column_type(c)) {
-        case SQLITE_NULL: return "NULL";
-        case SQLITE_INTEGER: return "INTEGER " + std::to_string(s.column_int(c));
-        case SQLITE_FLOAT: return "REAL " + std::to_string(s.column_double(c));
-        case SQLITE_TEXT: {
+        case engine::Cell::null: return "NULL";
+        case engine::Cell::integer: return "INTEGER " + std::to_string(s.column_int(c));
+        case engine::Cell::real: return "REAL " + std::to_string(s.column_double(c));
+        case engine::Cell::text: {
             auto t = s.column_text(c);
             std::string shown(t.substr(0, 40));
             return "TEXT '" + shown + (t.size() > 40 ? "...'" : "'");
@@ -231,6 +238,20 @@ Value to_value(const V& v) {
         return static_cast<std::int64_t>(v);
     } else
         return v;
+}
+
+/// A result cell as a Value.
+inline Value cell_value(const Statement& s, int c) {
+    switch (s.column_type(c)) {
+        case engine::Cell::null: return nullptr;
+        case engine::Cell::integer: return s.column_int(c);
+        case engine::Cell::real: return s.column_double(c);
+        case engine::Cell::text: return std::string(s.column_text(c));
+        default: {
+            const auto b = s.column_blob(c);
+            return Blob(b.begin(), b.end());
+        }
+    }
 }
 
 inline void bind_value(Statement& s, int i, const Value& v) {

@@ -1,0 +1,47 @@
+// Binder: binds a statement's parameters in order, and records them as Values for query
+// listeners when someone listens.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "column.hpp"
+
+namespace loom::detail {
+
+class Binder {
+public:
+    Binder(Statement& s, std::vector<Value>* record) : stmt_(s), record_(record) {}
+
+    /// A member value, bound as its column type binds it.
+    template <class V>
+    void operator()(const V& v) {
+        ++index_;
+        column_traits<V>::bind(stmt_, index_, v);
+        if (record_) record_->push_back(column_traits<V>::value(v));
+    }
+    void value(const Value& v) {
+        ++index_;
+        bind_value(stmt_, index_, v);
+        if (record_) record_->push_back(v);
+    }
+    void key(std::optional<std::int64_t> k) {
+        if (k)
+            integer(*k);
+        else
+            value(Value{nullptr});
+    }
+    void integer(std::int64_t v) {
+        ++index_;
+        stmt_.bind_int(index_, v);
+        if (record_) record_->push_back(v);
+    }
+
+private:
+    Statement& stmt_;
+    std::vector<Value>* record_;
+    int index_ = 0;
+};
+
+}  // namespace loom::detail

@@ -1,0 +1,115 @@
+// The engine seam: what loom needs from a database engine, and nothing more. The session,
+// the SQL builder and the prefetch engine talk only to these types; everything specific to one
+// engine (its C API, error codes, DDL types, pragmas, how it binds a list of keys) lives in
+// its own folder beside this file (engine/sqlite/).
+//
+// SQL reaches an engine with `?` placeholders, in order; an engine whose native placeholders
+// differ rewrites them when it prepares the statement (loom never puts a value in SQL text,
+// so every `?` outside a quoted identifier is a placeholder).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace loom::detail::engine {
+
+/// The storage class of one result cell.
+enum class Cell { null, integer, real, text, blob };
+
+/// One prepared statement. Binding indexes are 1-based, column indexes 0-based.
+class Statement {
+public:
+    Statement() = default;
+    Statement(const Statement&) = delete;
+    Statement& operator=(const Statement&) = delete;
+    virtual ~Statement() = default;
+
+    virtual const std::string& sql() const noexcept = 0;
+
+    virtual void bind_null(int i) = 0;
+    virtual void bind_int(int i, std::int64_t v) = 0;
+    virtual void bind_double(int i, double v) = 0;
+    virtual void bind_text(int i, std::string_view v) = 0;
+    virtual void bind_blob(int i, std::span<const std::byte> v) = 0;
+
+    /// Steps once; true when a row is available, false when done. Throws loom's typed errors.
+    virtual bool step() = 0;
+    /// Back to the start with no bindings, ready for reuse.
+    virtual void reset() noexcept = 0;
+
+    virtual int column_count() const noexcept = 0;
+    virtual Cell column_type(int c) const noexcept = 0;
+    virtual std::int64_t column_int(int c) const noexcept = 0;
+    virtual double column_double(int c) const noexcept = 0;
+    virtual std::string_view column_text(int c) const noexcept = 0;
+    virtual std::span<const std::byte> column_blob(int c) const noexcept = 0;
+    virtual std::string_view column_name(int c) const noexcept = 0;
+
+    bool is_null(int c) const noexcept { return column_type(c) == Cell::null; }
+};
+
+/// The SQL an engine speaks where engines differ.
+struct Dialect {
+    std::string_view name;             // "sqlite"
+    std::string_view integer_type;     // DDL type of each storage class
+    std::string_view real_type;
+    std::string_view text_type;
+    std::string_view blob_type;
+    std::string_view auto_primary_key; // the whole column type of an auto-assigned int key
+    /// `<column> IN <key_array>` tests a column against all the keys of one parameter bound
+    /// with Connection::key_array().
+    std::string_view key_array;
+    /// Prefix that makes a statement return its query plan, and the result column with the
+    /// plan's text.
+    std::string_view explain_prefix;
+    int explain_column = 0;
+};
+
+/// A connection to one database.
+class Connection {
+public:
+    Connection() = default;
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+    virtual ~Connection() = default;
+
+    virtual const Dialect& dialect() const noexcept = 0;
+
+    /// A new prepared statement (the session caches them).
+    virtual std::unique_ptr<Statement> prepare(std::string_view sql) = 0;
+    /// Runs SQL that takes no parameters and returns no rows.
+    virtual void exec(const std::string& sql) = 0;
+    /// Like exec, but never throws (cleanup paths); false on failure.
+    virtual bool exec_noexcept(const char* sql) noexcept = 0;
+
+    /// Rows written by the last INSERT, UPDATE or DELETE.
+    virtual std::int64_t changes() const noexcept = 0;
+    /// The key the last INSERT assigned.
+    virtual std::int64_t last_insert_id() const noexcept = 0;
+    /// True while a transaction is open on the connection (the engine may end one by itself,
+    /// e.g. SQLite rolls back on a full disk).
+    virtual bool in_transaction() const noexcept = 0;
+
+    /// The SQL that opens a read-write transaction, and a read-only snapshot.
+    virtual std::string_view begin_sql() const noexcept = 0;
+    virtual std::string_view begin_snapshot_sql() const noexcept = 0;
+
+    /// The most parameters one statement may bind.
+    virtual int variable_limit() const noexcept = 0;
+    virtual void set_variable_limit(int n) = 0;
+
+    /// Whether Dialect::key_array works on this connection (asked once; may probe).
+    virtual bool supports_key_arrays() = 0;
+    /// One parameter holding every key, for Dialect::key_array.
+    virtual std::string key_array(std::span<const std::int64_t> keys) const = 0;
+};
+
+}  // namespace loom::detail::engine
+
+namespace loom::detail {
+using Statement = engine::Statement;
+}  // namespace loom::detail

@@ -1,0 +1,212 @@
+// The SQLite engine: statements and a connection over SQLite's C API. Nothing outside this
+// folder includes <sqlite3.h>.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <charconv>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "../../../options.hpp"
+#include "../engine.hpp"
+#include "errors.hpp"
+
+namespace loom::detail::sqlite {
+
+inline constexpr engine::Dialect dialect{
+    .name = "sqlite",
+    .integer_type = "INTEGER",
+    .real_type = "REAL",
+    .text_type = "TEXT",
+    .blob_type = "BLOB",
+    .auto_primary_key = "INTEGER PRIMARY KEY AUTOINCREMENT",
+    // One JSON array parameter: any number of keys in one statement shape, and a plan that
+    // stays on the key's index (a 100,000-key IN list made SQLite 3.40 scan instead).
+    .key_array = "(SELECT value FROM json_each(?))",
+    .explain_prefix = "EXPLAIN QUERY PLAN ",
+    .explain_column = 3,
+};
+
+class Statement final : public engine::Statement {
+public:
+    Statement(sqlite3* db, std::string_view sql) : db_(db), sql_(sql) {
+        const int rc = sqlite3_prepare_v3(db, sql_.data(), static_cast<int>(sql_.size()),
+                                          SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr);
+        if (rc != SQLITE_OK) throw_error(db, rc, "while preparing: " + sql_);
+    }
+    ~Statement() override { sqlite3_finalize(stmt_); }
+
+    const std::string& sql() const noexcept override { return sql_; }
+
+    void bind_null(int i) override { check(sqlite3_bind_null(stmt_, i)); }
+    void bind_int(int i, std::int64_t v) override { check(sqlite3_bind_int64(stmt_, i, v)); }
+    void bind_double(int i, double v) override { check(sqlite3_bind_double(stmt_, i, v)); }
+    void bind_text(int i, std::string_view v) override {
+        // A null data pointer would bind NULL; an empty string must stay an empty string.
+        check(sqlite3_bind_text64(stmt_, i, v.data() ? v.data() : "", v.size(), SQLITE_TRANSIENT,
+                                  SQLITE_UTF8));
+    }
+    void bind_blob(int i, std::span<const std::byte> v) override {
+        static const char empty = 0;
+        const void* p = v.data() ? static_cast<const void*>(v.data()) : &empty;
+        check(sqlite3_bind_blob64(stmt_, i, p, v.size(), SQLITE_TRANSIENT));
+    }
+
+    bool step() override {
+        const int rc = sqlite3_step(stmt_);
+        if (rc == SQLITE_ROW) return true;
+        if (rc == SQLITE_DONE) return false;
+        throw_error(db_, rc, "while running: " + sql_);
+    }
+    void reset() noexcept override {
+        sqlite3_reset(stmt_);
+        sqlite3_clear_bindings(stmt_);
+    }
+
+    int column_count() const noexcept override { return sqlite3_column_count(stmt_); }
+    engine::Cell column_type(int c) const noexcept override {
+        switch (sqlite3_column_type(stmt_, c)) {
+            case SQLITE_INTEGER: return engine::Cell::integer;
+            case SQLITE_FLOAT: return engine::Cell::real;
+            case SQLITE_TEXT: return engine::Cell::text;
+            case SQLITE_BLOB: return engine::Cell::blob;
+            default: return engine::Cell::null;
+        }
+    }
+    std::int64_t column_int(int c) const noexcept override {
+        return sqlite3_column_int64(stmt_, c);
+    }
+    double column_double(int c) const noexcept override { return sqlite3_column_double(stmt_, c); }
+    std::string_view column_text(int c) const noexcept override {
+        auto p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, c));
+        return {p ? p : "", static_cast<std::size_t>(sqlite3_column_bytes(stmt_, c))};
+    }
+    std::span<const std::byte> column_blob(int c) const noexcept override {
+        auto p = static_cast<const std::byte*>(sqlite3_column_blob(stmt_, c));
+        return {p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, c))};
+    }
+    std::string_view column_name(int c) const noexcept override {
+        const char* n = sqlite3_column_name(stmt_, c);
+        return n ? n : "";
+    }
+
+private:
+    void check(int rc) {
+        if (rc != SQLITE_OK) throw_error(db_, rc, "while binding: " + sql_);
+    }
+    sqlite3* db_;
+    std::string sql_;
+    sqlite3_stmt* stmt_ = nullptr;
+};
+
+/// A connection to a SQLite file (or ":memory:"), set up as loom promises: foreign keys
+/// enforced, the busy timeout set, WAL mode on request, and a file that is not a database
+/// refused at open rather than at the first query.
+class Connection final : public engine::Connection {
+public:
+    Connection(const std::string& path, const Options& o) : path_(path), read_only_(o.read_only) {
+        int flags = o.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+        if (o.create && !o.read_only) flags |= SQLITE_OPEN_CREATE;
+        flags |= SQLITE_OPEN_NOMUTEX;
+        const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+        try {
+            if (rc != SQLITE_OK) throw_error(db_, rc, "opening '" + path + "'");
+            sqlite3_extended_result_codes(db_, 1);
+            sqlite3_busy_timeout(db_, o.busy_timeout_ms);
+            try {
+                exec("PRAGMA foreign_keys = ON");
+                // Reading the schema fails now, not at the first query, if this is no database.
+                exec("SELECT count(*) FROM sqlite_master");
+                if (o.wal) exec("PRAGMA journal_mode = WAL");
+            } catch (const NotADatabaseError& e) {
+                if ((e.code() & 0xff) == SQLITE_CORRUPT)  // a database, damaged: it says so
+                    throw NotADatabaseError("'" + path + "': " + e.what(), e.code());
+                throw NotADatabaseError("'" + path + "' is not a SQLite database (" + e.what() +
+                                            "): check the path, or restore the file from a backup",
+                                        e.code());
+            }
+        } catch (...) {
+            if (db_) sqlite3_close_v2(db_);
+            throw;
+        }
+    }
+    ~Connection() override { sqlite3_close_v2(db_); }
+
+    const engine::Dialect& dialect() const noexcept override { return sqlite::dialect; }
+
+    std::unique_ptr<engine::Statement> prepare(std::string_view sql) override {
+        return std::make_unique<Statement>(db_, sql);
+    }
+    void exec(const std::string& sql) override {
+        char* err = nullptr;
+        const int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err);
+        sqlite3_free(err);
+        if (rc != SQLITE_OK) throw_error(db_, rc, "while running: " + sql);
+    }
+    bool exec_noexcept(const char* sql) noexcept override {
+        return sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) == SQLITE_OK;
+    }
+
+    std::int64_t changes() const noexcept override { return sqlite3_changes64(db_); }
+    std::int64_t last_insert_id() const noexcept override { return sqlite3_last_insert_rowid(db_); }
+    bool in_transaction() const noexcept override { return !sqlite3_get_autocommit(db_); }
+
+    // A transaction on a file takes the write lock at BEGIN (IMMEDIATE), so one that reads and
+    // then writes waits for other writers through the busy timeout instead of failing with
+    // SQLITE_BUSY at the lock upgrade (a deadlock SQLite cannot wait out, or in WAL mode a
+    // stale snapshot). :memory: (no other connection) and read-only connections: plain BEGIN.
+    std::string_view begin_sql() const noexcept override {
+        return read_only_ || path_.empty() || path_ == ":memory:" ? "BEGIN" : "BEGIN IMMEDIATE";
+    }
+    std::string_view begin_snapshot_sql() const noexcept override { return "BEGIN DEFERRED"; }
+
+    int variable_limit() const noexcept override {
+        return sqlite3_limit(db_, SQLITE_LIMIT_VARIABLE_NUMBER, -1);
+    }
+    void set_variable_limit(int n) override { sqlite3_limit(db_, SQLITE_LIMIT_VARIABLE_NUMBER, n); }
+
+    bool supports_key_arrays() override {
+        if (!json_each_) {
+            // Preparing is enough to know: the function exists or the statement fails.
+            sqlite3_stmt* s = nullptr;
+            const int rc =
+                sqlite3_prepare_v2(db_, "SELECT value FROM json_each(?)", -1, &s, nullptr);
+            const bool missing =
+                rc != SQLITE_OK &&
+                std::string_view(sqlite3_errmsg(db_)).find("json_each") != std::string_view::npos;
+            sqlite3_finalize(s);
+            // Remember only a definite answer (a busy or out-of-memory failure asks again).
+            if (rc != SQLITE_OK && !missing) return false;
+            json_each_ = rc == SQLITE_OK;
+        }
+        return *json_each_;
+    }
+    /// `[1,2,3]`: the keys as a JSON array, read back by json_each.
+    std::string key_array(std::span<const std::int64_t> keys) const override {
+        std::string out;
+        out.reserve(keys.size() * 8 + 2);
+        out += '[';
+        char buf[24];
+        for (std::size_t i = 0; i < keys.size(); ++i) {
+            if (i) out += ',';
+            const auto r = std::to_chars(buf, buf + sizeof buf, keys[i]);
+            out.append(buf, r.ptr);
+        }
+        out += ']';
+        return out;
+    }
+
+private:
+    std::string path_;
+    bool read_only_;
+    sqlite3* db_ = nullptr;
+    std::optional<bool> json_each_;
+};
+
+}  // namespace loom::detail::sqlite

@@ -1,0 +1,266 @@
+// Descriptor visitors: walking a model's entries, finding the entry of a member (one place),
+// the checks every descriptor passes, and the run-time facts (ModelMeta) built from it once.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "../../relations.hpp"
+#include "../type_name.hpp"
+
+namespace loom {
+namespace detail {
+
+template <class T>
+inline constexpr bool has_model = is_table<std::remove_cvref_t<decltype(model<T>)>>::value;
+
+template <class T>
+using model_type = std::remove_cvref_t<decltype(model<T>)>;
+
+template <class T>
+constexpr std::size_t entry_count = std::tuple_size_v<decltype(model<T>.entries)>;
+
+template <class T, std::size_t I>
+using entry_t = std::tuple_element_t<I, decltype(model<T>.entries)>;
+
+template <class T, std::size_t I>
+constexpr const auto& entry() {
+    return std::get<I>(model<T>.entries);
+}
+
+template <class T, class F>
+constexpr void for_each_index(F&& f) {
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+        (f(std::integral_constant<std::size_t, I>{}), ...);
+    }(std::make_index_sequence<entry_count<T>>{});
+}
+
+template <class E>
+constexpr bool has_column = E::kind == entry_kind::pk || E::kind == entry_kind::field ||
+                            E::kind == entry_kind::foreign_key ||
+                            E::kind == entry_kind::one_to_one;
+
+template <class E>
+constexpr bool is_relation_entry = E::kind == entry_kind::foreign_key ||
+                                   E::kind == entry_kind::one_to_one ||
+                                   E::kind == entry_kind::many_to_many ||
+                                   E::kind == entry_kind::reverse;
+
+template <class E>
+constexpr bool target_has_model() {
+    if constexpr (is_relation_entry<E>)
+        return has_model<typename E::target>;
+    else
+        return true;
+}
+
+/// Calls f(std::integral_constant<std::size_t, I>{}) for the entry of T that declares member
+/// `m`; returns false when no entry does. The one place that maps a member to its entry.
+template <class T, class M, class F>
+constexpr bool visit_entry(M T::*m, F&& f) {
+    bool found = false;
+    for_each_index<T>([&](auto i) {
+        constexpr std::size_t I = decltype(i)::value;
+        if constexpr (std::is_same_v<decltype(entry<T, I>().member), M T::*>) {
+            if (!found && entry<T, I>().member == m) {
+                found = true;
+                f(i);
+            }
+        }
+    });
+    return found;
+}
+
+/// Index of the entry of T whose member is `m` (entry_count<T> when none).
+template <class T, class M>
+constexpr std::size_t index_of_member(M T::*m) {
+    std::size_t found = entry_count<T>;
+    visit_entry(m, [&](auto i) { found = decltype(i)::value; });
+    return found;
+}
+
+/// True when some entry of Owner declares a member of type Rel.
+template <class Owner, class Rel>
+constexpr bool declared_with_type() {
+    bool any = false;
+    for_each_index<Owner>([&](auto i) {
+        if constexpr (std::is_same_v<decltype(entry<Owner, decltype(i)::value>().member),
+                                     Rel Owner::*>)
+            any = true;
+    });
+    return any;
+}
+
+template <class T, class E>
+constexpr bool reverse_names_forward(const E& e) {
+    if constexpr (E::kind == entry_kind::reverse) {
+        using Target = typename E::target;
+        return index_of_member<Target>(e.forward) < entry_count<Target>;
+    } else {
+        return true;
+    }
+}
+
+template <class T>
+constexpr bool columns_unique() {
+    std::array<std::string_view, entry_count<T>> cols{};
+    std::size_t n = 0;
+    for_each_index<T>([&](auto i) {
+        using E = entry_t<T, decltype(i)::value>;
+        if constexpr (has_column<E>) cols[n++] = entry<T, decltype(i)::value>().column;
+    });
+    for (std::size_t a = 0; a < n; ++a)
+        for (std::size_t b = a + 1; b < n; ++b)
+            if (cols[a] == cols[b]) return false;
+    return true;
+}
+
+template <class T>
+constexpr bool members_unique() {
+    bool ok = true;
+    for_each_index<T>([&](auto i) {
+        for_each_index<T>([&](auto j) {
+            constexpr std::size_t I = decltype(i)::value, J = decltype(j)::value;
+            if constexpr (I < J && std::is_same_v<decltype(entry<T, I>().member),
+                                                  decltype(entry<T, J>().member)>) {
+                if (entry<T, I>().member == entry<T, J>().member) ok = false;
+            }
+        });
+    });
+    return ok;
+}
+
+/// The descriptor checks, each with its own message. Instantiated on first use of a model.
+template <class T>
+constexpr bool validate() {
+    if constexpr (!has_model<T>) {
+        static_assert(has_model<T>,
+                      "loom: this model has no descriptor. Declare one in the model's namespace: "
+                      "constexpr auto loom_model(loom::model_of<T>) { return loom::table(...); }");
+        return false;
+    } else {
+        using D = model_type<T>;
+        static_assert(std::is_same_v<typename D::owner, T>,
+                      "loom: the members in the descriptor of T belong to another struct than T");
+        constexpr bool targets = []<std::size_t... I>(std::index_sequence<I...>) {
+            return (target_has_model<entry_t<T, I>>() && ...);
+        }(std::make_index_sequence<entry_count<T>>{});
+        static_assert(targets,
+                      "loom: a relation in this descriptor points at a model that has no "
+                      "descriptor; declare loom_model(loom::model_of<Target>) as well");
+        if constexpr (targets) {
+            constexpr bool reverses = []<std::size_t... I>(std::index_sequence<I...>) {
+                return (reverse_names_forward<T>(entry<T, I>()) && ...);
+            }(std::make_index_sequence<entry_count<T>>{});
+            static_assert(reverses,
+                          "loom::reverse: the forward member it names is not declared in the "
+                          "other model's descriptor (add loom::foreign_key, loom::one_to_one or "
+                          "loom::many_to_many for it there)");
+        }
+        static_assert(columns_unique<T>(),
+                      "loom: two entries in this descriptor use the same column name");
+        static_assert(members_unique<T>(),
+                      "loom: a member is declared twice in this descriptor");
+        return true;
+    }
+}
+
+template <class T>
+inline constexpr bool validated = validate<T>();
+
+/// `"name"` with embedded quotes doubled: identifiers come only from descriptors, but are
+/// quoted anyway so reserved words ("order", "group") work as names.
+inline std::string quote(std::string_view id) {
+    std::string out;
+    out.reserve(id.size() + 2);
+    out += '"';
+    for (char c : id) {
+        if (c == '"') out += '"';
+        out += c;
+    }
+    out += '"';
+    return out;
+}
+
+/// Run-time facts about a model, built once from its descriptor.
+struct ModelMeta {
+    std::string name;         // "Book"
+    std::string table;        // quoted table name
+    std::string raw_table;    // unquoted
+    std::string pk;           // quoted pk column
+    std::vector<std::string> columns;  // quoted, in select order (pk first)
+    std::string insert_sql;            // without the pk
+    std::string insert_with_pk_sql;    // with the pk
+    std::string update_sql;            // SET every column but the pk, WHERE pk = ?
+    std::string delete_sql;
+    std::size_t column_count() const { return columns.size(); }
+
+    /// `alias."c1", alias."c2", ...`
+    std::string select_list(std::string_view alias) const {
+        std::string out;
+        for (std::size_t i = 0; i < columns.size(); ++i) {
+            if (i) out += ", ";
+            out += alias;
+            out += '.';
+            out += columns[i];
+        }
+        return out;
+    }
+};
+
+template <class T>
+const ModelMeta& meta() {
+    static_assert(validated<T>);
+    static const ModelMeta m = [] {
+        ModelMeta r;
+        r.name = std::string(type_name<T>());
+        r.raw_table = std::string(model<T>.name);
+        r.table = quote(model<T>.name);
+        for_each_index<T>([&](auto i) {
+            using E = entry_t<T, decltype(i)::value>;
+            if constexpr (has_column<E>)
+                r.columns.push_back(quote(entry<T, decltype(i)::value>().column));
+        });
+        r.pk = r.columns.front();
+        std::string cols, qs, sets;
+        for (std::size_t c = 1; c < r.columns.size(); ++c) {
+            if (c > 1) {
+                cols += ", ";
+                qs += ", ";
+                sets += ", ";
+            }
+            cols += r.columns[c];
+            qs += "?";
+            sets += r.columns[c] + " = ?";
+        }
+        if (r.columns.size() == 1) {
+            r.insert_sql = "INSERT INTO " + r.table + " DEFAULT VALUES";
+            r.update_sql = "UPDATE " + r.table + " SET " + r.pk + " = " + r.pk + " WHERE " +
+                           r.pk + " = ?";
+        } else {
+            r.insert_sql = "INSERT INTO " + r.table + " (" + cols + ") VALUES (" + qs + ")";
+            r.update_sql = "UPDATE " + r.table + " SET " + sets + " WHERE " + r.pk + " = ?";
+        }
+        r.insert_with_pk_sql = "INSERT INTO " + r.table + " (" + r.pk +
+                               (r.columns.size() > 1 ? ", " + cols : std::string()) +
+                               ") VALUES (?" + (r.columns.size() > 1 ? ", " + qs : "") + ")";
+        r.delete_sql = "DELETE FROM " + r.table + " WHERE " + r.pk + " = ?";
+        return r;
+    }();
+    return m;
+}
+
+template <class T, std::size_t I>
+constexpr std::string_view member_name_of() {
+    return member_name<entry<T, I>().member>();
+}
+
+}  // namespace detail
+}  // namespace loom

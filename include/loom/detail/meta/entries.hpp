@@ -1,0 +1,131 @@
+// The data a model descriptor is made of: one entry per member (primary key, field, foreign
+// key, one-to-one, many-to-many, reverse side) and the table holding them. Built by the DSL in
+// <loom/model.hpp>; read by the visitors in descriptor.hpp.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+
+#include "../../fwd.hpp"
+
+namespace loom {
+
+/// What the database does to rows that point at a deleted row (mirrored into the DDL).
+enum class on_delete { restrict, cascade, set_null, no_action };
+
+/// Options for field / foreign_key / one_to_one.
+struct nullable_t {};
+inline constexpr nullable_t nullable{};
+struct unique_t {};
+inline constexpr unique_t unique{};
+struct indexed_t {};
+inline constexpr indexed_t indexed{};
+
+namespace detail {
+
+struct no_model {};
+
+enum class entry_kind { pk, field, foreign_key, one_to_one, many_to_many, reverse };
+
+template <class Owner>
+struct pk_entry {
+    using owner = Owner;
+    static constexpr entry_kind kind = entry_kind::pk;
+    std::int64_t Owner::*member;
+    std::string_view column;
+};
+
+template <class Owner, class V>
+struct field_entry {
+    using owner = Owner;
+    using value_type = V;
+    static constexpr entry_kind kind = entry_kind::field;
+    V Owner::*member;
+    std::string_view column;
+    bool unique = false;
+    bool indexed = false;
+};
+
+template <class M> struct forward_target {};
+template <class T> struct forward_target<ForeignKey<T>> { using type = T; };
+template <class T> struct forward_target<OneToOne<T>> { using type = T; };
+
+template <class Owner, class M>
+struct fk_entry {
+    using owner = Owner;
+    using member_type = M;
+    using target = typename forward_target<M>::type;
+    static constexpr entry_kind kind = std::is_same_v<M, OneToOne<target>>
+                                           ? entry_kind::one_to_one
+                                           : entry_kind::foreign_key;
+    M Owner::*member;
+    std::string_view column;
+    on_delete deletion = on_delete::restrict;
+    bool nullable = false;
+};
+
+/// Through = void: an automatic join table named `table` with columns src/dst (empty = default
+/// `<owner table>_id` / `<target table>_id`, `from_`/`to_` prefixed for self-references).
+template <class Owner, class Target, class Through = void>
+struct m2m_entry {
+    using owner = Owner;
+    using target = Target;
+    using through = Through;
+    static constexpr entry_kind kind = entry_kind::many_to_many;
+    ManyToMany<Target> Owner::*member;
+    std::string_view table;
+    std::string_view src_column;
+    std::string_view dst_column;
+};
+
+template <class Owner, class Target, class Through>
+    requires(!std::is_void_v<Through>)
+struct m2m_entry<Owner, Target, Through> {
+    using owner = Owner;
+    using target = Target;
+    using through = Through;
+    static constexpr entry_kind kind = entry_kind::many_to_many;
+    ManyToMany<Target> Owner::*member;
+    ForeignKey<Owner> Through::*src;
+    ForeignKey<Target> Through::*dst;
+};
+
+/// The other side of a forward relation `Fwd Target::*forward`.
+template <class Owner, class M, class Target, class Fwd>
+struct reverse_entry {
+    using owner = Owner;
+    using member_type = M;
+    using target = Target;
+    using forward_type = Fwd;
+    static constexpr entry_kind kind = entry_kind::reverse;
+    M Owner::*member;
+    Fwd Target::*forward;
+};
+
+template <class Owner, class... Entries>
+struct table_desc {
+    using owner = Owner;
+    std::string_view name;
+    std::tuple<Entries...> entries;
+};
+
+template <class Through, class A, class B>
+struct through_t {
+    ForeignKey<A> Through::*src;
+    ForeignKey<B> Through::*dst;
+};
+
+template <class T> struct is_table : std::false_type {};
+template <class O, class... E> struct is_table<table_desc<O, E...>> : std::true_type {};
+
+template <class T> struct is_relation_member : std::false_type {};
+template <class T> struct is_relation_member<ForeignKey<T>> : std::true_type {};
+template <class T> struct is_relation_member<OneToOne<T>> : std::true_type {};
+template <class T> struct is_relation_member<ManyToMany<T>> : std::true_type {};
+template <class T> struct is_relation_member<Reverse<T>> : std::true_type {};
+template <class T> struct is_relation_member<ReverseOne<T>> : std::true_type {};
+
+}  // namespace detail
+}  // namespace loom

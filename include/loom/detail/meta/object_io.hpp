@@ -1,0 +1,103 @@
+// Moving objects to and from rows: reading a model's columns from a result row, binding its
+// columns for a write, and naming its relation members (what they report and how they load).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "../../relations.hpp"
+#include "../binder.hpp"
+#include "descriptor.hpp"
+
+namespace loom::detail {
+
+/// Loads relation I of T for one object (defined by the prefetch engine).
+template <class T, std::size_t I>
+void load_relation(Database& db, void* relation, std::int64_t owner_key);
+
+template <class T, std::size_t I>
+inline const RelationInfo relation_info{type_name<T>(), member_name_of<T, I>(),
+                                        type_name<typename entry_t<T, I>::target>(),
+                                        &load_relation<T, I>};
+
+/// Gives every relation member of `obj` its name and loader (done for objects read from, or
+/// written to, the database).
+template <class T>
+void bind_relations(T& obj) {
+    const std::int64_t key = primary_key_of(obj);
+    for_each_index<T>([&](auto i) {
+        constexpr std::size_t I = decltype(i)::value;
+        using E = entry_t<T, I>;
+        if constexpr (is_relation_entry<E>)
+            relation_access::bind(obj.*(entry<T, I>().member), &relation_info<T, I>, key);
+    });
+}
+
+/// Reads the columns of T from `s`: model column k (in meta<T>().columns order) is result
+/// column at(k).
+template <class T, class At>
+void read_object_at(const Statement& s, At at, T& obj) {
+    int k = 0, c = 0;
+    std::int64_t key = 0;
+    for_each_index<T>([&](auto i) {
+        constexpr std::size_t I = decltype(i)::value;
+        using E = entry_t<T, I>;
+        const auto& e = entry<T, I>();
+        if constexpr (has_column<E>) c = at(k++);
+        if constexpr (E::kind == entry_kind::pk) {
+            if (s.column_type(c) != engine::Cell::integer)
+                throw DataError(std::string(type_name<T>()) + "." + std::string(e.column) +
+                                ": expected an INTEGER primary key, found " +
+                                describe_stored(s, c));
+            key = s.column_int(c);
+            obj.*(e.member) = key;
+        } else if constexpr (E::kind == entry_kind::field) {
+            if (const char* why = read_column(s, c, obj.*(e.member))) {
+                throw DataError(std::string(type_name<T>()) + "." + std::string(e.column) +
+                                " (row " + std::string(entry<T, 0>().column) + "=" +
+                                std::to_string(key) + "): " + why + ", found " +
+                                describe_stored(s, c));
+            }
+        } else if constexpr (has_column<E>) {
+            const auto t = s.column_type(c);
+            if (t == engine::Cell::null)
+                relation_access::set_key(obj.*(e.member), std::nullopt);
+            else if (t == engine::Cell::integer)
+                relation_access::set_key(obj.*(e.member), s.column_int(c));
+            else
+                throw DataError(std::string(type_name<T>()) + "." + std::string(e.column) +
+                                " (row " + std::string(entry<T, 0>().column) + "=" +
+                                std::to_string(key) + "): expected an INTEGER key, found " +
+                                describe_stored(s, c));
+        }
+    });
+    bind_relations(obj);
+}
+
+/// Reads the columns of T from `s` starting at column `first`, in meta<T>().columns order.
+template <class T>
+void read_object(const Statement& s, int first, T& obj) {
+    read_object_at(s, [first](int k) { return first + k; }, obj);
+}
+
+
+/// Binds every column of `obj` but the pk (and the pk first when `with_pk`).
+template <class T>
+void bind_object(Binder& b, const T& obj, bool with_pk) {
+    for_each_index<T>([&](auto i) {
+        constexpr std::size_t I = decltype(i)::value;
+        using E = entry_t<T, I>;
+        const auto& e = entry<T, I>();
+        if constexpr (E::kind == entry_kind::pk) {
+            if (with_pk) b.integer(obj.*(e.member));
+        } else if constexpr (E::kind == entry_kind::field) {
+            b(obj.*(e.member));
+        } else if constexpr (has_column<E>) {
+            b.key((obj.*(e.member)).id());
+        }
+    });
+}
+
+}  // namespace loom::detail

@@ -1,0 +1,191 @@
+// loom/m2m.hpp - many-to-many writes for one object (part of <loom/database.hpp>, which
+// includes it): db.m2m(book, &Book::authors) returns an M2MManager whose add / remove / set / clear change the join table and keep the object's
+// loaded cache true. Works from either side (&Author::books too).
+//
+//     db.m2m(dune, &Book::authors).add(herbert);
+//     db.m2m(dune, &Book::authors).set(std::vector{herbert, anderson});   // one transaction
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <ranges>
+#include <string>
+#include <type_traits>
+#include <unordered_set>
+#include <vector>
+
+#include "detail/meta/joins.hpp"
+#include "detail/meta/object_io.hpp"
+#include "detail/session.hpp"
+#include "relations.hpp"
+
+namespace loom {
+
+/// Many-to-many writes for one object and one relation (see Database::m2m).
+template <class Owner, class Target>
+class M2MManager {
+public:
+    /// The many-to-many (or Reverse side of one) `member` of `obj`.
+    template <class Rel>
+    M2MManager(Database& db, Owner& obj, Rel Owner::*member)
+        : db_(detail::session_of(db)), obj_(obj), cache_(obj.*member) {
+        static_assert(std::is_same_v<Rel, ManyToMany<Target>> || std::is_same_v<Rel, Reverse<Target>>,
+                      "db.m2m: the member must be a ManyToMany, or the Reverse side of one");
+        const detail::RelationJoin* rj = nullptr;
+        detail::visit_entry(member, [&](auto i) {
+            constexpr std::size_t I = decltype(i)::value;
+            relation_ = detail::meta<Owner>().name + "::" +
+                        std::string(detail::member_name_of<Owner, I>());
+            rj = &detail::relation_join<Owner, I>();
+        });
+        if (!rj || !rj->through)
+            throw UsageError("db.m2m: the member is not a many-to-many relation declared in the "
+                             "descriptor of " + detail::meta<Owner>().name);
+        const detail::JoinInfo& j = *rj->through;
+        if (j.explicit_through)
+            throw UsageError(relation_ + " goes through the model stored in " + j.table +
+                             "; insert or remove rows of that model instead");
+        const std::string& owner_col = rj->reversed ? j.dst_column : j.src_column;
+        const std::string& target_col = rj->reversed ? j.src_column : j.dst_column;
+        add_sql_ = "INSERT OR IGNORE INTO " + j.table + " (" + owner_col + ", " + target_col +
+                   ") VALUES (?, ?)";
+        remove_sql_ = "DELETE FROM " + j.table + " WHERE " + owner_col + " = ? AND " +
+                      target_col + " = ?";
+        clear_sql_ = "DELETE FROM " + j.table + " WHERE " + owner_col + " = ?";
+    }
+
+    /// Links the objects (already linked ones are kept once).
+    template <class... More>
+    M2MManager& add(const Target& first, const More&... more) {
+        std::vector<const Target*> v{&first, &more...};
+        add_all(v);
+        return *this;
+    }
+    template <std::ranges::input_range R>
+    M2MManager& add(const R& targets) {
+        std::vector<const Target*> v;
+        for (const Target& t : targets) v.push_back(&t);
+        add_all(v);
+        return *this;
+    }
+
+    /// Unlinks the objects (ones not linked are ignored).
+    template <class... More>
+    M2MManager& remove(const Target& first, const More&... more) {
+        std::vector<const Target*> v{&first, &more...};
+        remove_all(v);
+        return *this;
+    }
+    template <std::ranges::input_range R>
+    M2MManager& remove(const R& targets) {
+        std::vector<const Target*> v;
+        for (const Target& t : targets) v.push_back(&t);
+        remove_all(v);
+        return *this;
+    }
+
+    /// Unlinks everything.
+    M2MManager& clear() {
+        const auto key = owner_key();
+        db_.execute(clear_sql_, [&](detail::Binder& b) { b.integer(key); }, "m2m clear");
+        if (cache_.loaded()) detail::relation_access::replace(cache_, {});
+        return *this;
+    }
+
+    /// Makes the linked set exactly `targets`, in one transaction.
+    template <std::ranges::input_range R>
+    M2MManager& set(const R& targets) {
+        std::vector<const Target*> v;
+        for (const Target& t : targets) v.push_back(&t);
+        for (auto* t : v) check_saved(*t);
+        const bool was_loaded = cache_.loaded();
+        // `targets` may be this very list (or objects it alone keeps alive): hold them while
+        // clear() empties it.
+        const detail::AnchorRef hold(detail::relation_access::anchor(cache_));
+        {
+            detail::Session::TransactionScope sp(db_);
+            clear();
+            add_all(v);
+            sp.commit();
+        }
+        if (!was_loaded) detail::relation_access::unload(cache_);
+        return *this;
+    }
+
+private:
+    std::int64_t owner_key() const {
+        const auto key = detail::primary_key_of(obj_);
+        if (key == 0)
+            throw UsageError(relation_ + ": insert the " + detail::meta<Owner>().name +
+                             " before linking objects to it");
+        return key;
+    }
+    void check_saved(const Target& t) const {
+        if (detail::primary_key_of(t) == 0)
+            throw UsageError(relation_ + ": insert the " + detail::meta<Target>().name +
+                             " before linking it");
+    }
+    void add_all(const std::vector<const Target*>& v) {
+        const auto key = owner_key();
+        for (auto* t : v) check_saved(*t);
+        {
+            detail::Session::TransactionScope sp(db_);
+            for (auto* t : v)
+                db_.execute(add_sql_,
+                            [&](detail::Binder& b) {
+                                b.integer(key);
+                                b.integer(detail::primary_key_of(*t));
+                            },
+                            "m2m add");
+            sp.commit();
+        }
+        if (!cache_.loaded()) return;
+        const auto loaded = detail::relation_access::items(cache_);
+        std::vector<const Target*> items(loaded.begin(), loaded.end());
+        std::vector<std::shared_ptr<const Target>> copies;
+        for (auto* t : v) {
+            const auto id = detail::primary_key_of(*t);
+            const bool present = std::any_of(items.begin(), items.end(), [&](const Target* x) {
+                return detail::primary_key_of(*x) == id;
+            });
+            if (present) continue;
+            copies.push_back(std::make_shared<const Target>(*t));
+            items.push_back(copies.back().get());
+        }
+        detail::relation_access::replace(cache_, std::move(items), std::move(copies));
+    }
+    void remove_all(const std::vector<const Target*>& v) {
+        const auto key = owner_key();
+        {
+            detail::Session::TransactionScope sp(db_);
+            for (auto* t : v)
+                db_.execute(remove_sql_,
+                            [&](detail::Binder& b) {
+                                b.integer(key);
+                                b.integer(detail::primary_key_of(*t));
+                            },
+                            "m2m remove");
+            sp.commit();
+        }
+        if (!cache_.loaded()) return;
+        std::unordered_set<std::int64_t> gone;
+        for (auto* t : v) gone.insert(detail::primary_key_of(*t));
+        std::vector<const Target*> items;
+        for (const Target* x : detail::relation_access::items(cache_))
+            if (gone.count(detail::primary_key_of(*x)) == 0) items.push_back(x);
+        detail::relation_access::replace(cache_, std::move(items));
+    }
+
+    detail::Session& db_;
+    Owner& obj_;
+    RelatedList<Target>& cache_;
+    std::string relation_;
+    std::string add_sql_, remove_sql_, clear_sql_;
+};
+
+template <class Owner, class Rel>
+M2MManager(Database&, Owner&, Rel Owner::*) -> M2MManager<Owner, typename Rel::target_type>;
+
+}  // namespace loom

@@ -1,0 +1,55 @@
+// loom/options.hpp - how a Database is opened (Options) and what a query listener sees
+// (QueryEvent). Included by <loom/database.hpp>.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string_view>
+
+#include "types.hpp"
+
+namespace loom {
+
+/// How to open a database.
+struct Options {
+    /// How long a statement waits for a lock held by another connection before BusyError.
+    int busy_timeout_ms = 5000;
+    /// Switch the file to write-ahead logging (readers no longer block the writer).
+    bool wal = false;
+    /// Open read-only: every write throws ReadOnlyError.
+    bool read_only = false;
+    /// Create the file when it does not exist.
+    bool create = true;
+    /// Most keys in one prefetch IN list (0: the connection's variable limit).
+    std::size_t batch_size = 0;
+    /// A key list longer than this (a prefetch level's keys, or an in() filter's integers) is
+    /// bound as one array parameter, on SQLite a JSON array read with
+    /// `IN (SELECT value FROM json_each(?))`: one statement for any number of keys (no
+    /// variable limit, no chunks), and a plan SQLite keeps on the key's index. Shorter lists
+    /// go in `IN (?, ?, ...)`. SIZE_MAX: always parameter lists. Without SQLite's JSON
+    /// functions (a build with SQLITE_OMIT_JSON) loom uses parameter lists whatever this says.
+    std::size_t json_keys_above = 512;
+    /// Prepared statements kept for reuse.
+    std::size_t statement_cache = 256;
+};
+
+/// What a query listener sees for every statement loom runs.
+struct QueryEvent {
+    std::string_view sql;
+    std::span<const Value> params;
+    std::chrono::nanoseconds duration{};
+    std::int64_t rows = 0;     // rows returned
+    std::int64_t changes = 0;  // rows written (INSERT/UPDATE/DELETE)
+    std::string_view origin;   // "Book" (a QuerySet), "prefetch Book::authors", "insert"...
+    std::string_view error;    // the error message when the statement failed
+    /// Statements sharing a non-zero scope were issued by one evaluation step (the base query
+    /// of a QuerySet, or every chunk of one prefetch level); 0 outside any such step.
+    std::uint64_t scope = 0;
+};
+
+using QueryListener = std::function<void(const QueryEvent&)>;
+
+}  // namespace loom

@@ -1,0 +1,59 @@
+// loom/types.hpp - the values loom binds and reads: loom::Blob (binary data), loom::Value (one
+// bound parameter as a query listener sees it) and loom::SqlText (SQL with its parameters).
+// Member types loom maps to columns: bool, every integer type, enums (stored as integers),
+// float/double, std::string, loom::Blob and std::optional of those.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace loom {
+
+/// Binary data, stored as a BLOB.
+using Blob = std::vector<std::byte>;
+
+/// A bound parameter: NULL, integer, real, text or blob.
+using Value = std::variant<std::nullptr_t, std::int64_t, double, std::string, Blob>;
+
+/// SQL text and its parameters, in order (what QuerySet::sql() returns).
+struct SqlText {
+    std::string sql;
+    std::vector<Value> params;
+    friend bool operator==(const SqlText&, const SqlText&) = default;
+};
+
+/// One row of a raw query whose shape is known only at run time:
+/// `db.query<loom::ResultRow>("PRAGMA table_info(book)")`. Cells by position or by column name.
+class ResultRow {
+public:
+    ResultRow() = default;
+    ResultRow(std::shared_ptr<const std::vector<std::string>> names, std::vector<Value> values)
+        : names_(std::move(names)), values_(std::move(values)) {}
+
+    std::size_t size() const noexcept { return values_.size(); }
+    const Value& operator[](std::size_t i) const { return values_.at(i); }
+    /// The cell of column `name` (the first one so named); std::out_of_range when none.
+    const Value& operator[](std::string_view name) const {
+        for (std::size_t i = 0; names_ && i < names_->size(); ++i)
+            if ((*names_)[i] == name) return values_.at(i);
+        throw std::out_of_range("loom::ResultRow: no column named '" + std::string(name) + "'");
+    }
+    /// The column names, in order.
+    const std::vector<std::string>& names() const noexcept {
+        static const std::vector<std::string> none;
+        return names_ ? *names_ : none;
+    }
+    const std::vector<Value>& values() const noexcept { return values_; }
+
+private:
+    std::shared_ptr<const std::vector<std::string>> names_;
+    std::vector<Value> values_;
+};
+
+}  // namespace loom

@@ -1,0 +1,30 @@
+// Two tiny related models for the smoke programs (each includes ONE public header first).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace smoke {
+
+struct Shelf;
+struct Item {
+    std::int64_t id = 0;
+    std::string name;
+    loom::ForeignKey<Shelf> shelf;
+};
+struct Shelf {
+    std::int64_t id = 0;
+    std::string label;
+    loom::Reverse<Item> items;
+};
+
+constexpr auto loom_model(loom::model_of<Item>) {
+    return loom::table("item", loom::pk(&Item::id), loom::field(&Item::name, "name"),
+                       loom::foreign_key(&Item::shelf, "shelf_id", loom::nullable));
+}
+constexpr auto loom_model(loom::model_of<Shelf>) {
+    return loom::table("shelf", loom::pk(&Shelf::id), loom::field(&Shelf::label, "label"),
+                       loom::reverse(&Shelf::items, &Item::shelf));
+}
+
+}  // namespace smoke

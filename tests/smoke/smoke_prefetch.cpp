@@ -1,0 +1,17 @@
+// <loom/prefetch.hpp> alone: prefetch_related_objects on raw-SQL results.
+#include <loom/prefetch.hpp>
+
+#include "smoke_models.hpp"
+
+int main() {
+    using namespace smoke;
+    loom::Database db{":memory:"};
+    db.create_tables<Shelf, Item>();
+    Shelf s{.label = "top"};
+    db.insert(s);
+    Item a{.name = "cup", .shelf = s};
+    db.insert(a);
+    auto shelves = db.query<Shelf>("SELECT * FROM shelf");
+    loom::prefetch_related_objects(db, shelves, &Shelf::items, loom::path(&Shelf::items, &Item::shelf));
+    return shelves.at(0).items[0].shelf->label == "top" ? 0 : 1;
+}
