@@ -37,24 +37,31 @@ struct Item {
 
 }  // namespace test_models
 
-template <>
-inline constexpr auto loom::model<test_models::Order> =
-    loom::table("order", loom::pk(&test_models::Order::id, "select"),
-                loom::field(&test_models::Order::group, "group", loom::indexed),
-                loom::foreign_key(&test_models::Order::from, "from", loom::nullable));
+namespace test_models {
+constexpr auto loom_model(loom::model_of<Order>) {
+    return loom::table("order", loom::pk(&test_models::Order::id, "select"),
+                    loom::field(&test_models::Order::group, "group", loom::indexed),
+                    loom::foreign_key(&test_models::Order::from, "from", loom::nullable));
+}
+}  // namespace test_models
 
-template <>
-inline constexpr auto loom::model<test_models::Shelf> = loom::table(
-    "shelf", loom::pk(&test_models::Shelf::id), loom::field(&test_models::Shelf::label, "label"));
+namespace test_models {
+constexpr auto loom_model(loom::model_of<Shelf>) {
+    return loom::table(
+        "shelf", loom::pk(&test_models::Shelf::id), loom::field(&test_models::Shelf::label, "label"));
+}
+}  // namespace test_models
 
-template <>
-inline constexpr auto loom::model<test_models::Item> =
-    loom::table("item", loom::pk(&test_models::Item::id),
-                loom::foreign_key(&test_models::Item::shelf, "shelf_id"),
-                loom::foreign_key(&test_models::Item::spare, "spare_id", loom::nullable,
-                                  loom::on_delete::no_action),
-                loom::field(&test_models::Item::sku, "sku", loom::unique),
-                loom::field(&test_models::Item::weight, "weight", loom::indexed));
+namespace test_models {
+constexpr auto loom_model(loom::model_of<Item>) {
+    return loom::table("item", loom::pk(&test_models::Item::id),
+                    loom::foreign_key(&test_models::Item::shelf, "shelf_id"),
+                    loom::foreign_key(&test_models::Item::spare, "spare_id", loom::nullable,
+                                      loom::on_delete::no_action),
+                    loom::field(&test_models::Item::sku, "sku", loom::unique),
+                    loom::field(&test_models::Item::weight, "weight", loom::indexed));
+}
+}  // namespace test_models
 
 namespace {
 

@@ -47,27 +47,33 @@ struct Label {
 
 }  // namespace prefetch_objects_models
 
-template <>
-inline constexpr auto loom::model<prefetch_objects_models::Shelf> =
-    loom::table("pfo_shelf", loom::pk(&prefetch_objects_models::Shelf::id),
-                loom::field(&prefetch_objects_models::Shelf::name, "name"),
-                loom::reverse(&prefetch_objects_models::Shelf::items,
-                              &prefetch_objects_models::Item::shelf));
+namespace prefetch_objects_models {
+constexpr auto loom_model(loom::model_of<Shelf>) {
+    return loom::table("pfo_shelf", loom::pk(&prefetch_objects_models::Shelf::id),
+                    loom::field(&prefetch_objects_models::Shelf::name, "name"),
+                    loom::reverse(&prefetch_objects_models::Shelf::items,
+                                  &prefetch_objects_models::Item::shelf));
+}
+}  // namespace prefetch_objects_models
 
-template <>
-inline constexpr auto loom::model<prefetch_objects_models::Item> =
-    loom::table("pfo_item", loom::pk(&prefetch_objects_models::Item::id),
-                loom::field(&prefetch_objects_models::Item::name, "name"),
-                loom::field(&prefetch_objects_models::Item::weight, "weight"),
-                loom::foreign_key(&prefetch_objects_models::Item::shelf, "shelf_id"),
-                loom::many_to_many(&prefetch_objects_models::Item::labels, "pfo_item_labels"));
+namespace prefetch_objects_models {
+constexpr auto loom_model(loom::model_of<Item>) {
+    return loom::table("pfo_item", loom::pk(&prefetch_objects_models::Item::id),
+                    loom::field(&prefetch_objects_models::Item::name, "name"),
+                    loom::field(&prefetch_objects_models::Item::weight, "weight"),
+                    loom::foreign_key(&prefetch_objects_models::Item::shelf, "shelf_id"),
+                    loom::many_to_many(&prefetch_objects_models::Item::labels, "pfo_item_labels"));
+}
+}  // namespace prefetch_objects_models
 
-template <>
-inline constexpr auto loom::model<prefetch_objects_models::Label> =
-    loom::table("pfo_label", loom::pk(&prefetch_objects_models::Label::id),
-                loom::field(&prefetch_objects_models::Label::name, "name"),
-                loom::reverse(&prefetch_objects_models::Label::items,
-                              &prefetch_objects_models::Item::labels));
+namespace prefetch_objects_models {
+constexpr auto loom_model(loom::model_of<Label>) {
+    return loom::table("pfo_label", loom::pk(&prefetch_objects_models::Label::id),
+                    loom::field(&prefetch_objects_models::Label::name, "name"),
+                    loom::reverse(&prefetch_objects_models::Label::items,
+                                  &prefetch_objects_models::Item::labels));
+}
+}  // namespace prefetch_objects_models
 
 namespace prefetch_objects_tests {
 

@@ -92,13 +92,16 @@ struct Gadget {
 
 }  // namespace reliability_test
 
-template <>
-inline constexpr auto loom::model<reliability_test::Gadget> = loom::table(
-    "gadget", loom::pk(&reliability_test::Gadget::id),
-    loom::field(&reliability_test::Gadget::name, "name"),
-    loom::field(&reliability_test::Gadget::stock, "stock"),
-    loom::field(&reliability_test::Gadget::kind, "kind"),
-    loom::foreign_key(&reliability_test::Gadget::maker, "maker_id", loom::nullable));
+namespace reliability_test {
+constexpr auto loom_model(loom::model_of<Gadget>) {
+    return loom::table(
+        "gadget", loom::pk(&reliability_test::Gadget::id),
+        loom::field(&reliability_test::Gadget::name, "name"),
+        loom::field(&reliability_test::Gadget::stock, "stock"),
+        loom::field(&reliability_test::Gadget::kind, "kind"),
+        loom::foreign_key(&reliability_test::Gadget::maker, "maker_id", loom::nullable));
+}
+}  // namespace reliability_test
 
 namespace reliability_test {
 

@@ -27,17 +27,21 @@ struct Jar {
 
 }  // namespace test_writes
 
-template <>
-inline constexpr auto loom::model<test_writes::Shelf> =
-    loom::table("shelf", loom::pk(&test_writes::Shelf::id),
-                loom::field(&test_writes::Shelf::label, "label"),
-                loom::reverse(&test_writes::Shelf::jars, &test_writes::Jar::shelf));
+namespace test_writes {
+constexpr auto loom_model(loom::model_of<Shelf>) {
+    return loom::table("shelf", loom::pk(&test_writes::Shelf::id),
+                    loom::field(&test_writes::Shelf::label, "label"),
+                    loom::reverse(&test_writes::Shelf::jars, &test_writes::Jar::shelf));
+}
+}  // namespace test_writes
 
-template <>
-inline constexpr auto loom::model<test_writes::Jar> =
-    loom::table("jar", loom::pk(&test_writes::Jar::id),
-                loom::foreign_key(&test_writes::Jar::shelf, "shelf_id"),
-                loom::field(&test_writes::Jar::jam, "jam"));
+namespace test_writes {
+constexpr auto loom_model(loom::model_of<Jar>) {
+    return loom::table("jar", loom::pk(&test_writes::Jar::id),
+                    loom::foreign_key(&test_writes::Jar::shelf, "shelf_id"),
+                    loom::field(&test_writes::Jar::jam, "jam"));
+}
+}  // namespace test_writes
 
 namespace {
 
