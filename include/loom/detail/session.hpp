@@ -108,6 +108,13 @@ public:
     }
     std::size_t cached_statements() const noexcept { return cache_.size(); }
 
+    /// Binds `params` in order.
+    static auto bind_all(const std::vector<Value>& params) {
+        return [&params](Binder& b) {
+            for (const auto& v : params) b.value(v);
+        };
+    }
+
     /// Runs one statement: `bind(Binder&)` binds its parameters, `on_row(const Statement&)`
     /// sees each row. Counts the statement and tells listeners. Returns the number of rows.
     template <class Bind, class OnRow>
@@ -148,11 +155,6 @@ public:
     }
     std::int64_t execute(std::string_view sql, std::string_view origin = {}) {
         return execute(sql, [](Binder&) {}, origin);
-    }
-    static auto bind_all(const std::vector<Value>& params) {
-        return [&params](Binder& b) {
-            for (const auto& v : params) b.value(v);
-        };
     }
 
     std::int64_t last_insert_id() const noexcept { return conn_->last_insert_id(); }
