@@ -7,6 +7,7 @@
 #include "database.hpp"
 #include "errors.hpp"
 #include "expr.hpp"
+#include "format.hpp"
 #include "log.hpp"
 #include "lookup.hpp"
 #include "model.hpp"
