@@ -293,7 +293,8 @@ private:
     };
 
     void seen(const QueryEvent& e) {
-        if (options_.reads_only ? !detail::is_read_statement(e.sql) : detail::is_transaction_control(e.sql))
+        if (options_.reads_only ? !detail::is_read_statement(e.sql)
+                                : detail::is_transaction_control(e.sql))
             return;
         if (options_.ignore && options_.ignore(e)) return;
         std::string shape = statement_shape(e.sql);
