@@ -1,6 +1,7 @@
 // The bookstore: a small catalogue on an embedded SQLite file, printed with its authors and
 // reviews, and the number of queries it took.
 #include <loom/loom.hpp>
+#include <loom/profile.hpp>
 
 #include <fmt/core.h>
 

@@ -4,6 +4,8 @@
 #include "catch.hpp"
 #include "models.hpp"
 
+#include <loom/profile.hpp>  // opt-in: not part of <loom/loom.hpp>
+
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -67,9 +69,18 @@ inline std::string read_file(const std::filesystem::path& p) {
     return ss.str();
 }
 
+/// What the profile page should show for `s`: the five HTML-special characters as entities.
+/// Written out here, independently of loom's escaper, as the expected output.
 inline std::string html_escaped(const std::string& s) {
     std::string out;
-    loom::detail::append_html(out, s);
+    for (char c : s) {
+        if (c == '&') out += "&amp;";
+        else if (c == '<') out += "&lt;";
+        else if (c == '>') out += "&gt;";
+        else if (c == '"') out += "&quot;";
+        else if (c == '\'') out += "&#39;";
+        else out += c;
+    }
     return out;
 }
 
@@ -259,6 +270,38 @@ TEST_CASE("A statement's shape writes every IN list as IN (...)", "[observabilit
     CHECK(loom::statement_shape("SELECT a FROM t WHERE b IN (?") == "SELECT a FROM t WHERE b IN (?");
     CHECK(loom::statement_shape("INSERT INTO t (a, b) VALUES (?, ?)") ==
           "INSERT INTO t (a, b) VALUES (?, ?)");
+}
+
+TEST_CASE("One heuristic tells reads and transaction control from the statement text",
+          "[observability]") {
+    using loom::detail::is_read_statement;
+    using loom::detail::is_transaction_control;
+    CHECK(is_read_statement("SELECT 1"));
+    CHECK(is_read_statement("  \n\tselect * FROM t"));
+    CHECK(is_read_statement("-- a comment\n/* another */ Select 1"));
+    CHECK(is_read_statement("VALUES (1), (2)"));
+    CHECK(is_read_statement("EXPLAIN QUERY PLAN SELECT 1"));
+    CHECK(is_read_statement("explain DELETE FROM t"));  // explaining runs nothing
+    CHECK(is_read_statement("WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n "
+                            "WHERE x < 3) SELECT x FROM n"));
+    CHECK(is_read_statement("with d as (select 'delete' as \"update\") select * from d"));
+    CHECK_FALSE(is_read_statement("WITH d AS (SELECT id FROM t) DELETE FROM t WHERE id IN d"));
+    CHECK_FALSE(is_read_statement("WITH d(x) AS (VALUES (1)) INSERT INTO t SELECT x FROM d"));
+    CHECK(is_read_statement("PRAGMA table_info(\"book\")"));
+    CHECK(is_read_statement("pragma foreign_keys"));
+    CHECK_FALSE(is_read_statement("PRAGMA foreign_keys = ON"));
+    CHECK_FALSE(is_read_statement("INSERT INTO t VALUES (1)"));
+    CHECK_FALSE(is_read_statement("UPDATE t SET a = 'SELECT'"));
+    CHECK_FALSE(is_read_statement("SELECTION"));  // a word, not the keyword
+    CHECK_FALSE(is_read_statement(""));
+    CHECK(is_transaction_control("BEGIN IMMEDIATE"));
+    CHECK(is_transaction_control("  savepoint loom_1"));
+    CHECK(is_transaction_control("release loom_1"));
+    CHECK(is_transaction_control("COMMIT"));
+    CHECK(is_transaction_control("ROLLBACK TO loom_1"));
+    CHECK_FALSE(is_transaction_control("SELECT 'BEGIN'"));
+    CHECK_FALSE(is_transaction_control("BEGINNING"));
+    static_assert(is_read_statement("select 1") && !is_read_statement("delete from t"));
 }
 
 // ---- the logger -----------------------------------------------------------------------------
@@ -695,10 +738,14 @@ TEST_CASE_METHOD(Fixture, "A profile's HTML page holds the table, a timeline and
     dup.name = "Penguin";
     CHECK_THROWS_AS(db.insert(dup), loom::ConstraintError);
     prof.stop();
-    const std::string html = prof.html("Books <&> \"reviews\"");
+    const std::string html = prof.html("Books <&> \"reviews\" 'n' more");
 
     CHECK(html.starts_with("<!DOCTYPE html>"));
-    CHECK_THAT(html, ContainsSubstring("<title>Books &lt;&amp;&gt; &quot;reviews&quot;</title>"));
+    CHECK_THAT(html, ContainsSubstring("<title>Books &lt;&amp;&gt; &quot;reviews&quot; &#39;n&#39; "
+                                       "more</title>"));
+    CHECK_THAT(html, ContainsSubstring("<h1>Books &lt;&amp;&gt; &quot;reviews&quot; &#39;n&#39; "
+                                       "more</h1>"));
+    CHECK_THAT(html, !ContainsSubstring("Books <&>"));
     CHECK_THAT(html, ContainsSubstring("loom profile: 3 queries (3 shapes)"));
     // Every shape is a row of the table, its SQL escaped.
     for (const auto& g : prof.groups()) {

@@ -18,4 +18,6 @@
 #include "lookup.hpp"
 #include "chunks.hpp"
 #include "queryset.hpp"
-#include "observability.hpp"
+#include "log.hpp"
+#include "testing.hpp"
+#include "format.hpp"

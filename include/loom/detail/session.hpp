@@ -29,20 +29,6 @@ class Database;
 
 namespace loom::detail {
 
-/// True for statements that only read (their `changes()` mean nothing).
-inline bool statement_reads(std::string_view sql) noexcept {
-    while (!sql.empty() && (sql.front() == ' ' || sql.front() == '\n' || sql.front() == '\t' ||
-                            sql.front() == '('))
-        sql.remove_prefix(1);
-    auto starts = [&](std::string_view w) {
-        if (sql.size() < w.size()) return false;
-        for (std::size_t i = 0; i < w.size(); ++i)
-            if ((sql[i] & ~0x20) != w[i]) return false;
-        return true;
-    };
-    return starts("SELECT") || starts("WITH") || starts("EXPLAIN") || starts("VALUES");
-}
-
 class Session {
     struct Entry {
         std::unique_ptr<Statement> stmt;
@@ -135,11 +121,11 @@ public:
             }
         } catch (const std::exception& e) {
             ++query_count_;
-            if (observed) notify(sql, params, start, rows, origin, e.what());
+            if (observed) notify(*stmt, params, start, rows, origin, e.what());
             throw;
         }
         ++query_count_;
-        if (observed) notify(sql, params, start, rows, origin, {});
+        if (observed) notify(*stmt, params, start, rows, origin, {});
         return rows;
     }
     /// Runs one statement with these parameters.
@@ -324,15 +310,15 @@ private:
         }
     }
 
-    void notify(std::string_view sql, const std::vector<Value>& params,
+    void notify(const Statement& stmt, const std::vector<Value>& params,
                 std::chrono::steady_clock::time_point start, std::int64_t rows,
                 std::string_view origin, std::string_view error) {
         QueryEvent ev;
-        ev.sql = sql;
+        ev.sql = stmt.sql();
         ev.params = params;
         ev.duration = std::chrono::steady_clock::now() - start;
         ev.rows = rows;
-        ev.changes = error.empty() && !statement_reads(sql) ? conn_->changes() : 0;
+        ev.changes = error.empty() && !stmt.read_only() ? conn_->changes() : 0;
         ev.origin = origin.empty() ? origin_ : origin;
         ev.error = error;
         ev.scope = origin.empty() ? scope_ : 0;

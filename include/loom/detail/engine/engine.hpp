@@ -29,6 +29,8 @@ public:
     virtual ~Statement() = default;
 
     virtual const std::string& sql() const noexcept = 0;
+    /// True when the statement cannot write (its changes() mean nothing).
+    virtual bool read_only() const noexcept = 0;
 
     virtual void bind_null(int i) = 0;
     virtual void bind_int(int i, std::int64_t v) = 0;

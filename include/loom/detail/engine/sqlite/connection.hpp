@@ -43,6 +43,7 @@ public:
     ~Statement() override { sqlite3_finalize(stmt_); }
 
     const std::string& sql() const noexcept override { return sql_; }
+    bool read_only() const noexcept override { return sqlite3_stmt_readonly(stmt_) != 0; }
 
     void bind_null(int i) override { check(sqlite3_bind_null(stmt_, i)); }
     void bind_int(int i, std::int64_t v) override { check(sqlite3_bind_int64(stmt_, i, v)); }
