@@ -2,8 +2,8 @@
 # sources (the convention is in tests/docs/README.md). Included by tests/docs/CMakeLists.txt and
 # run at configure time; the pages are configure dependencies, so editing one re-runs it.
 #
-#   loom_docs_extract(<page.md> <out_dir> <id> <with_new_api>
-#                     <out_page_tu> <out_programs> <out_runnable_programs> <out_skipped>)
+#   loom_docs_extract(<page.md> <out_dir> <id>
+#                     <out_page_tu> <out_programs> <out_runnable_programs>)
 #
 # Writes <out_dir>/<id>.cpp (every `fragment` and `decl` block of the page, in one translation
 # unit after tests/docs/prelude.hpp, with a main() that runs the fragments) unless the page has
@@ -20,8 +20,8 @@ function(_loom_docs_write path content)
     file(REMOVE "${tmp}")
 endfunction()
 
-function(loom_docs_extract page out_dir id with_new_api
-         out_page_tu out_programs out_runnable out_skipped)
+function(loom_docs_extract page out_dir id
+         out_page_tu out_programs out_runnable)
     file(READ "${page}" text)
     # A leading newline lets every fence be found as "\n```cpp"; the N-th "\n" then starts line N.
     set(text "\n${text}")
@@ -33,7 +33,6 @@ function(loom_docs_extract page out_dir id with_new_api
     set(calls "")
     set(programs "")
     set(runnable "")
-    set(skipped 0)
     set(pos 0)
     while(TRUE)
         string(SUBSTRING "${text}" ${pos} -1 rest)
@@ -70,7 +69,7 @@ function(loom_docs_extract page out_dir id with_new_api
         string(REGEX REPLACE "[^\n]" "" newlines "${before}")
         string(LENGTH "${newlines}" line)
 
-        # The info string: cpp [fragment|decl] [norun] [throws] [new-api]
+        # The info string: cpp [fragment|decl] [norun] [throws]
         string(STRIP "${info}" info)
         string(REGEX REPLACE "[ \t]+" ";" words "${info}")
         list(GET words 0 lang)
@@ -81,7 +80,6 @@ function(loom_docs_extract page out_dir id with_new_api
         set(kind program)
         set(run TRUE)
         set(throws FALSE)
-        set(new_api FALSE)
         foreach(w IN LISTS words)
             if(w STREQUAL "fragment" OR w STREQUAL "decl")
                 set(kind ${w})
@@ -89,17 +87,11 @@ function(loom_docs_extract page out_dir id with_new_api
                 set(run FALSE)
             elseif(w STREQUAL "throws")
                 set(throws TRUE)
-            elseif(w STREQUAL "new-api")
-                set(new_api TRUE)
             else()
                 message(FATAL_ERROR "${rel}:${line}: unknown word '${w}' after ```cpp "
-                    "(known: fragment, decl, norun, throws, new-api; see tests/docs/README.md)")
+                    "(known: fragment, decl, norun, throws; see tests/docs/README.md)")
             endif()
         endforeach()
-        if(new_api AND NOT with_new_api)
-            math(EXPR skipped "${skipped} + 1")
-            continue()
-        endif()
         set(where "#line ${line} \"${rel}\"\n")
 
         if(kind STREQUAL "program")
@@ -144,5 +136,4 @@ function(loom_docs_extract page out_dir id with_new_api
     set(${out_page_tu} "${tu}" PARENT_SCOPE)
     set(${out_programs} "${programs}" PARENT_SCOPE)
     set(${out_runnable} "${runnable}" PARENT_SCOPE)
-    set(${out_skipped} "${skipped}" PARENT_SCOPE)
 endfunction()
