@@ -272,36 +272,29 @@ TEST_CASE("A statement's shape writes every IN list as IN (...)", "[observabilit
           "INSERT INTO t (a, b) VALUES (?, ?)");
 }
 
-TEST_CASE("One heuristic tells reads and transaction control from the statement text",
+TEST_CASE("QueryEvent::read_only is the engine's word on whether a statement can write",
           "[observability]") {
-    using loom::detail::is_read_statement;
-    using loom::detail::is_transaction_control;
-    CHECK(is_read_statement("SELECT 1"));
-    CHECK(is_read_statement("  \n\tselect * FROM t"));
-    CHECK(is_read_statement("-- a comment\n/* another */ Select 1"));
-    CHECK(is_read_statement("VALUES (1), (2)"));
-    CHECK(is_read_statement("EXPLAIN QUERY PLAN SELECT 1"));
-    CHECK(is_read_statement("explain DELETE FROM t"));  // explaining runs nothing
-    CHECK(is_read_statement("WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n "
-                            "WHERE x < 3) SELECT x FROM n"));
-    CHECK(is_read_statement("with d as (select 'delete' as \"update\") select * from d"));
-    CHECK_FALSE(is_read_statement("WITH d AS (SELECT id FROM t) DELETE FROM t WHERE id IN d"));
-    CHECK_FALSE(is_read_statement("WITH d(x) AS (VALUES (1)) INSERT INTO t SELECT x FROM d"));
-    CHECK(is_read_statement("PRAGMA table_info(\"book\")"));
-    CHECK(is_read_statement("pragma foreign_keys"));
-    CHECK_FALSE(is_read_statement("PRAGMA foreign_keys = ON"));
-    CHECK_FALSE(is_read_statement("INSERT INTO t VALUES (1)"));
-    CHECK_FALSE(is_read_statement("UPDATE t SET a = 'SELECT'"));
-    CHECK_FALSE(is_read_statement("SELECTION"));  // a word, not the keyword
-    CHECK_FALSE(is_read_statement(""));
-    CHECK(is_transaction_control("BEGIN IMMEDIATE"));
-    CHECK(is_transaction_control("  savepoint loom_1"));
-    CHECK(is_transaction_control("release loom_1"));
-    CHECK(is_transaction_control("COMMIT"));
-    CHECK(is_transaction_control("ROLLBACK TO loom_1"));
-    CHECK_FALSE(is_transaction_control("SELECT 'BEGIN'"));
-    CHECK_FALSE(is_transaction_control("BEGINNING"));
-    static_assert(is_read_statement("select 1") && !is_read_statement("delete from t"));
+    loom::Database db{":memory:"};
+    db.execute("CREATE TABLE t (a INTEGER)");
+    std::vector<std::pair<std::string, bool>> seen;
+    auto sub = db.on_query([&](const loom::QueryEvent& e) {
+        seen.emplace_back(std::string(e.sql), e.read_only);
+    });
+    (void)db.query<loom::ResultRow>("  select 1");
+    (void)db.query<loom::ResultRow>("WITH d AS (SELECT 1 AS x) SELECT x FROM d");
+    (void)db.query<loom::ResultRow>("EXPLAIN QUERY PLAN SELECT a FROM t");
+    (void)db.query<loom::ResultRow>("PRAGMA table_info(t)");
+    db.execute("INSERT INTO t VALUES (?)", 1);
+    db.execute("WITH d AS (SELECT 1 AS x) DELETE FROM t WHERE a IN (SELECT x FROM d)");
+    db.execute("PRAGMA foreign_keys = ON");
+    CHECK(seen == std::vector<std::pair<std::string, bool>>{
+                      {"  select 1", true},
+                      {"WITH d AS (SELECT 1 AS x) SELECT x FROM d", true},
+                      {"EXPLAIN QUERY PLAN SELECT a FROM t", true},
+                      {"PRAGMA table_info(t)", true},
+                      {"INSERT INTO t VALUES (?)", false},
+                      {"WITH d AS (SELECT 1 AS x) DELETE FROM t WHERE a IN (SELECT x FROM d)", false},
+                      {"PRAGMA foreign_keys = ON", false}});
 }
 
 // ---- the logger -----------------------------------------------------------------------------

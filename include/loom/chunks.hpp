@@ -57,7 +57,18 @@ public:
         Chunks* c_ = nullptr;
     };
 
-    /// What qs.chunks(n) returns (see QuerySet::chunks).
+    /// Runs the first chunk's queries (once) and returns an iterator to it.
+    iterator begin() {
+        if (!started_) {
+            started_ = true;
+            next();
+        }
+        return iterator(this);
+    }
+    std::default_sentinel_t end() const noexcept { return {}; }
+
+private:
+    friend class QuerySet<T>;
     Chunks(Database& db, std::shared_ptr<const detail::QueryState<T>> state, std::int64_t n)
         : db_(&db), state_(std::move(state)), n_(n) {
         if (n < 1)
@@ -91,17 +102,6 @@ public:
         }
     }
 
-    /// Runs the first chunk's queries (once) and returns an iterator to it.
-    iterator begin() {
-        if (!started_) {
-            started_ = true;
-            next();
-        }
-        return iterator(this);
-    }
-    std::default_sentinel_t end() const noexcept { return {}; }
-
-private:
     struct Key {
         detail::ColumnRef col;
         bool descending = false;

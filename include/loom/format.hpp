@@ -100,11 +100,7 @@ struct fmt::formatter<T, char> {
     constexpr auto parse(fmt::format_parse_context& ctx) -> decltype(ctx.begin()) {
         auto it = ctx.begin();
         if (it != ctx.end() && *it != '}') {
-#if FMT_VERSION >= 110000
-            fmt::report_error("loom models take no format spec: use {}");
-#else
-            fmt::detail::throw_format_error("loom models take no format spec: use {}");
-#endif
+            throw fmt::format_error("loom models take no format spec: use {}");
         }
         return it;
     }

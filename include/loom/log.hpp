@@ -189,7 +189,7 @@ inline std::string format_query(const QueryEvent& e, const LogOptions& o = {}) {
     line += " ms, ";
     if (!e.error.empty())
         fmt::format_to(to, "FAILED ({})", e.error);
-    else if (e.changes > 0 || !detail::is_read_statement(e.sql))
+    else if (e.changes > 0 || !e.read_only || detail::is_transaction_control(e.sql))
         line += detail::count_of(e.changes, "row changed", "rows changed");
     else
         line += detail::count_of(e.rows, "row", "rows");

@@ -43,6 +43,9 @@ struct QueryEvent {
     std::chrono::nanoseconds duration{};
     std::int64_t rows = 0;     // rows returned
     std::int64_t changes = 0;  // rows written (INSERT/UPDATE/DELETE)
+    /// The engine's word that the statement cannot write (SELECT, EXPLAIN, a PRAGMA query,
+    /// and transaction control: BEGIN, COMMIT...).
+    bool read_only = false;
     std::string_view origin;   // "Book" (a QuerySet), "prefetch Book::authors", "insert"...
     std::string_view error;    // the error message when the statement failed
     /// Statements sharing a non-zero scope were issued by one evaluation step (the base query

@@ -293,8 +293,7 @@ private:
     };
 
     void seen(const QueryEvent& e) {
-        if (options_.reads_only ? !detail::is_read_statement(e.sql)
-                                : detail::is_transaction_control(e.sql))
+        if (detail::is_transaction_control(e.sql) || (options_.reads_only && !e.read_only))
             return;
         if (options_.ignore && options_.ignore(e)) return;
         std::string shape = statement_shape(e.sql);

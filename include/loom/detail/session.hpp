@@ -318,7 +318,8 @@ private:
         ev.params = params;
         ev.duration = std::chrono::steady_clock::now() - start;
         ev.rows = rows;
-        ev.changes = error.empty() && !stmt.read_only() ? conn_->changes() : 0;
+        ev.read_only = stmt.read_only();
+        ev.changes = error.empty() && !ev.read_only ? conn_->changes() : 0;
         ev.origin = origin.empty() ? origin_ : origin;
         ev.error = error;
         ev.scope = origin.empty() ? scope_ : 0;
