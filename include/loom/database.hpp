@@ -14,7 +14,6 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <ranges>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -22,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "detail/std_light.hpp"
 #include "detail/engine/sqlite/connection.hpp"
 #include "detail/meta/object_io.hpp"
 #include "detail/prefetch/engine.hpp"

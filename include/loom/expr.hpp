@@ -15,7 +15,6 @@
 #include <initializer_list>
 #include <memory>
 #include <optional>
-#include <ranges>
 #include <span>
 #include <string>
 #include <string_view>
@@ -24,6 +23,7 @@
 #include <variant>
 #include <vector>
 
+#include "detail/std_light.hpp"
 #include "detail/column.hpp"
 #include "detail/meta/descriptor.hpp"
 #include "detail/sql/tokens.hpp"

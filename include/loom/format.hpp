@@ -100,7 +100,11 @@ struct fmt::formatter<T, char> {
     constexpr auto parse(fmt::format_parse_context& ctx) -> decltype(ctx.begin()) {
         auto it = ctx.begin();
         if (it != ctx.end() && *it != '}') {
-            throw fmt::format_error("loom models take no format spec: use {}");
+#if FMT_VERSION >= 110000
+            fmt::report_error("loom models take no format spec: use {}");
+#else
+            ctx.on_error("loom models take no format spec: use {}");
+#endif
         }
         return it;
     }

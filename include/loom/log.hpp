@@ -10,7 +10,6 @@
 #pragma once
 
 #include <algorithm>
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -26,6 +25,7 @@
 
 #include <fmt/core.h>
 
+#include "detail/std_light.hpp"
 #include "database.hpp"
 #include "detail/format_util.hpp"
 #include "detail/statement_kind.hpp"

@@ -10,12 +10,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <ranges>
 #include <string>
 #include <type_traits>
 #include <unordered_set>
 #include <vector>
 
+#include "detail/std_light.hpp"
 #include "detail/meta/joins.hpp"
 #include "detail/meta/object_io.hpp"
 #include "detail/session.hpp"

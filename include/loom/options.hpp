@@ -2,13 +2,13 @@
 // (QueryEvent). Included by <loom/database.hpp>.
 #pragma once
 
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <span>
 #include <string_view>
 
+#include "detail/std_light.hpp"
 #include "types.hpp"
 
 namespace loom {

@@ -17,12 +17,12 @@
 
 #include <cstddef>
 #include <memory>
-#include <ranges>
 #include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
+#include "detail/std_light.hpp"
 #include "database.hpp"
 #include "detail/prefetch/engine.hpp"
 

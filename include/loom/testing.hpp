@@ -9,7 +9,6 @@
 // their Database (declare them after the Database).
 #pragma once
 
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -25,6 +24,7 @@
 
 #include <fmt/core.h>
 
+#include "detail/std_light.hpp"
 #include "database.hpp"
 #include "detail/format_util.hpp"
 #include "detail/statement_kind.hpp"

@@ -2,7 +2,6 @@
 // helpers and the profile report. fmt does the work (fmt/core.h only).
 #pragma once
 
-#include <chrono>
 #include <cstdint>
 #include <iterator>
 #include <string>
@@ -26,4 +25,5 @@ inline std::string count_of(std::int64_t n, std::string_view one, std::string_vi
     return fmt::format("{} {}", n, n == 1 ? one : many);
 }
 
-}  // namespace loom::detail
+}  // namespace loom::detail#include "std_light.hpp"
+

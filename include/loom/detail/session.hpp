@@ -5,7 +5,6 @@
 #pragma once
 
 #include <algorithm>
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -18,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "std_light.hpp"
 #include "../errors.hpp"
 #include "../options.hpp"
 #include "binder.hpp"
