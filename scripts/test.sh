@@ -7,7 +7,8 @@
 #     bash scripts/test.sh --release     # build-release/ Release, GCC: builds every target,
 #                                        #                runs the unit tests and examples
 #     bash scripts/test.sh --clang       # build-clang/   Debug, clang++-14 (installed when
-#                                        #                missing): builds and runs loom_tests
+#                                        #                missing): builds every target, runs
+#                                        #                the unit tests and example
 #     bash scripts/test.sh -L compile_fail    # other arguments go to ctest
 #
 # Warnings are errors (-DLOOM_WERROR=ON) when CI is set in the environment (as CI services do)
@@ -43,7 +44,6 @@ esac
 
 loom_ensure_deps
 
-targets=()
 case "$mode" in
 sanitize)
     build_dir="${LOOM_ASAN_BUILD_DIR:-$LOOM_ROOT/build-asan}"
@@ -76,12 +76,12 @@ clang)
         loom_log "clang++-14 not found"
         exit 1
     fi
-    # Only the unit tests: the rest is compiled by the GCC runs, and loom_tests is where the
-    # template code is.
+    # Every target; the unit tests and the example run. The consumer, compile-fail and bench
+    # tests do not depend on the compiler that much and the GCC run has them.
     loom_configure "$build_dir" -DCMAKE_BUILD_TYPE=Debug -DLOOM_SANITIZE=OFF \
-        -DCMAKE_CXX_COMPILER="$clangxx" -DLOOM_WERROR="$werror"
-    targets=(--target loom_tests)
-    ctest_args=(-L unit "${ctest_args[@]}")
+        -DCMAKE_CXX_COMPILER="$clangxx" -DLOOM_BUILD_TESTS=ON -DLOOM_BUILD_EXAMPLES=ON \
+        -DLOOM_BUILD_BENCHMARKS=ON -DLOOM_WERROR="$werror"
+    ctest_args=(-L 'unit|example' "${ctest_args[@]}")
     ;;
 *)
     build_dir="${LOOM_BUILD_DIR:-$LOOM_ROOT/build}"
@@ -93,6 +93,6 @@ clang)
 esac
 
 start=$SECONDS
-cmake --build "$build_dir" -j "$LOOM_JOBS" "${targets[@]}"
+cmake --build "$build_dir" -j "$LOOM_JOBS"
 ctest --test-dir "$build_dir" --output-on-failure -j "$LOOM_JOBS" "${ctest_args[@]}"
 loom_log "$mode build and tests (LOOM_WERROR=$werror) took $((SECONDS - start))s"
