@@ -40,6 +40,31 @@ loom_apt_install() {  # loom_apt_install [sudo] packages...
     "${prefix[@]}" apt-get update && "${prefix[@]}" apt-get install -y --no-install-recommends "$@"
 }
 
+# loom_install_packages <packages...>: installs those of the Debian packages that are not
+# installed yet, as root with apt-get, else with sudo apt-get when sudo works without a password;
+# otherwise prints the install command and returns 1.
+loom_install_packages() {
+    local -a missing=()
+    local pkg
+    for pkg in "$@"; do
+        loom_pkg_installed "$pkg" || missing+=("$pkg")
+    done
+    [ "${#missing[@]}" -eq 0 ] && return 0
+    if [ "$(id -u)" -eq 0 ]; then
+        loom_log "installing: ${missing[*]}"
+        loom_apt_install "${missing[@]}" || { loom_log "could not install: ${missing[*]}"; return 1; }
+    elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+        loom_log "installing with sudo: ${missing[*]}"
+        loom_apt_install sudo "${missing[@]}" \
+            || { loom_log "could not install: ${missing[*]}"; return 1; }
+    else
+        loom_log "missing packages: ${missing[*]}"
+        loom_log "install them with:"
+        printf '    sudo apt-get install -y %s\n' "${missing[*]}" >&2
+        return 1
+    fi
+}
+
 loom_ensure_deps() {
     if ! command -v dpkg-query >/dev/null 2>&1; then
         loom_log "not a Debian-based system: cannot check packages; make sure cmake (>= 3.25),"
@@ -47,27 +72,13 @@ loom_ensure_deps() {
         return 0
     fi
 
+    # shellcheck disable=SC2046 # word splitting of the package list is intended
+    loom_install_packages $(loom_missing_packages) || return 1
     local missing
     missing="$(loom_missing_packages)"
     if [ -n "$missing" ]; then
-        # shellcheck disable=SC2086 # word splitting of the package list is intended
-        if [ "$(id -u)" -eq 0 ]; then
-            loom_log "installing: $missing"
-            loom_apt_install $missing || { loom_log "could not install: $missing"; return 1; }
-        elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-            loom_log "installing with sudo: $missing"
-            loom_apt_install sudo $missing || { loom_log "could not install: $missing"; return 1; }
-        else
-            loom_log "missing packages: $missing"
-            loom_log "install them with:"
-            printf '    sudo apt-get install -y %s\n' "$missing" >&2
-            return 1
-        fi
-        missing="$(loom_missing_packages)"
-        if [ -n "$missing" ]; then
-            loom_log "still missing after installing: $missing"
-            return 1
-        fi
+        loom_log "still missing after installing: $missing"
+        return 1
     fi
 
     local version

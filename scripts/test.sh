@@ -1,49 +1,98 @@
 #!/usr/bin/env bash
 # scripts/test.sh - build everything and run loom's whole test suite.
 #
-#     bash scripts/test.sh               # build/      Debug, all tests
-#     bash scripts/test.sh --sanitize    # build-asan/ Debug + ASan/UBSan, without the
-#                                        #             consumer and compile-fail tests
+#     bash scripts/test.sh               # build/         Debug, GCC, all tests
+#     bash scripts/test.sh --sanitize    # build-asan/    Debug + ASan/UBSan, without the
+#                                        #                consumer and compile-fail tests
+#     bash scripts/test.sh --release     # build-release/ Release, GCC: builds every target,
+#                                        #                runs the unit tests and examples
+#     bash scripts/test.sh --clang       # build-clang/   Debug, clang++-14 (installed when
+#                                        #                missing): builds every target, runs
+#                                        #                the unit tests and example
 #     bash scripts/test.sh -L compile_fail    # other arguments go to ctest
 #
-# LOOM_SANITIZE=1 in the environment is the same as --sanitize; LOOM_BUILD_DIR and
-# LOOM_ASAN_BUILD_DIR choose other build directories. Installs missing Debian packages first
-# (see scripts/deps.sh).
+# Warnings are errors (-DLOOM_WERROR=ON) when CI is set in the environment (as CI services do)
+# or LOOM_WERROR=ON is; LOOM_WERROR=OFF turns that off again.
+# LOOM_SANITIZE=1 in the environment is the same as --sanitize; LOOM_BUILD_DIR,
+# LOOM_ASAN_BUILD_DIR, LOOM_RELEASE_BUILD_DIR and LOOM_CLANG_BUILD_DIR choose other build
+# directories. Installs missing Debian packages first (see scripts/deps.sh).
 set -euo pipefail
 
 # shellcheck source=scripts/deps.sh
 source "$(dirname "${BASH_SOURCE[0]}")/deps.sh"
 
-sanitize="${LOOM_SANITIZE:-0}"
+mode=normal
+case "${LOOM_SANITIZE:-0}" in 1|ON|on|true|TRUE|yes) mode=sanitize ;; esac
 ctest_args=()
 for arg in "$@"; do
     case "$arg" in
-        --sanitize) sanitize=1 ;;
+        --sanitize) mode=sanitize ;;
+        --release) mode=release ;;
+        --clang) mode=clang ;;
         *) ctest_args+=("$arg") ;;
     esac
 done
-case "$sanitize" in 1|ON|on|true|TRUE|yes) sanitize=1 ;; *) sanitize=0 ;; esac
+
+# -Werror: on in CI, else off unless asked for. Passed every time, so that a build directory
+# never keeps the value of an earlier run.
+werror=OFF
+case "${CI:-}" in ""|0|false|FALSE|no) ;; *) werror=ON ;; esac
+case "${LOOM_WERROR:-}" in
+    1|ON|on|true|TRUE|yes) werror=ON ;;
+    0|OFF|off|false|FALSE|no) werror=OFF ;;
+esac
 
 loom_ensure_deps
 
-if [ "$sanitize" = 1 ]; then
+case "$mode" in
+sanitize)
     build_dir="${LOOM_ASAN_BUILD_DIR:-$LOOM_ROOT/build-asan}"
     # The benchmark is measured in the normal build; under sanitizers it would only be slow.
     loom_configure "$build_dir" -DCMAKE_BUILD_TYPE=Debug -DLOOM_SANITIZE=ON \
-        -DLOOM_BUILD_BENCHMARKS=OFF
+        -DLOOM_BUILD_BENCHMARKS=OFF -DLOOM_WERROR="$werror"
     # Consumer and compile-fail tests build separate programs without sanitizers, exactly as
     # in the normal run: running them again would add nothing.
     ctest_args=(-LE 'consumer|compile_fail' "${ctest_args[@]}")
     export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1}"
     export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
-else
+    ;;
+release)
+    build_dir="${LOOM_RELEASE_BUILD_DIR:-$LOOM_ROOT/build-release}"
+    # Every target (tests, examples, benchmark, header check) with the optimiser's warnings.
+    # The consumer and compile-fail tests do not depend on the build type, and the normal run
+    # already runs them and the benchmark.
+    loom_configure "$build_dir" -DCMAKE_BUILD_TYPE=Release -DLOOM_SANITIZE=OFF \
+        -DLOOM_BUILD_TESTS=ON -DLOOM_BUILD_EXAMPLES=ON -DLOOM_BUILD_BENCHMARKS=ON \
+        -DLOOM_WERROR="$werror"
+    ctest_args=(-L 'unit|example' "${ctest_args[@]}")
+    ;;
+clang)
+    build_dir="${LOOM_CLANG_BUILD_DIR:-$LOOM_ROOT/build-clang}"
+    loom_install_packages clang-14
+    # Debian 12's clang-14 package installs clang++-14; plain clang++ only with the clang
+    # package.
+    clangxx="$(command -v clang++-14 || command -v clang++ || true)"
+    if [ -z "$clangxx" ]; then
+        loom_log "clang++-14 not found"
+        exit 1
+    fi
+    # Every target; the unit tests and the example run. The consumer, compile-fail and bench
+    # tests do not depend on the compiler that much and the GCC run has them.
+    loom_configure "$build_dir" -DCMAKE_BUILD_TYPE=Debug -DLOOM_SANITIZE=OFF \
+        -DCMAKE_CXX_COMPILER="$clangxx" -DLOOM_BUILD_TESTS=ON -DLOOM_BUILD_EXAMPLES=ON \
+        -DLOOM_BUILD_BENCHMARKS=ON -DLOOM_WERROR="$werror"
+    ctest_args=(-L 'unit|example' "${ctest_args[@]}")
+    ;;
+*)
     build_dir="${LOOM_BUILD_DIR:-$LOOM_ROOT/build}"
     # Debug: the template-heavy tests compile about twice as fast without optimisation (the
     # benchmark target sets -O2 itself). example.sh uses the same build directory and type.
-    loom_configure "$build_dir" -DCMAKE_BUILD_TYPE=Debug -DLOOM_SANITIZE=OFF
-fi
+    loom_configure "$build_dir" -DCMAKE_BUILD_TYPE=Debug -DLOOM_SANITIZE=OFF \
+        -DLOOM_WERROR="$werror"
+    ;;
+esac
 
 start=$SECONDS
 cmake --build "$build_dir" -j "$LOOM_JOBS"
 ctest --test-dir "$build_dir" --output-on-failure -j "$LOOM_JOBS" "${ctest_args[@]}"
-loom_log "$( [ "$sanitize" = 1 ] && echo 'sanitizer ' )build and tests took $((SECONDS - start))s"
+loom_log "$mode build and tests (LOOM_WERROR=$werror) took $((SECONDS - start))s"

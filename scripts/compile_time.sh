@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# scripts/compile_time.sh - what including loom costs at compile time. Prints the -O0 compile
+# time of
+#   baseline : a TU that includes only <sqlite3.h> and <string>
+#   loom.hpp : a TU that includes only <loom/loom.hpp>
+#   bookstore: examples/bookstore.cpp (four models, prefetch_related, writes)
+# each in seconds (best of N runs) and as a ratio to the baseline. It only prints: no timing is
+# asserted anywhere.
+#
+#     bash scripts/compile_time.sh            # best of 3, with c++ (or $CXX)
+#     bash scripts/compile_time.sh 5          # best of 5
+#     CXX=clang++-14 bash scripts/compile_time.sh
+#
+# The compile flags are the ones the loom::loom CMake target gives a consumer (its include
+# directories and definitions with those of SQLite3 and fmt, and its C++20 option), read from a
+# small CMake project configured once in $LOOM_COMPILE_TIME_DIR (default build-compile-time/),
+# plus -O0. Each TU is compiled to an object file; nothing is linked.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+RUNS="${1:-3}"
+[[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || { echo "usage: bash scripts/compile_time.sh [runs]" >&2; exit 2; }
+WORK="${LOOM_COMPILE_TIME_DIR:-$ROOT/build-compile-time}"
+CXX="${CXX:-c++}"
+command -v "$CXX" >/dev/null || { echo "compile_time.sh: compiler '$CXX' not found" >&2; exit 1; }
+CXX="$(command -v "$CXX")"
+
+# ---- the loom target's flags, from CMake ---------------------------------------------------------
+# An empty build directory per compiler, so switching CXX never reuses another's cache.
+probe="$WORK/probe-$(basename "$CXX")"
+mkdir -p "$probe/src"
+cat >"$probe/src/CMakeLists.txt" <<'EOF'
+cmake_minimum_required(VERSION 3.25)
+project(loom_compile_time LANGUAGES CXX)
+add_subdirectory("${LOOM_ROOT}" loom)
+# The transitive include directories and definitions of a target that links loom::loom, and the
+# -std option CMake gives it for loom's cxx_std_20 (extensions on: CMake's default).
+add_library(probe OBJECT probe.cpp)
+target_link_libraries(probe PRIVATE loom::loom)
+set(inc "$<TARGET_PROPERTY:probe,INCLUDE_DIRECTORIES>")
+set(def "$<TARGET_PROPERTY:probe,COMPILE_DEFINITIONS>")
+file(GENERATE OUTPUT "${CMAKE_BINARY_DIR}/flags.txt" CONTENT
+"${CMAKE_CXX20_EXTENSION_COMPILE_OPTION}
+$<$<BOOL:${inc}>:-I$<JOIN:${inc},\n-I>\n>$<$<BOOL:${def}>:-D$<JOIN:${def},\n-D>\n>")
+# CMake leaves the compiler's own include directories (/usr/include) off its command lines.
+string(REPLACE ";" "\n-I" implicit "-I${CMAKE_CXX_IMPLICIT_INCLUDE_DIRECTORIES}")
+file(WRITE "${CMAKE_BINARY_DIR}/implicit.txt" "${implicit}\n")
+EOF
+: >"$probe/src/probe.cpp"
+if ! cmake -S "$probe/src" -B "$probe/build" -DLOOM_ROOT="$ROOT" -DCMAKE_CXX_COMPILER="$CXX" \
+        -DCMAKE_BUILD_TYPE= >"$probe/configure.log" 2>&1; then
+    cat "$probe/configure.log" >&2
+    echo "compile_time.sh: configuring the flag probe failed" >&2
+    exit 1
+fi
+# The flags in order, once each, without the implicit include directories.
+mapfile -t FLAGS < <(awk 'NR == FNR { skip[$0] = 1; next } !skip[$0] && !seen[$0]++' \
+    "$probe/build/implicit.txt" "$probe/build/flags.txt")
+
+# ---- the translation units -----------------------------------------------------------------------
+tus="$WORK/tu"
+mkdir -p "$tus"
+printf '#include <sqlite3.h>\n#include <string>\n' >"$tus/baseline.cpp"
+printf '#include <loom/loom.hpp>\n' >"$tus/loom_hpp.cpp"
+
+now_ns() { date +%s%N; }
+best_ns() {  # best_ns <source>: the fastest of $RUNS compiles, in nanoseconds
+    local src="$1" best="" i t0 t1
+    for ((i = 0; i < RUNS; i++)); do
+        t0=$(now_ns)
+        "$CXX" "${FLAGS[@]}" -O0 -c "$src" -o "$tus/out.o"
+        t1=$(now_ns)
+        if [[ -z "$best" ]] || ((t1 - t0 < best)); then best=$((t1 - t0)); fi
+    done
+    echo "$best"
+}
+
+echo "compiler: $("$CXX" --version | head -n 1)"
+echo "flags:    ${FLAGS[*]} -O0 -c"
+echo "best of $RUNS runs each"
+base=$(best_ns "$tus/baseline.cpp")
+loom=$(best_ns "$tus/loom_hpp.cpp")
+book=$(best_ns "$ROOT/examples/bookstore.cpp")
+rm -f "$tus/out.o"
+report() {  # report <label> <ns>
+    awk -v l="$1" -v t="$2" -v b="$base" 'BEGIN { printf "%-38s %7.2f s  %6.1fx\n", l, t / 1e9, t / b }'
+}
+report "baseline (<sqlite3.h> + <string>)" "$base"
+report "<loom/loom.hpp> only" "$loom"
+report "examples/bookstore.cpp (4 models)" "$book"
