@@ -286,7 +286,8 @@ TEST_CASE("QueryEvent::read_only is the engine's word on whether a statement can
     (void)db.query<loom::ResultRow>("PRAGMA table_info(t)");
     db.execute("INSERT INTO t VALUES (?)", 1);
     db.execute("WITH d AS (SELECT 1 AS x) DELETE FROM t WHERE a IN (SELECT x FROM d)");
-    db.execute("PRAGMA foreign_keys = ON");
+    db.execute("PRAGMA foreign_keys = ON");  // a connection setting: the file is not written
+    db.execute("PRAGMA user_version = 7");   // written into the file's header
     CHECK(seen == std::vector<std::pair<std::string, bool>>{
                       {"  select 1", true},
                       {"WITH d AS (SELECT 1 AS x) SELECT x FROM d", true},
@@ -294,7 +295,8 @@ TEST_CASE("QueryEvent::read_only is the engine's word on whether a statement can
                       {"PRAGMA table_info(t)", true},
                       {"INSERT INTO t VALUES (?)", false},
                       {"WITH d AS (SELECT 1 AS x) DELETE FROM t WHERE a IN (SELECT x FROM d)", false},
-                      {"PRAGMA foreign_keys = ON", false}});
+                      {"PRAGMA foreign_keys = ON", true},
+                      {"PRAGMA user_version = 7", false}});
 }
 
 // ---- the logger -----------------------------------------------------------------------------
