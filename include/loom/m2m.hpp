@@ -60,14 +60,18 @@ public:
     template <class... More>
     M2MManager& add(const Target& first, const More&... more) {
         std::vector<const Target*> v{&first, &more...};
+        detail::Session::Call call(db_);
         add_all(v);
+        call.finish();
         return *this;
     }
     template <std::ranges::input_range R>
     M2MManager& add(const R& targets) {
         std::vector<const Target*> v;
         for (const Target& t : targets) v.push_back(&t);
+        detail::Session::Call call(db_);
         add_all(v);
+        call.finish();
         return *this;
     }
 
@@ -75,22 +79,26 @@ public:
     template <class... More>
     M2MManager& remove(const Target& first, const More&... more) {
         std::vector<const Target*> v{&first, &more...};
+        detail::Session::Call call(db_);
         remove_all(v);
+        call.finish();
         return *this;
     }
     template <std::ranges::input_range R>
     M2MManager& remove(const R& targets) {
         std::vector<const Target*> v;
         for (const Target& t : targets) v.push_back(&t);
+        detail::Session::Call call(db_);
         remove_all(v);
+        call.finish();
         return *this;
     }
 
     /// Unlinks everything.
     M2MManager& clear() {
-        const auto key = owner_key();
-        db_.execute(clear_sql_, [&](detail::Binder& b) { b.integer(key); }, "m2m clear");
-        if (cache_.loaded()) detail::relation_access::replace(cache_, {});
+        detail::Session::Call call(db_);
+        clear_rows();
+        call.finish();
         return *this;
     }
 
@@ -104,17 +112,24 @@ public:
         // `targets` may be this very list (or objects it alone keeps alive): hold them while
         // clear() empties it.
         const detail::AnchorRef hold(detail::relation_access::anchor(cache_));
+        detail::Session::Call call(db_);
         {
             detail::Session::TransactionScope sp(db_);
-            clear();
+            clear_rows();
             add_all(v);
             sp.commit();
         }
         if (!was_loaded) detail::relation_access::unload(cache_);
+        call.finish();
         return *this;
     }
 
 private:
+    void clear_rows() {
+        const auto key = owner_key();
+        db_.execute(clear_sql_, [&](detail::Binder& b) { b.integer(key); }, "m2m clear");
+        if (cache_.loaded()) detail::relation_access::replace(cache_, {});
+    }
     std::int64_t owner_key() const {
         const auto key = detail::primary_key_of(obj_);
         if (key == 0)
