@@ -152,7 +152,8 @@ TEST_CASE("a full disk inside a transaction ends it: later statements throw Tran
     const auto pages = db.query<std::int64_t>("PRAGMA page_count").at(0);
     db.execute("PRAGMA max_page_count = " + std::to_string(pages + 3));
     const auto authors = db.objects<Author>().to_vector();
-    Book omens = db.objects<Book>().get(loom::col(&Book::title) == "Good Omens");
+    Book omens = db.objects<Book>().prefetch_related(&Book::authors).get(
+        loom::col(&Book::title) == "Good Omens");
 
     std::string failed_sql;
     std::int64_t before_id = 0;
@@ -200,6 +201,7 @@ TEST_CASE("a full disk inside a transaction ends it: later statements throw Tran
         }
         CHECK(code == SQLITE_FULL);
         CHECK(db.transaction_depth() == 1);  // the guard has not ended yet
+        CHECK(omens.authors.size() == 2);    // a failed set() leaves the loaded list as it was
 
         // The next write is refused, not committed on the spot in autocommit mode.
         const auto q0 = db.query_count();
@@ -601,7 +603,7 @@ TEST_CASE("a many-to-many target whose key is REAL, TEXT or NULL is a DataError,
                          "result column 1 (id): expected an INTEGER key, found " + found +
                          " (a key that is not an integer is never rounded into another row's "
                          "key; while running: SELECT"));
-    CHECK_THAT(what, Catch::Matchers::Contains("FROM \"tag\""));
+    CHECK(what.find("FROM \"tag\"") != std::string::npos);
     CHECK(db.query<std::int64_t>("SELECT count(*) FROM tag").at(0) == 2);
 }
 
@@ -772,7 +774,8 @@ TEST_CASE("a message naming a statement with 300,000 placeholders stays short",
     const std::string wide = "SELECT '" + std::string(5000, 'w') + "' FROM nowhere";
     const auto cut = message_of<loom::DatabaseError>([&] { db.execute(wide); });
     CHECK(cut.size() < 600);
-    CHECK_THAT(cut, Catch::Matchers::StartsWith("no such table: nowhere (while preparing: SELECT 'www"));
+    CHECK_THAT(cut, Catch::Matchers::StartsWith(
+                        "no such table: nowhere (while preparing: SELECT 'www"));
     CHECK_THAT(cut, Catch::Matchers::EndsWith("... (5022 characters))"));
 }
 
@@ -792,7 +795,8 @@ TEST_CASE("opening a WAL database in a directory that is not writable says why a
         shop::create_all(db);
     }  // closing removes the -wal and -shm files
     ::chmod(dir.c_str(), 0555);
-    const auto what = message_of<loom::CantOpenError>([&] { loom::Database db(path); });
+    // SQLite says SQLITE_READONLY here (a read-only mount: SQLITE_CANTOPEN); loom says why.
+    const auto what = message_of<loom::DatabaseError>([&] { loom::Database db(path); });
     ::chmod(dir.c_str(), 0755);
     std::filesystem::remove_all(dir);
     CHECK_THAT(what, Catch::Matchers::StartsWith(

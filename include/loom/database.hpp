@@ -480,7 +480,8 @@ private:
     static void explain_foreign_key(const ConstraintError& e, const T& obj) {
         if (e.kind() != ConstraintError::Kind::foreign_key) return;
         const std::string hint = detail::foreign_key_hint(obj);
-        if (!hint.empty()) throw ConstraintError(std::string(e.what()) + ": " + hint, e.code(), e.kind());
+        if (!hint.empty())
+            throw ConstraintError(std::string(e.what()) + ": " + hint, e.code(), e.kind());
     }
     static void check_width(const detail::Statement& s, std::size_t n) {
         if (static_cast<std::size_t>(s.column_count()) != n)

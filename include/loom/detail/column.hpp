@@ -107,7 +107,8 @@ template <std::floating_point T> struct column_traits<T> {
         const double v = s.column_double(c);
         if constexpr (sizeof(T) < sizeof(double)) {
             // 1e300 would become inf in a float: a different value, not a rounding.
-            if (v - v == 0 && (v > std::numeric_limits<T>::max() || v < -std::numeric_limits<T>::max()))
+            constexpr double most = std::numeric_limits<T>::max();
+            if (v - v == 0 && (v > most || v < -most))
                 return "REAL out of range for the member's type (float)";
         }
         out = static_cast<T>(v);

@@ -16,13 +16,13 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <functional>
 #include <limits>
-#include <atomic>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -162,6 +162,12 @@ public:
         }
         return rows;
     }
+    /// Binds `params` in order.
+    static auto bind_all(const std::vector<Value>& params) {
+        return [&params](Binder& b) {
+            for (const auto& v : params) b.value(v);
+        };
+    }
     /// Runs one statement with these parameters.
     template <class OnRow>
     std::int64_t run(const SqlText& q, OnRow&& on_row, std::string_view origin = {}) {
@@ -175,11 +181,6 @@ public:
     }
     std::int64_t execute(std::string_view sql, std::string_view origin = {}) {
         return execute(sql, [](Binder&) {}, origin);
-    }
-    static auto bind_all(const std::vector<Value>& params) {
-        return [&params](Binder& b) {
-            for (const auto& v : params) b.value(v);
-        };
     }
 
     std::int64_t last_insert_id() const noexcept { return conn_->last_insert_id(); }
@@ -306,18 +307,12 @@ public:
     /// The label listeners see for statements run now ("load" inside an explicit load).
     std::string_view origin() const noexcept { return origin_; }
 
-    /// True after the engine ended the open transaction by itself (or a raw statement did):
-    /// every statement throws TransactionAborted until the outermost scope has ended.
-    bool aborted() const noexcept { return !aborted_.empty(); }
-
     /// A transaction, or a savepoint inside one, that rolls back unless committed. Public
     /// loom::Transaction and every multi-statement write use it. While open, the Database
     /// belongs to the thread that opened it: another thread's statement would join it.
     class TransactionScope {
     public:
-        explicit TransactionScope(Session& s) : use_(s), s_(s), depth_(s.depth_ + 1) {
-            s.begin();
-        }
+        explicit TransactionScope(Session& s) : use_(s), s_(s), depth_(s.depth_ + 1) { s.begin(); }
         TransactionScope(const TransactionScope&) = delete;
         TransactionScope& operator=(const TransactionScope&) = delete;
         ~TransactionScope() {
@@ -541,8 +536,7 @@ private:
         }
         throw ListenerError("a query listener threw after this statement succeeded: " + sql +
                                 ". loom finished its work first and undid nothing: it " +
-                                (depth_ > 0 ? "is part of the open transaction"
-                                            : "is committed") +
+                                (depth_ > 0 ? "is part of the open transaction" : "is committed") +
                                 ". The listener's exception: " + what,
                             std::move(err));
     }
@@ -592,15 +586,15 @@ private:
     std::unordered_map<std::string, Entry, Hash, std::equal_to<>> cache_;
     std::int64_t query_count_ = 0;
     int depth_ = 0;
-    bool control_ = false;      // running BEGIN / COMMIT / ROLLBACK / SAVEPOINT / RELEASE
-    std::string aborted_;       // why the engine ended the open transaction ("": it did not)
+    bool control_ = false;  // running BEGIN / COMMIT / ROLLBACK / SAVEPOINT / RELEASE
+    std::string aborted_;   // why the engine ended the open transaction ("": it did not)
     int aborted_code_ = 0;
-    int calls_ = 0;             // Calls in progress
-    int call_depth_ = 0;        // the transaction depth when the outermost one began
+    int calls_ = 0;       // Calls in progress
+    int call_depth_ = 0;  // the transaction depth when the outermost one began
     struct Held {
         std::string sql;
         std::exception_ptr error;
-    } held_;                    // a listener's exception waiting for the outermost Call
+    } held_;  // a listener's exception waiting for the outermost Call
     std::atomic<std::thread::id> owner_{};
     std::unordered_map<std::string, bool> assigns_keys_;
     std::string_view origin_;

@@ -107,9 +107,9 @@ public:
     /// SQLite table whose key is declared e.g. `INT PRIMARY KEY`, which SQLite leaves NULL.
     /// Asked once per table and connection; not a statement listeners see.
     virtual bool assigns_keys(std::string_view table, std::string_view key_column) = 0;
-    /// Diagnostics for a delete refused by a foreign key: the tables and columns (`"book"."publisher_id"`)
-    /// that still hold a row referring to key `key` of `table`, as far as the engine can tell
-    /// (empty when it cannot). Not a statement listeners see.
+    /// Diagnostics for a delete refused by a foreign key: the tables and columns
+    /// (`"book"."publisher_id"`) that still hold a row referring to key `key` of `table`, as far
+    /// as the engine can tell (empty when it cannot). Not a statement listeners see.
     virtual std::vector<std::string> rows_referring_to(std::string_view table,
                                                        std::int64_t key) = 0;
 

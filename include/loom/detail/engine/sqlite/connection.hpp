@@ -119,7 +119,8 @@ private:
                 found = "TEXT '" + std::string(t.substr(0, 40)) + (t.size() > 40 ? "...'" : "'");
                 break;
             }
-            default: found = "BLOB of " + std::to_string(sqlite3_column_bytes(stmt_, c)) + " bytes";
+            default:
+                found = "BLOB of " + std::to_string(sqlite3_column_bytes(stmt_, c)) + " bytes";
         }
         throw DataError("result column " + std::to_string(c) + " (" + std::string(column_name(c)) +
                         "): expected an INTEGER key, found " + found +
@@ -152,16 +153,13 @@ public:
                 if (o.wal) exec("PRAGMA journal_mode = WAL");
             } catch (const CantOpenError& e) {
                 // The file opened, but reading it failed: a WAL database whose -shm and -wal
-                // files cannot be opened or created beside it (a read-only directory).
+                // files cannot be opened or created beside it (a read-only mount says
+                // CANTOPEN, a directory without write permission READONLY).
                 if (!in_wal_mode(path) && !o.wal) throw;
-                throw CantOpenError(
-                    "'" + path + "' is a WAL-mode database, and SQLite cannot open or create "
-                    "its '-shm' and '-wal' files beside it: the directory is not writable (a "
-                    "read-only filesystem or mount, or no write permission). Open it where its "
-                    "directory is writable, or switch a writable copy to rollback-journal mode "
-                    "once (PRAGMA journal_mode = DELETE) so it can be read from read-only media (" +
-                        std::string(e.what()) + ")",
-                    e.code());
+                throw CantOpenError(wal_beside(path, e.what()), e.code());
+            } catch (const ReadOnlyError& e) {
+                if (!in_wal_mode(path) && !o.wal) throw;
+                throw ReadOnlyError(wal_beside(path, e.what()), e.code());
             } catch (const NotADatabaseError& e) {
                 if ((e.code() & 0xff) == SQLITE_CORRUPT)  // a database, damaged: it says so
                     throw NotADatabaseError("'" + path + "': " + e.what(), e.code());
@@ -195,13 +193,12 @@ public:
         // In rollback-journal mode SQLite refuses such a write itself; in WAL mode it would
         // write to the WAL of a file nobody will open again, so ask before.
         int moved = 0;
-        if (sqlite3_file_control(db_, "main", SQLITE_FCNTL_HAS_MOVED, &moved) == SQLITE_OK &&
-            moved)
-            throw ReadOnlyError("attempt to write a readonly database (while running: " +
-                                    sql_excerpt(context) +
-                                    "): the database file was deleted, moved or replaced while "
-                                    "open; open a new Database on the file",
-                                SQLITE_READONLY_DBMOVED);
+        if (sqlite3_file_control(db_, "main", SQLITE_FCNTL_HAS_MOVED, &moved) == SQLITE_OK && moved)
+            throw ReadOnlyError(
+                "attempt to write a readonly database (while running: " + sql_excerpt(context) +
+                    "): the database file was deleted, moved or replaced while open; open a new "
+                    "Database on the file",
+                SQLITE_READONLY_DBMOVED);
     }
 
     bool assigns_keys(std::string_view table, std::string_view key_column) override {
@@ -219,8 +216,7 @@ public:
         return keys == 0 || (keys == 1 && integer_key);
     }
 
-    std::vector<std::string> rows_referring_to(std::string_view table,
-                                               std::int64_t key) override {
+    std::vector<std::string> rows_referring_to(std::string_view table, std::int64_t key) override {
         std::vector<std::string> out;
         Query fks(db_,
                   "SELECT m.name, p.\"from\" FROM sqlite_master AS m, "
@@ -322,6 +318,14 @@ private:
             out += c;
         }
         return out + '"';
+    }
+    static std::string wal_beside(const std::string& path, const std::string& why) {
+        return "'" + path +
+               "' is a WAL-mode database, and SQLite cannot open or create its '-shm' and '-wal' "
+               "files beside it: the directory is not writable (a read-only filesystem or mount, "
+               "or no write permission). Open it where its directory is writable, or switch a "
+               "writable copy to rollback-journal mode once (PRAGMA journal_mode = DELETE) so it "
+               "can be read from read-only media (" + why + ")";
     }
     /// Bytes 18 and 19 of a SQLite header are 2 in WAL mode.
     static bool in_wal_mode(const std::string& path) {
