@@ -441,7 +441,7 @@ private:
         const auto& m = detail::meta<T>();
         std::int64_t& id = detail::primary_key_ref(obj);
         const bool with_pk = id != 0;
-        if (!with_pk && !session_.assigns_keys(m.raw_table, detail::entry<T, 0>().column))
+        if (!with_pk && !session_.assigns_keys(&m, m.raw_table, detail::entry<T, 0>().column))
             throw DataError(std::string(origin) + ": " + m.name + "." +
                             std::string(detail::entry<T, 0>().column) + " (table " + m.table +
                             "): the database does not fill in this key column on insert (on "

@@ -184,11 +184,13 @@ public:
     }
 
     std::int64_t last_insert_id() const noexcept { return conn_->last_insert_id(); }
-    /// Whether the engine fills in `key_column` of `raw_table` on INSERT (asked once per table).
-    bool assigns_keys(const std::string& raw_table, std::string_view key_column) {
-        auto it = assigns_keys_.find(raw_table);
+    /// Whether the engine fills in `key_column` of `raw_table` on INSERT; asked once per
+    /// model (`model` identifies it: its ModelMeta).
+    bool assigns_keys(const void* model, std::string_view raw_table,
+                      std::string_view key_column) {
+        auto it = assigns_keys_.find(model);
         if (it == assigns_keys_.end())
-            it = assigns_keys_.emplace(raw_table, conn_->assigns_keys(raw_table, key_column)).first;
+            it = assigns_keys_.emplace(model, conn_->assigns_keys(raw_table, key_column)).first;
         return it->second;
     }
     std::int64_t query_count() const noexcept { return query_count_; }
@@ -596,7 +598,7 @@ private:
         std::exception_ptr error;
     } held_;  // a listener's exception waiting for the outermost Call
     std::atomic<std::thread::id> owner_{};
-    std::unordered_map<std::string, bool> assigns_keys_;
+    std::unordered_map<const void*, bool> assigns_keys_;
     std::string_view origin_;
     std::uint64_t scope_ = 0, next_scope_ = 0;
     std::uint64_t next_listener_ = 0;
