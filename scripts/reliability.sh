@@ -6,11 +6,16 @@
 #   3. crash safety: a child SIGKILLed mid-transaction at 2 x 24 kill points (crash.cpp)
 #   4. the two libFuzzer targets (fuzz/) for a bounded time each, from the checked-in seeds
 #   5. valgrind on the bookstore example
+#   6. faults that need a real filesystem or threads (tests/reliability/faults.cpp): a really
+#      full disk and a read-only WAL mount, each on a small tmpfs (mounted only when run as
+#      root, as CI does; skipped with a message otherwise), and one Database shared by THREADS
+#      threads (every operation works or is refused with UsageError), also under TSan
 # Prints the figures reached; exits non-zero on the first failure.
 #
 # Knobs (environment): LOOM_RELIABILITY_BUILD (build directory, default build-reliability),
 # THREADS (8), OPS (operations per thread, 400), TSAN_OPS (100), KILL_POINTS (per journal
-# mode, 24), ROWS (per killed transaction, 3000), FUZZ_SECONDS (per target, 60).
+# mode, 24), ROWS (per killed transaction, 3000), FUZZ_SECONDS (per target, 60),
+# TMPFS_SIZE (the full-disk filesystem, 8m).
 # Needs clang with libFuzzer (libclang-rt-14-dev on Debian 12), valgrind, libsqlite3-dev and
 # libfmt-dev; installs the missing ones with apt-get when run as root (sudo when available).
 set -euo pipefail
@@ -23,6 +28,7 @@ TSAN_OPS="${TSAN_OPS:-100}"
 KILL_POINTS="${KILL_POINTS:-24}"
 ROWS="${ROWS:-3000}"
 FUZZ_SECONDS="${FUZZ_SECONDS:-60}"
+TMPFS_SIZE="${TMPFS_SIZE:-8m}"
 
 step() { printf '\n==> %s\n' "$*"; }
 die() { printf 'reliability: FAILED: %s\n' "$*" >&2; exit 1; }
@@ -78,6 +84,8 @@ jobs_=(
     "fuzz_open|$CLANGXX ${CXXFLAGS[*]} ${FUZZ[*]} $ROOT/fuzz/fuzz_open.cpp -o $BUILD/fuzz_open ${LIBS[*]}"
     "fuzz_roundtrip|$CLANGXX ${CXXFLAGS[*]} ${FUZZ[*]} $ROOT/fuzz/fuzz_roundtrip.cpp -o $BUILD/fuzz_roundtrip ${LIBS[*]}"
     "bookstore|g++ ${CXXFLAGS[*]} -O1 ${WARN[*]} -Wno-missing-field-initializers $ROOT/examples/bookstore.cpp -o $BUILD/bookstore ${LIBS[*]}"
+    "faults|g++ ${CXXFLAGS[*]} -O1 ${WARN[*]} -Wno-missing-field-initializers $ROOT/tests/reliability/faults.cpp -o $BUILD/faults ${LIBS[*]}"
+    "faults_tsan|$CLANGXX ${CXXFLAGS[*]} -O1 -fsanitize=thread $ROOT/tests/reliability/faults.cpp -o $BUILD/faults_tsan ${LIBS[*]}"
 )
 pids=()
 names=()
@@ -153,8 +161,47 @@ mkdir -p "$BUILD/bookstore_run"
 printf 'valgrind: bookstore ran clean (%d lines of output, no errors, no leaks)\n' \
     "$(wc -l <"$BUILD/valgrind.out")"
 
+# ---- 6: faults on a real filesystem, and threads sharing one Database ------------------------
+MNT="$BUILD/tmpfs"
+unmount() { if mountpoint -q "$MNT" 2>/dev/null; then umount "$MNT" || true; fi; }
+trap unmount EXIT
+if [[ $EUID -eq 0 ]] && mkdir -p "$MNT" && mount -t tmpfs -o "size=$TMPFS_SIZE" tmpfs "$MNT"; then
+    step "full disk: a $TMPFS_SIZE tmpfs filled up, 2 journal modes x 5 writes in a transaction"
+    "$BUILD/faults" full-disk "$MNT" | tee "$BUILD/full_disk.out" || die "full disk"
+    umount "$MNT"
+
+    step "a WAL database on a read-only mount"
+    mount -t tmpfs -o "size=$TMPFS_SIZE" tmpfs "$MNT"
+    "$BUILD/faults" wal-create "$MNT" || die "creating the WAL database"
+    mount -o remount,ro "$MNT"
+    "$BUILD/faults" wal-readonly "$MNT" | tee "$BUILD/wal_readonly.out" || die "read-only WAL"
+    umount "$MNT"
+else
+    step "full disk and read-only WAL mount: skipped (mounting a tmpfs needs root; CI runs as root)"
+    echo "full disk: skipped, not root" >"$BUILD/full_disk.out"
+fi
+
+step "misuse: $THREADS threads sharing ONE Database, $OPS operations each"
+"$BUILD/faults" misuse "$THREADS" "$OPS" "$BUILD/misuse.db" | tee "$BUILD/misuse.out" \
+    || die "misuse"
+step "misuse under ThreadSanitizer: $THREADS threads x $TSAN_OPS operations"
+misuse_tsan=("$BUILD/faults_tsan" misuse "$THREADS" "$TSAN_OPS" "$BUILD/misuse_tsan.db")
+if ! TSAN_OPTIONS="halt_on_error=1" "${misuse_tsan[@]}" >"$BUILD/misuse_tsan.out" 2>&1; then
+    if grep -q "unexpected memory mapping" "$BUILD/misuse_tsan.out" && command -v setarch >/dev/null; then
+        TSAN_OPTIONS="halt_on_error=1" setarch "$(uname -m)" -R "${misuse_tsan[@]}" \
+            >"$BUILD/misuse_tsan.out" 2>&1 || { cat "$BUILD/misuse_tsan.out"; die "misuse under TSan"; }
+    else
+        cat "$BUILD/misuse_tsan.out"
+        die "misuse under TSan"
+    fi
+fi
+cat "$BUILD/misuse_tsan.out"
+grep -q "ThreadSanitizer" "$BUILD/misuse_tsan.out" && die "ThreadSanitizer reported a race"
+
 step "summary ($((SECONDS - start))s)"
 grep -h "^concurrency: [0-9]" "$BUILD/concurrency.out" "$BUILD/tsan.out"
 grep -h "kill points survived" "$BUILD/crash.out"
+grep -h "^full disk" "$BUILD/full_disk.out"
+grep -h "^misuse" "$BUILD/misuse.out" "$BUILD/misuse_tsan.out"
 printf 'fuzzing: %d executions in total, %ss per target\n' "$fuzz_total" "$FUZZ_SECONDS"
 printf 'reliability: OK\n'

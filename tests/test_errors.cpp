@@ -139,8 +139,9 @@ TEST_CASE("a FOREIGN KEY violation (a book with a dangling publisher id) writes 
         FAIL("insert should have thrown");
     } catch (const loom::ConstraintError& e) {
         CHECK(e.kind() == loom::ConstraintError::Kind::foreign_key);
-        CHECK(std::string(e.what()) ==
-              "FOREIGN KEY constraint failed (while running: " + insert_book + ")");
+        CHECK(std::string(e.what()) == "FOREIGN KEY constraint failed (while running: " +
+                                           insert_book +
+                                           "): Book.publisher_id = 999 matches no Publisher");
     }
     CHECK(b.id == 0);
     CHECK(count_rows(db, "book") == 0);

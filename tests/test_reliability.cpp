@@ -447,7 +447,7 @@ TEST_CASE("a row that does not fit a member is a DataError naming model, column 
              "Gadget.kind (row id=2): integer out of range for the member's type, found INTEGER "
              "70000"},
         Case{"kind", loom::Value{2.5},
-             "Gadget.kind (row id=2): expected INTEGER, found REAL 2.500000"},
+             "Gadget.kind (row id=2): expected INTEGER, found REAL 2.5"},
         Case{"maker_id", loom::Value{std::string("acme")},
              "Gadget.maker_id (row id=2): expected an INTEGER key, found TEXT 'acme'"});
     raw_gadget(db, 2, c.column, c.stored);

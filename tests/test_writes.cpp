@@ -295,7 +295,9 @@ TEST_CASE("remove of a row still referenced under on_delete restrict fails and k
         CHECK(e.kind() == loom::ConstraintError::Kind::foreign_key);
         CHECK(std::string(e.what()) ==
               "FOREIGN KEY constraint failed (while running: DELETE FROM \"shelf\" WHERE "
-              "\"id\" = ?)");
+              "\"id\" = ?): Shelf id=1 is still referred to by a row of \"jar\".\"shelf_id\" (a "
+              "restrict foreign key); delete or reassign those rows first, or declare the "
+              "foreign key on_delete::cascade or set_null");
     }
     CHECK(shelf.id == id);  // still names the row that is still there
     CHECK(count_rows(db, "shelf") == 1);

@@ -99,7 +99,7 @@ std::vector<int> columns_by_name(const Statement& s) {
                          meta<T>().name + " columns, by name" +
                          (missing.empty() ? "" : "; missing: " + missing) +
                          (extra.empty() ? "" : "; not a column of " + meta<T>().name + ": " + extra) +
-                         " (while running: " + s.sql() + ")");
+                         " (while running: " + sql_excerpt(s.sql()) + ")");
     return at;
 }
 
@@ -108,13 +108,14 @@ void read_cell(const Statement& s, int c, V& out) {
     if (const char* why = read_column(s, c, out))
         throw DataError("db.query: result column " + std::to_string(c) + " (" +
                         std::string(s.column_name(c)) + "): " + why + ", found " +
-                        describe_stored(s, c) + " (while running: " + s.sql() + ")");
+                        describe_stored(s, c) + " (while running: " + sql_excerpt(s.sql()) + ")");
 }
 
 }  // namespace detail
 
 /// A connection to one database (a SQLite file, or ":memory:"). Not thread-safe: use one
-/// Database per thread.
+/// Database per thread. A Database (or a QuerySet of it) used by a second thread while the first
+/// is inside it is refused with a UsageError, not a crash.
 class Database {
 public:
     /// Opens (and by default creates) the SQLite file at `path`; ":memory:" for a private
@@ -270,9 +271,13 @@ public:
     template <class... Ts>
     void create_tables() {
         const auto statements = schema_sql<Ts...>();
-        detail::Session::TransactionScope tx(session_);
-        for (const auto& s : statements) session_.execute(s);
-        tx.commit();
+        detail::Session::Call call(session_);
+        {
+            detail::Session::TransactionScope tx(session_);
+            for (const auto& s : statements) session_.execute(s);
+            tx.commit();
+        }
+        call.finish();
     }
 
     /// Drops the tables of the given models and their join tables (dependents first).
@@ -282,12 +287,16 @@ public:
         using Fn = std::vector<std::string> (*)();
         const Fn joins[] = {&detail::join_tables_of<Ts>...};
         const std::string tables[] = {detail::meta<Ts>().table...};
-        detail::Session::TransactionScope tx(session_);
-        for (auto i : order)
-            for (auto& j : joins[i]()) session_.execute("DROP TABLE IF EXISTS " + j);
-        for (auto it = order.rbegin(); it != order.rend(); ++it)
-            session_.execute("DROP TABLE IF EXISTS " + tables[*it]);
-        tx.commit();
+        detail::Session::Call call(session_);
+        {
+            detail::Session::TransactionScope tx(session_);
+            for (auto i : order)
+                for (auto& j : joins[i]()) session_.execute("DROP TABLE IF EXISTS " + j);
+            for (auto it = order.rbegin(); it != order.rend(); ++it)
+                session_.execute("DROP TABLE IF EXISTS " + tables[*it]);
+            tx.commit();
+        }
+        call.finish();
     }
 
     /// The DDL create_tables<Ts...>() would run, for review or migrations tools.
@@ -301,8 +310,10 @@ public:
     /// Inserts `obj` and sets its primary key (an explicit non-zero key is kept).
     template <class T>
     void insert(T& obj) {
+        detail::Session::Call call(session_);
         insert_row(obj, "insert");
         detail::bind_relations(obj);
+        call.finish();
     }
 
     /// Writes every column of `obj` to its row. Throws DoesNotExist when no row has its key.
@@ -320,19 +331,44 @@ public:
     template <class T>
     void save(T& obj) {
         if (detail::primary_key_of(obj) == 0) return insert(obj);
-        detail::Session::TransactionScope tx(session_);
-        if (update_row(obj, "save") == 0) insert(obj);
-        tx.commit();
+        detail::Session::Call call(session_);
+        {
+            detail::Session::TransactionScope tx(session_);
+            if (update_row(obj, "save") == 0) insert(obj);
+            tx.commit();
+        }
+        call.finish();
     }
 
     /// Deletes the row of `obj` (the database applies on_delete rules) and sets its key to 0.
     /// Returns false when there was no such row.
     template <class T>
     bool remove(T& obj) {
-        const auto n = session_.execute(
-            detail::meta<T>().delete_sql,
-            [&](detail::Binder& b) { b.integer(detail::primary_key_of(obj)); }, "remove");
+        const auto& m = detail::meta<T>();
+        const std::int64_t key = detail::primary_key_of(obj);
+        detail::Session::Call call(session_);
+        std::int64_t n = 0;
+        try {
+            n = session_.execute(
+                m.delete_sql, [&](detail::Binder& b) { b.integer(key); }, "remove");
+        } catch (const ConstraintError& e) {
+            if (e.kind() != ConstraintError::Kind::foreign_key) throw;
+            // Name what still refers to the row (looked up only now, by the engine).
+            const auto refs = session_.connection().rows_referring_to(m.raw_table, key);
+            if (refs.empty()) throw;
+            std::string list;
+            for (const auto& r : refs) list += (list.empty() ? "" : ", ") + r;
+            throw ConstraintError(std::string(e.what()) + ": " + m.name + " " +
+                                      std::string(detail::entry<T, 0>().column) + "=" +
+                                      std::to_string(key) + " is still referred to by " +
+                                      (refs.size() == 1 ? "a row of " : "rows of ") + list +
+                                      " (a restrict foreign key); delete or reassign those rows "
+                                      "first, or declare the foreign key on_delete::cascade or "
+                                      "set_null",
+                                  e.code(), e.kind());
+        }
         detail::primary_key_ref(obj) = 0;
+        call.finish();
         return n > 0;
     }
 
@@ -341,6 +377,7 @@ public:
     template <std::ranges::forward_range R>
         requires std::is_lvalue_reference_v<std::ranges::range_reference_t<R>>
     void bulk_insert(R&& objs) {
+        detail::Session::Call call(session_);
         std::vector<std::int64_t*> assigned;
         try {
             detail::Session::TransactionScope tx(session_);
@@ -352,6 +389,9 @@ public:
             throw;
         }
         for (auto& obj : objs) detail::bind_relations(obj);
+        // A listener that threw after COMMIT is reported only now: the rows are in and the keys
+        // stay set (a retry would otherwise insert them twice).
+        call.finish();
     }
 
     /// Many-to-many writes for one object: db.m2m(book, &Book::authors).add(author).
@@ -401,26 +441,54 @@ private:
         const auto& m = detail::meta<T>();
         std::int64_t& id = detail::primary_key_ref(obj);
         const bool with_pk = id != 0;
-        session_.execute(with_pk ? m.insert_with_pk_sql : m.insert_sql,
-                         [&](detail::Binder& b) { detail::bind_object(b, obj, with_pk); }, origin);
+        if (!with_pk && !session_.assigns_keys(&m, m.raw_table, detail::entry<T, 0>().column))
+            throw DataError(std::string(origin) + ": " + m.name + "." +
+                            std::string(detail::entry<T, 0>().column) + " (table " + m.table +
+                            "): the database does not fill in this key column on insert (on "
+                            "SQLite only a column declared INTEGER PRIMARY KEY is; one declared "
+                            "INT PRIMARY KEY, say, is left NULL), so the new row would have no "
+                            "key; declare the column INTEGER PRIMARY KEY, or give the object its "
+                            "key before inserting it. Nothing was inserted");
+        try {
+            session_.execute(with_pk ? m.insert_with_pk_sql : m.insert_sql,
+                             [&](detail::Binder& b) { detail::bind_object(b, obj, with_pk); },
+                             origin);
+        } catch (const ConstraintError& e) {
+            explain_foreign_key(e, obj);
+            throw;
+        }
         if (!with_pk) id = session_.last_insert_id();
         return !with_pk;
     }
     template <class T>
     std::int64_t update_row(const T& obj, std::string_view origin) {
-        return session_.execute(
-            detail::meta<T>().update_sql,
-            [&](detail::Binder& b) {
-                detail::bind_object(b, obj, false);
-                b.integer(detail::primary_key_of(obj));
-            },
-            origin);
+        try {
+            return session_.execute(
+                detail::meta<T>().update_sql,
+                [&](detail::Binder& b) {
+                    detail::bind_object(b, obj, false);
+                    b.integer(detail::primary_key_of(obj));
+                },
+                origin);
+        } catch (const ConstraintError& e) {
+            explain_foreign_key(e, obj);
+            throw;
+        }
+    }
+    /// Rethrows a FOREIGN KEY failure of a write of `obj` naming the key columns it set.
+    template <class T>
+    static void explain_foreign_key(const ConstraintError& e, const T& obj) {
+        if (e.kind() != ConstraintError::Kind::foreign_key) return;
+        const std::string hint = detail::foreign_key_hint(obj);
+        if (!hint.empty())
+            throw ConstraintError(std::string(e.what()) + ": " + hint, e.code(), e.kind());
     }
     static void check_width(const detail::Statement& s, std::size_t n) {
         if (static_cast<std::size_t>(s.column_count()) != n)
             throw UsageError("db.query: the result has " + std::to_string(s.column_count()) +
                              " columns where " + std::to_string(n) +
-                             " were asked for (while running: " + s.sql() + ")");
+                             " were asked for (while running: " + detail::sql_excerpt(s.sql()) +
+                             ")");
     }
 
     detail::Session session_;

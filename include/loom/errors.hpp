@@ -2,8 +2,10 @@
 // `catch (const loom::Error&)` sees all of them; catch a derived type to act on one kind.
 #pragma once
 
+#include <exception>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace loom {
 
@@ -57,6 +59,16 @@ class IoError : public DatabaseError {
     using DatabaseError::DatabaseError;
 };
 
+/// The database engine ended the open transaction by itself after an error: SQLite rolls the
+/// whole transaction back on a full disk (and on some I/O, out-of-memory, interrupt and busy
+/// errors), even when that error is caught. Nothing written in the transaction persists. Every
+/// later statement through the Database, and every commit(), throws this until the outermost
+/// Transaction (or db.transaction) has ended; then start the work again. `code()` is the code of
+/// the error that ended the transaction.
+class TransactionAborted : public DatabaseError {
+    using DatabaseError::DatabaseError;
+};
+
 /// A stored value does not fit the member it is read into (NULL into a non-optional member,
 /// TEXT into an integer, an integer out of range). Names model, field and row key.
 class DataError : public Error {
@@ -79,8 +91,23 @@ class NotLoaded : public Error {
     using Error::Error;
 };
 
+/// A query listener (Database::on_query, set_query_hook) threw after its statement had
+/// succeeded. loom does not let an observer undo or misreport work that is done: it finished the
+/// call first (keys set, transaction committed or still open as before) and reports the
+/// listener's exception afterwards, wrapped in this. `listener_exception()` is the original.
+/// (After a read, which changes nothing, the listener's exception propagates unchanged.)
+class ListenerError : public Error {
+public:
+    ListenerError(const std::string& what, std::exception_ptr original)
+        : Error(what), original_(std::move(original)) {}
+    const std::exception_ptr& listener_exception() const noexcept { return original_; }
+
+private:
+    std::exception_ptr original_;
+};
+
 /// The API was used in a way that cannot work (a filter after a slice, negative slice bounds,
-/// two different querysets for one prefetch path...).
+/// two different querysets for one prefetch path, one Database used by two threads at once...).
 class UsageError : public Error {
     using Error::Error;
 };

@@ -60,14 +60,18 @@ public:
     template <class... More>
     M2MManager& add(const Target& first, const More&... more) {
         std::vector<const Target*> v{&first, &more...};
+        detail::Session::Call call(db_);
         add_all(v);
+        call.finish();
         return *this;
     }
     template <std::ranges::input_range R>
     M2MManager& add(const R& targets) {
         std::vector<const Target*> v;
         for (const Target& t : targets) v.push_back(&t);
+        detail::Session::Call call(db_);
         add_all(v);
+        call.finish();
         return *this;
     }
 
@@ -75,22 +79,26 @@ public:
     template <class... More>
     M2MManager& remove(const Target& first, const More&... more) {
         std::vector<const Target*> v{&first, &more...};
+        detail::Session::Call call(db_);
         remove_all(v);
+        call.finish();
         return *this;
     }
     template <std::ranges::input_range R>
     M2MManager& remove(const R& targets) {
         std::vector<const Target*> v;
         for (const Target& t : targets) v.push_back(&t);
+        detail::Session::Call call(db_);
         remove_all(v);
+        call.finish();
         return *this;
     }
 
     /// Unlinks everything.
     M2MManager& clear() {
-        const auto key = owner_key();
-        db_.execute(clear_sql_, [&](detail::Binder& b) { b.integer(key); }, "m2m clear");
-        if (cache_.loaded()) detail::relation_access::replace(cache_, {});
+        detail::Session::Call call(db_);
+        clear_rows();
+        call.finish();
         return *this;
     }
 
@@ -104,17 +112,32 @@ public:
         // `targets` may be this very list (or objects it alone keeps alive): hold them while
         // clear() empties it.
         const detail::AnchorRef hold(detail::relation_access::anchor(cache_));
+        detail::Session::Call call(db_);
         {
             detail::Session::TransactionScope sp(db_);
-            clear();
-            add_all(v);
+            delete_all_links();
+            insert_links(v);
             sp.commit();
         }
-        if (!was_loaded) detail::relation_access::unload(cache_);
+        // Only now, with the links committed: a failure above leaves the loaded list as the
+        // database still has it.
+        if (was_loaded) {
+            detail::relation_access::replace(cache_, {});
+            cache_add(v);
+        }
+        call.finish();
         return *this;
     }
 
 private:
+    void clear_rows() {
+        delete_all_links();
+        if (cache_.loaded()) detail::relation_access::replace(cache_, {});
+    }
+    void delete_all_links() {
+        const auto key = owner_key();
+        db_.execute(clear_sql_, [&](detail::Binder& b) { b.integer(key); }, "m2m clear");
+    }
     std::int64_t owner_key() const {
         const auto key = detail::primary_key_of(obj_);
         if (key == 0)
@@ -128,19 +151,24 @@ private:
                              " before linking it");
     }
     void add_all(const std::vector<const Target*>& v) {
+        insert_links(v);
+        cache_add(v);
+    }
+    void insert_links(const std::vector<const Target*>& v) {
         const auto key = owner_key();
         for (auto* t : v) check_saved(*t);
-        {
-            detail::Session::TransactionScope sp(db_);
-            for (auto* t : v)
-                db_.execute(add_sql_,
-                            [&](detail::Binder& b) {
-                                b.integer(key);
-                                b.integer(detail::primary_key_of(*t));
-                            },
-                            "m2m add");
-            sp.commit();
-        }
+        detail::Session::TransactionScope sp(db_);
+        for (auto* t : v)
+            db_.execute(add_sql_,
+                        [&](detail::Binder& b) {
+                            b.integer(key);
+                            b.integer(detail::primary_key_of(*t));
+                        },
+                        "m2m add");
+        sp.commit();
+    }
+    /// The loaded list (if loaded) gains the targets it lacks.
+    void cache_add(const std::vector<const Target*>& v) {
         if (!cache_.loaded()) return;
         const auto loaded = detail::relation_access::items(cache_);
         std::vector<const Target*> items(loaded.begin(), loaded.end());

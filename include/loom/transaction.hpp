@@ -21,9 +21,11 @@ public:
     explicit Transaction(Database& db) : scope_(detail::session_of(db)) {}
 
     /// Makes the work permanent (or, for a savepoint, part of the enclosing transaction).
-    /// Throws UsageError when the transaction already ended or a nested one is still open.
+    /// Throws UsageError when the transaction already ended or a nested one is still open, and
+    /// TransactionAborted when the database already rolled it back by itself (a full disk):
+    /// nothing of it persists.
     void commit() { scope_.commit(); }
-    /// Undoes the work now.
+    /// Undoes the work now (quietly when the database already rolled it back).
     void rollback() { scope_.rollback(); }
     bool active() const noexcept { return scope_.active(); }
 

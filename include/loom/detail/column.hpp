@@ -2,6 +2,7 @@
 // the stored value does not fit, and which C++ values compare with a column of each type.
 #pragma once
 
+#include <charconv>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -103,7 +104,14 @@ template <std::floating_point T> struct column_traits<T> {
     static const char* read(const Statement& s, int c, T& out) {
         const auto t = s.column_type(c);
         if (t != engine::Cell::real && t != engine::Cell::integer) return "expected REAL";
-        out = static_cast<T>(s.column_double(c));
+        const double v = s.column_double(c);
+        if constexpr (sizeof(T) < sizeof(double)) {
+            // 1e300 would become inf in a float: a different value, not a rounding.
+            constexpr double most = std::numeric_limits<T>::max();
+            if (v - v == 0 && (v > most || v < -most))
+                return "REAL out of range for the member's type (float)";
+        }
+        out = static_cast<T>(v);
         return nullptr;
     }
 };
@@ -177,7 +185,12 @@ inline std::string describe_stored(const Statement& s, int c) {
     switch (s.column_type(c)) {
         case engine::Cell::null: return "NULL";
         case engine::Cell::integer: return "INTEGER " + std::to_string(s.column_int(c));
-        case engine::Cell::real: return "REAL " + std::to_string(s.column_double(c));
+        case engine::Cell::real: {
+            // Shortest round-trip form: 1.5, 1e+300 (std::to_string gives 300 digits).
+            char buf[32];
+            const auto r = std::to_chars(buf, buf + sizeof buf, s.column_double(c));
+            return "REAL " + std::string(buf, r.ptr);
+        }
         case engine::Cell::text: {
             auto t = s.column_text(c);
             std::string shown(t.substr(0, 40));
@@ -216,6 +229,11 @@ constexpr bool accepts_value() {
 template <class V, class Col>
 concept value_for = accepts_value<Col, V>();
 
+inline constexpr const char* nan_in_filter =
+    "NaN cannot be compared or stored: SQLite binds it as NULL, so a filter on it would match "
+    "as NULL does (exclude(col == NaN) would keep every row); test with is_null(), or check "
+    "the value first (std::isnan)";
+
 /// The bound Value for a C++ value compared with a column of type Col.
 template <class Col, class V>
 Value to_value(const V& v) {
@@ -223,9 +241,11 @@ Value to_value(const V& v) {
     using U = std::remove_cvref_t<V>;
     if constexpr (std::same_as<C, std::string>)
         return std::string(std::string_view(v));
-    else if constexpr (std::floating_point<C>)
-        return static_cast<double>(v);
-    else if constexpr (std::is_enum_v<U>)
+    else if constexpr (std::floating_point<C>) {
+        const double d = static_cast<double>(v);
+        if (d != d) throw DataError(nan_in_filter);
+        return d;
+    } else if constexpr (std::is_enum_v<U>)
         return column_traits<U>::value(v);
     else if constexpr (std::same_as<U, bool>)
         return std::int64_t{v};
@@ -258,7 +278,10 @@ inline void bind_value(Statement& s, int i, const Value& v) {
     switch (v.index()) {
         case 0: s.bind_null(i); break;
         case 1: s.bind_int(i, std::get<1>(v)); break;
-        case 2: s.bind_double(i, std::get<2>(v)); break;
+        case 2:
+            if (std::get<2>(v) != std::get<2>(v)) throw DataError(nan_in_filter);
+            s.bind_double(i, std::get<2>(v));
+            break;
         case 3: s.bind_text(i, std::get<3>(v)); break;
         default: s.bind_blob(i, std::get<4>(v)); break;
     }

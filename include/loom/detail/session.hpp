@@ -2,9 +2,21 @@
 // of prepared statements, runs every statement (binding, counting, telling listeners), and
 // keeps the transaction stack. The QuerySet, the SQL builder and the prefetch engine run SQL
 // only through a Session.
+//
+// What it guards, for every statement:
+// - one thread at a time: a second thread using the Database while the first is inside it gets
+//   a UsageError instead of a crash or another query's rows;
+// - a transaction the engine ended by itself (SQLite rolls back on a full disk) stays ended:
+//   every later statement of it throws TransactionAborted until its outermost scope ends, so no
+//   later write slips into autocommit;
+// - a database file deleted, moved or replaced while open is refused before a write, at BEGIN
+//   and at COMMIT (in WAL mode SQLite would accept the writes and lose them);
+// - listeners observe: one that throws after a statement that changed something does not undo
+//   or misreport it (see ListenerError).
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -13,6 +25,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -22,6 +35,7 @@
 #include "../options.hpp"
 #include "binder.hpp"
 #include "engine/engine.hpp"
+#include "excerpt.hpp"
 
 namespace loom {
 class Database;
@@ -106,7 +120,9 @@ public:
     template <class Bind, class OnRow>
     std::int64_t run(std::string_view sql, Bind&& bind, OnRow&& on_row,
                      std::string_view origin = {}) {
+        const Use use(*this);
         auto stmt = prepare(sql);
+        if (!control_) guard(sql, stmt->read_only());
         const bool observed = !listeners_.empty();
         std::vector<Value> params;
         Binder binder(*stmt, observed ? &params : nullptr);
@@ -121,11 +137,22 @@ public:
             }
         } catch (const std::exception& e) {
             ++query_count_;
+            failed(e, sql);
+            // The statement's own error wins over a listener's.
             if (observed) notify(*stmt, params, start, rows, origin, e.what());
             throw;
         }
         ++query_count_;
-        if (observed) notify(*stmt, params, start, rows, origin, {});
+        // A statement that ended the transaction (a raw COMMIT or ROLLBACK) ended loom's too.
+        if (depth_ > 0 && !control_ && aborted_.empty() && !conn_->in_transaction())
+            abort_stack("the transaction was ended by a statement run inside it (" +
+                            sql_excerpt(sql, 80) +
+                            "), which committed or rolled back what was written before it",
+                        0);
+        if (observed) {
+            if (auto err = notify(*stmt, params, start, rows, origin, {}))
+                listener_threw(sql, stmt->read_only(), std::move(err));
+        }
         return rows;
     }
     /// Runs one statement with these parameters.
@@ -144,6 +171,15 @@ public:
     }
 
     std::int64_t last_insert_id() const noexcept { return conn_->last_insert_id(); }
+    /// Whether the engine fills in `key_column` of `raw_table` on INSERT; asked once per
+    /// model (`model` identifies it: its ModelMeta).
+    bool assigns_keys(const void* model, std::string_view raw_table,
+                      std::string_view key_column) {
+        auto it = assigns_keys_.find(model);
+        if (it == assigns_keys_.end())
+            it = assigns_keys_.emplace(model, conn_->assigns_keys(raw_table, key_column)).first;
+        return it->second;
+    }
     std::int64_t query_count() const noexcept { return query_count_; }
     void reset_query_count() noexcept { query_count_ = 0; }
 
@@ -163,6 +199,58 @@ public:
         return conn_->supports_key_arrays() ? options_.json_keys_above
                                             : std::numeric_limits<std::size_t>::max();
     }
+
+    // ---- one thread at a time ----------------------------------------------------------------
+
+    /// Marks the session in use by this thread while alive (re-entrant on one thread). Another
+    /// thread that tries to use it meanwhile gets a UsageError: one CAS per statement instead of
+    /// two threads stepping one connection at once (a crash, a hang, or another query's rows).
+    class Use {
+    public:
+        explicit Use(Session& s) : s_(s), outer_(s.enter()) {}
+        ~Use() {
+            if (outer_) s_.owner_.store(std::thread::id{}, std::memory_order_release);
+        }
+        Use(const Use&) = delete;
+        Use& operator=(const Use&) = delete;
+
+    private:
+        Session& s_;
+        bool outer_;
+    };
+
+    // ---- calls --------------------------------------------------------------------------------
+
+    /// One loom operation that may run several statements or update the caller's objects after
+    /// its statement (insert sets the key, bulk_insert commits...). A listener exception after
+    /// a statement that changed something, and that the call's own transaction will not undo,
+    /// is held until the outermost Call has finished its work, then thrown as a ListenerError
+    /// by finish(): the work stands and is reported as done.
+    class Call {
+    public:
+        explicit Call(Session& s) : use_(s), s_(s) {
+            if (s.calls_++ == 0) s.call_depth_ = s.depth_;
+        }
+        ~Call() {
+            // Ended by its own exception: that one is reported, a held listener error dropped.
+            if (!finished_ && --s_.calls_ == 0) s_.held_ = {};
+        }
+        Call(const Call&) = delete;
+        Call& operator=(const Call&) = delete;
+        /// The call's work is done: throws the listener error held for it, if any.
+        void finish() {
+            finished_ = true;
+            if (--s_.calls_ == 0 && s_.held_.error) {
+                auto held = std::exchange(s_.held_, {});
+                s_.throw_listener_error(held.sql, std::move(held.error));
+            }
+        }
+
+    private:
+        Use use_;
+        Session& s_;
+        bool finished_ = false;
+    };
 
     // ---- listeners ----------------------------------------------------------------------------
 
@@ -184,7 +272,7 @@ public:
     class OriginScope {
     public:
         OriginScope(Session& s, std::string_view o)
-            : s_(s), saved_(s.origin_), saved_scope_(s.scope_) {
+            : use_(s), s_(s), saved_(s.origin_), saved_scope_(s.scope_) {
             s.origin_ = o;
             s.scope_ = ++s.next_scope_;
         }
@@ -196,6 +284,7 @@ public:
         OriginScope& operator=(const OriginScope&) = delete;
 
     private:
+        Use use_;
         Session& s_;
         std::string_view saved_;
         std::uint64_t saved_scope_;
@@ -208,24 +297,32 @@ public:
     std::string_view origin() const noexcept { return origin_; }
 
     /// A transaction, or a savepoint inside one, that rolls back unless committed. Public
-    /// loom::Transaction and every multi-statement write use it.
+    /// loom::Transaction and every multi-statement write use it. While open, the Database
+    /// belongs to the thread that opened it: another thread's statement would join it.
     class TransactionScope {
     public:
-        explicit TransactionScope(Session& s) : s_(s), depth_(s.depth_ + 1) { s.begin(); }
+        explicit TransactionScope(Session& s) : use_(s), s_(s), depth_(s.depth_ + 1) { s.begin(); }
         TransactionScope(const TransactionScope&) = delete;
         TransactionScope& operator=(const TransactionScope&) = delete;
         ~TransactionScope() {
             if (!done_) s_.rollback_noexcept();
         }
+        /// Commits (releases a savepoint). TransactionAborted when the engine already ended
+        /// the transaction: nothing of it can be committed (the scope stays open until it is
+        /// destroyed or rolled back, which then costs nothing).
         void commit() {
             check("commit");
+            Call call(s_);
             s_.commit();
             done_ = true;
+            call.finish();
         }
         void rollback() {
             check("rollback");
+            Call call(s_);
             done_ = true;
             s_.rollback();
+            call.finish();
         }
         bool active() const noexcept { return !done_; }
 
@@ -236,6 +333,7 @@ public:
                 throw UsageError(std::string(what) +
                                  ": a nested transaction is still open; end it first");
         }
+        Use use_;
         Session& s_;
         int depth_;
         bool done_ = false;
@@ -248,7 +346,7 @@ public:
     /// transaction is already open.
     class ReadSnapshot {
     public:
-        ReadSnapshot(Session& s, bool wanted) : s_(s) {
+        ReadSnapshot(Session& s, bool wanted) : use_(s), s_(s) {
             if (!wanted || s.depth_ != 0 || s.conn_->in_transaction()) return;
             s.conn_->exec(std::string(s.conn_->begin_snapshot_sql()));
             active_ = true;
@@ -262,27 +360,67 @@ public:
         ReadSnapshot& operator=(const ReadSnapshot&) = delete;
 
     private:
+        Use use_;  // the whole evaluation belongs to one thread
         Session& s_;
         bool active_ = false;
     };
 
 private:
+    /// Marks transaction-control statements, which check for themselves.
+    struct Control {
+        explicit Control(Session& s) : s_(s), saved_(std::exchange(s.control_, true)) {}
+        ~Control() { s_.control_ = saved_; }
+        Session& s_;
+        bool saved_;
+    };
+
     void begin() {
-        if (depth_ == 0)
-            execute(conn_->begin_sql());
-        else
-            execute("SAVEPOINT loom_" + std::to_string(depth_));
+        const Use use(*this);
+        const Control control(*this);
+        std::string sql;
+        if (depth_ == 0) {
+            sql = conn_->begin_sql();
+            conn_->check_file_in_place(sql);
+        } else {
+            sql = "SAVEPOINT loom_" + std::to_string(depth_);
+            check_not_aborted(sql);
+        }
+        try {
+            execute(sql);
+        } catch (const ListenerError& e) {
+            // A listener threw after BEGIN: nothing is written yet, so undo it and report the
+            // listener's exception from the constructor, which leaves no scope behind.
+            if (depth_ == 0) {
+                conn_->exec_noexcept("ROLLBACK");
+            } else {
+                const std::string name = "loom_" + std::to_string(depth_);
+                conn_->exec_noexcept(("ROLLBACK TO " + name).c_str());
+                conn_->exec_noexcept(("RELEASE " + name).c_str());
+            }
+            std::rethrow_exception(e.listener_exception());
+        }
         ++depth_;
     }
     void commit() {
-        if (depth_ == 1)
+        const Control control(*this);
+        check_not_aborted(depth_ == 1 ? "COMMIT" : "RELEASE");
+        if (depth_ == 1) {
+            // In WAL mode a moved file takes the commit and loses it: refuse it, roll back.
+            conn_->check_file_in_place("COMMIT");
             execute("COMMIT");
-        else
+        } else {
             execute("RELEASE loom_" + std::to_string(depth_ - 1));
+        }
         --depth_;
     }
     void rollback() {
+        const Control control(*this);
         --depth_;
+        if (!aborted_.empty() || !conn_->in_transaction()) {
+            // The engine rolled everything back already: nothing is left to undo.
+            if (depth_ == 0) aborted_.clear();
+            return;
+        }
         if (depth_ == 0) {
             execute("ROLLBACK");
         } else {
@@ -292,13 +430,104 @@ private:
         }
     }
     void rollback_noexcept() noexcept {
+        const int target = depth_ - 1;
         try {
+            Call call(*this);  // a listener error here has nowhere to go: dropped
             rollback();
         } catch (...) {
-            // The engine may have rolled back already (SQLite does after a full disk); leave
-            // nothing open.
-            if (depth_ == 0 && conn_->in_transaction()) conn_->exec_noexcept("ROLLBACK");
+            // Another thread holds the session, or the rollback failed: leave nothing open.
+            if (depth_ > target) depth_ = target;
+            if (depth_ == 0) {
+                aborted_.clear();
+                const auto owner = owner_.load(std::memory_order_acquire);
+                if ((owner == std::thread::id{} || owner == std::this_thread::get_id()) &&
+                    conn_->in_transaction())
+                    conn_->exec_noexcept("ROLLBACK");
+            }
         }
+    }
+
+    bool enter() {
+        const auto me = std::this_thread::get_id();
+        std::thread::id none{};
+        if (owner_.compare_exchange_strong(none, me, std::memory_order_acquire,
+                                           std::memory_order_relaxed))
+            return true;
+        if (none == me) return false;  // re-entered by its own thread
+        throw UsageError("this Database ('" + path_ +
+                         "') is in use by another thread: use one Database per thread (open one "
+                         "on the same file in each thread; with Options{.wal = true} readers do "
+                         "not wait for the writer). A QuerySet belongs to its Database's thread.");
+    }
+
+    /// Before a statement that is not transaction control.
+    void guard(std::string_view sql, bool reads) {
+        if (depth_ > 0) {
+            if (aborted_.empty() && !conn_->in_transaction())
+                abort_stack("the transaction was ended outside loom", 0);
+            check_not_aborted(sql);
+        } else if (!reads) {
+            conn_->check_file_in_place(sql);
+        }
+    }
+    void check_not_aborted(std::string_view sql) const {
+        if (aborted_.empty()) return;
+        throw TransactionAborted(aborted_ + "; this statement was not run: " +
+                                     sql_excerpt(sql, 120) +
+                                     ". End the transaction (its outermost loom::Transaction or "
+                                     "db.transaction) and start the work again",
+                                 aborted_code_);
+    }
+    void abort_stack(std::string why, int code) {
+        aborted_ = std::move(why);
+        if (aborted_.empty()) aborted_ = "?";
+        aborted_code_ = code;
+    }
+    /// After a failed statement: did the engine end the transaction with it?
+    void failed(const std::exception& e, std::string_view sql) noexcept {
+        if (depth_ == 0 || !aborted_.empty() || conn_->in_transaction()) return;
+        try {
+            const auto* db_error = dynamic_cast<const DatabaseError*>(&e);
+            // The engine's words, without the statement and advice the message adds.
+            std::string_view what = e.what();
+            what = what.substr(0, std::min(what.find(" ("), std::size_t{160}));
+            abort_stack("the database rolled the transaction back after an error (" +
+                            std::string(what) + ", in " + sql_excerpt(sql, 100) +
+                            "): nothing written in it since BEGIN persists",
+                        db_error ? db_error->code() : 0);
+        } catch (...) {
+            aborted_ = "the database rolled the transaction back after an error";
+        }
+    }
+
+    /// A listener threw after `sql` succeeded.
+    void listener_threw(std::string_view sql, bool reads, std::exception_ptr err) {
+        // A read changed nothing, and a write inside a transaction the current call opened is
+        // undone when the exception unwinds the call (bulk_insert rolls back and clears the
+        // keys): nothing to misreport, the exception goes through as it is.
+        if (reads || (calls_ > 0 && !control_ && depth_ > call_depth_))
+            std::rethrow_exception(err);
+        // Otherwise the work stands (committed, or in a transaction the caller owns): report
+        // it once the call is complete, saying so.
+        if (calls_ > 0) {
+            if (!held_.error) held_ = {sql_excerpt(sql, 120), std::move(err)};
+            return;
+        }
+        throw_listener_error(sql_excerpt(sql, 120), std::move(err));
+    }
+    [[noreturn]] void throw_listener_error(const std::string& sql, std::exception_ptr err) {
+        std::string what = "(not a std::exception)";
+        try {
+            std::rethrow_exception(err);
+        } catch (const std::exception& e) {
+            what = e.what();
+        } catch (...) {
+        }
+        throw ListenerError("a query listener threw after this statement succeeded: " + sql +
+                                ". loom finished its work first and undid nothing: it " +
+                                (depth_ > 0 ? "is part of the open transaction" : "is committed") +
+                                ". The listener's exception: " + what,
+                            std::move(err));
     }
 
     void evict_idle() {
@@ -310,9 +539,10 @@ private:
         }
     }
 
-    void notify(const Statement& stmt, const std::vector<Value>& params,
-                std::chrono::steady_clock::time_point start, std::int64_t rows,
-                std::string_view origin, std::string_view error) {
+    /// Tells every listener; returns the first exception one threw (the others still run).
+    std::exception_ptr notify(const Statement& stmt, const std::vector<Value>& params,
+                              std::chrono::steady_clock::time_point start, std::int64_t rows,
+                              std::string_view origin, std::string_view error) noexcept {
         QueryEvent ev;
         ev.sql = stmt.sql();
         ev.params = params;
@@ -323,9 +553,21 @@ private:
         ev.origin = origin.empty() ? origin_ : origin;
         ev.error = error;
         ev.scope = origin.empty() ? scope_ : 0;
-        // Copy: a listener may subscribe or unsubscribe others while we call it.
-        auto listeners = listeners_;
-        for (auto& [id, fn] : listeners) fn(ev);
+        std::exception_ptr first;
+        try {
+            // Copy: a listener may subscribe or unsubscribe others while we call it.
+            auto listeners = listeners_;
+            for (auto& [id, fn] : listeners) {
+                try {
+                    fn(ev);
+                } catch (...) {
+                    if (!first) first = std::current_exception();
+                }
+            }
+        } catch (...) {  // copying the listeners ran out of memory
+            if (!first) first = std::current_exception();
+        }
+        return first;
     }
 
     Options options_;
@@ -334,6 +576,17 @@ private:
     std::unordered_map<std::string, Entry, Hash, std::equal_to<>> cache_;
     std::int64_t query_count_ = 0;
     int depth_ = 0;
+    bool control_ = false;  // running BEGIN / COMMIT / ROLLBACK / SAVEPOINT / RELEASE
+    std::string aborted_;   // why the engine ended the open transaction ("": it did not)
+    int aborted_code_ = 0;
+    int calls_ = 0;       // Calls in progress
+    int call_depth_ = 0;  // the transaction depth when the outermost one began
+    struct Held {
+        std::string sql;
+        std::exception_ptr error;
+    } held_;  // a listener's exception waiting for the outermost Call
+    std::atomic<std::thread::id> owner_{};
+    std::unordered_map<const void*, bool> assigns_keys_;
     std::string_view origin_;
     std::uint64_t scope_ = 0, next_scope_ = 0;
     std::uint64_t next_listener_ = 0;

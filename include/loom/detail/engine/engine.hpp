@@ -14,6 +14,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace loom::detail::engine {
 
@@ -45,7 +46,9 @@ public:
 
     virtual int column_count() const noexcept = 0;
     virtual Cell column_type(int c) const noexcept = 0;
-    virtual std::int64_t column_int(int c) const noexcept = 0;
+    /// The cell as an integer. A cell not stored as an INTEGER is a DataError, never
+    /// converted: keys are read with it, and a REAL 1.5 key truncated to 1 would be another row's.
+    virtual std::int64_t column_int(int c) const = 0;
     virtual double column_double(int c) const noexcept = 0;
     virtual std::string_view column_text(int c) const noexcept = 0;
     virtual std::span<const std::byte> column_blob(int c) const noexcept = 0;
@@ -95,6 +98,22 @@ public:
     /// True while a transaction is open on the connection (the engine may end one by itself,
     /// e.g. SQLite rolls back on a full disk).
     virtual bool in_transaction() const noexcept = 0;
+
+    /// Throws the engine's typed error when the database file was deleted, renamed or replaced
+    /// since it was opened, so that a write would be lost to anyone opening the path. Asked
+    /// before a statement that writes outside a transaction, at BEGIN and at COMMIT;
+    /// `context` is that statement.
+    virtual void check_file_in_place(std::string_view context) = 0;
+    /// Whether an INSERT that leaves out `key_column`, the primary key of `table`, gets a new
+    /// integer key from the engine (the one last_insert_id() reports). False for a legacy
+    /// SQLite table whose key is declared e.g. `INT PRIMARY KEY`, which SQLite leaves NULL.
+    /// Asked once per table and connection; not a statement listeners see.
+    virtual bool assigns_keys(std::string_view table, std::string_view key_column) = 0;
+    /// Diagnostics for a delete refused by a foreign key: the tables and columns
+    /// (`"book"."publisher_id"`) that still hold a row referring to key `key` of `table`, as far
+    /// as the engine can tell (empty when it cannot). Not a statement listeners see.
+    virtual std::vector<std::string> rows_referring_to(std::string_view table,
+                                                       std::int64_t key) = 0;
 
     /// The SQL that opens a read-write transaction, and a read-only snapshot.
     virtual std::string_view begin_sql() const noexcept = 0;

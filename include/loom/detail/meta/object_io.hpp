@@ -83,6 +83,35 @@ void read_object(const Statement& s, int first, T& obj) {
 }
 
 
+/// For a FOREIGN KEY failure writing `obj` (the engine names no column): the key columns it set.
+/// A key of 0 points at an object never inserted; when only one key is set, it is the one that
+/// matches no row. Empty when `obj` sets no key.
+template <class T>
+std::string foreign_key_hint(const T& obj) {
+    std::string unsaved, keys, target;
+    std::size_t n = 0;
+    for_each_index<T>([&](auto i) {
+        constexpr std::size_t I = decltype(i)::value;
+        using E = entry_t<T, I>;
+        if constexpr (has_column<E> && E::kind != entry_kind::pk &&
+                      E::kind != entry_kind::field) {
+            const auto& e = entry<T, I>();
+            const auto id = (obj.*(e.member)).id();
+            if (!id) return;
+            const std::string column = meta<T>().name + "." + std::string(e.column);
+            if (*id == 0 && unsaved.empty())
+                unsaved = column + " is 0: the " + meta<typename E::target>().name +
+                          " it was given was never inserted (insert it first, then assign it)";
+            keys += (n++ ? ", " : "") + column + " = " + std::to_string(*id);
+            target = meta<typename E::target>().name;
+        }
+    });
+    if (!unsaved.empty()) return unsaved;
+    if (n == 1) return keys + " matches no " + target;
+    if (n > 1) return "one of " + keys + " matches no row";
+    return {};
+}
+
 /// Binds every column of `obj` but the pk (and the pk first when `with_pk`).
 template <class T>
 void bind_object(Binder& b, const T& obj, bool with_pk) {

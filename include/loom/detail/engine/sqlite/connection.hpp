@@ -7,13 +7,16 @@
 #include <charconv>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "../../../options.hpp"
+#include "../../excerpt.hpp"
 #include "../engine.hpp"
 #include "errors.hpp"
 
@@ -38,7 +41,7 @@ public:
     Statement(sqlite3* db, std::string_view sql) : db_(db), sql_(sql) {
         const int rc = sqlite3_prepare_v3(db, sql_.data(), static_cast<int>(sql_.size()),
                                           SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr);
-        if (rc != SQLITE_OK) throw_error(db, rc, "while preparing: " + sql_);
+        if (rc != SQLITE_OK) throw_error(db, rc, "while preparing: " + sql_excerpt(sql_));
     }
     ~Statement() override { sqlite3_finalize(stmt_); }
 
@@ -63,7 +66,7 @@ public:
         const int rc = sqlite3_step(stmt_);
         if (rc == SQLITE_ROW) return true;
         if (rc == SQLITE_DONE) return false;
-        throw_error(db_, rc, "while running: " + sql_);
+        throw_error(db_, rc, "while running: " + sql_excerpt(sql_));
     }
     void reset() noexcept override {
         sqlite3_reset(stmt_);
@@ -80,7 +83,8 @@ public:
             default: return engine::Cell::null;
         }
     }
-    std::int64_t column_int(int c) const noexcept override {
+    std::int64_t column_int(int c) const override {
+        if (sqlite3_column_type(stmt_, c) != SQLITE_INTEGER) throw_not_integer(c);
         return sqlite3_column_int64(stmt_, c);
     }
     double column_double(int c) const noexcept override { return sqlite3_column_double(stmt_, c); }
@@ -99,7 +103,30 @@ public:
 
 private:
     void check(int rc) {
-        if (rc != SQLITE_OK) throw_error(db_, rc, "while binding: " + sql_);
+        if (rc != SQLITE_OK) throw_error(db_, rc, "while binding: " + sql_excerpt(sql_));
+    }
+    [[noreturn]] void throw_not_integer(int c) const {
+        std::string found;
+        switch (sqlite3_column_type(stmt_, c)) {
+            case SQLITE_NULL: found = "NULL"; break;
+            case SQLITE_FLOAT: {
+                char buf[32];
+                std::snprintf(buf, sizeof buf, "%.17g", sqlite3_column_double(stmt_, c));
+                found = std::string("REAL ") + buf;
+                break;
+            }
+            case SQLITE_TEXT: {
+                std::string_view t = column_text(c);
+                found = "TEXT '" + std::string(t.substr(0, 40)) + (t.size() > 40 ? "...'" : "'");
+                break;
+            }
+            default:
+                found = "BLOB of " + std::to_string(sqlite3_column_bytes(stmt_, c)) + " bytes";
+        }
+        throw DataError("result column " + std::to_string(c) + " (" + std::string(column_name(c)) +
+                        "): expected an INTEGER key, found " + found +
+                        " (a key that is not an integer is never rounded into another row's key; "
+                        "while running: " + sql_excerpt(sql_) + ")");
     }
     sqlite3* db_;
     std::string sql_;
@@ -125,6 +152,15 @@ public:
                 // Reading the schema fails now, not at the first query, if this is no database.
                 exec("SELECT count(*) FROM sqlite_master");
                 if (o.wal) exec("PRAGMA journal_mode = WAL");
+            } catch (const CantOpenError& e) {
+                // The file opened, but reading it failed: a WAL database whose -shm and -wal
+                // files cannot be opened or created beside it (a read-only mount says
+                // CANTOPEN, a directory without write permission READONLY).
+                if (!in_wal_mode(path) && !o.wal) throw;
+                throw CantOpenError(wal_beside(path, e.what()), e.code());
+            } catch (const ReadOnlyError& e) {
+                if (!in_wal_mode(path) && !o.wal) throw;
+                throw ReadOnlyError(wal_beside(path, e.what()), e.code());
             } catch (const NotADatabaseError& e) {
                 if ((e.code() & 0xff) == SQLITE_CORRUPT)  // a database, damaged: it says so
                     throw NotADatabaseError("'" + path + "': " + e.what(), e.code());
@@ -148,10 +184,56 @@ public:
         char* err = nullptr;
         const int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err);
         sqlite3_free(err);
-        if (rc != SQLITE_OK) throw_error(db_, rc, "while running: " + sql);
+        if (rc != SQLITE_OK) throw_error(db_, rc, "while running: " + sql_excerpt(sql));
     }
     bool exec_noexcept(const char* sql) noexcept override {
         return sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) == SQLITE_OK;
+    }
+
+    void check_file_in_place(std::string_view context) override {
+        // In rollback-journal mode SQLite refuses such a write itself; in WAL mode it would
+        // write to the WAL of a file nobody will open again, so ask before.
+        int moved = 0;
+        if (sqlite3_file_control(db_, "main", SQLITE_FCNTL_HAS_MOVED, &moved) == SQLITE_OK && moved)
+            throw ReadOnlyError(
+                "attempt to write a readonly database (while running: " + sql_excerpt(context) +
+                    "): the database file was deleted, moved or replaced while open; open a new "
+                    "Database on the file",
+                SQLITE_READONLY_DBMOVED);
+    }
+
+    bool assigns_keys(std::string_view table, std::string_view key_column) override {
+        Query q(db_, "SELECT name, type, pk FROM pragma_table_info(?)");
+        if (!q.ok()) return true;  // no table-valued pragmas: nothing to say
+        q.bind(1, table);
+        int keys = 0;
+        bool integer_key = false;
+        while (q.row()) {
+            if (sqlite3_column_int(q.s, 2) == 0) continue;
+            ++keys;
+            integer_key = same_word(q.text(0), key_column) && same_word(q.text(1), "INTEGER");
+        }
+        // No such table: the INSERT will say so.
+        return keys == 0 || (keys == 1 && integer_key);
+    }
+
+    std::vector<std::string> rows_referring_to(std::string_view table, std::int64_t key) override {
+        std::vector<std::string> out;
+        Query fks(db_,
+                  "SELECT m.name, p.\"from\" FROM sqlite_master AS m, "
+                  "pragma_foreign_key_list(m.name) AS p WHERE m.type = 'table' AND "
+                  "p.\"table\" = ? COLLATE NOCASE AND p.on_delete IN ('RESTRICT', 'NO ACTION') "
+                  "ORDER BY m.name, p.\"from\"");
+        if (!fks.ok()) return out;
+        fks.bind(1, table);
+        while (fks.row()) {
+            const std::string child = quote_name(fks.text(0)), column = quote_name(fks.text(1));
+            Query any(db_, "SELECT 1 FROM " + child + " WHERE " + column + " = ? LIMIT 1");
+            if (!any.ok()) continue;
+            sqlite3_bind_int64(any.s, 1, key);
+            if (any.row()) out.push_back(child + "." + column);
+        }
+        return out;
     }
 
     std::int64_t changes() const noexcept override { return sqlite3_changes64(db_); }
@@ -204,6 +286,58 @@ public:
     }
 
 private:
+    /// A statement for loom's own look-ups (not cached, not counted, not shown to listeners).
+    struct Query {
+        sqlite3_stmt* s = nullptr;
+        Query(sqlite3* db, const std::string& sql) {
+            if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) s = nullptr;
+        }
+        ~Query() { sqlite3_finalize(s); }
+        Query(const Query&) = delete;
+        Query& operator=(const Query&) = delete;
+        bool ok() const noexcept { return s != nullptr; }
+        void bind(int i, std::string_view v) {
+            sqlite3_bind_text64(s, i, v.data() ? v.data() : "", v.size(), SQLITE_TRANSIENT,
+                                SQLITE_UTF8);
+        }
+        bool row() { return sqlite3_step(s) == SQLITE_ROW; }
+        std::string_view text(int c) const {
+            auto p = reinterpret_cast<const char*>(sqlite3_column_text(s, c));
+            return {p ? p : "", static_cast<std::size_t>(sqlite3_column_bytes(s, c))};
+        }
+    };
+    static bool same_word(std::string_view a, std::string_view b) noexcept {
+        if (a.size() != b.size()) return false;
+        for (std::size_t i = 0; i < a.size(); ++i)
+            if ((a[i] | 0x20) != (b[i] | 0x20)) return false;
+        return true;
+    }
+    static std::string quote_name(std::string_view id) {
+        std::string out = "\"";
+        for (char c : id) {
+            if (c == '"') out += '"';
+            out += c;
+        }
+        return out + '"';
+    }
+    static std::string wal_beside(const std::string& path, const std::string& why) {
+        return "'" + path +
+               "' is a WAL-mode database, and SQLite cannot open or create its '-shm' and '-wal' "
+               "files beside it: the directory is not writable (a read-only filesystem or mount, "
+               "or no write permission). Open it where its directory is writable, or switch a "
+               "writable copy to rollback-journal mode once (PRAGMA journal_mode = DELETE) so it "
+               "can be read from read-only media (" + why + ")";
+    }
+    /// Bytes 18 and 19 of a SQLite header are 2 in WAL mode.
+    static bool in_wal_mode(const std::string& path) {
+        std::FILE* f = std::fopen(path.c_str(), "rb");
+        if (!f) return false;
+        unsigned char h[20] = {};
+        const bool read = std::fread(h, 1, sizeof h, f) == sizeof h;
+        std::fclose(f);
+        return read && h[18] == 2 && h[19] == 2;
+    }
+
     std::string path_;
     bool read_only_;
     sqlite3* db_ = nullptr;
