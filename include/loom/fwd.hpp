@@ -25,6 +25,8 @@ class DoesNotExist;
 class MultipleObjectsReturned;
 class NotLoaded;
 class UsageError;
+class SchemaError;
+class MigrationError;
 
 namespace detail {
 /// The one door from loom's machinery into the private parts of its public types (a
