@@ -60,7 +60,7 @@ public:
                                const engine::TableInfo& after,
                                const std::vector<engine::ColumnSource>& sources) override {
         if (body(before) == body(after)) return index_steps(before, after);
-        if (auto added = appended_column(before, after, sources)) {
+        if (appended_column(before, after, sources)) {
             engine::Steps out{{"ALTER TABLE " + quote(before.name) + " ADD COLUMN " +
                                engine::column_sql(after, after.columns.back(), d_)}};
             for (auto& s : index_steps(before, after)) out.push_back(std::move(s));
@@ -165,6 +165,11 @@ private:
             const auto& c = after.columns[i];
             const auto& src = sources[i];
             const auto* old = src.column.empty() ? nullptr : before.column(src.column);
+            if (c.not_null && !c.auto_key && !old && !src.fill)
+                out.push_back({"SELECT count(*) FROM " + table + " HAVING count(*) > 0",
+                               {},
+                               before.name + "." + c.name + ": NOT NULL, and the table has {} "
+                               "rows that need a value; give the column a .fill(value)"});
             if (c.not_null && old && !old->not_null && !old->auto_key && !src.fill)
                 out.push_back({"SELECT rowid FROM " + table + " WHERE " + quote(old->name) +
                                    " IS NULL LIMIT 1",
