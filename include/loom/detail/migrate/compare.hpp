@@ -30,10 +30,10 @@ struct TableDiff {
 
 inline std::string key_words(const TableInfo& t) {
     if (t.primary_key.empty()) return "none";
-    std::string s = "(" + join(t.primary_key) + ")";
+    std::string s = "(" + join(t.primary_key);
     if (t.primary_key.size() == 1)
         if (const auto* c = t.column(t.primary_key[0]); c && c->auto_key) s += ", auto-assigned";
-    return s;
+    return s + ")";
 }
 
 inline std::string foreign_key_words(const ForeignKeyInfo* f) {

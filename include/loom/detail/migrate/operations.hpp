@@ -251,9 +251,9 @@ public:
         if (it == tables_.end()) it = tables_.emplace(key, editor.read_table(runner, name)).first;
         return it->second ? &*it->second : nullptr;
     }
-    const TableInfo& table(const std::string& name, const std::string& what) {
+    const TableInfo& table(const std::string& name) {
         if (const TableInfo* t = find(name)) return *t;
-        throw UsageError(what + ": there is no table " + name);
+        throw UsageError("there is no table " + name);
     }
     void set(TableInfo t) {
         const std::string key = lower(t.name);
@@ -394,9 +394,10 @@ public:
         std::string out;
         for (const auto& t : tables_) {
             if (!out.empty()) out += ",\n";
-            out += "loom::create_table(" + cpp_string(t.name) + ", {";
-            for (const auto& c : t.columns) out += "\n    " + migrate::cpp(spec_of(t, c)) + ",";
-            out += "}";
+            std::vector<std::string> cols;
+            for (const auto& c : t.columns) cols.push_back(migrate::cpp(spec_of(t, c)));
+            out += "loom::create_table(" + cpp_string(t.name) + ", {\n    " + join(cols, ",\n    ") +
+                   "}";
             std::vector<std::string> multi;
             for (const auto& u : t.uniques)
                 if (u.size() > 1) multi.push_back(cpp_strings(u));
@@ -411,7 +412,7 @@ public:
     void run(Context& c) const override {
         for (const auto& t : tables_) {
             if (c.find(t.name))
-                throw UsageError(describe() + ": table " + t.name + " exists already");
+                throw UsageError("table " + t.name + " exists already");
             c.run(c.editor.create_table(t));
             c.set(t);
         }
@@ -429,7 +430,7 @@ public:
     std::string cpp() const override { return "loom::drop_table(" + cpp_string(table_) + ")"; }
     bool rebuilds() const override { return true; }
     void run(Context& c) const override {
-        const TableInfo& t = c.table(table_, describe());
+        const TableInfo& t = c.table(table_);
         c.run(c.editor.drop_table(t));
         c.erase(table_);
     }
@@ -447,8 +448,8 @@ public:
         return "loom::rename_table(" + cpp_string(from_) + ", " + cpp_string(to_) + ")";
     }
     void run(Context& c) const override {
-        TableInfo t = c.table(from_, describe());
-        if (c.find(to_)) throw UsageError(describe() + ": table " + to_ + " exists already");
+        TableInfo t = c.table(from_);
+        if (c.find(to_)) throw UsageError("table " + to_ + " exists already");
         c.run(c.editor.rename_table(t, to_));
         c.erase(from_);
         c.each_known([&](TableInfo& other) {
@@ -477,9 +478,9 @@ public:
     }
     bool rebuilds() const override { return col_.info.not_null || col_.unique || col_.fill; }
     void run(Context& c) const override {
-        const TableInfo& before = c.table(table_, describe());
+        const TableInfo& before = c.table(table_);
         if (before.column(col_.info.name))
-            throw UsageError(describe() + ": the table has a column " + col_.info.name +
+            throw UsageError("the table has a column " + col_.info.name +
                              " already");
         TableInfo after = before;
         put_column(after, col_);
@@ -505,22 +506,22 @@ public:
     }
     bool rebuilds() const override { return true; }
     void run(Context& c) const override {
-        const TableInfo& before = c.table(table_, describe());
+        const TableInfo& before = c.table(table_);
         const ColumnInfo* col = before.column(column_);
-        if (!col) throw UsageError(describe() + ": the table has no column " + column_);
+        if (!col) throw UsageError("the table has no column " + column_);
         if (before.in_primary_key(column_))
-            throw UsageError(describe() + ": it is the primary key");
+            throw UsageError("it is the primary key");
         for (const auto& u : before.uniques)
             if (u.size() > 1 && contains(u, column_))
-                throw UsageError(describe() + ": it is part of UNIQUE (" + join(u) +
+                throw UsageError("it is part of UNIQUE (" + join(u) +
                                  "); drop that first (loom::drop_unique)");
         for (const auto& i : before.indexes)
             if (i.columns.size() > 1 && contains(i.columns, column_))
-                throw UsageError(describe() + ": it is part of the index " + i.name + " (" +
+                throw UsageError("it is part of the index " + i.name + " (" +
                                  join(i.columns) + "); drop that first (loom::drop_index)");
         for (const auto& f : before.foreign_keys)
             if (f.columns.size() > 1 && contains(f.columns, column_))
-                throw UsageError(describe() + ": it is part of a foreign key (" + join(f.columns) +
+                throw UsageError("it is part of a foreign key (" + join(f.columns) +
                                  ")");
         TableInfo after = before;
         std::erase_if(after.columns, [&](const ColumnInfo& x) { return engine::same_name(x.name, column_); });
@@ -551,9 +552,9 @@ public:
                cpp_string(to_) + ")";
     }
     void run(Context& c) const override {
-        TableInfo t = c.table(table_, describe());
-        if (!t.column(from_)) throw UsageError(describe() + ": the table has no column " + from_);
-        if (t.column(to_)) throw UsageError(describe() + ": the table has a column " + to_ + " already");
+        TableInfo t = c.table(table_);
+        if (!t.column(from_)) throw UsageError("the table has no column " + from_);
+        if (t.column(to_)) throw UsageError("the table has a column " + to_ + " already");
         c.run(c.editor.rename_column(t, from_, to_));
         auto rename = [&](std::vector<std::string>& cols) {
             for (auto& x : cols)
@@ -596,11 +597,11 @@ public:
     }
     bool rebuilds() const override { return true; }
     void run(Context& c) const override {
-        const TableInfo& before = c.table(table_, describe());
+        const TableInfo& before = c.table(table_);
         if (!before.column(col_.info.name))
-            throw UsageError(describe() + ": the table has no column " + col_.info.name);
+            throw UsageError("the table has no column " + col_.info.name);
         if (before.in_primary_key(col_.info.name) || col_.info.auto_key)
-            throw UsageError(describe() + ": loom does not change a primary key");
+            throw UsageError("loom does not change a primary key");
         TableInfo after = before;
         put_column(after, col_);
         auto sources = same_columns(before);
@@ -640,12 +641,12 @@ public:
     }
     bool rebuilds() const override { return kind_ == Kind::add_unique || kind_ == Kind::drop_unique; }
     void run(Context& c) const override {
-        const TableInfo& before = c.table(table_, describe());
+        const TableInfo& before = c.table(table_);
         TableInfo after = before;
         if (kind_ == Kind::add_index || kind_ == Kind::add_unique) {
-            if (cols_.empty()) throw UsageError(describe() + ": name at least one column");
+            if (cols_.empty()) throw UsageError("name at least one column");
             for (const auto& col : cols_)
-                if (!before.column(col)) throw UsageError(describe() + ": the table has no column " + col);
+                if (!before.column(col)) throw UsageError("the table has no column " + col);
         }
         switch (kind_) {
             case Kind::add_index: {
@@ -654,7 +655,7 @@ public:
                 i.name = name_.empty() ? engine::index_name(table_, cols_) : name_;
                 for (const auto& x : before.indexes)
                     if (engine::same_name(x.name, i.name))
-                        throw UsageError(describe() + ": an index named " + i.name + " exists already");
+                        throw UsageError("an index named " + i.name + " exists already");
                 after.indexes.push_back(std::move(i));
                 break;
             }
@@ -663,19 +664,19 @@ public:
                     return engine::same_names(i.columns, cols_) &&
                            (name_.empty() || engine::same_name(i.name, name_));
                 });
-                if (n == 0) throw UsageError(describe() + ": there is no such index");
+                if (n == 0) throw UsageError("there is no such index");
                 break;
             }
             case Kind::add_unique:
                 if (before.has_unique(cols_))
-                    throw UsageError(describe() + ": the table has that UNIQUE constraint already");
+                    throw UsageError("the table has that UNIQUE constraint already");
                 after.uniques.push_back(cols_);
                 break;
             case Kind::drop_unique: {
                 const auto n = std::erase_if(after.uniques, [&](const auto& u) {
                     return engine::same_names(u, cols_);
                 });
-                if (n == 0) throw UsageError(describe() + ": there is no such UNIQUE constraint");
+                if (n == 0) throw UsageError("there is no such UNIQUE constraint");
                 break;
             }
         }
