@@ -7,7 +7,7 @@
 // foreign_key_check, and accept the rest of the migrations. Built and run by
 // scripts/reliability.sh.
 //
-//     migrate_crash [kill points per journal mode=24] [books=1500] [database file]
+//     migrate_crash [kill points per journal mode=24] [books=2500] [database file]
 //
 // Two kinds of kill points, in both journal modes (rollback journal and WAL):
 //   after statement k   the child reports through a pipe after its k-th statement (a query
@@ -20,6 +20,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -63,6 +64,7 @@ using reliability::options;
 struct Outcome {
     bool killed = false;
     long report_to_exit_us = 0;
+    bool left_journal = false;  // a journal or WAL with content: recovery has work to do
 };
 
 Outcome run_once(const std::string& path, bool wal, long report_after, bool block, long delay_us) {
@@ -92,6 +94,9 @@ Outcome run_once(const std::string& path, bool wal, long report_after, bool bloc
         std::exit(1);
     }
     o.killed = WIFSIGNALED(status);
+    struct stat st {};
+    const std::string side = path + (wal ? "-wal" : "-journal");
+    o.left_journal = o.killed && ::stat(side.c_str(), &st) == 0 && st.st_size > 0;
     return o;
 }
 
@@ -106,7 +111,7 @@ void copy_file(const std::string& from, const std::string& to) {
 
 int main(int argc, char** argv) {
     const int points = argc > 1 ? std::atoi(argv[1]) : 24;
-    const int books = argc > 2 ? std::atoi(argv[2]) : 1500;
+    const int books = argc > 2 ? std::atoi(argv[2]) : 2500;
     const std::string path =
         argc > 3 ? argv[3] : "/tmp/loom_migrate_crash_" + std::to_string(::getpid()) + ".db";
     const std::string pristine = path + ".pristine";
@@ -114,7 +119,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "usage: migrate_crash [kill points>=2] [books>=1] [file]\n");
         return 2;
     }
-    int failures = 0, total = 0;
+    int failures = 0, total = 0, recovered = 0;
     int seen[3] = {0, 0, 0};
     for (bool wal : {false, true}) {
         const char* mode = wal ? "wal" : "rollback journal";
@@ -158,7 +163,7 @@ int main(int argc, char** argv) {
             else
                 delay = 1 + whole_us * 6 / 5 * (i - by_statement) / std::max(by_time - 1, 1);
             copy_file(pristine, path);
-            run_once(path, wal, after, blocking, delay);
+            if (run_once(path, wal, after, blocking, delay).left_journal) ++recovered;
             ++total;
 
             loom::Database db{path, options(wal)};
@@ -196,8 +201,8 @@ int main(int argc, char** argv) {
     reliability::remove_database(path);
     reliability::remove_database(pristine);
     std::printf("migrate_crash: %d of %d kill points left a whole state (%d before 0002, %d after "
-                "0002, %d after 0003), %d books\n",
-                total - failures, total, seen[0], seen[1], seen[2], books);
+                "0002, %d after 0003; %d left a hot journal or WAL to recover), %d books\n",
+                total - failures, total, seen[0], seen[1], seen[2], recovered, books);
     if (failures) return 1;
     std::printf("migrate_crash: OK\n");
     return 0;

@@ -148,7 +148,13 @@ private:
         const std::string table = quote(before.name);
         const std::string fresh_name = "loom_new_" + before.name;
         const std::string fresh = quote(fresh_name);
-        engine::Steps out;
+        // Dropping the old table with foreign keys on would run its ON DELETE actions (a
+        // CASCADE empties the tables that point at it): never rebuild unless they are off.
+        engine::Steps out{{"SELECT foreign_keys FROM pragma_foreign_keys WHERE foreign_keys",
+                           {},
+                           "rebuilding " + before.name +
+                               " needs foreign keys off, and they are on (the migration runner "
+                               "switches them off before its transaction)"}};
 
         // Views and triggers: dropped now, recreated at the end (views first: an INSTEAD OF
         // trigger may be on one).
