@@ -62,25 +62,25 @@ constexpr auto loom_model(loom::model_of<Book>) {
 }  // namespace v3
 
 // The migrations, as the program's source holds them at each version: a list that only grows.
-const loom::Migration m0001{"0001_initial", {loom::create_table("book", {
-    loom::primary_key("id"),
-    loom::column<std::string>("title"),
-    loom::column<int>("year")})}};
-const loom::Migration m0002{"0002_pages_subtitle", {
-    loom::add_column("book", loom::column<std::int64_t>("pages").fill(std::int64_t{0})),
-    loom::add_column("book", loom::column<std::optional<std::string>>("subtitle")),
-    // A data step: the pages we know.
-    loom::data_step("pages of the books we have", [](loom::Database& db) {
-        db.execute("UPDATE book SET pages = ? WHERE title = ?", 412, "Dune");
-        db.execute("UPDATE book SET pages = ? WHERE title = ?", 1178, "The Lord of the Rings");
-    })}};
-const loom::Migration m0003{"0003_name_year_text", {
-    loom::rename_column("book", "title", "name"),
-    loom::alter_column("book", loom::column<std::string>("year")),
-    loom::add_unique("book", {"name", "year"})}};
+const loom::Migration m0001{
+    "0001_initial",
+    {loom::create_table("book", {loom::primary_key("id"), loom::column<std::string>("title"),
+                                 loom::column<int>("year")})}};
+const loom::Migration m0002{
+    "0002_pages_subtitle",
+    {loom::add_column("book", loom::column<std::int64_t>("pages").fill(std::int64_t{0})),
+     loom::add_column("book", loom::column<std::optional<std::string>>("subtitle")),
+     // A data step: the pages we know.
+     loom::data_step("pages of the books we have", [](loom::Database& db) {
+         db.execute("UPDATE book SET pages = ? WHERE title = ?", 412, "Dune");
+         db.execute("UPDATE book SET pages = ? WHERE title = ?", 1178, "The Lord of the Rings");
+     })}};
+const loom::Migration m0003{"0003_name_year_text",
+                            {loom::rename_column("book", "title", "name"),
+                             loom::alter_column("book", loom::column<std::string>("year")),
+                             loom::add_unique("book", {"name", "year"})}};
 
-template <class Book>
-void print_books(loom::Database& db) {
+template <class Book> void print_books(loom::Database& db) {
     for (const Book& b : db.objects<Book>().order_by(&Book::id)) {
         if constexpr (requires { b.title; })
             fmt::print("  #{} {} ({})", b.id, b.title, b.year);
@@ -101,8 +101,8 @@ int main() {
             const loom::Migrations migrations{{m0001}};
             fmt::print("version 1: applied {} migration(s)\n", migrations.apply(db).size());
             db.check_schema<v1::Book>();
-            for (auto [title, year] : {std::pair{"Dune", 1965}, {"The Lord of the Rings", 1954},
-                                       {"Solaris", 1961}}) {
+            for (auto [title, year] :
+                 {std::pair{"Dune", 1965}, {"The Lord of the Rings", 1954}, {"Solaris", 1961}}) {
                 v1::Book b{.title = title, .year = year};
                 db.insert(b);
             }
@@ -137,7 +137,8 @@ int main() {
         {
             loom::Database db{path};
             const loom::Diff guess = loom::diff<v3::Book>(db);
-            fmt::print("\nloom::diff for version 3, asked nothing:\n{}\nunresolved:\n", guess.cpp());
+            fmt::print("\nloom::diff for version 3, asked nothing:\n{}\nunresolved:\n",
+                       guess.cpp());
             for (const auto& u : guess.unresolved) fmt::print("  {}\n", u);
             loom::DiffOptions o;
             o.rename = {{"book.title", "name"}};

@@ -30,14 +30,15 @@ struct Shelf {
     loom::ForeignKey<Book> book;
 };
 constexpr auto loom_model(loom::model_of<Book>) {
-    return loom::table("book", loom::pk(&Book::id), loom::field(&Book::title, "title"),
-                       loom::field(&Book::year, "year"),
-                       loom::field(&Book::pages, "pages", loom::indexed),
-                       loom::foreign_key(&Book::publisher, "publisher_id", loom::on_delete::cascade))
+    return loom::table(
+               "book", loom::pk(&Book::id), loom::field(&Book::title, "title"),
+               loom::field(&Book::year, "year"), loom::field(&Book::pages, "pages", loom::indexed),
+               loom::foreign_key(&Book::publisher, "publisher_id", loom::on_delete::cascade))
         .unique_together(&Book::title, &Book::year);
 }
 constexpr auto loom_model(loom::model_of<Shelf>) {
-    return loom::table("shelf", loom::pk(&Shelf::id), loom::field(&Shelf::label, "label", loom::unique),
+    return loom::table("shelf", loom::pk(&Shelf::id),
+                       loom::field(&Shelf::label, "label", loom::unique),
                        loom::foreign_key(&Shelf::book, "book_id", loom::nullable));
 }
 
@@ -50,10 +51,10 @@ struct Renamed {
     loom::ForeignKey<Publisher> publisher;
 };
 constexpr auto loom_model(loom::model_of<Renamed>) {
-    return loom::table("book", loom::pk(&Renamed::id), loom::field(&Renamed::name, "name"),
-                       loom::field(&Renamed::year, "year"), loom::field(&Renamed::pages, "pages"),
-                       loom::foreign_key(&Renamed::publisher, "publisher_id",
-                                         loom::on_delete::cascade));
+    return loom::table(
+        "book", loom::pk(&Renamed::id), loom::field(&Renamed::name, "name"),
+        loom::field(&Renamed::year, "year"), loom::field(&Renamed::pages, "pages"),
+        loom::foreign_key(&Renamed::publisher, "publisher_id", loom::on_delete::cascade));
 }
 
 // Author with born made NOT NULL and name narrowed to an integer (nonsense, for the options).
@@ -77,11 +78,16 @@ using shop::Publisher;
 
 std::string text_of(const loom::Value& v) {
     switch (v.index()) {
-        case 0: return "NULL";
-        case 1: return std::to_string(std::get<1>(v));
-        case 2: return std::to_string(std::get<2>(v));
-        case 3: return std::get<3>(v);
-        default: return "<blob>";
+    case 0:
+        return "NULL";
+    case 1:
+        return std::to_string(std::get<1>(v));
+    case 2:
+        return std::to_string(std::get<2>(v));
+    case 3:
+        return std::get<3>(v);
+    default:
+        return "<blob>";
     }
 }
 
@@ -98,8 +104,8 @@ std::string rows(loom::Database& db, const std::string& sql) {
 /// Everything in the database: its schema, then every table's rows.
 std::string snapshot(loom::Database& db) {
     std::string out = rows(db, "SELECT type, name, sql FROM sqlite_schema ORDER BY type, name");
-    for (const auto& t : db.query<std::string>(
-             "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name"))
+    for (const auto& t :
+         db.query<std::string>("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name"))
         out += t + ":\n" + rows(db, "SELECT * FROM \"" + t + "\" ORDER BY rowid");
     return out;
 }
@@ -156,8 +162,7 @@ void apply_fails(loom::Database& db, std::vector<loom::Operation> ops, const std
 
 // ---- check_schema ------------------------------------------------------------------------------
 
-TEST_CASE("check_schema passes on what create_tables made, for every relation shape",
-          "[migrate]") {
+TEST_CASE("check_schema passes on what create_tables made, for every relation shape", "[migrate]") {
     loom::Database db(":memory:");
     shop::create_all(db);
     db.reset_query_count();
@@ -225,19 +230,20 @@ TEST_CASE("an extra nullable column or index is a note, not a difference", "[mig
 
 TEST_CASE("unique_together declares a UNIQUE constraint over several columns", "[migrate]") {
     loom::Database db(":memory:");
-    CHECK(db.schema_sql<evolved::Book>() ==
-          std::vector<std::string>{
-              "CREATE TABLE IF NOT EXISTS \"book\" (\n"
-              "  \"id\" INTEGER PRIMARY KEY AUTOINCREMENT,\n"
-              "  \"title\" TEXT NOT NULL,\n"
-              "  \"year\" INTEGER NOT NULL,\n"
-              "  \"pages\" INTEGER,\n"
-              "  \"publisher_id\" INTEGER NOT NULL REFERENCES \"publisher\" (\"id\") ON DELETE "
-              "CASCADE,\n"
-              "  UNIQUE (\"title\", \"year\")\n"
-              ")",
-              "CREATE INDEX IF NOT EXISTS \"book_pages_idx\" ON \"book\" (\"pages\")",
-              "CREATE INDEX IF NOT EXISTS \"book_publisher_id_idx\" ON \"book\" (\"publisher_id\")"});
+    CHECK(
+        db.schema_sql<evolved::Book>() ==
+        std::vector<std::string>{
+            "CREATE TABLE IF NOT EXISTS \"book\" (\n"
+            "  \"id\" INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+            "  \"title\" TEXT NOT NULL,\n"
+            "  \"year\" INTEGER NOT NULL,\n"
+            "  \"pages\" INTEGER,\n"
+            "  \"publisher_id\" INTEGER NOT NULL REFERENCES \"publisher\" (\"id\") ON DELETE "
+            "CASCADE,\n"
+            "  UNIQUE (\"title\", \"year\")\n"
+            ")",
+            "CREATE INDEX IF NOT EXISTS \"book_pages_idx\" ON \"book\" (\"pages\")",
+            "CREATE INDEX IF NOT EXISTS \"book_publisher_id_idx\" ON \"book\" (\"publisher_id\")"});
     db.create_tables<Publisher, evolved::Book>();
     Publisher p;
     p.name = "P";
@@ -262,8 +268,9 @@ TEST_CASE("apply runs the pending migrations in order and records them; again, n
     loom::Database db(":memory:");
     const loom::Migrations m{{
         {"0001_initial", {loom::create_tables<Publisher, Author, Book, shop::Review>()}},
-        {"0002_pages", {loom::add_column("book", loom::column<std::optional<int>>("pages")),
-                        loom::add_index("book", {"pages"})}},
+        {"0002_pages",
+         {loom::add_column("book", loom::column<std::optional<int>>("pages")),
+          loom::add_index("book", {"pages"})}},
     }};
     CHECK(m.history(db).empty());
     CHECK(m.apply(db) == std::vector<std::string>{"0001_initial", "0002_pages"});
@@ -272,8 +279,9 @@ TEST_CASE("apply runs the pending migrations in order and records them; again, n
     CHECK(h[0].name == "0001_initial");
     CHECK(h[0].checksum == m.checksum("0001_initial"));
     CHECK(h[1].checksum == m.checksum("0002_pages"));
-    CHECK(std::regex_match(h[1].applied_at,
-                           std::regex("20[0-9]{2}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]Z")));
+    CHECK(std::regex_match(
+        h[1].applied_at,
+        std::regex("20[0-9]{2}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]Z")));
     CHECK(h[0].checksum.size() == 16);
     CHECK(h[0].checksum != h[1].checksum);
     CHECK(columns(db, "book") ==
@@ -295,8 +303,8 @@ TEST_CASE("a changed applied migration, an unknown one or a gap in the history i
                                        .history(db)
                                        .at(0)
                                        .applied_at;
-    const std::string sum = loom::Migrations({{"0001", {loom::create_tables<Publisher>()}}})
-                                .checksum("0001");
+    const std::string sum =
+        loom::Migrations({{"0001", {loom::create_tables<Publisher>()}}}).checksum("0001");
     const std::string before = snapshot(db);
 
     const loom::Migrations changed{{{"0001", {loom::create_tables<Publisher, Author>()}}}};
@@ -325,8 +333,8 @@ TEST_CASE("a changed applied migration, an unknown one or a gap in the history i
                   "a newer program migrate this database?");
     }
 
-    const loom::Migrations gap{{{"0000", {loom::create_tables<Author>()}},
-                                {"0001", {loom::create_tables<Publisher>()}}}};
+    const loom::Migrations gap{
+        {{"0000", {loom::create_tables<Author>()}}, {"0001", {loom::create_tables<Publisher>()}}}};
     try {
         gap.apply(db);
         FAIL("applied");
@@ -365,17 +373,20 @@ TEST_CASE("add_column: nullable in place; NOT NULL through the rebuild, keys and
     auto& db = s.db;
     // A deleted row: its key must not come back after the rebuild.
     db.execute("DELETE FROM book WHERE id = 5");
-    const loom::Migrations m{{{"0001_add", {
-        loom::add_column("book", loom::column<std::optional<std::string>>("subtitle")),
-        loom::add_column("book", loom::column<int>("pages").fill(100)),
-    }}}};
+    const loom::Migrations m{
+        {{"0001_add",
+          {
+              loom::add_column("book", loom::column<std::optional<std::string>>("subtitle")),
+              loom::add_column("book", loom::column<int>("pages").fill(100)),
+          }}}};
     const auto plan = m.plan(db);
     REQUIRE(plan.size() == 1);
     CHECK(plan[0].foreign_keys_off);
     CHECK(plan[0].operations ==
           std::vector<std::string>{"add column book.subtitle", "add column book.pages"});
     REQUIRE(plan[0].statements.size() == 10);
-    CHECK(plan[0].statements[0] == loom::SqlText{"ALTER TABLE \"book\" ADD COLUMN \"subtitle\" TEXT", {}});
+    CHECK(plan[0].statements[0] ==
+          loom::SqlText{"ALTER TABLE \"book\" ADD COLUMN \"subtitle\" TEXT", {}});
     CHECK(plan[0].statements[3] ==
           loom::SqlText{"INSERT INTO \"loom_new_book\" (\"id\", \"title\", \"year\", "
                         "\"publisher_id\", \"subtitle\", \"pages\") SELECT \"id\", \"title\", "
@@ -387,7 +398,8 @@ TEST_CASE("add_column: nullable in place; NOT NULL through the rebuild, keys and
           "3|Small Gods|1992|1|NULL|100\n4|American Gods|2001|2|NULL|100\n");
     // Foreign keys pointing in (reviews, the join table) and out (publisher) still hold.
     CHECK(rows(db, "SELECT * FROM review ORDER BY id") == kReviews);
-    CHECK(rows(db, "SELECT * FROM book_authors ORDER BY id") == "1|1|1\n2|2|2\n3|2|3\n4|3|2\n5|4|3\n");
+    CHECK(rows(db, "SELECT * FROM book_authors ORDER BY id") ==
+          "1|1|1\n2|2|2\n3|2|3\n4|3|2\n5|4|3\n");
     CHECK(rows(db, "PRAGMA foreign_key_check").empty());
     CHECK(rows(db, "PRAGMA integrity_check") == "ok\n");
     CHECK(foreign_keys_on(db) == 1);
@@ -418,9 +430,9 @@ TEST_CASE("add_column NOT NULL without a fill value fails on a table with rows",
 TEST_CASE("drop_column and rename_column keep every other value", "[migrate]") {
     Bookstore s;
     auto& db = s.db;
-    apply(db, "0001", {loom::rename_column("book", "title", "name"),
-                       loom::drop_column("book", "year"),
-                       loom::rename_column("publisher", "id", "pid")});
+    apply(db, "0001",
+          {loom::rename_column("book", "title", "name"), loom::drop_column("book", "year"),
+           loom::rename_column("publisher", "id", "pid")});
     CHECK(rows(db, "SELECT * FROM book ORDER BY id") ==
           "1|The Dispossessed|1\n2|Good Omens|1\n3|Small Gods|1\n4|American Gods|2\n"
           "5|The Wee Free Men|2\n");
@@ -433,10 +445,10 @@ TEST_CASE("drop_column and rename_column keep every other value", "[migrate]") {
     apply_fails(db, {loom::drop_column("book", "id")},
                 "migration '0001_bad', operation 1 of 1 (drop column book.id): it is the primary "
                 "key");
-    apply_fails(db, {loom::add_unique("book", {"name", "publisher_id"}),
-                     loom::drop_column("book", "name")},
-                "migration '0001_bad', operation 2 of 2 (drop column book.name): it is part of "
-                "UNIQUE (name, publisher_id); drop that first (loom::drop_unique)");
+    apply_fails(
+        db, {loom::add_unique("book", {"name", "publisher_id"}), loom::drop_column("book", "name")},
+        "migration '0001_bad', operation 2 of 2 (drop column book.name): it is part of "
+        "UNIQUE (name, publisher_id); drop that first (loom::drop_unique)");
     apply_fails(db, {loom::rename_column("book", "name", "publisher_id")},
                 "migration '0001_bad', operation 1 of 1 (rename column book.name to "
                 "publisher_id): the table has a column publisher_id already");
@@ -509,10 +521,11 @@ TEST_CASE("alter_column on a self-reference and on a join table keeps every link
     other.manager = worker;
     db.insert(other);
     // The manager key loses ON DELETE SET NULL (restrict now), the join table gains a column.
-    apply(db, "0001", {loom::alter_column("employee", loom::column<std::optional<std::int64_t>>(
-                                                          "manager_id")
-                                                          .references("employee")),
-                       loom::add_column("book_authors", loom::column<int>("position").fill(1))});
+    apply(db, "0001",
+          {loom::alter_column(
+               "employee",
+               loom::column<std::optional<std::int64_t>>("manager_id").references("employee")),
+           loom::add_column("book_authors", loom::column<int>("position").fill(1))});
     CHECK(rows(db, "SELECT * FROM employee ORDER BY id") == "1|Ada|NULL\n2|Brian|1\n3|Cy|2\n");
     CHECK(rows(db, "SELECT * FROM book_authors ORDER BY id") ==
           "1|1|1|1\n2|2|2|1\n3|2|3|1\n4|3|2|1\n5|4|3|1\n6|5|2|1\n");
@@ -528,23 +541,27 @@ TEST_CASE("alter_column on a self-reference and on a join table keeps every link
 TEST_CASE("add_unique, drop_unique, add_index, drop_index", "[migrate]") {
     Bookstore s;
     auto& db = s.db;
-    const loom::Migrations m{{{"0001", {loom::add_index("book", {"year", "title"}),
-                                        loom::add_unique("book", {"title", "year"})}}}};
+    const loom::Migrations m{{{"0001",
+                               {loom::add_index("book", {"year", "title"}),
+                                loom::add_unique("book", {"title", "year"})}}}};
     const auto plan = m.plan(db);
     REQUIRE(plan.size() == 1);
     CHECK(plan[0].statements.front() ==
-          loom::SqlText{"CREATE INDEX \"book_year_title_idx\" ON \"book\" (\"year\", \"title\")", {}});
+          loom::SqlText{"CREATE INDEX \"book_year_title_idx\" ON \"book\" (\"year\", \"title\")",
+                        {}});
     m.apply(db);
     CHECK(rows(db, "SELECT * FROM book ORDER BY id") == kBooks);
     CHECK_THROWS_AS(db.execute("INSERT INTO book (title, year, publisher_id) VALUES ('Small Gods', "
                                "1992, 1)"),
                     loom::ConstraintError);
-    CHECK(rows(db, "SELECT name FROM sqlite_schema WHERE tbl_name = 'book' AND type = 'index' "
-                   "ORDER BY name") ==
+    CHECK(rows(db,
+               "SELECT name FROM sqlite_schema WHERE tbl_name = 'book' AND type = 'index' "
+               "ORDER BY name") ==
           "book_publisher_id_idx\nbook_year_title_idx\nsqlite_autoindex_book_1\n");
 
-    apply(db, "0002", {loom::drop_unique("book", {"title", "year"}),
-                       loom::drop_index("book", {"year", "title"})});
+    apply(db, "0002",
+          {loom::drop_unique("book", {"title", "year"}),
+           loom::drop_index("book", {"year", "title"})});
     db.execute("INSERT INTO book (title, year, publisher_id) VALUES ('Small Gods', 1992, 1)");
     CHECK(rows(db, "SELECT name FROM sqlite_schema WHERE tbl_name = 'book' AND type = 'index'") ==
           "book_publisher_id_idx\n");
@@ -559,23 +576,25 @@ TEST_CASE("add_unique, drop_unique, add_index, drop_index", "[migrate]") {
                 "no such index");
 }
 
-TEST_CASE("an operation on what is not there, or is there already, changes nothing",
-          "[migrate]") {
+TEST_CASE("an operation on what is not there, or is there already, changes nothing", "[migrate]") {
     Bookstore s;
     auto& db = s.db;
-    db.execute("CREATE TABLE pair (id INTEGER PRIMARY KEY, a INTEGER, b INTEGER, "
-               "FOREIGN KEY (a, b) REFERENCES pair2 (x, y))");
+    db.execute(
+        "CREATE TABLE pair (id INTEGER PRIMARY KEY, a INTEGER, b INTEGER, "
+        "FOREIGN KEY (a, b) REFERENCES pair2 (x, y))");
     db.execute("CREATE INDEX pair_ab ON pair (a, b)");
     const std::string op = "migration '0001_bad', operation 1 of 1 (";
     const std::vector<std::pair<loom::Operation, std::string>> cases{
         {loom::drop_table("shelf"), "drop table shelf): there is no table shelf"},
-        {loom::create_table("book", {loom::primary_key()}), "create table book): table book exists already"},
+        {loom::create_table("book", {loom::primary_key()}),
+         "create table book): table book exists already"},
         {loom::rename_column("book", "isbn", "code"),
          "rename column book.isbn to code): the table has no column isbn"},
         {loom::drop_column("book", "isbn"), "drop column book.isbn): the table has no column isbn"},
         {loom::alter_column("book", loom::column<int>("isbn")),
          "alter column book.isbn): the table has no column isbn"},
-        {loom::add_index("book", {"isbn"}), "add index on book (isbn)): the table has no column isbn"},
+        {loom::add_index("book", {"isbn"}),
+         "add index on book (isbn)): the table has no column isbn"},
         {loom::add_index("book", {"title"}, "book_publisher_id_idx"),
          "add index on book (title)): an index named book_publisher_id_idx exists already"},
         {loom::add_index("book", {}), "add index on book ()): name at least one column"},
@@ -603,8 +622,9 @@ TEST_CASE("an operation on what is not there, or is there already, changes nothi
         }
         return std::string("no error");
     };
-    CHECK(usage([] { loom::create_table("t", {loom::primary_key(), loom::column<int>("id")}); }) ==
-          "loom::create_table(\"t\"): two columns are named id");
+    CHECK(usage([] {
+              loom::create_table("t", {loom::primary_key(), loom::column<int>("id")});
+          }) == "loom::create_table(\"t\"): two columns are named id");
     CHECK(usage([] { loom::create_table("t", {loom::column<int>("n").fill(1)}); }) ==
           "loom::create_table(\"t\"): column n has a fill value, which only a column added to a "
           "table with rows needs");
@@ -616,12 +636,13 @@ TEST_CASE("an operation on what is not there, or is there already, changes nothi
 TEST_CASE("raw_sql and data steps run inside the migration's transaction", "[migrate]") {
     Bookstore s;
     auto& db = s.db;
-    apply(db, "0001", {loom::add_column("book", loom::column<std::optional<std::string>>("slug")),
-                       loom::raw_sql("UPDATE book SET slug = lower(title) WHERE year < ?", 2000),
-                       loom::data_step("slug the rest", [](loom::Database& d) {
-                           CHECK(d.transaction_depth() == 1);
-                           d.execute("UPDATE book SET slug = 'late' WHERE slug IS NULL");
-                       })});
+    apply(db, "0001",
+          {loom::add_column("book", loom::column<std::optional<std::string>>("slug")),
+           loom::raw_sql("UPDATE book SET slug = lower(title) WHERE year < ?", 2000),
+           loom::data_step("slug the rest", [](loom::Database& d) {
+               CHECK(d.transaction_depth() == 1);
+               d.execute("UPDATE book SET slug = 'late' WHERE slug IS NULL");
+           })});
     CHECK(rows(db, "SELECT id, slug FROM book ORDER BY id") ==
           "1|the dispossessed\n2|good omens\n3|small gods\n4|late\n5|late\n");
 }
@@ -632,13 +653,14 @@ TEST_CASE("a migration that fails after a rebuild leaves schema, rows and histor
     auto& db = s.db;
     apply(db, "0001", {loom::add_index("book", {"year"})});
     const std::string before = snapshot(db);
-    const loom::Migrations m{{{"0001", {loom::add_index("book", {"year"})}},
-                              {"0002", {loom::add_column("book", loom::column<int>("pages").fill(1)),
-                                        loom::drop_column("review", "body"),
-                                        loom::data_step("boom", [](loom::Database& d) {
-                                            d.execute("DELETE FROM author");
-                                            throw std::runtime_error("boom");
-                                        })}}}};
+    const loom::Migrations m{
+        {{"0001", {loom::add_index("book", {"year"})}},
+         {"0002",
+          {loom::add_column("book", loom::column<int>("pages").fill(1)),
+           loom::drop_column("review", "body"), loom::data_step("boom", [](loom::Database& d) {
+               d.execute("DELETE FROM author");
+               throw std::runtime_error("boom");
+           })}}}};
     CHECK_THROWS_WITH(m.apply(db), "migration '0002', operation 3 of 3 (data step: boom): boom");
     CHECK(snapshot(db) == before);
     CHECK(foreign_keys_on(db) == 1);
@@ -654,8 +676,9 @@ TEST_CASE("a migration that leaves a foreign key pointing at nothing is rolled b
                 "publisher_id points at no publisher row; book row 5: publisher_id points at no "
                 "publisher row); it was rolled back");
     // Dropped with its dependants, it goes (their rows with it).
-    apply(s.db, "0001", {loom::drop_table("review"), loom::drop_table("book_authors"),
-                         loom::drop_table("book"), loom::drop_table("publisher")});
+    apply(s.db, "0001",
+          {loom::drop_table("review"), loom::drop_table("book_authors"), loom::drop_table("book"),
+           loom::drop_table("publisher")});
     CHECK(rows(s.db, "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name") ==
           "author\nemployee\nloom_migrations\nsqlite_sequence\n");
 }
@@ -665,18 +688,20 @@ TEST_CASE("views and triggers survive a rebuild; one the change breaks fails it"
     auto& db = s.db;
     db.execute("CREATE VIEW titles AS SELECT title FROM book");
     db.execute("CREATE TABLE log (what TEXT)");
-    db.execute("CREATE TRIGGER book_added AFTER INSERT ON book BEGIN INSERT INTO log VALUES "
-               "(new.title); END");
-    db.execute("CREATE TRIGGER review_added AFTER INSERT ON review BEGIN UPDATE book SET year = "
-               "year WHERE id = new.book_id; END");
+    db.execute(
+        "CREATE TRIGGER book_added AFTER INSERT ON book BEGIN INSERT INTO log VALUES "
+        "(new.title); END");
+    db.execute(
+        "CREATE TRIGGER review_added AFTER INSERT ON review BEGIN UPDATE book SET year = "
+        "year WHERE id = new.book_id; END");
     apply(db, "0001", {loom::add_column("book", loom::column<int>("pages").fill(0))});
     CHECK(rows(db, "SELECT * FROM titles") ==
           "The Dispossessed\nGood Omens\nSmall Gods\nAmerican Gods\nThe Wee Free Men\n");
     db.execute("INSERT INTO book (title, year, publisher_id, pages) VALUES ('New', 2020, 1, 9)");
     CHECK(rows(db, "SELECT * FROM log") == "New\n");
-    CHECK(rows(db, "SELECT type, name FROM sqlite_schema WHERE type IN ('view', 'trigger') "
-                   "ORDER BY name") ==
-          "trigger|book_added\ntrigger|review_added\nview|titles\n");
+    CHECK(rows(db,
+               "SELECT type, name FROM sqlite_schema WHERE type IN ('view', 'trigger') "
+               "ORDER BY name") == "trigger|book_added\ntrigger|review_added\nview|titles\n");
     apply_fails(db, {loom::drop_column("book", "title")},
                 "migration '0001_bad', operation 1 of 1 (drop column book.title): no such column: "
                 "title (while running: SELECT * FROM \"titles\" LIMIT 0)");
@@ -684,15 +709,17 @@ TEST_CASE("views and triggers survive a rebuild; one the change breaks fails it"
 
 TEST_CASE("a table with what loom cannot carry through a rebuild is refused", "[migrate]") {
     loom::Database db(":memory:");
-    db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER CHECK (n > 0), s TEXT COLLATE NOCASE)");
+    db.execute(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER CHECK (n > 0), s TEXT COLLATE NOCASE)");
     db.execute("INSERT INTO t VALUES (1, 1, 'a')");
     apply_fails(db, {loom::drop_column("t", "s")},
                 "migration '0001_bad', operation 1 of 1 (drop column t.s): table t has a CHECK "
                 "constraint, a COLLATE clause, which loom cannot carry through the rebuild this "
                 "change needs; make the change with raw SQL (loom::raw_sql)");
     // What ALTER TABLE does in place still works.
-    apply(db, "0001", {loom::add_column("t", loom::column<std::optional<int>>("m")),
-                       loom::rename_column("t", "s", "text")});
+    apply(db, "0001",
+          {loom::add_column("t", loom::column<std::optional<int>>("m")),
+           loom::rename_column("t", "s", "text")});
     CHECK(rows(db, "SELECT * FROM t") == "1|1|a|NULL\n");
 }
 
@@ -712,13 +739,15 @@ TEST_CASE("apply inside a transaction refuses a migration that needs foreign key
     db.transaction([&] {
         loom::Migrations({{"0001", {loom::add_index("book", {"year"})}}}).apply(db);
     });
-    CHECK(loom::Migrations({{"0001", {loom::add_index("book", {"year"})}}}).history(db).size() == 1);
+    CHECK(loom::Migrations({{"0001", {loom::add_index("book", {"year"})}}}).history(db).size() ==
+          1);
 }
 
 TEST_CASE("adopt records migrations a database already has without running them", "[migrate]") {
     Bookstore s;
-    const loom::Migrations m{{{"0001_initial", {loom::create_tables<Publisher, Author, Book>()}},
-                              {"0002_pages", {loom::add_column("book", loom::column<std::optional<int>>("pages"))}}}};
+    const loom::Migrations m{
+        {{"0001_initial", {loom::create_tables<Publisher, Author, Book>()}},
+         {"0002_pages", {loom::add_column("book", loom::column<std::optional<int>>("pages"))}}}};
     CHECK_THROWS_WITH(m.apply(s.db),
                       "migration '0001_initial', operation 1 of 1 (create tables publisher, "
                       "author, book, book_authors): table publisher exists already");
@@ -734,14 +763,15 @@ TEST_CASE("plan returns the statements apply runs, and writes nothing", "[migrat
     auto& db = s.db;
     const loom::Migrations m{{
         {"0001", {loom::add_column("book", loom::column<std::optional<int>>("pages"))}},
-        {"0002", {loom::rename_column("book", "pages", "page_count"),
-                  loom::alter_column("book", loom::column<int>("page_count").fill(0)),
-                  loom::create_table("shelf", {loom::primary_key(),
-                                               loom::column<std::string>("label").unique(),
-                                               loom::column<std::optional<std::int64_t>>("book_id")
-                                                   .references("book", loom::on_delete::set_null)}),
-                  loom::add_index("shelf", {"book_id"}),
-                  loom::data_step("nothing", [](loom::Database&) {})}},
+        {"0002",
+         {loom::rename_column("book", "pages", "page_count"),
+          loom::alter_column("book", loom::column<int>("page_count").fill(0)),
+          loom::create_table("shelf",
+                             {loom::primary_key(), loom::column<std::string>("label").unique(),
+                              loom::column<std::optional<std::int64_t>>("book_id").references(
+                                  "book", loom::on_delete::set_null)}),
+          loom::add_index("shelf", {"book_id"}),
+          loom::data_step("nothing", [](loom::Database&) {})}},
     }};
     const std::string before = snapshot(db);
     const auto plan = m.plan(db);
@@ -828,7 +858,8 @@ TEST_CASE("diff: drops, renames, narrowing and NOT NULL only when named", "[migr
 
     loom::DiffOptions o;
     o.rename = {{"book.title", "name"}};
-    o.fill = {{"book.pages", loom::Value{std::int64_t{0}}}, {"author.born", loom::Value{std::int64_t{1900}}}};
+    o.fill = {{"book.pages", loom::Value{std::int64_t{0}}},
+              {"author.born", loom::Value{std::int64_t{1900}}}};
     o.drop = {"no.such"};
     const loom::Diff r = loom::diff<evolved::Renamed, evolved::Author>(db, o);
     CHECK(r.unresolved ==
@@ -837,11 +868,13 @@ TEST_CASE("diff: drops, renames, narrowing and NOT NULL only when named", "[migr
               "allow it with DiffOptions::change_type {\"author.name\"} (the migration then "
               "fails, changing nothing, if one does not)",
               "DiffOptions::drop {\"no.such\"}: nothing it applies to"});
-    CHECK(r.cpp() ==
-          "loom::rename_column(\"book\", \"title\", \"name\"),\n"
-          "loom::add_column(\"book\", loom::column<std::int64_t>(\"pages\").fill(std::int64_t{0})),\n"
-          "loom::alter_column(\"book\", loom::column<std::string>(\"year\")),\n"
-          "loom::alter_column(\"author\", loom::column<std::int64_t>(\"born\").fill(std::int64_t{1900}))");
+    CHECK(
+        r.cpp() ==
+        "loom::rename_column(\"book\", \"title\", \"name\"),\n"
+        "loom::add_column(\"book\", loom::column<std::int64_t>(\"pages\").fill(std::int64_t{0})),\n"
+        "loom::alter_column(\"book\", loom::column<std::string>(\"year\")),\n"
+        "loom::alter_column(\"author\", "
+        "loom::column<std::int64_t>(\"born\").fill(std::int64_t{1900}))");
     loom::Migrations({{"0002", r.operations}}).apply(db);
     db.check_schema<evolved::Renamed>();
     CHECK(rows(db, "SELECT id, name, year, pages FROM book ORDER BY id") ==
@@ -865,8 +898,7 @@ TEST_CASE("diff: drops, renames, narrowing and NOT NULL only when named", "[migr
     o = {};
     o.drop = {"book.name"};
     const loom::Diff x = loom::diff<Book>(db, o);
-    CHECK(x.cpp() ==
-          "loom::drop_column(\"book\", \"name\")");
+    CHECK(x.cpp() == "loom::drop_column(\"book\", \"name\")");
     CHECK(x.unresolved ==
           std::vector<std::string>{"book.title: in the model, not in the database, and book.pages "
                                    "is in the database, not in the model: a rename "

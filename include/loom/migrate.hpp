@@ -49,10 +49,18 @@ public:
         spec_.info.name = std::move(name);
         spec_.info.not_null = true;
         switch (type) {
-            case ColumnType::integer: spec_.info.type = detail::engine::TypeClass::integer; break;
-            case ColumnType::real: spec_.info.type = detail::engine::TypeClass::real; break;
-            case ColumnType::text: spec_.info.type = detail::engine::TypeClass::text; break;
-            default: spec_.info.type = detail::engine::TypeClass::blob; break;
+        case ColumnType::integer:
+            spec_.info.type = detail::engine::TypeClass::integer;
+            break;
+        case ColumnType::real:
+            spec_.info.type = detail::engine::TypeClass::real;
+            break;
+        case ColumnType::text:
+            spec_.info.type = detail::engine::TypeClass::text;
+            break;
+        default:
+            spec_.info.type = detail::engine::TypeClass::blob;
+            break;
         }
     }
 
@@ -79,8 +87,7 @@ public:
     }
     /// The value the rows already there get: when the column is added, or, for a column made
     /// NOT NULL, in place of NULL. Bound as a parameter; the schema keeps no DEFAULT.
-    template <class V>
-    ColumnDef& fill(const V& value) {
+    template <class V> ColumnDef& fill(const V& value) {
         Value v = detail::migrate::value_of(value);
         using detail::engine::TypeClass;
         const auto t = spec_.info.type;
@@ -89,8 +96,8 @@ public:
                           (t == TypeClass::text && v.index() == 3) ||
                           (t == TypeClass::blob && v.index() == 4);
         if (!fits)
-            throw UsageError("loom::ColumnDef(\"" + spec_.info.name + "\").fill: the value's type " +
-                             "does not match the column's type, " +
+            throw UsageError("loom::ColumnDef(\"" + spec_.info.name +
+                             "\").fill: the value's type " + "does not match the column's type, " +
                              std::string(detail::engine::type_class_name(t)));
         spec_.fill = std::move(v);
         return *this;
@@ -106,8 +113,7 @@ private:
 
 /// A column for values of member type V: `column<int>("pages")`, `column<std::optional<
 /// std::string>>("subtitle")` (nullable), `column<loom::Blob>("cover")`.
-template <class V>
-ColumnDef column(std::string name) {
+template <class V> ColumnDef column(std::string name) {
     static_assert(detail::column_type<V>,
                   "loom::column<V>: V must be a type loom maps to a column (bool, integers, "
                   "enums, float/double, std::string, loom::Blob, std::optional of those)");
@@ -142,9 +148,9 @@ private:
 };
 
 namespace detail::migrate {
-template <class O, class... A>
-Operation make_op(A&&... a) {
-    return access::make<Operation>(std::shared_ptr<const Op>(std::make_shared<O>(std::forward<A>(a)...)));
+template <class O, class... A> Operation make_op(A&&... a) {
+    return access::make<Operation>(
+        std::shared_ptr<const Op>(std::make_shared<O>(std::forward<A>(a)...)));
 }
 }  // namespace detail::migrate
 
@@ -175,8 +181,7 @@ inline Operation create_table(std::string name, std::vector<ColumnDef> columns,
 /// indexes and join tables: what db.create_tables<Ts...>() makes. The operation follows the
 /// models, so its checksum changes when they do: once the models change again, freeze it
 /// (replace it with the operations loom::diff prints against an empty database).
-template <class... Ts>
-Operation create_tables() {
+template <class... Ts> Operation create_tables() {
     return detail::migrate::make_op<detail::migrate::CreateTables>(detail::model_tables<Ts...>());
 }
 
@@ -195,7 +200,8 @@ inline Operation add_column(std::string table, ColumnDef column) {
 }
 /// Drops a column and its values (and the one-column index, UNIQUE or foreign key on it).
 inline Operation drop_column(std::string table, std::string column) {
-    return detail::migrate::make_op<detail::migrate::DropColumn>(std::move(table), std::move(column));
+    return detail::migrate::make_op<detail::migrate::DropColumn>(std::move(table),
+                                                                 std::move(column));
 }
 inline Operation rename_column(std::string table, std::string from, std::string to) {
     return detail::migrate::make_op<detail::migrate::RenameColumn>(std::move(table),
@@ -234,8 +240,7 @@ inline Operation drop_unique(std::string table, std::vector<std::string> columns
 }
 /// One SQL statement with `args` bound to its `?` placeholders. loom does not know what it
 /// changes: keep schema changes it can describe in the operations above.
-template <class... Args>
-Operation raw_sql(std::string sql, const Args&... args) {
+template <class... Args> Operation raw_sql(std::string sql, const Args&... args) {
     return detail::migrate::make_op<detail::migrate::RawSql>(
         std::move(sql), std::vector<Value>{detail::migrate::value_of(args)...});
 }
@@ -302,7 +307,8 @@ class Migrations {
 public:
     Migrations(std::vector<Migration> list) : list_(std::move(list)) {
         for (std::size_t i = 0; i < list_.size(); ++i) {
-            if (list_[i].name.empty()) throw UsageError("loom::Migrations: a migration has no name");
+            if (list_[i].name.empty())
+                throw UsageError("loom::Migrations: a migration has no name");
             if (list_[i].operations.empty())
                 throw UsageError("loom::Migrations: migration '" + list_[i].name +
                                  "' has no operations");
@@ -471,8 +477,8 @@ private:
                 op.run(ctx);
             } catch (const std::exception& e) {
                 throw MigrationError("migration '" + m.name + "', operation " +
-                                         std::to_string(i + 1) + " of " + std::to_string(n) +
-                                         " (" + op.describe() + "): " + e.what(),
+                                         std::to_string(i + 1) + " of " + std::to_string(n) + " (" +
+                                         op.describe() + "): " + e.what(),
                                      m.name);
             }
         }
@@ -483,7 +489,7 @@ private:
     public:
         ForeignKeysOff(detail::Session& s, detail::engine::Runner& r,
                        detail::engine::SchemaEditor& e, const Migration& m)
-            : s_(s), r_(r), e_(e) {
+            : r_(r), e_(e) {
             if (!rebuilds(m) || !e.rebuild_needs_foreign_keys_off()) return;
             if (s.depth() > 0)
                 throw UsageError("apply: migration '" + m.name +
@@ -509,7 +515,6 @@ private:
         ForeignKeysOff& operator=(const ForeignKeysOff&) = delete;
 
     private:
-        detail::Session& s_;
         detail::engine::Runner& r_;
         detail::engine::SchemaEditor& e_;
         bool active_ = false, restore_ = false;
@@ -536,8 +541,8 @@ private:
                 std::string list;
                 for (const auto& b : bad) list += (list.empty() ? "" : "; ") + b;
                 throw MigrationError("migration '" + m.name +
-                                         "': foreign keys point at missing rows after it (" +
-                                         list + "); it was rolled back",
+                                         "': foreign keys point at missing rows after it (" + list +
+                                         "); it was rolled back",
                                      m.name);
             }
         }
@@ -567,8 +572,7 @@ struct SchemaReport {
 /// Compares the live schema with the models' (their tables and join tables): tables, columns,
 /// types, NULL-ness, primary keys, foreign keys, UNIQUE constraints, indexes. About 4 queries
 /// per table; nothing is written.
-template <class... Ts>
-SchemaReport schema_report(Database& db) {
+template <class... Ts> SchemaReport schema_report(Database& db) {
     auto& s = detail::session_of(db);
     detail::migrate::SessionRunner runner(s, "check_schema");
     const auto editor = detail::migrate::editor_for(s.dialect());
@@ -581,10 +585,8 @@ SchemaReport schema_report(Database& db) {
 }
 
 namespace detail {
-template <class Db>
-struct schema_check {
-    template <class... Ts>
-    static void check(Db& db) {
+template <class Db> struct schema_check {
+    template <class... Ts> static void check(Db& db) {
         SchemaReport r = schema_report<Ts...>(db);
         if (r.ok()) return;
         std::string what = "the database schema does not match the models (" +
@@ -633,8 +635,7 @@ struct Diff {
 /// Additive changes come directly; drops, renames, type changes that may not convert and NOT
 /// NULL without a value only when `options` names them, else they are listed in
 /// Diff::unresolved. Nothing is written; review the operations, then put them in a Migration.
-template <class... Ts>
-Diff diff(Database& db, const DiffOptions& options = {}) {
+template <class... Ts> Diff diff(Database& db, const DiffOptions& options = {}) {
     auto& s = detail::session_of(db);
     detail::migrate::SessionRunner runner(s, "diff");
     const auto editor = detail::migrate::editor_for(s.dialect());
@@ -642,7 +643,8 @@ Diff diff(Database& db, const DiffOptions& options = {}) {
                                      options.change_type};
     auto found = detail::migrate::detect(detail::model_tables<Ts...>(), *editor, runner, allowed);
     Diff d;
-    for (auto& op : found.ops) d.operations.push_back(detail::access::make<Operation>(std::move(op)));
+    for (auto& op : found.ops)
+        d.operations.push_back(detail::access::make<Operation>(std::move(op)));
     d.unresolved = std::move(found.unresolved);
     return d;
 }

@@ -23,7 +23,8 @@ inline loom::Options options(bool wal, int busy_timeout_ms = 5000) {
 }
 
 inline void remove_database(const std::string& path) {
-    for (const char* suffix : {"", "-journal", "-wal", "-shm"}) std::remove((path + suffix).c_str());
+    for (const char* suffix : {"", "-journal", "-wal", "-shm"})
+        std::remove((path + suffix).c_str());
 }
 
 /// 0001 makes the schema; 0002 and 0003 evolve it through SQLite's rebuild.
@@ -31,20 +32,19 @@ inline loom::Migrations migrations() {
     using namespace loom;
     return Migrations{{
         {"0001_initial",
-         {create_tables<shop::Publisher, shop::Author, shop::Book, shop::Review, shop::Employee>()}},
+         {create_tables<shop::Publisher, shop::Author, shop::Book, shop::Review,
+                        shop::Employee>()}},
         {"0002_pages",
          {add_column("book", column<int>("pages").fill(0)),
           data_step("count pages",
                     [](Database& db) { db.execute("UPDATE book SET pages = length(title)"); }),
           alter_column("author", column<int>("born").fill(1900)),
-          add_unique("book", {"title", "year"}),
-          rename_column("review", "body", "text"),
+          add_unique("book", {"title", "year"}), rename_column("review", "body", "text"),
           alter_column("employee", column<std::optional<std::int64_t>>("manager_id")
                                        .references("employee", on_delete::cascade))}},
         {"0003_positions",
          {add_column("book_authors", column<int>("position").fill(1)),
-          drop_column("review", "rating"),
-          add_index("book", {"pages"}),
+          drop_column("review", "rating"), add_index("book", {"pages"}),
           rename_table("employee", "staff")}},
     }};
 }
@@ -103,11 +103,21 @@ inline std::string rows(loom::Database& db, const std::string& sql) {
             if (i) out += '|';
             const auto& v = r[i];
             switch (v.index()) {
-                case 0: out += "NULL"; break;
-                case 1: out += std::to_string(std::get<1>(v)); break;
-                case 2: out += std::to_string(std::get<2>(v)); break;
-                case 3: out += std::get<3>(v); break;
-                default: out += "<blob>"; break;
+            case 0:
+                out += "NULL";
+                break;
+            case 1:
+                out += std::to_string(std::get<1>(v));
+                break;
+            case 2:
+                out += std::to_string(std::get<2>(v));
+                break;
+            case 3:
+                out += std::get<3>(v);
+                break;
+            default:
+                out += "<blob>";
+                break;
             }
         }
         out += '\n';
@@ -119,8 +129,8 @@ inline std::string rows(loom::Database& db, const std::string& sql) {
 /// history without its time stamps).
 inline std::string snapshot(loom::Database& db) {
     std::string out = rows(db, "SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name");
-    for (const auto& t :
-         db.query<std::string>("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")) {
+    for (const auto& t : db.query<std::string>(
+             "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")) {
         const std::string cols = t == "loom_migrations" ? "name, checksum" : "*";
         out += t + ":\n" + rows(db, "SELECT " + cols + " FROM \"" + t + "\" ORDER BY rowid");
     }

@@ -139,8 +139,8 @@ int main(int argc, char** argv) {
         {
             copy_file(pristine, path);
             loom::Database db{path, options(wal)};
-            auto sub = db.on_query(
-                [&](const loom::QueryEvent& e) { statements.emplace_back(e.sql); });
+            auto sub =
+                db.on_query([&](const loom::QueryEvent& e) { statements.emplace_back(e.sql); });
             reliability::migrations().apply(db);
             sub.reset();
             states.push_back(reliability::snapshot(db));
@@ -171,10 +171,11 @@ int main(int argc, char** argv) {
             int state = -1;
             for (int s = 0; s < 3; ++s)
                 if (now == states[static_cast<std::size_t>(s)]) state = s;
-            const std::string where = std::string(mode) + ", kill point " + std::to_string(i) +
-                                      (blocking ? " (after statement " + std::to_string(after) +
-                                                      ": " + statements[static_cast<std::size_t>(after)].substr(0, 60) + ")"
-                                                : " (after " + std::to_string(delay) + " us)");
+            const std::string where =
+                std::string(mode) + ", kill point " + std::to_string(i) +
+                (blocking ? " (after statement " + std::to_string(after) + ": " +
+                                statements[static_cast<std::size_t>(after)].substr(0, 60) + ")"
+                          : " (after " + std::to_string(delay) + " us)");
             if (state < 0) {
                 std::fprintf(stderr, "FAIL: %s: the file holds none of the three states\n",
                              where.c_str());
@@ -195,14 +196,15 @@ int main(int argc, char** argv) {
                 ++failures;
             }
         }
-        std::printf("migrate_crash: %s: %d kill points over %zu statements, %ld us per run\n",
-                    mode, points, statements.size(), whole_us);
+        std::printf("migrate_crash: %s: %d kill points over %zu statements, %ld us per run\n", mode,
+                    points, statements.size(), whole_us);
     }
     reliability::remove_database(path);
     reliability::remove_database(pristine);
-    std::printf("migrate_crash: %d of %d kill points left a whole state (%d before 0002, %d after "
-                "0002, %d after 0003; %d left a hot journal or WAL to recover), %d books\n",
-                total - failures, total, seen[0], seen[1], seen[2], recovered, books);
+    std::printf(
+        "migrate_crash: %d of %d kill points left a whole state (%d before 0002, %d after "
+        "0002, %d after 0003; %d left a hot journal or WAL to recover), %d books\n",
+        total - failures, total, seen[0], seen[1], seen[2], recovered, books);
     if (failures) return 1;
     std::printf("migrate_crash: OK\n");
     return 0;

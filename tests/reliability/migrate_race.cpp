@@ -87,7 +87,8 @@ int main(int argc, char** argv) {
             for (int p = 0; p < processes; ++p) {
                 char buf[256];
                 std::string mine;
-                for (ssize_t n; (n = ::read(outs[static_cast<std::size_t>(p)], buf, sizeof buf)) > 0;)
+                for (ssize_t n;
+                     (n = ::read(outs[static_cast<std::size_t>(p)], buf, sizeof buf)) > 0;)
                     mine.append(buf, static_cast<std::size_t>(n));
                 ::close(outs[static_cast<std::size_t>(p)]);
                 int status = 0;
@@ -116,8 +117,10 @@ int main(int argc, char** argv) {
             }
             loom::Database db{path, reliability::options(wal)};
             if (reliability::snapshot(db) != expected) {
-                std::fprintf(stderr, "FAIL: %s, round %d: the database differs from one "
-                             "process's run\n", mode, round);
+                std::fprintf(stderr,
+                             "FAIL: %s, round %d: the database differs from one "
+                             "process's run\n",
+                             mode, round);
                 ++failures;
             }
             if (const auto d = reliability::damage(db); d != "ok") {
@@ -128,9 +131,10 @@ int main(int argc, char** argv) {
         std::printf("migrate_race: %s: %d rounds of %d processes\n", mode, rounds, processes);
     }
     reliability::remove_database(path);
-    std::printf("migrate_race: %d rounds, each migration applied exactly once; %d of %d processes "
-                "found everything applied by another\n",
-                2 * rounds, waited, 2 * rounds * processes);
+    std::printf(
+        "migrate_race: %d rounds, each migration applied exactly once; %d of %d processes "
+        "found everything applied by another\n",
+        2 * rounds, waited, 2 * rounds * processes);
     if (failures) return 1;
     std::printf("migrate_race: OK\n");
     return 0;

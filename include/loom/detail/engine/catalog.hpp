@@ -35,10 +35,9 @@ inline bool same_name(std::string_view a, std::string_view b) noexcept {
 }
 
 inline bool same_names(const std::vector<std::string>& a, const std::vector<std::string>& b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
-                                              [](const auto& x, const auto& y) {
-                                                  return same_name(x, y);
-                                              });
+    return a.size() == b.size() &&
+           std::equal(a.begin(), a.end(), b.begin(),
+                      [](const auto& x, const auto& y) { return same_name(x, y); });
 }
 
 /// What a column stores: loom's storage classes, and `other` for a declared type that maps to
@@ -47,21 +46,31 @@ enum class TypeClass { integer, real, text, blob, other };
 
 inline std::string_view type_class_name(TypeClass t) {
     switch (t) {
-        case TypeClass::integer: return "INTEGER";
-        case TypeClass::real: return "REAL";
-        case TypeClass::text: return "TEXT";
-        case TypeClass::blob: return "BLOB";
-        default: return "NUMERIC";
+    case TypeClass::integer:
+        return "INTEGER";
+    case TypeClass::real:
+        return "REAL";
+    case TypeClass::text:
+        return "TEXT";
+    case TypeClass::blob:
+        return "BLOB";
+    default:
+        return "NUMERIC";
     }
 }
 
 inline std::string_view type_sql(const Dialect& d, TypeClass t) {
     switch (t) {
-        case TypeClass::integer: return d.integer_type;
-        case TypeClass::real: return d.real_type;
-        case TypeClass::text: return d.text_type;
-        case TypeClass::blob: return d.blob_type;
-        default: return "NUMERIC";
+    case TypeClass::integer:
+        return d.integer_type;
+    case TypeClass::real:
+        return d.real_type;
+    case TypeClass::text:
+        return d.text_type;
+    case TypeClass::blob:
+        return d.blob_type;
+    default:
+        return "NUMERIC";
     }
 }
 

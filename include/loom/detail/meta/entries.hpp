@@ -129,7 +129,7 @@ struct table_desc {
                       "loom::field(..., loom::unique))");
         table_desc out = *this;
         if (out.unique_count == out.uniques.size())
-            throw "loom::table(...).unique_together: at most 8 per table";
+            throw "loom: unique_together at most 8 times per table";
         unique_columns& u = out.uniques[out.unique_count++];
         ((u.columns[u.size++] = column_of(members)), ...);
         return out;
@@ -152,9 +152,8 @@ private:
                     ...);
             },
             entries);
-        if (found.empty())
-            throw "loom::table(...).unique_together: a member is not a field, foreign key or "
-                  "one-to-one of this descriptor";
+        // The message is one source line: the compiler shows it as the error's context.
+        if (found.empty()) throw "loom: unique_together names a member that is not a column here";
         return found;
     }
 };

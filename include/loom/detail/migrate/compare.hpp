@@ -57,8 +57,7 @@ inline TableDiff compare_table(const TableInfo& want, const TableInfo& have) {
     if (!d.key && want.primary_key.size() == 1) {
         const auto* w = want.column(want.primary_key[0]);
         const auto* h = have.column(have.primary_key[0]);
-        d.key = !w || !h || w->auto_key != h->auto_key ||
-                (!w->auto_key && w->type != h->type);
+        d.key = !w || !h || w->auto_key != h->auto_key || (!w->auto_key && w->type != h->type);
     }
     for (const auto& w : want.columns) {
         const ColumnInfo* h = have.column(w.name);
@@ -120,12 +119,11 @@ inline void report_table(const TableInfo& want, const TableInfo* have, Report& r
         const ColumnInfo& h = *have->column(c.name);
         const std::string col = t + "." + c.name + ": ";
         if (c.type)
-            r.differences.push_back(col + std::string(engine::type_class_name(w.type)) +
-                                    " in the model, " +
-                                    (h.declared_type.empty()
-                                         ? std::string(engine::type_class_name(h.type))
+            r.differences.push_back(
+                col + std::string(engine::type_class_name(w.type)) + " in the model, " +
+                (h.declared_type.empty() ? std::string(engine::type_class_name(h.type))
                                          : h.declared_type) +
-                                    " in the database");
+                " in the database");
         if (c.nullness)
             r.differences.push_back(col + (w.not_null ? "NOT NULL in the model, NULL allowed in "
                                                         "the database"
@@ -136,9 +134,9 @@ inline void report_table(const TableInfo& want, const TableInfo* have, Report& r
                                                ? "UNIQUE in the model, not in the database"
                                                : "UNIQUE in the database, not in the model"));
         if (c.foreign_key)
-            r.differences.push_back(col + foreign_key_words(want.foreign_key(c.name)) +
-                                    " in the model; in the database: " +
-                                    foreign_key_words(have->foreign_key(c.name)));
+            r.differences.push_back(
+                col + foreign_key_words(want.foreign_key(c.name)) +
+                " in the model; in the database: " + foreign_key_words(have->foreign_key(c.name)));
     }
     for (const auto& u : d.missing_uniques)
         r.differences.push_back(t + ": UNIQUE (" + join(u) + ") in the model, not in the database");
@@ -216,7 +214,8 @@ inline Detected detect(const std::vector<TableInfo>& want, engine::SchemaEditor&
         }
         // Column renames named by the caller ("book.name" -> "title").
         for (std::size_t i = 0; i < allowed.rename.size(); ++i) {
-            const auto& [from, to] = allowed.rename[i];
+            const std::string& from = allowed.rename[i].first;
+            const std::string& to = allowed.rename[i].second;
             const auto dot = from.find('.');
             if (dot == std::string::npos) continue;
             const std::string table = from.substr(0, dot), col = from.substr(dot + 1);
@@ -267,9 +266,8 @@ inline Detected detect(const std::vector<TableInfo>& want, engine::SchemaEditor&
                     w.name + "." + m + ": in the model, not in the database, and " + join(olds) +
                     (olds.size() == 1 ? " is" : " are") +
                     " in the database, not in the model: a rename (DiffOptions::rename {" +
-                    quoted(olds[0]) + ", " + quoted(m) +
-                    "}) or a new column (DiffOptions::drop {" + quoted(olds[0]) +
-                    "} drops the old one and its data)?");
+                    quoted(olds[0]) + ", " + quoted(m) + "}) or a new column (DiffOptions::drop {" +
+                    quoted(olds[0]) + "} drops the old one and its data)?");
         } else {
             for (const auto& m : d.missing) {
                 if (w.column(m)) added.push_back(m);
@@ -280,7 +278,8 @@ inline Detected detect(const std::vector<TableInfo>& want, engine::SchemaEditor&
                     out.unresolved.push_back(
                         w.name + "." + m +
                         ": NOT NULL in the model, not in the database: the rows there need a "
-                        "value (DiffOptions::fill {" + quoted(w.name + "." + m) +
+                        "value (DiffOptions::fill {" +
+                        quoted(w.name + "." + m) +
                         ", value}; nullptr if the table is empty), or declare the member "
                         "std::optional");
                     continue;
@@ -306,14 +305,15 @@ inline Detected detect(const std::vector<TableInfo>& want, engine::SchemaEditor&
             ColumnSpec spec = spec_of(w, wc);
             bool ok = true;
             if (c.type) {
-                const bool widening = hc.type == engine::TypeClass::integer &&
-                                      wc.type == engine::TypeClass::text;
+                const bool widening =
+                    hc.type == engine::TypeClass::integer && wc.type == engine::TypeClass::text;
                 if (!widening && find(allowed.change_type, used_type, key) < 0) {
                     out.unresolved.push_back(
                         key + ": " + std::string(engine::type_class_name(wc.type)) +
                         " in the model, " + std::string(engine::type_class_name(hc.type)) +
                         " in the database: a value may not convert; allow it with "
-                        "DiffOptions::change_type {" + quoted(key) +
+                        "DiffOptions::change_type {" +
+                        quoted(key) +
                         "} (the migration then fails, changing nothing, if one does not)");
                     ok = false;
                 }
@@ -322,8 +322,10 @@ inline Detected detect(const std::vector<TableInfo>& want, engine::SchemaEditor&
                 const int f = find(allowed.fill, used_fill, key);
                 if (f < 0) {
                     out.unresolved.push_back(
-                        key + ": NOT NULL in the model, NULL allowed in the database: say what "
-                        "NULL becomes with DiffOptions::fill {" + quoted(key) +
+                        key +
+                        ": NOT NULL in the model, NULL allowed in the database: say what "
+                        "NULL becomes with DiffOptions::fill {" +
+                        quoted(key) +
                         ", value} (nullptr: there is no NULL; the migration fails if there is)");
                     ok = false;
                 } else if (allowed.fill[static_cast<std::size_t>(f)].second.index() != 0) {
@@ -334,11 +336,11 @@ inline Detected detect(const std::vector<TableInfo>& want, engine::SchemaEditor&
         }
         for (const auto& u : d.missing_uniques)
             if (present(u))
-                    changes.push_back(std::make_shared<Constraint>(Constraint::Kind::add_unique,
-                                                               w.name, u, std::string()));
+                changes.push_back(std::make_shared<Constraint>(Constraint::Kind::add_unique, w.name,
+                                                               u, std::string()));
         for (const auto& u : d.extra_uniques)
-            changes.push_back(std::make_shared<Constraint>(Constraint::Kind::drop_unique, w.name,
-                                                           u, std::string()));
+            changes.push_back(std::make_shared<Constraint>(Constraint::Kind::drop_unique, w.name, u,
+                                                           std::string()));
         for (const auto& i : d.missing_indexes)
             if (present(i.columns))
                 changes.push_back(std::make_shared<Constraint>(
@@ -346,8 +348,8 @@ inline Detected detect(const std::vector<TableInfo>& want, engine::SchemaEditor&
                     i.name == engine::index_name(w.name, i.columns) ? std::string() : i.name));
         for (const auto& i : d.extra_indexes)
             if (find(allowed.drop, used_drop, i.name) >= 0)
-                changes.push_back(std::make_shared<Constraint>(Constraint::Kind::drop_index,
-                                                               w.name, i.columns, i.name));
+                changes.push_back(std::make_shared<Constraint>(Constraint::Kind::drop_index, w.name,
+                                                               i.columns, i.name));
     }
     // Tables the caller names to drop.
     for (std::size_t i = 0; i < allowed.drop.size(); ++i) {
@@ -368,11 +370,12 @@ inline Detected detect(const std::vector<TableInfo>& want, engine::SchemaEditor&
                 out.unresolved.push_back(std::string("DiffOptions::") + option + " " +
                                          show(list[i]) + ": nothing it applies to");
     };
-    unused("drop", allowed.drop, used_drop, [&](const std::string& s) { return "{" + quoted(s) + "}"; });
-    unused("rename", allowed.rename, used_rename, [&](const auto& p) {
-        return "{" + quoted(p.first) + ", " + quoted(p.second) + "}";
-    });
-    unused("fill", allowed.fill, used_fill, [&](const auto& p) { return "{" + quoted(p.first) + ", ...}"; });
+    unused("drop", allowed.drop, used_drop,
+           [&](const std::string& s) { return "{" + quoted(s) + "}"; });
+    unused("rename", allowed.rename, used_rename,
+           [&](const auto& p) { return "{" + quoted(p.first) + ", " + quoted(p.second) + "}"; });
+    unused("fill", allowed.fill, used_fill,
+           [&](const auto& p) { return "{" + quoted(p.first) + ", ...}"; });
     unused("change_type", allowed.change_type, used_type,
            [&](const std::string& s) { return "{" + quoted(s) + "}"; });
 

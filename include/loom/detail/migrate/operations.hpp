@@ -6,6 +6,7 @@
 // engine-neutral) and the C++ that makes it (what loom::diff prints for a migration file).
 #pragma once
 
+#include <charconv>
 #include <cstdint>
 #include <cstdio>
 #include <functional>
@@ -44,8 +45,7 @@ struct ColumnSpec {
 
 /// An argument of raw_sql or fill as a Value: a loom::Value, NULL (std::nullopt, nullptr),
 /// text (string literals, std::string_view) or any member type loom maps.
-template <class A>
-Value value_of(const A& a) {
+template <class A> Value value_of(const A& a) {
     using U = std::remove_cvref_t<A>;
     if constexpr (std::is_same_v<U, Value>)
         return a;
@@ -81,29 +81,35 @@ inline std::string lower(std::string_view s) {
     return out;
 }
 
+/// The shortest text that reads back as `v`, whatever the C locale says (checksums must not
+/// depend on it).
 inline std::string real_text(double v) {
     char buf[32];
-    std::snprintf(buf, sizeof buf, "%.17g", v);
-    std::string s(buf);
-    if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    std::string s(buf, r.ptr);
+    if (s.find_first_of(".ein") == std::string::npos) s += ".0";
     return s;
 }
 
 inline std::string canonical(const Value& v) {
     switch (v.index()) {
-        case 0: return "null";
-        case 1: return "i:" + std::to_string(std::get<1>(v));
-        case 2: return "r:" + real_text(std::get<2>(v));
-        case 3: return "t:" + std::to_string(std::get<3>(v).size()) + ":" + std::get<3>(v);
-        default: {
-            static const char* hex = "0123456789abcdef";
-            std::string out = "b:";
-            for (auto b : std::get<4>(v)) {
-                out += hex[std::to_integer<unsigned>(b) >> 4];
-                out += hex[std::to_integer<unsigned>(b) & 15];
-            }
-            return out;
+    case 0:
+        return "null";
+    case 1:
+        return "i:" + std::to_string(std::get<1>(v));
+    case 2:
+        return "r:" + real_text(std::get<2>(v));
+    case 3:
+        return "t:" + std::to_string(std::get<3>(v).size()) + ":" + std::get<3>(v);
+    default: {
+        static const char* hex = "0123456789abcdef";
+        std::string out = "b:";
+        for (auto b : std::get<4>(v)) {
+            out += hex[std::to_integer<unsigned>(b) >> 4];
+            out += hex[std::to_integer<unsigned>(b) & 15];
         }
+        return out;
+    }
     }
 }
 
@@ -126,8 +132,8 @@ inline std::string canonical(const TableInfo& t) {
     for (const auto& u : t.uniques) s += " unique (" + join(u) + ");";
     for (const auto& f : t.foreign_keys) s += " references " + canonical(f) + ";";
     for (const auto& i : t.indexes)
-        s += std::string(i.unique ? " unique index " : " index ") + i.name + " (" + join(i.columns) +
-             ");";
+        s += std::string(i.unique ? " unique index " : " index ") + i.name + " (" +
+             join(i.columns) + ");";
     return s + " }";
 }
 
@@ -143,19 +149,27 @@ inline std::string cpp_string(std::string_view s) {
     std::string out = "\"";
     for (char c : s) {
         switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\t': out += "\\t"; break;
-            default:
-                if (static_cast<unsigned char>(c) < 0x20) {
-                    char buf[8];
-                    std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned>(c));
-                    out += buf;
-                    out += "\"\"";  // ends the escape: "\x01" "a"
-                } else {
-                    out += c;
-                }
+        case '"':
+            out += "\\\"";
+            break;
+        case '\\':
+            out += "\\\\";
+            break;
+        case '\n':
+            out += "\\n";
+            break;
+        case '\t':
+            out += "\\t";
+            break;
+        default:
+            if (static_cast<unsigned char>(c) < 0x20) {
+                char buf[8];
+                std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned>(c));
+                out += buf;
+                out += "\"\"";  // ends the escape: "\x01" "a"
+            } else {
+                out += c;
+            }
         }
     }
     return out + "\"";
@@ -169,22 +183,26 @@ inline std::string cpp_strings(const std::vector<std::string>& v) {
 
 inline std::string cpp_value(const Value& v) {
     switch (v.index()) {
-        case 0: return "nullptr";
-        case 1: return "std::int64_t{" + std::to_string(std::get<1>(v)) + "}";
-        case 2: return real_text(std::get<2>(v));
-        case 3: return "std::string(" + cpp_string(std::get<3>(v)) + ")";
-        default: {
-            std::string out = "loom::Blob{";
-            char buf[24];
-            bool first = true;
-            for (auto b : std::get<4>(v)) {
-                std::snprintf(buf, sizeof buf, "%sstd::byte{0x%02x}", first ? "" : ", ",
-                              std::to_integer<unsigned>(b));
-                out += buf;
-                first = false;
-            }
-            return out + "}";
+    case 0:
+        return "nullptr";
+    case 1:
+        return "std::int64_t{" + std::to_string(std::get<1>(v)) + "}";
+    case 2:
+        return real_text(std::get<2>(v));
+    case 3:
+        return "std::string(" + cpp_string(std::get<3>(v)) + ")";
+    default: {
+        std::string out = "loom::Blob{";
+        char buf[24];
+        bool first = true;
+        for (auto b : std::get<4>(v)) {
+            std::snprintf(buf, sizeof buf, "%sstd::byte{0x%02x}", first ? "" : ", ",
+                          std::to_integer<unsigned>(b));
+            out += buf;
+            first = false;
         }
+        return out + "}";
+    }
     }
 }
 
@@ -199,11 +217,21 @@ inline std::string cpp(const ColumnSpec& c) {
     if (c.info.auto_key) return "loom::primary_key(" + cpp_string(c.info.name) + ")";
     std::string type;
     switch (c.info.type) {
-        case engine::TypeClass::integer: type = "std::int64_t"; break;
-        case engine::TypeClass::real: type = "double"; break;
-        case engine::TypeClass::text: type = "std::string"; break;
-        case engine::TypeClass::blob: type = "loom::Blob"; break;
-        default: type = "double"; break;
+    case engine::TypeClass::integer:
+        type = "std::int64_t";
+        break;
+    case engine::TypeClass::real:
+        type = "double";
+        break;
+    case engine::TypeClass::text:
+        type = "std::string";
+        break;
+    case engine::TypeClass::blob:
+        type = "loom::Blob";
+        break;
+    default:
+        type = "double";
+        break;
     }
     if (!c.info.not_null) type = "std::optional<" + type + ">";
     std::string s = "loom::column<" + type + ">(" + cpp_string(c.info.name) + ")";
@@ -262,8 +290,7 @@ public:
     void erase(const std::string& name) { tables_[lower(name)] = std::nullopt; }
     /// Every table known so far (when planning, the foreign keys that point at a renamed table
     /// or column follow it).
-    template <class F>
-    void each_known(F&& f) {
+    template <class F> void each_known(F&& f) {
         for (auto& [k, t] : tables_)
             if (t) f(*t);
     }
@@ -312,11 +339,16 @@ private:
     }
     static std::string cell_text(const Statement& s, int c) {
         switch (s.column_type(c)) {
-            case engine::Cell::null: return "NULL";
-            case engine::Cell::integer: return std::to_string(s.column_int(c));
-            case engine::Cell::real: return real_text(s.column_double(c));
-            case engine::Cell::text: return std::string(s.column_text(c));
-            default: return "a BLOB";
+        case engine::Cell::null:
+            return "NULL";
+        case engine::Cell::integer:
+            return std::to_string(s.column_int(c));
+        case engine::Cell::real:
+            return real_text(s.column_double(c));
+        case engine::Cell::text:
+            return std::string(s.column_text(c));
+        default:
+            return "a BLOB";
         }
     }
 
@@ -396,8 +428,8 @@ public:
             if (!out.empty()) out += ",\n";
             std::vector<std::string> cols;
             for (const auto& c : t.columns) cols.push_back(migrate::cpp(spec_of(t, c)));
-            out += "loom::create_table(" + cpp_string(t.name) + ", {\n    " + join(cols, ",\n    ") +
-                   "}";
+            out += "loom::create_table(" + cpp_string(t.name) + ", {\n    " +
+                   join(cols, ",\n    ") + "}";
             std::vector<std::string> multi;
             for (const auto& u : t.uniques)
                 if (u.size() > 1) multi.push_back(cpp_strings(u));
@@ -411,8 +443,7 @@ public:
     }
     void run(Context& c) const override {
         for (const auto& t : tables_) {
-            if (c.find(t.name))
-                throw UsageError("table " + t.name + " exists already");
+            if (c.find(t.name)) throw UsageError("table " + t.name + " exists already");
             c.run(c.editor.create_table(t));
             c.set(t);
         }
@@ -468,7 +499,8 @@ private:
 
 class AddColumn final : public Op {
 public:
-    AddColumn(std::string table, ColumnSpec column) : table_(std::move(table)), col_(std::move(column)) {}
+    AddColumn(std::string table, ColumnSpec column)
+        : table_(std::move(table)), col_(std::move(column)) {}
     std::string describe() const override { return "add column " + table_ + "." + col_.info.name; }
     std::string signature() const override {
         return "add column " + table_ + " " + canonical(col_);
@@ -480,8 +512,7 @@ public:
     void run(Context& c) const override {
         const TableInfo& before = c.table(table_);
         if (before.column(col_.info.name))
-            throw UsageError("the table has a column " + col_.info.name +
-                             " already");
+            throw UsageError("the table has a column " + col_.info.name + " already");
         TableInfo after = before;
         put_column(after, col_);
         auto sources = same_columns(before);
@@ -509,24 +540,24 @@ public:
         const TableInfo& before = c.table(table_);
         const ColumnInfo* col = before.column(column_);
         if (!col) throw UsageError("the table has no column " + column_);
-        if (before.in_primary_key(column_))
-            throw UsageError("it is the primary key");
+        if (before.in_primary_key(column_)) throw UsageError("it is the primary key");
         for (const auto& u : before.uniques)
             if (u.size() > 1 && contains(u, column_))
                 throw UsageError("it is part of UNIQUE (" + join(u) +
                                  "); drop that first (loom::drop_unique)");
         for (const auto& i : before.indexes)
             if (i.columns.size() > 1 && contains(i.columns, column_))
-                throw UsageError("it is part of the index " + i.name + " (" +
-                                 join(i.columns) + "); drop that first (loom::drop_index)");
+                throw UsageError("it is part of the index " + i.name + " (" + join(i.columns) +
+                                 "); drop that first (loom::drop_index)");
         for (const auto& f : before.foreign_keys)
             if (f.columns.size() > 1 && contains(f.columns, column_))
-                throw UsageError("it is part of a foreign key (" + join(f.columns) +
-                                 ")");
+                throw UsageError("it is part of a foreign key (" + join(f.columns) + ")");
         TableInfo after = before;
-        std::erase_if(after.columns, [&](const ColumnInfo& x) { return engine::same_name(x.name, column_); });
+        std::erase_if(after.columns,
+                      [&](const ColumnInfo& x) { return engine::same_name(x.name, column_); });
         std::erase_if(after.uniques, [&](const auto& u) { return contains(u, column_); });
-        std::erase_if(after.indexes, [&](const IndexInfo& i) { return contains(i.columns, column_); });
+        std::erase_if(after.indexes,
+                      [&](const IndexInfo& i) { return contains(i.columns, column_); });
         std::erase_if(after.foreign_keys,
                       [&](const ForeignKeyInfo& f) { return contains(f.columns, column_); });
         c.run(c.editor.change_table(c.runner, before, after, same_columns(after)));
@@ -606,7 +637,8 @@ public:
         put_column(after, col_);
         auto sources = same_columns(before);
         for (std::size_t i = 0; i < after.columns.size(); ++i)
-            if (engine::same_name(after.columns[i].name, col_.info.name)) sources[i].fill = col_.fill;
+            if (engine::same_name(after.columns[i].name, col_.info.name))
+                sources[i].fill = col_.fill;
         c.run(c.editor.change_table(c.runner, before, after, sources));
         c.set(std::move(after));
     }
@@ -621,7 +653,10 @@ class Constraint final : public Op {
 public:
     enum class Kind { add_index, drop_index, add_unique, drop_unique };
     Constraint(Kind kind, std::string table, std::vector<std::string> columns, std::string name)
-        : kind_(kind), table_(std::move(table)), cols_(std::move(columns)), name_(std::move(name)) {}
+        : kind_(kind),
+          table_(std::move(table)),
+          cols_(std::move(columns)),
+          name_(std::move(name)) {}
     std::string describe() const override {
         static const char* what[] = {"add index on ", "drop index on ", "add UNIQUE to ",
                                      "drop UNIQUE from "};
@@ -635,11 +670,14 @@ public:
     std::string cpp() const override {
         static const char* what[] = {"loom::add_index(", "loom::drop_index(", "loom::add_unique(",
                                      "loom::drop_unique("};
-        std::string s = what[static_cast<int>(kind_)] + cpp_string(table_) + ", " + cpp_strings(cols_);
+        std::string s =
+            what[static_cast<int>(kind_)] + cpp_string(table_) + ", " + cpp_strings(cols_);
         if (!name_.empty()) s += ", " + cpp_string(name_);
         return s + ")";
     }
-    bool rebuilds() const override { return kind_ == Kind::add_unique || kind_ == Kind::drop_unique; }
+    bool rebuilds() const override {
+        return kind_ == Kind::add_unique || kind_ == Kind::drop_unique;
+    }
     void run(Context& c) const override {
         const TableInfo& before = c.table(table_);
         TableInfo after = before;
@@ -649,36 +687,35 @@ public:
                 if (!before.column(col)) throw UsageError("the table has no column " + col);
         }
         switch (kind_) {
-            case Kind::add_index: {
-                IndexInfo i;
-                i.columns = cols_;
-                i.name = name_.empty() ? engine::index_name(table_, cols_) : name_;
-                for (const auto& x : before.indexes)
-                    if (engine::same_name(x.name, i.name))
-                        throw UsageError("an index named " + i.name + " exists already");
-                after.indexes.push_back(std::move(i));
-                break;
-            }
-            case Kind::drop_index: {
-                const auto n = std::erase_if(after.indexes, [&](const IndexInfo& i) {
-                    return engine::same_names(i.columns, cols_) &&
-                           (name_.empty() || engine::same_name(i.name, name_));
-                });
-                if (n == 0) throw UsageError("there is no such index");
-                break;
-            }
-            case Kind::add_unique:
-                if (before.has_unique(cols_))
-                    throw UsageError("the table has that UNIQUE constraint already");
-                after.uniques.push_back(cols_);
-                break;
-            case Kind::drop_unique: {
-                const auto n = std::erase_if(after.uniques, [&](const auto& u) {
-                    return engine::same_names(u, cols_);
-                });
-                if (n == 0) throw UsageError("there is no such UNIQUE constraint");
-                break;
-            }
+        case Kind::add_index: {
+            IndexInfo i;
+            i.columns = cols_;
+            i.name = name_.empty() ? engine::index_name(table_, cols_) : name_;
+            for (const auto& x : before.indexes)
+                if (engine::same_name(x.name, i.name))
+                    throw UsageError("an index named " + i.name + " exists already");
+            after.indexes.push_back(std::move(i));
+            break;
+        }
+        case Kind::drop_index: {
+            const auto n = std::erase_if(after.indexes, [&](const IndexInfo& i) {
+                return engine::same_names(i.columns, cols_) &&
+                       (name_.empty() || engine::same_name(i.name, name_));
+            });
+            if (n == 0) throw UsageError("there is no such index");
+            break;
+        }
+        case Kind::add_unique:
+            if (before.has_unique(cols_))
+                throw UsageError("the table has that UNIQUE constraint already");
+            after.uniques.push_back(cols_);
+            break;
+        case Kind::drop_unique: {
+            const auto n = std::erase_if(
+                after.uniques, [&](const auto& u) { return engine::same_names(u, cols_); });
+            if (n == 0) throw UsageError("there is no such UNIQUE constraint");
+            break;
+        }
         }
         c.run(c.editor.change_table(c.runner, before, after, same_columns(before)));
         c.set(std::move(after));

@@ -22,7 +22,8 @@ public:
     SessionRunner(Session& s, std::string_view origin) : s_(s), origin_(origin) {}
     void query(std::string_view sql, const std::vector<Value>& params,
                const std::function<void(const Statement&)>& on_row) override {
-        s_.run(sql, Session::bind_all(params), [&](const Statement& st) { on_row(st); }, origin_);
+        s_.run(
+            sql, Session::bind_all(params), [&](const Statement& st) { on_row(st); }, origin_);
     }
     void execute(std::string_view sql, const std::vector<Value>& params) override {
         s_.execute(sql, Session::bind_all(params), origin_);
@@ -73,26 +74,29 @@ inline std::string utc_now() {
 /// A bound value as a plan shows it: 3, 2.5, 'text', X'00ff', NULL.
 inline std::string value_sql(const Value& v) {
     switch (v.index()) {
-        case 0: return "NULL";
-        case 1: return std::to_string(std::get<1>(v));
-        case 2: return real_text(std::get<2>(v));
-        case 3: {
-            std::string out = "'";
-            for (char c : std::get<3>(v)) {
-                if (c == '\'') out += '\'';
-                out += c;
-            }
-            return out + "'";
+    case 0:
+        return "NULL";
+    case 1:
+        return std::to_string(std::get<1>(v));
+    case 2:
+        return real_text(std::get<2>(v));
+    case 3: {
+        std::string out = "'";
+        for (char c : std::get<3>(v)) {
+            if (c == '\'') out += '\'';
+            out += c;
         }
-        default: {
-            static const char* hex = "0123456789ABCDEF";
-            std::string out = "X'";
-            for (auto b : std::get<4>(v)) {
-                out += hex[std::to_integer<unsigned>(b) >> 4];
-                out += hex[std::to_integer<unsigned>(b) & 15];
-            }
-            return out + "'";
+        return out + "'";
+    }
+    default: {
+        static const char* hex = "0123456789ABCDEF";
+        std::string out = "X'";
+        for (auto b : std::get<4>(v)) {
+            out += hex[std::to_integer<unsigned>(b) >> 4];
+            out += hex[std::to_integer<unsigned>(b) & 15];
         }
+        return out + "'";
+    }
     }
 }
 

@@ -62,9 +62,9 @@ inline std::vector<SqlWord> sql_words(std::string_view sql) {
             i = e == std::string_view::npos ? sql.size() : e + 2;
         } else if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_') {
             std::string w;
-            while (i < sql.size() && ((sql[i] >= 'A' && sql[i] <= 'Z') ||
-                                      (sql[i] >= 'a' && sql[i] <= 'z') || sql[i] == '_' ||
-                                      (sql[i] >= '0' && sql[i] <= '9'))) {
+            while (i < sql.size() &&
+                   ((sql[i] >= 'A' && sql[i] <= 'Z') || (sql[i] >= 'a' && sql[i] <= 'z') ||
+                    sql[i] == '_' || (sql[i] >= '0' && sql[i] <= '9'))) {
                 char x = sql[i++];
                 if (x >= 'a' && x <= 'z') x = static_cast<char>(x - 'a' + 'A');
                 w += x;
@@ -82,9 +82,10 @@ inline std::vector<SqlWord> sql_words(std::string_view sql) {
 /// The user tables, in the order they were created.
 inline std::vector<std::string> table_names(engine::Runner& r) {
     std::vector<std::string> out;
-    r.query("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' "
-            "ESCAPE '\\' ORDER BY rowid",
-            {}, [&](const engine::Statement& s) { out.emplace_back(s.column_text(0)); });
+    r.query(
+        "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' "
+        "ESCAPE '\\' ORDER BY rowid",
+        {}, [&](const engine::Statement& s) { out.emplace_back(s.column_text(0)); });
     return out;
 }
 
@@ -94,18 +95,19 @@ inline std::optional<engine::TableInfo> read_table(engine::Runner& r, std::strin
     std::string create_sql;
     bool found = false;
     std::vector<std::pair<std::string, std::string>> index_sql;  // name, CREATE INDEX
-    r.query("SELECT type, name, sql FROM sqlite_schema WHERE tbl_name = ? COLLATE NOCASE AND "
-            "type IN ('table', 'index') ORDER BY rowid",
-            {std::string(name)}, [&](const engine::Statement& s) {
-                if (s.column_text(0) == "table") {
-                    found = true;
-                    t.name = std::string(s.column_text(1));
-                    create_sql = std::string(s.column_text(2));
-                } else if (!s.is_null(2)) {
-                    index_sql.emplace_back(std::string(s.column_text(1)),
-                                           std::string(s.column_text(2)));
-                }
-            });
+    r.query(
+        "SELECT type, name, sql FROM sqlite_schema WHERE tbl_name = ? COLLATE NOCASE AND "
+        "type IN ('table', 'index') ORDER BY rowid",
+        {std::string(name)}, [&](const engine::Statement& s) {
+            if (s.column_text(0) == "table") {
+                found = true;
+                t.name = std::string(s.column_text(1));
+                create_sql = std::string(s.column_text(2));
+            } else if (!s.is_null(2)) {
+                index_sql.emplace_back(std::string(s.column_text(1)),
+                                       std::string(s.column_text(2)));
+            }
+        });
     if (!found) return std::nullopt;
     const std::vector<Value> param{t.name};
 
@@ -151,57 +153,59 @@ inline std::optional<engine::TableInfo> read_table(engine::Runner& r, std::strin
     // Foreign keys, one entry per constraint (several rows for several columns).
     int current = -1;
     bool to_pk = true;
-    r.query("SELECT id, \"table\", \"from\", \"to\", on_update, on_delete FROM "
-            "pragma_foreign_key_list(?) ORDER BY id, seq",
-            param, [&](const engine::Statement& s) {
-                const int id = static_cast<int>(s.column_int(0));
-                if (id != current) {
-                    if (current >= 0 && to_pk) t.foreign_keys.back().to.clear();
-                    current = id;
-                    to_pk = true;
-                    engine::ForeignKeyInfo f;
-                    f.table = std::string(s.column_text(1));
-                    f.on_update = std::string(s.column_text(4));
-                    f.on_delete = std::string(s.column_text(5));
-                    t.foreign_keys.push_back(std::move(f));
-                }
-                auto& f = t.foreign_keys.back();
-                f.columns.emplace_back(s.column_text(2));
-                if (s.is_null(3)) {
-                    f.to.emplace_back();
-                } else {
-                    to_pk = false;
-                    f.to.emplace_back(s.column_text(3));
-                }
-            });
+    r.query(
+        "SELECT id, \"table\", \"from\", \"to\", on_update, on_delete FROM "
+        "pragma_foreign_key_list(?) ORDER BY id, seq",
+        param, [&](const engine::Statement& s) {
+            const int id = static_cast<int>(s.column_int(0));
+            if (id != current) {
+                if (current >= 0 && to_pk) t.foreign_keys.back().to.clear();
+                current = id;
+                to_pk = true;
+                engine::ForeignKeyInfo f;
+                f.table = std::string(s.column_text(1));
+                f.on_update = std::string(s.column_text(4));
+                f.on_delete = std::string(s.column_text(5));
+                t.foreign_keys.push_back(std::move(f));
+            }
+            auto& f = t.foreign_keys.back();
+            f.columns.emplace_back(s.column_text(2));
+            if (s.is_null(3)) {
+                f.to.emplace_back();
+            } else {
+                to_pk = false;
+                f.to.emplace_back(s.column_text(3));
+            }
+        });
     if (current >= 0 && to_pk) t.foreign_keys.back().to.clear();
 
     // UNIQUE constraints (origin 'u') and CREATE INDEX indexes (origin 'c'), with their
     // columns (NULL for an expression).
     std::string last;
-    r.query("SELECT il.name, il.\"unique\", il.origin, ii.name FROM pragma_index_list(?) AS il "
-            "JOIN pragma_index_info(il.name) AS ii ORDER BY il.seq, ii.seqno",
-            param, [&](const engine::Statement& s) {
-                const std::string iname(s.column_text(0));
-                const std::string origin(s.column_text(2));
-                const std::string col = s.is_null(3) ? std::string() : std::string(s.column_text(3));
-                const bool fresh = iname != last;
-                last = iname;
-                if (origin == "u") {
-                    if (fresh) t.uniques.emplace_back();
-                    t.uniques.back().push_back(col);
-                } else if (origin == "c") {
-                    if (fresh) {
-                        engine::IndexInfo i;
-                        i.name = iname;
-                        i.unique = s.column_int(1) != 0;
-                        for (auto& [n, sql] : index_sql)
-                            if (n == iname) i.sql = sql;
-                        t.indexes.push_back(std::move(i));
-                    }
-                    t.indexes.back().columns.push_back(col);
+    r.query(
+        "SELECT il.name, il.\"unique\", il.origin, ii.name FROM pragma_index_list(?) AS il "
+        "JOIN pragma_index_info(il.name) AS ii ORDER BY il.seq, ii.seqno",
+        param, [&](const engine::Statement& s) {
+            const std::string iname(s.column_text(0));
+            const std::string origin(s.column_text(2));
+            const std::string col = s.is_null(3) ? std::string() : std::string(s.column_text(3));
+            const bool fresh = iname != last;
+            last = iname;
+            if (origin == "u") {
+                if (fresh) t.uniques.emplace_back();
+                t.uniques.back().push_back(col);
+            } else if (origin == "c") {
+                if (fresh) {
+                    engine::IndexInfo i;
+                    i.name = iname;
+                    i.unique = s.column_int(1) != 0;
+                    for (auto& [n, sql] : index_sql)
+                        if (n == iname) i.sql = sql;
+                    t.indexes.push_back(std::move(i));
                 }
-            });
+                t.indexes.back().columns.push_back(col);
+            }
+        });
     return t;
 }
 

@@ -81,16 +81,16 @@ public:
     }
     std::vector<std::string> foreign_key_violations(engine::Runner& r, std::size_t limit) override {
         std::vector<std::string> out;
-        r.query("SELECT c.\"table\", c.rowid, f.\"from\", c.parent FROM pragma_foreign_key_check "
-                "AS c JOIN pragma_foreign_key_list(c.\"table\") AS f ON f.id = c.fkid AND "
-                "f.seq = 0 LIMIT ?",
-                {static_cast<std::int64_t>(limit)}, [&](const engine::Statement& s) {
-                    out.push_back(std::string(s.column_text(0)) + " row " +
-                                  (s.is_null(1) ? std::string("?")
-                                                : std::to_string(s.column_int(1))) +
-                                  ": " + std::string(s.column_text(2)) + " points at no " +
-                                  std::string(s.column_text(3)) + " row");
-                });
+        r.query(
+            "SELECT c.\"table\", c.rowid, f.\"from\", c.parent FROM pragma_foreign_key_check "
+            "AS c JOIN pragma_foreign_key_list(c.\"table\") AS f ON f.id = c.fkid AND "
+            "f.seq = 0 LIMIT ?",
+            {static_cast<std::int64_t>(limit)}, [&](const engine::Statement& s) {
+                out.push_back(std::string(s.column_text(0)) + " row " +
+                              (s.is_null(1) ? std::string("?") : std::to_string(s.column_int(1))) +
+                              ": " + std::string(s.column_text(2)) + " points at no " +
+                              std::string(s.column_text(3)) + " row");
+            });
         return out;
     }
 
@@ -159,12 +159,13 @@ private:
         // Views and triggers: dropped now, recreated at the end (views first: an INSTEAD OF
         // trigger may be on one).
         std::vector<std::pair<std::string, std::string>> views, triggers;  // name, sql
-        r.query("SELECT type, name, sql FROM sqlite_schema WHERE type IN ('view', 'trigger') AND "
-                "sql IS NOT NULL ORDER BY rowid",
-                {}, [&](const engine::Statement& s) {
-                    auto& list = s.column_text(0) == "view" ? views : triggers;
-                    list.emplace_back(std::string(s.column_text(1)), std::string(s.column_text(2)));
-                });
+        r.query(
+            "SELECT type, name, sql FROM sqlite_schema WHERE type IN ('view', 'trigger') AND "
+            "sql IS NOT NULL ORDER BY rowid",
+            {}, [&](const engine::Statement& s) {
+                auto& list = s.column_text(0) == "view" ? views : triggers;
+                list.emplace_back(std::string(s.column_text(1)), std::string(s.column_text(2)));
+            });
 
         // Checks that give a better message than the constraint the copy would trip over.
         for (std::size_t i = 0; i < after.columns.size(); ++i) {
@@ -174,8 +175,9 @@ private:
             if (c.not_null && !c.auto_key && !old && !src.fill)
                 out.push_back({"SELECT count(*) FROM " + table + " HAVING count(*) > 0",
                                {},
-                               before.name + "." + c.name + ": NOT NULL, and the table has {} "
-                               "rows that need a value; give the column a .fill(value)"});
+                               before.name + "." + c.name +
+                                   ": NOT NULL, and the table has {} "
+                                   "rows that need a value; give the column a .fill(value)"});
             if (c.not_null && old && !old->not_null && !old->auto_key && !src.fill)
                 out.push_back({"SELECT rowid FROM " + table + " WHERE " + quote(old->name) +
                                    " IS NULL LIMIT 1",
@@ -231,16 +233,17 @@ private:
         }
         if (into.empty())
             throw UsageError("table " + before.name + ": the change keeps none of its columns");
-        out.push_back({"INSERT INTO " + fresh + " (" + into + ") SELECT " + select + " FROM " +
-                           table,
-                       std::move(params)});
+        out.push_back(
+            {"INSERT INTO " + fresh + " (" + into + ") SELECT " + select + " FROM " + table,
+             std::move(params)});
         out.push_back({"SELECT a, b FROM (SELECT (SELECT count(*) FROM " + table +
                            ") AS a, (SELECT count(*) FROM " + fresh + ") AS b) WHERE a <> b",
                        {},
                        "rebuilding " + before.name + ": {} rows, but {} copied"});
         for (std::size_t i = 0; i < after.columns.size(); ++i) {
             const auto& c = after.columns[i];
-            const auto* old = sources[i].column.empty() ? nullptr : before.column(sources[i].column);
+            const auto* old =
+                sources[i].column.empty() ? nullptr : before.column(sources[i].column);
             if (!old || old->type == c.type || c.type == engine::TypeClass::other) continue;
             std::string allowed = "'" + lower(engine::type_class_name(c.type)) + "'";
             if (c.type == engine::TypeClass::real) allowed += ", 'integer'";
@@ -249,22 +252,26 @@ private:
                                "), 1, 60) FROM " + fresh + " WHERE typeof(" + q + ") NOT IN (" +
                                allowed + ", 'null') LIMIT 1",
                            {},
-                           before.name + "." + c.name + ": row {} holds {} {}, which does not "
-                               "convert to " + std::string(engine::type_class_name(c.type)) +
+                           before.name + "." + c.name +
+                               ": row {} holds {} {}, which does not "
+                               "convert to " +
+                               std::string(engine::type_class_name(c.type)) +
                                "; convert or fix such rows first (a data step before this "
                                "operation)"});
         }
         // The AUTOINCREMENT counter: the copy sets the new table's to its largest key, which
         // would hand out again the keys of rows deleted before the rebuild.
         if (!after.columns.empty() && after.columns.front().auto_key) {
-            out.push_back({"UPDATE sqlite_sequence SET seq = (SELECT seq FROM sqlite_sequence "
-                           "WHERE name = ?) WHERE name = ? AND seq < (SELECT seq FROM "
-                           "sqlite_sequence WHERE name = ?)",
-                           {before.name, fresh_name, before.name}});
-            out.push_back({"INSERT INTO sqlite_sequence (name, seq) SELECT ?, seq FROM "
-                           "sqlite_sequence WHERE name = ? AND NOT EXISTS (SELECT 1 FROM "
-                           "sqlite_sequence WHERE name = ?)",
-                           {fresh_name, before.name, fresh_name}});
+            out.push_back(
+                {"UPDATE sqlite_sequence SET seq = (SELECT seq FROM sqlite_sequence "
+                 "WHERE name = ?) WHERE name = ? AND seq < (SELECT seq FROM "
+                 "sqlite_sequence WHERE name = ?)",
+                 {before.name, fresh_name, before.name}});
+            out.push_back(
+                {"INSERT INTO sqlite_sequence (name, seq) SELECT ?, seq FROM "
+                 "sqlite_sequence WHERE name = ? AND NOT EXISTS (SELECT 1 FROM "
+                 "sqlite_sequence WHERE name = ?)",
+                 {fresh_name, before.name, fresh_name}});
         }
         out.push_back({"DROP TABLE " + table});
         out.push_back({"ALTER TABLE " + fresh + " RENAME TO " + table});
