@@ -3,7 +3,9 @@
 # tests/test_reliability.cpp: I/O faults and data that does not fit):
 #   1. concurrency: 8 threads, one Database each, one WAL file (tests/reliability/concurrency.cpp)
 #   2. the same under ThreadSanitizer
-#   3. crash safety: a child SIGKILLed mid-transaction at 2 x 24 kill points (crash.cpp)
+#   3. crash safety: a child SIGKILLed mid-transaction at 2 x 24 kill points (crash.cpp), and
+#      mid-migration at 2 x 24 kill points (migrate_crash.cpp); 3 processes applying the same
+#      migrations at once, 2 x 4 rounds (migrate_race.cpp)
 #   4. the two libFuzzer targets (fuzz/) for a bounded time each, from the checked-in seeds
 #   5. valgrind on the bookstore example
 #   6. faults that need a real filesystem or threads (tests/reliability/faults.cpp): a really
@@ -14,8 +16,9 @@
 #
 # Knobs (environment): LOOM_RELIABILITY_BUILD (build directory, default build-reliability),
 # THREADS (8), OPS (operations per thread, 400), TSAN_OPS (100), KILL_POINTS (per journal
-# mode, 24), ROWS (per killed transaction, 3000), FUZZ_SECONDS (per target, 60),
-# TMPFS_SIZE (the full-disk filesystem, 8m).
+# mode, 24), ROWS (per killed transaction, 3000), MIGRATE_KILL_POINTS (24), MIGRATE_BOOKS (2500),
+# RACE_ROUNDS (4), RACE_PROCESSES (3), FUZZ_SECONDS (per target, 60), TMPFS_SIZE (the full-disk
+# filesystem, 8m).
 # Needs clang with libFuzzer (libclang-rt-14-dev on Debian 12), valgrind, libsqlite3-dev and
 # libfmt-dev; installs the missing ones with apt-get when run as root (sudo when available).
 set -euo pipefail
@@ -27,6 +30,10 @@ OPS="${OPS:-400}"
 TSAN_OPS="${TSAN_OPS:-100}"
 KILL_POINTS="${KILL_POINTS:-24}"
 ROWS="${ROWS:-3000}"
+MIGRATE_KILL_POINTS="${MIGRATE_KILL_POINTS:-24}"
+MIGRATE_BOOKS="${MIGRATE_BOOKS:-2500}"
+RACE_ROUNDS="${RACE_ROUNDS:-4}"
+RACE_PROCESSES="${RACE_PROCESSES:-3}"
 FUZZ_SECONDS="${FUZZ_SECONDS:-60}"
 TMPFS_SIZE="${TMPFS_SIZE:-8m}"
 
@@ -81,6 +88,8 @@ jobs_=(
     "concurrency|g++ ${CXXFLAGS[*]} -O2 ${WARN[*]} -Wno-missing-field-initializers $ROOT/tests/reliability/concurrency.cpp -o $BUILD/concurrency ${LIBS[*]}"
     "concurrency_tsan|$CLANGXX ${CXXFLAGS[*]} -O1 -fsanitize=thread $ROOT/tests/reliability/concurrency.cpp -o $BUILD/concurrency_tsan ${LIBS[*]}"
     "crash|g++ ${CXXFLAGS[*]} -O2 ${WARN[*]} -Wno-missing-field-initializers $ROOT/tests/reliability/crash.cpp -o $BUILD/crash ${LIBS[*]}"
+    "migrate_crash|g++ ${CXXFLAGS[*]} -O1 ${WARN[*]} -Wno-missing-field-initializers $ROOT/tests/reliability/migrate_crash.cpp -o $BUILD/migrate_crash ${LIBS[*]}"
+    "migrate_race|g++ ${CXXFLAGS[*]} -O1 ${WARN[*]} -Wno-missing-field-initializers $ROOT/tests/reliability/migrate_race.cpp -o $BUILD/migrate_race ${LIBS[*]}"
     "fuzz_open|$CLANGXX ${CXXFLAGS[*]} ${FUZZ[*]} $ROOT/fuzz/fuzz_open.cpp -o $BUILD/fuzz_open ${LIBS[*]}"
     "fuzz_roundtrip|$CLANGXX ${CXXFLAGS[*]} ${FUZZ[*]} $ROOT/fuzz/fuzz_roundtrip.cpp -o $BUILD/fuzz_roundtrip ${LIBS[*]}"
     "bookstore|g++ ${CXXFLAGS[*]} -O1 ${WARN[*]} -Wno-missing-field-initializers $ROOT/examples/bookstore.cpp -o $BUILD/bookstore ${LIBS[*]}"
@@ -130,6 +139,14 @@ grep -q "ThreadSanitizer" "$BUILD/tsan.out" && die "ThreadSanitizer reported a r
 # ---- 3: crash safety -----------------------------------------------------------------------------
 step "crash: SIGKILL mid-transaction at $KILL_POINTS kill points per journal mode"
 "$BUILD/crash" "$KILL_POINTS" "$ROWS" "$BUILD/crash.db" | tee "$BUILD/crash.out" || die "crash"
+
+step "migrate_crash: SIGKILL mid-migration at $MIGRATE_KILL_POINTS kill points per journal mode"
+"$BUILD/migrate_crash" "$MIGRATE_KILL_POINTS" "$MIGRATE_BOOKS" "$BUILD/migrate_crash.db" \
+    | tee "$BUILD/migrate_crash.out" || die "migrate_crash"
+
+step "migrate_race: $RACE_PROCESSES processes applying the same migrations, $RACE_ROUNDS rounds per journal mode"
+"$BUILD/migrate_race" "$RACE_ROUNDS" "$RACE_PROCESSES" 800 "$BUILD/migrate_race.db" \
+    | tee "$BUILD/migrate_race.out" || die "migrate_race"
 
 # ---- 4: fuzzing ---------------------------------------------------------------------------------
 fuzz_total=0
@@ -203,5 +220,7 @@ grep -h "^concurrency: [0-9]" "$BUILD/concurrency.out" "$BUILD/tsan.out"
 grep -h "kill points survived" "$BUILD/crash.out"
 grep -h "^full disk" "$BUILD/full_disk.out"
 grep -h "^misuse" "$BUILD/misuse.out" "$BUILD/misuse_tsan.out"
+grep -h "left a whole state" "$BUILD/migrate_crash.out"
+grep -h "applied exactly once" "$BUILD/migrate_race.out"
 printf 'fuzzing: %d executions in total, %ss per target\n' "$fuzz_total" "$FUZZ_SECONDS"
 printf 'reliability: OK\n'

@@ -36,6 +36,9 @@ namespace loom {
 
 namespace detail {
 
+/// Database::check_schema's implementation, defined in <loom/migrate.hpp>.
+template <class Db> struct schema_check;
+
 template <class T> struct is_tuple : std::false_type {};
 template <class... Ts> struct is_tuple<std::tuple<Ts...>> : std::true_type {};
 
@@ -303,6 +306,15 @@ public:
     template <class... Ts>
     std::vector<std::string> schema_sql() const {
         return detail::schema_sql<Ts...>(session_.dialect());
+    }
+
+    /// Compares the live schema with the models' and throws loom::SchemaError listing every
+    /// difference (tables, columns, types, NULL-ness, keys, foreign keys, UNIQUE, indexes, join
+    /// tables). Defined in <loom/migrate.hpp> (part of <loom/loom.hpp>);
+    /// loom::schema_report<Ts...>(db) returns the differences instead.
+    template <class... Ts, class Db = Database>
+    void check_schema() {
+        detail::schema_check<Db>::template check<Ts...>(*this);
     }
 
     // ---- writes ----------------------------------------------------------------------------

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace loom {
 
@@ -110,6 +111,31 @@ private:
 /// two different querysets for one prefetch path, one Database used by two threads at once...).
 class UsageError : public Error {
     using Error::Error;
+};
+
+/// The live database schema differs from the models (db.check_schema<Models...>()). what()
+/// lists every difference, one a line; differences() has them one by one.
+class SchemaError : public Error {
+public:
+    SchemaError(const std::string& what, std::vector<std::string> differences)
+        : Error(what), differences_(std::move(differences)) {}
+    const std::vector<std::string>& differences() const noexcept { return differences_; }
+
+private:
+    std::vector<std::string> differences_;
+};
+
+/// A migration failed and was rolled back (the database is as it was before it), or the
+/// migration history in the database does not match the program's list of migrations.
+/// migration() names the migration concerned (empty when the history as a whole is at fault).
+class MigrationError : public Error {
+public:
+    MigrationError(const std::string& what, std::string migration)
+        : Error(what), migration_(std::move(migration)) {}
+    const std::string& migration() const noexcept { return migration_; }
+
+private:
+    std::string migration_;
 };
 
 }  // namespace loom

@@ -27,6 +27,8 @@ class NotLoaded;
 class UsageError;
 class TransactionAborted;
 class ListenerError;
+class SchemaError;
+class MigrationError;
 
 namespace detail {
 /// The one door from loom's machinery into the private parts of its public types (a

@@ -13,6 +13,7 @@
 #include "m2m.hpp"
 #include "database.hpp"
 #include "transaction.hpp"
+#include "migrate.hpp"
 #include "expr.hpp"
 #include "prefetch.hpp"
 #include "lookup.hpp"

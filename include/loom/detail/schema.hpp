@@ -10,6 +10,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "column.hpp"
+#include "engine/catalog.hpp"
 #include "meta/joins.hpp"
 
 namespace loom::detail {
@@ -24,67 +26,84 @@ template <class U, class... Ts> struct index_in<U, std::tuple<Ts...>> {
     }();
 };
 
-inline std::string_view on_delete_sql(on_delete d) {
+/// The SQL word of an on_delete rule (as the database reports it back).
+inline std::string on_delete_word(on_delete d) {
     switch (d) {
-        case on_delete::cascade: return " ON DELETE CASCADE";
-        case on_delete::set_null: return " ON DELETE SET NULL";
-        case on_delete::restrict: return " ON DELETE RESTRICT";
-        default: return "";
+        case on_delete::cascade: return "CASCADE";
+        case on_delete::set_null: return "SET NULL";
+        case on_delete::restrict: return "RESTRICT";
+        default: return "NO ACTION";
     }
 }
 
-/// CREATE TABLE and CREATE INDEX statements of model T (join tables apart).
+inline engine::TypeClass type_class(Storage s) {
+    switch (s) {
+        case Storage::integer: return engine::TypeClass::integer;
+        case Storage::real: return engine::TypeClass::real;
+        case Storage::text: return engine::TypeClass::text;
+        default: return engine::TypeClass::blob;
+    }
+}
+
+/// The table of model T as its descriptor defines it: columns, keys, constraints, indexes.
 template <class T>
-std::vector<std::string> table_ddl(const engine::Dialect& d) {
-    const ModelMeta& m = meta<T>();
-    std::vector<std::string> out;
-    std::string ddl = "CREATE TABLE IF NOT EXISTS " + m.table + " (\n";
-    std::vector<std::string> indexes;
-    bool first = true;
+engine::TableInfo table_info() {
+    engine::TableInfo t;
+    t.name = std::string(model<T>.name);
+    auto index_on = [&](std::string_view column) {
+        engine::IndexInfo i;
+        i.columns = {std::string(column)};
+        i.name = engine::index_name(t.name, i.columns);
+        t.indexes.push_back(std::move(i));
+    };
     for_each_index<T>([&](auto i) {
         constexpr std::size_t I = decltype(i)::value;
         using E = entry_t<T, I>;
         const auto& e = entry<T, I>();
         if constexpr (has_column<E>) {
-            if (!first) ddl += ",\n";
-            first = false;
-            ddl += "  " + quote(e.column) + " ";
+            engine::ColumnInfo c;
+            c.name = std::string(e.column);
             if constexpr (E::kind == entry_kind::pk) {
-                ddl += d.auto_primary_key;
+                c.type = engine::TypeClass::integer;
+                c.auto_key = true;
+                t.primary_key.push_back(c.name);
+                t.columns.push_back(std::move(c));
             } else if constexpr (E::kind == entry_kind::field) {
                 using V = typename E::value_type;
-                ddl += ddl_type(d, column_traits<V>::storage);
-                if (!column_traits<V>::nullable) ddl += " NOT NULL";
-                if (e.unique) ddl += " UNIQUE";
-                if (e.indexed && !e.unique)
-                    indexes.push_back("CREATE INDEX IF NOT EXISTS " +
-                                      quote(m.raw_table + "_" + std::string(e.column) + "_idx") +
-                                      " ON " + m.table + " (" + quote(e.column) + ")");
+                c.type = type_class(column_traits<V>::storage);
+                c.not_null = !column_traits<V>::nullable;
+                t.columns.push_back(c);
+                if (e.unique) t.uniques.push_back({c.name});
+                if (e.indexed && !e.unique) index_on(e.column);
             } else {
                 using Target = typename E::target;
-                ddl += d.integer_type;
-                if (!e.nullable) ddl += " NOT NULL";
-                if constexpr (E::kind == entry_kind::one_to_one) ddl += " UNIQUE";
-                ddl += " REFERENCES " + quote(model<Target>.name) + " (" +
-                       quote(entry<Target, 0>().column) + ")";
-                ddl += on_delete_sql(e.deletion);
-                if constexpr (E::kind == entry_kind::foreign_key)
-                    indexes.push_back("CREATE INDEX IF NOT EXISTS " +
-                                      quote(m.raw_table + "_" + std::string(e.column) + "_idx") +
-                                      " ON " + m.table + " (" + quote(e.column) + ")");
+                c.type = engine::TypeClass::integer;
+                c.not_null = !e.nullable;
+                t.columns.push_back(c);
+                if constexpr (E::kind == entry_kind::one_to_one) t.uniques.push_back({c.name});
+                engine::ForeignKeyInfo f;
+                f.columns = {c.name};
+                f.table = std::string(model<Target>.name);
+                f.to = {std::string(entry<Target, 0>().column)};
+                f.on_delete = on_delete_word(e.deletion);
+                t.foreign_keys.push_back(std::move(f));
+                if constexpr (E::kind == entry_kind::foreign_key) index_on(e.column);
             }
         }
     });
-    ddl += "\n)";
-    out.push_back(std::move(ddl));
-    for (auto& s : indexes) out.push_back(std::move(s));
-    return out;
+    for (std::size_t u = 0; u < model<T>.unique_count; ++u) {
+        const auto& cols = model<T>.uniques[u];
+        std::vector<std::string> names;
+        for (std::size_t k = 0; k < cols.size; ++k) names.emplace_back(cols.columns[k]);
+        t.uniques.push_back(std::move(names));
+    }
+    return t;
 }
 
 /// The join tables T owns (automatic many-to-many only).
 template <class T>
-std::vector<std::string> join_ddl(const engine::Dialect& d) {
-    std::vector<std::string> out;
+std::vector<engine::TableInfo> join_table_infos() {
+    std::vector<engine::TableInfo> out;
     for_each_index<T>([&](auto i) {
         constexpr std::size_t I = decltype(i)::value;
         using E = entry_t<T, I>;
@@ -92,21 +111,60 @@ std::vector<std::string> join_ddl(const engine::Dialect& d) {
             if constexpr (std::is_void_v<typename E::through>) {
                 using Target = typename E::target;
                 const JoinInfo& j = join_info<T, I>();
-                const std::string key_type(d.integer_type);
-                out.push_back("CREATE TABLE IF NOT EXISTS " + j.table + " (\n  \"id\" " +
-                              std::string(d.auto_primary_key) + ",\n  " + j.src_column + " " +
-                              key_type + " NOT NULL REFERENCES " + meta<T>().table + " (" +
-                              meta<T>().pk + ") ON DELETE CASCADE,\n  " + j.dst_column + " " +
-                              key_type + " NOT NULL REFERENCES " + meta<Target>().table + " (" +
-                              meta<Target>().pk + ") ON DELETE CASCADE,\n  UNIQUE (" +
-                              j.src_column + ", " + j.dst_column + ")\n)");
+                engine::TableInfo t;
+                t.name = j.raw_table;
+                engine::ColumnInfo id;
+                id.name = "id";
+                id.type = engine::TypeClass::integer;
+                id.auto_key = true;
+                t.columns.push_back(std::move(id));
+                t.primary_key = {"id"};
+                auto side = [&](const std::string& col, std::string_view target,
+                                std::string_view target_pk) {
+                    engine::ColumnInfo c;
+                    c.name = col;
+                    c.type = engine::TypeClass::integer;
+                    c.not_null = true;
+                    t.columns.push_back(std::move(c));
+                    engine::ForeignKeyInfo f;
+                    f.columns = {col};
+                    f.table = std::string(target);
+                    f.to = {std::string(target_pk)};
+                    f.on_delete = "CASCADE";
+                    t.foreign_keys.push_back(std::move(f));
+                };
+                side(j.raw_src, model<T>.name, entry<T, 0>().column);
+                side(j.raw_dst, model<Target>.name, entry<Target, 0>().column);
+                t.uniques.push_back({j.raw_src, j.raw_dst});
                 // The UNIQUE index serves lookups by src; the other direction needs its own.
-                out.push_back("CREATE INDEX IF NOT EXISTS " +
-                              quote(j.raw_table + "_" + j.raw_dst + "_idx") + " ON " + j.table +
-                              " (" + j.dst_column + ")");
+                engine::IndexInfo idx;
+                idx.columns = {j.raw_dst};
+                idx.name = engine::index_name(t.name, idx.columns);
+                t.indexes.push_back(std::move(idx));
+                out.push_back(std::move(t));
             }
         }
     });
+    return out;
+}
+
+/// CREATE TABLE and CREATE INDEX statements of model T (join tables apart).
+template <class T>
+std::vector<std::string> table_ddl(const engine::Dialect& d) {
+    const engine::TableInfo t = table_info<T>();
+    std::vector<std::string> out{engine::create_table_sql(t, d, true)};
+    for (const auto& i : t.indexes) out.push_back(engine::create_index_sql(i, t.name, true));
+    return out;
+}
+
+/// The join tables T owns (automatic many-to-many only).
+template <class T>
+std::vector<std::string> join_ddl(const engine::Dialect& d) {
+    std::vector<std::string> out;
+    for (const auto& t : join_table_infos<T>()) {
+        out.push_back(engine::create_table_sql(t, d, true));
+        for (const auto& i : t.indexes) out.push_back(engine::create_index_sql(i, t.name, true));
+    }
     return out;
 }
 
@@ -168,6 +226,23 @@ std::vector<std::string> schema_sql(const engine::Dialect& d) {
         for (auto& s : tables[i](d)) out.push_back(std::move(s));
     for (auto i : order)
         for (auto& s : joins[i](d)) out.push_back(std::move(s));
+    return out;
+}
+
+/// The tables of the given models (FK targets first), then their join tables: the schema
+/// create_tables<Ts...>() makes, which check_schema and the migrations' autodetector compare
+/// with a live database.
+template <class... Ts>
+std::vector<engine::TableInfo> model_tables() {
+    std::vector<engine::TableInfo> out;
+    const auto order = dependency_order<Ts...>();
+    using TableFn = engine::TableInfo (*)();
+    using JoinFn = std::vector<engine::TableInfo> (*)();
+    const TableFn tables[] = {&table_info<Ts>...};
+    const JoinFn joins[] = {&join_table_infos<Ts>...};
+    for (auto i : order) out.push_back(tables[i]());
+    for (auto i : order)
+        for (auto& t : joins[i]()) out.push_back(std::move(t));
     return out;
 }
 

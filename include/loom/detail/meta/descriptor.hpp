@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "../../relations.hpp"
+#include "../quote.hpp"
 #include "../type_name.hpp"
 
 namespace loom {
@@ -174,20 +175,6 @@ constexpr bool validate() {
 
 template <class T>
 inline constexpr bool validated = validate<T>();
-
-/// `"name"` with embedded quotes doubled: identifiers come only from descriptors, but are
-/// quoted anyway so reserved words ("order", "group") work as names.
-inline std::string quote(std::string_view id) {
-    std::string out;
-    out.reserve(id.size() + 2);
-    out += '"';
-    for (char c : id) {
-        if (c == '"') out += '"';
-        out += c;
-    }
-    out += '"';
-    return out;
-}
 
 /// Run-time facts about a model, built once from its descriptor.
 struct ModelMeta {

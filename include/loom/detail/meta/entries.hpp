@@ -3,6 +3,8 @@
 // <loom/model.hpp>; read by the visitors in descriptor.hpp.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 #include <tuple>
@@ -104,11 +106,56 @@ struct reverse_entry {
     Fwd Target::*forward;
 };
 
+/// The columns of one UNIQUE constraint over several columns.
+struct unique_columns {
+    std::array<std::string_view, 8> columns{};
+    std::size_t size = 0;
+};
+
 template <class Owner, class... Entries>
 struct table_desc {
     using owner = Owner;
     std::string_view name;
     std::tuple<Entries...> entries;
+    std::array<unique_columns, 8> uniques{};
+    std::size_t unique_count = 0;
+
+    /// A UNIQUE constraint over several columns (fields or foreign keys of this descriptor):
+    /// `return loom::table("book", ...).unique_together(&Book::title, &Book::year);`
+    template <class... M>
+    constexpr table_desc unique_together(M Owner::*... members) const {
+        static_assert(sizeof...(M) >= 2 && sizeof...(M) <= 8,
+                      "loom::table(...).unique_together: name 2 to 8 members (one member: "
+                      "loom::field(..., loom::unique))");
+        table_desc out = *this;
+        if (out.unique_count == out.uniques.size())
+            throw "loom: unique_together at most 8 times per table";
+        unique_columns& u = out.uniques[out.unique_count++];
+        ((u.columns[u.size++] = column_of(members)), ...);
+        return out;
+    }
+
+private:
+    template <class M>
+    constexpr std::string_view column_of(M Owner::*m) const {
+        std::string_view found;
+        std::apply(
+            [&](const auto&... e) {
+                (
+                    [&](const auto& one) {
+                        using E = std::remove_cvref_t<decltype(one)>;
+                        if constexpr (requires { one.column; } &&
+                                      std::is_same_v<decltype(one.member), M Owner::*>) {
+                            if (E::kind != entry_kind::pk && one.member == m) found = one.column;
+                        }
+                    }(e),
+                    ...);
+            },
+            entries);
+        // The message is one source line: the compiler shows it as the error's context.
+        if (found.empty()) throw "loom: unique_together names a member that is not a column here";
+        return found;
+    }
 };
 
 template <class Through, class A, class B>

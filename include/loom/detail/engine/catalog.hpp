@@ -1,0 +1,290 @@
+// The engine seam for schema work. A database's schema (tables, columns, keys, foreign keys,
+// UNIQUE constraints, indexes) in structs every engine fills the same way; the CREATE
+// statements written from them in the engine's Dialect (the one place loom writes CREATE TABLE
+// and CREATE INDEX: detail/schema.hpp builds the structs from descriptors and renders them
+// here); and SchemaEditor, what loom needs from an engine to read a live schema and change it
+// (engine/sqlite/schema_editor.hpp for SQLite; PostgreSQL would read information_schema and
+// ALTER in place). Engine code runs SQL only through a Runner, which the caller backs with its
+// Session, so every statement is counted and seen by listeners.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "../../types.hpp"
+#include "../quote.hpp"
+#include "engine.hpp"
+
+namespace loom::detail::engine {
+
+/// Identifiers compare without regard to ASCII case, as SQL does.
+inline bool same_name(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        char x = a[i], y = b[i];
+        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+        if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+        if (x != y) return false;
+    }
+    return true;
+}
+
+inline bool same_names(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+    return a.size() == b.size() &&
+           std::equal(a.begin(), a.end(), b.begin(),
+                      [](const auto& x, const auto& y) { return same_name(x, y); });
+}
+
+/// What a column stores: loom's storage classes, and `other` for a declared type that maps to
+/// none of them (SQLite's NUMERIC affinity).
+enum class TypeClass { integer, real, text, blob, other };
+
+inline std::string_view type_class_name(TypeClass t) {
+    switch (t) {
+    case TypeClass::integer:
+        return "INTEGER";
+    case TypeClass::real:
+        return "REAL";
+    case TypeClass::text:
+        return "TEXT";
+    case TypeClass::blob:
+        return "BLOB";
+    default:
+        return "NUMERIC";
+    }
+}
+
+inline std::string_view type_sql(const Dialect& d, TypeClass t) {
+    switch (t) {
+    case TypeClass::integer:
+        return d.integer_type;
+    case TypeClass::real:
+        return d.real_type;
+    case TypeClass::text:
+        return d.text_type;
+    case TypeClass::blob:
+        return d.blob_type;
+    default:
+        return "NUMERIC";
+    }
+}
+
+struct ColumnInfo {
+    std::string name;
+    TypeClass type = TypeClass::blob;
+    /// The type as the database declares it ("VARCHAR(40)"); empty: the Dialect's type.
+    std::string declared_type;
+    bool not_null = false;
+    /// The auto-assigned integer primary key (Dialect::auto_primary_key: never reuses a key).
+    bool auto_key = false;
+    /// The DEFAULT expression as the database holds it (tables loom did not write; loom writes
+    /// none), kept as it is when the table is rebuilt.
+    std::string default_sql;
+};
+
+struct ForeignKeyInfo {
+    std::vector<std::string> columns;
+    std::string table;
+    std::vector<std::string> to;  // empty: the target's primary key
+    std::string on_delete = "NO ACTION";
+    std::string on_update = "NO ACTION";
+};
+
+struct IndexInfo {
+    std::string name;
+    std::vector<std::string> columns;
+    bool unique = false;
+    /// An index read from a database: its own CREATE INDEX (a partial or expression index is
+    /// recreated as it was). Empty: written from the fields above.
+    std::string sql;
+};
+
+struct TableInfo {
+    std::string name;
+    std::vector<ColumnInfo> columns;
+    std::vector<std::string> primary_key;
+    std::vector<ForeignKeyInfo> foreign_keys;
+    /// UNIQUE constraints (one column or several).
+    std::vector<std::vector<std::string>> uniques;
+    /// CREATE INDEX indexes (not those a constraint makes).
+    std::vector<IndexInfo> indexes;
+    /// What the database's definition of the table holds that the fields above cannot (a CHECK
+    /// constraint, a collation, a generated column...), in words: loom refuses to rebuild such
+    /// a table rather than lose it.
+    std::vector<std::string> unsupported;
+
+    ColumnInfo* column(std::string_view n) {
+        for (auto& c : columns)
+            if (same_name(c.name, n)) return &c;
+        return nullptr;
+    }
+    const ColumnInfo* column(std::string_view n) const {
+        return const_cast<TableInfo*>(this)->column(n);
+    }
+    /// The foreign key on exactly this one column.
+    const ForeignKeyInfo* foreign_key(std::string_view n) const {
+        for (const auto& f : foreign_keys)
+            if (f.columns.size() == 1 && same_name(f.columns[0], n)) return &f;
+        return nullptr;
+    }
+    bool has_unique(const std::vector<std::string>& cols) const {
+        for (const auto& u : uniques)
+            if (same_names(u, cols)) return true;
+        return false;
+    }
+    const IndexInfo* index_on(const std::vector<std::string>& cols) const {
+        for (const auto& i : indexes)
+            if (same_names(i.columns, cols)) return &i;
+        return nullptr;
+    }
+    bool in_primary_key(std::string_view n) const {
+        for (const auto& p : primary_key)
+            if (same_name(p, n)) return true;
+        return false;
+    }
+};
+
+// ---- writing CREATE statements ---------------------------------------------------------------
+
+inline std::string column_list(const std::vector<std::string>& cols) {
+    std::string out;
+    for (std::size_t i = 0; i < cols.size(); ++i) {
+        if (i) out += ", ";
+        out += quote(cols[i]);
+    }
+    return out;
+}
+
+inline std::string references_sql(const ForeignKeyInfo& f) {
+    std::string s = "REFERENCES " + quote(f.table);
+    if (!f.to.empty()) s += " (" + column_list(f.to) + ")";
+    if (f.on_delete != "NO ACTION") s += " ON DELETE " + f.on_delete;
+    if (f.on_update != "NO ACTION") s += " ON UPDATE " + f.on_update;
+    return s;
+}
+
+/// One column's definition: `"year" INTEGER NOT NULL`, with UNIQUE and REFERENCES when a
+/// one-column constraint is on it.
+inline std::string column_sql(const TableInfo& t, const ColumnInfo& c, const Dialect& d) {
+    std::string s = quote(c.name) + " ";
+    if (c.auto_key) {
+        s += d.auto_primary_key;
+    } else {
+        s += c.declared_type.empty() ? std::string(type_sql(d, c.type)) : c.declared_type;
+        if (t.primary_key.size() == 1 && same_name(t.primary_key[0], c.name)) s += " PRIMARY KEY";
+        if (c.not_null) s += " NOT NULL";
+    }
+    if (!c.default_sql.empty()) s += " DEFAULT " + c.default_sql;
+    for (const auto& u : t.uniques)
+        if (u.size() == 1 && same_name(u[0], c.name)) {
+            s += " UNIQUE";
+            break;
+        }
+    if (const ForeignKeyInfo* f = t.foreign_key(c.name)) s += " " + references_sql(*f);
+    return s;
+}
+
+/// CREATE TABLE for `t` (named `name` when given), without its indexes.
+inline std::string create_table_sql(const TableInfo& t, const Dialect& d, bool if_not_exists,
+                                    std::string_view name = {}) {
+    std::string s = "CREATE TABLE ";
+    if (if_not_exists) s += "IF NOT EXISTS ";
+    s += quote(name.empty() ? std::string_view(t.name) : name) + " (\n";
+    bool first = true;
+    auto line = [&](const std::string& l) {
+        if (!first) s += ",\n";
+        first = false;
+        s += "  " + l;
+    };
+    for (const auto& c : t.columns) line(column_sql(t, c, d));
+    if (t.primary_key.size() > 1) line("PRIMARY KEY (" + column_list(t.primary_key) + ")");
+    for (const auto& u : t.uniques)
+        if (u.size() > 1) line("UNIQUE (" + column_list(u) + ")");
+    for (const auto& f : t.foreign_keys)
+        if (f.columns.size() > 1)
+            line("FOREIGN KEY (" + column_list(f.columns) + ") " + references_sql(f));
+    s += "\n)";
+    return s;
+}
+
+inline std::string create_index_sql(const IndexInfo& i, std::string_view table,
+                                    bool if_not_exists) {
+    if (!i.sql.empty()) return i.sql;
+    std::string s = i.unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ";
+    if (if_not_exists) s += "IF NOT EXISTS ";
+    return s + quote(i.name) + " ON " + quote(table) + " (" + column_list(i.columns) + ")";
+}
+
+/// `book_publisher_id_idx`: the name loom gives an index.
+inline std::string index_name(std::string_view table, const std::vector<std::string>& cols) {
+    std::string n(table);
+    for (const auto& c : cols) n += "_" + c;
+    return n + "_idx";
+}
+
+// ---- changing a schema -----------------------------------------------------------------------
+
+/// Runs SQL for engine code, through the caller's Session.
+class Runner {
+public:
+    virtual ~Runner() = default;
+    virtual void query(std::string_view sql, const std::vector<Value>& params,
+                       const std::function<void(const Statement&)>& on_row) = 0;
+    virtual void execute(std::string_view sql, const std::vector<Value>& params) = 0;
+};
+
+/// One statement of a schema change. A check (non-empty `fails_with`) is a query that must
+/// return no row; when one comes back, the change fails with that message, its `{}` replaced by
+/// the row's cells in order.
+struct Step {
+    std::string sql;
+    std::vector<Value> params = {};
+    std::string fails_with = {};
+};
+using Steps = std::vector<Step>;
+
+/// Where a column of a changed table gets its values from the old table: an old column (its
+/// NULLs replaced by `fill` when given), or `fill` alone for every row, or nothing (NULL).
+struct ColumnSource {
+    std::string column;
+    std::optional<Value> fill;
+};
+
+/// What loom needs from an engine to read and change a schema.
+class SchemaEditor {
+public:
+    virtual ~SchemaEditor() = default;
+
+    /// The user tables of the database (not the engine's own, not views).
+    virtual std::vector<std::string> table_names(Runner& r) = 0;
+    /// One table as the database has it; nullopt when there is none.
+    virtual std::optional<TableInfo> read_table(Runner& r, std::string_view name) = 0;
+
+    virtual Steps create_table(const TableInfo& t) = 0;
+    virtual Steps drop_table(const TableInfo& t) = 0;
+    virtual Steps rename_table(const TableInfo& t, std::string_view to) = 0;
+    virtual Steps rename_column(const TableInfo& t, std::string_view from, std::string_view to) = 0;
+    /// Turns table `before` into `after` (same name): columns, keys, constraints, indexes.
+    /// `sources[i]` says where column i of `after` gets its values. The engine picks the
+    /// statements (in place where it can, else SQLite's rebuild); the caller runs them in one
+    /// transaction. May read the live database (views and triggers to carry over).
+    virtual Steps change_table(Runner& r, const TableInfo& before, const TableInfo& after,
+                               const std::vector<ColumnSource>& sources) = 0;
+
+    /// True when a migration that rebuilds or drops tables must run with foreign keys off
+    /// (SQLite: dropping the old table would otherwise run its ON DELETE actions), switched by
+    /// foreign_keys_sql outside the transaction and checked with foreign_key_violations at its
+    /// end.
+    virtual bool rebuild_needs_foreign_keys_off() const = 0;
+    virtual bool foreign_keys_enabled(Runner& r) = 0;
+    virtual std::string foreign_keys_sql(bool on) const = 0;
+    /// Rows whose foreign key points at no row, in words (at most `limit`).
+    virtual std::vector<std::string> foreign_key_violations(Runner& r, std::size_t limit) = 0;
+};
+
+}  // namespace loom::detail::engine
