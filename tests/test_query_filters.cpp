@@ -5,6 +5,7 @@
 // rows and the exact number of statements.
 #include "catch.hpp"
 #include "forum.hpp"
+#include "models.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -52,6 +53,12 @@ struct Board {
 
 bool has(const std::string& text, const std::string& part) {
     return text.find(part) != std::string::npos;
+}
+
+std::size_t occurrences_of(const std::string& text, const std::string& part) {
+    std::size_t n = 0;
+    for (auto p = text.find(part); p != std::string::npos; p = text.find(part, p + 1)) ++n;
+    return n;
 }
 
 // ---- NULL --------------------------------------------------------------------------------------
@@ -412,6 +419,73 @@ TEST_CASE("get(pk) and find(pk) read one row by primary key", "[query][get]") {
     CHECK(q() == 4);
     CHECK(error_of<loom::DoesNotExist>([&] { b.posts().get(999); })
               .rfind("get(): no Post matches the query (SELECT", 0) == 0);
+}
+
+// ---- select_related deeper ----------------------------------------------------------------------------
+
+TEST_CASE("select_related: a path of to-one relations, and a reverse one-to-one",
+          "[query][select_related]") {
+    Board b;
+    SECTION("two levels in one query; NULL keys at either level read as nullptr") {
+        QueryCount q(b.db);
+        auto posts = b.posts()
+                         .select_related(loom::path(&Post::category, &Category::parent), &Post::author)
+                         .to_vector();
+        CHECK(q() == 1);
+        REQUIRE(posts.size() == 5);
+        CHECK(posts[0].category->name == "Rust");
+        CHECK(posts[0].category->parent->name == "Programming");
+        CHECK(posts[0].author->name == "alice");
+        CHECK(posts[1].category->name == "Programming");
+        CHECK(posts[1].category->parent.get() == nullptr);
+        CHECK(posts[2].category.get() == posts[0].category.get());  // one object per row read
+        CHECK(posts[3].category->parent->name == "Cooking");
+        CHECK(posts[4].category.get() == nullptr);
+        CHECK(q() == 1);
+        auto sql = b.posts().select_related(loom::path(&Post::category, &Category::parent)).sql().sql;
+        CHECK(has(sql, "LEFT JOIN \"forum_category\" AS t1 ON t1.\"id\" = t0.\"category_id\" LEFT "
+                       "JOIN \"forum_category\" AS t2 ON t2.\"id\" = t1.\"parent_id\""));
+    }
+    SECTION("shares its joins with filters and order terms, and works in chunks") {
+        auto qs = b.posts()
+                      .select_related(loom::path(&Post::category, &Category::parent))
+                      .filter(col(&Post::category, &Category::parent, &Category::name) == "Programming")
+                      .order_by(desc(col(&Post::category, &Category::name)));
+        CHECK(occurrences_of(qs.sql().sql, "LEFT JOIN") == 2);
+        Titles seen;
+        for (auto& chunk : qs.chunks(1))
+            for (const Post& p : chunk) seen.push_back(p.title + "/" + p.category->parent->name);
+        CHECK(seen == Titles{B + "/Programming", R + "/Programming"});
+    }
+    SECTION("a reverse one-to-one") {
+        loom::Database db(":memory:");
+        shop::create_all(db);
+        shop::User ann, bob;
+        ann.login = "ann";
+        bob.login = "bob";
+        db.insert(ann);
+        db.insert(bob);
+        shop::Profile p;
+        p.user = ann;
+        p.bio = "Plays chess.";
+        db.insert(p);
+        QueryCount q(db);
+        auto users = db.objects<shop::User>().select_related(&shop::User::profile).to_vector();
+        CHECK(q() == 1);
+        REQUIRE(users.size() == 2);
+        CHECK(users[0].profile->bio == "Plays chess.");
+        CHECK_FALSE(users[1].profile.has_value());
+        auto profiles = db.objects<shop::Profile>()
+                            .select_related(loom::path(&shop::Profile::user, &shop::User::profile))
+                            .to_vector();
+        CHECK(profiles[0].user->profile->bio == "Plays chess.");
+    }
+    SECTION("a to-many step in the path is a UsageError") {
+        CHECK(error_of<loom::UsageError>([&] {
+                  (void)b.posts().select_related(loom::path(&Post::author, &User::posts));
+              }) == "select_related: User::posts in the path is a to-many relation, which a JOIN "
+                    "would repeat rows for; use prefetch_related for it");
+    }
 }
 
 }  // namespace query_filters

@@ -87,7 +87,7 @@ public:
         const auto& columns = detail::meta<T>().columns;
         int extra = static_cast<int>(columns.size());
         for (const auto& sr : st.select_related)
-            extra += static_cast<int>(sr->target().column_count());
+            extra += static_cast<int>(sr->column_count());
         for (auto& k : keys_) {
             if (const detail::ColumnRef* plain = detail::plain_column(k.expr.tokens))
                 for (std::size_t c = 0; c < columns.size(); ++c)

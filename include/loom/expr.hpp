@@ -320,6 +320,17 @@ public:
         return Column(std::move(e));
     }
 
+    /// The same value read as a std::optional: for a column reached through a nullable
+    /// ForeignKey (`col(&Post::category, &Category::name).optional()`), which is NULL when the
+    /// key is, in values_list and aggregate results.
+    auto optional() const {
+        using O = std::conditional_t<detail::is_fk<detail::base_t<V>>::value, V,
+                                     std::optional<detail::base_t<V>>>;
+        detail::ValueExpr e = spec_;
+        e.nullable = true;
+        return detail::make_column<Root, O>(std::move(e));
+    }
+
     /// IN (values...). An empty range matches nothing (and runs valid SQL).
     template <std::ranges::input_range R>
         requires detail::value_for<std::ranges::range_value_t<R>, detail::compare_t<V>>

@@ -28,6 +28,45 @@
 
 namespace loom {
 
+namespace detail {
+
+/// The select_related chain of a loom::path: each level's relation found among the model's
+/// to-one entries; a to-many level is a UsageError (it cannot be joined without repeating rows).
+template <class T>
+std::shared_ptr<const SelectRelatedBase<T>> select_chain_of(const PrefetchNode<T>& node) {
+    std::shared_ptr<const SelectRelatedBase<T>> out;
+    for_each_index<T>([&](auto i) {
+        constexpr std::size_t I = decltype(i)::value;
+        using E = entry_t<T, I>;
+        if constexpr (is_relation_entry<E>) {
+            const auto* level = dynamic_cast<const RelNode<T, I>*>(&node);
+            if (out || !level) return;
+            using Rel = std::remove_cvref_t<decltype(std::declval<T&>().*(entry<T, I>().member))>;
+            if constexpr (!is_to_one_relation<Rel>::value) {
+                throw UsageError("select_related: " + level->describe() +
+                                 " in the path is a to-many relation, which a JOIN would repeat "
+                                 "rows for; use prefetch_related for it");
+            } else {
+                if (level->custom || level->into_other)
+                    throw UsageError("select_related: the path is a loom::Prefetch; pass "
+                                     "loom::path(...) or members");
+                using Target = typename Rel::target_type;
+                std::shared_ptr<const SelectRelatedBase<Target>> below;
+                if (!level->children.empty()) {
+                    if (level->children.size() > 1)
+                        throw UsageError("select_related: a path has one relation per level");
+                    below = select_chain_of<Target>(*level->children.front());
+                }
+                out = make_select_related(entry<T, I>().member, below);
+            }
+        }
+    });
+    if (!out) throw UsageError("select_related: the path names no relation of " + meta<T>().name);
+    return out;
+}
+
+}  // namespace detail
+
 /// Clears every prefetch of a QuerySet: qs.prefetch_related(loom::none).
 struct none_t {};
 
@@ -132,12 +171,14 @@ public:
         return q;
     }
 
-    /// Fills ForeignKey / OneToOne members by a JOIN in the same query.
+    /// Fills to-one relations (ForeignKey, OneToOne, ReverseOne members) by a LEFT JOIN in the
+    /// same query: members of T, or paths of them any number of levels deep
+    /// (`select_related(loom::path(&Post::category, &Category::parent))`).
     template <class... M>
-    QuerySet select_related(M T::*... members) const {
+    QuerySet select_related(const M&... relations) const {
         QuerySet q = copy();
         auto& s = q.mut();
-        (add_select_related(s, detail::make_select_related(members)), ...);
+        (add_select_related(s, select_chain(relations)), ...);
         return q;
     }
 
@@ -185,7 +226,7 @@ public:
     ///     db.objects<Post>().annotate_sum(&Post::comments, &Comment::score, &Post::score_total)
     template <class Rel, class O, class M, class C>
     QuerySet annotate_sum(Rel T::*relation, M O::*column, C T::*into) const {
-        return add_aggregate<0>(relation, column, into, nullptr);
+        return add_aggregate<0>(relation, column, into, std::shared_ptr<const detail::QueryState<O>>());
     }
     template <class Rel, class O, class M, class C>
     QuerySet annotate_sum(Rel T::*relation, M O::*column, C T::*into, const QuerySet<O>& only) const {
@@ -193,7 +234,7 @@ public:
     }
     template <class Rel, class O, class M, class C>
     QuerySet annotate_avg(Rel T::*relation, M O::*column, C T::*into) const {
-        return add_aggregate<1>(relation, column, into, nullptr);
+        return add_aggregate<1>(relation, column, into, std::shared_ptr<const detail::QueryState<O>>());
     }
     template <class Rel, class O, class M, class C>
     QuerySet annotate_avg(Rel T::*relation, M O::*column, C T::*into, const QuerySet<O>& only) const {
@@ -201,7 +242,7 @@ public:
     }
     template <class Rel, class O, class M, class C>
     QuerySet annotate_min(Rel T::*relation, M O::*column, C T::*into) const {
-        return add_aggregate<2>(relation, column, into, nullptr);
+        return add_aggregate<2>(relation, column, into, std::shared_ptr<const detail::QueryState<O>>());
     }
     template <class Rel, class O, class M, class C>
     QuerySet annotate_min(Rel T::*relation, M O::*column, C T::*into, const QuerySet<O>& only) const {
@@ -209,7 +250,7 @@ public:
     }
     template <class Rel, class O, class M, class C>
     QuerySet annotate_max(Rel T::*relation, M O::*column, C T::*into) const {
-        return add_aggregate<3>(relation, column, into, nullptr);
+        return add_aggregate<3>(relation, column, into, std::shared_ptr<const detail::QueryState<O>>());
     }
     template <class Rel, class O, class M, class C>
     QuerySet annotate_max(Rel T::*relation, M O::*column, C T::*into, const QuerySet<O>& only) const {
@@ -465,8 +506,23 @@ private:
     static void add_select_related(State& s,
                                    std::shared_ptr<const detail::SelectRelatedBase<T>> sr) {
         for (auto& e : s.select_related)
-            if (e->index() == sr->index()) return;
+            if (e->key() == sr->key()) return;
         s.select_related.push_back(std::move(sr));
+    }
+    template <class M>
+    static std::shared_ptr<const detail::SelectRelatedBase<T>> select_chain(const M& m) {
+        if constexpr (std::is_member_object_pointer_v<M>) {
+            static_assert(std::is_same_v<typename detail::pointee<M>::owner, T>,
+                          "select_related: the member belongs to another model than the "
+                          "QuerySet's (to go deeper, use loom::path(&Post::category, "
+                          "&Category::parent))");
+            return detail::make_select_related(m);
+        } else {
+            static_assert(std::is_same_v<M, Path<T>>,
+                          "select_related: pass ForeignKey, OneToOne or ReverseOne members of the "
+                          "QuerySet's model, or a loom::path(...) of them starting at it");
+            return detail::select_chain_of<T>(detail::access::node(m));
+        }
     }
 
     detail::Session& session() const { return detail::session_of(*db_); }

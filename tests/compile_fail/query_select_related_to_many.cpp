@@ -1,6 +1,6 @@
 // select_related joins one row per row: a to-many relation (Book::authors) cannot be joined
 // that way; prefetch it, or filter on it with loom::col(&Book::authors, &Author::name).
-// expect-error: select_related: only ForeignKey and OneToOne members can be joined
+// expect-error: select_related: only ForeignKey, OneToOne and ReverseOne members can be joined
 #include "../models.hpp"
 
 int main() {

@@ -77,6 +77,10 @@ struct Dialect {
     /// when the test needs no parameter.
     bool (*text_test)(TextTest test, std::string_view lhs, std::string& value,
                       std::string& out) = nullptr;
+    /// True when the engine sorts NULL before every value (first ascending, last descending),
+    /// as loom documents and chunks(n) assumes (SQLite); an engine that sorts NULL high
+    /// (PostgreSQL) gets every order term's NULL placement spelled out.
+    bool nulls_sort_low = true;
 };
 
 /// A connection to one database.

@@ -52,7 +52,7 @@ struct RowReader {
         for (auto& sr : st.select_related) {
             readers.push_back(sr->reader());
             offsets.push_back(c);
-            c += static_cast<int>(sr->target().column_count());
+            c += static_cast<int>(sr->column_count());
         }
     }
     void operator()(const Statement& s, int first, T& obj) {
@@ -126,10 +126,18 @@ public:
 
     Renderer& renderer() noexcept { return r_; }
 
-    /// `t0.c1, ...` and the columns of every select_related target.
+    /// `t0.c1, ...` and the columns of every select_related level.
     std::string columns() {
         std::string sel = meta<T>().select_list(r_.root());
-        for (auto& sr : st_.select_related) sel += ", " + sr->target().select_list(r_.alias_for({sr->step()}));
+        for (auto& sr : st_.select_related) {
+            const auto path = sr->path();
+            const auto targets = sr->targets();
+            std::vector<JoinStep> to;
+            for (std::size_t k = 0; k < path.size(); ++k) {
+                to.push_back(path[k]);
+                sel += ", " + targets[k]->select_list(r_.alias_for(to));
+            }
+        }
         return sel;
     }
     /// The WHERE clause of the filters (and the key test), parameters appended to `params`.
@@ -281,6 +289,8 @@ public:
             if (ordered[k]) continue;
             if (!p.order.empty()) p.order += ", ";
             p.order += std::to_string(k) + (rev ? " DESC" : " ASC");
+            if (r_.session() && !r_.session()->dialect().nulls_sort_low)
+                p.order += rev ? " NULLS LAST" : " NULLS FIRST";
         }
         p.joins = r_.joins();
         assemble(p, st_.bounds, q);
@@ -345,7 +355,9 @@ public:
     void order_term(const OrderSpec& o, bool rev, std::string& out, std::vector<Value>& params) {
         r_.render(o.expr.tokens, out, params);
         out += (o.descending != rev) ? " DESC" : " ASC";
-        const int nulls = rev ? -o.nulls : o.nulls;
+        int nulls = rev ? -o.nulls : o.nulls;
+        if (!nulls && r_.session() && !r_.session()->dialect().nulls_sort_low)
+            nulls = (o.descending != rev) ? 1 : -1;  // loom's order: NULL is the lowest value
         if (nulls) out += nulls < 0 ? " NULLS FIRST" : " NULLS LAST";
     }
 
