@@ -78,23 +78,31 @@ private:
         // The ORDER BY terms, as QuerySet::order_sql writes them; the primary key ends them
         // (later terms could never break a tie, so they are left out of the comparison).
         for (const auto& o : st.order) {
-            const bool is_pk = o.col.path.empty() && o.col.column == pk;
-            keys_.push_back({o.col, o.descending != st.reversed, is_pk});
+            const detail::ColumnRef* plain = detail::plain_column(o.expr.tokens);
+            const bool is_pk = plain && plain->column == pk;
+            const bool desc = o.descending != st.reversed;
+            const int nulls = st.reversed ? -o.nulls : o.nulls;
+            // Where NULLs come: as asked, else where SQLite puts them (first when ascending).
+            keys_.push_back({o.expr, desc, is_pk, nulls ? nulls < 0 : !desc});
             if (is_pk) break;
         }
-        if (keys_.empty() || !keys_.back().is_pk)
-            keys_.push_back({detail::ColumnRef{{}, pk}, st.reversed, true});
+        if (keys_.empty() || !keys_.back().is_pk) {
+            detail::ValueExpr e;
+            detail::append(e.tokens, detail::ColumnRef{{}, pk});
+            keys_.push_back({std::move(e), st.reversed, true, true});
+        }
         if (st.bounds.hi) remaining_ = *st.bounds.hi - st.bounds.lo;
         // Where each key is read back: a column of T's own is already selected; a column of
-        // a joined model is selected after T's columns and those of select_related.
+        // a joined model, or an expression, is selected after T's columns and those of
+        // select_related.
         const auto& columns = detail::meta<T>().columns;
         int extra = static_cast<int>(columns.size());
         for (const auto& sr : st.select_related)
-            extra += static_cast<int>(sr->target().column_count());
+            extra += static_cast<int>(sr->column_count());
         for (auto& k : keys_) {
-            if (k.col.path.empty())
+            if (const detail::ColumnRef* plain = detail::plain_column(k.expr.tokens))
                 for (std::size_t c = 0; c < columns.size(); ++c)
-                    if (columns[c] == k.col.column) k.read_at = static_cast<int>(c);
+                    if (columns[c] == plain->column) k.read_at = static_cast<int>(c);
             if (k.read_at < 0) {
                 k.read_at = extra++;
                 k.selected = true;
@@ -103,9 +111,10 @@ private:
     }
 
     struct Key {
-        detail::ColumnRef col;
+        detail::ValueExpr expr;
         bool descending = false;
         bool is_pk = false;  // never NULL
+        bool nulls_first = true;  // NULLs come before every value in the order
         int read_at = -1;    // the result column holding its value
         bool selected = false;  // added to the select list (a column of a joined model)
     };
@@ -127,10 +136,13 @@ private:
         detail::SelectBuilder<T> b(st, &session);
         auto& r = b.renderer();
         const auto q = b.chunk(
-            [&] {
+            [&](std::vector<Value>& params) {
                 std::string extra;
                 for (const auto& k : keys_)
-                    if (k.selected) extra += ", " + r.column(k.col);
+                    if (k.selected) {
+                        extra += ", ";
+                        r.render(k.expr.tokens, extra, params);
+                    }
                 return extra;
             },
             [&](std::vector<Value>& params) {
@@ -166,22 +178,26 @@ private:
         detail::run_prefetches<T>(session, st.prefetch, parents);
     }
 
-    /// Rows that come after the last one read, in ORDER BY order (SQLite puts NULLs first when
-    /// ascending, last when descending).
+    /// Rows that come after the last one read, in ORDER BY order (NULLs where Key::nulls_first
+    /// says).
     std::string after_last(detail::Renderer& r, std::vector<Value>& params) const {
-        auto column = [&](const Key& k) { return r.column(k.col); };
+        auto column = [&](const Key& k) {
+            std::string out;
+            r.render(k.expr.tokens, out, params);
+            return out;
+        };
         bool simple = true;
         for (std::size_t i = 0; i < keys_.size(); ++i)
             if (keys_[i].descending != keys_[0].descending || last_[i].index() == 0 ||
-                (keys_[i].descending && !keys_[i].is_pk))
+                (!keys_[i].is_pk && !keys_[i].nulls_first))
                 simple = false;
         if (simple) {  // one row-value comparison, which an index serves directly
             std::string cols, marks;
             for (std::size_t i = 0; i < keys_.size(); ++i) {
                 cols += (i ? ", " : "") + column(keys_[i]);
                 marks += i ? ", ?" : "?";
-                params.push_back(last_[i]);
             }
+            params.insert(params.end(), last_.begin(), last_.end());
             return "(" + cols + ") " + (keys_[0].descending ? "<" : ">") + " (" + marks + ")";
         }
         // (k1 after v1) OR (k1 = v1 AND k2 after v2) OR ...
@@ -189,7 +205,7 @@ private:
         for (std::size_t i = 0; i < keys_.size(); ++i) {
             const Key& k = keys_[i];
             const bool null = last_[i].index() == 0;
-            if (k.descending && null) continue;  // nothing sorts after NULL when descending
+            if (null && !k.nulls_first) continue;  // nothing sorts after a NULL that comes last
             std::string term = "(";
             for (std::size_t j = 0; j < i; ++j) {
                 if (last_[j].index() == 0) {
@@ -201,16 +217,18 @@ private:
             }
             if (null) {
                 term += column(k) + " IS NOT NULL";
+            } else if (!k.is_pk && !k.nulls_first) {
+                const std::string c = column(k);
+                term += "(" + c + (k.descending ? " < ?" : " > ?");
+                params.push_back(last_[i]);
+                term += " OR " + column(k) + " IS NULL)";
             } else {
-                if (k.descending && !k.is_pk)
-                    term += "(" + column(k) + " < ? OR " + column(k) + " IS NULL)";
-                else
-                    term += column(k) + (k.descending ? " < ?" : " > ?");
+                term += column(k) + (k.descending ? " < ?" : " > ?");
                 params.push_back(last_[i]);
             }
             out += (out.empty() ? "" : " OR ") + term + ")";
         }
-        return out.empty() ? "0" : out;
+        return out.empty() ? "FALSE" : out;
     }
 
     Database* db_;

@@ -28,6 +28,45 @@
 
 namespace loom {
 
+namespace detail {
+
+/// The select_related chain of a loom::path: each level's relation found among the model's
+/// to-one entries; a to-many level is a UsageError (it cannot be joined without repeating rows).
+template <class T>
+std::shared_ptr<const SelectRelatedBase<T>> select_chain_of(const PrefetchNode<T>& node) {
+    std::shared_ptr<const SelectRelatedBase<T>> out;
+    for_each_index<T>([&](auto i) {
+        constexpr std::size_t I = decltype(i)::value;
+        using E = entry_t<T, I>;
+        if constexpr (is_relation_entry<E>) {
+            const auto* level = dynamic_cast<const RelNode<T, I>*>(&node);
+            if (out || !level) return;
+            using Rel = std::remove_cvref_t<decltype(std::declval<T&>().*(entry<T, I>().member))>;
+            if constexpr (!is_to_one_relation<Rel>::value) {
+                throw UsageError("select_related: " + level->describe() +
+                                 " in the path is a to-many relation, which a JOIN would repeat "
+                                 "rows for; use prefetch_related for it");
+            } else {
+                if (level->custom || level->into_other)
+                    throw UsageError("select_related: the path is a loom::Prefetch; pass "
+                                     "loom::path(...) or members");
+                using Target = typename Rel::target_type;
+                std::shared_ptr<const SelectRelatedBase<Target>> below;
+                if (!level->children.empty()) {
+                    if (level->children.size() > 1)
+                        throw UsageError("select_related: a path has one relation per level");
+                    below = select_chain_of<Target>(*level->children.front());
+                }
+                out = make_select_related(entry<T, I>().member, below);
+            }
+        }
+    });
+    if (!out) throw UsageError("select_related: the path names no relation of " + meta<T>().name);
+    return out;
+}
+
+}  // namespace detail
+
 /// Clears every prefetch of a QuerySet: qs.prefetch_related(loom::none).
 struct none_t {};
 
@@ -51,13 +90,23 @@ public:
 
     // ---- building ----------------------------------------------------------------------------
 
-    /// Keeps the rows matching `e` (ANDed with earlier filters).
+    /// Keeps the rows matching `e` (ANDed with earlier filters). Conditions across a to-many
+    /// relation become EXISTS subqueries: those ANDed in one filter() call are about the same
+    /// related row, those of separate calls may each match another (Django's rule).
     QuerySet filter(const Expr<T>& e) const {
-        return with("filter", [&](State& s) { s.where.push_back(detail::access::tokens(e)); });
+        const auto& c = row_condition(e, "filter");
+        return with("filter", [&](State& s) { s.where.push_back(detail::lower(*c)); });
     }
-    /// Drops the rows matching `e`.
+    /// Drops the rows matching `e` (a row for which `e` is NULL is kept, as in Django).
     QuerySet exclude(const Expr<T>& e) const {
-        return with("exclude", [&](State& s) { s.where.push_back(detail::access::tokens(!e)); });
+        const auto& c = row_condition(e, "exclude");
+        return with("exclude", [&](State& s) { s.where.push_back(detail::lower(*detail::make_not(c))); });
+    }
+    /// Keeps the groups of a grouped values_list matching `e`, a condition on aggregates
+    /// (`loom::count() > 3`) or grouped values: SQL's HAVING. Only a grouped values_list reads
+    /// it; any other result of a QuerySet with a having() is a UsageError.
+    QuerySet having(const Expr<T>& e) const {
+        return with("having", [&](State& s) { s.having.push_back(detail::lower(*detail::access::spec(e))); });
     }
 
     /// Orders by the given terms (replacing an earlier order_by): members (ascending),
@@ -122,12 +171,14 @@ public:
         return q;
     }
 
-    /// Fills ForeignKey / OneToOne members by a JOIN in the same query.
+    /// Fills to-one relations (ForeignKey, OneToOne, ReverseOne members) by a LEFT JOIN in the
+    /// same query: members of T, or paths of them any number of levels deep
+    /// (`select_related(loom::path(&Post::category, &Category::parent))`).
     template <class... M>
-    QuerySet select_related(M T::*... members) const {
+    QuerySet select_related(const M&... relations) const {
         QuerySet q = copy();
         auto& s = q.mut();
-        (add_select_related(s, detail::make_select_related(members)), ...);
+        (add_select_related(s, select_chain(relations)), ...);
         return q;
     }
 
@@ -162,6 +213,48 @@ public:
     QuerySet annotate_count(Rel T::*relation, C T::*into,
                             const QuerySet<typename Rel::target_type>& only) const {
         return add_count(detail::make_count_node(relation, into, detail::access::state(only)));
+    }
+
+    /// Per-parent aggregates, stitched like annotate_count: the SUM, AVG, MIN or MAX of
+    /// `column` (a member of the related model) over each row's related rows, written into
+    /// `into` (a plain member, not in the descriptor) with one GROUP BY query per relation
+    /// level and batch of keys. A row with no related rows gets NULL: `into` is a
+    /// std::optional (annotate_sum may also write into a plain number, which gets 0). `only`
+    /// keeps just the related rows matching its filters. They run wherever prefetches run: on
+    /// the rows of a Prefetch's QuerySet (any depth of a path) and on each chunk of chunks(n).
+    ///
+    ///     db.objects<Post>().annotate_sum(&Post::comments, &Comment::score, &Post::score_total)
+    template <class Rel, class O, class M, class C>
+    QuerySet annotate_sum(Rel T::*relation, M O::*column, C T::*into) const {
+        return add_aggregate<0>(relation, column, into, std::shared_ptr<const detail::QueryState<O>>());
+    }
+    template <class Rel, class O, class M, class C>
+    QuerySet annotate_sum(Rel T::*relation, M O::*column, C T::*into, const QuerySet<O>& only) const {
+        return add_aggregate<0>(relation, column, into, detail::access::state(only));
+    }
+    template <class Rel, class O, class M, class C>
+    QuerySet annotate_avg(Rel T::*relation, M O::*column, C T::*into) const {
+        return add_aggregate<1>(relation, column, into, std::shared_ptr<const detail::QueryState<O>>());
+    }
+    template <class Rel, class O, class M, class C>
+    QuerySet annotate_avg(Rel T::*relation, M O::*column, C T::*into, const QuerySet<O>& only) const {
+        return add_aggregate<1>(relation, column, into, detail::access::state(only));
+    }
+    template <class Rel, class O, class M, class C>
+    QuerySet annotate_min(Rel T::*relation, M O::*column, C T::*into) const {
+        return add_aggregate<2>(relation, column, into, std::shared_ptr<const detail::QueryState<O>>());
+    }
+    template <class Rel, class O, class M, class C>
+    QuerySet annotate_min(Rel T::*relation, M O::*column, C T::*into, const QuerySet<O>& only) const {
+        return add_aggregate<2>(relation, column, into, detail::access::state(only));
+    }
+    template <class Rel, class O, class M, class C>
+    QuerySet annotate_max(Rel T::*relation, M O::*column, C T::*into) const {
+        return add_aggregate<3>(relation, column, into, std::shared_ptr<const detail::QueryState<O>>());
+    }
+    template <class Rel, class O, class M, class C>
+    QuerySet annotate_max(Rel T::*relation, M O::*column, C T::*into, const QuerySet<O>& only) const {
+        return add_aggregate<3>(relation, column, into, detail::access::state(only));
     }
 
     /// Runs the query in chunks of at most `n` rows (keyset pagination on the order columns
@@ -232,45 +325,82 @@ public:
     }
     /// filter(e).get()
     T get(const Expr<T>& e) const { return filter(e).get(); }
+    /// The row with primary key `pk` (among the QuerySet's rows); DoesNotExist otherwise.
+    T get(std::int64_t pk) const { return filter(pk_column() == pk).get(); }
+    /// The row with primary key `pk` (among the QuerySet's rows), or nullopt.
+    std::optional<T> find(std::int64_t pk) const { return filter(pk_column() == pk).first(); }
 
-    /// The values of the given columns (members or loom::col), one tuple per row.
+    /// The values of the given columns (members, loom::col, expressions, per-row counts), one
+    /// tuple per row, in the QuerySet's order. With an aggregate among them (loom::count(),
+    /// loom::sum(...)...), one tuple per group of rows sharing the other values (Django's
+    /// values().annotate()): GROUP BY those values, filtered by having(), ordered by the
+    /// QuerySet's order (grouped values and aggregates only) and then by the grouped values.
     template <class... Cols>
     auto values_list(const Cols&... cols) const {
         using Tuple = std::tuple<typename std::remove_cvref_t<decltype(as_column(cols))>::value_type...>;
-        const std::vector<detail::ColumnRef> refs{detail::access::spec(as_column(cols))...};
+        const std::vector<detail::ValueExpr> exprs{detail::access::spec(as_column(cols))...};
+        bool grouped = false;
+        for (const auto& e : exprs) grouped = grouped || e.aggregate;
         // The QuerySet's order (primary key order when none); a DISTINCT list with no order is
         // ordered by its own columns.
         State st = *state_;
-        if (st.distinct && st.order.empty())
-            for (const auto& ref : refs) st.order.push_back({ref, false});
+        if (!grouped && st.distinct && st.order.empty())
+            for (const auto& e : exprs) st.order.push_back({e, false});
         detail::SelectBuilder<T> b(st, &session());
-        std::string select;
-        for (std::size_t i = 0; i < refs.size(); ++i) {
-            if (i) select += ", ";
-            select += b.renderer().column(refs[i]);
-        }
+        const SqlText q = grouped ? b.grouped(exprs) : b.values(exprs);
         std::vector<Tuple> out;
-        run(b.select(select), [&](const detail::Statement& s) {
+        run(q, [&](const detail::Statement& s) {
             Tuple t;
-            read_tuple(s, t, std::index_sequence_for<Cols...>{});
+            read_tuple(s, t, std::index_sequence_for<Cols...>{}, "values_list");
             out.push_back(std::move(t));
         });
         return out;
     }
 
-    /// UPDATE every matching row in one statement; returns the number of rows changed.
+    /// Aggregates over the matching rows (of the slice, when sliced), in one query, as a
+    /// tuple: `auto [n, total, mean] = qs.aggregate(loom::count(), loom::sum(&Post::rating),
+    /// loom::avg(&Post::rating));` A std::optional where SQL may return NULL (sum, avg, min and
+    /// max over no rows).
+    template <class... Cols>
+    auto aggregate(const Cols&... cols) const {
+        static_assert(sizeof...(Cols) > 0, "aggregate(): name at least one aggregate");
+        using Tuple = std::tuple<typename std::remove_cvref_t<decltype(as_column(cols))>::value_type...>;
+        const std::vector<detail::ValueExpr> exprs{detail::access::spec(as_column(cols))...};
+        for (std::size_t i = 0; i < exprs.size(); ++i)
+            if (!exprs[i].aggregate)
+                throw UsageError("aggregate(): value " + std::to_string(i + 1) +
+                                 " is not an aggregate; pass loom::count(), loom::sum(...), "
+                                 "loom::avg(...), loom::min(...), loom::max(...) or "
+                                 "loom::count_distinct(...)");
+        Tuple t;
+        run(builder().aggregates(exprs), [&](const detail::Statement& s) {
+            read_tuple(s, t, std::index_sequence_for<Cols...>{}, "aggregate");
+        });
+        return t;
+    }
+
+    /// UPDATE every matching row in one statement; returns the number of rows changed. A
+    /// value may be an expression of the row's own columns (loom::col(&Post::views) + 1), a
+    /// per-row count or a scalar subquery.
     template <class... A>
     std::int64_t update(const Assignment<T>& first, const A&... more) const {
-        std::vector<const Assignment<T>*> all{&first, &more...};
+        const std::vector<const detail::AssignSpec*> all{&detail::access::spec(first),
+                                                         &detail::access::spec(more)...};
         const auto& m = detail::meta<T>();
         const auto sub = builder().keys();
         SqlText q;
+        detail::Renderer r(&session(), m.name);
+        r.set_root(m.table);
         q.sql = "UPDATE " + m.table + " SET ";
         for (std::size_t i = 0; i < all.size(); ++i) {
             if (i) q.sql += ", ";
-            q.sql += all[i]->column + " = ?";
-            q.params.push_back(all[i]->value);
+            q.sql += all[i]->column + " = ";
+            r.render(all[i]->value.tokens, q.sql, q.params);
         }
+        if (!r.joins().empty())
+            throw UsageError("update(): a loom::set value reads a column across a relation; an "
+                             "UPDATE reads the row's own columns only (use loom::scalar(...) for "
+                             "a value from another table)");
         q.sql += " WHERE " + m.pk + " IN (" + sub.sql + ")";
         q.params.insert(q.params.end(), sub.params.begin(), sub.params.end());
         return execute(q, "update");
@@ -334,23 +464,41 @@ private:
 
     template <class M>
     static detail::OrderSpec to_order(M T::*m) { return detail::access::spec(asc(m)); }
-    template <class V>
-    static detail::OrderSpec to_order(const Column<T, V>& c) { return detail::access::spec(asc(c)); }
-    static detail::OrderSpec to_order(const OrderTerm<T>& t) { return detail::access::spec(t); }
+    template <class R, class V>
+        requires(std::is_same_v<R, T> || std::is_void_v<R>)
+    static detail::OrderSpec to_order(const Column<R, V>& c) { return detail::access::spec(asc(c)); }
+    template <class R>
+        requires(std::is_same_v<R, T> || std::is_void_v<R>)
+    static detail::OrderSpec to_order(const OrderTerm<R>& t) { return detail::access::spec(t); }
 
     template <class M>
     static auto as_column(M T::*m) { return col(m); }
-    template <class V>
-    static const Column<T, V>& as_column(const Column<T, V>& c) { return c; }
+    template <class R, class V>
+        requires(std::is_same_v<R, T> || std::is_void_v<R>)
+    static const Column<R, V>& as_column(const Column<R, V>& c) { return c; }
+
+    static Column<T, std::int64_t> pk_column() { return col(std::get<0>(model<T>.entries).member); }
+
+    static const detail::CondPtr& row_condition(const Expr<T>& e, const char* what) {
+        const auto& c = detail::access::spec(e);
+        if (c->aggregate)
+            throw UsageError(std::string(what) +
+                             "(): the condition uses an aggregate (loom::count(), loom::sum()...), "
+                             "which has one value per group, not per row; use having() with a "
+                             "grouped values_list, or a per-row count such as "
+                             "loom::count(&Model::relation)");
+        return c;
+    }
 
     template <class Tuple, std::size_t... I>
-    static void read_tuple(const detail::Statement& s, Tuple& t, std::index_sequence<I...>) {
-        (read_cell(s, static_cast<int>(I), std::get<I>(t)), ...);
+    static void read_tuple(const detail::Statement& s, Tuple& t, std::index_sequence<I...>,
+                           const char* what) {
+        (read_cell(s, static_cast<int>(I), std::get<I>(t), what), ...);
     }
     template <class V>
-    static void read_cell(const detail::Statement& s, int c, V& out) {
+    static void read_cell(const detail::Statement& s, int c, V& out, const char* what) {
         if (const char* why = detail::read_column(s, c, out))
-            throw DataError("values_list: column " + std::to_string(c) + " (" +
+            throw DataError(std::string(what) + ": column " + std::to_string(c) + " (" +
                             std::string(s.column_name(c)) + ") of " + detail::meta<T>().name + ": " + why +
                             ", found " + detail::describe_stored(s, c));
     }
@@ -358,8 +506,23 @@ private:
     static void add_select_related(State& s,
                                    std::shared_ptr<const detail::SelectRelatedBase<T>> sr) {
         for (auto& e : s.select_related)
-            if (e->index() == sr->index()) return;
+            if (e->key() == sr->key()) return;
         s.select_related.push_back(std::move(sr));
+    }
+    template <class M>
+    static std::shared_ptr<const detail::SelectRelatedBase<T>> select_chain(const M& m) {
+        if constexpr (std::is_member_object_pointer_v<M>) {
+            static_assert(std::is_same_v<typename detail::pointee<M>::owner, T>,
+                          "select_related: the member belongs to another model than the "
+                          "QuerySet's (to go deeper, use loom::path(&Post::category, "
+                          "&Category::parent))");
+            return detail::make_select_related(m);
+        } else {
+            static_assert(std::is_same_v<M, Path<T>>,
+                          "select_related: pass ForeignKey, OneToOne or ReverseOne members of the "
+                          "QuerySet's model, or a loom::path(...) of them starting at it");
+            return detail::select_chain_of<T>(detail::access::node(m));
+        }
     }
 
     detail::Session& session() const { return detail::session_of(*db_); }
@@ -375,6 +538,30 @@ private:
     }
     std::int64_t run_scalar(const SqlText& q, std::int64_t& out) const {
         return run(q, [&](const detail::Statement& s) { out = s.column_int(0); });
+    }
+
+    template <int Fn, class Rel, class O, class M, class C>
+    QuerySet add_aggregate(Rel T::*relation, M O::*column, C T::*into,
+                           std::shared_ptr<const detail::QueryState<O>> only) const {
+        using Target = typename Rel::target_type;
+        static_assert(std::is_same_v<O, Target>,
+                      "annotate_sum/avg/min/max: the column must be a member of the related "
+                      "model (annotate_sum(&Post::comments, &Comment::score, &Post::total))");
+        static_assert(Fn >= 2 || detail::numeric_v<M>,
+                      "annotate_sum/avg: the column must be numeric (an integer or "
+                      "floating-point member)");
+        static_assert(Fn == 0 || detail::is_optional<C>::value,
+                      "annotate_avg/min/max: a parent with no related rows has no value (SQL "
+                      "gives NULL); write it into a std::optional member");
+        static_assert(Fn != 0 || detail::numeric_v<C>,
+                      "annotate_sum: the sum goes into a numeric member (or a std::optional of "
+                      "one)");
+        static constexpr const char* names[] = {"sum", "avg", "min", "max"};
+        static constexpr const char* sql[] = {"SUM(", "AVG(", "MIN(", "MAX("};
+        const detail::ValueExpr c = detail::column_of(column);
+        const std::string what = std::string(sql[Fn]) + "t0." + c.tokens.front().col.column + ")";
+        return add_count(detail::make_aggregate_node<T, Rel, C, Target>(relation, into,
+                                                                        std::move(only), names[Fn], what));
     }
 
     template <class Node>

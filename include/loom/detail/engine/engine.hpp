@@ -57,6 +57,9 @@ public:
     bool is_null(int c) const noexcept { return column_type(c) == Cell::null; }
 };
 
+/// The text tests whose SQL differs between engines (Dialect::text_test writes them).
+enum class TextTest { contains, starts_with, ends_with, iexact, icontains, istarts_with, iends_with };
+
 /// The SQL an engine speaks where engines differ.
 struct Dialect {
     std::string_view name;             // "sqlite"
@@ -72,6 +75,17 @@ struct Dialect {
     /// plan's text.
     std::string_view explain_prefix;
     int explain_column = 0;
+    /// Appends to `out` the SQL testing the expression `lhs` (SQL) against `value`: contains,
+    /// starts_with and ends_with match bytes exactly and case-sensitively (no wildcards); the
+    /// i-tests fold case as the engine's LOWER() does. Returns true when the SQL has one `?`
+    /// for `value`, which it may have rewritten (LIKE wildcards escaped, `%` added); false
+    /// when the test needs no parameter.
+    bool (*text_test)(TextTest test, std::string_view lhs, std::string& value,
+                      std::string& out) = nullptr;
+    /// True when the engine sorts NULL before every value (first ascending, last descending),
+    /// as loom documents and chunks(n) assumes (SQLite); an engine that sorts NULL high
+    /// (PostgreSQL) gets every order term's NULL placement spelled out.
+    bool nulls_sort_low = true;
 };
 
 /// A connection to one database.

@@ -7,6 +7,7 @@
 #include <string>
 #include <type_traits>
 
+#include "../sql/tokens.hpp"
 #include "descriptor.hpp"
 
 namespace loom::detail {
@@ -103,6 +104,50 @@ const RelationJoin& relation_join() {
         return r;
     }();
     return rj;
+}
+
+/// Relation I of Owner as one hop of a column path (loom::col(&Post::tags, &Tag::name)): a
+/// forward key, the reverse of a one-to-one, or a to-many hop (a reverse key or a join table).
+/// The same columns relation_join uses, without its aliases.
+template <class Owner, std::size_t I>
+const JoinStep& relation_hop() {
+    static const JoinStep step = [] {
+        using E = entry_t<Owner, I>;
+        using Target = typename E::target;
+        JoinStep s;
+        s.table = meta<Target>().table;
+        s.pk = meta<Target>().pk;
+        s.target = meta<Target>().name;
+        s.name = meta<Owner>().name + "::" + std::string(member_name_of<Owner, I>());
+        s.src_key = meta<Owner>().pk;
+        auto across = [&](const JoinInfo& j, bool reversed) {
+            s.kind = JoinStep::many;
+            s.through = j.table;
+            s.through_src = reversed ? j.dst_column : j.src_column;
+            s.through_dst = reversed ? j.src_column : j.dst_column;
+        };
+        if constexpr (E::kind == entry_kind::foreign_key || E::kind == entry_kind::one_to_one) {
+            s.kind = JoinStep::forward;
+            s.fk_column = quote(entry<Owner, I>().column);
+            s.nullable = entry<Owner, I>().nullable;
+            s.src_key.clear();
+        } else if constexpr (E::kind == entry_kind::many_to_many) {
+            across(join_info<Owner, I>(), false);
+        } else {
+            constexpr std::size_t F = index_of_member<Target>(entry<Owner, I>().forward);
+            using FE = entry_t<Target, F>;
+            if constexpr (FE::kind == entry_kind::many_to_many) {
+                across(join_info<Target, F>(), true);
+            } else {
+                s.kind = FE::kind == entry_kind::one_to_one ? JoinStep::reverse_one
+                                                            : JoinStep::many;
+                s.dst_fk = quote(entry<Target, F>().column);
+                s.nullable = true;
+            }
+        }
+        return s;
+    }();
+    return step;
 }
 
 }  // namespace loom::detail

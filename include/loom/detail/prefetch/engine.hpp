@@ -407,14 +407,16 @@ auto make_chain(M m, Ms... ms) {
     return node;
 }
 
-// ---- annotate_count --------------------------------------------------------------------------
+// ---- annotate_count, annotate_sum/avg/min/max ------------------------------------------------
 
-/// A count written into member `into` of each parent; compared across relations so that two
-/// different counts into one member are caught when the QuerySet is built.
+/// A per-parent aggregate (a count, a sum...) written into member `into` of each parent;
+/// compared across relations so that two different aggregates into one member are caught when
+/// the QuerySet is built.
 template <class Owner, class C>
 struct CountNodeT : PrefetchNode<Owner> {
     C Owner::*into = nullptr;
-    SqlText signature;  // the count's SQL and parameters with no keys: equal for equal counts
+    SqlText signature;  // the query's SQL and parameters with no keys: equal for equal aggregates
+    std::string fn = "count";  // count, sum, avg, min, max
 
     bool annotation() const override { return true; }
     bool same_slot(const PrefetchNode<Owner>& other) const override {
@@ -423,14 +425,20 @@ struct CountNodeT : PrefetchNode<Owner> {
     }
     void merge(const PrefetchNode<Owner>& other_base) override {
         const auto& other = static_cast<const CountNodeT&>(other_base);
-        if (signature != other.signature)
+        if (signature == other.signature) return;
+        if (fn == "count" && other.fn == "count")
             throw UsageError("annotate_count: " + this->describe() + " and " + other.describe() +
                              " are counted into the same member with different querysets; give "
                              "each count its own member");
+        throw UsageError("annotate_" + other.fn + ": " + other.fn + " " + other.describe() +
+                         " and " + fn + " " + this->describe() +
+                         " are written into the same member; give each aggregate its own member");
     }
 };
 
-/// Counts relation I of Owner (a Reverse or a ManyToMany, either side) per parent key.
+/// Aggregates relation I of Owner (a Reverse or a ManyToMany, either side) per parent key:
+/// `what` (COUNT(*), SUM(t0."score")...) over the related rows of each parent, read into C; a
+/// parent with no related rows gets C{} (0, or an empty std::optional).
 template <class Owner, std::size_t I, class C>
 class CountNode final : public CountNodeT<Owner, C> {
     using E = entry_t<Owner, I>;
@@ -439,6 +447,7 @@ class CountNode final : public CountNodeT<Owner, C> {
 
 public:
     std::shared_ptr<const QueryState<Target>> only;
+    std::string what = "COUNT(*)";
 
     std::unique_ptr<PrefetchNode<Owner>> clone() const override {
         return std::make_unique<CountNode>(*this);
@@ -447,49 +456,93 @@ public:
         return meta<Owner>().name + "::" + std::string(member_name_of<Owner, I>());
     }
     void run(Session& db, std::span<Owner* const> parents) const override {
-        // Distinct keys (the same object may be given twice); every parent starts at 0.
+        // Distinct keys (the same object may be given twice); every parent starts at C{}.
         KeyIndex by_key(parents.size());
         std::vector<std::int64_t> distinct;
         std::vector<std::uint32_t> key_of(parents.size());
         for (std::size_t p = 0; p < parents.size(); ++p) {
-            parents[p]->*(this->into) = C{0};
+            parents[p]->*(this->into) = C{};
             bool fresh;
             key_of[p] = by_key.insert(primary_key_of(*parents[p]),
                                       static_cast<std::uint32_t>(distinct.size()), fresh);
             if (fresh) distinct.push_back(primary_key_of(*parents[p]));
         }
         if (distinct.empty()) return;
-        std::vector<std::int64_t> counts(distinct.size(), 0);
+        std::vector<C> values(distinct.size(), C{});
 
-        const std::string origin = "count " + describe();
+        const std::string origin = this->fn + " " + describe();
         Session::OriginScope scope(db, origin);
         const KeyChunks plan = plan_key_chunks(db, distinct.size(), this->signature.params.size(),
-                                               "annotate_count " + describe());
+                                               "annotate_" + this->fn + " " + describe());
         for_each_key_chunk(distinct, plan, [&](std::span<const std::int64_t> chunk, bool json) {
             db.run(count_sql(&db, chunk, json), [&](const Statement& s) {
                        const std::uint32_t k = by_key.find(s.column_int(0));
-                       if (k != KeyIndex::npos) counts[k] = s.column_int(1);
+                       if (k == KeyIndex::npos) return;
+                       if (const char* why = read_column(s, 1, values[k]))
+                           throw DataError("annotate_" + this->fn + " " + describe() + ": " +
+                                           this->what + " of key " +
+                                           std::to_string(s.column_int(0)) + ": " + why +
+                                           ", found " + describe_stored(s, 1));
                    });
         });
         for (std::size_t p = 0; p < parents.size(); ++p)
-            parents[p]->*(this->into) = static_cast<C>(counts[key_of[p]]);
+            parents[p]->*(this->into) = values[key_of[p]];
     }
 
     void explain(Session& db, std::vector<std::string>& out,
                  const std::string& prefix) const override {
         const std::int64_t sample[] = {0};
         const SqlText q = count_sql(&db, sample);
-        out.push_back(prefix + "count " + describe() + ": " + q.sql);
+        out.push_back(prefix + this->fn + " " + describe() + ": " + q.sql);
         explain_into(db, q, out, prefix + "  ");
     }
 
-    /// SELECT <parent key>, COUNT(*) FROM <target> [JOIN <join table>] WHERE ... GROUP BY key.
+    /// SELECT <parent key>, <what> FROM <target> [JOIN <join table>] WHERE ... GROUP BY key.
     SqlText count_sql(Session* db, std::span<const std::int64_t> keys, bool array = false) const {
         static const QueryState<Target> all;
         return SelectBuilder<Target>(only ? *only : all, db)
-            .count_for_keys(KeyTest{&relation_join<Owner, I>(), keys, array});
+            .aggregate_for_keys(KeyTest{&relation_join<Owner, I>(), keys, array}, what);
     }
 };
+
+/// The node of annotate_<fn>: `what` (an aggregate over the related model's rows, alias t0)
+/// of relation `relation` into member `into`, over the rows `only` keeps (all when null).
+template <class Owner, class Rel, class C, class Target>
+std::shared_ptr<const PrefetchNode<Owner>> make_aggregate_node(
+    Rel Owner::*relation, C Owner::*into, std::shared_ptr<const QueryState<Target>> only,
+    const std::string& fn, const std::string& what) {
+    static_assert(std::is_same_v<Rel, ManyToMany<Target>> || std::is_same_v<Rel, Reverse<Target>>,
+                  "annotate_count/sum/avg/min/max: only a to-many relation (a loom::ManyToMany or "
+                  "loom::Reverse member) can be aggregated per parent");
+    static_assert(declared_with_type<Owner, Rel>(),
+                  "annotate_count/sum/avg/min/max: this relation member is not declared in its "
+                  "model's descriptor");
+    if (index_of_member<Owner>(into) < entry_count<Owner>)
+        throw UsageError("annotate_" + fn + ": the " + (fn == "count" ? "count" : "result") +
+                         " member is a column of " + meta<Owner>().name +
+                         "'s descriptor; " + (fn == "count" ? "count" : "write the " + fn) +
+                         " into a plain member that loom::model<" + meta<Owner>().name +
+                         "> does not declare");
+    std::shared_ptr<CountNodeT<Owner, C>> out;
+    visit_entry(relation, [&](auto i) {
+        auto node = std::make_shared<CountNode<Owner, decltype(i)::value, C>>();
+        node->only = only;
+        node->what = what;
+        node->fn = fn;
+        node->signature = node->count_sql(nullptr, {});
+        out = std::move(node);
+    });
+    if (!out)
+        throw UsageError("annotate_" + fn + ": the relation is not declared in the descriptor of " +
+                         meta<Owner>().name);
+    if (only && only->bounds.sliced())
+        throw UsageError("annotate_" + fn + "(" + out->describe() +
+                         "): the QuerySet that filters the " + (fn == "count" ? "count" : fn) +
+                         " is sliced; a" + (fn == "avg" ? "n " : " ") + fn +
+                         " uses only its filters");
+    out->into = into;
+    return out;
+}
 
 template <class Owner, class Rel, class C, class Target>
 std::shared_ptr<const PrefetchNode<Owner>> make_count_node(
@@ -500,29 +553,8 @@ std::shared_ptr<const PrefetchNode<Owner>> make_count_node(
     static_assert(std::is_integral_v<C> && !std::is_same_v<C, bool>,
                   "annotate_count: the count goes into an integer member, like "
                   "std::int64_t book_count = 0;");
-    static_assert(declared_with_type<Owner, Rel>(),
-                  "annotate_count: this relation member is not declared in its model's "
-                  "descriptor");
-    if (index_of_member<Owner>(into) < entry_count<Owner>)
-        throw UsageError("annotate_count: the count member is a column of " + meta<Owner>().name +
-                         "'s descriptor; count into a plain member that loom::model<" +
-                         meta<Owner>().name + "> does not declare");
-    std::shared_ptr<CountNodeT<Owner, C>> out;
-    visit_entry(relation, [&](auto i) {
-        auto node = std::make_shared<CountNode<Owner, decltype(i)::value, C>>();
-        node->only = only;
-        node->signature = node->count_sql(nullptr, {});
-        out = std::move(node);
-    });
-    if (!out)
-        throw UsageError("annotate_count: the relation is not declared in the descriptor of " +
-                         meta<Owner>().name);
-    if (only && only->bounds.sliced())
-        throw UsageError("annotate_count(" + out->describe() +
-                         "): the QuerySet that filters the count is sliced; a count uses only "
-                         "its filters");
-    out->into = into;
-    return out;
+    return make_aggregate_node<Owner, Rel, C, Target>(relation, into, std::move(only), "count",
+                                                      "COUNT(*)");
 }
 
 }  // namespace loom::detail

@@ -1,6 +1,7 @@
 // Renderer: turns tokens into SQL text and parameters, assigning table aliases to join paths
-// (t0 is the queried table) and writing the LEFT JOINs they need; and the one way a column is
-// tested against a list of keys.
+// (t0 is the queried table; a subquery nested one level deeper uses u0, u1..., the next v0...)
+// and writing the JOINs they need; resolving loom::outer columns in the enclosing queries; and
+// the one way a column is tested against a list of keys.
 #pragma once
 
 #include <cstddef>
@@ -10,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "../../errors.hpp"
 #include "../session.hpp"
 #include "tokens.hpp"
 
@@ -34,33 +36,100 @@ inline void append_key_list(std::string& sql, std::vector<Value>& params,
 
 class Renderer {
 public:
-    /// `session` decides how long key lists are bound; without one (comparing two queries'
-    /// SQL) they are always parameter lists.
-    explicit Renderer(Session* session = nullptr) : session_(session) {}
+    /// `session` decides how long key lists are bound and writes the engine's text tests;
+    /// without one (comparing two queries' SQL) key lists are always parameter lists.
+    explicit Renderer(Session* session = nullptr, std::string model = {})
+        : session_(session), model_(std::move(model)) {}
+    /// The renderer of a subquery written inside another query's SQL, `depth` levels deep:
+    /// its own aliases, loom::outer columns resolved by `outer`, whose root model is
+    /// `outer`'s... and `model` the name of this query's root model.
+    Renderer(Session* session, Renderer* outer, int depth, std::string model)
+        : session_(session), outer_(outer), depth_(depth), model_(std::move(model)) {
+        prefix_ = depth < 4 ? std::string(1, "tuvw"[depth]) : "s" + std::to_string(depth) + "_";
+    }
+
+    /// A renderer for a subquery of this query that belongs to the same level (its outer
+    /// columns are this query's).
+    Renderer sibling() const { return Renderer(session_, outer_, depth_ + 1, model_); }
+
+    /// Aliases of the root table and of the join table of a many-to-many subquery.
+    std::string root() const { return root_.empty() ? prefix_ + "0" : root_; }
+    /// Names the root table by `alias` instead (an UPDATE's own table).
+    void set_root(std::string alias) { root_ = std::move(alias); }
+    std::string through_alias() const { return prefix_ + "j"; }
+    int depth() const noexcept { return depth_; }
+    const std::string& model() const noexcept { return model_; }
+    /// Renders to-many hops as inner JOINs (inside an aggregate subquery); elsewhere a to-many
+    /// hop in a column is a UsageError (it would repeat rows).
+    void allow_many(bool on) noexcept { allow_many_ = on; }
+
+    /// The renderer `n` queries out (0: this one).
+    Renderer& up(int n) {
+        Renderer* r = this;
+        for (int i = 0; i < n; ++i) {
+            if (!r->outer_)
+                throw UsageError("loom::outer: the column names an enclosing query, but the "
+                                 "query it is used in is not a subquery (use it inside "
+                                 "loom::exists(...), in(...) or loom::scalar(...))");
+            r = r->outer_;
+        }
+        return *r;
+    }
 
     std::string alias_for(const std::vector<JoinStep>& path) {
-        std::string parent = "t0", key;
+        std::string parent = root(), key;
         for (const auto& step : path) {
-            key += step.fk_column;
-            key += '>';
-            key += step.table;
-            key += '|';
+            key += step.key();
             std::string alias;
             for (const auto& [k, a] : aliases_)
                 if (k == key) alias = a;
             if (alias.empty()) {
-                alias = "t" + std::to_string(aliases_.size() + 1);
+                alias = prefix_ + std::to_string(aliases_.size() + 1);
                 aliases_.emplace_back(key, alias);
-                joins_ += " LEFT JOIN " + step.table + " AS " + alias + " ON " + alias + "." +
-                          step.pk + " = " + parent + "." + step.fk_column;
+                switch (step.kind) {
+                    case JoinStep::forward:
+                        joins_ += " LEFT JOIN " + step.table + " AS " + alias + " ON " + alias +
+                                  "." + step.pk + " = " + parent + "." + step.fk_column;
+                        break;
+                    case JoinStep::reverse_one:
+                        joins_ += " LEFT JOIN " + step.table + " AS " + alias + " ON " + alias +
+                                  "." + step.dst_fk + " = " + parent + "." + step.src_key;
+                        break;
+                    case JoinStep::many:
+                        if (!allow_many_)
+                            throw UsageError(
+                                "loom::col: " + step.name +
+                                " is a to-many relation: here it would repeat each row once per "
+                                "related row; filter on it (a condition becomes EXISTS), or "
+                                "aggregate it (loom::count(&" + step.name + "), loom::sum(...))");
+                        if (step.through.empty()) {
+                            joins_ += " JOIN " + step.table + " AS " + alias + " ON " + alias +
+                                      "." + step.dst_fk + " = " + parent + "." + step.src_key;
+                        } else {
+                            const std::string j = alias + "j";
+                            joins_ += " JOIN " + step.through + " AS " + j + " ON " + j + "." +
+                                      step.through_src + " = " + parent + "." + step.src_key +
+                                      " JOIN " + step.table + " AS " + alias + " ON " + alias +
+                                      "." + step.pk + " = " + j + "." + step.through_dst;
+                        }
+                        break;
+                }
             }
             parent = alias;
         }
         return parent;
     }
-    std::string column(const ColumnRef& c) { return alias_for(c.path) + "." + c.column; }
+    std::string column(const ColumnRef& c) {
+        if (c.outer == 0) return alias_for(c.path) + "." + c.column;
+        Renderer& r = up(c.outer);
+        if (!c.model.empty() && !r.model_.empty() && c.model != r.model_)
+            throw UsageError("loom::outer: the column belongs to " + c.model +
+                             ", but the enclosing query is over " + r.model_);
+        return r.alias_for(c.path) + "." + c.column;
+    }
 
     void render(const Tokens& tokens, std::string& sql, std::vector<Value>& params) {
+        std::vector<std::size_t> tests;  // where each open text test's operand starts
         for (const auto& t : tokens) {
             switch (t.kind) {
                 case Token::text: sql += t.sql; break;
@@ -73,6 +142,26 @@ public:
                     append_key_list(sql, params, t.keys, session_,
                                     session_ && t.keys.size() > session_->key_array_above());
                     break;
+                case Token::subquery: t.node->render(*this, t.hop, sql, params); break;
+                case Token::test_begin: tests.push_back(sql.size()); break;
+                case Token::test_end: {
+                    // The operand's SQL was written in place (its parameters, if any, are
+                    // already in order: the dialect writes the operand before the value).
+                    const std::size_t at = tests.back();
+                    tests.pop_back();
+                    const std::string operand = sql.substr(at);
+                    sql.resize(at);
+                    std::string value = std::get<std::string>(t.value);
+                    if (session_ && session_->dialect().text_test) {
+                        if (session_->dialect().text_test(t.test, operand, value, sql))
+                            params.emplace_back(std::move(value));
+                    } else {  // no engine: a stable spelling, for comparing queries
+                        sql += "text_test" + std::to_string(static_cast<int>(t.test)) + "(" +
+                               operand + ", ?)";
+                        params.emplace_back(std::move(value));
+                    }
+                    break;
+                }
             }
         }
     }
@@ -81,6 +170,12 @@ public:
 
 private:
     Session* session_;
+    Renderer* outer_ = nullptr;
+    int depth_ = 0;
+    std::string prefix_ = "t";
+    std::string root_;
+    std::string model_;
+    bool allow_many_ = false;
     std::vector<std::pair<std::string, std::string>> aliases_;
     std::string joins_;
 };

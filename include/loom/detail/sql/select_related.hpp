@@ -1,5 +1,6 @@
-// select_related: a forward relation filled by a LEFT JOIN in the base query, its target's
-// columns read from the same row.
+// select_related: to-one relations (ForeignKey, OneToOne, ReverseOne) filled by LEFT JOINs in
+// the base query, any number of levels deep (select_related(loom::path(&Post::category,
+// &Category::parent))), their targets' columns read from the same row.
 #pragma once
 
 #include <cstddef>
@@ -8,52 +9,89 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
+#include "../meta/joins.hpp"
 #include "../meta/object_io.hpp"
 #include "tokens.hpp"
 
 namespace loom::detail {
 
+/// Reads a joined level (and the levels below it) from a row into an object.
 template <class T>
 struct SelectRelatedReader {
     virtual ~SelectRelatedReader() = default;
     virtual void read(const Statement& s, int first, T& obj) = 0;
 };
 
-/// One forward relation filled by a JOIN in the base query.
+/// A chain of to-one relations from T filled by JOINs in the base query: one hop per level,
+/// each level's columns after the previous level's.
 template <class T>
 struct SelectRelatedBase {
     virtual ~SelectRelatedBase() = default;
-    virtual std::size_t index() const = 0;
-    virtual JoinStep step() const = 0;
-    virtual const ModelMeta& target() const = 0;
+    /// The hops from T, one per level.
+    virtual std::vector<JoinStep> path() const = 0;
+    /// The model of each level.
+    virtual std::vector<const ModelMeta*> targets() const = 0;
     virtual std::unique_ptr<SelectRelatedReader<T>> reader() const = 0;
+
+    /// Two chains are the same when their hops are.
+    std::string key() const {
+        std::string k;
+        for (const auto& s : path()) k += s.key();
+        return k;
+    }
+    std::size_t column_count() const {
+        std::size_t n = 0;
+        for (const ModelMeta* m : targets()) n += m->column_count();
+        return n;
+    }
 };
 
+/// Relation I of T (a ForeignKey, OneToOne or ReverseOne), then the chain `below` (may be
+/// null) from its target.
 template <class T, std::size_t I>
 struct SelectRelated final : SelectRelatedBase<T> {
-    using E = entry_t<T, I>;
-    using Target = typename E::target;
-    std::size_t index() const override { return I; }
-    JoinStep step() const override {
-        return {quote(entry<T, I>().column), meta<Target>().table, meta<Target>().pk};
+    using Rel = std::remove_cvref_t<decltype(std::declval<T&>().*(entry<T, I>().member))>;
+    using Target = typename Rel::target_type;
+    static constexpr bool forward = std::is_base_of_v<ForeignKey<Target>, Rel>;
+    std::shared_ptr<const SelectRelatedBase<Target>> below;
+
+    std::vector<JoinStep> path() const override {
+        std::vector<JoinStep> out{relation_hop<T, I>()};
+        if (below)
+            for (auto& s : below->path()) out.push_back(std::move(s));
+        return out;
     }
-    const ModelMeta& target() const override { return meta<Target>(); }
+    std::vector<const ModelMeta*> targets() const override {
+        std::vector<const ModelMeta*> out{&meta<Target>()};
+        if (below)
+            for (const ModelMeta* m : below->targets()) out.push_back(m);
+        return out;
+    }
 
     struct Reader final : SelectRelatedReader<T> {
         std::shared_ptr<std::deque<Target>> block = std::make_shared<std::deque<Target>>();
-        // Every joined object of this relation is kept alive by one anchor.
+        // Every joined object of this level is kept alive by one anchor.
         AnchorRef anchor{new Anchor(&relation_info<T, I>, block)};
         std::unordered_map<std::int64_t, Target*> seen;
+        std::unique_ptr<SelectRelatedReader<Target>> next;  // the level below, if any
+        int width = static_cast<int>(meta<Target>().column_count());
+
         void read(const Statement& s, int first, T& obj) override {
-            auto& rel = static_cast<ForeignKey<Target>&>(obj.*(entry<T, I>().member));
+            auto& rel = obj.*(entry<T, I>().member);
             if (s.is_null(first)) {
                 // No joined row: a NULL key, or a key that matches nothing (as prefetch does,
-                // that is an error, not a silent nullptr).
-                if (const auto id = rel.id())
-                    throw_dangling_key(meta<T>().name + "::" + std::string(member_name_of<T, I>()),
-                                       entry<T, I>().column, *id, meta<Target>().name);
-                relation_access::set(rel, static_cast<const Target*>(nullptr), anchor.get());
+                // that is an error, not a silent nullptr). The levels below are NULL too.
+                if constexpr (forward) {
+                    auto& fk = static_cast<ForeignKey<Target>&>(rel);
+                    if (const auto id = fk.id())
+                        throw_dangling_key(meta<T>().name + "::" + std::string(member_name_of<T, I>()),
+                                           entry<T, I>().column, *id, meta<Target>().name);
+                    relation_access::set(fk, static_cast<const Target*>(nullptr), anchor.get());
+                } else {
+                    relation_access::set(rel, static_cast<const Target*>(nullptr), anchor.get());
+                }
                 return;
             }
             const std::int64_t key = s.column_int(first);
@@ -62,22 +100,40 @@ struct SelectRelated final : SelectRelatedBase<T> {
                 block->emplace_back();
                 read_object(s, first, block->back());
                 it->second = &block->back();
+                if (next) next->read(s, first + width, block->back());
             }
-            relation_access::set(rel, static_cast<const Target*>(it->second), anchor.get());
+            if constexpr (forward)
+                relation_access::set(static_cast<ForeignKey<Target>&>(rel),
+                                     static_cast<const Target*>(it->second), anchor.get());
+            else
+                relation_access::set(rel, static_cast<const Target*>(it->second), anchor.get());
         }
     };
     std::unique_ptr<SelectRelatedReader<T>> reader() const override {
-        return std::make_unique<Reader>();
+        auto r = std::make_unique<Reader>();
+        if (below) r->next = below->reader();
+        return r;
     }
 };
 
+template <class M> struct is_to_one_relation : std::false_type {};
+template <class X> struct is_to_one_relation<ForeignKey<X>> : std::true_type {};
+template <class X> struct is_to_one_relation<OneToOne<X>> : std::true_type {};
+template <class X> struct is_to_one_relation<ReverseOne<X>> : std::true_type {};
+
+/// The chain for one member of T, then `below` from its target.
 template <class T, class M>
-std::shared_ptr<const SelectRelatedBase<T>> make_select_related(M T::*member) {
-    static_assert(std::is_base_of_v<ForeignKey<typename M::target_type>, M>,
-                  "select_related: only ForeignKey and OneToOne members can be joined; use "
-                  "prefetch_related for ManyToMany and Reverse members");
+std::shared_ptr<const SelectRelatedBase<T>> make_select_related(
+    M T::*member, std::shared_ptr<const SelectRelatedBase<typename M::target_type>> below = nullptr) {
+    static_assert(is_to_one_relation<M>::value,
+                  "select_related: only ForeignKey, OneToOne and ReverseOne members can be "
+                  "joined; use prefetch_related for ManyToMany and Reverse members");
     std::shared_ptr<const SelectRelatedBase<T>> out;
-    visit_entry(member, [&](auto i) { out = std::make_shared<SelectRelated<T, decltype(i)::value>>(); });
+    visit_entry(member, [&](auto i) {
+        auto sr = std::make_shared<SelectRelated<T, decltype(i)::value>>();
+        sr->below = below;
+        out = std::move(sr);
+    });
     if (!out)
         throw UsageError("select_related: the member is not declared in the descriptor of " +
                          meta<T>().name);

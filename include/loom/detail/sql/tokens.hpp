@@ -1,52 +1,133 @@
-// The pieces a condition is made of before it becomes SQL: text, column references (possibly
-// across forward relations, resolved to table aliases when rendered), bound values and key
-// lists (bound as one array parameter when long, if the engine can).
+// The pieces a condition or a value expression is made of before it becomes SQL: text, column
+// references (possibly across relations, resolved to table aliases when rendered, possibly of an
+// enclosing query), bound values, key lists (bound as one array parameter when long, if the
+// engine can), nodes that render themselves (subqueries), and brackets around a text test whose
+// SQL the engine's dialect writes.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "../../types.hpp"
+#include "../engine/engine.hpp"
 
 namespace loom::detail {
 
-/// One forward hop (a ForeignKey or OneToOne) from one table to another.
+/// One hop from one table to another.
 struct JoinStep {
-    std::string fk_column;  // quoted, on the table we come from
+    std::string fk_column;  // forward: quoted key column on the table we come from
     std::string table;      // quoted target table
     std::string pk;         // quoted target primary key
+    enum Kind { forward, reverse_one, many } kind = forward;
+    bool nullable = false;  // the hop may find no row (a NULL key, or a missing reverse row)
+    // reverse_one and many: the target rows that point at the row we come from.
+    std::string src_key;    // quoted column of the table we come from (its primary key)
+    std::string dst_fk;     // quoted column of the target holding src_key (no join table)
+    std::string through;    // many-to-many: quoted join table, its column pointing at the row
+    std::string through_src, through_dst;  // we come from, and the one pointing at the target
+    std::string name;       // "Post::tags", for messages
+    std::string target;     // the target model's name ("Tag")
+
+    /// What identifies the hop (two columns naming the same hop share one alias).
+    std::string key() const {
+        return std::to_string(static_cast<int>(kind)) + fk_column + '>' + table + '|' + dst_fk +
+               '|' + through + '|' + through_src + '|';
+    }
 };
 
 struct ColumnRef {
     std::vector<JoinStep> path;  // empty: a column of the queried model
     std::string column;          // quoted
+    int outer = 0;               // loom::outer: a column of the query `outer` levels out
+    std::string model;           // loom::outer: the model it names (checked when rendered)
 };
 
-/// One ORDER BY term.
-struct OrderSpec {
-    ColumnRef col;
-    bool descending = false;
+class Renderer;
+
+/// A piece of SQL that renders itself: a subquery, or a subquery made from a to-many path.
+/// `hop` counts the subqueries it was moved into after it was made (its correlation, and its
+/// outer references, are that many levels further out).
+struct SqlNode {
+    virtual ~SqlNode() = default;
+    virtual void render(Renderer& r, int hop, std::string& sql, std::vector<Value>& params) const = 0;
 };
+
+using engine::TextTest;
 
 struct Token {
-    enum Kind { text, column, param, key_list } kind;
+    enum Kind { text, column, param, key_list, subquery, test_begin, test_end } kind;
     std::string sql;                  // text
     ColumnRef col;                    // column
-    Value value;                      // param
+    Value value;                      // param; test_end: the value tested against
     std::vector<std::int64_t> keys;   // key_list: rendered "(?, ?, ...)" or as one array
+    std::shared_ptr<const SqlNode> node;
+    int hop = 0;                      // node: see SqlNode
+    TextTest test = TextTest::contains;  // test_end
 };
 
 using Tokens = std::vector<Token>;
 
-inline void append(Tokens& t, std::string s) { t.push_back({Token::text, std::move(s), {}, {}, {}}); }
+inline void append(Tokens& t, std::string s) {
+    Token k{Token::text};
+    k.sql = std::move(s);
+    t.push_back(std::move(k));
+}
 inline void append(Tokens& t, const char* s) { append(t, std::string(s)); }
-inline void append(Tokens& t, const ColumnRef& c) { t.push_back({Token::column, {}, c, {}, {}}); }
-inline void append(Tokens& t, Value v) { t.push_back({Token::param, {}, {}, std::move(v), {}}); }
+inline void append(Tokens& t, const ColumnRef& c) {
+    Token k{Token::column};
+    k.col = c;
+    t.push_back(std::move(k));
+}
+inline void append(Tokens& t, Value v) {
+    Token k{Token::param};
+    k.value = std::move(v);
+    t.push_back(std::move(k));
+}
 inline void append(Tokens& t, std::vector<std::int64_t> keys) {
-    t.push_back({Token::key_list, {}, {}, {}, std::move(keys)});
+    Token k{Token::key_list};
+    k.keys = std::move(keys);
+    t.push_back(std::move(k));
+}
+inline void append(Tokens& t, std::shared_ptr<const SqlNode> node) {
+    Token k{Token::subquery};
+    k.node = std::move(node);
+    t.push_back(std::move(k));
 }
 inline void append(Tokens& t, const Tokens& more) { t.insert(t.end(), more.begin(), more.end()); }
+
+/// `what` tested against `value` by the dialect's SQL for `test`.
+inline void append_text_test(Tokens& t, const Tokens& what, TextTest test, std::string value) {
+    t.push_back(Token{Token::test_begin});
+    append(t, what);
+    Token end{Token::test_end};
+    end.value = std::move(value);
+    end.test = test;
+    t.push_back(std::move(end));
+}
+
+/// The column when `t` is exactly one column of the queried model, else null.
+inline const ColumnRef* plain_column(const Tokens& t) noexcept {
+    if (t.size() != 1 || t[0].kind != Token::column) return nullptr;
+    const ColumnRef& c = t[0].col;
+    return c.path.empty() && c.outer == 0 ? &c : nullptr;
+}
+
+/// A typed value's SQL: a column, arithmetic, an aggregate or a subquery.
+struct ValueExpr {
+    Tokens tokens;
+    bool nullable = false;   // may be NULL (a std::optional member, a nullable hop, an aggregate)
+    bool aggregate = false;  // COUNT(*), SUM(...)...: only in aggregate(), values_list, having()
+    std::string many;        // the first to-many hop it crosses ("Post::tags"), if any
+};
+
+/// One ORDER BY term.
+struct OrderSpec {
+    ValueExpr expr;
+    bool descending = false;
+    int nulls = 0;  // 0: the engine's default; -1: NULLS FIRST; 1: NULLS LAST
+};
 
 }  // namespace loom::detail

@@ -22,6 +22,50 @@
 
 namespace loom::detail::sqlite {
 
+/// SQLite's text tests. Byte-exact ones compare BLOBs (no collation, no wildcards, NUL bytes
+/// are data); the case-insensitive ones use LOWER(), which folds ASCII letters only (as in
+/// Django on SQLite), and LIKE with `\` escaping the value's own `%`, `_` and `\`.
+inline bool text_test(engine::TextTest test, std::string_view lhs, std::string& value,
+                      std::string& out) {
+    using engine::TextTest;
+    const std::string col(lhs);
+    const std::string n = std::to_string(value.size());
+    auto like = [&](bool lead, bool trail) {
+        std::string pattern;
+        if (lead) pattern += '%';
+        for (char c : value) {
+            if (c == '%' || c == '_' || c == '\\') pattern += '\\';
+            pattern += c;
+        }
+        if (trail) pattern += '%';
+        value = std::move(pattern);
+        out += "LOWER(" + col + ") LIKE LOWER(?) ESCAPE '\\'";
+        return true;
+    };
+    switch (test) {
+        case TextTest::contains:
+            out += "instr(CAST(" + col + " AS BLOB), CAST(? AS BLOB)) > 0";
+            return true;
+        case TextTest::starts_with:
+        case TextTest::ends_with:
+            if (value.empty()) {
+                out += col + " IS NOT NULL";
+                return false;
+            }
+            out += "substr(CAST(" + col + " AS BLOB), " +
+                   (test == TextTest::starts_with ? std::string("1") : "-" + n) + ", " + n +
+                   ") = CAST(? AS BLOB)";
+            return true;
+        case TextTest::iexact:
+            out += "LOWER(" + col + ") = LOWER(?)";
+            return true;
+        case TextTest::icontains: return like(true, true);
+        case TextTest::istarts_with: return like(false, true);
+        case TextTest::iends_with: return like(true, false);
+    }
+    return false;
+}
+
 inline constexpr engine::Dialect dialect{
     .name = "sqlite",
     .integer_type = "INTEGER",
@@ -34,6 +78,7 @@ inline constexpr engine::Dialect dialect{
     .key_array = "(SELECT value FROM json_each(?))",
     .explain_prefix = "EXPLAIN QUERY PLAN ",
     .explain_column = 3,
+    .text_test = &text_test,
 };
 
 class Statement final : public engine::Statement {
