@@ -340,10 +340,15 @@ private:
     std::uintptr_t unloaded() const noexcept {
         return reinterpret_cast<std::uintptr_t>(info()) | (w_ & flag_bit);
     }
-    static void defer(std::uintptr_t old) noexcept {
+    /// Releases the anchor a word held before an assignment: at once when the word now holds
+    /// the same one (it cannot go), else later (see the header comment).
+    void defer(std::uintptr_t old) const noexcept {
         if (!(old & loaded_bit)) return;
-        release_after_assignment(reinterpret_cast<const Anchor*>(old & pointer_mask),
-                                 !(old & internal_bit));
+        const auto* a = reinterpret_cast<const Anchor*>(old & pointer_mask);
+        if (a == anchor())
+            a->release(!(old & internal_bit));
+        else
+            release_after_assignment(a, !(old & internal_bit));
     }
 
     std::uintptr_t w_ = 0;
