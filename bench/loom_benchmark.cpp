@@ -472,7 +472,7 @@ const std::string book_sql =
     R"(SELECT t0."id", t0."title", t0."year", t0."publisher_id" FROM "book" AS t0 ORDER BY t0."id" ASC)";
 const std::string publisher_head =
     R"(SELECT t0."id", t0."name" FROM "publisher" AS t0 WHERE t0."id" IN )";
-const std::string publisher_tail = R"( ORDER BY t0."id" ASC)";
+const std::string publisher_tail;  // a to-one level: no ORDER BY
 const std::string book_authors_head =
     R"(SELECT j."book_id", t0."id", t0."name", t0."born" FROM "author" AS t0 JOIN "book_authors" AS j ON j."author_id" = t0."id" WHERE j."book_id" IN )";
 const std::string review_head =

@@ -17,6 +17,8 @@
 
 #include <cstddef>
 #include <memory>
+#include <string>
+#include <string_view>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -27,6 +29,11 @@
 #include "detail/prefetch/engine.hpp"
 
 namespace loom {
+
+namespace detail {
+template <class Q> struct is_queryset : std::false_type {};
+template <class T> struct is_queryset<QuerySet<T>> : std::true_type {};
+}  // namespace detail
 
 /// A nested prefetch path: path(&Book::authors, &Author::books, &Book::publisher) loads three
 /// levels with one query each. Each step must start at the model the previous one leads to.
@@ -78,6 +85,8 @@ class Prefetch {
 public:
     using Target = typename Rel::target_type;
 
+    /// The related rows come from `qs` (a QuerySet of the related model), run on qs's own
+    /// Database, as Django runs a Prefetch's queryset on its own database.
     Prefetch(Rel Owner::*member, const QuerySet<Target>& qs) : node_(detail::make_node(member)) {
         constexpr bool to_many = std::is_same_v<Rel, ManyToMany<Target>> || std::is_same_v<Rel, Reverse<Target>>;
         const auto& state = detail::access::state(qs);
@@ -86,12 +95,25 @@ public:
                              "): a per-parent limit or offset needs a to-many relation");
         for (auto& p : state->prefetch) detail::merge_prefetch(node_->children, *p);
         node_->custom = state;
+        node_->session = &detail::session_of(qs.database());
+    }
+    /// Anything else (values_list(...) rows, a QuerySet of another model) does not compile.
+    template <class Q>
+    Prefetch(Rel Owner::*, const Q&) {
+        static_assert(detail::is_queryset<Q>::value,
+                      "loom::Prefetch needs a model QuerySet of the related model, like "
+                      "db.objects<Author>().filter(...): values_list(...) returns plain tuples, "
+                      "which cannot fill a relation");
+        static_assert(!detail::is_queryset<Q>::value,
+                      "loom::Prefetch needs a QuerySet of the related model (for &Book::authors, "
+                      "a QuerySet<Author>)");
     }
 
-    /// Loads into `member` instead (another member of the same relation type, which need not
-    /// be in the descriptor), leaving the relation's own member untouched: a filtered or
+    /// Loads into `member` instead (another member of the same relation type, which the
+    /// descriptor does not declare), leaving the relation's own member untouched: a filtered or
     /// limited prefetch never masquerades as the whole relation. A member of another type, or
-    /// of another model, does not compile.
+    /// of another model, does not compile; a member the descriptor declares (another relation)
+    /// is a UsageError, as Django refuses a to_attr that names a field.
     template <class M>
     Prefetch into(M member) const {
         if constexpr (!std::is_member_object_pointer_v<M>) {
@@ -108,6 +130,21 @@ public:
                           "Prefetch::into: the target member must have the prefetched relation's "
                           "type (for &Book::reviews, a loom::Reverse<Review> member)");
             if constexpr (std::is_same_v<MOwner, Owner> && std::is_same_v<MRel, Rel>) {
+                if (member != node_->relation) {
+                    std::string_view declared;
+                    detail::visit_entry(member, [&](auto j) {
+                        declared = detail::member_name_of<Owner, decltype(j)::value>();
+                    });
+                    if (!declared.empty())
+                        throw UsageError("Prefetch(" + node_->describe() + ").into(&" +
+                                         detail::meta<Owner>().name + "::" +
+                                         std::string(declared) + "): " + std::string(declared) +
+                                         " is a relation the descriptor of " +
+                                         detail::meta<Owner>().name +
+                                         " declares; into() takes a member the descriptor does "
+                                         "not declare (or the relation itself), so that a "
+                                         "prefetch never passes for another relation");
+                }
                 Prefetch p = *this;
                 p.node_ = std::shared_ptr<detail::RelNodeT<Owner, Rel>>(
                     static_cast<detail::RelNodeT<Owner, Rel>*>(node_->clone().release()));

@@ -270,21 +270,21 @@ public:
     const_iterator end() const { return rows().end(); }
     /// Runs the query (once) and returns the rows.
     const std::vector<T>& rows() const {
-        if (!cache_) cache_ = std::make_shared<const std::vector<T>>(evaluate());
-        return *cache_;
+        if (!cache_) cache_ = evaluate();
+        return *cached();
     }
     /// A copy of the rows, to keep or change.
     std::vector<T> to_vector() const { return rows(); }
     /// Number of rows: from the cache when evaluated, else SELECT COUNT(*) (no rows loaded).
     std::int64_t count() const {
-        if (cache_) return static_cast<std::int64_t>(cache_->size());
+        if (const auto* c = cached()) return static_cast<std::int64_t>(c->size());
         std::int64_t n = 0;
         run_scalar(builder().aggregate("COUNT(*)"), n);
         return n;
     }
     /// True when at least one row matches (SELECT 1 ... LIMIT 1).
     bool exists() const {
-        if (cache_) return !cache_->empty();
+        if (const auto* c = cached()) return !c->empty();
         std::int64_t n = 0;
         auto q = builder().aggregate("1");
         q.sql += " LIMIT 1";
@@ -292,17 +292,19 @@ public:
     }
     /// The first row in order (primary key order when none), or nullopt.
     std::optional<T> first() const {
-        if (cache_) return cache_->empty() ? std::nullopt : std::optional<T>(cache_->front());
+        if (const auto* c = cached()) return c->empty() ? std::nullopt : std::optional<T>(c->front());
         auto q = limit(1);
         detail::Session::ReadSnapshot snapshot(session(), !state_->prefetch.empty());
-        auto rows = q.fetch_base();
-        if (rows.empty()) return std::nullopt;
-        q.run_prefetches(rows);
-        return std::move(rows.front());
+        auto* rows = new detail::RowsAnchor<T>();
+        const detail::AnchorRef hold(rows);
+        q.fetch_base(rows->rows);
+        if (rows->rows.empty()) return std::nullopt;
+        q.run_prefetches(*rows);
+        return q.take_first(*rows);
     }
     /// The last row in order, or nullopt.
     std::optional<T> last() const {
-        if (cache_) return cache_->empty() ? std::nullopt : std::optional<T>(cache_->back());
+        if (const auto* c = cached()) return c->empty() ? std::nullopt : std::optional<T>(c->back());
         if (state_->bounds.sliced()) {  // the slice cannot be reversed: read it (one query)
             const auto& all = rows();
             return all.empty() ? std::nullopt : std::optional<T>(all.back());
@@ -313,15 +315,17 @@ public:
     T get() const {
         auto q = limit(2);
         detail::Session::ReadSnapshot snapshot(session(), !state_->prefetch.empty());
-        auto rows = q.fetch_base();
-        if (rows.empty())
+        auto* rows = new detail::RowsAnchor<T>();
+        const detail::AnchorRef hold(rows);
+        q.fetch_base(rows->rows);
+        if (rows->rows.empty())
             throw DoesNotExist("get(): no " + detail::meta<T>().name + " matches the query (" +
                                q.sql().sql + ")");
-        if (rows.size() > 1)
+        if (rows->rows.size() > 1)
             throw MultipleObjectsReturned("get(): more than one " + detail::meta<T>().name +
                                           " matches the query (" + q.sql().sql + ")");
-        q.run_prefetches(rows);
-        return std::move(rows.front());
+        q.run_prefetches(*rows);
+        return q.take_first(*rows);
     }
     /// filter(e).get()
     T get(const Expr<T>& e) const { return filter(e).get(); }
@@ -571,31 +575,39 @@ private:
         return q;
     }
 
-    void run_prefetches(std::vector<T>& rows) const {
-        if (state_->prefetch.empty() || rows.empty()) return;
-        std::vector<T*> parents;
-        parents.reserve(rows.size());
-        for (auto& r : rows) parents.push_back(&r);
-        detail::run_prefetches<T>(session(), state_->prefetch, parents);
+    /// Prefetches into rows that stay where they are (their children may point back at them).
+    void run_prefetches(detail::RowsAnchor<T>& rows) const {
+        detail::run_prefetches<T>(session(), state_->prefetch, rows);
+    }
+    /// The first row for get() and first(). With prefetches, the rows' children may point back
+    /// at the rows: hand out a copy, which keeps them alive (see detail/anchor.hpp).
+    T take_first(detail::RowsAnchor<T>& rows) const {
+        if (state_->prefetch.empty()) return std::move(rows.rows.front());
+        return rows.rows.front();
     }
 
-    std::vector<T> fetch_base() const {
-        std::vector<T> out;
+    void fetch_base(std::vector<T>& out) const {
         detail::RowReader<T> read(*state_);
         run(builder().rows(), [&](const detail::Statement& s) { read(s, 0, out.emplace_back()); });
-        return out;
     }
 
-    std::vector<T> evaluate() const {
+    /// Runs the query and its prefetches; the rows live in the returned anchor.
+    detail::AnchorRef evaluate() const {
         detail::Session::ReadSnapshot snapshot(session(), !state_->prefetch.empty());
-        auto rows = fetch_base();
-        run_prefetches(rows);
-        return rows;
+        auto* rows = new detail::RowsAnchor<T>();
+        detail::AnchorRef hold(rows);
+        fetch_base(rows->rows);
+        run_prefetches(*rows);
+        return hold;
+    }
+    const std::vector<T>* cached() const noexcept {
+        if (!cache_) return nullptr;
+        return &static_cast<const detail::RowsAnchor<T>*>(cache_.get())->rows;
     }
 
     Database* db_;
     std::shared_ptr<const State> state_;
-    mutable std::shared_ptr<const std::vector<T>> cache_;
+    mutable detail::AnchorRef cache_;  // a RowsAnchor<T> once evaluated
 };
 
 }  // namespace loom

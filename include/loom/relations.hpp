@@ -26,19 +26,40 @@
 namespace loom {
 namespace detail {
 
+/// "Book::authors", or "Book::authors (loaded into another member by Prefetch(...).into(...))".
+inline std::string relation_name(const RelationInfo& info) {
+    std::string out = std::string(info.owner) + "::" + std::string(info.member);
+    if (info.into) out += " (loaded into another member by Prefetch(...).into(...))";
+    return out;
+}
+
 [[noreturn]] inline void throw_not_loaded(const RelationInfo* info, std::string_view kind,
                                           std::string_view target) {
     if (!info)
         throw NotLoaded("this " + std::string(kind) + "<" + std::string(target) +
-                        "> was never loaded: it belongs to an object that did not come from the "
-                        "database. Read the object back with prefetch_related, or insert it and "
-                        "call load(db) on the relation");
+                        "> was never loaded, and cannot load itself: either its object was built "
+                        "in code (insert it, or read it back from the database, then call "
+                        "load(db) on the relation), or the member is not declared in its model's "
+                        "descriptor (a Prefetch(...).into(...) target, which only prefetch_related "
+                        "fills)");
     std::string owner(info->owner), member(info->member);
     std::string var;
     for (char c : owner) var += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
     throw NotLoaded(owner + "::" + member + " was not loaded, and loom never runs a hidden "
                     "query. Load it with db.objects<" + owner + ">().prefetch_related(&" + owner +
                     "::" + member + "), or explicitly with " + var + "." + member + ".load(db)");
+}
+
+/// load(db) on a member that cannot load itself: one not bound to a descriptor entry, or one
+/// that a Prefetch(...).into(...) filled.
+[[noreturn]] inline void throw_cannot_load(const RelationInfo* info, std::string_view kind,
+                                           std::string_view target) {
+    if (info && info->into)
+        throw NotLoaded(relation_name(*info) + ": this member is not declared in the descriptor "
+                        "of " + std::string(info->owner) + ", so load(db) cannot fill it; run the "
+                        "QuerySet with the Prefetch again, or load &" + std::string(info->owner) +
+                        "::" + std::string(info->member) + " itself");
+    throw_not_loaded(info, kind, target);
 }
 
 /// A forward key whose target row is missing (written while foreign keys were not enforced):
@@ -109,7 +130,8 @@ public:
     /// Fetches the related object now, with one query visible in the query log.
     void load(Database& db) {
         const detail::RelationInfo* info = word_.info();
-        if (!info) detail::throw_not_loaded(info, "ForeignKey", detail::type_name<T>());
+        if (!info || !info->load)
+            detail::throw_cannot_load(info, "ForeignKey", detail::type_name<T>());
         info->load(db, this, word_.flag() ? id_ : 0);
     }
 
@@ -124,8 +146,15 @@ private:
         word_.unload();
     }
     [[noreturn]] void throw_null() const {
-        if (const detail::RelationInfo* info = word_.info())
-            throw UsageError(std::string(info->owner) + "::" + std::string(info->member) +
+        const detail::RelationInfo* info = word_.info();
+        if (word_.flag())  // a key, but no object: a Prefetch's QuerySet left the row out
+            throw UsageError((info ? detail::relation_name(*info) : std::string("this ForeignKey")) +
+                             " is not NULL (its key is " + std::to_string(id_) + "), but the " +
+                             std::string(detail::type_name<T>()) + " it points at was filtered "
+                             "out by the QuerySet of the Prefetch that loaded it; get() returns "
+                             "nullptr for it");
+        if (info)
+            throw UsageError(detail::relation_name(*info) +
                              " is NULL; check is_null() or use get(), which returns nullptr");
         throw UsageError("dereferenced a NULL ForeignKey; check is_null() first");
     }
@@ -199,7 +228,8 @@ public:
     /// Fetches the related objects now, with one query visible in the query log.
     void load(Database& db) {
         const detail::RelationInfo* info = word_.info();
-        if (!info) detail::throw_not_loaded(info, "relation", detail::type_name<T>());
+        if (!info || !info->load)
+            detail::throw_cannot_load(info, "relation", detail::type_name<T>());
         info->load(db, this, owner_key_);
     }
 
@@ -280,7 +310,8 @@ public:
 
     void load(Database& db) {
         const detail::RelationInfo* info = word_.info();
-        if (!info) detail::throw_not_loaded(info, "ReverseOne", detail::type_name<T>());
+        if (!info || !info->load)
+            detail::throw_cannot_load(info, "ReverseOne", detail::type_name<T>());
         info->load(db, this, owner_key_);
     }
 
@@ -320,23 +351,26 @@ struct relation_access {
         r.word_.set_flag(key.has_value());
     }
 
-    /// Loads a to-one relation: `obj` (may be null) kept alive by `anchor`.
+    /// Loads a to-one relation: `obj` (may be null) kept alive by `anchor`; `internal` for a
+    /// member of an object in storage loom owns (see anchor.hpp).
     template <class T>
-    static void set(ForeignKey<T>& r, const T* obj, const Anchor* anchor) noexcept {
-        r.word_.load(anchor);
+    static void set(ForeignKey<T>& r, const T* obj, const Anchor* anchor,
+                    bool internal = false) noexcept {
+        r.word_.load(anchor, internal);
         r.obj_ = obj;
     }
     template <class T>
-    static void set(ReverseOne<T>& r, const T* obj, const Anchor* anchor) noexcept {
-        r.word_.load(anchor);
+    static void set(ReverseOne<T>& r, const T* obj, const Anchor* anchor,
+                    bool internal = false) noexcept {
+        r.word_.load(anchor, internal);
         r.obj_ = obj;
     }
 
     /// Loads a to-many relation: `n` items at `items`, an array that `anchor` keeps alive.
     template <class T>
     static void assign(RelatedList<T>& r, const T* const* items, std::size_t n,
-                       const Anchor* anchor) noexcept {
-        r.word_.load(anchor);
+                       const Anchor* anchor, bool internal = false) noexcept {
+        r.word_.load(anchor, internal);
         r.data_ = items;
         r.size_ = static_cast<std::uint32_t>(n);
     }
@@ -363,6 +397,7 @@ struct relation_access {
         auto* a = new ListAnchor<T>(r.word_.info());
         AnchorRef hold(a);
         a->edited = true;
+        a->set_storage(nullptr);  // its items live in the level's block and in `copies`
         a->items = std::move(items);
         if (!a->items.empty()) {
             // The anchor of a loaded list is always a ListAnchor<T> (a level's or an edit's).

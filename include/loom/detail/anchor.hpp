@@ -3,11 +3,30 @@
 // for to-many relations, the one array their item lists are slices of) alive. A member holds a
 // single tagged word: the relation's static RelationInfo while it is not loaded, the Anchor
 // (intrusively counted, shared by every copy) once it is.
+//
+// Ownership, and why there are no cycles. A level's objects are owned by one anchor (their
+// storage); the relation words of objects that live in storage loom owns (a level's block, a
+// QuerySet's rows) are *internal*, every other word (your objects, your copies) is *external*.
+// A back reference (a child's ForeignKey to the parent a reverse level loaded it for) points
+// the other way, so it must not own its parent: the word in the child is internal and counts
+// nothing. What keeps the parent alive is the rule that an anchor with a `parent` holds it while
+// at least one external word refers to it: while nothing outside refers to a level, the level is
+// reachable only through its parents, which are then alive; as soon as a copy is taken outside,
+// the copy keeps the parents alive too, and lets go when it goes.
+//
+// Assignment defers releases. `b = b.authors[0].books[0]` copies a Book from a block that only
+// `b.authors` keeps alive: releasing `b.authors`' old anchor on the spot would free the source
+// before `b.reviews` is copied from it. A word's assignment therefore hands its old anchor to a
+// per-thread list, released the next time loom builds relation caches (a new Anchor) or when
+// the thread ends: never while an assignment is running. The list is kept free of duplicates,
+// so it never holds more than the anchors that already exist.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string_view>
 #include <utility>
@@ -19,43 +38,113 @@ namespace loom::detail {
 
 /// What a relation member knows about itself once its object came from (or went to) the
 /// database: names for messages, and how to load it explicitly.
-struct RelationInfo {
+struct alignas(8) RelationInfo {
     std::string_view owner;   // "Book"
     std::string_view member;  // "authors"
     std::string_view target;  // "Author"
     void (*load)(Database& db, void* relation, std::int64_t owner_key);
+    /// Set for a member that Prefetch(&Owner::member, ...).into(...) filled: a member the
+    /// descriptor does not declare, which `load` cannot fill (it is null).
+    bool into = false;
 };
+
+class Anchor;
+void release_after_assignment(const Anchor* a, bool external) noexcept;
+void release_deferred() noexcept;
 
 /// Keeps the objects of loaded relation caches alive; shared by all the caches of one level
 /// and by every copy of them. Counted intrusively (one pointer per member, one atomic
 /// increment per copy, like a shared_ptr).
-class Anchor {
+class alignas(8) Anchor {
 public:
     explicit Anchor(const RelationInfo* info, std::shared_ptr<const void> keep = nullptr) noexcept
-        : info_(info), keep_(std::move(keep)) {}
+        : info_(info), keep_(std::move(keep)), storage_(this) {
+        // Loom is building relation caches: no assignment is running on this thread.
+        release_deferred();
+    }
     Anchor(const Anchor&) = delete;
     Anchor& operator=(const Anchor&) = delete;
-    virtual ~Anchor() = default;
+    virtual ~Anchor() {
+        keep_.reset();  // the objects first: their back references still name back_
+        delete back_;
+        if (hold_) hold_->release(true);
+    }
 
     const RelationInfo* info() const noexcept { return info_; }
-    void retain() const noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
-    void release() const noexcept {
+
+    /// One more word refers to this anchor; `external` when the word is not inside storage
+    /// loom owns. A back reference anchor counts only external words, on its owner.
+    void retain(bool external = true) const noexcept {
+        if (owner_) {
+            if (external) owner_->retain(true);
+            return;
+        }
+        refs_.fetch_add(1, std::memory_order_relaxed);
+        if (external && parent_ && ext_.fetch_add(1, std::memory_order_acq_rel) == 0)
+            parent_->retain(true);
+    }
+    void release(bool external = true) const noexcept {
+        if (owner_) {
+            if (external) owner_->release(true);
+            return;
+        }
+        // The parent goes first, while this anchor is still counted (letting the parent go
+        // may free objects whose internal words refer to this anchor).
+        if (external && parent_ && ext_.fetch_sub(1, std::memory_order_acq_rel) == 1)
+            parent_->release(true);
         if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+    }
+
+    // ---- set by the prefetch engine while it builds a level, before any word refers to it ----
+
+    /// Holds `parent` while external words refer to this anchor (see the header comment).
+    /// Every internal word that refers to this anchor must live in `parent`'s storage. Set
+    /// before anything refers to this anchor.
+    void set_parent(const Anchor* parent) noexcept { parent_ = parent; }
+    /// Keeps `a` alive as long as this anchor lives (a level's storage, for the anchors of its
+    /// groups of parents).
+    void hold(const Anchor* a) noexcept {
+        a->retain(true);
+        if (hold_) hold_->release(true);
+        hold_ = a;
+    }
+    /// The anchor whose lifetime bounds the objects this anchor's caches point at: itself for
+    /// a level's storage or a QuerySet's rows, a group's anchor for the objects it lists, the
+    /// parents' storage for a back reference; null when they live in mixed storage (a list a
+    /// many-to-many edit rebuilt).
+    const Anchor* storage() const noexcept { return storage_; }
+    void set_storage(const Anchor* s) noexcept { storage_ = s; }
+    /// The anchor of the back references into this anchor's parents (children's ForeignKey
+    /// to the parent they were loaded for), named by `info`; owned by this anchor, which
+    /// counts its external references. Its storage is the parents' storage.
+    const Anchor* make_back(const RelationInfo* info) {
+        if (!back_) {
+            back_ = new Anchor(info);
+            back_->owner_ = this;
+            back_->storage_ = parent_;
+        }
+        return back_;
     }
 
 private:
     const RelationInfo* info_;
     std::shared_ptr<const void> keep_;  // the level's block of objects
+    const Anchor* parent_ = nullptr;    // held while external words refer to this anchor
+    const Anchor* hold_ = nullptr;      // held while this anchor lives
+    const Anchor* storage_;
+    Anchor* back_ = nullptr;            // owned
+    const Anchor* owner_ = nullptr;     // set on a back reference anchor: its owner counts
     mutable std::atomic<std::size_t> refs_{0};
+    mutable std::atomic<std::size_t> ext_{0};
 };
 
-/// An owning reference to an Anchor (for the engine while it fills a level, and for anchors
-/// that keep older ones alive).
+/// An owning reference to an Anchor (for the engine while it fills a level, for anchors that
+/// keep older ones alive, and for a QuerySet's rows). Counts as an external word.
 class AnchorRef {
 public:
     AnchorRef() noexcept = default;
     explicit AnchorRef(const Anchor* a) noexcept : p_(a) {
-        if (p_) p_->retain();
+        if (p_) p_->retain(true);
     }
     AnchorRef(const AnchorRef& o) noexcept : AnchorRef(o.p_) {}
     AnchorRef(AnchorRef&& o) noexcept : p_(std::exchange(o.p_, nullptr)) {}
@@ -64,9 +153,10 @@ public:
         return *this;
     }
     ~AnchorRef() {
-        if (p_) p_->release();
+        if (p_) p_->release(true);
     }
     const Anchor* get() const noexcept { return p_; }
+    explicit operator bool() const noexcept { return p_ != nullptr; }
 
 private:
     const Anchor* p_ = nullptr;
@@ -87,33 +177,134 @@ public:
     std::vector<std::shared_ptr<const T>> copies;  // objects edits added
 };
 
-/// One word: a RelationInfo* (not loaded) or an Anchor* (loaded, bit 0 set), plus one flag bit
-/// for the member's own use (ForeignKey: "the key is set"). Copies share the anchor.
+/// The storage of a QuerySet's rows: the rows a prefetch level's back references point at.
+template <class T>
+class RowsAnchor final : public Anchor {
+public:
+    RowsAnchor() noexcept : Anchor(nullptr) {}
+    std::vector<T> rows;
+};
+
+/// The anchors whose release an assignment deferred (see the header comment), per thread.
+class DeferredReleases {
+    struct Entry {
+        const Anchor* anchor;
+        bool external;
+        friend bool operator<(const Entry& a, const Entry& b) {
+            return a.anchor != b.anchor ? std::less<const Anchor*>{}(a.anchor, b.anchor)
+                                        : a.external < b.external;
+        }
+        friend bool operator==(const Entry& a, const Entry& b) = default;
+    };
+
+public:
+    DeferredReleases() = default;
+    DeferredReleases(const DeferredReleases&) = delete;
+    DeferredReleases& operator=(const DeferredReleases&) = delete;
+    ~DeferredReleases() {
+        release_all();
+        alive_ = false;
+    }
+
+    void add(const Anchor* a, bool external) noexcept {
+        if (!alive_) {  // the thread is ending: nothing can be running an assignment
+            a->release(external);
+            return;
+        }
+        try {
+            pending_.push_back({a, external});
+        } catch (...) {
+            // Out of memory: keep the reference (a leak) rather than free an object that an
+            // assignment may still be reading.
+            return;
+        }
+        if (pending_.size() >= compact_at_) compact();
+    }
+    void release_all() noexcept {
+        while (!pending_.empty()) {
+            // Releasing may destroy objects, which never assign, but take the list first.
+            std::vector<Entry> now;
+            now.swap(pending_);
+            for (const Entry& e : now) e.anchor->release(e.external);
+        }
+        compact_at_ = first_compaction;
+    }
+
+private:
+    static constexpr std::size_t first_compaction = 64;
+
+    /// Drops duplicate entries: one pending reference per anchor keeps it alive, so the
+    /// others can go now. Bounds the list by the number of anchors that exist.
+    void compact() noexcept {
+        std::sort(pending_.begin(), pending_.end());
+        std::size_t kept = 0;
+        for (std::size_t i = 0; i < pending_.size(); ++i) {
+            if (kept > 0 && pending_[kept - 1] == pending_[i])
+                pending_[i].anchor->release(pending_[i].external);
+            else
+                pending_[kept++] = pending_[i];
+        }
+        pending_.resize(kept);
+        compact_at_ = std::max(first_compaction, 2 * kept);
+    }
+
+    std::vector<Entry> pending_;
+    std::size_t compact_at_ = first_compaction;
+    bool alive_ = true;
+};
+
+inline DeferredReleases& deferred_releases() noexcept {
+    static thread_local DeferredReleases list;
+    return list;
+}
+inline void release_after_assignment(const Anchor* a, bool external) noexcept {
+    deferred_releases().add(a, external);
+}
+inline void release_deferred() noexcept { deferred_releases().release_all(); }
+
+/// One word: a RelationInfo* (not loaded) or an Anchor* (loaded, bit 0 set), one flag bit for
+/// the member's own use (ForeignKey: "the key is set"), and one bit for a loaded word inside
+/// storage loom owns (internal: see the header comment). Copies share the anchor and are
+/// always external.
 class RelationWord {
-    static constexpr std::uintptr_t loaded_bit = 1, flag_bit = 2, pointer_mask = ~std::uintptr_t{3};
-    static_assert(alignof(RelationInfo) >= 4 && alignof(Anchor) >= 4);
+    static constexpr std::uintptr_t loaded_bit = 1, flag_bit = 2, internal_bit = 4,
+                                    pointer_mask = ~std::uintptr_t{7};
+    static_assert(alignof(RelationInfo) >= 8 && alignof(Anchor) >= 8);
 
 public:
     RelationWord() noexcept = default;
-    RelationWord(const RelationWord& o) noexcept : w_(o.w_) {
-        if (const Anchor* a = anchor()) a->retain();
+    RelationWord(const RelationWord& o) noexcept : w_(o.w_ & ~internal_bit) {
+        if (const Anchor* a = anchor()) a->retain(true);
     }
-    RelationWord(RelationWord&& o) noexcept : w_(o.w_) { o.w_ = o.unloaded(); }
+    RelationWord(RelationWord&& o) noexcept : w_(o.w_ & ~internal_bit) {
+        if (o.internal())
+            anchor()->retain(true);  // loom's storage is not moved from: copy
+        else
+            o.w_ = o.unloaded();
+    }
     RelationWord& operator=(const RelationWord& o) noexcept {
-        RelationWord t(o);
-        std::swap(w_, t.w_);
+        if (this == &o) return *this;
+        const std::uintptr_t old = w_;
+        w_ = o.w_ & ~internal_bit;
+        if (const Anchor* a = anchor()) a->retain(true);
+        defer(old);
         return *this;
     }
     RelationWord& operator=(RelationWord&& o) noexcept {
-        RelationWord t(std::move(o));
-        std::swap(w_, t.w_);
+        if (this == &o) return *this;
+        if (o.internal()) return *this = static_cast<const RelationWord&>(o);
+        const std::uintptr_t old = w_;
+        w_ = o.w_;
+        o.w_ = o.unloaded();
+        defer(old);
         return *this;
     }
     ~RelationWord() {
-        if (const Anchor* a = anchor()) a->release();
+        if (const Anchor* a = anchor()) a->release(!internal());
     }
 
     bool loaded() const noexcept { return (w_ & loaded_bit) != 0; }
+    bool internal() const noexcept { return (w_ & internal_bit) != 0; }
     const Anchor* anchor() const noexcept {
         return loaded() ? reinterpret_cast<const Anchor*>(w_ & pointer_mask) : nullptr;
     }
@@ -129,23 +320,36 @@ public:
         if (loaded()) return;
         w_ = reinterpret_cast<std::uintptr_t>(info) | (w_ & flag_bit);
     }
-    /// Marks the relation loaded, anchored by `a` (never null).
-    void load(const Anchor* a) noexcept {
-        a->retain();
+    /// Marks the relation loaded, anchored by `a` (never null); `internal` for a word inside
+    /// storage loom owns (a level's block, a QuerySet's rows).
+    void load(const Anchor* a, bool internal = false) noexcept {
+        a->retain(!internal);
         unload();
-        w_ = reinterpret_cast<std::uintptr_t>(a) | loaded_bit | (w_ & flag_bit);
+        w_ = reinterpret_cast<std::uintptr_t>(a) | loaded_bit | (internal ? internal_bit : 0) |
+             (w_ & flag_bit);
     }
     /// Back to not loaded; the relation keeps its name.
     void unload() noexcept {
         if (const Anchor* a = anchor()) {
+            const bool external = !internal();
             w_ = unloaded();
-            a->release();
+            a->release(external);
         }
     }
 
 private:
     std::uintptr_t unloaded() const noexcept {
         return reinterpret_cast<std::uintptr_t>(info()) | (w_ & flag_bit);
+    }
+    /// Releases the anchor a word held before an assignment: at once when the word now holds
+    /// the same one (it cannot go), else later (see the header comment).
+    void defer(std::uintptr_t old) const noexcept {
+        if (!(old & loaded_bit)) return;
+        const auto* a = reinterpret_cast<const Anchor*>(old & pointer_mask);
+        if (a == anchor())
+            a->release(!(old & internal_bit));
+        else
+            release_after_assignment(a, !(old & internal_bit));
     }
 
     std::uintptr_t w_ = 0;

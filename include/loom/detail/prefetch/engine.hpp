@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -33,14 +34,12 @@ bool same_query(const QueryState<T>& a, const QueryState<T>& b) {
 }
 
 
-/// The RelationInfo of the member `slot` of Owner (what a loaded cache of it reports in
-/// messages and uses for load()).
-template <class Owner, class Rel>
-const RelationInfo* relation_info_of(Rel Owner::*slot) noexcept {
-    const RelationInfo* out = nullptr;
-    visit_entry(slot, [&](auto i) { out = &relation_info<Owner, decltype(i)::value>; });
-    return out;
-}
+/// What a member that Prefetch(&Owner::member, ...).into(...) filled reports: the relation it
+/// was loaded from, and no loader (the member is not in the descriptor).
+template <class T, std::size_t I>
+inline const RelationInfo into_relation_info{type_name<T>(), member_name_of<T, I>(),
+                                             type_name<typename entry_t<T, I>::target>(), nullptr,
+                                             true};
 
 /// How one level passes its keys to SQL: IN lists of at most `room` keys, each padded to a
 /// power of two (repeating the last key) so a few statement shapes serve every count and stay
@@ -85,8 +84,10 @@ void for_each_key_chunk(std::span<const std::int64_t> distinct, KeyChunks plan, 
 template <class Owner, class Rel>
 struct RelNodeT : PrefetchNode<Owner> {
     using Target = typename Rel::target_type;
+    Rel Owner::*relation = nullptr;          // the relation member
     Rel Owner::*slot = nullptr;              // where the rows go (the relation, or into(...))
     std::shared_ptr<const QueryState<Target>> custom;  // Prefetch(..., queryset)
+    Session* session = nullptr;  // the database of the Prefetch's queryset (null: the parents')
     PrefetchList<Target> children;
     bool into_other = false;   // Prefetch(...).into(another member)
     bool skip_loaded = true;   // parents whose slot is loaded run no query (db.load: false)
@@ -98,16 +99,44 @@ struct RelNodeT : PrefetchNode<Owner> {
     void merge(const PrefetchNode<Owner>& other_base) override {
         const auto& other = static_cast<const RelNodeT&>(other_base);
         if (other.custom) {
-            if (custom && !same_query(*custom, *other.custom))
+            if (custom && (session != other.session || !same_query(*custom, *other.custom)))
                 throw UsageError("prefetch_related: " + this->describe() +
                                  (into_other ? " (loaded into another member by into(...))" : "") +
-                                 " was given two different querysets; use Prefetch(...).into(...) "
-                                 "to load the second one into another member");
-            if (!custom) custom = other.custom;
+                                 " was given two different querysets" +
+                                 (session != other.session ? " (of two databases)" : "") +
+                                 "; use Prefetch(...).into(...) to load the second one into "
+                                 "another member");
+            if (!custom) {
+                custom = other.custom;
+                session = other.session;
+            }
         }
         for (auto& c : other.children) merge_prefetch(children, *c);
     }
 };
+
+/// The reverse entry of Target whose forward member is entry I of Owner (a one-to-one's
+/// ReverseOne side), or entry_count<Target> when Target declares none.
+template <class Owner, std::size_t I>
+constexpr std::size_t reverse_entry_of() {
+    using E = entry_t<Owner, I>;
+    using Target = typename E::target;
+    std::size_t found = entry_count<Target>;
+    if constexpr (E::kind == entry_kind::one_to_one) {
+        for_each_index<Target>([&](auto j) {
+            constexpr std::size_t J = decltype(j)::value;
+            if constexpr (entry_t<Target, J>::kind == entry_kind::reverse) {
+                if constexpr (std::is_same_v<decltype(entry<Target, J>().forward),
+                                             decltype(entry<Owner, I>().member)>) {
+                    if (found == entry_count<Target> &&
+                        entry<Target, J>().forward == entry<Owner, I>().member)
+                        found = J;
+                }
+            }
+        });
+    }
+    return found;
+}
 
 /// One prefetched relation: entry I of Owner's descriptor.
 template <class Owner, std::size_t I>
@@ -132,8 +161,39 @@ class RelNode final : public RelNodeT<Owner, std::remove_cvref_t<decltype(std::d
     static constexpr bool shared_targets =
         E::kind == entry_kind::many_to_many || reverse_of_m2m;
 
+    // Back references (Django fills the known side): the children of a reverse ForeignKey or
+    // reverse one-to-one get their forward member pointing at their parent; the target of a
+    // forward one-to-one gets its ReverseOne pointing back, when Target declares it.
+    static constexpr bool back_to_parent = E::kind == entry_kind::reverse && !reverse_of_m2m;
+    static constexpr std::size_t back_index = [] {
+        if constexpr (back_to_parent)
+            return index_of_member<Target>(entry<Owner, I>().forward);
+        else
+            return reverse_entry_of<Owner, I>();
+    }();
+    static constexpr bool has_back = [] {
+        if constexpr (back_index < entry_count<Target>) {
+            using M = std::remove_cvref_t<
+                decltype(std::declval<Target&>().*(entry<Target, back_index>().member))>;
+            if constexpr (back_to_parent)
+                return std::is_base_of_v<ForeignKey<Owner>, M>;
+            else
+                return std::is_same_v<M, ReverseOne<Owner>>;
+        } else {
+            return false;
+        }
+    }();
+
+    using AnchorType = std::conditional_t<to_one, Anchor, ListAnchor<Target>>;
+
+    /// What load() made: the level's objects and the anchor that owns them.
+    struct Loaded {
+        std::shared_ptr<Block> block;
+        AnchorRef anchor;
+    };
+
 public:
-    RelNode() { this->slot = entry<Owner, I>().member; }
+    RelNode() { this->relation = this->slot = entry<Owner, I>().member; }
 
     std::unique_ptr<PrefetchNode<Owner>> clone() const override {
         return std::make_unique<RelNode>(*this);
@@ -142,13 +202,26 @@ public:
         return meta<Owner>().name + "::" + std::string(member_name_of<Owner, I>());
     }
 
-    void run(Session& db, std::span<Owner* const> parents) const override {
+    void run_level(Session& parents_db, Parents<Owner> parents) const override {
+        // A Prefetch's queryset reads its own database, as Django's does, in its own snapshot.
+        Session& db = this->session ? *this->session : parents_db;
+        std::optional<Session::ReadSnapshot> snapshot;
+        if (&db != &parents_db) snapshot.emplace(db, true);
+
         std::vector<std::optional<std::int64_t>> keys;
         std::vector<Rel*> rels;
-        keys.reserve(parents.size());
-        rels.reserve(parents.size());
-        std::vector<Target*> preloaded;
-        for (Owner* p : parents) {
+        std::vector<Owner*> owners;
+        const std::size_t n = parents.objects.size();
+        keys.reserve(n);
+        rels.reserve(n);
+        owners.reserve(n);
+        // The one anchor that keeps every parent loaded now alive, if there is one: only then
+        // do their children get back references (see anchor.hpp).
+        const Anchor* holder = nullptr;
+        bool one_holder = true;
+        std::vector<std::pair<Target*, const Anchor*>> preloaded;
+        for (std::size_t i = 0; i < n; ++i) {
+            Owner* p = parents.objects[i];
             Rel& rel = p->*(this->slot);
             if (this->skip_loaded && rel.loaded()) {
                 // Loaded already (select_related, an earlier prefetch_related_objects): no
@@ -156,25 +229,48 @@ public:
                 if (!this->children.empty()) collect_loaded(rel, preloaded);
                 continue;
             }
+            // A forward key is read from the relation member, whatever member it goes into.
             if constexpr (forward)
-                keys.push_back(rel.id());
+                keys.push_back((p->*(entry<Owner, I>().member)).id());
             else
                 keys.push_back(primary_key_of(*p));
             rels.push_back(&rel);
+            owners.push_back(p);
+            const Anchor* h = parents.holder(i);
+            if (rels.size() == 1)
+                holder = h;
+            else if (h != holder)
+                one_holder = false;
         }
-        auto block = rels.empty() ? nullptr : load(db, keys, rels);
+        if (!one_holder) holder = nullptr;
+        Loaded level;
+        if (!rels.empty()) level = load(db, keys, rels, owners, holder);
         if (this->children.empty()) return;
+
         std::vector<Target*> targets;
-        targets.reserve((block ? block->size() : 0) + preloaded.size());
-        if (block)
-            for (auto& t : *block) targets.push_back(&t);
+        std::vector<const Anchor*> holders;
+        const std::size_t loaded = level.block ? level.block->size() : 0;
+        targets.reserve(loaded + preloaded.size());
+        holders.reserve(loaded + preloaded.size());
+        if (level.block)
+            for (auto& t : *level.block) {
+                targets.push_back(&t);
+                holders.push_back(level.anchor.get());
+            }
         if (!preloaded.empty()) {
-            std::sort(preloaded.begin(), preloaded.end());
-            preloaded.erase(std::unique(preloaded.begin(), preloaded.end()), preloaded.end());
-            targets.insert(targets.end(), preloaded.begin(), preloaded.end());
+            std::sort(preloaded.begin(), preloaded.end(), [](const auto& a, const auto& b) {
+                return std::less<Target*>{}(a.first, b.first);
+            });
+            preloaded.erase(std::unique(preloaded.begin(), preloaded.end(),
+                                        [](const auto& a, const auto& b) { return a.first == b.first; }),
+                            preloaded.end());
+            for (const auto& [t, h] : preloaded) {
+                targets.push_back(t);
+                holders.push_back(h);
+            }
         }
         if (targets.empty()) return;
-        for (auto& child : this->children) child->run(db, targets);
+        for (auto& child : this->children) child->run_level(db, {targets, holders});
     }
 
     /// Loads one object's relation (Rel::load and Database::load).
@@ -186,12 +282,14 @@ public:
         else
             keys.push_back(owner_key);
         std::vector<Rel*> rels{&rel};
+        std::vector<Owner*> owners{nullptr};
         Session::OriginScope scope(db, "load");
-        node.load(db, keys, rels);
+        node.load(db, keys, rels, owners, nullptr);
     }
 
-    void explain(Session& db, std::vector<std::string>& out,
+    void explain(Session& parents_db, std::vector<std::string>& out,
                  const std::string& prefix) const override {
+        Session& db = this->session ? *this->session : parents_db;
         const std::int64_t sample[] = {0};
         const SqlText q = query_for(db, sample, false);
         out.push_back(prefix + describe() + ": " + q.sql);
@@ -209,12 +307,19 @@ private:
     /// primary key) leads, the target's columns follow.
     SqlText query_for(Session& db, std::span<const std::int64_t> keys, bool array) const {
         return SelectBuilder<Target>(state(), &db)
-            .for_keys(KeyTest{&relation_join<Owner, I>(), keys, array});
+            .for_keys(KeyTest{&relation_join<Owner, I>(), keys, array, to_one});
     }
 
-    /// Runs the level's queries for the given keys and fills `rels` (parallel to `keys`).
-    std::shared_ptr<Block> load(Session& db, const std::vector<std::optional<std::int64_t>>& keys,
-                                const std::vector<Rel*>& rels) const {
+    const RelationInfo* info() const noexcept {
+        return this->into_other ? &into_relation_info<Owner, I> : &relation_info<Owner, I>;
+    }
+
+    /// Runs the level's queries for the given keys and fills `rels` (parallel to `keys`, and
+    /// to `owners`, the objects they belong to). `holder`: the anchor that keeps every owner
+    /// alive and in place, or null (then no back references are made).
+    Loaded load(Session& db, const std::vector<std::optional<std::int64_t>>& keys,
+                const std::vector<Rel*>& rels, const std::vector<Owner*>& owners,
+                const Anchor* holder) const {
         // Distinct keys in first-seen order; parents sharing a key are chained.
         KeyIndex by_key(keys.size());
         std::vector<std::int64_t> distinct;
@@ -239,16 +344,33 @@ private:
             }
         }
 
-        auto block = std::make_shared<Block>();
+        Loaded out;
+        out.block = std::make_shared<Block>();
+        auto& block = out.block;
         // One anchor for every cache this level fills: it keeps the block alive (and, for
-        // lists, the one array the lists are slices of).
-        using AnchorType = std::conditional_t<to_one, Anchor, ListAnchor<Target>>;
-        auto* anchor = new AnchorType(relation_info_of(this->slot), block);
-        const AnchorRef hold(anchor);
+        // lists, the one array the lists are slices of). The words of parents that loom keeps
+        // (a QuerySet's rows, a level's block) are internal; when one anchor keeps them all,
+        // this level holds it while copies of its caches exist, and its children can point
+        // back at their parents.
+        auto* anchor = new AnchorType(info(), block);
+        const bool internal = holder != nullptr;
+        const Anchor* back = nullptr;
+        if constexpr (has_back) {
+            if (holder) {
+                anchor->set_parent(holder);  // before any reference to it is counted
+                back = anchor->make_back(&relation_info<Target, back_index>);
+            }
+        }
+        out.anchor = AnchorRef(anchor);
         if (distinct.empty()) {
             // Nothing to look up: no query, but every cache is loaded (empty or NULL).
-            for (Rel* r : rels) mark_empty(*r, anchor);
-            return block;
+            for (std::size_t p = 0; p < rels.size(); ++p) {
+                if constexpr (forward)
+                    if (this->into_other)
+                        relation_access::set_key(static_cast<ForeignKey<Target>&>(*rels[p]), keys[p]);
+                mark_empty(*rels[p], anchor, internal);
+            }
+            return out;
         }
 
         std::vector<std::pair<std::uint32_t, std::uint32_t>> links;  // (key index, slot)
@@ -307,18 +429,33 @@ private:
                     throw_dangling_key(describe(), entry<Owner, I>().column, *keys[p],
                                        meta<Target>().name);
             for (std::size_t p = 0; p < rels.size(); ++p) {
-                const Target* t = nullptr;
+                Target* t = nullptr;
                 if (keys[p]) {
                     const auto slot = target_slot.find(*keys[p]);
                     if (slot != KeyIndex::npos) t = &(*block)[slot];
                 }
-                relation_access::set(static_cast<ForeignKey<Target>&>(*rels[p]), t, anchor);
+                auto& fk = static_cast<ForeignKey<Target>&>(*rels[p]);
+                // A member filled by into(...) mirrors the relation's key, so that is_null()
+                // tells a NULL key from a target the Prefetch's queryset left out.
+                if (this->into_other) relation_access::set_key(fk, keys[p]);
+                relation_access::set(fk, static_cast<const Target*>(t), anchor, internal);
+                if constexpr (has_back)
+                    if (back && t) {
+                        auto& rev = t->*(entry<Target, back_index>().member);
+                        // A target shared by several parents (possible only without the
+                        // UNIQUE constraint) points back at the first.
+                        if (!rev.loaded() || relation_access::anchor(rev) != back)
+                            relation_access::set(rev, static_cast<const Owner*>(owners[p]), back,
+                                                 true);
+                    }
             }
         } else if constexpr (std::is_same_v<Rel, ReverseOne<Target>>) {
-            for (Rel* r : rels) relation_access::set(*r, static_cast<const Target*>(nullptr), anchor);
-            for (auto [k, slot] : links)
+            for (Rel* r : rels) relation_access::set(*r, static_cast<const Target*>(nullptr), anchor, internal);
+            for (auto [k, slot] : links) {
                 for (auto p = first_parent[k]; p != KeyIndex::npos; p = next_parent[p])
-                    relation_access::set(*rels[p], &(*block)[slot], anchor);
+                    relation_access::set(*rels[p], &(*block)[slot], anchor, internal);
+                set_back((*block)[slot], owners[first_parent[k]], back);
+            }
         } else {
             // Count, then fill one array for the whole level; each list is a slice of it.
             std::vector<std::uint32_t> at(rels.size() + 1, 0);
@@ -327,34 +464,52 @@ private:
             for (std::size_t p = 0; p < rels.size(); ++p) at[p + 1] += at[p];
             auto& items = anchor->items;
             items.resize(at.back());
-            for (auto [k, slot] : links)
+            for (auto [k, slot] : links) {
                 for (auto p = first_parent[k]; p != KeyIndex::npos; p = next_parent[p])
                     items[at[p]++] = &(*block)[slot];
+                if constexpr (back_to_parent) set_back((*block)[slot], owners[first_parent[k]], back);
+            }
             // at[p] is now the end of parent p's slice, at[p - 1] its start.
             for (std::size_t p = 0; p < rels.size(); ++p) {
                 const std::uint32_t begin = p == 0 ? 0 : at[p - 1];
-                relation_access::assign(*rels[p], items.data() + begin, at[p] - begin, anchor);
+                relation_access::assign(*rels[p], items.data() + begin, at[p] - begin, anchor,
+                                        internal);
             }
         }
-        return block;
+        return out;
     }
 
-    /// The objects an already-loaded relation holds (the engine made them; they are not const).
-    static void collect_loaded(Rel& rel, std::vector<Target*>& out) {
-        if constexpr (to_one) {
-            if (const Target* t = rel.get()) out.push_back(const_cast<Target*>(t));
-        } else {
-            for (const Target* t : relation_access::items(rel)) out.push_back(const_cast<Target*>(t));
+    /// A child's forward member, pointed at the parent it was loaded for (no query: its key
+    /// is the parent's). `back` is null when the parents have no single holder.
+    static void set_back([[maybe_unused]] Target& child, [[maybe_unused]] const Owner* parent,
+                         [[maybe_unused]] const Anchor* back) {
+        if constexpr (back_to_parent && has_back) {
+            if (!back) return;
+            auto& fk = child.*(entry<Target, back_index>().member);
+            relation_access::set(static_cast<ForeignKey<Owner>&>(fk), parent, back, true);
         }
     }
 
-    static void mark_empty(Rel& r, const Anchor* anchor) {
+    /// The objects an already-loaded relation holds (the engine made them; they are not
+    /// const), each with the anchor whose storage keeps it (null when unknown).
+    static void collect_loaded(Rel& rel, std::vector<std::pair<Target*, const Anchor*>>& out) {
+        const Anchor* a = relation_access::anchor(rel);
+        const Anchor* holder = a ? a->storage() : nullptr;
+        if constexpr (to_one) {
+            if (const Target* t = rel.get()) out.emplace_back(const_cast<Target*>(t), holder);
+        } else {
+            for (const Target* t : relation_access::items(rel))
+                out.emplace_back(const_cast<Target*>(t), holder);
+        }
+    }
+
+    static void mark_empty(Rel& r, const Anchor* anchor, bool internal) {
         if constexpr (forward)
-            relation_access::set(static_cast<ForeignKey<Target>&>(r), static_cast<const Target*>(nullptr), anchor);
+            relation_access::set(static_cast<ForeignKey<Target>&>(r), static_cast<const Target*>(nullptr), anchor, internal);
         else if constexpr (std::is_same_v<Rel, ReverseOne<Target>>)
-            relation_access::set(r, static_cast<const Target*>(nullptr), anchor);
+            relation_access::set(r, static_cast<const Target*>(nullptr), anchor, internal);
         else
-            relation_access::assign(r, static_cast<const Target* const*>(nullptr), 0, anchor);
+            relation_access::assign(r, static_cast<const Target* const*>(nullptr), 0, anchor, internal);
     }
 };
 
@@ -455,7 +610,8 @@ public:
     std::string describe() const override {
         return meta<Owner>().name + "::" + std::string(member_name_of<Owner, I>());
     }
-    void run(Session& db, std::span<Owner* const> parents) const override {
+    void run_level(Session& db, Parents<Owner> level) const override {
+        const std::span<Owner* const> parents = level.objects;
         // Distinct keys (the same object may be given twice); every parent starts at C{}.
         KeyIndex by_key(parents.size());
         std::vector<std::int64_t> distinct;

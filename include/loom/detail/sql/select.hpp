@@ -67,6 +67,7 @@ struct KeyTest {
     const RelationJoin* relation = nullptr;
     std::span<const std::int64_t> keys;
     bool array = false;  // bound as one array parameter
+    bool to_one = false; // a to-one level: each parent gets at most one row, in no order
 };
 
 /// The pieces of one SELECT, assembled in one place, each clause with its own parameters
@@ -301,11 +302,12 @@ public:
     SqlText keys() { return select(r_.root() + "." + meta<T>().pk, st_.bounds.sliced()); }
 
     /// A prefetch level: the target rows (this state's) for the parents' keys; a to-many level
-    /// leads with the parent key, and a slice becomes a per-parent ROW_NUMBER() window.
+    /// leads with the parent key, and a slice becomes a per-parent ROW_NUMBER() window. A
+    /// to-one level has no ORDER BY (each parent gets at most one row).
     SqlText for_keys(const KeyTest& kt) {
         SqlText q;
         const std::string cols = columns();
-        SelectParts p = parts(cols, q.params, &kt, true);
+        SelectParts p = parts(cols, q.params, &kt, !kt.to_one);
         if (!kt.relation->forward) {
             p.lead = kt.relation->key;
             p.per_parent_slice = st_.bounds.sliced();
