@@ -45,12 +45,13 @@ struct Review {
 
 constexpr auto loom_model(loom::model_of<Publisher>) {
     return loom::table("publisher", loom::pk(&Publisher::id), loom::field(&Publisher::name, "name"),
-                    loom::reverse(&Publisher::books, &Book::publisher));
+                       loom::reverse(&Publisher::books, &Book::publisher));
 }
 
 constexpr auto loom_model(loom::model_of<Author>) {
     return loom::table("author", loom::pk(&Author::id), loom::field(&Author::name, "name"),
-                    loom::field(&Author::born, "born"), loom::reverse(&Author::books, &Book::authors));
+                       loom::field(&Author::born, "born"),
+                       loom::reverse(&Author::books, &Book::authors));
 }
 
 constexpr auto loom_model(loom::model_of<Book>) {
@@ -58,14 +59,14 @@ constexpr auto loom_model(loom::model_of<Book>) {
         "book", loom::pk(&Book::id), loom::field(&Book::title, "title"),
         loom::field(&Book::year, "year"),
         loom::foreign_key(&Book::publisher, "publisher_id", loom::on_delete::cascade),
-        loom::many_to_many(&Book::authors, "book_authors"), loom::reverse(&Book::reviews, &Review::book));
+        loom::many_to_many(&Book::authors, "book_authors"),
+        loom::reverse(&Book::reviews, &Review::book));
 }
 
 constexpr auto loom_model(loom::model_of<Review>) {
-    return loom::table(
-        "review", loom::pk(&Review::id),
-        loom::foreign_key(&Review::book, "book_id", loom::on_delete::cascade),
-        loom::field(&Review::rating, "rating"), loom::field(&Review::body, "body"));
+    return loom::table("review", loom::pk(&Review::id),
+                       loom::foreign_key(&Review::book, "book_id", loom::on_delete::cascade),
+                       loom::field(&Review::rating, "rating"), loom::field(&Review::body, "body"));
 }
 
 static void seed(loom::Database& db) {
@@ -85,7 +86,11 @@ static void seed(loom::Database& db) {
             std::vector<std::pair<int, const char*>> reviews;
         };
         std::vector<Seed> seeds = {
-            {"The Dispossessed", 1974, &gollancz, {&leguin}, {{5, "Ambiguous, and better for it."}}},
+            {"The Dispossessed",
+             1974,
+             &gollancz,
+             {&leguin},
+             {{5, "Ambiguous, and better for it."}}},
             {"Good Omens", 1990, &gollancz, {&pratchett, &gaiman}, {{5, "Funny."}, {4, "Angels!"}}},
             {"Small Gods", 1992, &gollancz, {&pratchett}, {{5, "Om the tortoise."}}},
             {"American Gods", 2001, &penguin, {&gaiman}, {{4, "A road trip."}, {3, "Long."}}},

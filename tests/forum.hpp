@@ -99,7 +99,8 @@ struct Like {
 
 constexpr auto loom_model(loom::model_of<User>) {
     return loom::table("forum_user", loom::pk(&User::id), loom::field(&User::name, "name"),
-                       loom::field(&User::karma, "karma"), loom::reverse(&User::posts, &Post::author),
+                       loom::field(&User::karma, "karma"),
+                       loom::reverse(&User::posts, &Post::author),
                        loom::reverse(&User::groups, &Group::members),
                        loom::reverse(&User::comments, &Comment::author));
 }
@@ -259,15 +260,13 @@ private:
     loom::Database::Subscription sub_;
 };
 
-template <class R>
-std::vector<std::string> titles(const R& posts) {
+template <class R> std::vector<std::string> titles(const R& posts) {
     std::vector<std::string> out;
     for (const Post& p : posts) out.push_back(p.title);
     return out;
 }
 
-template <class E, class F>
-std::string error_of(F&& f) {
+template <class E, class F> std::string error_of(F&& f) {
     try {
         f();
     } catch (const E& e) {

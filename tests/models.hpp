@@ -110,85 +110,89 @@ struct Sample {
 namespace shop {
 constexpr auto loom_model(loom::model_of<Publisher>) {
     return loom::table("publisher", loom::pk(&shop::Publisher::id),
-                    loom::field(&shop::Publisher::name, "name", loom::unique),
-                    loom::reverse(&shop::Publisher::books, &shop::Book::publisher));
+                       loom::field(&shop::Publisher::name, "name", loom::unique),
+                       loom::reverse(&shop::Publisher::books, &shop::Book::publisher));
 }
 }  // namespace shop
 
 namespace shop {
 constexpr auto loom_model(loom::model_of<Author>) {
-    return loom::table("author", loom::pk(&shop::Author::id), loom::field(&shop::Author::name, "name"),
-                    loom::field(&shop::Author::born, "born"),
-                    loom::reverse(&shop::Author::books, &shop::Book::authors));
+    return loom::table("author", loom::pk(&shop::Author::id),
+                       loom::field(&shop::Author::name, "name"),
+                       loom::field(&shop::Author::born, "born"),
+                       loom::reverse(&shop::Author::books, &shop::Book::authors));
 }
 }  // namespace shop
 
 namespace shop {
 constexpr auto loom_model(loom::model_of<Book>) {
-    return loom::table("book", loom::pk(&shop::Book::id), loom::field(&shop::Book::title, "title"),
-                    loom::field(&shop::Book::year, "year"),
-                    loom::foreign_key(&shop::Book::publisher, "publisher_id", loom::on_delete::cascade),
-                    loom::many_to_many(&shop::Book::authors, "book_authors"),
-                    loom::reverse(&shop::Book::reviews, &shop::Review::book));
+    return loom::table(
+        "book", loom::pk(&shop::Book::id), loom::field(&shop::Book::title, "title"),
+        loom::field(&shop::Book::year, "year"),
+        loom::foreign_key(&shop::Book::publisher, "publisher_id", loom::on_delete::cascade),
+        loom::many_to_many(&shop::Book::authors, "book_authors"),
+        loom::reverse(&shop::Book::reviews, &shop::Review::book));
 }
 }  // namespace shop
 
 namespace shop {
 constexpr auto loom_model(loom::model_of<Review>) {
     return loom::table("review", loom::pk(&shop::Review::id),
-                    loom::foreign_key(&shop::Review::book, "book_id", loom::on_delete::cascade),
-                    loom::field(&shop::Review::rating, "rating"),
-                    loom::field(&shop::Review::body, "body"));
+                       loom::foreign_key(&shop::Review::book, "book_id", loom::on_delete::cascade),
+                       loom::field(&shop::Review::rating, "rating"),
+                       loom::field(&shop::Review::body, "body"));
 }
 }  // namespace shop
 
 namespace shop {
 constexpr auto loom_model(loom::model_of<Employee>) {
-    return loom::table("employee", loom::pk(&shop::Employee::id),
-                    loom::field(&shop::Employee::name, "name"),
-                    loom::foreign_key(&shop::Employee::manager, "manager_id", loom::on_delete::set_null),
-                    loom::reverse(&shop::Employee::reports, &shop::Employee::manager));
+    return loom::table(
+        "employee", loom::pk(&shop::Employee::id), loom::field(&shop::Employee::name, "name"),
+        loom::foreign_key(&shop::Employee::manager, "manager_id", loom::on_delete::set_null),
+        loom::reverse(&shop::Employee::reports, &shop::Employee::manager));
 }
 }  // namespace shop
 
 namespace shop {
 constexpr auto loom_model(loom::model_of<Person>) {
-    return loom::table("person", loom::pk(&shop::Person::id), loom::field(&shop::Person::name, "name"),
-                    loom::many_to_many(&shop::Person::friends, "person_friends"),
-                    loom::reverse(&shop::Person::friend_of, &shop::Person::friends),
-                    loom::many_to_many(&shop::Person::clubs,
-                                       loom::through(&shop::Membership::person, &shop::Membership::club)));
+    return loom::table(
+        "person", loom::pk(&shop::Person::id), loom::field(&shop::Person::name, "name"),
+        loom::many_to_many(&shop::Person::friends, "person_friends"),
+        loom::reverse(&shop::Person::friend_of, &shop::Person::friends),
+        loom::many_to_many(&shop::Person::clubs,
+                           loom::through(&shop::Membership::person, &shop::Membership::club)));
 }
 }  // namespace shop
 
 namespace shop {
 constexpr auto loom_model(loom::model_of<Club>) {
     return loom::table("club", loom::pk(&shop::Club::id), loom::field(&shop::Club::name, "name"),
-                    loom::reverse(&shop::Club::members, &shop::Person::clubs));
+                       loom::reverse(&shop::Club::members, &shop::Person::clubs));
 }
 }  // namespace shop
 
 namespace shop {
 constexpr auto loom_model(loom::model_of<Membership>) {
-    return loom::table("membership", loom::pk(&shop::Membership::id),
-                    loom::foreign_key(&shop::Membership::person, "person_id", loom::on_delete::cascade),
-                    loom::foreign_key(&shop::Membership::club, "club_id", loom::on_delete::cascade),
-                    loom::field(&shop::Membership::role, "role"));
+    return loom::table(
+        "membership", loom::pk(&shop::Membership::id),
+        loom::foreign_key(&shop::Membership::person, "person_id", loom::on_delete::cascade),
+        loom::foreign_key(&shop::Membership::club, "club_id", loom::on_delete::cascade),
+        loom::field(&shop::Membership::role, "role"));
 }
 }  // namespace shop
 
 namespace shop {
 constexpr auto loom_model(loom::model_of<User>) {
     return loom::table("user", loom::pk(&shop::User::id), loom::field(&shop::User::login, "login"),
-                    loom::reverse(&shop::User::profile, &shop::Profile::user));
+                       loom::reverse(&shop::User::profile, &shop::Profile::user));
 }
 }  // namespace shop
 
 namespace shop {
 constexpr auto loom_model(loom::model_of<Profile>) {
     return loom::table("profile", loom::pk(&shop::Profile::id),
-                    loom::one_to_one(&shop::Profile::user, "user_id", loom::on_delete::cascade),
-                    loom::field(&shop::Profile::bio, "bio"));
+                       loom::one_to_one(&shop::Profile::user, "user_id", loom::on_delete::cascade),
+                       loom::field(&shop::Profile::bio, "bio"));
 }
 }  // namespace shop
 

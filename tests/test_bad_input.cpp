@@ -57,8 +57,7 @@ const Strings& nasty() {
     return all;
 }
 
-template <class E, class F>
-std::string error_of(F&& f) {
+template <class E, class F> std::string error_of(F&& f) {
     try {
         f();
     } catch (const E& e) {
@@ -100,8 +99,7 @@ struct NastyAuthors {
         return out;
     }
     /// The nasty strings for which `pred(name)` holds, in key order.
-    template <class Pred>
-    Strings expected(Pred pred) const {
+    template <class Pred> Strings expected(Pred pred) const {
         Strings out;
         for (const auto& s : nasty())
             if (pred(s)) out.push_back(s);
@@ -139,8 +137,8 @@ TEST_CASE("Bad input: in() and not_in() match each string exactly", "[bad_input]
         INFO("value of " << s.size() << " bytes: " << s);
         CHECK(t.names(t.db.objects<Author>().filter(col(&Author::name).in(Strings{s}))) ==
               Strings{s});
-        CHECK(t.names(t.db.objects<Author>().filter(col(&Author::name).in({s, std::string("x")}))) ==
-              Strings{s});
+        CHECK(t.names(t.db.objects<Author>().filter(
+                  col(&Author::name).in({s, std::string("x")}))) == Strings{s});
     }
     CHECK(t.names(t.db.objects<Author>().filter(col(&Author::name).in(nasty()))) == nasty());
     CHECK(t.db.objects<Author>().filter(col(&Author::name).not_in(nasty())).count() == 0);
@@ -164,7 +162,8 @@ TEST_CASE("Bad input: like() with escaped wildcards matches the string literally
         CHECK(std::find(exact.begin(), exact.end(), s) != exact.end());
         if (std::find(invalid_utf8.begin(), invalid_utf8.end(), s) != invalid_utf8.end()) continue;
         // LIKE folds ASCII case, and none of the strings differ only by case.
-        CHECK(exact == t.expected([&](const std::string& name) { return as_like_sees(name) == s; }));
+        CHECK(exact ==
+              t.expected([&](const std::string& name) { return as_like_sees(name) == s; }));
         const auto inside = t.names(
             t.db.objects<Author>().filter(col(&Author::name).like("%" + like_literal(s) + "%")));
         CHECK(inside == t.expected([&](const std::string& name) {
@@ -199,8 +198,9 @@ TEST_CASE("Bad input: contains, starts_with and ends_with treat every byte liter
     const auto before = t.db.query_count();
     for (const auto& s : nasty()) {
         INFO("needle of " << s.size() << " bytes: " << s);
-        CHECK(t.names(t.db.objects<Author>().filter(col(&Author::name).contains(s))) ==
-              t.expected([&](const std::string& name) { return name.find(s) != std::string::npos; }));
+        CHECK(
+            t.names(t.db.objects<Author>().filter(col(&Author::name).contains(s))) ==
+            t.expected([&](const std::string& name) { return name.find(s) != std::string::npos; }));
         CHECK(t.names(t.db.objects<Author>().filter(col(&Author::name).starts_with(s))) ==
               t.expected([&](const std::string& name) { return name.starts_with(s); }));
         CHECK(t.names(t.db.objects<Author>().filter(col(&Author::name).ends_with(s))) ==
@@ -255,19 +255,21 @@ TEST_CASE("Bad input: every write stores the strings byte for byte", "[bad_input
             t.db.update(t.authors[i]);
         }
         for (std::size_t i = 0; i < n; ++i)
-            CHECK(t.db.objects<Author>().get(col(&Author::id) == t.authors[i].id).name == shifted(i));
+            CHECK(t.db.objects<Author>().get(col(&Author::id) == t.authors[i].id).name ==
+                  shifted(i));
     }
     SECTION("QuerySet::update, with the value in both SET and WHERE") {
         std::vector<std::int64_t> changed;
         for (std::size_t i = 0; i < n; ++i) {
-            changed.push_back(t.db.objects<Author>()
-                                  .filter(col(&Author::id) == t.authors[i].id &&
-                                          col(&Author::name) == nasty()[i])
-                                  .update(loom::set(&Author::name, shifted(i))));
+            changed.push_back(
+                t.db.objects<Author>()
+                    .filter(col(&Author::id) == t.authors[i].id && col(&Author::name) == nasty()[i])
+                    .update(loom::set(&Author::name, shifted(i))));
         }
         CHECK(changed == std::vector<std::int64_t>(n, 1));
         for (std::size_t i = 0; i < n; ++i)
-            CHECK(t.db.objects<Author>().get(col(&Author::id) == t.authors[i].id).name == shifted(i));
+            CHECK(t.db.objects<Author>().get(col(&Author::id) == t.authors[i].id).name ==
+                  shifted(i));
     }
     SECTION("QuerySet::remove with a nasty filter removes just that row") {
         CHECK(t.db.objects<Author>().filter(col(&Author::name) == nasty()[3]).remove() == 1);
@@ -343,15 +345,17 @@ TEST_CASE("Bad input: an empty in() matches nothing and an empty not_in() everyt
     CHECK_FALSE(db.objects<Book>().filter(col(&Book::title).in(no_titles)).exists());
     CHECK(db.objects<Book>().filter(col(&Book::year).not_in(no_years)).count() == 5);
     CHECK(db.objects<Book>().filter(col(&Book::title).not_in(no_titles)).to_vector().size() == 5);
-    CHECK(db.objects<Book>().filter(col(&Book::year).in(no_years) || col(&Book::year) == 1990).count() ==
-          1);
+    CHECK(db.objects<Book>()
+              .filter(col(&Book::year).in(no_years) || col(&Book::year) == 1990)
+              .count() == 1);
     CHECK(db.objects<Book>().filter(!col(&Book::year).in(no_years)).count() == 5);
     CHECK(db.objects<Book>().exclude(col(&Book::year).in(no_years)).count() == 5);
     CHECK(db.query_count() - before == 7);
 
     SECTION("writes through an empty in() change nothing") {
-        CHECK(db.objects<Book>().filter(col(&Book::id).in(std::vector<std::int64_t>{})).update(
-                  loom::set(&Book::year, 0)) == 0);
+        CHECK(db.objects<Book>()
+                  .filter(col(&Book::id).in(std::vector<std::int64_t>{}))
+                  .update(loom::set(&Book::year, 0)) == 0);
         CHECK(db.objects<Book>().filter(col(&Book::id).in(std::vector<std::int64_t>{})).remove() ==
               0);
         CHECK(db.objects<Book>().count() == 5);
@@ -436,9 +440,8 @@ TEST_CASE("Bad input: a value that does not fit SQLite's integer is a DataError"
           "[bad_input][filter]") {
     loom::Database db(":memory:");
     create_all(db);
-    const auto msg = error_of<loom::DataError>([&] {
-        (void)(col(&Sample::big) == std::numeric_limits<std::uint64_t>::max());
-    });
+    const auto msg = error_of<loom::DataError>(
+        [&] { (void)(col(&Sample::big) == std::numeric_limits<std::uint64_t>::max()); });
     CHECK(msg == "value 18446744073709551615 does not fit in SQLite's 64-bit signed INTEGER");
 }
 

@@ -30,8 +30,7 @@ std::int64_t count_rows(loom::Database& db, const std::string& table) {
 }
 
 // The message of the loom exception of type E that `fn` throws ("" when it throws none).
-template <class E, class Fn>
-std::string message_of(Fn&& fn) {
+template <class E, class Fn> std::string message_of(Fn&& fn) {
     try {
         fn();
     } catch (const E& e) {
@@ -103,8 +102,8 @@ TEST_CASE("a UNIQUE violation names the table and column, and writes nothing",
     } catch (const loom::ConstraintError& e) {
         CHECK(e.kind() == loom::ConstraintError::Kind::unique);
         CHECK(e.code() == SQLITE_CONSTRAINT_UNIQUE);
-        CHECK(std::string(e.what()) == "UNIQUE constraint failed: publisher.name (while running: " +
-                                           insert_publisher + ")");
+        CHECK(std::string(e.what()) ==
+              "UNIQUE constraint failed: publisher.name (while running: " + insert_publisher + ")");
     }
     CHECK(dup.id == 0);
     CHECK(count_rows(db, "publisher") == 1);
@@ -139,9 +138,9 @@ TEST_CASE("a FOREIGN KEY violation (a book with a dangling publisher id) writes 
         FAIL("insert should have thrown");
     } catch (const loom::ConstraintError& e) {
         CHECK(e.kind() == loom::ConstraintError::Kind::foreign_key);
-        CHECK(std::string(e.what()) == "FOREIGN KEY constraint failed (while running: " +
-                                           insert_book +
-                                           "): Book.publisher_id = 999 matches no Publisher");
+        CHECK(std::string(e.what()) ==
+              "FOREIGN KEY constraint failed (while running: " + insert_book +
+                  "): Book.publisher_id = 999 matches no Publisher");
     }
     CHECK(b.id == 0);
     CHECK(count_rows(db, "book") == 0);
@@ -163,7 +162,7 @@ TEST_CASE("a NOT NULL violation names the table and column, and writes nothing",
             CHECK(e.kind() == loom::ConstraintError::Kind::not_null);
             CHECK(std::string(e.what()) ==
                   "NOT NULL constraint failed: book.publisher_id (while running: " + insert_book +
-                  ")");
+                      ")");
         }
         CHECK(b.id == 0);
     }
@@ -196,8 +195,9 @@ TEST_CASE("reading NULL into a non-optional member is a DataError naming model, 
           "[errors][data]") {
     loom::Database db(":memory:");
     // A table written by someone else, without loom's NOT NULL.
-    db.execute("CREATE TABLE author (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT, born "
-               "INTEGER)");
+    db.execute(
+        "CREATE TABLE author (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT, born "
+        "INTEGER)");
     db.execute("INSERT INTO author (id, name, born) VALUES (1, 'Fine', NULL)");
     db.execute("INSERT INTO author (id, name, born) VALUES (7, NULL, 1950)");
     CHECK(message_of<loom::DataError>([&] { db.objects<Author>().to_vector(); }) ==
@@ -213,9 +213,10 @@ TEST_CASE("reading TEXT into an integer member is a DataError naming model, fiel
     loom::Database db(":memory:");
     shop::create_all(db);
     const auto p = publisher(db, "Gollancz");
-    db.execute("INSERT INTO book (id, title, year, publisher_id) VALUES (3, 'Odd', "
-               "'nineteen ninety', " +
-               std::to_string(p.id) + ")");
+    db.execute(
+        "INSERT INTO book (id, title, year, publisher_id) VALUES (3, 'Odd', "
+        "'nineteen ninety', " +
+        std::to_string(p.id) + ")");
     CHECK(message_of<loom::DataError>([&] { db.objects<Book>().to_vector(); }) ==
           "Book.year (row id=3): expected INTEGER, found TEXT 'nineteen ninety'");
     CHECK(count_rows(db, "book") == 1);
@@ -399,8 +400,10 @@ TEST_CASE("a failing bulk_insert leaves the table exactly as before and the keys
     batch[3].name = "Gollancz";  // UNIQUE violation in the middle
     batch[4].name = "C";
     const auto q0 = db.query_count();
-    CHECK_THROWS_WITH(db.bulk_insert(batch), "UNIQUE constraint failed: publisher.name (while "
-                                             "running: " + insert_publisher + ")");
+    CHECK_THROWS_WITH(db.bulk_insert(batch),
+                      "UNIQUE constraint failed: publisher.name (while "
+                      "running: " +
+                          insert_publisher + ")");
     // BEGIN, 4 INSERTs (the 4th fails), ROLLBACK
     CHECK(db.query_count() - q0 == 6);
     CHECK(batch[0].id == 0);
@@ -420,8 +423,7 @@ TEST_CASE("a failing bulk_insert leaves the table exactly as before and the keys
     }
 }
 
-TEST_CASE("a failing bulk_insert inside a transaction undoes only its own rows",
-          "[errors][bulk]") {
+TEST_CASE("a failing bulk_insert inside a transaction undoes only its own rows", "[errors][bulk]") {
     loom::Database db(":memory:");
     shop::create_all(db);
     loom::Transaction tx(db);
@@ -443,22 +445,22 @@ TEST_CASE("an exception inside db.transaction leaves nothing written", "[errors]
 
     SECTION("a user exception after several kinds of writes") {
         CHECK_THROWS_WITH(db.transaction([&] {
-                              shop::seed_catalogue(db);  // itself a nested transaction
-                              Publisher extra;
-                              extra.name = "Extra";
-                              db.save(extra);
-                              throw std::runtime_error("changed my mind");
-                          }),
+            shop::seed_catalogue(db);  // itself a nested transaction
+            Publisher extra;
+            extra.name = "Extra";
+            db.save(extra);
+            throw std::runtime_error("changed my mind");
+        }),
                           "changed my mind");
     }
     SECTION("a constraint violation after several writes") {
         CHECK_THROWS_AS(db.transaction([&] {
-                            auto c = shop::seed_catalogue(db);
-                            Book orphan;
-                            orphan.title = "Orphan";
-                            orphan.publisher = 999;
-                            db.insert(orphan);
-                        }),
+            auto c = shop::seed_catalogue(db);
+            Book orphan;
+            orphan.title = "Orphan";
+            orphan.publisher = 999;
+            db.insert(orphan);
+        }),
                         loom::ConstraintError);
     }
     for (const char* t : tables) {

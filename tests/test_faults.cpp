@@ -96,8 +96,7 @@ struct TempFile {
     std::string path;
 };
 
-template <class E, class Fn>
-std::string message_of(Fn&& fn) {
+template <class E, class Fn> std::string message_of(Fn&& fn) {
     try {
         fn();
     } catch (const E& e) {
@@ -121,8 +120,12 @@ const std::string insert_publisher = "INSERT INTO \"publisher\" (\"name\") VALUE
 /// What TransactionAborted says after a full disk in `sql`, refusing `refused`.
 std::string aborted_message(const std::string& sql, const std::string& refused) {
     return "the database rolled the transaction back after an error (database or disk is full, "
-           "in " + sql + "): nothing written in it since BEGIN persists; this statement was not "
-           "run: " + refused + ". End the transaction (its outermost loom::Transaction or "
+           "in " +
+           sql +
+           "): nothing written in it since BEGIN persists; this statement was not "
+           "run: " +
+           refused +
+           ". End the transaction (its outermost loom::Transaction or "
            "db.transaction) and start the work again";
 }
 
@@ -132,9 +135,10 @@ using namespace faults_test;
 
 // ---- 1. a transaction the engine rolled back stays ended ---------------------------------------
 
-TEST_CASE("a full disk inside a transaction ends it: later statements throw TransactionAborted "
-          "and nothing of it persists",
-          "[faults][transaction][full]") {
+TEST_CASE(
+    "a full disk inside a transaction ends it: later statements throw TransactionAborted "
+    "and nothing of it persists",
+    "[faults][transaction][full]") {
     const bool wal = GENERATE(false, true);
     const std::string op =
         GENERATE(as<std::string>{}, "insert", "bulk_insert", "m2m set", "update", "savepoint");
@@ -152,8 +156,9 @@ TEST_CASE("a full disk inside a transaction ends it: later statements throw Tran
     const auto pages = db.query<std::int64_t>("PRAGMA page_count").at(0);
     db.execute("PRAGMA max_page_count = " + std::to_string(pages + 3));
     const auto authors = db.objects<Author>().to_vector();
-    Book omens = db.objects<Book>().prefetch_related(&Book::authors).get(
-        loom::col(&Book::title) == "Good Omens");
+    Book omens = db.objects<Book>()
+                     .prefetch_related(&Book::authors)
+                     .get(loom::col(&Book::title) == "Good Omens");
 
     std::string failed_sql;
     std::int64_t before_id = 0;
@@ -171,8 +176,9 @@ TEST_CASE("a full disk inside a transaction ends it: later statements throw Tran
                 Publisher big = publisher(std::string(100000, 'x'));
                 db.insert(big);
             } else if (op == "bulk_insert") {
-                failed_sql = "INSERT INTO \"book\" (\"title\", \"year\", \"publisher_id\") VALUES "
-                             "(?, ?, ?)";
+                failed_sql =
+                    "INSERT INTO \"book\" (\"title\", \"year\", \"publisher_id\") VALUES "
+                    "(?, ?, ?)";
                 std::vector<Book> books(500);
                 for (auto& b : books) {
                     b.title = std::string(300, 'y');
@@ -180,8 +186,9 @@ TEST_CASE("a full disk inside a transaction ends it: later statements throw Tran
                 }
                 db.bulk_insert(books);
             } else if (op == "m2m set") {
-                failed_sql = "INSERT OR IGNORE INTO \"book_authors\" (\"book_id\", \"author_id\") "
-                             "VALUES (?, ?)";
+                failed_sql =
+                    "INSERT OR IGNORE INTO \"book_authors\" (\"book_id\", \"author_id\") "
+                    "VALUES (?, ?)";
                 db.m2m(omens, &Book::authors).set(authors);
             } else if (op == "update") {
                 failed_sql = "UPDATE \"publisher\" SET \"name\" = ? WHERE \"id\" = ?";
@@ -244,9 +251,10 @@ TEST_CASE("a full disk inside a transaction ends it: later statements throw Tran
     CHECK(other.objects<Publisher>().count() == 3);
 }
 
-TEST_CASE("db.transaction whose function catches the full-disk error and goes on throws "
-          "TransactionAborted at commit, and nothing persists",
-          "[faults][transaction][full]") {
+TEST_CASE(
+    "db.transaction whose function catches the full-disk error and goes on throws "
+    "TransactionAborted at commit, and nothing persists",
+    "[faults][transaction][full]") {
     const TempFile file("full_fn");
     {
         loom::Database db(file.path);
@@ -258,23 +266,23 @@ TEST_CASE("db.transaction whose function catches the full-disk error and goes on
     db.execute("PRAGMA max_page_count = " + std::to_string(pages + 3));
     int refused = 0;
     CHECK_THROWS_AS(db.transaction([&] {
-                        Publisher a = publisher("A");
-                        db.insert(a);
-                        try {
-                            Publisher big = publisher(std::string(100000, 'x'));
-                            db.insert(big);
-                        } catch (const loom::IoError&) {
-                            // the caller decides to go on
-                        }
-                        for (const char* name : {"B", "C"}) {
-                            try {
-                                Publisher p = publisher(name);
-                                db.insert(p);
-                            } catch (const loom::TransactionAborted&) {
-                                ++refused;
-                            }
-                        }
-                    }),
+        Publisher a = publisher("A");
+        db.insert(a);
+        try {
+            Publisher big = publisher(std::string(100000, 'x'));
+            db.insert(big);
+        } catch (const loom::IoError&) {
+            // the caller decides to go on
+        }
+        for (const char* name : {"B", "C"}) {
+            try {
+                Publisher p = publisher(name);
+                db.insert(p);
+            } catch (const loom::TransactionAborted&) {
+                ++refused;
+            }
+        }
+    }),
                     loom::TransactionAborted);
     CHECK(refused == 2);
     CHECK(db.transaction_depth() == 0);
@@ -295,9 +303,10 @@ TEST_CASE("db.transaction whose function catches the full-disk error and goes on
     }
 }
 
-TEST_CASE("a COMMIT run as raw SQL inside a loom transaction ends it: later statements are "
-          "refused, not run in autocommit",
-          "[faults][transaction]") {
+TEST_CASE(
+    "a COMMIT run as raw SQL inside a loom transaction ends it: later statements are "
+    "refused, not run in autocommit",
+    "[faults][transaction]") {
     loom::Database db(":memory:");
     shop::create_all(db);
     {
@@ -321,9 +330,10 @@ TEST_CASE("a COMMIT run as raw SQL inside a loom transaction ends it: later stat
 
 // ---- 2. a database file moved away in WAL mode -----------------------------------------------
 
-TEST_CASE("in WAL mode a database file deleted, renamed or replaced while open refuses writes "
-          "instead of losing them",
-          "[faults][moved]") {
+TEST_CASE(
+    "in WAL mode a database file deleted, renamed or replaced while open refuses writes "
+    "instead of losing them",
+    "[faults][moved]") {
     const TempFile file("moved");
     const TempFile elsewhere("moved_elsewhere");
     {
@@ -377,9 +387,10 @@ TEST_CASE("in WAL mode a database file deleted, renamed or replaced while open r
     }
 }
 
-TEST_CASE("a database file moved away during a transaction refuses the COMMIT, which rolls "
-          "back",
-          "[faults][moved]") {
+TEST_CASE(
+    "a database file moved away during a transaction refuses the COMMIT, which rolls "
+    "back",
+    "[faults][moved]") {
     const bool wal = GENERATE(false, true);
     CAPTURE(wal);
     const TempFile file("moved_commit");
@@ -443,9 +454,8 @@ TEST_CASE("a listener that throws after COMMIT does not make committed work look
     }
     SECTION("db.transaction") {
         Publisher a = publisher("A");
-        CHECK(message_of<loom::ListenerError>([&] {
-                  db.transaction([&] { db.insert(a); });
-              }) == committed);
+        CHECK(message_of<loom::ListenerError>([&] { db.transaction([&] { db.insert(a); }); }) ==
+              committed);
         CHECK(a.id == 1);
         CHECK(db.transaction_depth() == 0);
         CHECK(publishers_named(db, "A") == 1);
@@ -461,9 +471,10 @@ TEST_CASE("a listener that throws after COMMIT does not make committed work look
     }
 }
 
-TEST_CASE("a listener that throws after an autocommit write reports it after the call's work "
-          "is done",
-          "[faults][listener]") {
+TEST_CASE(
+    "a listener that throws after an autocommit write reports it after the call's work "
+    "is done",
+    "[faults][listener]") {
     loom::Database db(":memory:");
     shop::create_all(db);
 
@@ -482,8 +493,7 @@ TEST_CASE("a listener that throws after an autocommit write reports it after the
                                      ". loom finished its work first and undid nothing: it is "
                                      "committed. The listener's exception: N+1 queries: the same "
                                      "statement ran 3 times"));
-            CHECK_THROWS_AS(std::rethrow_exception(e.listener_exception()),
-                            loom::NPlusOneDetected);
+            CHECK_THROWS_AS(std::rethrow_exception(e.listener_exception()), loom::NPlusOneDetected);
         }
         CHECK(ps[2].id == 3);
         CHECK(db.objects<Publisher>().count() == 3);
@@ -547,9 +557,10 @@ TEST_CASE("a listener's exception after a read, a failed statement or BEGIN chan
 
 // ---- 5. keys that are not integers ----------------------------------------------------------
 
-TEST_CASE("insert into a table whose key the database does not fill in is a DataError and "
-          "inserts nothing",
-          "[faults][keys]") {
+TEST_CASE(
+    "insert into a table whose key the database does not fill in is a DataError and "
+    "inserts nothing",
+    "[faults][keys]") {
     loom::Database db(":memory:");
     db.execute("CREATE TABLE legacy (id INT PRIMARY KEY, name TEXT)");
     Legacy a;
@@ -578,9 +589,10 @@ TEST_CASE("insert into a table whose key the database does not fill in is a Data
     CHECK(b.id == 1);
 }
 
-TEST_CASE("a many-to-many target whose key is REAL, TEXT or NULL is a DataError, never "
-          "another row",
-          "[faults][keys]") {
+TEST_CASE(
+    "a many-to-many target whose key is REAL, TEXT or NULL is a DataError, never "
+    "another row",
+    "[faults][keys]") {
     loom::Database db(":memory:");
     // Keys of any type, as another program may store them.
     db.execute("CREATE TABLE post (id INTEGER PRIMARY KEY, title TEXT)");
@@ -638,9 +650,10 @@ std::string used_by_another_thread(loom::Database& db, const std::string& during
 }
 }  // namespace
 
-TEST_CASE("a Database used by a second thread while the first is inside it is a UsageError "
-          "saying one Database per thread",
-          "[faults][threads]") {
+TEST_CASE(
+    "a Database used by a second thread while the first is inside it is a UsageError "
+    "saying one Database per thread",
+    "[faults][threads]") {
     loom::Database db(":memory:");
     shop::create_all(db);
     const auto cat = shop::seed_catalogue(db);
@@ -663,9 +676,7 @@ TEST_CASE("a Database used by a second thread while the first is inside it is a 
         Publisher p = publisher("Tor");
         CHECK(used_by_another_thread(
                   db, "SELECT",
-                  [&] {
-                      books = db.objects<Book>().prefetch_related(&Book::authors).to_vector();
-                  },
+                  [&] { books = db.objects<Book>().prefetch_related(&Book::authors).to_vector(); },
                   [&] { db.insert(p); }) == expected);
         CHECK(p.id == 0);
         REQUIRE(books.size() == 5);
@@ -681,8 +692,7 @@ TEST_CASE("a Database used by a second thread while the first is inside it is a 
         std::vector<Publisher> ps{publisher("A"), publisher("B")};
         Publisher c = publisher("C");
         CHECK(used_by_another_thread(
-                  db, "INSERT", [&] { db.bulk_insert(ps); }, [&] { db.insert(c); }) ==
-              expected);
+                  db, "INSERT", [&] { db.bulk_insert(ps); }, [&] { db.insert(c); }) == expected);
         CHECK(ps[1].id > 0);
         CHECK(c.id == 0);
         CHECK(db.objects<Publisher>().count() == 4);
@@ -739,14 +749,12 @@ TEST_CASE("a NaN in a filter or an update is refused like a NaN written", "[faul
     CHECK(message_of<loom::DataError>([&] {
               db.objects<shop::Sample>().update(loom::set(&shop::Sample::real, nan));
           }) == expected);
-    CHECK(message_of<loom::DataError>([&] {
-              db.execute("UPDATE sample SET real = ?", loom::Value{nan});
-          }) == expected);
+    CHECK(message_of<loom::DataError>(
+              [&] { db.execute("UPDATE sample SET real = ?", loom::Value{nan}); }) == expected);
     CHECK(db.objects<shop::Sample>().get().real == 1.5);
 }
 
-TEST_CASE("a stored REAL too large for a float member is a DataError, not inf",
-          "[faults][data]") {
+TEST_CASE("a stored REAL too large for a float member is a DataError, not inf", "[faults][data]") {
     loom::Database db(":memory:");
     db.create_tables<Gauge>();
     db.execute("INSERT INTO gauge (id, level) VALUES (1, 1e300), (2, 2.5)");
@@ -768,22 +776,24 @@ TEST_CASE("a message naming a statement with 300,000 placeholders stays short",
     for (int i = 1; i < 300000; ++i) sql += ", ?";
     sql += ")";
     const auto what = message_of<loom::DatabaseError>([&] { db.execute(sql); });
-    CHECK(what == "too many SQL variables (while preparing: SELECT id FROM book WHERE id IN (?, "
-                  "?, ?, ... 300000 placeholders))");
+    CHECK(what ==
+          "too many SQL variables (while preparing: SELECT id FROM book WHERE id IN (?, "
+          "?, ?, ... 300000 placeholders))");
     // A long statement without placeholders is cut, with its length.
     const std::string wide = "SELECT '" + std::string(5000, 'w') + "' FROM nowhere";
     const auto cut = message_of<loom::DatabaseError>([&] { db.execute(wide); });
     CHECK(cut.size() < 600);
-    CHECK_THAT(cut, Catch::Matchers::StartsWith(
-                        "no such table: nowhere (while preparing: SELECT 'www"));
+    CHECK_THAT(cut,
+               Catch::Matchers::StartsWith("no such table: nowhere (while preparing: SELECT 'www"));
     CHECK_THAT(cut, Catch::Matchers::EndsWith("... (5022 characters))"));
 }
 
 TEST_CASE("opening a WAL database in a directory that is not writable says why and what to do",
           "[faults][open]") {
     if (::geteuid() == 0) {
-        WARN("skipped: root writes to any directory; scripts/reliability.sh checks a read-only "
-             "mount");
+        WARN(
+            "skipped: root writes to any directory; scripts/reliability.sh checks a read-only "
+            "mount");
         return;
     }
     const auto dir = std::filesystem::temp_directory_path() /

@@ -70,8 +70,10 @@ TEST_CASE_METHOD(Fixture, "Loaded relations print their key or their size", "[fo
                       cat.wee_free_men.id, cat.penguin.id));
 
     // Reverse relations and optionals, set and NULL.
-    const auto authors =
-        db.objects<Author>().prefetch_related(&Author::books).order_by(col(&Author::id)).to_vector();
+    const auto authors = db.objects<Author>()
+                             .prefetch_related(&Author::books)
+                             .order_by(col(&Author::id))
+                             .to_vector();
     REQUIRE(authors.size() == 3);
     CHECK(fmt::format("{}", authors[1]) ==
           fmt::format("Author{{id={}, name=\"Terry Pratchett\", born=1948, books=[3 loaded]}}",
@@ -91,17 +93,17 @@ TEST_CASE_METHOD(Fixture, "A NULL foreign key prints null, loaded or not", "[for
                            .order_by(col(&Employee::id))
                            .to_vector();
     REQUIRE(staff.size() == 2);
-    CHECK(fmt::format("{}", staff[0]) ==
-          fmt::format("Employee{{id={}, name=\"Ada\", manager=null, reports=[not loaded]}}",
-                      ada.id));
+    CHECK(
+        fmt::format("{}", staff[0]) ==
+        fmt::format("Employee{{id={}, name=\"Ada\", manager=null, reports=[not loaded]}}", ada.id));
     CHECK(fmt::format("{}", staff[1]) ==
           fmt::format("Employee{{id={}, name=\"Bob\", manager=#{} (loaded), "
                       "reports=[not loaded]}}",
                       bob.id, ada.id));
     const auto unloaded = db.objects<Employee>().get(col(&Employee::id) == ada.id);
-    CHECK(fmt::format("{}", unloaded) ==
-          fmt::format("Employee{{id={}, name=\"Ada\", manager=null, reports=[not loaded]}}",
-                      ada.id));
+    CHECK(
+        fmt::format("{}", unloaded) ==
+        fmt::format("Employee{{id={}, name=\"Ada\", manager=null, reports=[not loaded]}}", ada.id));
 }
 
 TEST_CASE_METHOD(Fixture, "One-to-one sides print a key, or one or zero loaded objects",
@@ -137,9 +139,8 @@ TEST_CASE_METHOD(Fixture, "Many-to-many through a model, and the through model's
     db.insert(chess);
     Membership m{.person = ann, .club = chess, .role = "chair"};
     db.insert(m);
-    const auto person = db.objects<Person>()
-                            .prefetch_related(&Person::clubs)
-                            .get(col(&Person::id) == ann.id);
+    const auto person =
+        db.objects<Person>().prefetch_related(&Person::clubs).get(col(&Person::id) == ann.id);
     CHECK(fmt::format("{}", person) ==
           fmt::format("Person{{id={}, name=\"Ann\", friends=[not loaded], friend_of=[not loaded], "
                       "clubs=[1 loaded]}}",
@@ -150,8 +151,10 @@ TEST_CASE_METHOD(Fixture, "Many-to-many through a model, and the through model's
                       m.id, ann.id, chess.id));
 }
 
-TEST_CASE_METHOD(Fixture, "Every column type: bools, integers, reals, escaped text, blobs, "
-                          "enums, optionals", "[format]") {
+TEST_CASE_METHOD(Fixture,
+                 "Every column type: bools, integers, reals, escaped text, blobs, "
+                 "enums, optionals",
+                 "[format]") {
     Sample s;
     s.flag = true;
     s.tiny = -3;

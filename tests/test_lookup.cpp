@@ -46,7 +46,8 @@ TEST_CASE("a one-step lookup is the relation itself") {
     create_all(db);
     seed_catalogue(db);
     db.reset_query_count();
-    auto pubs = db.objects<Publisher>().prefetch_related(loom::lookup<Publisher, "books">()).to_vector();
+    auto pubs =
+        db.objects<Publisher>().prefetch_related(loom::lookup<Publisher, "books">()).to_vector();
     CHECK(db.query_count() == 2);
     REQUIRE(pubs.size() == 2);
     CHECK(pubs[0].books.size() == 3);

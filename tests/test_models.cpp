@@ -40,26 +40,26 @@ struct Item {
 namespace test_models {
 constexpr auto loom_model(loom::model_of<Order>) {
     return loom::table("order", loom::pk(&test_models::Order::id, "select"),
-                    loom::field(&test_models::Order::group, "group", loom::indexed),
-                    loom::foreign_key(&test_models::Order::from, "from", loom::nullable));
+                       loom::field(&test_models::Order::group, "group", loom::indexed),
+                       loom::foreign_key(&test_models::Order::from, "from", loom::nullable));
 }
 }  // namespace test_models
 
 namespace test_models {
 constexpr auto loom_model(loom::model_of<Shelf>) {
-    return loom::table(
-        "shelf", loom::pk(&test_models::Shelf::id), loom::field(&test_models::Shelf::label, "label"));
+    return loom::table("shelf", loom::pk(&test_models::Shelf::id),
+                       loom::field(&test_models::Shelf::label, "label"));
 }
 }  // namespace test_models
 
 namespace test_models {
 constexpr auto loom_model(loom::model_of<Item>) {
     return loom::table("item", loom::pk(&test_models::Item::id),
-                    loom::foreign_key(&test_models::Item::shelf, "shelf_id"),
-                    loom::foreign_key(&test_models::Item::spare, "spare_id", loom::nullable,
-                                      loom::on_delete::no_action),
-                    loom::field(&test_models::Item::sku, "sku", loom::unique),
-                    loom::field(&test_models::Item::weight, "weight", loom::indexed));
+                       loom::foreign_key(&test_models::Item::shelf, "shelf_id"),
+                       loom::foreign_key(&test_models::Item::spare, "spare_id", loom::nullable,
+                                         loom::on_delete::no_action),
+                       loom::field(&test_models::Item::sku, "sku", loom::unique),
+                       loom::field(&test_models::Item::weight, "weight", loom::indexed));
 }
 }  // namespace test_models
 
@@ -94,8 +94,9 @@ std::int64_t count_rows(loom::Database& db, const std::string& table) {
 
 std::set<std::string> user_tables(loom::Database& db) {
     std::set<std::string> out;
-    for (auto& r : rows_of(db, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT "
-                               "LIKE 'sqlite_%'"))
+    for (auto& r : rows_of(db,
+                           "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT "
+                           "LIKE 'sqlite_%'"))
         out.insert(r.at("name"));
     return out;
 }
@@ -110,8 +111,7 @@ std::map<std::string, Row> columns_of(loom::Database& db, const std::string& tab
 // PRAGMA foreign_key_list: FK column -> the row describing it.
 std::map<std::string, Row> foreign_keys_of(loom::Database& db, const std::string& table) {
     std::map<std::string, Row> out;
-    for (auto& r : rows_of(db, "PRAGMA foreign_key_list(\"" + table + "\")"))
-        out[r.at("from")] = r;
+    for (auto& r : rows_of(db, "PRAGMA foreign_key_list(\"" + table + "\")")) out[r.at("from")] = r;
     return out;
 }
 
@@ -234,8 +234,9 @@ TEST_CASE("every column type round-trips through SQLite unchanged", "[models][ty
         CHECK(e.maybe_text->empty());
         CHECK_FALSE(read_back(db, null.id).maybe_text.has_value());
 
-        auto stored = rows_of(db, "SELECT typeof(text) AS t, typeof(maybe_text) AS m FROM sample "
-                                  "ORDER BY id");
+        auto stored = rows_of(db,
+                              "SELECT typeof(text) AS t, typeof(maybe_text) AS m FROM sample "
+                              "ORDER BY id");
         CHECK(stored.at(0) == Row{{"t", "text"}, {"m", "text"}});
         CHECK(stored.at(1) == Row{{"t", "text"}, {"m", "null"}});
     }
@@ -274,8 +275,14 @@ TEST_CASE("every column type round-trips through SQLite unchanged", "[models][ty
                          "AS r, typeof(color) AS c, color, typeof(data) AS d, typeof(maybe_int) "
                          "AS mi FROM sample")
                      .at(0);
-        CHECK(r == Row{{"f", "integer"}, {"flag", "1"}, {"ti", "integer"}, {"tiny", "-5"},
-                       {"r", "real"}, {"c", "integer"}, {"color", "3"}, {"d", "blob"},
+        CHECK(r == Row{{"f", "integer"},
+                       {"flag", "1"},
+                       {"ti", "integer"},
+                       {"tiny", "-5"},
+                       {"r", "real"},
+                       {"c", "integer"},
+                       {"color", "3"},
+                       {"d", "blob"},
                        {"mi", "null"}});
     }
 
@@ -439,7 +446,8 @@ TEST_CASE("NOT NULL follows the member type: optionals and nullable keys may be 
     CHECK(notnull("profile", "user_id"));
     CHECK(notnull("item", "shelf_id"));
     CHECK_FALSE(notnull("item", "spare_id"));  // loom::nullable
-    for (const char* c : {"flag", "tiny", "small", "normal", "big", "real", "text", "data", "color"})
+    for (const char* c :
+         {"flag", "tiny", "small", "normal", "big", "real", "text", "data", "color"})
         CHECK(notnull("sample", c));
     CHECK_FALSE(notnull("sample", "maybe_int"));
     CHECK_FALSE(notnull("sample", "maybe_text"));
@@ -516,10 +524,10 @@ TEST_CASE("a join table holds each pair once", "[models][ddl]") {
 
     auto c = shop::seed_catalogue(db);
     const auto before = count_rows(db, "book_authors");
-    CHECK_THROWS_AS(db.execute("INSERT INTO book_authors (book_id, author_id) VALUES (" +
-                               std::to_string(c.omens.id) + ", " +
-                               std::to_string(c.gaiman.id) + ")"),
-                    loom::ConstraintError);
+    CHECK_THROWS_AS(
+        db.execute("INSERT INTO book_authors (book_id, author_id) VALUES (" +
+                   std::to_string(c.omens.id) + ", " + std::to_string(c.gaiman.id) + ")"),
+        loom::ConstraintError);
     CHECK(count_rows(db, "book_authors") == before);
 }
 
@@ -543,8 +551,8 @@ TEST_CASE("a many-to-many through an explicit model uses that model's table, no 
     const auto sql = db.schema_sql<shop::Person, shop::Club, shop::Membership>();
     for (const auto& s : sql) CHECK(s.find("person_clubs") == std::string::npos);
     db.create_tables<shop::Person, shop::Club, shop::Membership>();
-    CHECK(user_tables(db) == std::set<std::string>{"club", "membership", "person",
-                                                   "person_friends"});
+    CHECK(user_tables(db) ==
+          std::set<std::string>{"club", "membership", "person", "person_friends"});
     auto cols = columns_of(db, "membership");
     CHECK(cols.size() == 4);
     CHECK(cols.count("role") == 1);
@@ -576,10 +584,10 @@ TEST_CASE("create_tables is idempotent and never touches existing rows", "[model
     loom::Database db(":memory:");
     shop::create_all(db);
     const auto c = shop::seed_catalogue(db);
-    const auto statements = db.schema_sql<shop::Publisher, shop::Author, shop::Book, shop::Review,
-                                          shop::Employee, shop::Person, shop::Club,
-                                          shop::Membership, shop::User, shop::Profile,
-                                          shop::Sample>();
+    const auto statements =
+        db.schema_sql<shop::Publisher, shop::Author, shop::Book, shop::Review, shop::Employee,
+                      shop::Person, shop::Club, shop::Membership, shop::User, shop::Profile,
+                      shop::Sample>();
     const auto q0 = db.query_count();
     shop::create_all(db);
     // BEGIN, every statement, COMMIT: nothing else (no DROP, no ALTER).
@@ -602,8 +610,7 @@ TEST_CASE("drop_tables drops the models' tables and join tables, dependents firs
     // BEGIN, book_authors, then review, book, author, publisher, COMMIT
     CHECK(db.query_count() - q0 == 7);
     CHECK(user_tables(db) == std::set<std::string>{"club", "employee", "membership", "person",
-                                                   "person_friends", "profile", "sample",
-                                                   "user"});
+                                                   "person_friends", "profile", "sample", "user"});
     SECTION("dropping again is harmless") {
         db.drop_tables<shop::Publisher, shop::Author, shop::Book, shop::Review>();
         CHECK(user_tables(db).size() == 8);

@@ -25,7 +25,9 @@ using loom::col;
 #if defined(CATCH_VERSION_MAJOR) && CATCH_VERSION_MAJOR >= 3
 using Catch::Matchers::ContainsSubstring;
 #else
-inline auto ContainsSubstring(const std::string& s) { return Catch::Matchers::Contains(s); }
+inline auto ContainsSubstring(const std::string& s) {
+    return Catch::Matchers::Contains(s);
+}
 #endif
 
 /// A QueryEvent with its views copied, so it can be kept after the listener returns.
@@ -41,14 +43,14 @@ struct Seen {
 
 inline auto record(loom::Database& db, std::vector<Seen>& out) {
     return db.on_query([&out](const loom::QueryEvent& e) {
-        out.push_back({std::string(e.sql), std::vector<loom::Value>(e.params.begin(), e.params.end()),
-                       e.rows, e.changes, std::string(e.origin), std::string(e.error), e.scope});
+        out.push_back({std::string(e.sql),
+                       std::vector<loom::Value>(e.params.begin(), e.params.end()), e.rows,
+                       e.changes, std::string(e.origin), std::string(e.error), e.scope});
     });
 }
 
 /// The message of the exception of type E that `f` throws (a failed check if none).
-template <class E, class F>
-std::string message_of(F&& f) {
+template <class E, class F> std::string message_of(F&& f) {
     try {
         f();
     } catch (const E& e) {
@@ -74,12 +76,18 @@ inline std::string read_file(const std::filesystem::path& p) {
 inline std::string html_escaped(const std::string& s) {
     std::string out;
     for (char c : s) {
-        if (c == '&') out += "&amp;";
-        else if (c == '<') out += "&lt;";
-        else if (c == '>') out += "&gt;";
-        else if (c == '"') out += "&quot;";
-        else if (c == '\'') out += "&#39;";
-        else out += c;
+        if (c == '&')
+            out += "&amp;";
+        else if (c == '<')
+            out += "&lt;";
+        else if (c == '>')
+            out += "&gt;";
+        else if (c == '"')
+            out += "&quot;";
+        else if (c == '\'')
+            out += "&#39;";
+        else
+            out += c;
     }
     return out;
 }
@@ -95,8 +103,10 @@ struct Fixture {
 
 // ---- what listeners see ---------------------------------------------------------------------
 
-TEST_CASE_METHOD(Fixture, "A listener sees the SQL, parameters, rows and origin of a QuerySet's "
-                          "query", "[observability]") {
+TEST_CASE_METHOD(Fixture,
+                 "A listener sees the SQL, parameters, rows and origin of a QuerySet's "
+                 "query",
+                 "[observability]") {
     std::vector<Seen> seen;
     auto sub = record(db, seen);
     const auto qs = db.objects<Book>().filter(col(&Book::year) >= 1990);
@@ -113,8 +123,10 @@ TEST_CASE_METHOD(Fixture, "A listener sees the SQL, parameters, rows and origin 
     CHECK(seen[0].error.empty());
 }
 
-TEST_CASE_METHOD(Fixture, "A listener sees each prefetch level as its own statement, labelled "
-                          "with the relation", "[observability]") {
+TEST_CASE_METHOD(Fixture,
+                 "A listener sees each prefetch level as its own statement, labelled "
+                 "with the relation",
+                 "[observability]") {
     std::vector<Seen> seen;
     auto sub = record(db, seen);
     const auto before = db.query_count();
@@ -163,8 +175,10 @@ TEST_CASE_METHOD(Fixture, "A listener sees a write with its parameters and the r
     CHECK(std::get<std::string>(seen[0].params[2]) == "Crivens!");
 }
 
-TEST_CASE_METHOD(Fixture, "A listener sees a failed statement with its error, and nothing is "
-                          "written", "[observability]") {
+TEST_CASE_METHOD(Fixture,
+                 "A listener sees a failed statement with its error, and nothing is "
+                 "written",
+                 "[observability]") {
     std::vector<Seen> seen;
     auto sub = record(db, seen);
     Publisher dup;
@@ -205,12 +219,12 @@ TEST_CASE_METHOD(Fixture, "The chunks of one prefetch level share a scope", "[ob
     CHECK(seen[1].scope != seen[0].scope);
 }
 
-TEST_CASE_METHOD(Fixture, "With no listener, parameters are not recorded and nothing is "
-                          "reported", "[observability]") {
+TEST_CASE_METHOD(Fixture,
+                 "With no listener, parameters are not recorded and nothing is "
+                 "reported",
+                 "[observability]") {
     std::vector<Seen> seen;
-    {
-        auto sub = record(db, seen);
-    }  // unsubscribed
+    { auto sub = record(db, seen); }  // unsubscribed
     const auto before = db.query_count();
     CHECK(db.objects<Book>().count() == 5);
     CHECK(db.query_count() - before == 1);
@@ -227,15 +241,14 @@ TEST_CASE("Parameters are written as SQL-like literals", "[observability]") {
     CHECK(loom::format_value(std::numeric_limits<double>::infinity()) == "inf");
 }
 
-TEST_CASE("Long strings are cut at a character boundary and keep their length",
-          "[observability]") {
+TEST_CASE("Long strings are cut at a character boundary and keep their length", "[observability]") {
     const std::vector<loom::Value> params{std::string("abcdefghijklmnopqrstuvwxyz"),
                                           std::string("\xC3\xA9\xC3\xA9\xC3\xA9")};  // "ééé"
-    CHECK(loom::format_params(params, {.max_string = 8}) ==
-          "('abcdefgh'... (26 bytes), 'ééé')");
+    CHECK(loom::format_params(params, {.max_string = 8}) == "('abcdefgh'... (26 bytes), 'ééé')");
     CHECK(loom::format_params(params, {.max_string = 3}) ==
           "('abc'... (26 bytes), '\xC3\xA9'... (6 bytes))");
-    CHECK(loom::format_params(params, {.max_string = 0}) == "('abcdefghijklmnopqrstuvwxyz', 'ééé')");
+    CHECK(loom::format_params(params, {.max_string = 0}) ==
+          "('abcdefghijklmnopqrstuvwxyz', 'ééé')");
 }
 
 TEST_CASE("Blobs are redacted by default, or shown as hex cut at max_blob", "[observability]") {
@@ -255,8 +268,7 @@ TEST_CASE("Text can be redacted entirely, and long parameter lists are summarise
     const std::vector<loom::Value> params{std::string("alice@example.org"), std::int64_t{7},
                                           std::int64_t{8}, std::int64_t{9}};
     CHECK(loom::format_params(params, {.redact_text = true}) == "(<text 17 bytes>, 7, 8, 9)");
-    CHECK(loom::format_params(params, {.max_params = 2}) ==
-          "('alice@example.org', 7, ... 2 more)");
+    CHECK(loom::format_params(params, {.max_params = 2}) == "('alice@example.org', 7, ... 2 more)");
 }
 
 TEST_CASE("A statement's shape writes every IN list as IN (...)", "[observability]") {
@@ -267,7 +279,8 @@ TEST_CASE("A statement's shape writes every IN list as IN (...)", "[observabilit
     // Not a list of placeholders: left alone.
     CHECK(loom::statement_shape("SELECT a FROM t WHERE b IN (?, 3)") ==
           "SELECT a FROM t WHERE b IN (?, 3)");
-    CHECK(loom::statement_shape("SELECT a FROM t WHERE b IN (?") == "SELECT a FROM t WHERE b IN (?");
+    CHECK(loom::statement_shape("SELECT a FROM t WHERE b IN (?") ==
+          "SELECT a FROM t WHERE b IN (?");
     CHECK(loom::statement_shape("INSERT INTO t (a, b) VALUES (?, ?)") ==
           "INSERT INTO t (a, b) VALUES (?, ?)");
 }
@@ -277,9 +290,8 @@ TEST_CASE("QueryEvent::read_only is the engine's word on whether a statement can
     loom::Database db{":memory:"};
     db.execute("CREATE TABLE t (a INTEGER)");
     std::vector<std::pair<std::string, bool>> seen;
-    auto sub = db.on_query([&](const loom::QueryEvent& e) {
-        seen.emplace_back(std::string(e.sql), e.read_only);
-    });
+    auto sub = db.on_query(
+        [&](const loom::QueryEvent& e) { seen.emplace_back(std::string(e.sql), e.read_only); });
     (void)db.query<loom::ResultRow>("  select 1");
     (void)db.query<loom::ResultRow>("WITH d AS (SELECT 1 AS x) SELECT x FROM d");
     (void)db.query<loom::ResultRow>("EXPLAIN QUERY PLAN SELECT a FROM t");
@@ -288,15 +300,16 @@ TEST_CASE("QueryEvent::read_only is the engine's word on whether a statement can
     db.execute("WITH d AS (SELECT 1 AS x) DELETE FROM t WHERE a IN (SELECT x FROM d)");
     db.execute("PRAGMA foreign_keys = ON");  // a connection setting: the file is not written
     db.execute("PRAGMA user_version = 7");   // written into the file's header
-    CHECK(seen == std::vector<std::pair<std::string, bool>>{
-                      {"  select 1", true},
-                      {"WITH d AS (SELECT 1 AS x) SELECT x FROM d", true},
-                      {"EXPLAIN QUERY PLAN SELECT a FROM t", true},
-                      {"PRAGMA table_info(t)", true},
-                      {"INSERT INTO t VALUES (?)", false},
-                      {"WITH d AS (SELECT 1 AS x) DELETE FROM t WHERE a IN (SELECT x FROM d)", false},
-                      {"PRAGMA foreign_keys = ON", true},
-                      {"PRAGMA user_version = 7", false}});
+    CHECK(seen ==
+          std::vector<std::pair<std::string, bool>>{
+              {"  select 1", true},
+              {"WITH d AS (SELECT 1 AS x) SELECT x FROM d", true},
+              {"EXPLAIN QUERY PLAN SELECT a FROM t", true},
+              {"PRAGMA table_info(t)", true},
+              {"INSERT INTO t VALUES (?)", false},
+              {"WITH d AS (SELECT 1 AS x) DELETE FROM t WHERE a IN (SELECT x FROM d)", false},
+              {"PRAGMA foreign_keys = ON", true},
+              {"PRAGMA user_version = 7", false}});
 }
 
 // ---- the logger -----------------------------------------------------------------------------
@@ -338,8 +351,10 @@ TEST_CASE_METHOD(Fixture, "log_queries writes writes, failures and redacted para
     CHECK(rows_in(db, "publisher") == 2);
 }
 
-TEST_CASE_METHOD(Fixture, "log_queries writes to a FILE*, and slower_than keeps only slow "
-                          "statements", "[observability]") {
+TEST_CASE_METHOD(Fixture,
+                 "log_queries writes to a FILE*, and slower_than keeps only slow "
+                 "statements",
+                 "[observability]") {
     std::FILE* f = std::tmpfile();
     REQUIRE(f);
     {
@@ -370,8 +385,10 @@ TEST_CASE_METHOD(Fixture, "query_logger installs a logger as the database's pers
 
 // ---- expect_queries -------------------------------------------------------------------------
 
-TEST_CASE_METHOD(Fixture, "expect_queries passes when the count matches and returns the "
-                          "block's result", "[observability]") {
+TEST_CASE_METHOD(Fixture,
+                 "expect_queries passes when the count matches and returns the "
+                 "block's result",
+                 "[observability]") {
     const auto books = loom::expect_queries(db, 3, [&] {
         return db.objects<Book>().prefetch_related(&Book::authors, &Book::reviews).to_vector();
     });
@@ -381,8 +398,10 @@ TEST_CASE_METHOD(Fixture, "expect_queries passes when the count matches and retu
     });
 }
 
-TEST_CASE_METHOD(Fixture, "expect_queries fails with every statement seen, numbered, with its "
-                          "origin and parameters", "[observability]") {
+TEST_CASE_METHOD(Fixture,
+                 "expect_queries fails with every statement seen, numbered, with its "
+                 "origin and parameters",
+                 "[observability]") {
     const std::string msg = message_of<loom::QueryCountMismatch>([&] {
         loom::expect_queries(db, 1, [&] {
             auto books = db.objects<Book>()
@@ -393,7 +412,8 @@ TEST_CASE_METHOD(Fixture, "expect_queries fails with every statement seen, numbe
         });
     });
     const auto base = db.objects<Book>().filter(col(&Book::year) == 1990).sql().sql;
-    CHECK(msg.starts_with("expected 1 query, but 2 ran:\n  1. [Book] " + base + " -- (1990)\n"
+    CHECK(msg.starts_with("expected 1 query, but 2 ran:\n  1. [Book] " + base +
+                          " -- (1990)\n"
                           "  2. [prefetch Book::reviews] SELECT "));
     CHECK_THAT(msg, ContainsSubstring("FROM \"review\""));
     CHECK(msg.ends_with(" -- (" + std::to_string(cat.omens.id) + ")"));
@@ -460,11 +480,14 @@ TEST_CASE_METHOD(Fixture, "ExpectQueries throws at scope exit when the count dif
         loom::ExpectQueries expect(db, 0);
         CHECK(db.objects<Book>().count() == 5);
     });
-    CHECK_THAT(msg, ContainsSubstring("expected 0 queries, but 1 ran:\n  1. [Book] SELECT COUNT(*)"));
+    CHECK_THAT(msg,
+               ContainsSubstring("expected 0 queries, but 1 ran:\n  1. [Book] SELECT COUNT(*)"));
 }
 
-TEST_CASE_METHOD(Fixture, "ExpectQueries does not throw at scope exit while another exception "
-                          "is in flight", "[observability]") {
+TEST_CASE_METHOD(Fixture,
+                 "ExpectQueries does not throw at scope exit while another exception "
+                 "is in flight",
+                 "[observability]") {
     const std::string msg = message_of<loom::DoesNotExist>([&] {
         loom::ExpectQueries expect(db, 0);
         db.objects<Book>().get(col(&Book::year) == 1066);
@@ -474,8 +497,10 @@ TEST_CASE_METHOD(Fixture, "ExpectQueries does not throw at scope exit while anot
 
 // ---- the N+1 guard --------------------------------------------------------------------------
 
-TEST_CASE_METHOD(Fixture, "The N+1 guard stops a loop of explicit loads, naming the statement, "
-                          "its count and the fix", "[observability]") {
+TEST_CASE_METHOD(Fixture,
+                 "The N+1 guard stops a loop of explicit loads, naming the statement, "
+                 "its count and the fix",
+                 "[observability]") {
     auto books = db.objects<Book>().to_vector();
     REQUIRE(books.size() == 5);
     const auto before = db.query_count();
@@ -485,12 +510,14 @@ TEST_CASE_METHOD(Fixture, "The N+1 guard stops a loop of explicit loads, naming 
         FAIL("the guard did not stop the loop");
     } catch (const loom::NPlusOneDetected& e) {
         const std::string msg = e.what();
-        CHECK(msg.starts_with("N+1 queries: the same statement ran 3 times inside one "
-                              "NPlusOneGuard (allowed: 2), issued by load Book::reviews:\n"
-                              "  SELECT "));
+        CHECK(
+            msg.starts_with("N+1 queries: the same statement ran 3 times inside one "
+                            "NPlusOneGuard (allowed: 2), issued by load Book::reviews:\n"
+                            "  SELECT "));
         CHECK_THAT(msg, ContainsSubstring("FROM \"review\" AS t0 WHERE t0.\"book_id\" IN (...)"));
         CHECK_THAT(msg, ContainsSubstring(".prefetch_related(&Book::reviews)"));
-        CHECK_THAT(msg, ContainsSubstring("loom::prefetch_related_objects(db, objects, &Book::reviews)"));
+        CHECK_THAT(
+            msg, ContainsSubstring("loom::prefetch_related_objects(db, objects, &Book::reviews)"));
         CHECK(e.statement().count == 3);
         CHECK(e.statement().origin == "load Book::reviews");
     }
@@ -530,8 +557,10 @@ TEST_CASE_METHOD(Fixture, "The N+1 guard counts the chunks of one prefetch level
     CHECK(guard.repeated().empty());
 }
 
-TEST_CASE_METHOD(Fixture, "The N+1 guard stops the same query run in a loop, and suggests one "
-                          "query", "[observability]") {
+TEST_CASE_METHOD(Fixture,
+                 "The N+1 guard stops the same query run in a loop, and suggests one "
+                 "query",
+                 "[observability]") {
     const std::vector<std::int64_t> ids{cat.omens.id, cat.small_gods.id, cat.dispossessed.id};
     loom::NPlusOneGuard guard(db, {.threshold = 2});
     const std::string msg = message_of<loom::NPlusOneDetected>([&] {
@@ -542,8 +571,7 @@ TEST_CASE_METHOD(Fixture, "The N+1 guard stops the same query run in a loop, and
     CHECK_THAT(msg, ContainsSubstring("loom::col(...).in(keys)"));
 }
 
-TEST_CASE_METHOD(Fixture, "The N+1 guard ignores repeated writes unless asked",
-                 "[observability]") {
+TEST_CASE_METHOD(Fixture, "The N+1 guard ignores repeated writes unless asked", "[observability]") {
     auto reviews_for = [&](int n) {
         std::vector<Review> v(static_cast<std::size_t>(n));
         for (auto& r : v) {
@@ -586,26 +614,28 @@ TEST_CASE_METHOD(Fixture, "A repeated statement that fails keeps its own error",
 
 TEST_CASE_METHOD(Fixture, "The N+1 guard leaves out what its ignore predicate names",
                  "[observability]") {
-    loom::NPlusOneGuard guard(
-        db, {.threshold = 1, .ignore = [](const loom::QueryEvent& e) { return e.origin == "Book"; }});
+    loom::NPlusOneGuard guard(db, {.threshold = 1, .ignore = [](const loom::QueryEvent& e) {
+                                       return e.origin == "Book";
+                                   }});
     for (int k = 0; k < 3; ++k) CHECK(db.objects<Book>().count() == 5);
     CHECK(guard.repeated().empty());
 }
 
-TEST_CASE_METHOD(Fixture, "In warn mode the N+1 guard reports each repeated statement once, at "
-                          "the end of its scope", "[observability]") {
+TEST_CASE_METHOD(Fixture,
+                 "In warn mode the N+1 guard reports each repeated statement once, at "
+                 "the end of its scope",
+                 "[observability]") {
     auto books = db.objects<Book>().to_vector();
     std::vector<loom::RepeatedStatement> warnings;
     {
-        loom::NPlusOneGuard guard(db, {.threshold = 2,
-                                       .mode = loom::NPlusOneMode::warn,
-                                       .on_warning = [&](const loom::RepeatedStatement& r) {
-                                           warnings.push_back(r);
-                                       }});
+        loom::NPlusOneGuard guard(
+            db, {.threshold = 2,
+                 .mode = loom::NPlusOneMode::warn,
+                 .on_warning = [&](const loom::RepeatedStatement& r) { warnings.push_back(r); }});
         for (Book& b : books) b.reviews.load(db);  // runs to the end
         for (Book& b : books) b.authors.load(db);
-        CHECK(db.objects<Book>().count() == 5);     // once: fine
-        CHECK(warnings.empty());                    // nothing until the scope ends
+        CHECK(db.objects<Book>().count() == 5);  // once: fine
+        CHECK(warnings.empty());                 // nothing until the scope ends
         CHECK(guard.repeated().size() == 2);
     }
     for (const Book& b : books) CHECK(b.reviews.loaded());
@@ -638,8 +668,10 @@ TEST_CASE_METHOD(Fixture, "finish() ends an N+1 guard's scope early and reset() 
 
 // ---- explain --------------------------------------------------------------------------------
 
-TEST_CASE_METHOD(Fixture, "explain() shows the plan of the base query and of each prefetch "
-                          "level's IN query", "[observability]") {
+TEST_CASE_METHOD(Fixture,
+                 "explain() shows the plan of the base query and of each prefetch "
+                 "level's IN query",
+                 "[observability]") {
     const auto qs = db.objects<Book>()
                         .filter(col(&Book::year) >= 1990)
                         .prefetch_related(&Book::reviews, &Book::authors)
@@ -694,11 +726,13 @@ TEST_CASE_METHOD(Fixture, "A profile groups statements by shape with counts and 
     const auto groups = prof.groups();
     // The base query twice; the reviews query 5 times loaded, once prefetched (one shape).
     REQUIRE(groups.size() == 2);
-    const auto& reviews = groups[0].sql.find("\"review\"") != std::string::npos ? groups[0] : groups[1];
+    const auto& reviews =
+        groups[0].sql.find("\"review\"") != std::string::npos ? groups[0] : groups[1];
     const auto& base = &reviews == &groups[0] ? groups[1] : groups[0];
     CHECK(reviews.count == 6);
     CHECK(reviews.rows == 6 + 6);
-    CHECK(reviews.origins == std::vector<std::string>{"load Book::reviews", "prefetch Book::reviews"});
+    CHECK(reviews.origins ==
+          std::vector<std::string>{"load Book::reviews", "prefetch Book::reviews"});
     CHECK(base.count == 2);
     CHECK(base.rows == 10);
     CHECK(base.origins == std::vector<std::string>{"Book"});
@@ -707,7 +741,8 @@ TEST_CASE_METHOD(Fixture, "A profile groups statements by shape with counts and 
 
     const auto queries = prof.queries();
     REQUIRE(queries.size() == 8);
-    for (std::size_t k = 1; k < queries.size(); ++k) CHECK(queries[k].start >= queries[k - 1].start);
+    for (std::size_t k = 1; k < queries.size(); ++k)
+        CHECK(queries[k].start >= queries[k - 1].start);
     CHECK(&groups[queries[1].group] == &reviews);
 }
 
@@ -718,15 +753,18 @@ TEST_CASE_METHOD(Fixture, "A profile's text is a table by statement shape", "[ob
     prof.stop();
     const std::string text = prof.text();
     CHECK(text.starts_with("loom profile: 6 queries (2 shapes), "));
-    CHECK_THAT(text, ContainsSubstring("  #  count   total ms     max ms      rows  changed  statement\n"));
+    CHECK_THAT(text, ContainsSubstring(
+                         "  #  count   total ms     max ms      rows  changed  statement\n"));
     CHECK_THAT(text, ContainsSubstring("      5"));
     CHECK_THAT(text, ContainsSubstring("[load Book::reviews] SELECT "));
     CHECK_THAT(text, ContainsSubstring("[Book] SELECT "));
     CHECK(std::count(text.begin(), text.end(), '\n') == 2 + 2);
 }
 
-TEST_CASE_METHOD(Fixture, "A profile's HTML page holds the table, a timeline and no external "
-                          "reference", "[observability]") {
+TEST_CASE_METHOD(Fixture,
+                 "A profile's HTML page holds the table, a timeline and no external "
+                 "reference",
+                 "[observability]") {
     loom::Profile prof(db);
     auto books = db.objects<Book>().prefetch_related(&Book::authors).to_vector();
     Publisher dup;
@@ -780,10 +818,10 @@ TEST_CASE_METHOD(Fixture, "write_html writes the page, or throws naming the path
     CHECK(db.objects<Book>().count() == 5);
     prof.stop();
 
-    const fs::path dir = fs::temp_directory_path() /
-                         ("loom-observability-" + std::to_string(std::chrono::steady_clock::now()
-                                                                     .time_since_epoch()
-                                                                     .count()));
+    const fs::path dir =
+        fs::temp_directory_path() /
+        ("loom-observability-" +
+         std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
     fs::create_directories(dir);
     const fs::path file = dir / "profile.html";
     prof.write_html(file.string());

@@ -19,27 +19,43 @@ using Names = std::vector<std::string>;
 
 // ---- helpers -------------------------------------------------------------------------------
 
-std::string label(const Publisher& p) { return p.name; }
-std::string label(const Author& a) { return a.name; }
-std::string label(const Book& b) { return b.title; }
-std::string label(const Review& r) { return r.body; }
-std::string label(const Employee& e) { return e.name; }
-std::string label(const Person& p) { return p.name; }
-std::string label(const Club& c) { return c.name; }
-std::string label(const User& u) { return u.login; }
-std::string label(const Profile& p) { return p.bio; }
+std::string label(const Publisher& p) {
+    return p.name;
+}
+std::string label(const Author& a) {
+    return a.name;
+}
+std::string label(const Book& b) {
+    return b.title;
+}
+std::string label(const Review& r) {
+    return r.body;
+}
+std::string label(const Employee& e) {
+    return e.name;
+}
+std::string label(const Person& p) {
+    return p.name;
+}
+std::string label(const Club& c) {
+    return c.name;
+}
+std::string label(const User& u) {
+    return u.login;
+}
+std::string label(const Profile& p) {
+    return p.bio;
+}
 
 /// The labels of a loaded to-many relation, in the order it holds them.
-template <class List>
-Names labels(const List& list) {
+template <class List> Names labels(const List& list) {
     Names out;
     for (const auto& x : list) out.push_back(label(x));
     return out;
 }
 
 /// The label of a loaded to-one relation, or "-" when it is empty (NULL key, no object).
-template <class One>
-std::string label_of(const One& one) {
+template <class One> std::string label_of(const One& one) {
     const auto* p = one.get();
     return p ? label(*p) : std::string("-");
 }
@@ -411,9 +427,10 @@ TEST_CASE("paths that share a level run that level once", "[prefetch]") {
 
     SECTION("authors and authors.books: 1 + 2 queries, not 3") {
         Log log(s.db);
-        auto books = s.books()
-                         .prefetch_related(&Book::authors, loom::path(&Book::authors, &Author::books))
-                         .to_vector();
+        auto books =
+            s.books()
+                .prefetch_related(&Book::authors, loom::path(&Book::authors, &Author::books))
+                .to_vector();
         CHECK(log.origins == Names{"Book", "prefetch Book::authors", "prefetch Author::books"});
         CHECK(labels(books[1].authors[1].books) == Names{"Good Omens", "American Gods"});
     }
@@ -428,10 +445,11 @@ TEST_CASE("paths that share a level run that level once", "[prefetch]") {
     }
     SECTION("two paths that branch below a shared level") {
         Log log(s.db);
-        auto books = s.books()
-                         .prefetch_related(loom::path(&Book::authors, &Author::books, &Book::publisher),
-                                           loom::path(&Book::authors, &Author::books, &Book::reviews))
-                         .to_vector();
+        auto books =
+            s.books()
+                .prefetch_related(loom::path(&Book::authors, &Author::books, &Book::publisher),
+                                  loom::path(&Book::authors, &Author::books, &Book::reviews))
+                .to_vector();
         CHECK(log.origins == Names{"Book", "prefetch Book::authors", "prefetch Author::books",
                                    "prefetch Book::publisher", "prefetch Book::reviews"});
         const Book& omens_via_gaiman = books[3].authors[0].books[0];
@@ -461,8 +479,7 @@ TEST_CASE("naming the same path twice loads it once", "[prefetch]") {
     }
 }
 
-TEST_CASE("several prefetch_related calls add up, and each returns a new QuerySet",
-          "[prefetch]") {
+TEST_CASE("several prefetch_related calls add up, and each returns a new QuerySet", "[prefetch]") {
     Bookstore s;
     auto with_publisher = s.books().prefetch_related(&Book::publisher);
     auto with_both = with_publisher.prefetch_related(&Book::reviews);
@@ -482,9 +499,10 @@ TEST_CASE("several prefetch_related calls add up, and each returns a new QuerySe
 
 TEST_CASE("prefetch_related(loom::none) clears every prefetch added before it", "[prefetch]") {
     Bookstore s;
-    auto cleared = s.books()
-                       .prefetch_related(&Book::authors, loom::path(&Book::publisher, &Publisher::books))
-                       .prefetch_related(loom::none);
+    auto cleared =
+        s.books()
+            .prefetch_related(&Book::authors, loom::path(&Book::publisher, &Publisher::books))
+            .prefetch_related(loom::none);
     Queries q(s.db);
     const auto& rows = cleared.rows();
     CHECK(q.ran() == 1);
@@ -577,28 +595,30 @@ TEST_CASE("prefetched rows follow the related QuerySet's order, else primary key
     s.db.insert(mythic);
 
     SECTION("primary key order by default") {
-        auto ag = s.books().prefetch_related(&Book::reviews).get(loom::col(&Book::id) == s.c.american_gods.id);
+        auto ag = s.books()
+                      .prefetch_related(&Book::reviews)
+                      .get(loom::col(&Book::id) == s.c.american_gods.id);
         CHECK(labels(ag.reviews) == Names{"A road trip.", "Long.", "Mythic."});
     }
     SECTION("the order of the Prefetch's QuerySet, per parent") {
         Queries q(s.db);
-        auto books = s.books()
-                         .prefetch_related(loom::Prefetch(
-                             &Book::reviews,
-                             s.db.objects<Review>().order_by(loom::desc(&Review::rating))))
-                         .to_vector();
+        auto books =
+            s.books()
+                .prefetch_related(loom::Prefetch(
+                    &Book::reviews, s.db.objects<Review>().order_by(loom::desc(&Review::rating))))
+                .to_vector();
         CHECK(q.ran() == 2);
         CHECK(labels(books[1].reviews) == Names{"Funny.", "Angels!"});
         CHECK(labels(books[3].reviews) == Names{"Mythic.", "A road trip.", "Long."});
     }
     SECTION("a plain member and a Prefetch of the same relation are one level, in its order") {
         Queries q(s.db);
-        auto books = s.books()
-                         .prefetch_related(&Book::reviews)
-                         .prefetch_related(loom::Prefetch(
-                             &Book::reviews,
-                             s.db.objects<Review>().order_by(loom::desc(&Review::rating))))
-                         .to_vector();
+        auto books =
+            s.books()
+                .prefetch_related(&Book::reviews)
+                .prefetch_related(loom::Prefetch(
+                    &Book::reviews, s.db.objects<Review>().order_by(loom::desc(&Review::rating))))
+                .to_vector();
         CHECK(q.ran() == 2);
         CHECK(labels(books[3].reviews) == Names{"Mythic.", "A road trip.", "Long."});
     }
@@ -611,11 +631,11 @@ TEST_CASE("prefetched rows follow the related QuerySet's order, else primary key
     }
     SECTION("a filtered Prefetch keeps only matching rows, and empty loaded lists elsewhere") {
         Queries q(s.db);
-        auto books = s.books()
-                         .prefetch_related(loom::Prefetch(
-                             &Book::reviews,
-                             s.db.objects<Review>().filter(loom::col(&Review::rating) >= 5)))
-                         .to_vector();
+        auto books =
+            s.books()
+                .prefetch_related(loom::Prefetch(
+                    &Book::reviews, s.db.objects<Review>().filter(loom::col(&Review::rating) >= 5)))
+                .to_vector();
         CHECK(q.ran() == 2);
         CHECK(labels(books[1].reviews) == Names{"Funny."});
         CHECK(labels(books[3].reviews) == Names{"Mythic."});
@@ -624,12 +644,12 @@ TEST_CASE("prefetched rows follow the related QuerySet's order, else primary key
     }
     SECTION("a Prefetch filtered through a ForeignKey of the related model") {
         Queries q(s.db);
-        auto authors =
-            s.db.objects<Author>()
-                .prefetch_related(loom::Prefetch(
-                    &Author::books, s.db.objects<Book>().filter(
-                                        loom::col(&Book::publisher, &Publisher::name) == "Penguin")))
-                .to_vector();
+        auto authors = s.db.objects<Author>()
+                           .prefetch_related(loom::Prefetch(
+                               &Author::books,
+                               s.db.objects<Book>().filter(
+                                   loom::col(&Book::publisher, &Publisher::name) == "Penguin")))
+                           .to_vector();
         CHECK(q.ran() == 2);
         CHECK(labels(authors[0].books).empty());
         CHECK(labels(authors[1].books) == Names{"The Wee Free Men"});
@@ -696,8 +716,9 @@ TEST_CASE("levels with more keys than the variable limit run in the fewest chunk
     };
     const Names unchunked = fingerprint(qs().to_vector());
     REQUIRE(unchunked.size() == 23);
-    REQUIRE(unchunked[0] == "B01 P01 | A2(B01 B05 B08 B12 B15 B19 B22 ) A5(B01 B04 B08 B11 B15 "
-                            "B18 B22 ) | R01.0");
+    REQUIRE(unchunked[0] ==
+            "B01 P01 | A2(B01 B05 B08 B12 B15 B19 B22 ) A5(B01 B04 B08 B11 B15 "
+            "B18 B22 ) | R01.0");
 
     SECTION("set_variable_limit(5): 23 keys -> 5 chunks per level; 7 authors -> 2 chunks") {
         db.set_variable_limit(5);
@@ -751,7 +772,8 @@ TEST_CASE("levels with more keys than the variable limit run in the fewest chunk
         db.set_variable_limit(5);
         Queries q(db);
         auto over = db.objects<Book>().prefetch_related(loom::Prefetch(
-            &Book::reviews, db.objects<Review>().filter(loom::col(&Review::rating).in({1, 2, 3, 4, 5}))));
+            &Book::reviews,
+            db.objects<Review>().filter(loom::col(&Review::rating).in({1, 2, 3, 4, 5}))));
         CHECK_THROWS_MATCHES(over.to_vector(), loom::UsageError,
                              Catch::Matchers::Message(
                                  "prefetch Book::reviews: the queryset alone binds 5 parameters, "
@@ -774,8 +796,10 @@ TEST_CASE("a Database opened with Options::batch_size chunks its prefetches", "[
     for (const Book& b : books) CHECK(b.publisher->name == "P" + b.title.substr(1));
 }
 
-TEST_CASE("past json_keys_above a level binds its keys as one JSON array: one query at any "
-          "count, the same objects", "[prefetch]") {
+TEST_CASE(
+    "past json_keys_above a level binds its keys as one JSON array: one query at any "
+    "count, the same objects",
+    "[prefetch]") {
     loom::Database db(":memory:");
     create_all(db);
     seed_many(db);
@@ -832,13 +856,12 @@ TEST_CASE("past json_keys_above a level binds its keys as one JSON array: one qu
     SECTION("a Prefetch's own parameters come first; its order holds within each parent") {
         db.set_json_keys_above(8);
         Log log(db);
-        const auto books =
-            db.objects<Book>()
-                .prefetch_related(loom::Prefetch(
-                    &Book::reviews, db.objects<Review>()
-                                        .filter(loom::col(&Review::rating) >= 2)
-                                        .order_by(loom::desc(&Review::rating))))
-                .to_vector();
+        const auto books = db.objects<Book>()
+                               .prefetch_related(loom::Prefetch(
+                                   &Book::reviews, db.objects<Review>()
+                                                       .filter(loom::col(&Review::rating) >= 2)
+                                                       .order_by(loom::desc(&Review::rating))))
+                               .to_vector();
         REQUIRE(log.params.size() == 2);
         REQUIRE(log.params[1].size() == 2);
         CHECK(std::get<std::int64_t>(log.params[1][0]) == 2);
@@ -900,9 +923,7 @@ TEST_CASE("by default a level with more than 512 keys is one query", "[prefetch]
 
 TEST_CASE("a related object shared by several parents is materialised once", "[prefetch]") {
     Bookstore s;
-    auto books = s.books()
-                     .prefetch_related(&Book::publisher, &Book::authors)
-                     .to_vector();
+    auto books = s.books().prefetch_related(&Book::publisher, &Book::authors).to_vector();
     const Author& pratchett_in_omens = books[1].authors[0];
     const Author& pratchett_in_small_gods = books[2].authors[0];
     CHECK(pratchett_in_omens.name == "Terry Pratchett");
@@ -912,8 +933,7 @@ TEST_CASE("a related object shared by several parents is materialised once", "[p
     CHECK(books[3].publisher.get() == books[4].publisher.get());
 }
 
-TEST_CASE("copied or moved parents keep their relations after the QuerySet is gone",
-          "[prefetch]") {
+TEST_CASE("copied or moved parents keep their relations after the QuerySet is gone", "[prefetch]") {
     Bookstore s;
     std::vector<Book> kept;
     {
@@ -1159,7 +1179,8 @@ TEST_CASE("many-to-many writes keep a prefetched cache true, without a query to 
     Bookstore s;
     auto books = s.books().prefetch_related(&Book::authors).to_vector();
     auto from_db = [&](std::int64_t id) {
-        return labels(s.books().prefetch_related(&Book::authors).get(loom::col(&Book::id) == id).authors);
+        return labels(
+            s.books().prefetch_related(&Book::authors).get(loom::col(&Book::id) == id).authors);
     };
     Log log(s.db);
     auto selects = [&] {
@@ -1209,7 +1230,8 @@ TEST_CASE("many-to-many writes keep a prefetched cache true, without a query to 
         Author& leguin = authors[0];
         s.db.m2m(leguin, &Author::books).add(s.c.omens);
         CHECK(labels(leguin.books) == Names{"The Dispossessed", "Good Omens"});
-        CHECK(from_db(s.c.omens.id) == Names{"Ursula K. Le Guin", "Terry Pratchett", "Neil Gaiman"});
+        CHECK(from_db(s.c.omens.id) ==
+              Names{"Ursula K. Le Guin", "Terry Pratchett", "Neil Gaiman"});
     }
     SECTION("a cache that was not loaded stays not loaded") {
         auto plain = s.books().to_vector();
@@ -1341,8 +1363,9 @@ TEST_CASE("Prefetch(...).into loads a per-parent top 1 into another member", "[p
     Queries q(s.db);
     auto books = s.books()
                      .prefetch_related(
-                         loom::Prefetch(&Book::reviews,
-                                        s.db.objects<Review>().order_by(loom::desc(&Review::rating)).limit(1))
+                         loom::Prefetch(
+                             &Book::reviews,
+                             s.db.objects<Review>().order_by(loom::desc(&Review::rating)).limit(1))
                              .into(&Book::top_reviews))
                      .to_vector();
     CHECK(q.ran() == 2);

@@ -76,11 +76,11 @@ constexpr auto loom_model(loom::model_of<Person>) {
                        loom::reverse(&Person::houses, &House::owner));
 }
 constexpr auto loom_model(loom::model_of<House>) {
-    return loom::table("dj_house", loom::pk(&House::id), loom::field(&House::name, "name"),
-                       loom::foreign_key(&House::owner, "owner_id", loom::on_delete::set_null),
-                       loom::one_to_one(&House::main_room, "main_room_id",
-                                        loom::on_delete::set_null),
-                       loom::reverse(&House::rooms, &Room::house));
+    return loom::table(
+        "dj_house", loom::pk(&House::id), loom::field(&House::name, "name"),
+        loom::foreign_key(&House::owner, "owner_id", loom::on_delete::set_null),
+        loom::one_to_one(&House::main_room, "main_room_id", loom::on_delete::set_null),
+        loom::reverse(&House::rooms, &Room::house));
 }
 constexpr auto loom_model(loom::model_of<Room>) {
     return loom::table("dj_room", loom::pk(&Room::id), loom::field(&Room::name, "name"),
@@ -98,8 +98,7 @@ constexpr auto loom_model(loom::model_of<Club>) {
 
 using Names = std::vector<std::string>;
 
-template <class List>
-Names names(const List& list) {
+template <class List> Names names(const List& list) {
     Names out;
     for (const auto& x : list) out.push_back(x.name);
     return out;
@@ -189,11 +188,12 @@ TEST_CASE("a Prefetch of a forward ForeignKey into another member loads what the
           "[prefetch][django]") {
     World w;
     Log log(w.db);
-    auto rooms = w.db.objects<Room>()
-                     .prefetch_related(loom::Prefetch(
-                         &Room::house, w.db.objects<House>().filter(loom::col(&House::name) != "Small"))
-                                           .into(&Room::house_attr))
-                     .to_vector();
+    auto rooms =
+        w.db.objects<Room>()
+            .prefetch_related(loom::Prefetch(&Room::house, w.db.objects<House>().filter(
+                                                               loom::col(&House::name) != "Small"))
+                                  .into(&Room::house_attr))
+            .to_vector();
     REQUIRE(log.sql.size() == 2);  // the rooms, then their houses (it was 1: no query ran)
     REQUIRE(names(rooms) == Names{"Hall", "Kitchen", "Lounge", "Den", "Studio"});
     CHECK(rooms[0].house_attr->name == "Big");
@@ -253,12 +253,12 @@ TEST_CASE("into() refuses another declared relation, before any query", "[prefet
     CHECK(q.ran() == 0);
 
     SECTION("a member the descriptor does not declare, or the relation itself, is fine") {
-        const auto clubs = w.db.objects<Club>()
-                               .prefetch_related(
-                                   loom::Prefetch(&Club::members, admins_only).into(&Club::chosen),
-                                   loom::Prefetch(&Club::admins, w.db.objects<Member>())
-                                       .into(&Club::admins))
-                               .to_vector();
+        const auto clubs =
+            w.db.objects<Club>()
+                .prefetch_related(
+                    loom::Prefetch(&Club::members, admins_only).into(&Club::chosen),
+                    loom::Prefetch(&Club::admins, w.db.objects<Member>()).into(&Club::admins))
+                .to_vector();
         CHECK(q.ran() == 3);
         CHECK(names(clubs[0].chosen) == Names{"Jane"});
         CHECK(names(clubs[0].admins) == Names{"Jane"});
@@ -332,8 +332,8 @@ TEST_CASE("nested levels point back at the objects of the level above", "[prefet
     Queries q(w.db);
     Room den;
     {
-        const auto qs = w.db.objects<Person>().prefetch_related(
-            loom::path(&Person::houses, &House::rooms));
+        const auto qs =
+            w.db.objects<Person>().prefetch_related(loom::path(&Person::houses, &House::rooms));
         const std::vector<Person>& people = qs.rows();
         REQUIRE(q.ran() == 3);
         REQUIRE(names(people) == Names{"Joe", "Jane", "Tom"});
@@ -384,8 +384,8 @@ TEST_CASE("a Prefetch's queryset gets back references too, and prefetching them 
                                   .filter(loom::col(&Room::name) != "Hall")
                                   .order_by(loom::desc(&Room::name));
     SECTION("a filtered, ordered Prefetch") {
-        const auto qs = w.db.objects<House>().prefetch_related(
-            loom::Prefetch(&House::rooms, not_the_hall));
+        const auto qs =
+            w.db.objects<House>().prefetch_related(loom::Prefetch(&House::rooms, not_the_hall));
         const auto& big = qs.rows()[0];
         REQUIRE(names(big.rooms) == Names{"Lounge", "Kitchen"});
         CHECK(big.rooms[0].house.get() == &big);
@@ -400,8 +400,8 @@ TEST_CASE("a Prefetch's queryset gets back references too, and prefetching them 
         CHECK(q.ran() == 2);
     }
     SECTION("the queryset prefetches the known side: no query for it") {
-        const auto qs = w.db.objects<House>().prefetch_related(loom::Prefetch(
-            &House::rooms, w.db.objects<Room>().prefetch_related(&Room::house)));
+        const auto qs = w.db.objects<House>().prefetch_related(
+            loom::Prefetch(&House::rooms, w.db.objects<Room>().prefetch_related(&Room::house)));
         const auto& houses = qs.rows();
         CHECK(houses[2].rooms[0].house.get() == &houses[2]);
         CHECK(q.ran() == 2);
@@ -503,8 +503,7 @@ TEST_CASE("a Prefetch whose queryset belongs to another Database runs there",
 
 // ---- item 12: to-one levels have no ORDER BY ----------------------------------------------
 
-TEST_CASE("to-one levels run without ORDER BY; to-many levels keep theirs",
-          "[prefetch][django]") {
+TEST_CASE("to-one levels run without ORDER BY; to-many levels keep theirs", "[prefetch][django]") {
     World w;
     Log log(w.db);
     SECTION("a forward ForeignKey") {
@@ -515,8 +514,8 @@ TEST_CASE("to-one levels run without ORDER BY; to-many levels keep theirs",
     }
     SECTION("a forward one-to-one, even with an ordered Prefetch queryset") {
         w.db.objects<House>()
-            .prefetch_related(loom::Prefetch(&House::main_room,
-                                             w.db.objects<Room>().order_by(loom::desc(&Room::name))))
+            .prefetch_related(loom::Prefetch(
+                &House::main_room, w.db.objects<Room>().order_by(loom::desc(&Room::name))))
             .rows();
         REQUIRE(log.sql.size() == 2);
         CHECK(log.sql[1] ==
@@ -573,10 +572,11 @@ TEST_CASE("load() on a member the descriptor does not declare says so", "[prefet
             "load(db) on the relation), or the member is not declared in its model's "
             "descriptor (a Prefetch(...).into(...) target, which only prefetch_related fills)"));
     SECTION("once a Prefetch filled it, the message names the relation it came from") {
-        auto houses = w.db.objects<House>()
-                          .prefetch_related(loom::Prefetch(&House::rooms, w.db.objects<Room>())
-                                                .into(&House::some_rooms))
-                          .to_vector();
+        auto houses =
+            w.db.objects<House>()
+                .prefetch_related(
+                    loom::Prefetch(&House::rooms, w.db.objects<Room>()).into(&House::some_rooms))
+                .to_vector();
         CHECK(names(houses[0].some_rooms) == Names{"Hall", "Kitchen", "Lounge"});
         CHECK_THROWS_MATCHES(
             houses[0].some_rooms.load(w.db), loom::NotLoaded,

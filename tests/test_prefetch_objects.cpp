@@ -50,28 +50,29 @@ struct Label {
 namespace prefetch_objects_models {
 constexpr auto loom_model(loom::model_of<Shelf>) {
     return loom::table("pfo_shelf", loom::pk(&prefetch_objects_models::Shelf::id),
-                    loom::field(&prefetch_objects_models::Shelf::name, "name"),
-                    loom::reverse(&prefetch_objects_models::Shelf::items,
-                                  &prefetch_objects_models::Item::shelf));
+                       loom::field(&prefetch_objects_models::Shelf::name, "name"),
+                       loom::reverse(&prefetch_objects_models::Shelf::items,
+                                     &prefetch_objects_models::Item::shelf));
 }
 }  // namespace prefetch_objects_models
 
 namespace prefetch_objects_models {
 constexpr auto loom_model(loom::model_of<Item>) {
-    return loom::table("pfo_item", loom::pk(&prefetch_objects_models::Item::id),
-                    loom::field(&prefetch_objects_models::Item::name, "name"),
-                    loom::field(&prefetch_objects_models::Item::weight, "weight"),
-                    loom::foreign_key(&prefetch_objects_models::Item::shelf, "shelf_id"),
-                    loom::many_to_many(&prefetch_objects_models::Item::labels, "pfo_item_labels"));
+    return loom::table(
+        "pfo_item", loom::pk(&prefetch_objects_models::Item::id),
+        loom::field(&prefetch_objects_models::Item::name, "name"),
+        loom::field(&prefetch_objects_models::Item::weight, "weight"),
+        loom::foreign_key(&prefetch_objects_models::Item::shelf, "shelf_id"),
+        loom::many_to_many(&prefetch_objects_models::Item::labels, "pfo_item_labels"));
 }
 }  // namespace prefetch_objects_models
 
 namespace prefetch_objects_models {
 constexpr auto loom_model(loom::model_of<Label>) {
     return loom::table("pfo_label", loom::pk(&prefetch_objects_models::Label::id),
-                    loom::field(&prefetch_objects_models::Label::name, "name"),
-                    loom::reverse(&prefetch_objects_models::Label::items,
-                                  &prefetch_objects_models::Item::labels));
+                       loom::field(&prefetch_objects_models::Label::name, "name"),
+                       loom::reverse(&prefetch_objects_models::Label::items,
+                                     &prefetch_objects_models::Item::labels));
 }
 }  // namespace prefetch_objects_models
 
@@ -103,20 +104,17 @@ struct Log {
     std::size_t ran() const { return sql.size(); }
 };
 
-template <class R>
-Names bodies(const R& reviews) {
+template <class R> Names bodies(const R& reviews) {
     Names out;
     for (const Review& r : reviews) out.push_back(r.body);
     return out;
 }
-template <class R>
-Names titles(const R& books) {
+template <class R> Names titles(const R& books) {
     Names out;
     for (const Book& b : books) out.push_back(b.title);
     return out;
 }
-template <class R>
-Names names(const R& authors) {
+template <class R> Names names(const R& authors) {
     Names out;
     for (const Author& a : authors) out.push_back(a.name);
     return out;
@@ -143,14 +141,11 @@ struct Store {
     }
     loom::QuerySet<Book> books() { return db.objects<Book>(); }
     loom::QuerySet<Review> reviews() { return db.objects<Review>(); }
-    loom::QuerySet<Review> best_first() {
-        return reviews().order_by(loom::desc(&Review::rating));
-    }
+    loom::QuerySet<Review> best_first() { return reviews().order_by(loom::desc(&Review::rating)); }
 };
 
 // Each book's list, "-" for an empty one.
-template <class Member>
-std::vector<Names> per_book(const std::vector<Book>& books, Member member) {
+template <class Member> std::vector<Names> per_book(const std::vector<Book>& books, Member member) {
     std::vector<Names> out;
     for (const Book& b : books) out.push_back(bodies(b.*member));
     return out;
@@ -163,16 +158,16 @@ TEST_CASE("a Prefetch's QuerySet filters and orders the related rows of each par
     Store s;
     Log log(s.db);
     auto books = s.books()
-                     .prefetch_related(loom::Prefetch(
-                         &Book::reviews, s.reviews()
-                                             .filter(loom::col(&Review::rating) >= 4)
-                                             .order_by(loom::asc(&Review::body))))
+                     .prefetch_related(
+                         loom::Prefetch(&Book::reviews, s.reviews()
+                                                            .filter(loom::col(&Review::rating) >= 4)
+                                                            .order_by(loom::asc(&Review::body))))
                      .to_vector();
     CHECK(log.ran() == 2);
     CHECK(log.origins[1] == "prefetch Book::reviews");
     CHECK(per_book(books, &Book::reviews) ==
-          std::vector<Names>{{"Ambiguous."}, {"Again.", "Angels!", "Funny."}, {"Om."},
-                             {"A road trip."}, {}});
+          std::vector<Names>{
+              {"Ambiguous."}, {"Again.", "Angels!", "Funny."}, {"Om."}, {"A road trip."}, {}});
 }
 
 TEST_CASE("a Prefetch whose QuerySet matches nothing leaves every list loaded and empty",
@@ -217,8 +212,8 @@ TEST_CASE("a sliced Prefetch QuerySet limits each parent, in SQL, with one query
         CHECK(log.sql[1].find("ROW_NUMBER() OVER (PARTITION BY") != std::string::npos);
         CHECK(log.sql[1].find("LIMIT") == std::string::npos);
         CHECK(per_book(books, &Book::reviews) ==
-              std::vector<Names>{{"Ambiguous."}, {"Funny.", "Again."}, {"Om."},
-                                 {"A road trip.", "Long."}, {}});
+              std::vector<Names>{
+                  {"Ambiguous."}, {"Funny.", "Again."}, {"Om."}, {"A road trip.", "Long."}, {}});
     }
     SECTION("a reversed QuerySet breaks ties by descending primary key") {
         auto books = s.books()
@@ -230,10 +225,10 @@ TEST_CASE("a sliced Prefetch QuerySet limits each parent, in SQL, with one query
         CHECK(bodies(books[1].reviews) == Names{"Again.", "Funny."});
     }
     SECTION("slice(1, 3): the second and third of each parent") {
-        auto books = s.books()
-                         .prefetch_related(
-                             loom::Prefetch(&Book::reviews, s.best_first().slice(1, 3)))
-                         .to_vector();
+        auto books =
+            s.books()
+                .prefetch_related(loom::Prefetch(&Book::reviews, s.best_first().slice(1, 3)))
+                .to_vector();
         CHECK(log.ran() == 2);
         CHECK(per_book(books, &Book::reviews) ==
               std::vector<Names>{{}, {"Again.", "Angels!"}, {}, {"Long."}, {}});
@@ -247,10 +242,10 @@ TEST_CASE("a sliced Prefetch QuerySet limits each parent, in SQL, with one query
               std::vector<Names>{{}, {"Again.", "Angels!"}, {}, {"Long."}, {}});
     }
     SECTION("the limit and offset are bound parameters") {
-        auto books = s.books()
-                         .prefetch_related(
-                             loom::Prefetch(&Book::reviews, s.best_first().slice(1, 3)))
-                         .to_vector();
+        auto books =
+            s.books()
+                .prefetch_related(loom::Prefetch(&Book::reviews, s.best_first().slice(1, 3)))
+                .to_vector();
         REQUIRE(log.params.size() == 2);
         const auto& p = log.params[1];
         REQUIRE(p.size() >= 2);
@@ -261,8 +256,7 @@ TEST_CASE("a sliced Prefetch QuerySet limits each parent, in SQL, with one query
         auto books =
             s.books()
                 .prefetch_related(loom::Prefetch(
-                    &Book::reviews,
-                    s.best_first().filter(loom::col(&Review::rating) < 5).limit(1)))
+                    &Book::reviews, s.best_first().filter(loom::col(&Review::rating) < 5).limit(1)))
                 .to_vector();
         CHECK(log.ran() == 2);
         CHECK(per_book(books, &Book::reviews) ==
@@ -288,11 +282,10 @@ TEST_CASE("per-parent limits work across many-to-many relations, both directions
         CHECK(titles(authors[2].books) == Names{"American Gods"});
     }
     SECTION("a book in two partitions is read once and shared") {
-        auto authors =
-            s.db.objects<Author>()
-                .prefetch_related(loom::Prefetch(
-                    &Author::books, s.books().order_by(loom::asc(&Book::year)).limit(1)))
-                .to_vector();
+        auto authors = s.db.objects<Author>()
+                           .prefetch_related(loom::Prefetch(
+                               &Author::books, s.books().order_by(loom::asc(&Book::year)).limit(1)))
+                           .to_vector();
         CHECK(log.ran() == 2);
         CHECK(titles(authors[1].books) == Names{"Good Omens"});
         CHECK(titles(authors[2].books) == Names{"Good Omens"});
@@ -328,9 +321,8 @@ TEST_CASE("Prefetch(...).into fills another member and leaves the relation unloa
 
     SECTION("top 1 per book into top_reviews") {
         auto books = s.books()
-                         .prefetch_related(
-                             loom::Prefetch(&Book::reviews, s.best_first().limit(1))
-                                 .into(&Book::top_reviews))
+                         .prefetch_related(loom::Prefetch(&Book::reviews, s.best_first().limit(1))
+                                               .into(&Book::top_reviews))
                          .to_vector();
         CHECK(log.ran() == 2);
         CHECK(per_book(books, &Book::top_reviews) ==
@@ -352,16 +344,14 @@ TEST_CASE("Prefetch(...).into fills another member and leaves the relation unloa
         auto books =
             s.books()
                 .prefetch_related(
-                    loom::Prefetch(&Book::reviews,
-                                   s.best_first().limit(2).prefetch_related(
-                                       loom::path(&Review::book, &Book::publisher)))
+                    loom::Prefetch(&Book::reviews, s.best_first().limit(2).prefetch_related(
+                                                       loom::path(&Review::book, &Book::publisher)))
                         .into(&Book::top_reviews))
                 .to_vector();
         // Each review's book is the book it was loaded for (a back reference, as in Django):
         // the Review::book level runs no query, the publishers' level runs on those books.
         REQUIRE(log.ran() == 3);
-        CHECK(log.origins ==
-              Names{"Book", "prefetch Book::reviews", "prefetch Book::publisher"});
+        CHECK(log.origins == Names{"Book", "prefetch Book::reviews", "prefetch Book::publisher"});
         REQUIRE(bodies(books[3].top_reviews) == Names{"A road trip.", "Long."});
         CHECK(books[3].top_reviews[0].book->title == "American Gods");
         CHECK(books[3].top_reviews[1].book->publisher->name == "Penguin");
@@ -422,10 +412,10 @@ TEST_CASE("one path given two different querysets is an error before any query r
     SECTION("in prefetch_related_objects, leaving the objects untouched") {
         auto books = s.books().to_vector();
         log.sql.clear();
-        CHECK_THROWS_AS(loom::prefetch_related_objects(s.db, books,
-                                                       loom::Prefetch(&Book::reviews, good),
-                                                       loom::Prefetch(&Book::reviews, any)),
-                        loom::UsageError);
+        CHECK_THROWS_AS(
+            loom::prefetch_related_objects(s.db, books, loom::Prefetch(&Book::reviews, good),
+                                           loom::Prefetch(&Book::reviews, any)),
+            loom::UsageError);
         for (const Book& b : books) CHECK_FALSE(b.reviews.loaded());
     }
     CHECK(log.ran() == 0);
@@ -445,12 +435,13 @@ TEST_CASE("the same queryset twice, or two querysets into two members, is no con
         CHECK(bodies(books[1].reviews) == Names{"Funny."});
     }
     SECTION("two querysets, two members") {
-        auto books =
-            s.books()
-                .prefetch_related(
-                    loom::Prefetch(&Book::reviews, s.reviews().filter(loom::col(&Review::rating) < 4)),
-                    loom::Prefetch(&Book::reviews, s.best_first().limit(1)).into(&Book::top_reviews))
-                .to_vector();
+        auto books = s.books()
+                         .prefetch_related(
+                             loom::Prefetch(&Book::reviews,
+                                            s.reviews().filter(loom::col(&Review::rating) < 4)),
+                             loom::Prefetch(&Book::reviews, s.best_first().limit(1))
+                                 .into(&Book::top_reviews))
+                         .to_vector();
         CHECK(log.ran() == 3);
         CHECK(bodies(books[3].reviews) == Names{"Long."});
         CHECK(bodies(books[3].top_reviews) == Names{"A road trip."});
@@ -494,9 +485,11 @@ TEST_CASE("prefetch_related_objects skips instances whose relation is already lo
         std::set<std::int64_t> keys;
         for (const auto& v : log.params[0]) keys.insert(std::get<std::int64_t>(v));
         CHECK(keys == std::set<std::int64_t>{3, 4, 5});
-        CHECK(per_book(mixed, &Book::reviews) ==
-              std::vector<Names>{{"Ambiguous."}, {"Funny.", "Angels!", "Again."}, {"Om."},
-                                 {"A road trip.", "Long."}, {}});
+        CHECK(per_book(mixed, &Book::reviews) == std::vector<Names>{{"Ambiguous."},
+                                                                    {"Funny.", "Angels!", "Again."},
+                                                                    {"Om."},
+                                                                    {"A road trip.", "Long."},
+                                                                    {}});
     }
     SECTION("a nested path runs only its lower level below a loaded relation") {
         loom::prefetch_related_objects(s.db, books, &Book::authors);
@@ -516,7 +509,8 @@ TEST_CASE("prefetch_related_objects skips instances whose relation is already lo
     SECTION("a relation joined by select_related runs no query") {
         auto joined = s.books().select_related(&Book::publisher).to_vector();
         Log log(s.db);
-        loom::prefetch_related_objects(s.db, joined, loom::path(&Book::publisher, &Publisher::books));
+        loom::prefetch_related_objects(s.db, joined,
+                                       loom::path(&Book::publisher, &Publisher::books));
         CHECK(log.origins == Names{"prefetch Publisher::books"});
         CHECK(titles(joined[4].publisher->books) == Names{"American Gods", "The Wee Free Men"});
     }
@@ -588,8 +582,7 @@ struct Workshop {
     loom::QuerySet<Label> labels() { return db.objects<Label>(); }
 };
 
-template <class R, class C>
-std::vector<std::int64_t> counts(const R& rows, C member) {
+template <class R, class C> std::vector<std::int64_t> counts(const R& rows, C member) {
     std::vector<std::int64_t> out;
     for (const auto& r : rows) out.push_back(static_cast<std::int64_t>(r.*member));
     return out;
@@ -703,8 +696,7 @@ TEST_CASE("annotate_count counts each parent's related rows with one GROUP BY qu
         CHECK(counts(shelves, &Shelf::item_count) == std::vector<std::int64_t>{3, 1, 0});
     }
     SECTION("explain() shows the count query and its plan") {
-        const auto lines =
-            w.shelves().annotate_count(&Shelf::items, &Shelf::item_count).explain();
+        const auto lines = w.shelves().annotate_count(&Shelf::items, &Shelf::item_count).explain();
         const auto at = std::find_if(lines.begin(), lines.end(), [](const std::string& l) {
             return l.rfind("count Shelf::items: SELECT t0.\"shelf_id\", COUNT(*)", 0) == 0;
         });
@@ -752,8 +744,7 @@ TEST_CASE("annotate_count rejects what it cannot count, before any query",
 // ---- chunks ----------------------------------------------------------------------------------
 
 // Ids of every row, chunk by chunk.
-template <class T>
-std::vector<std::vector<std::int64_t>> chunk_ids(loom::Chunks<T>&& chunks) {
+template <class T> std::vector<std::vector<std::int64_t>> chunk_ids(loom::Chunks<T>&& chunks) {
     std::vector<std::vector<std::int64_t>> out;
     for (std::vector<T>& chunk : chunks) {
         out.emplace_back();
@@ -768,8 +759,7 @@ std::vector<std::int64_t> flat(const std::vector<std::vector<std::int64_t>>& chu
     return out;
 }
 
-template <class T>
-std::vector<std::int64_t> ids_of(const loom::QuerySet<T>& qs) {
+template <class T> std::vector<std::int64_t> ids_of(const loom::QuerySet<T>& qs) {
     std::vector<std::int64_t> out;
     for (const T& row : qs.to_vector()) out.push_back(row.id);
     return out;
@@ -799,8 +789,7 @@ TEST_CASE("chunks(n) reads every row once, n at a time, by keyset and never OFFS
         CHECK(log.ran() == 1);
     }
     SECTION("chunks of one") {
-        CHECK(flat(chunk_ids(s.books().chunks(1))) ==
-              std::vector<std::int64_t>{1, 2, 3, 4, 5});
+        CHECK(flat(chunk_ids(s.books().chunks(1))) == std::vector<std::int64_t>{1, 2, 3, 4, 5});
         CHECK(log.ran() == 5);
     }
     SECTION("no rows: no chunk, one query") {
@@ -843,8 +832,8 @@ TEST_CASE("chunks(n) applies every prefetch to each chunk: 1 + levels queries pe
           "[prefetch_objects][chunks]") {
     Store s;
     Log log(s.db);
-    auto qs = s.books().prefetch_related(&Book::reviews,
-                                         loom::path(&Book::authors, &Author::books));
+    auto qs =
+        s.books().prefetch_related(&Book::reviews, loom::path(&Book::authors, &Author::books));
     std::vector<Names> reviews;
     std::vector<Names> co_titles;
     std::vector<std::size_t> queries_per_chunk;
@@ -859,8 +848,11 @@ TEST_CASE("chunks(n) applies every prefetch to each chunk: 1 + levels queries pe
         }
     }
     CHECK(queries_per_chunk == std::vector<std::size_t>{4, 4, 4});
-    CHECK(reviews == std::vector<Names>{{"Ambiguous."}, {"Funny.", "Angels!", "Again."}, {"Om."},
-                                        {"A road trip.", "Long."}, {}});
+    CHECK(reviews == std::vector<Names>{{"Ambiguous."},
+                                        {"Funny.", "Angels!", "Again."},
+                                        {"Om."},
+                                        {"A road trip.", "Long."},
+                                        {}});
     CHECK(co_titles[0] == Names{"The Dispossessed"});
     CHECK(co_titles[4] == Names{"Good Omens", "Small Gods", "The Wee Free Men"});
     // Each prefetch level only sees the keys of its own chunk.
@@ -925,7 +917,9 @@ TEST_CASE("chunks(n) follows an explicit order, ties broken by primary key",
         for (const auto& c : got) CHECK(c.size() <= static_cast<std::size_t>(n));
     };
 
-    SECTION("descending rating") { check_same(s.reviews().order_by(loom::desc(&Review::rating)), 4); }
+    SECTION("descending rating") {
+        check_same(s.reviews().order_by(loom::desc(&Review::rating)), 4);
+    }
     SECTION("ascending rating, then descending body") {
         check_same(s.reviews().order_by(&Review::rating, loom::desc(&Review::body)), 3);
     }
@@ -933,7 +927,8 @@ TEST_CASE("chunks(n) follows an explicit order, ties broken by primary key",
         check_same(s.reviews().order_by(&Review::rating, loom::desc(&Review::body)).reverse(), 5);
     }
     SECTION("a column of a joined model") {
-        check_same(s.books().order_by(loom::desc(loom::col(&Book::publisher, &Publisher::name))), 2);
+        check_same(s.books().order_by(loom::desc(loom::col(&Book::publisher, &Publisher::name))),
+                   2);
     }
     SECTION("a filtered, ordered QuerySet") {
         check_same(s.reviews().filter(loom::col(&Review::rating) > 0).order_by(&Review::body), 6);

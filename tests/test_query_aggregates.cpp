@@ -44,13 +44,14 @@ struct Board {
 TEST_CASE("aggregate() returns a typed tuple in one query", "[query][aggregate]") {
     Board b;
     SqlLog log(b.db);
-    auto all = b.posts().aggregate(loom::count(), loom::sum(&Post::rating), loom::avg(&Post::rating),
-                                   loom::min(&Post::rating), loom::max(&Post::title),
-                                   loom::count_distinct(&Post::author), loom::count(&Post::rating));
-    static_assert(std::is_same_v<decltype(all),
-                                 std::tuple<std::int64_t, std::optional<std::int64_t>,
-                                            std::optional<double>, std::optional<int>,
-                                            std::optional<std::string>, std::int64_t, std::int64_t>>);
+    auto all = b.posts().aggregate(
+        loom::count(), loom::sum(&Post::rating), loom::avg(&Post::rating), loom::min(&Post::rating),
+        loom::max(&Post::title), loom::count_distinct(&Post::author), loom::count(&Post::rating));
+    static_assert(
+        std::is_same_v<decltype(all),
+                       std::tuple<std::int64_t, std::optional<std::int64_t>, std::optional<double>,
+                                  std::optional<int>, std::optional<std::string>, std::int64_t,
+                                  std::int64_t>>);
     CHECK(all == std::tuple{std::int64_t{5}, std::optional<std::int64_t>{14},
                             std::optional<double>{3.5}, std::optional<int>{2},
                             std::optional<std::string>{"Templates in C++"}, std::int64_t{4},
@@ -69,13 +70,16 @@ TEST_CASE("aggregate() returns a typed tuple in one query", "[query][aggregate]"
         CHECK(total == 110);
     }
     SECTION("no rows: COUNT is 0, the others NULL") {
-        auto none = b.posts().filter(col(&Post::views) > 1000).aggregate(
-            loom::count(), loom::sum(&Post::views), loom::avg(&Post::views), loom::max(&Post::views));
+        auto none = b.posts()
+                        .filter(col(&Post::views) > 1000)
+                        .aggregate(loom::count(), loom::sum(&Post::views), loom::avg(&Post::views),
+                                   loom::max(&Post::views));
         CHECK(none == std::tuple{std::int64_t{0}, std::optional<std::int64_t>{},
                                  std::optional<double>{}, std::optional<int>{}});
     }
     SECTION("a sliced QuerySet: its slice") {
-        auto [total] = b.posts().order_by(desc(&Post::views)).limit(2).aggregate(loom::sum(&Post::views));
+        auto [total] =
+            b.posts().order_by(desc(&Post::views)).limit(2).aggregate(loom::sum(&Post::views));
         CHECK(total == 140);
     }
     SECTION("an aggregate of a per-row value and of an expression") {
@@ -85,7 +89,8 @@ TEST_CASE("aggregate() returns a typed tuple in one query", "[query][aggregate]"
         CHECK(weighted == 200);
     }
     SECTION("a value that is not an aggregate is a UsageError") {
-        CHECK(error_of<loom::UsageError>([&] { b.posts().aggregate(loom::count(), col(&Post::views)); }) ==
+        CHECK(error_of<loom::UsageError>(
+                  [&] { b.posts().aggregate(loom::count(), col(&Post::views)); }) ==
               "aggregate(): value 2 is not an aggregate; pass loom::count(), loom::sum(...), "
               "loom::avg(...), loom::min(...), loom::max(...) or loom::count_distinct(...)");
     }
@@ -93,13 +98,15 @@ TEST_CASE("aggregate() returns a typed tuple in one query", "[query][aggregate]"
         CHECK(error_of<loom::UsageError>([&] { (void)loom::sum(loom::count()); }) ==
               "loom::sum: the value is an aggregate already (an aggregate of an aggregate); "
               "aggregate a column, or a per-row count such as loom::count(&Post::likes)");
-        CHECK(error_of<loom::UsageError>([&] { (void)loom::sum(col(&Post::comments, &Comment::score)); }) ==
+        CHECK(error_of<loom::UsageError>(
+                  [&] { (void)loom::sum(col(&Post::comments, &Comment::score)); }) ==
               "loom::sum: the column crosses the to-many relation Post::comments, where each row "
               "has many values; aggregate them per row with loom::sum(&Post::comments, ...)");
     }
 }
 
-// ---- GROUP BY ---------------------------------------------------------------------------------------
+// ---- GROUP BY
+// ---------------------------------------------------------------------------------------
 
 TEST_CASE("values_list with an aggregate groups by the other values", "[query][group_by]") {
     Board b;
@@ -139,16 +146,22 @@ TEST_CASE("values_list with an aggregate groups by the other values", "[query][g
               "(COUNT(*) > ?) ORDER BY 1 ASC");
     }
     SECTION("order_by an aggregate, ties by the grouped values; sliced") {
-        auto authors = b.posts().order_by(desc(loom::count())).values_list(
-            col(&Post::author, &User::name), loom::count());
+        auto authors = b.posts()
+                           .order_by(desc(loom::count()))
+                           .values_list(col(&Post::author, &User::name), loom::count());
         using A = std::tuple<std::string, std::int64_t>;
         CHECK(authors == std::vector<A>{{"bob", 2}, {"alice", 1}, {"carol", 1}, {"dave", 1}});
-        auto top = b.posts().order_by(desc(loom::count())).limit(1).values_list(
-            col(&Post::author, &User::name), loom::count());
+        auto top = b.posts()
+                       .order_by(desc(loom::count()))
+                       .limit(1)
+                       .values_list(col(&Post::author, &User::name), loom::count());
         CHECK(top == std::vector<A>{{"bob", 2}});
     }
     SECTION("filters apply before grouping; no rows, no groups") {
-        CHECK(b.posts().filter(col(&Post::views) > 1000).values_list(&Post::author, loom::count()).empty());
+        CHECK(b.posts()
+                  .filter(col(&Post::views) > 1000)
+                  .values_list(&Post::author, loom::count())
+                  .empty());
         CHECK(b.posts().filter(col(&Post::views) > 1000).values_list(loom::count()) ==
               std::vector<std::tuple<std::int64_t>>{{0}});
     }
@@ -156,13 +169,16 @@ TEST_CASE("values_list with an aggregate groups by the other values", "[query][g
         QueryCount q(b.db);
         CHECK(error_of<loom::UsageError>([&] {
                   (void)b.posts().order_by(&Post::title).values_list(&Post::author, loom::count());
-              }) == "values_list: the QuerySet is ordered by t0.\"title\", which is not one of the "
-                    "grouped values; order by grouped values or aggregates (or clear the order "
-                    "with order_by())");
-        CHECK(error_of<loom::UsageError>([&] { (void)b.posts().having(loom::count() > 1).count(); }) ==
+              }) ==
+              "values_list: the QuerySet is ordered by t0.\"title\", which is not one of the "
+              "grouped values; order by grouped values or aggregates (or clear the order "
+              "with order_by())");
+        CHECK(error_of<loom::UsageError>(
+                  [&] { (void)b.posts().having(loom::count() > 1).count(); }) ==
               "having(): only a grouped values_list reads it (one with an aggregate such as "
               "loom::count() among its columns); filter rows with filter()");
-        CHECK(error_of<loom::UsageError>([&] { (void)b.posts().order_by(desc(loom::count())).to_vector(); }) ==
+        CHECK(error_of<loom::UsageError>(
+                  [&] { (void)b.posts().order_by(desc(loom::count())).to_vector(); }) ==
               "order_by(): an aggregate (loom::count(), loom::sum()...) orders the groups of a "
               "grouped values_list only; to order rows by a count of related rows, use "
               "loom::count(&Model::relation)");
@@ -174,7 +190,8 @@ TEST_CASE("values_list with an aggregate groups by the other values", "[query][g
     }
 }
 
-// ---- per-row aggregates of a to-many relation ----------------------------------------------------------
+// ---- per-row aggregates of a to-many relation
+// ----------------------------------------------------------
 
 TEST_CASE("per-row aggregates: filter, order and read a count of related rows",
           "[query][per_row]") {
@@ -182,15 +199,17 @@ TEST_CASE("per-row aggregates: filter, order and read a count of related rows",
     SECTION("top 2 posts by likes is one query") {
         auto top = b.posts().order_by(desc(loom::count(&Post::likes))).limit(2);
         CHECK(b.run(top) == Titles{B, R});
-        CHECK(top.sql().sql ==
-              "SELECT t0.\"id\", t0.\"title\", t0.\"author_id\", t0.\"category_id\", t0.\"rating\", "
-              "t0.\"views\" FROM \"forum_post\" AS t0 ORDER BY (SELECT COUNT(*) FROM \"forum_like\" AS "
-              "u0 WHERE u0.\"post_id\" = t0.\"id\") DESC, t0.\"id\" ASC LIMIT ? OFFSET ?");
+        CHECK(
+            top.sql().sql ==
+            "SELECT t0.\"id\", t0.\"title\", t0.\"author_id\", t0.\"category_id\", t0.\"rating\", "
+            "t0.\"views\" FROM \"forum_post\" AS t0 ORDER BY (SELECT COUNT(*) FROM \"forum_like\" "
+            "AS "
+            "u0 WHERE u0.\"post_id\" = t0.\"id\") DESC, t0.\"id\" ASC LIMIT ? OFFSET ?");
     }
     SECTION("posts with no comments; with a comment scoring 3 or more") {
         CHECK(b.run(b.posts().filter(loom::count(&Post::comments) == 0)) == Titles{S, D});
-        CHECK(b.run(b.posts().filter(loom::count(&Post::comments, col(&Comment::score) >= 3) > 0)) ==
-              Titles{B, R});
+        CHECK(b.run(b.posts().filter(loom::count(&Post::comments, col(&Comment::score) >= 3) >
+                                     0)) == Titles{B, R});
     }
     SECTION("read in values_list, with sums and averages (NULL for no related rows)") {
         QueryCount q(b.db);
@@ -209,8 +228,9 @@ TEST_CASE("per-row aggregates: filter, order and read a count of related rows",
     }
     SECTION("through a many-to-many, from either side") {
         std::vector<std::tuple<std::string, std::int64_t>> tags =
-            b.db.objects<Tag>().order_by(desc(loom::count(&Tag::posts))).values_list(
-                &Tag::name, loom::count(&Tag::posts));
+            b.db.objects<Tag>()
+                .order_by(desc(loom::count(&Tag::posts)))
+                .values_list(&Tag::name, loom::count(&Tag::posts));
         CHECK(tags == std::vector<std::tuple<std::string, std::int64_t>>{
                           {"rust", 2}, {"sql", 2}, {"cpp", 1}, {"unused", 0}});
         CHECK(b.run(b.posts().filter(loom::count(&Post::tags) >= 2)) == Titles{T, R});
@@ -225,7 +245,8 @@ TEST_CASE("per-row aggregates: filter, order and read a count of related rows",
     }
 }
 
-// ---- per-parent aggregates stitched like annotate_count ----------------------------------------------
+// ---- per-parent aggregates stitched like annotate_count
+// ----------------------------------------------
 
 TEST_CASE("annotate_sum/avg/min/max fill a plain member of each parent", "[query][annotate]") {
     Board b;
@@ -268,7 +289,8 @@ TEST_CASE("annotate_sum/avg/min/max fill a plain member of each parent", "[query
     }
     SECTION("the views of each user's posts") {
         std::vector<std::string> seen;
-        for (const User& u : b.db.objects<User>().annotate_sum(&User::posts, &Post::views, &User::post_views))
+        for (const User& u :
+             b.db.objects<User>().annotate_sum(&User::posts, &Post::views, &User::post_views))
             seen.push_back(u.name + "=" + (u.post_views ? std::to_string(*u.post_views) : "NULL"));
         CHECK(seen == std::vector<std::string>{"alice=100", "bob=40", "carol=10", "dave=5"});
     }
@@ -277,14 +299,16 @@ TEST_CASE("annotate_sum/avg/min/max fill a plain member of each parent", "[query
                   (void)b.posts()
                       .annotate_min(&Post::comments, &Comment::score, &Post::score_min)
                       .annotate_max(&Post::comments, &Comment::score, &Post::score_min);
-              }) == "annotate_max: max Post::comments and min Post::comments are written into "
-                    "the same member; give each aggregate its own member");
+              }) ==
+              "annotate_max: max Post::comments and min Post::comments are written into "
+              "the same member; give each aggregate its own member");
     }
     SECTION("a member of the descriptor is a UsageError") {
         CHECK(error_of<loom::UsageError>([&] {
                   (void)b.posts().annotate_max(&Post::comments, &Comment::score, &Post::rating);
-              }) == "annotate_max: the result member is a column of Post's descriptor; write the "
-                    "max into a plain member that loom::model<Post> does not declare");
+              }) ==
+              "annotate_max: the result member is a column of Post's descriptor; write the "
+              "max into a plain member that loom::model<Post> does not declare");
     }
 }
 
@@ -322,14 +346,17 @@ TEST_CASE("annotate_sum runs on the rows of a Prefetch and on each chunk", "[que
     SECTION("in chunks(n): one aggregate query per chunk") {
         QueryCount q(b.db);
         std::vector<std::optional<std::int64_t>> totals;
-        for (auto& chunk : b.posts().annotate_sum(&Post::comments, &Comment::score, &Post::score_total).chunks(2))
+        for (auto& chunk :
+             b.posts().annotate_sum(&Post::comments, &Comment::score, &Post::score_total).chunks(2))
             for (const Post& p : chunk) totals.push_back(p.score_total);
         CHECK(q() == 6);
-        CHECK(totals == std::vector<std::optional<std::int64_t>>{9, 2, 4, std::nullopt, std::nullopt});
+        CHECK(totals ==
+              std::vector<std::optional<std::int64_t>>{9, 2, 4, std::nullopt, std::nullopt});
     }
 }
 
-// ---- the issue's "done when" ---------------------------------------------------------------------------
+// ---- the issue's "done when"
+// ---------------------------------------------------------------------------
 
 TEST_CASE("a forum asks its everyday questions in the queries a Django user expects",
           "[query][forum]") {
@@ -347,9 +374,10 @@ TEST_CASE("a forum asks its everyday questions in the queries a Django user expe
     CHECK(titles(b.posts().order_by(desc(loom::count(&Post::likes))).limit(2)) == Titles{B, R});
     CHECK(q() == 3);
     // Average rating per category: 1 query.
-    auto averages = b.posts()
-                        .filter(col(&Post::category).is_not_null())
-                        .values_list(col(&Post::category, &Category::name), loom::avg(&Post::rating));
+    auto averages =
+        b.posts()
+            .filter(col(&Post::category).is_not_null())
+            .values_list(col(&Post::category, &Category::name), loom::avg(&Post::rating));
     CHECK(averages == std::vector<std::tuple<std::string, std::optional<double>>>{
                           {"Baking", 2.0}, {"Programming", 4.0}, {"Rust", 4.0}});
     CHECK(q() == 4);
@@ -358,7 +386,8 @@ TEST_CASE("a forum asks its everyday questions in the queries a Django user expe
     CHECK(counted[0].comment_count == 3);
     CHECK(q() == 6);
     // Bulk increment: 1 statement.
-    CHECK(b.posts().filter(col(&Post::tags, &Tag::name) == "rust")
+    CHECK(b.posts()
+              .filter(col(&Post::tags, &Tag::name) == "rust")
               .update(loom::set(&Post::views, col(&Post::views) + 1)) == 2);
     CHECK(q() == 7);
     CHECK(b.posts().get(b.f.borrowing.id).views == 101);

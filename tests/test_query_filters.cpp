@@ -131,7 +131,8 @@ TEST_CASE("NULL: a ForeignKey column compared with an object compares keys", "[q
     }
 }
 
-// ---- columns against columns ----------------------------------------------------------------------
+// ---- columns against columns
+// ----------------------------------------------------------------------
 
 TEST_CASE("every comparison operator works between two columns", "[query][columns]") {
     Board b;
@@ -167,7 +168,8 @@ TEST_CASE("every comparison operator works between two columns", "[query][column
     }
 }
 
-// ---- expressions ------------------------------------------------------------------------------------
+// ---- expressions
+// ------------------------------------------------------------------------------------
 
 TEST_CASE("expressions: arithmetic in filter, order_by and values_list", "[query][expressions]") {
     Board b;
@@ -181,16 +183,18 @@ TEST_CASE("expressions: arithmetic in filter, order_by and values_list", "[query
         CHECK(b.run(qs.reverse()) == Titles{B, T, S, R, D});
     }
     SECTION("values_list: integer division stays an integer, a double makes a double") {
-        auto rows = b.posts()
-                        .filter(col(&Post::id) == b.f.borrowing.id)
-                        .values_list(col(&Post::views) / 3, col(&Post::views) * 1.5, -col(&Post::views));
-        static_assert(std::is_same_v<decltype(rows),
-                                     std::vector<std::tuple<std::int64_t, double, int>>>);
+        auto rows =
+            b.posts()
+                .filter(col(&Post::id) == b.f.borrowing.id)
+                .values_list(col(&Post::views) / 3, col(&Post::views) * 1.5, -col(&Post::views));
+        static_assert(
+            std::is_same_v<decltype(rows), std::vector<std::tuple<std::int64_t, double, int>>>);
         CHECK(rows == std::vector<std::tuple<std::int64_t, double, int>>{{33, 150.0, -100}});
     }
     SECTION("a nullable operand makes a std::optional") {
         auto rows = b.posts().values_list(col(&Post::rating) + col(&Post::views));
-        static_assert(std::is_same_v<decltype(rows), std::vector<std::tuple<std::optional<std::int64_t>>>>);
+        static_assert(
+            std::is_same_v<decltype(rows), std::vector<std::tuple<std::optional<std::int64_t>>>>);
         CHECK(rows == std::vector<std::tuple<std::optional<std::int64_t>>>{
                           {105}, {44}, {13}, {7}, {std::nullopt}});
     }
@@ -206,9 +210,10 @@ TEST_CASE("expressions: update(loom::set(...)) with an expression, in one statem
                            .update(loom::set(&Post::views, col(&Post::views) + 1));
         CHECK(n == 2);
         REQUIRE(log.sql.size() == 1);
-        CHECK(log.sql[0] ==
-              "UPDATE \"forum_post\" SET \"views\" = (\"forum_post\".\"views\" + ?) WHERE \"id\" IN "
-              "(SELECT t0.\"id\" FROM \"forum_post\" AS t0 WHERE (t0.\"author_id\" = ?))");
+        CHECK(
+            log.sql[0] ==
+            "UPDATE \"forum_post\" SET \"views\" = (\"forum_post\".\"views\" + ?) WHERE \"id\" IN "
+            "(SELECT t0.\"id\" FROM \"forum_post\" AS t0 WHERE (t0.\"author_id\" = ?))");
         CHECK(log.params[0] == std::vector<loom::Value>{std::int64_t{1}, b.f.bob.id});
         CHECK(b.posts().values_list(&Post::views) ==
               std::vector<std::tuple<int>>{{100}, {41}, {10}, {5}, {1}});
@@ -222,9 +227,10 @@ TEST_CASE("expressions: update(loom::set(...)) with an expression, in one statem
     SECTION("a column across a relation is a UsageError, and nothing changes") {
         CHECK(error_of<loom::UsageError>([&] {
                   b.posts().update(loom::set(&Post::views, col(&Post::author, &User::karma)));
-              }) == "update(): a loom::set value reads a column across a relation; an UPDATE "
-                    "reads the row's own columns only (use loom::scalar(...) for a value from "
-                    "another table)");
+              }) ==
+              "update(): a loom::set value reads a column across a relation; an UPDATE "
+              "reads the row's own columns only (use loom::scalar(...) for a value from "
+              "another table)");
         CHECK(log.sql.empty());
         CHECK(b.posts().values_list(&Post::views) ==
               std::vector<std::tuple<int>>{{100}, {40}, {10}, {5}, {0}});
@@ -235,7 +241,8 @@ TEST_CASE("expressions: update(loom::set(...)) with an expression, in one statem
               "(loom::count(&Post::likes)) or loom::scalar(...)");
     }
     SECTION("set to NULL, and a ForeignKey to an object") {
-        CHECK(b.posts().filter(col(&Post::id) == b.f.draft.id)
+        CHECK(b.posts()
+                  .filter(col(&Post::id) == b.f.draft.id)
                   .update(loom::set(&Post::rating, std::nullopt),
                           loom::set(&Post::author, b.f.dave)) == 1);
         CHECK(b.run(b.posts().filter(col(&Post::author) == b.f.dave)) == Titles{S, D});
@@ -250,7 +257,8 @@ TEST_CASE("order_by: nulls_first() and nulls_last(), also reversed and in chunks
     CHECK(has(last.sql().sql, "ORDER BY t0.\"rating\" ASC NULLS LAST, t0.\"id\" ASC"));
     CHECK(b.run(last.reverse()) == Titles{D, B, T, R, S});
     CHECK(b.run(b.posts().order_by(desc(&Post::rating).nulls_first())) == Titles{D, B, T, R, S});
-    CHECK(b.run(b.posts().order_by(desc(col(&Post::rating)).nulls_last())) == Titles{B, T, R, S, D});
+    CHECK(b.run(b.posts().order_by(desc(col(&Post::rating)).nulls_last())) ==
+          Titles{B, T, R, S, D});
 
     SECTION("chunks(n) follow the same order, each row once") {
         for (auto qs : {last, last.reverse(), b.posts().order_by(desc(&Post::rating).nulls_first()),
@@ -263,18 +271,21 @@ TEST_CASE("order_by: nulls_first() and nulls_last(), also reversed and in chunks
     }
 }
 
-// ---- across to-many relations ----------------------------------------------------------------------
+// ---- across to-many relations
+// ----------------------------------------------------------------------
 
 TEST_CASE("to-many: a condition on related rows is EXISTS, each row once", "[query][to_many]") {
     Board b;
     SECTION("a many-to-many") {
         auto qs = b.posts().filter(col(&Post::tags, &Tag::name) == "rust");
         CHECK(b.run(qs) == Titles{B, R});
-        CHECK(qs.sql().sql ==
-              "SELECT t0.\"id\", t0.\"title\", t0.\"author_id\", t0.\"category_id\", t0.\"rating\", "
-              "t0.\"views\" FROM \"forum_post\" AS t0 WHERE (EXISTS (SELECT 1 FROM "
-              "\"forum_post_tags\" AS uj JOIN \"forum_tag\" AS u0 ON u0.\"id\" = uj.\"forum_tag_id\" "
-              "WHERE uj.\"forum_post_id\" = t0.\"id\" AND (u0.\"name\" = ?))) ORDER BY t0.\"id\" ASC");
+        CHECK(
+            qs.sql().sql ==
+            "SELECT t0.\"id\", t0.\"title\", t0.\"author_id\", t0.\"category_id\", t0.\"rating\", "
+            "t0.\"views\" FROM \"forum_post\" AS t0 WHERE (EXISTS (SELECT 1 FROM "
+            "\"forum_post_tags\" AS uj JOIN \"forum_tag\" AS u0 ON u0.\"id\" = uj.\"forum_tag_id\" "
+            "WHERE uj.\"forum_post_id\" = t0.\"id\" AND (u0.\"name\" = ?))) ORDER BY t0.\"id\" "
+            "ASC");
     }
     SECTION("a post with two matching tags comes once") {
         CHECK(b.run(b.posts().filter(col(&Post::tags, &Tag::name).in({"rust", "sql"}))) ==
@@ -287,7 +298,8 @@ TEST_CASE("to-many: a condition on related rows is EXISTS, each row once", "[que
     }
     SECTION("the reverse of a many-to-many, then a forward key") {
         Names tags;
-        for (const Tag& t : b.db.objects<Tag>().filter(col(&Tag::posts, &Post::author, &User::name) == "bob"))
+        for (const Tag& t :
+             b.db.objects<Tag>().filter(col(&Tag::posts, &Post::author, &User::name) == "bob"))
             tags.push_back(t.name);
         CHECK(tags == Names{"cpp", "sql"});
     }
@@ -332,9 +344,10 @@ TEST_CASE("to-many: Django's rule for several conditions on one relation", "[que
     }
     SECTION("a related column compared with the row's own column") {
         // Posts liked by their own author: none; commented by their own author: post 1.
-        CHECK(b.run(b.posts().filter(col(&Post::likes, &Like::user) == col(&Post::author))).empty());
-        CHECK(b.run(b.posts().filter(col(&Post::comments, &Comment::author) == col(&Post::author))) ==
-              Titles{B});
+        CHECK(
+            b.run(b.posts().filter(col(&Post::likes, &Like::user) == col(&Post::author))).empty());
+        CHECK(b.run(b.posts().filter(col(&Post::comments, &Comment::author) ==
+                                     col(&Post::author))) == Titles{B});
     }
     SECTION("! and exclude: no related row matches") {
         auto rust = col(&Post::tags, &Tag::name) == "rust";
@@ -350,17 +363,18 @@ TEST_CASE("to-many: Django's rule for several conditions on one relation", "[que
 
 TEST_CASE("to-many: where a to-many column cannot go", "[query][to_many]") {
     Board b;
-    CHECK(error_of<loom::UsageError>([&] {
-              (void)b.posts().order_by(col(&Post::tags, &Tag::name)).to_vector();
-          }) == "loom::col: Post::tags is a to-many relation: here it would repeat each row "
-                "once per related row; filter on it (a condition becomes EXISTS), or aggregate "
-                "it (loom::count(&Post::tags), loom::sum(...))");
+    CHECK(error_of<loom::UsageError>(
+              [&] { (void)b.posts().order_by(col(&Post::tags, &Tag::name)).to_vector(); }) ==
+          "loom::col: Post::tags is a to-many relation: here it would repeat each row "
+          "once per related row; filter on it (a condition becomes EXISTS), or aggregate "
+          "it (loom::count(&Post::tags), loom::sum(...))");
     CHECK(error_of<loom::UsageError>([&] {
               (void)b.posts().values_list(col(&Post::comments, &Comment::score));
           }).rfind("loom::col: Post::comments is a to-many relation", 0) == 0);
 }
 
-// ---- text -------------------------------------------------------------------------------------------
+// ---- text
+// -------------------------------------------------------------------------------------------
 
 TEST_CASE("text: iexact, icontains, istarts_with, iends_with", "[query][text]") {
     Board b;
@@ -398,16 +412,17 @@ TEST_CASE("text: iexact, icontains, istarts_with, iends_with", "[query][text]") 
     }
     SECTION("a NUL byte is a UsageError, before anything runs") {
         QueryCount q(b.db);
-        CHECK(error_of<loom::UsageError>([&] {
-                  (void)col(&User::name).icontains(std::string_view("a\0b", 3));
-              }) == "icontains(): the text contains a NUL byte, which case-insensitive matching "
-                    "cannot handle; use contains(), starts_with(), ends_with() or == to match "
-                    "bytes exactly");
+        CHECK(error_of<loom::UsageError>(
+                  [&] { (void)col(&User::name).icontains(std::string_view("a\0b", 3)); }) ==
+              "icontains(): the text contains a NUL byte, which case-insensitive matching "
+              "cannot handle; use contains(), starts_with(), ends_with() or == to match "
+              "bytes exactly");
         CHECK(q() == 0);
     }
 }
 
-// ---- get / find ---------------------------------------------------------------------------------------
+// ---- get / find
+// ---------------------------------------------------------------------------------------
 
 TEST_CASE("get(pk) and find(pk) read one row by primary key", "[query][get]") {
     Board b;
@@ -417,20 +432,23 @@ TEST_CASE("get(pk) and find(pk) read one row by primary key", "[query][get]") {
     CHECK_FALSE(b.posts().find(999).has_value());
     CHECK_FALSE(b.posts().filter(col(&Post::views) > 50).find(b.f.templates.id).has_value());
     CHECK(q() == 4);
-    CHECK(error_of<loom::DoesNotExist>([&] { b.posts().get(999); })
-              .rfind("get(): no Post matches the query (SELECT", 0) == 0);
+    CHECK(error_of<loom::DoesNotExist>([&] {
+              b.posts().get(999);
+          }).rfind("get(): no Post matches the query (SELECT", 0) == 0);
 }
 
-// ---- select_related deeper ----------------------------------------------------------------------------
+// ---- select_related deeper
+// ----------------------------------------------------------------------------
 
 TEST_CASE("select_related: a path of to-one relations, and a reverse one-to-one",
           "[query][select_related]") {
     Board b;
     SECTION("two levels in one query; NULL keys at either level read as nullptr") {
         QueryCount q(b.db);
-        auto posts = b.posts()
-                         .select_related(loom::path(&Post::category, &Category::parent), &Post::author)
-                         .to_vector();
+        auto posts =
+            b.posts()
+                .select_related(loom::path(&Post::category, &Category::parent), &Post::author)
+                .to_vector();
         CHECK(q() == 1);
         REQUIRE(posts.size() == 5);
         CHECK(posts[0].category->name == "Rust");
@@ -442,15 +460,18 @@ TEST_CASE("select_related: a path of to-one relations, and a reverse one-to-one"
         CHECK(posts[3].category->parent->name == "Cooking");
         CHECK(posts[4].category.get() == nullptr);
         CHECK(q() == 1);
-        auto sql = b.posts().select_related(loom::path(&Post::category, &Category::parent)).sql().sql;
-        CHECK(has(sql, "LEFT JOIN \"forum_category\" AS t1 ON t1.\"id\" = t0.\"category_id\" LEFT "
-                       "JOIN \"forum_category\" AS t2 ON t2.\"id\" = t1.\"parent_id\""));
+        auto sql =
+            b.posts().select_related(loom::path(&Post::category, &Category::parent)).sql().sql;
+        CHECK(has(sql,
+                  "LEFT JOIN \"forum_category\" AS t1 ON t1.\"id\" = t0.\"category_id\" LEFT "
+                  "JOIN \"forum_category\" AS t2 ON t2.\"id\" = t1.\"parent_id\""));
     }
     SECTION("shares its joins with filters and order terms, and works in chunks") {
-        auto qs = b.posts()
-                      .select_related(loom::path(&Post::category, &Category::parent))
-                      .filter(col(&Post::category, &Category::parent, &Category::name) == "Programming")
-                      .order_by(desc(col(&Post::category, &Category::name)));
+        auto qs =
+            b.posts()
+                .select_related(loom::path(&Post::category, &Category::parent))
+                .filter(col(&Post::category, &Category::parent, &Category::name) == "Programming")
+                .order_by(desc(col(&Post::category, &Category::name)));
         CHECK(occurrences_of(qs.sql().sql, "LEFT JOIN") == 2);
         Titles seen;
         for (auto& chunk : qs.chunks(1))
@@ -483,8 +504,9 @@ TEST_CASE("select_related: a path of to-one relations, and a reverse one-to-one"
     SECTION("a to-many step in the path is a UsageError") {
         CHECK(error_of<loom::UsageError>([&] {
                   (void)b.posts().select_related(loom::path(&Post::author, &User::posts));
-              }) == "select_related: User::posts in the path is a to-many relation, which a JOIN "
-                    "would repeat rows for; use prefetch_related for it");
+              }) ==
+              "select_related: User::posts in the path is a to-many relation, which a JOIN "
+              "would repeat rows for; use prefetch_related for it");
     }
 }
 

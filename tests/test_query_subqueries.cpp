@@ -44,10 +44,11 @@ TEST_CASE("subqueries: in(queryset) and not_in(queryset) in one query", "[query]
     auto known = b.users().filter(col(&User::karma) >= 3);  // alice, carol
     auto qs = b.posts().filter(col(&Post::author).in(known));
     CHECK(b.run(qs) == Titles{B, R});
-    CHECK(qs.sql().sql ==
-          "SELECT t0.\"id\", t0.\"title\", t0.\"author_id\", t0.\"category_id\", t0.\"rating\", "
-          "t0.\"views\" FROM \"forum_post\" AS t0 WHERE (t0.\"author_id\" IN (SELECT u0.\"id\" FROM "
-          "\"forum_user\" AS u0 WHERE (u0.\"karma\" >= ?))) ORDER BY t0.\"id\" ASC");
+    CHECK(
+        qs.sql().sql ==
+        "SELECT t0.\"id\", t0.\"title\", t0.\"author_id\", t0.\"category_id\", t0.\"rating\", "
+        "t0.\"views\" FROM \"forum_post\" AS t0 WHERE (t0.\"author_id\" IN (SELECT u0.\"id\" FROM "
+        "\"forum_user\" AS u0 WHERE (u0.\"karma\" >= ?))) ORDER BY t0.\"id\" ASC");
     CHECK(b.run(b.posts().filter(col(&Post::author).not_in(known))) == Titles{T, S, D});
     SECTION("a sliced QuerySet: its slice") {
         auto top = b.users().order_by(desc(&User::karma)).limit(1);  // alice
@@ -70,14 +71,15 @@ TEST_CASE("subqueries: in(queryset) and not_in(queryset) in one query", "[query]
 
 TEST_CASE("subqueries: loom::exists correlated with loom::outer", "[query][subquery]") {
     Board b;
-    auto well_received = b.comments().filter(col(&Comment::post) == outer(&Post::id) &&
-                                             col(&Comment::score) >= 4);
+    auto well_received =
+        b.comments().filter(col(&Comment::post) == outer(&Post::id) && col(&Comment::score) >= 4);
     auto qs = b.posts().filter(loom::exists(well_received));
     CHECK(b.run(qs) == Titles{B, R});
-    CHECK(qs.sql().sql ==
-          "SELECT t0.\"id\", t0.\"title\", t0.\"author_id\", t0.\"category_id\", t0.\"rating\", "
-          "t0.\"views\" FROM \"forum_post\" AS t0 WHERE (EXISTS (SELECT 1 FROM \"forum_comment\" AS "
-          "u0 WHERE ((u0.\"post_id\" = t0.\"id\") AND (u0.\"score\" >= ?)))) ORDER BY t0.\"id\" ASC");
+    CHECK(
+        qs.sql().sql ==
+        "SELECT t0.\"id\", t0.\"title\", t0.\"author_id\", t0.\"category_id\", t0.\"rating\", "
+        "t0.\"views\" FROM \"forum_post\" AS t0 WHERE (EXISTS (SELECT 1 FROM \"forum_comment\" AS "
+        "u0 WHERE ((u0.\"post_id\" = t0.\"id\") AND (u0.\"score\" >= ?)))) ORDER BY t0.\"id\" ASC");
     CHECK(b.run(b.posts().filter(!loom::exists(well_received))) == Titles{T, S, D});
     CHECK(b.run(b.posts().exclude(loom::exists(well_received))) == Titles{T, S, D});
 
@@ -104,27 +106,31 @@ TEST_CASE("subqueries: loom::exists correlated with loom::outer", "[query][subqu
     }
     SECTION("an outer column of another model than the enclosing query is a UsageError") {
         auto wrong = b.comments().filter(col(&Comment::author) == outer(&User::id));
-        CHECK(error_of<loom::UsageError>([&] { (void)b.posts().filter(loom::exists(wrong)).count(); }) ==
+        CHECK(error_of<loom::UsageError>(
+                  [&] { (void)b.posts().filter(loom::exists(wrong)).count(); }) ==
               "loom::outer: the column belongs to User, but the enclosing query is over Post");
     }
     SECTION("an outer column outside a subquery is a UsageError") {
-        CHECK(error_of<loom::UsageError>([&] {
-                  (void)b.posts().filter(col(&Post::id) == outer(&Post::id)).count();
-              }) == "loom::outer: the column names an enclosing query, but the query it is used "
-                    "in is not a subquery (use it inside loom::exists(...), in(...) or "
-                    "loom::scalar(...))");
+        CHECK(error_of<loom::UsageError>(
+                  [&] { (void)b.posts().filter(col(&Post::id) == outer(&Post::id)).count(); }) ==
+              "loom::outer: the column names an enclosing query, but the query it is used "
+              "in is not a subquery (use it inside loom::exists(...), in(...) or "
+              "loom::scalar(...))");
     }
 }
 
 TEST_CASE("subqueries: loom::scalar in filter, order_by and values_list", "[query][subquery]") {
     Board b;
     SECTION("an aggregate of another query: posts viewed more than average (31)") {
-        auto qs = b.posts().filter(col(&Post::views) > loom::scalar(b.posts(), loom::avg(&Post::views)));
+        auto qs =
+            b.posts().filter(col(&Post::views) > loom::scalar(b.posts(), loom::avg(&Post::views)));
         CHECK(b.run(qs) == Titles{B, T});
-        CHECK(qs.sql().sql ==
-              "SELECT t0.\"id\", t0.\"title\", t0.\"author_id\", t0.\"category_id\", t0.\"rating\", "
-              "t0.\"views\" FROM \"forum_post\" AS t0 WHERE (t0.\"views\" > (SELECT AVG(u0.\"views\") "
-              "FROM \"forum_post\" AS u0)) ORDER BY t0.\"id\" ASC");
+        CHECK(
+            qs.sql().sql ==
+            "SELECT t0.\"id\", t0.\"title\", t0.\"author_id\", t0.\"category_id\", t0.\"rating\", "
+            "t0.\"views\" FROM \"forum_post\" AS t0 WHERE (t0.\"views\" > (SELECT "
+            "AVG(u0.\"views\") "
+            "FROM \"forum_post\" AS u0)) ORDER BY t0.\"id\" ASC");
     }
     SECTION("correlated, in order_by: posts by their best comment (none: NULL, last)") {
         auto best = loom::scalar(b.comments().filter(col(&Comment::post) == outer(&Post::id)),
@@ -133,19 +139,21 @@ TEST_CASE("subqueries: loom::scalar in filter, order_by and values_list", "[quer
     }
     SECTION("a column of the first row in the QuerySet's order: each post's latest comment") {
         QueryCount q(b.db);
-        auto latest = loom::scalar(
-            b.comments().filter(col(&Comment::post) == outer(&Post::id)).order_by(desc(&Comment::id)),
-            &Comment::body);
+        auto latest = loom::scalar(b.comments()
+                                       .filter(col(&Comment::post) == outer(&Post::id))
+                                       .order_by(desc(&Comment::id)),
+                                   &Comment::body);
         auto rows = b.posts().values_list(&Post::title, latest);
         CHECK(q() == 1);
         using Row = std::tuple<std::string, std::optional<std::string>>;
-        CHECK(rows == std::vector<Row>{{B, "Thanks"}, {T, "Hmm"}, {R, "Great"}, {S, std::nullopt},
-                                       {D, std::nullopt}});
+        CHECK(rows ==
+              std::vector<Row>{
+                  {B, "Thanks"}, {T, "Hmm"}, {R, "Great"}, {S, std::nullopt}, {D, std::nullopt}});
     }
     SECTION("in update: each user's karma becomes the likes of their posts") {
-        auto likes = loom::scalar(b.db.objects<Like>().filter(col(&Like::post, &Post::author) ==
-                                                             outer(&User::id)),
-                                  loom::count());
+        auto likes = loom::scalar(
+            b.db.objects<Like>().filter(col(&Like::post, &Post::author) == outer(&User::id)),
+            loom::count());
         CHECK(b.users().update(loom::set(&User::karma, likes)) == 4);
         CHECK(b.users().values_list(&User::name, &User::karma) ==
               std::vector<std::tuple<std::string, std::optional<int>>>{

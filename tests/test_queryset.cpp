@@ -84,8 +84,7 @@ std::size_t occurrences(const std::string& text, const std::string& part) {
     return n;
 }
 
-template <class R>
-Titles titles(const R& books) {
+template <class R> Titles titles(const R& books) {
     Titles out;
     for (const Book& b : books) out.push_back(b.title);
     return out;
@@ -115,8 +114,7 @@ std::vector<std::string> names(loom::Database& db, const loom::QuerySet<Author>&
     return out;
 }
 
-template <class E, class F>
-std::string error_of(F&& f) {
+template <class E, class F> std::string error_of(F&& f) {
     try {
         f();
     } catch (const E& e) {
@@ -195,10 +193,18 @@ TEST_CASE("QuerySet: comparison filters return exactly the matching rows", "[que
     SECTION("!=") {
         CHECK(run(s.db, books.filter(col(&Book::year) != 1990)) == Titles{D, S, A, W});
     }
-    SECTION("<") { CHECK(run(s.db, books.filter(col(&Book::year) < 1990)) == Titles{D}); }
-    SECTION("<=") { CHECK(run(s.db, books.filter(col(&Book::year) <= 1990)) == Titles{D, O}); }
-    SECTION(">") { CHECK(run(s.db, books.filter(col(&Book::year) > 2001)) == Titles{W}); }
-    SECTION(">=") { CHECK(run(s.db, books.filter(col(&Book::year) >= 2001)) == Titles{A, W}); }
+    SECTION("<") {
+        CHECK(run(s.db, books.filter(col(&Book::year) < 1990)) == Titles{D});
+    }
+    SECTION("<=") {
+        CHECK(run(s.db, books.filter(col(&Book::year) <= 1990)) == Titles{D, O});
+    }
+    SECTION(">") {
+        CHECK(run(s.db, books.filter(col(&Book::year) > 2001)) == Titles{W});
+    }
+    SECTION(">=") {
+        CHECK(run(s.db, books.filter(col(&Book::year) >= 2001)) == Titles{A, W});
+    }
     SECTION("strings compare bytewise") {
         CHECK(run(s.db, books.filter(col(&Book::title) < "Good")) == Titles{A});
         CHECK(run(s.db, books.filter(col(&Book::title) == "small gods")).empty());
@@ -210,10 +216,12 @@ TEST_CASE("QuerySet: comparison filters return exactly the matching rows", "[que
     }
     SECTION("two columns of the same row") {
         // Ratings by review id: 5 5 4 5 4 3.
-        CHECK(bodies(s.db, s.db.objects<Review>().filter(col(&Review::id) < col(&Review::rating))) ==
-              std::vector<std::string>{"Ambiguous.", "Funny.", "Angels!", "Om."});
-        CHECK(bodies(s.db, s.db.objects<Review>().filter(col(&Review::id) > col(&Review::rating))) ==
-              std::vector<std::string>{"A road trip.", "Long."});
+        CHECK(
+            bodies(s.db, s.db.objects<Review>().filter(col(&Review::id) < col(&Review::rating))) ==
+            std::vector<std::string>{"Ambiguous.", "Funny.", "Angels!", "Om."});
+        CHECK(
+            bodies(s.db, s.db.objects<Review>().filter(col(&Review::id) > col(&Review::rating))) ==
+            std::vector<std::string>{"A road trip.", "Long."});
     }
 }
 
@@ -250,8 +258,9 @@ TEST_CASE("QuerySet: in() and not_in() take a range or a braced list", "[queryse
         CHECK(q.params == std::vector<loom::Value>{std::int64_t{1990}, std::int64_t{1992}});
     }
     SECTION("in over a ForeignKey column") {
-        CHECK(run(s.db, books.filter(col(&Book::publisher).in(
-                            std::vector<std::int64_t>{s.c.penguin.id}))) == Titles{A, W});
+        CHECK(run(s.db, books.filter(
+                            col(&Book::publisher).in(std::vector<std::int64_t>{s.c.penguin.id}))) ==
+              Titles{A, W});
     }
     SECTION("more than 512 integers: one JSON array, past any variable limit") {
         s.db.set_variable_limit(100);
@@ -297,7 +306,8 @@ TEST_CASE("QuerySet: is_null() and is_not_null() test NULL columns", "[queryset]
         worker.manager = boss;
         s.db.insert(worker);
         Queries q(s.db);
-        const auto top = s.db.objects<Employee>().filter(col(&Employee::manager).is_null()).to_vector();
+        const auto top =
+            s.db.objects<Employee>().filter(col(&Employee::manager).is_null()).to_vector();
         REQUIRE(top.size() == 1);
         CHECK(top[0].name == "boss");
         const auto managed =
@@ -352,13 +362,19 @@ TEST_CASE("QuerySet: &&, ||, !, exclude() and chained filters combine conditions
     auto books = s.db.objects<Book>();
     const auto old = col(&Book::year) < 1980;
     const auto recent = col(&Book::year) > 2002;
-    SECTION("||") { CHECK(run(s.db, books.filter(old || recent)) == Titles{D, W}); }
+    SECTION("||") {
+        CHECK(run(s.db, books.filter(old || recent)) == Titles{D, W});
+    }
     SECTION("&&") {
         CHECK(run(s.db, books.filter(col(&Book::year) > 1980 && col(&Book::year) < 2000)) ==
               Titles{O, S});
     }
-    SECTION("!") { CHECK(run(s.db, books.filter(!(old || recent))) == Titles{O, S, A}); }
-    SECTION("exclude") { CHECK(run(s.db, books.exclude(old || recent)) == Titles{O, S, A}); }
+    SECTION("!") {
+        CHECK(run(s.db, books.filter(!(old || recent))) == Titles{O, S, A});
+    }
+    SECTION("exclude") {
+        CHECK(run(s.db, books.exclude(old || recent)) == Titles{O, S, A});
+    }
     SECTION("chained filters are ANDed, and exclude chains too") {
         CHECK(run(s.db, books.filter(col(&Book::year) > 1980)
                             .filter(col(&Book::year) < 2002)
@@ -408,7 +424,8 @@ TEST_CASE("QuerySet: filters follow forward relations through a JOIN", "[queryse
     SECTION("mixed with the model's own columns") {
         const auto qs = s.db.objects<Review>().filter(col(&Review::rating) >= 4 &&
                                                       col(&Review::book, &Book::year) < 2000);
-        CHECK(bodies(s.db, qs) == std::vector<std::string>{"Ambiguous.", "Funny.", "Angels!", "Om."});
+        CHECK(bodies(s.db, qs) ==
+              std::vector<std::string>{"Ambiguous.", "Funny.", "Angels!", "Om."});
     }
     SECTION("the same path named twice joins once") {
         const auto name = col(&Review::book, &Book::publisher, &Publisher::name);
@@ -444,11 +461,10 @@ TEST_CASE("QuerySet: order_by sorts by several columns, ascending and descending
     }
     SECTION("across a relation") {
         CHECK(run(s.db, s.db.objects<Book>().order_by(asc(col(&Book::publisher, &Publisher::name)),
-                                                      desc(&Book::year))) ==
-              Titles{S, O, D, W, A});
-        CHECK(bodies(s.db, reviews.order_by(
-                               desc(col(&Review::book, &Book::publisher, &Publisher::name)),
-                               asc(&Review::rating))) ==
+                                                      desc(&Book::year))) == Titles{S, O, D, W, A});
+        CHECK(bodies(s.db,
+                     reviews.order_by(desc(col(&Review::book, &Book::publisher, &Publisher::name)),
+                                      asc(&Review::rating))) ==
               std::vector<std::string>{"Long.", "A road trip.", "Angels!", "Ambiguous.", "Funny.",
                                        "Om."});
     }
@@ -502,7 +518,8 @@ TEST_CASE("QuerySet: limit, offset and slice compose as Python slices do", "[que
         CHECK(run(s.db, qs) == Titles{S});
         const auto q = qs.sql();
         REQUIRE(q.params.size() == 2);
-        CHECK(q.params == std::vector<loom::Value>{std::int64_t{1}, std::int64_t{2}});  // LIMIT, OFFSET
+        CHECK(q.params ==
+              std::vector<loom::Value>{std::int64_t{1}, std::int64_t{2}});  // LIMIT, OFFSET
     }
     SECTION("offset then limit, limit then offset") {
         CHECK(run(s.db, newest.offset(1).limit(2)) == Titles{A, S});
@@ -629,7 +646,8 @@ TEST_CASE("QuerySet: first() and last() follow the order and are empty on no row
             books.order_by(asc(col(&Book::publisher, &Publisher::name)), desc(&Book::year));
         CHECK(by_publisher.first()->title == S);
         CHECK(by_publisher.last()->title == A);
-        CHECK(books.filter(col(&Book::year) < 2000).order_by(desc(&Book::year)).first()->title == S);
+        CHECK(books.filter(col(&Book::year) < 2000).order_by(desc(&Book::year)).first()->title ==
+              S);
         CHECK(q() == 3);
     }
     SECTION("nullopt when nothing matches") {
@@ -695,8 +713,9 @@ TEST_CASE("QuerySet: values_list reads columns into tuples, in the QuerySet's or
         CHECK(q() == 1);
     }
     SECTION("several columns, a filter and a slice") {
-        CHECK(newest.filter(col(&Book::year) < 2002).slice(1, 3).values_list(&Book::year,
-                                                                             &Book::title) ==
+        CHECK(newest.filter(col(&Book::year) < 2002)
+                  .slice(1, 3)
+                  .values_list(&Book::year, &Book::title) ==
               std::vector<std::tuple<int, std::string>>{{1992, S}, {1990, O}});
         CHECK(q() == 1);
     }
@@ -736,8 +755,7 @@ TEST_CASE("QuerySet: values_list reads columns into tuples, in the QuerySet's or
 TEST_CASE("QuerySet: distinct() removes duplicate rows", "[queryset][results]") {
     Store s;
     const auto ratings = s.db.objects<Review>().distinct().order_by(desc(&Review::rating));
-    CHECK(ratings.values_list(&Review::rating) ==
-          std::vector<std::tuple<int>>{{5}, {4}, {3}});
+    CHECK(ratings.values_list(&Review::rating) == std::vector<std::tuple<int>>{{5}, {4}, {3}});
     CHECK(has(s.db.objects<Book>().distinct().sql().sql, "SELECT DISTINCT "));
     CHECK(run(s.db, s.db.objects<Book>().distinct().filter(col(&Book::year) > 2000)) ==
           Titles{A, W});
@@ -776,14 +794,17 @@ TEST_CASE("QuerySet: update() changes every matching row in one statement", "[qu
     }
     SECTION("matching nothing changes nothing") {
         Queries q(s.db);
-        CHECK(s.db.objects<Book>().filter(col(&Book::year) > 3000).update(loom::set(&Book::year, 1)) ==
-              0);
+        CHECK(s.db.objects<Book>()
+                  .filter(col(&Book::year) > 3000)
+                  .update(loom::set(&Book::year, 1)) == 0);
         CHECK(q() == 1);
         CHECK(s.db.objects<Book>().filter(col(&Book::year) == 1).count() == 0);
     }
     SECTION("a slice updates only its rows") {
-        CHECK(s.db.objects<Book>().order_by(desc(&Book::year)).limit(2).update(
-                  loom::set(&Book::title, "new")) == 2);
+        CHECK(s.db.objects<Book>()
+                  .order_by(desc(&Book::year))
+                  .limit(2)
+                  .update(loom::set(&Book::title, "new")) == 2);
         CHECK(run(s.db, s.db.objects<Book>()) == Titles{D, O, S, "new", "new"});
     }
 }
@@ -969,8 +990,9 @@ TEST_CASE("QuerySet: select_related fills forward relations in the same query",
         p.bio = "Analyst";
         s.db.insert(p);
         Queries q(s.db);
-        const auto profile = s.db.objects<Profile>().select_related(&Profile::user).get(
-            col(&Profile::user, &User::login) == "ada");
+        const auto profile = s.db.objects<Profile>()
+                                 .select_related(&Profile::user)
+                                 .get(col(&Profile::user, &User::login) == "ada");
         CHECK(profile.user->login == "ada");
         CHECK(q() == 1);
     }

@@ -14,8 +14,7 @@ namespace {
 using shop::Author;
 using shop::Book;
 
-template <class E, class F>
-std::string message_of(F&& f) {
+template <class E, class F> std::string message_of(F&& f) {
     try {
         f();
     } catch (const E& e) {
@@ -28,7 +27,8 @@ std::string message_of(F&& f) {
 
 TEST_CASE("db.execute binds every argument type and returns the rows it changed", "[raw]") {
     loom::Database db{":memory:"};
-    db.execute("CREATE TABLE t (i INTEGER, r REAL, s TEXT, b BLOB, n INTEGER, e INTEGER, f INTEGER)");
+    db.execute(
+        "CREATE TABLE t (i INTEGER, r REAL, s TEXT, b BLOB, n INTEGER, e INTEGER, f INTEGER)");
     const std::string text = "it's";
     const std::string_view view = "view";
     CHECK(db.execute("INSERT INTO t VALUES (?, ?, ?, ?, ?, ?, ?)", 42, 2.5, text,
@@ -38,10 +38,10 @@ TEST_CASE("db.execute binds every argument type and returns the rows it changed"
                      std::optional<double>{}, view, loom::Value{nullptr}, std::optional<int>{5},
                      nullptr, false) == 1);
     CHECK(db.execute("INSERT INTO t (s) VALUES (?)", "literal") == 1);
-    const auto rows = db.query<std::tuple<std::optional<std::int64_t>, std::optional<double>,
-                                          std::string, std::optional<loom::Blob>,
-                                          std::optional<int>, std::optional<int>,
-                                          std::optional<bool>>>("SELECT * FROM t ORDER BY rowid");
+    const auto rows =
+        db.query<std::tuple<std::optional<std::int64_t>, std::optional<double>, std::string,
+                            std::optional<loom::Blob>, std::optional<int>, std::optional<int>,
+                            std::optional<bool>>>("SELECT * FROM t ORDER BY rowid");
     REQUIRE(rows.size() == 3);
     CHECK(rows[0] == std::tuple{std::optional<std::int64_t>{42}, std::optional<double>{2.5},
                                 std::string("it's"),
@@ -58,9 +58,10 @@ TEST_CASE("db.execute binds every argument type and returns the rows it changed"
     CHECK(db.execute("DELETE FROM t WHERE s = ?", "nothing matches") == 0);
 }
 
-TEST_CASE("db.query<Model> matches columns by name, in any order, and the objects can be "
-          "prefetched",
-          "[raw]") {
+TEST_CASE(
+    "db.query<Model> matches columns by name, in any order, and the objects can be "
+    "prefetched",
+    "[raw]") {
     loom::Database db{":memory:"};
     shop::create_all(db);
     const auto c = shop::seed_catalogue(db);
@@ -94,20 +95,21 @@ TEST_CASE("db.query<Model> matches columns by name, in any order, and the object
     CHECK(books[0].reviews.size() == 1);
 }
 
-TEST_CASE("db.query<Model> with a missing or an unknown column is a UsageError naming it, and "
-          "reads nothing",
-          "[raw][errors]") {
+TEST_CASE(
+    "db.query<Model> with a missing or an unknown column is a UsageError naming it, and "
+    "reads nothing",
+    "[raw][errors]") {
     loom::Database db{":memory:"};
     shop::create_all(db);
     shop::seed_catalogue(db);
     CHECK(message_of<loom::UsageError>([&] { db.query<Book>("SELECT id, title FROM book"); }) ==
           "db.query<Book>: the result's columns must be the Book columns, by name; missing: "
           "year, publisher_id (while running: SELECT id, title FROM book)");
-    CHECK(message_of<loom::UsageError>([&] {
-              db.query<Author>("SELECT id, name, born, 1 AS extra FROM author");
-          }) == "db.query<Author>: the result's columns must be the Author columns, by name; not "
-                "a column of Author: extra (while running: SELECT id, name, born, 1 AS extra "
-                "FROM author)");
+    CHECK(message_of<loom::UsageError>(
+              [&] { db.query<Author>("SELECT id, name, born, 1 AS extra FROM author"); }) ==
+          "db.query<Author>: the result's columns must be the Author columns, by name; not "
+          "a column of Author: extra (while running: SELECT id, name, born, 1 AS extra "
+          "FROM author)");
     // A stored value that does not fit is a DataError, as for QuerySets.
     db.execute("UPDATE author SET born = ? WHERE name = ?", "long ago", "Neil Gaiman");
     CHECK(message_of<loom::DataError>([&] { db.query<Author>("SELECT * FROM author"); }) ==
@@ -116,9 +118,10 @@ TEST_CASE("db.query<Model> with a missing or an unknown column is a UsageError n
     CHECK(db.query<std::int64_t>("SELECT count(*) FROM book").at(0) == 5);
 }
 
-TEST_CASE("db.query of tuples and single columns reads by position and checks the width and "
-          "the types",
-          "[raw][errors]") {
+TEST_CASE(
+    "db.query of tuples and single columns reads by position and checks the width and "
+    "the types",
+    "[raw][errors]") {
     loom::Database db{":memory:"};
     shop::create_all(db);
     shop::seed_catalogue(db);
@@ -132,7 +135,8 @@ TEST_CASE("db.query of tuples and single columns reads by position and checks th
           std::vector<std::string>{"Neil Gaiman"});
     CHECK(db.query<std::int64_t>("SELECT id FROM book WHERE year > ?", 3000).empty());
 
-    CHECK(message_of<loom::UsageError>([&] { db.query<std::int64_t>("SELECT id, year FROM book"); }) ==
+    CHECK(message_of<loom::UsageError>(
+              [&] { db.query<std::int64_t>("SELECT id, year FROM book"); }) ==
           "db.query: the result has 2 columns where 1 were asked for (while running: SELECT id, "
           "year FROM book)");
     CHECK(message_of<loom::DataError>([&] { db.query<int>("SELECT title FROM book LIMIT 1"); }) ==
@@ -146,9 +150,10 @@ TEST_CASE("db.query of tuples and single columns reads by position and checks th
 TEST_CASE("db.query<loom::ResultRow> reads any columns by position or name", "[raw]") {
     loom::Database db{":memory:"};
     shop::create_all(db);
-    const auto cols = db.query<loom::ResultRow>("SELECT name, \"notnull\" FROM pragma_table_info(?) "
-                                                "ORDER BY cid",
-                                                "book");
+    const auto cols = db.query<loom::ResultRow>(
+        "SELECT name, \"notnull\" FROM pragma_table_info(?) "
+        "ORDER BY cid",
+        "book");
     REQUIRE(cols.size() == 4);
     CHECK(cols[0].names() == std::vector<std::string>{"name", "notnull"});
     CHECK(cols[1]["name"] == loom::Value{std::string("title")});
@@ -162,8 +167,8 @@ TEST_CASE("raw SQL is counted and shown to listeners like every statement", "[ra
     shop::create_all(db);
     std::vector<std::string> seen;
     auto sub = db.on_query([&](const loom::QueryEvent& e) {
-        seen.push_back(std::string(e.origin) + ": " + std::string(e.sql) + " changes=" +
-                       std::to_string(e.changes) + " rows=" + std::to_string(e.rows));
+        seen.push_back(std::string(e.origin) + ": " + std::string(e.sql) +
+                       " changes=" + std::to_string(e.changes) + " rows=" + std::to_string(e.rows));
     });
     db.execute("INSERT INTO publisher (name) VALUES (?)", "Tor");
     (void)db.query<std::string>("SELECT name FROM publisher");

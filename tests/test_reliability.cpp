@@ -37,7 +37,9 @@ struct TempPath {
     }
 };
 
-std::int64_t count_books(loom::Database& db) { return db.objects<Book>().count(); }
+std::int64_t count_books(loom::Database& db) {
+    return db.objects<Book>().count();
+}
 
 /// A file database with the bookstore catalogue (5 books).
 void seed_file(const std::string& path) {
@@ -57,8 +59,7 @@ void good_operation_still_works() {
     CHECK(with_publisher == 5);
 }
 
-template <class E, class Fn>
-std::string message_of(Fn&& fn) {
+template <class E, class Fn> std::string message_of(Fn&& fn) {
     try {
         fn();
     } catch (const E& e) {
@@ -121,9 +122,10 @@ void raw_gadget(loom::Database& db, std::int64_t id, const std::string& column, 
 
 // ---- I/O faults ------------------------------------------------------------------------------
 
-TEST_CASE("a full disk during bulk_insert is an IoError, writes nothing and the connection "
-          "recovers once there is room",
-          "[reliability][io]") {
+TEST_CASE(
+    "a full disk during bulk_insert is an IoError, writes nothing and the connection "
+    "recovers once there is room",
+    "[reliability][io]") {
     const TempPath file("full");
     seed_file(file.path);
     loom::Database db{file.path};
@@ -159,9 +161,9 @@ TEST_CASE("a full disk during bulk_insert is an IoError, writes nothing and the 
         Publisher p;
         p.name = "Tor";
         CHECK_THROWS_AS(db.transaction([&] {
-                            db.insert(p);
-                            db.bulk_insert(books);
-                        }),
+            db.insert(p);
+            db.bulk_insert(books);
+        }),
                         loom::IoError);
         CHECK(db.transaction_depth() == 0);
         CHECK(db.objects<Publisher>().count() == 2);
@@ -216,8 +218,9 @@ TEST_CASE("a database file deleted while open refuses writes with a ReadOnlyErro
         CHECK(e.code() == SQLITE_READONLY_DBMOVED);
         what = e.what();
     }
-    CHECK(what.ends_with(": the database file was deleted, moved or replaced while open; open a "
-                         "new Database on the file"));
+    CHECK(
+        what.ends_with(": the database file was deleted, moved or replaced while open; open a "
+                       "new Database on the file"));
     CHECK(b.id == 0);
     CHECK(db.transaction_depth() == 0);
     // Reads still see the data the connection holds open.
@@ -226,9 +229,10 @@ TEST_CASE("a database file deleted while open refuses writes with a ReadOnlyErro
     good_operation_still_works();
 }
 
-TEST_CASE("a database file replaced while open refuses writes; a new Database sees the new "
-          "file",
-          "[reliability][io]") {
+TEST_CASE(
+    "a database file replaced while open refuses writes; a new Database sees the new "
+    "file",
+    "[reliability][io]") {
     const TempPath file("replaced");
     const TempPath other("replacement");
     seed_file(file.path);
@@ -245,8 +249,9 @@ TEST_CASE("a database file replaced while open refuses writes; a new Database se
 
     Publisher p;
     p.name = "Tor";
-    CHECK(message_of<loom::ReadOnlyError>([&] { db.insert(p); })
-              .ends_with("deleted, moved or replaced while open; open a new Database on the file"));
+    CHECK(message_of<loom::ReadOnlyError>([&] {
+              db.insert(p);
+          }).ends_with("deleted, moved or replaced while open; open a new Database on the file"));
     CHECK(p.id == 0);
 
     loom::Database fresh{file.path};
@@ -261,9 +266,9 @@ TEST_CASE("a file that is not a database is refused when opened, whatever its si
     const TempPath file("notadb");
     // (A 1-byte file is the one exception: SQLite reports it as empty on purpose, see
     // unixFileSize in its source, and opens it as a new database.)
-    const std::string content = GENERATE(std::string("x\n"), std::string(100, 'z'),
-                                         std::string(8192, '\x7f'),
-                                         std::string("SQLite format 3") + std::string(200, '\0'));
+    const std::string content =
+        GENERATE(std::string("x\n"), std::string(100, 'z'), std::string(8192, '\x7f'),
+                 std::string("SQLite format 3") + std::string(200, '\0'));
     {
         std::ofstream out(file.path, std::ios::binary);
         out << content;
@@ -290,8 +295,8 @@ TEST_CASE("a truncated database file is refused when opened, naming the damage",
     // SQLite compares the size in the header with the file's: a cut at a page boundary is
     // seen when the file is opened; a cut inside the last page when that page is read.
     REQUIRE(full % 4096 == 0);  // the default page size
-    const auto cut = GENERATE_COPY(full - 4096, full / 8192 * 4096, std::uintmax_t{4096}, full - 100,
-                                   full - 2000);
+    const auto cut = GENERATE_COPY(full - 4096, full / 8192 * 4096, std::uintmax_t{4096},
+                                   full - 100, full - 2000);
     CAPTURE(cut);
     std::filesystem::resize_file(file.path, cut);
     std::string what;
@@ -317,16 +322,18 @@ TEST_CASE("a truncated database file is refused when opened, naming the damage",
     } else {
         CHECK_FALSE(at_open);
         CHECK(what.starts_with("database disk image is malformed (while running: SELECT"));
-        CHECK(what.ends_with(": the file is damaged (truncated or overwritten); restore it from "
-                             "a backup (PRAGMA integrity_check lists the damage)"));
+        CHECK(
+            what.ends_with(": the file is damaged (truncated or overwritten); restore it from "
+                           "a backup (PRAGMA integrity_check lists the damage)"));
     }
     CHECK(std::filesystem::file_size(file.path) == cut);
     good_operation_still_works();
 }
 
-TEST_CASE("a database page overwritten with garbage is a NotADatabaseError when read, and the "
-          "connection goes on",
-          "[reliability][io]") {
+TEST_CASE(
+    "a database page overwritten with garbage is a NotADatabaseError when read, and the "
+    "connection goes on",
+    "[reliability][io]") {
     const TempPath file("overwritten");
     std::int64_t page_size = 0, first_book_page = 0;
     {
@@ -359,8 +366,9 @@ TEST_CASE("a database page overwritten with garbage is a NotADatabaseError when 
         what = e.what();
     }
     CHECK(what.starts_with("database disk image is malformed (while running: SELECT"));
-    CHECK(what.ends_with(": the file is damaged (truncated or overwritten); restore it from a "
-                         "backup (PRAGMA integrity_check lists the damage)"));
+    CHECK(
+        what.ends_with(": the file is damaged (truncated or overwritten); restore it from a "
+                       "backup (PRAGMA integrity_check lists the damage)"));
     // Other tables of the same file still read.
     CHECK(db.objects<Publisher>().count() == 2);
     CHECK(db.objects<Author>().prefetch_related(&Author::books).count() == 3);
@@ -369,9 +377,10 @@ TEST_CASE("a database page overwritten with garbage is a NotADatabaseError when 
 
 // ---- one snapshot per evaluation --------------------------------------------------------------
 
-TEST_CASE("a QuerySet's base query and its prefetch levels read one snapshot, whatever other "
-          "connections commit in between",
-          "[reliability][snapshot]") {
+TEST_CASE(
+    "a QuerySet's base query and its prefetch levels read one snapshot, whatever other "
+    "connections commit in between",
+    "[reliability][snapshot]") {
     const TempPath file("snapshot");
     {
         loom::Database db{file.path, loom::Options{.wal = true}};
@@ -386,7 +395,8 @@ TEST_CASE("a QuerySet's base query and its prefetch levels read one snapshot, wh
     auto sub = reader.on_query([&](const loom::QueryEvent& ev) {
         if (done || ev.origin != "Book") return;
         done = true;
-        Publisher penguin = writer.objects<Publisher>().get(loom::col(&Publisher::name) == "Penguin");
+        Publisher penguin =
+            writer.objects<Publisher>().get(loom::col(&Publisher::name) == "Penguin");
         writer.transaction([&] {
             writer.remove(penguin);
             shop::Review r;
@@ -446,8 +456,7 @@ TEST_CASE("a row that does not fit a member is a DataError naming model, column 
         Case{"kind", loom::Value{std::int64_t{70000}},
              "Gadget.kind (row id=2): integer out of range for the member's type, found INTEGER "
              "70000"},
-        Case{"kind", loom::Value{2.5},
-             "Gadget.kind (row id=2): expected INTEGER, found REAL 2.5"},
+        Case{"kind", loom::Value{2.5}, "Gadget.kind (row id=2): expected INTEGER, found REAL 2.5"},
         Case{"maker_id", loom::Value{std::string("acme")},
              "Gadget.maker_id (row id=2): expected an INTEGER key, found TEXT 'acme'"});
     raw_gadget(db, 2, c.column, c.stored);
@@ -497,9 +506,10 @@ TEST_CASE("an enum value with no enumerator is stored and read back as-is (the d
           2);
 }
 
-TEST_CASE("a dangling foreign key met by prefetch_related is a DataError naming the relation "
-          "and the key",
-          "[reliability][data]") {
+TEST_CASE(
+    "a dangling foreign key met by prefetch_related is a DataError naming the relation "
+    "and the key",
+    "[reliability][data]") {
     loom::Database db{":memory:"};
     shop::create_all(db);
     shop::seed_catalogue(db);
@@ -530,16 +540,17 @@ TEST_CASE("a dangling foreign key met by prefetch_related is a DataError naming 
     }
     SECTION("into objects in hand: none of them is left half loaded") {
         auto books = db.objects<Book>().to_vector();
-        CHECK(message_of<loom::DataError>(
-                  [&] { loom::prefetch_related_objects(db, books, &Book::publisher); }) ==
-              expected);
+        CHECK(message_of<loom::DataError>([&] {
+                  loom::prefetch_related_objects(db, books, &Book::publisher);
+              }) == expected);
         for (const Book& b : books) CHECK_FALSE(b.publisher.loaded());
     }
     SECTION("through an explicit load") {
         Book b = db.objects<Book>().get(loom::col(&Book::title) == "Orphan");
-        CHECK(message_of<loom::DataError>([&] { b.publisher.load(db); }).ends_with(
-            "publisher_id 999 matches no Publisher (a dangling key: the row was deleted, or "
-            "written, while foreign keys were not enforced)"));
+        CHECK(message_of<loom::DataError>([&] { b.publisher.load(db); })
+                  .ends_with("publisher_id 999 matches no Publisher (a dangling key: the row was "
+                             "deleted, or "
+                             "written, while foreign keys were not enforced)"));
     }
     SECTION("a Prefetch with its own queryset may leave targets out: those read as nullptr") {
         auto books = db.objects<Book>().prefetch_related(loom::Prefetch(

@@ -14,7 +14,9 @@ namespace {
 
 using shop::Publisher;
 
-std::int64_t publishers(loom::Database& db) { return db.objects<Publisher>().count(); }
+std::int64_t publishers(loom::Database& db) {
+    return db.objects<Publisher>().count();
+}
 
 std::vector<std::string> publisher_names(loom::Database& db) {
     std::vector<std::string> out;
@@ -75,10 +77,9 @@ TEST_CASE("a Transaction commits with commit()", "[transactions]") {
         CHECK_FALSE(tx.active());
         CHECK(db.transaction_depth() == 0);
     }
-    CHECK(log.sql == std::vector<std::string>{"BEGIN",
-                                              "INSERT INTO \"publisher\" (\"name\") VALUES (?)",
-                                              "INSERT INTO \"publisher\" (\"name\") VALUES (?)",
-                                              "COMMIT"});
+    CHECK(log.sql ==
+          std::vector<std::string>{"BEGIN", "INSERT INTO \"publisher\" (\"name\") VALUES (?)",
+                                   "INSERT INTO \"publisher\" (\"name\") VALUES (?)", "COMMIT"});
     CHECK(publisher_names(db) == std::vector<std::string>{"A", "B"});
 }
 
@@ -151,8 +152,7 @@ TEST_CASE("every write kind inside a rolled back transaction is undone", "[trans
 
 // ---- db.transaction(fn) ----------------------------------------------------------------------
 
-TEST_CASE("db.transaction(fn) commits when fn returns and passes its result on",
-          "[transactions]") {
+TEST_CASE("db.transaction(fn) commits when fn returns and passes its result on", "[transactions]") {
     loom::Database db(":memory:");
     shop::create_all(db);
     SqlLog log(db);
@@ -175,10 +175,10 @@ TEST_CASE("db.transaction(fn) rolls back and rethrows when fn throws", "[transac
     add(db, "kept");
     SqlLog log(db);
     CHECK_THROWS_AS(db.transaction([&] {
-                        add(db, "A");
-                        add(db, "B");
-                        throw Boom();
-                    }),
+        add(db, "A");
+        add(db, "B");
+        throw Boom();
+    }),
                     Boom);
     CHECK(log.sql.back() == "ROLLBACK");
     CHECK(db.transaction_depth() == 0);
@@ -190,9 +190,9 @@ TEST_CASE("db.transaction(fn) rolls back when a statement inside fails", "[trans
     shop::create_all(db);
     add(db, "Dup");
     CHECK_THROWS_AS(db.transaction([&] {
-                        add(db, "A");
-                        add(db, "Dup");  // UNIQUE
-                    }),
+        add(db, "A");
+        add(db, "Dup");  // UNIQUE
+    }),
                     loom::ConstraintError);
     CHECK(db.transaction_depth() == 0);
     CHECK(publisher_names(db) == std::vector<std::string>{"Dup"});
@@ -225,8 +225,7 @@ TEST_CASE("nested transactions are savepoints: an inner rollback keeps the outer
     CHECK(publisher_names(db) == std::vector<std::string>{"outer", "outer again"});
 }
 
-TEST_CASE("a committed savepoint is still undone by the outer rollback",
-          "[transactions][nested]") {
+TEST_CASE("a committed savepoint is still undone by the outer rollback", "[transactions][nested]") {
     loom::Database db(":memory:");
     shop::create_all(db);
     {
@@ -240,9 +239,10 @@ TEST_CASE("a committed savepoint is still undone by the outer rollback",
     CHECK(publishers(db) == 0);
 }
 
-TEST_CASE("db.transaction nested in db.transaction: a caught inner failure keeps the outer "
-          "work",
-          "[transactions][nested]") {
+TEST_CASE(
+    "db.transaction nested in db.transaction: a caught inner failure keeps the outer "
+    "work",
+    "[transactions][nested]") {
     loom::Database db(":memory:");
     shop::create_all(db);
     db.transaction([&] {
@@ -306,10 +306,12 @@ TEST_CASE("committing the outer transaction while an inner one is open is a Usag
         add(db, "outer");
         loom::Transaction inner(db);
         add(db, "inner");
-        CHECK_THROWS_WITH(outer.commit(), "commit: a nested transaction is still open; end it "
-                                          "first");
-        CHECK_THROWS_WITH(outer.rollback(), "rollback: a nested transaction is still open; end "
-                                            "it first");
+        CHECK_THROWS_WITH(outer.commit(),
+                          "commit: a nested transaction is still open; end it "
+                          "first");
+        CHECK_THROWS_WITH(outer.rollback(),
+                          "rollback: a nested transaction is still open; end "
+                          "it first");
         CHECK(db.transaction_depth() == 2);
         CHECK(outer.active());
         inner.commit();

@@ -30,16 +30,16 @@ struct Jar {
 namespace test_writes {
 constexpr auto loom_model(loom::model_of<Shelf>) {
     return loom::table("shelf", loom::pk(&test_writes::Shelf::id),
-                    loom::field(&test_writes::Shelf::label, "label"),
-                    loom::reverse(&test_writes::Shelf::jars, &test_writes::Jar::shelf));
+                       loom::field(&test_writes::Shelf::label, "label"),
+                       loom::reverse(&test_writes::Shelf::jars, &test_writes::Jar::shelf));
 }
 }  // namespace test_writes
 
 namespace test_writes {
 constexpr auto loom_model(loom::model_of<Jar>) {
     return loom::table("jar", loom::pk(&test_writes::Jar::id),
-                    loom::foreign_key(&test_writes::Jar::shelf, "shelf_id"),
-                    loom::field(&test_writes::Jar::jam, "jam"));
+                       loom::foreign_key(&test_writes::Jar::shelf, "shelf_id"),
+                       loom::field(&test_writes::Jar::jam, "jam"));
 }
 }  // namespace test_writes
 
@@ -124,9 +124,8 @@ TEST_CASE("insert runs one INSERT and sets the primary key", "[writes][insert]")
     CHECK(db.query_count() - q0 == 2);
     CHECK(a.id == 1);
     CHECK(b.id == 2);
-    CHECK(log.sql == std::vector<std::string>{
-                         "INSERT INTO \"publisher\" (\"name\") VALUES (?)",
-                         "INSERT INTO \"publisher\" (\"name\") VALUES (?)"});
+    CHECK(log.sql == std::vector<std::string>{"INSERT INTO \"publisher\" (\"name\") VALUES (?)",
+                                              "INSERT INTO \"publisher\" (\"name\") VALUES (?)"});
     const auto stored = db.objects<Publisher>().order_by(&Publisher::id).to_vector();
     REQUIRE(stored.size() == 2);
     CHECK(stored[0].id == a.id);
@@ -150,8 +149,7 @@ TEST_CASE("insert keeps an explicit primary key", "[writes][insert]") {
     CHECK(next.id == 43);  // AUTOINCREMENT continues after the largest key
 }
 
-TEST_CASE("insert stores foreign keys and NULL for a nullable one left empty",
-          "[writes][insert]") {
+TEST_CASE("insert stores foreign keys and NULL for a nullable one left empty", "[writes][insert]") {
     loom::Database db(":memory:");
     shop::create_all(db);
     shop::Employee boss;
@@ -197,8 +195,9 @@ TEST_CASE("update of a row that does not exist throws DoesNotExist and writes no
     Publisher ghost;
     ghost.id = 999;
     ghost.name = "Ghost";
-    CHECK_THROWS_WITH(db.update(ghost), "update: no Publisher with \"id\" = 999 (insert it "
-                                        "first, or use save)");
+    CHECK_THROWS_WITH(db.update(ghost),
+                      "update: no Publisher with \"id\" = 999 (insert it "
+                      "first, or use save)");
     CHECK_THROWS_AS(db.update(ghost), loom::DoesNotExist);
     CHECK(count_rows(db, "publisher") == 1);
     CHECK(ghost.id == 999);
@@ -331,16 +330,15 @@ TEST_CASE("save updates an object with a key", "[writes][save]") {
     p.name = "Tor Books";
     SqlLog log(db);
     db.save(p);
-    CHECK(log.sql == std::vector<std::string>{
-                         "BEGIN", "UPDATE \"publisher\" SET \"name\" = ? WHERE \"id\" = ?",
-                         "COMMIT"});
+    CHECK(log.sql ==
+          std::vector<std::string>{
+              "BEGIN", "UPDATE \"publisher\" SET \"name\" = ? WHERE \"id\" = ?", "COMMIT"});
     CHECK(p.id == 1);
     CHECK(count_rows(db, "publisher") == 1);
     CHECK(db.objects<Publisher>().get().name == "Tor Books");
 }
 
-TEST_CASE("save of an object whose row is gone inserts it again under its key",
-          "[writes][save]") {
+TEST_CASE("save of an object whose row is gone inserts it again under its key", "[writes][save]") {
     loom::Database db(":memory:");
     shop::create_all(db);
     Publisher p;
@@ -399,8 +397,7 @@ TEST_CASE("bulk_insert reuses one prepared statement however many rows it insert
     CHECK(many.back().id == 202);
 }
 
-TEST_CASE("bulk_insert keeps explicit keys and works on any range of lvalues",
-          "[writes][bulk]") {
+TEST_CASE("bulk_insert keeps explicit keys and works on any range of lvalues", "[writes][bulk]") {
     loom::Database db(":memory:");
     shop::create_all(db);
     Publisher a, b, c;
@@ -434,10 +431,9 @@ TEST_CASE("bulk_insert inside a transaction uses a savepoint", "[writes][bulk]")
     loom::Transaction tx(db);
     SqlLog log(db);
     db.bulk_insert(v);
-    CHECK(log.sql == std::vector<std::string>{"SAVEPOINT loom_1",
-                                              "INSERT INTO \"publisher\" (\"name\") VALUES (?)",
-                                              "INSERT INTO \"publisher\" (\"name\") VALUES (?)",
-                                              "RELEASE loom_1"});
+    CHECK(log.sql == std::vector<std::string>{
+                         "SAVEPOINT loom_1", "INSERT INTO \"publisher\" (\"name\") VALUES (?)",
+                         "INSERT INTO \"publisher\" (\"name\") VALUES (?)", "RELEASE loom_1"});
     tx.commit();
     CHECK(count_rows(db, "publisher") == 2);
 }

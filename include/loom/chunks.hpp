@@ -31,8 +31,7 @@ namespace loom {
 /// The range qs.chunks(n) returns: an input range whose elements are the chunks, each a
 /// std::vector<T> of at most n rows (never an empty one). The vector is reused: take what you
 /// keep out of it (moving the objects is fine; their relations stay loaded) before advancing.
-template <class T>
-class Chunks {
+template <class T> class Chunks {
 public:
     class iterator {
     public:
@@ -97,8 +96,7 @@ private:
         // select_related.
         const auto& columns = detail::meta<T>().columns;
         int extra = static_cast<int>(columns.size());
-        for (const auto& sr : st.select_related)
-            extra += static_cast<int>(sr->column_count());
+        for (const auto& sr : st.select_related) extra += static_cast<int>(sr->column_count());
         for (auto& k : keys_) {
             if (const detail::ColumnRef* plain = detail::plain_column(k.expr.tokens))
                 for (std::size_t c = 0; c < columns.size(); ++c)
@@ -113,10 +111,10 @@ private:
     struct Key {
         detail::ValueExpr expr;
         bool descending = false;
-        bool is_pk = false;  // never NULL
+        bool is_pk = false;       // never NULL
         bool nulls_first = true;  // NULLs come before every value in the order
-        int read_at = -1;    // the result column holding its value
-        bool selected = false;  // added to the select list (a column of a joined model)
+        int read_at = -1;         // the result column holding its value
+        bool selected = false;    // added to the select list (a column of a joined model)
     };
 
     void next() {

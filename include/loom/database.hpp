@@ -21,12 +21,12 @@
 #include <utility>
 #include <vector>
 
-#include "detail/std_light.hpp"
 #include "detail/engine/sqlite/connection.hpp"
 #include "detail/meta/object_io.hpp"
 #include "detail/prefetch/engine.hpp"
 #include "detail/schema.hpp"
 #include "detail/session.hpp"
+#include "detail/std_light.hpp"
 #include "errors.hpp"
 #include "m2m.hpp"
 #include "options.hpp"
@@ -44,8 +44,7 @@ template <class... Ts> struct is_tuple<std::tuple<Ts...>> : std::true_type {};
 
 /// Binds one argument of raw SQL: a loom::Value, NULL (std::nullopt, nullptr), text (string
 /// literals, std::string_view) or any member type loom maps.
-template <class A>
-void bind_arg(Binder& b, const A& a) {
+template <class A> void bind_arg(Binder& b, const A& a) {
     using U = std::remove_cvref_t<A>;
     if constexpr (std::is_same_v<U, Value>)
         b.value(a);
@@ -75,8 +74,7 @@ inline bool same_name(std::string_view a, std::string_view b) noexcept {
 }
 
 /// Which result column holds each column of model T (by name), checked once per statement.
-template <class T>
-std::vector<int> columns_by_name(const Statement& s) {
+template <class T> std::vector<int> columns_by_name(const Statement& s) {
     std::vector<std::string_view> wanted;
     for_each_index<T>([&](auto i) {
         if constexpr (has_column<entry_t<T, decltype(i)::value>>)
@@ -98,16 +96,15 @@ std::vector<int> columns_by_name(const Statement& s) {
     for (std::size_t k = 0; k < wanted.size(); ++k)
         if (at[k] < 0) missing += (missing.empty() ? "" : ", ") + std::string(wanted[k]);
     if (!missing.empty() || !extra.empty())
-        throw UsageError("db.query<" + meta<T>().name + ">: the result's columns must be the " +
-                         meta<T>().name + " columns, by name" +
-                         (missing.empty() ? "" : "; missing: " + missing) +
-                         (extra.empty() ? "" : "; not a column of " + meta<T>().name + ": " + extra) +
-                         " (while running: " + sql_excerpt(s.sql()) + ")");
+        throw UsageError(
+            "db.query<" + meta<T>().name + ">: the result's columns must be the " + meta<T>().name +
+            " columns, by name" + (missing.empty() ? "" : "; missing: " + missing) +
+            (extra.empty() ? "" : "; not a column of " + meta<T>().name + ": " + extra) +
+            " (while running: " + sql_excerpt(s.sql()) + ")");
     return at;
 }
 
-template <class V>
-void read_cell(const Statement& s, int c, V& out) {
+template <class V> void read_cell(const Statement& s, int c, V& out) {
     if (const char* why = read_column(s, c, out))
         throw DataError("db.query: result column " + std::to_string(c) + " (" +
                         std::string(s.column_name(c)) + "): " + why + ", found " +
@@ -136,10 +133,7 @@ public:
 
     /// A QuerySet over all rows of T (include <loom/queryset.hpp>). Nothing runs until it is
     /// iterated or asked for a result.
-    template <class T>
-    QuerySet<T> objects() {
-        return QuerySet<T>(*this);
-    }
+    template <class T> QuerySet<T> objects() { return QuerySet<T>(*this); }
 
     /// Statements run on this connection since it was opened (or since reset_query_count()).
     std::int64_t query_count() const noexcept { return session_.query_count(); }
@@ -168,8 +162,7 @@ public:
     /// it changed. Counted and shown to listeners like every statement.
     ///
     ///     db.execute("UPDATE book SET year = ? WHERE id = ?", 1966, dune.id);
-    template <class... Args>
-    std::int64_t execute(std::string_view sql, const Args&... args) {
+    template <class... Args> std::int64_t execute(std::string_view sql, const Args&... args) {
         return session_.execute(
             sql, [&](detail::Binder& b) { (detail::bind_arg(b, args), ...); }, "execute");
     }
@@ -200,8 +193,7 @@ public:
                 } else if constexpr (std::is_same_v<T, ResultRow>) {
                     if (!names) {
                         std::vector<std::string> n;
-                        for (int c = 0; c < s.column_count(); ++c)
-                            n.emplace_back(s.column_name(c));
+                        for (int c = 0; c < s.column_count(); ++c) n.emplace_back(s.column_name(c));
                         names = std::make_shared<const std::vector<std::string>>(std::move(n));
                     }
                     std::vector<Value> values;
@@ -212,10 +204,12 @@ public:
                 } else if constexpr (detail::is_tuple<T>::value) {
                     check_width(s, std::tuple_size_v<T>);
                     T row;
-                    std::apply([&](auto&... cell) {
-                        int c = 0;
-                        (detail::read_cell(s, c++, cell), ...);
-                    }, row);
+                    std::apply(
+                        [&](auto&... cell) {
+                            int c = 0;
+                            (detail::read_cell(s, c++, cell), ...);
+                        },
+                        row);
                     out.push_back(std::move(row));
                 } else {
                     static_assert(detail::column_type<T>,
@@ -235,8 +229,7 @@ public:
     class Subscription {
     public:
         Subscription() = default;
-        Subscription(Subscription&& o) noexcept
-            : s_(std::exchange(o.s_, nullptr)), id_(o.id_) {}
+        Subscription(Subscription&& o) noexcept : s_(std::exchange(o.s_, nullptr)), id_(o.id_) {}
         Subscription& operator=(Subscription&& o) noexcept {
             if (this != &o) {
                 reset();
@@ -271,8 +264,7 @@ public:
     /// Creates the tables of the given models (FK targets first), an index on every FK column,
     /// and the join tables of their many-to-many relations. Tables that exist are left as they
     /// are: loom never alters or drops data behind your back. All or nothing.
-    template <class... Ts>
-    void create_tables() {
+    template <class... Ts> void create_tables() {
         const auto statements = schema_sql<Ts...>();
         detail::Session::Call call(session_);
         {
@@ -284,8 +276,7 @@ public:
     }
 
     /// Drops the tables of the given models and their join tables (dependents first).
-    template <class... Ts>
-    void drop_tables() {
+    template <class... Ts> void drop_tables() {
         const auto order = detail::dependency_order<Ts...>();
         using Fn = std::vector<std::string> (*)();
         const Fn joins[] = {&detail::join_tables_of<Ts>...};
@@ -303,8 +294,7 @@ public:
     }
 
     /// The DDL create_tables<Ts...>() would run, for review or migrations tools.
-    template <class... Ts>
-    std::vector<std::string> schema_sql() const {
+    template <class... Ts> std::vector<std::string> schema_sql() const {
         return detail::schema_sql<Ts...>(session_.dialect());
     }
 
@@ -312,16 +302,14 @@ public:
     /// difference (tables, columns, types, NULL-ness, keys, foreign keys, UNIQUE, indexes, join
     /// tables). Defined in <loom/migrate.hpp> (part of <loom/loom.hpp>);
     /// loom::schema_report<Ts...>(db) returns the differences instead.
-    template <class... Ts, class Db = Database>
-    void check_schema() {
+    template <class... Ts, class Db = Database> void check_schema() {
         detail::schema_check<Db>::template check<Ts...>(*this);
     }
 
     // ---- writes ----------------------------------------------------------------------------
 
     /// Inserts `obj` and sets its primary key (an explicit non-zero key is kept).
-    template <class T>
-    void insert(T& obj) {
+    template <class T> void insert(T& obj) {
         detail::Session::Call call(session_);
         insert_row(obj, "insert");
         detail::bind_relations(obj);
@@ -329,8 +317,7 @@ public:
     }
 
     /// Writes every column of `obj` to its row. Throws DoesNotExist when no row has its key.
-    template <class T>
-    void update(const T& obj) {
+    template <class T> void update(const T& obj) {
         if (update_row(obj, "update") == 0) {
             const auto& m = detail::meta<T>();
             throw DoesNotExist("update: no " + m.name + " with " + m.pk + " = " +
@@ -340,8 +327,7 @@ public:
     }
 
     /// Inserts `obj` when its key is 0, else updates its row (inserting it if it is gone).
-    template <class T>
-    void save(T& obj) {
+    template <class T> void save(T& obj) {
         if (detail::primary_key_of(obj) == 0) return insert(obj);
         detail::Session::Call call(session_);
         {
@@ -354,8 +340,7 @@ public:
 
     /// Deletes the row of `obj` (the database applies on_delete rules) and sets its key to 0.
     /// Returns false when there was no such row.
-    template <class T>
-    bool remove(T& obj) {
+    template <class T> bool remove(T& obj) {
         const auto& m = detail::meta<T>();
         const std::int64_t key = detail::primary_key_of(obj);
         detail::Session::Call call(session_);
@@ -387,14 +372,15 @@ public:
     /// Inserts every object in one transaction with one reused statement, setting their keys.
     /// On error nothing is written and the keys are left as they were.
     template <std::ranges::forward_range R>
-        requires std::is_lvalue_reference_v<std::ranges::range_reference_t<R>>
+    requires std::is_lvalue_reference_v<std::ranges::range_reference_t<R>>
     void bulk_insert(R&& objs) {
         detail::Session::Call call(session_);
         std::vector<std::int64_t*> assigned;
         try {
             detail::Session::TransactionScope tx(session_);
             for (auto& obj : objs)
-                if (insert_row(obj, "bulk_insert")) assigned.push_back(&detail::primary_key_ref(obj));
+                if (insert_row(obj, "bulk_insert"))
+                    assigned.push_back(&detail::primary_key_ref(obj));
             tx.commit();
         } catch (...) {
             for (auto* id : assigned) *id = 0;
@@ -415,8 +401,7 @@ public:
 
     /// Loads relation `member` of one object with one query, visible in the query log (it
     /// reads the database again when the relation is loaded already).
-    template <class T, class Rel>
-    void load(T& obj, Rel T::*member) {
+    template <class T, class Rel> void load(T& obj, Rel T::*member) {
         T* one[] = {&obj};
         auto node = detail::make_node(member);
         node->skip_loaded = false;
@@ -428,8 +413,7 @@ public:
 
     /// Runs `fn` in a transaction (a savepoint when one is already open): commits when it
     /// returns, rolls back and rethrows when it throws.
-    template <class Fn>
-    decltype(auto) transaction(Fn&& fn) {
+    template <class Fn> decltype(auto) transaction(Fn&& fn) {
         detail::Session::TransactionScope tx(session_);
         if constexpr (std::is_void_v<std::invoke_result_t<Fn&>>) {
             std::forward<Fn>(fn)();
@@ -448,8 +432,7 @@ private:
     friend detail::Session& detail::session_of(Database& db) noexcept;
 
     /// INSERTs the row of `obj`; true when the database assigned its key.
-    template <class T>
-    bool insert_row(T& obj, std::string_view origin) {
+    template <class T> bool insert_row(T& obj, std::string_view origin) {
         const auto& m = detail::meta<T>();
         std::int64_t& id = detail::primary_key_ref(obj);
         const bool with_pk = id != 0;
@@ -462,9 +445,9 @@ private:
                             "key; declare the column INTEGER PRIMARY KEY, or give the object its "
                             "key before inserting it. Nothing was inserted");
         try {
-            session_.execute(with_pk ? m.insert_with_pk_sql : m.insert_sql,
-                             [&](detail::Binder& b) { detail::bind_object(b, obj, with_pk); },
-                             origin);
+            session_.execute(
+                with_pk ? m.insert_with_pk_sql : m.insert_sql,
+                [&](detail::Binder& b) { detail::bind_object(b, obj, with_pk); }, origin);
         } catch (const ConstraintError& e) {
             explain_foreign_key(e, obj);
             throw;
@@ -472,8 +455,7 @@ private:
         if (!with_pk) id = session_.last_insert_id();
         return !with_pk;
     }
-    template <class T>
-    std::int64_t update_row(const T& obj, std::string_view origin) {
+    template <class T> std::int64_t update_row(const T& obj, std::string_view origin) {
         try {
             return session_.execute(
                 detail::meta<T>().update_sql,
@@ -488,8 +470,7 @@ private:
         }
     }
     /// Rethrows a FOREIGN KEY failure of a write of `obj` naming the key columns it set.
-    template <class T>
-    static void explain_foreign_key(const ConstraintError& e, const T& obj) {
+    template <class T> static void explain_foreign_key(const ConstraintError& e, const T& obj) {
         if (e.kind() != ConstraintError::Kind::foreign_key) return;
         const std::string hint = detail::foreign_key_hint(obj);
         if (!hint.empty())
@@ -506,6 +487,8 @@ private:
     detail::Session session_;
 };
 
-inline detail::Session& detail::session_of(Database& db) noexcept { return db.session_; }
+inline detail::Session& detail::session_of(Database& db) noexcept {
+    return db.session_;
+}
 
 }  // namespace loom

@@ -5,9 +5,9 @@
 //     loom::col(&Post::tags, &Tag::name) == "rust"                   // across a to-many: EXISTS
 //     loom::col(&Post::likes) > loom::col(&Post::views) / 10         // expressions (Django's F)
 //     loom::col(&Author::name).istarts_with("le") && !loom::col(&Author::born).is_null()
-//     loom::exists(db.objects<Comment>().filter(loom::col(&Comment::post) == loom::outer(&Post::id)))
-//     loom::desc(loom::count(&Post::likes))                          // a per-row count
-//     loom::set(&Post::views, loom::col(&Post::views) + 1)
+//     loom::exists(db.objects<Comment>().filter(loom::col(&Comment::post) ==
+//     loom::outer(&Post::id))) loom::desc(loom::count(&Post::likes))                          // a
+//     per-row count loom::set(&Post::views, loom::col(&Post::views) + 1)
 //     qs.aggregate(loom::count(), loom::avg(&Post::rating))
 //
 // A column compared with a value of the wrong kind (a string against an integer column), two
@@ -29,12 +29,12 @@
 #include <variant>
 #include <vector>
 
-#include "detail/std_light.hpp"
 #include "detail/column.hpp"
 #include "detail/meta/descriptor.hpp"
 #include "detail/meta/joins.hpp"
 #include "detail/sql/condition.hpp"
 #include "detail/sql/select.hpp"
+#include "detail/std_light.hpp"
 
 namespace loom {
 
@@ -55,7 +55,9 @@ template <class T> struct is_fk<ForeignKey<T>> : std::true_type {};
 
 /// What a value of a Column<R, V> reads back as (values_list, aggregate, scalar).
 template <class V> struct column_result { using type = V; };
-template <class T> struct column_result<ForeignKey<T>> { using type = std::optional<std::int64_t>; };
+template <class T> struct column_result<ForeignKey<T>> {
+    using type = std::optional<std::int64_t>;
+};
 
 template <class M> struct is_to_many_member : std::false_type {};
 template <class T> struct is_to_many_member<ManyToMany<T>> : std::true_type {};
@@ -93,13 +95,12 @@ template <class R, class V> struct column_parts<Column<R, V>> {
 };
 
 template <class R1, class R2>
-inline constexpr bool roots_agree = std::is_same_v<R1, R2> || std::is_void_v<R1> || std::is_void_v<R2>;
-template <class R1, class R2>
-using common_root = std::conditional_t<std::is_void_v<R1>, R2, R1>;
+inline constexpr bool roots_agree =
+    std::is_same_v<R1, R2> || std::is_void_v<R1> || std::is_void_v<R2>;
+template <class R1, class R2> using common_root = std::conditional_t<std::is_void_v<R1>, R2, R1>;
 
 /// A value of type U can be compared with (or stored in) a column of type V.
-template <class V, class U>
-constexpr bool comparable_value() {
+template <class V, class U> constexpr bool comparable_value() {
     using W = std::remove_cvref_t<U>;
     if constexpr (std::is_same_v<W, std::nullopt_t>) {
         return true;
@@ -116,8 +117,7 @@ constexpr bool comparable_value() {
 
 /// Two columns of types A and B can be compared (or one stored in the other): numbers with
 /// numbers, keys with keys to the same model or with integers (primary keys), else one kind.
-template <class A, class B>
-constexpr bool comparable_columns() {
+template <class A, class B> constexpr bool comparable_columns() {
     using X = base_t<A>;
     using Y = base_t<B>;
     if constexpr (is_fk<X>::value && is_fk<Y>::value)
@@ -135,8 +135,7 @@ constexpr bool comparable_columns() {
 /// The bound value for `v` compared with a V column, or nullopt for NULL (std::nullopt, an
 /// empty std::optional, a NULL ForeignKey). An object compared with a key column is its
 /// primary key; an object never inserted (key 0) is a UsageError.
-template <class V, class U>
-std::optional<Value> value_or_null(const U& v) {
+template <class V, class U> std::optional<Value> value_or_null(const U& v) {
     using W = std::remove_cvref_t<U>;
     if constexpr (std::is_same_v<W, std::nullopt_t>) {
         return std::nullopt;
@@ -164,8 +163,7 @@ std::optional<Value> value_or_null(const U& v) {
 }
 
 /// The column of member `m` (its key column for a ForeignKey or OneToOne).
-template <class Owner, class M>
-ValueExpr column_of(M Owner::*m) {
+template <class Owner, class M> ValueExpr column_of(M Owner::*m) {
     static_assert(!is_to_many_member<M>::value && !is_reverse_one<M>::value,
                   "loom::col: a ManyToMany, Reverse or ReverseOne member has no column; name a "
                   "column of the other model through it (loom::col(&Post::tags, &Tag::name)), "
@@ -191,8 +189,7 @@ ValueExpr column_of(M Owner::*m) {
 }
 
 /// Relation member `m` of Owner as a hop of a column path.
-template <class Owner, class M>
-const JoinStep& hop_of(M Owner::*m) {
+template <class Owner, class M> const JoinStep& hop_of(M Owner::*m) {
     const JoinStep* out = nullptr;
     visit_entry(m, [&](auto i) { out = &relation_hop<Owner, decltype(i)::value>(); });
     if (!out)
@@ -201,12 +198,10 @@ const JoinStep& hop_of(M Owner::*m) {
     return *out;
 }
 
-template <class R, class V>
-Column<R, V> make_column(ValueExpr e) {
+template <class R, class V> Column<R, V> make_column(ValueExpr e) {
     return access::make<Column<R, V>>(std::move(e));
 }
-template <class R>
-Expr<R> make_expr(CondPtr c) {
+template <class R> Expr<R> make_expr(CondPtr c) {
     return access::make<Expr<R>>(std::move(c));
 }
 
@@ -231,12 +226,11 @@ inline ValueExpr bound(Value v) {
 
 /// The result type of arithmetic between A and B: integers give a 64-bit integer, anything
 /// with a floating-point operand a double, and a std::optional when either may be NULL.
-template <class A, class B>
-struct arith_result {
+template <class A, class B> struct arith_result {
     using R = std::conditional_t<std::floating_point<base_t<A>> || std::floating_point<base_t<B>>,
                                  double, std::int64_t>;
-    using type = std::conditional_t<is_optional<A>::value || is_optional<B>::value,
-                                    std::optional<R>, R>;
+    using type =
+        std::conditional_t<is_optional<A>::value || is_optional<B>::value, std::optional<R>, R>;
 };
 
 template <class R, class V, class U>
@@ -251,12 +245,11 @@ Expr<common_root<R1, R2>> compare_columns(const char* op, const Column<R1, V1>& 
 
 /// A boolean condition over model Root, built from columns. Expr<void> (loom::exists of a
 /// QuerySet, conditions on loom::outer columns only) fits a condition over any model.
-template <class Root>
-class Expr {
+template <class Root> class Expr {
 public:
     template <class R>
-        requires(std::is_void_v<R> && !std::is_void_v<Root>)
-    Expr(const Expr<R>& e) : spec_(detail::access::spec(e)) {}
+    requires(std::is_void_v<R> && !std::is_void_v<Root>) Expr(const Expr<R>& e)
+        : spec_(detail::access::spec(e)) {}
 
     friend Expr operator&&(const Expr& a, const Expr& b) {
         return Expr(detail::make_join(detail::Cond::all, a.spec_, b.spec_));
@@ -278,8 +271,7 @@ private:
 /// relations), arithmetic on columns, an aggregate or a subquery. Made by loom::col and the
 /// functions below; Root is void for values that fit any model (loom::outer, loom::count(),
 /// loom::scalar).
-template <class Root, class V>
-class Column {
+template <class Root, class V> class Column {
 public:
     using root_type = Root;
     using value_type = typename detail::column_result<V>::type;
@@ -287,29 +279,49 @@ public:
     // ---- comparisons with values ---------------------------------------------------------
     // `== std::nullopt` (or an empty std::optional, a NULL ForeignKey) is IS NULL. `!=` is the
     // negation of `==`: it keeps the rows whose column is NULL, as exclude() does.
-    template <class U> requires(!detail::is_column_v<U>)
-    friend Expr<Root> operator==(const Column& c, const U& v) { return c.eq(v, false); }
-    template <class U> requires(!detail::is_column_v<U>)
-    friend Expr<Root> operator!=(const Column& c, const U& v) { return c.eq(v, true); }
-    template <class U> requires(!detail::is_column_v<U>)
-    friend Expr<Root> operator<(const Column& c, const U& v) { return c.cmp(" < ", v); }
-    template <class U> requires(!detail::is_column_v<U>)
-    friend Expr<Root> operator<=(const Column& c, const U& v) { return c.cmp(" <= ", v); }
-    template <class U> requires(!detail::is_column_v<U>)
-    friend Expr<Root> operator>(const Column& c, const U& v) { return c.cmp(" > ", v); }
-    template <class U> requires(!detail::is_column_v<U>)
-    friend Expr<Root> operator>=(const Column& c, const U& v) { return c.cmp(" >= ", v); }
+    template <class U>
+    requires(!detail::is_column_v<U>) friend Expr<Root> operator==(const Column& c, const U& v) {
+        return c.eq(v, false);
+    }
+    template <class U>
+    requires(!detail::is_column_v<U>) friend Expr<Root> operator!=(const Column& c, const U& v) {
+        return c.eq(v, true);
+    }
+    template <class U>
+    requires(!detail::is_column_v<U>) friend Expr<Root> operator<(const Column& c, const U& v) {
+        return c.cmp(" < ", v);
+    }
+    template <class U>
+    requires(!detail::is_column_v<U>) friend Expr<Root> operator<=(const Column& c, const U& v) {
+        return c.cmp(" <= ", v);
+    }
+    template <class U>
+    requires(!detail::is_column_v<U>) friend Expr<Root> operator>(const Column& c, const U& v) {
+        return c.cmp(" > ", v);
+    }
+    template <class U>
+    requires(!detail::is_column_v<U>) friend Expr<Root> operator>=(const Column& c, const U& v) {
+        return c.cmp(" >= ", v);
+    }
 
     // ---- arithmetic (numeric columns) ------------------------------------------------------
-    template <class U> requires(!detail::is_column_v<U>)
-    friend auto operator+(const Column& c, const U& v) { return detail::arithmetic(c, " + ", v); }
-    template <class U> requires(!detail::is_column_v<U>)
-    friend auto operator-(const Column& c, const U& v) { return detail::arithmetic(c, " - ", v); }
-    template <class U> requires(!detail::is_column_v<U>)
-    friend auto operator*(const Column& c, const U& v) { return detail::arithmetic(c, " * ", v); }
+    template <class U>
+    requires(!detail::is_column_v<U>) friend auto operator+(const Column& c, const U& v) {
+        return detail::arithmetic(c, " + ", v);
+    }
+    template <class U>
+    requires(!detail::is_column_v<U>) friend auto operator-(const Column& c, const U& v) {
+        return detail::arithmetic(c, " - ", v);
+    }
+    template <class U>
+    requires(!detail::is_column_v<U>) friend auto operator*(const Column& c, const U& v) {
+        return detail::arithmetic(c, " * ", v);
+    }
     /// Integer columns divide as integers (truncating), as in SQLite and PostgreSQL.
-    template <class U> requires(!detail::is_column_v<U>)
-    friend auto operator/(const Column& c, const U& v) { return detail::arithmetic(c, " / ", v); }
+    template <class U>
+    requires(!detail::is_column_v<U>) friend auto operator/(const Column& c, const U& v) {
+        return detail::arithmetic(c, " / ", v);
+    }
     friend Column operator-(const Column& c) {
         static_assert(detail::numeric_v<V>, "loom: arithmetic (+ - * /) needs numeric columns");
         detail::ValueExpr e = c.spec_;
@@ -333,25 +345,29 @@ public:
 
     /// IN (values...). An empty range matches nothing (and runs valid SQL).
     template <std::ranges::input_range R>
-        requires detail::value_for<std::ranges::range_value_t<R>, detail::compare_t<V>>
-    Expr<Root> in(const R& values) const { return in_impl(values, false); }
+    requires detail::value_for<std::ranges::range_value_t<R>, detail::compare_t<V>> Expr<Root> in(
+        const R& values)
+    const { return in_impl(values, false); }
     template <detail::value_for<detail::compare_t<V>> U>
-    Expr<Root> in(std::initializer_list<U> values) const { return in_impl(values, false); }
+    Expr<Root> in(std::initializer_list<U> values) const {
+        return in_impl(values, false);
+    }
     /// NOT IN (values...): the negation of in() (a NULL column matches). An empty range
     /// matches everything.
     template <std::ranges::input_range R>
-        requires detail::value_for<std::ranges::range_value_t<R>, detail::compare_t<V>>
-    Expr<Root> not_in(const R& values) const { return in_impl(values, true); }
+    requires detail::value_for<std::ranges::range_value_t<R>, detail::compare_t<V>> Expr<Root>
+    not_in(const R& values)
+    const { return in_impl(values, true); }
     template <detail::value_for<detail::compare_t<V>> U>
-    Expr<Root> not_in(std::initializer_list<U> values) const { return in_impl(values, true); }
+    Expr<Root> not_in(std::initializer_list<U> values) const {
+        return in_impl(values, true);
+    }
 
     /// IN (SELECT <primary key> FROM ...): the rows whose key (a ForeignKey to U, or an
     /// integer column) is one of the QuerySet's primary keys, in one query. The QuerySet may
     /// be correlated with this one through loom::outer columns.
-    template <class U>
-    Expr<Root> in(const QuerySet<U>& qs) const { return in_query(qs, false); }
-    template <class U>
-    Expr<Root> not_in(const QuerySet<U>& qs) const { return in_query(qs, true); }
+    template <class U> Expr<Root> in(const QuerySet<U>& qs) const { return in_query(qs, false); }
+    template <class U> Expr<Root> not_in(const QuerySet<U>& qs) const { return in_query(qs, true); }
 
     Expr<Root> is_null() const { return unary(" IS NULL"); }
     Expr<Root> is_not_null() const { return unary(" IS NOT NULL"); }
@@ -370,13 +386,13 @@ public:
     /// SQL LIKE as written: `%` and `_` are wildcards and `\` escapes them; the pattern is
     /// not escaped (use contains/istarts_with... to match text as it is). SQLite's LIKE is
     /// ASCII case-insensitive, PostgreSQL's case-sensitive.
-    Expr<Root> like(std::string_view pattern) const
-        requires std::is_same_v<detail::base_t<V>, std::string>
-    {
+    Expr<Root> like(
+        std::string_view pattern) const requires std::is_same_v<detail::base_t<V>, std::string> {
         if (pattern.find('\0') != std::string_view::npos)
-            throw UsageError("like(): the pattern contains a NUL byte, where SQLite's LIKE stops "
-                             "reading it; use contains(), starts_with(), ends_with() or == to "
-                             "match bytes exactly");
+            throw UsageError(
+                "like(): the pattern contains a NUL byte, where SQLite's LIKE stops "
+                "reading it; use contains(), starts_with(), ends_with() or == to "
+                "match bytes exactly");
         detail::Tokens t = spec_.tokens;
         detail::append(t, " LIKE ");
         detail::append(t, Value{std::string(pattern)});
@@ -384,45 +400,38 @@ public:
         return leaf(std::move(t));
     }
     /// Case-sensitive, byte-exact substring test (no wildcards: `%` and `_` are plain bytes).
-    Expr<Root> contains(std::string_view needle) const
-        requires std::is_same_v<detail::base_t<V>, std::string>
-    {
+    Expr<Root> contains(
+        std::string_view needle) const requires std::is_same_v<detail::base_t<V>, std::string> {
         return text_test(detail::TextTest::contains, needle, nullptr);
     }
     /// Case-sensitive, byte-exact prefix test.
-    Expr<Root> starts_with(std::string_view prefix) const
-        requires std::is_same_v<detail::base_t<V>, std::string>
-    {
+    Expr<Root> starts_with(
+        std::string_view prefix) const requires std::is_same_v<detail::base_t<V>, std::string> {
         return text_test(detail::TextTest::starts_with, prefix, nullptr);
     }
     /// Case-sensitive, byte-exact suffix test.
-    Expr<Root> ends_with(std::string_view suffix) const
-        requires std::is_same_v<detail::base_t<V>, std::string>
-    {
+    Expr<Root> ends_with(
+        std::string_view suffix) const requires std::is_same_v<detail::base_t<V>, std::string> {
         return text_test(detail::TextTest::ends_with, suffix, nullptr);
     }
     /// Case-insensitive equality (Django's iexact). SQLite folds ASCII letters only.
-    Expr<Root> iexact(std::string_view text) const
-        requires std::is_same_v<detail::base_t<V>, std::string>
-    {
+    Expr<Root> iexact(
+        std::string_view text) const requires std::is_same_v<detail::base_t<V>, std::string> {
         return text_test(detail::TextTest::iexact, text, "iexact");
     }
     /// Case-insensitive substring test; `%` and `_` in `text` are plain characters.
-    Expr<Root> icontains(std::string_view text) const
-        requires std::is_same_v<detail::base_t<V>, std::string>
-    {
+    Expr<Root> icontains(
+        std::string_view text) const requires std::is_same_v<detail::base_t<V>, std::string> {
         return text_test(detail::TextTest::icontains, text, "icontains");
     }
     /// Case-insensitive prefix test.
-    Expr<Root> istarts_with(std::string_view text) const
-        requires std::is_same_v<detail::base_t<V>, std::string>
-    {
+    Expr<Root> istarts_with(
+        std::string_view text) const requires std::is_same_v<detail::base_t<V>, std::string> {
         return text_test(detail::TextTest::istarts_with, text, "istarts_with");
     }
     /// Case-insensitive suffix test.
-    Expr<Root> iends_with(std::string_view text) const
-        requires std::is_same_v<detail::base_t<V>, std::string>
-    {
+    Expr<Root> iends_with(
+        std::string_view text) const requires std::is_same_v<detail::base_t<V>, std::string> {
         return text_test(detail::TextTest::iends_with, text, "iends_with");
     }
 
@@ -438,8 +447,7 @@ private:
         detail::append(t, op);
         return leaf(std::move(t));
     }
-    template <class U>
-    Expr<Root> eq(const U& v, bool negate) const {
+    template <class U> Expr<Root> eq(const U& v, bool negate) const {
         if constexpr (!detail::comparable_value<V, U>()) {
             static_assert(detail::comparable_value<V, U>(),
                           "loom::col: the value's type does not match the column's type (an "
@@ -464,12 +472,11 @@ private:
                 detail::append(plain, spec_.tokens);
                 detail::append(plain, " IS NULL)");
             }
-            return detail::make_expr<Root>(
-                detail::make_not(detail::make_leaf(std::move(t), spec_.aggregate), std::move(plain)));
+            return detail::make_expr<Root>(detail::make_not(
+                detail::make_leaf(std::move(t), spec_.aggregate), std::move(plain)));
         }
     }
-    template <class U>
-    Expr<Root> cmp(const char* op, const U& v) const {
+    template <class U> Expr<Root> cmp(const char* op, const U& v) const {
         using W = std::remove_cvref_t<U>;
         if constexpr (std::is_same_v<W, std::nullopt_t>) {
             static_assert(!std::is_same_v<W, std::nullopt_t>,
@@ -495,8 +502,7 @@ private:
             return leaf(std::move(t));
         }
     }
-    template <class R>
-    Expr<Root> in_impl(const R& values, bool negate) const {
+    template <class R> Expr<Root> in_impl(const R& values, bool negate) const {
         using C = detail::compare_t<V>;
         std::vector<Value> list;
         for (const auto& v : values) list.push_back(detail::to_value<C>(v));
@@ -543,8 +549,7 @@ private:
         return detail::make_expr<Root>(
             detail::make_not(detail::make_leaf(std::move(t), spec_.aggregate), std::move(plain)));
     }
-    template <class U>
-    Expr<Root> in_query(const QuerySet<U>& qs, bool negate) const {
+    template <class U> Expr<Root> in_query(const QuerySet<U>& qs, bool negate) const {
         using B = detail::base_t<V>;
         constexpr bool keys = detail::is_fk<B>::value
                                   ? std::is_same_v<typename detail::base_t<V>::target_type, U>
@@ -581,8 +586,9 @@ template <class R, class V, class U>
 auto arithmetic(const Column<R, V>& a, const char* op, const U& v) {
     using W = std::remove_cvref_t<U>;
     constexpr bool ok = numeric_v<V> && numeric_v<W> && !is_optional<W>::value;
-    static_assert(ok, "loom: arithmetic (+ - * /) needs numeric columns and numeric values "
-                      "(integers or floating point)");
+    static_assert(ok,
+                  "loom: arithmetic (+ - * /) needs numeric columns and numeric values "
+                  "(integers or floating point)");
     using Out = typename arith_result<V, W>::type;
     if constexpr (ok) {
         using Val = std::conditional_t<std::floating_point<W>, double, std::int64_t>;
@@ -663,13 +669,21 @@ Expr<detail::common_root<R1, R2>> operator>=(const Column<R1, V1>& a, const Colu
     return detail::compare_columns(" >= ", a, b);
 }
 template <class R1, class V1, class R2, class V2>
-auto operator+(const Column<R1, V1>& a, const Column<R2, V2>& b) { return detail::arithmetic(a, " + ", b); }
+auto operator+(const Column<R1, V1>& a, const Column<R2, V2>& b) {
+    return detail::arithmetic(a, " + ", b);
+}
 template <class R1, class V1, class R2, class V2>
-auto operator-(const Column<R1, V1>& a, const Column<R2, V2>& b) { return detail::arithmetic(a, " - ", b); }
+auto operator-(const Column<R1, V1>& a, const Column<R2, V2>& b) {
+    return detail::arithmetic(a, " - ", b);
+}
 template <class R1, class V1, class R2, class V2>
-auto operator*(const Column<R1, V1>& a, const Column<R2, V2>& b) { return detail::arithmetic(a, " * ", b); }
+auto operator*(const Column<R1, V1>& a, const Column<R2, V2>& b) {
+    return detail::arithmetic(a, " * ", b);
+}
 template <class R1, class V1, class R2, class V2>
-auto operator/(const Column<R1, V1>& a, const Column<R2, V2>& b) { return detail::arithmetic(a, " / ", b); }
+auto operator/(const Column<R1, V1>& a, const Column<R2, V2>& b) {
+    return detail::arithmetic(a, " / ", b);
+}
 
 // ---- columns ------------------------------------------------------------------------------------
 
@@ -677,14 +691,12 @@ auto operator/(const Column<R1, V1>& a, const Column<R2, V2>& b) { return detail
 /// `col(&Book::publisher, &Publisher::name)` (forward: a LEFT JOIN), `col(&Post::tags,
 /// &Tag::name)` (to-many: conditions on it become EXISTS, see docs/queries.md). A ForeignKey
 /// member is its key column, compared with keys or with objects of its model.
-template <class Owner, class M>
-auto col(M Owner::*m) {
+template <class Owner, class M> auto col(M Owner::*m) {
     return detail::make_column<Owner, typename detail::member_value<M>::type>(detail::column_of(m));
 }
 
 template <class Owner, class Rel, class... Rest>
-    requires(sizeof...(Rest) > 0)
-auto col(Rel Owner::*first, Rest... rest) {
+requires(sizeof...(Rest) > 0) auto col(Rel Owner::*first, Rest... rest) {
     static_assert(detail::is_relation_member<Rel>::value,
                   "loom::col: every step but the last must be a relation member (ForeignKey, "
                   "OneToOne, ManyToMany, Reverse or ReverseOne)");
@@ -705,8 +717,7 @@ auto col(Rel Owner::*first, Rest... rest) {
 /// A column of the row of the enclosing query, inside a subquery (loom::exists, in(queryset),
 /// loom::scalar): `loom::outer(&Post::id)`, or through relations like loom::col. Naming a model
 /// other than the enclosing query's is a UsageError when the query is built.
-template <class... Steps>
-auto outer(Steps... steps) {
+template <class... Steps> auto outer(Steps... steps) {
     auto c = col(steps...);
     using Parts = detail::column_parts<decltype(c)>;
     detail::ValueExpr e = detail::access::spec(c);
@@ -722,8 +733,7 @@ auto outer(Steps... steps) {
 
 /// EXISTS (the QuerySet's rows): `loom::exists(db.objects<Comment>().filter(
 /// loom::col(&Comment::post) == loom::outer(&Post::id)))`; `!loom::exists(...)` is NOT EXISTS.
-template <class U>
-Expr<void> exists(const QuerySet<U>& qs) {
+template <class U> Expr<void> exists(const QuerySet<U>& qs) {
     auto node = std::make_shared<detail::StateSubquery<U>>();
     node->mode = detail::StateSubquery<U>::exists;
     node->state = detail::access::state(qs);
@@ -734,8 +744,7 @@ Expr<void> exists(const QuerySet<U>& qs) {
 
 /// The row has at least one related row: `loom::exists(&Post::comments)`;
 /// `!loom::exists(&Post::comments)` is a post with no comments.
-template <class Owner, class Rel>
-Expr<Owner> exists(Rel Owner::*relation) {
+template <class Owner, class Rel> Expr<Owner> exists(Rel Owner::*relation) {
     static_assert(detail::is_to_many_member<Rel>::value || detail::is_reverse_one<Rel>::value,
                   "loom::exists(&Model::relation): the member must be a ManyToMany, Reverse or "
                   "ReverseOne (a ForeignKey is simply col(&Model::key).is_not_null())");
@@ -765,11 +774,10 @@ Column<void, std::optional<detail::base_t<typename detail::column_result<V>::typ
     detail::ValueExpr e;
     detail::append(e.tokens, std::shared_ptr<const detail::SqlNode>(std::move(node)));
     e.nullable = true;
-    return detail::make_column<void, std::optional<detail::base_t<typename detail::column_result<V>::type>>>(
-        std::move(e));
+    return detail::make_column<
+        void, std::optional<detail::base_t<typename detail::column_result<V>::type>>>(std::move(e));
 }
-template <class U, class M>
-auto scalar(const QuerySet<U>& qs, M U::*member) {
+template <class U, class M> auto scalar(const QuerySet<U>& qs, M U::*member) {
     return scalar(qs, col(member));
 }
 
@@ -786,13 +794,18 @@ template <class Out, class R>
 Column<R, Out> group_aggregate(const char* name, const char* open, const ValueExpr& e,
                                bool nullable) {
     if (e.aggregate)
-        throw UsageError(std::string("loom::") + name +
-                         ": the value is an aggregate already (an aggregate of an aggregate); "
-                         "aggregate a column, or a per-row count such as loom::count(&Post::likes)");
+        throw UsageError(
+            std::string("loom::") + name +
+            ": the value is an aggregate already (an aggregate of an aggregate); "
+            "aggregate a column, or a per-row count such as loom::count(&Post::likes)");
     if (!e.many.empty())
-        throw UsageError(std::string("loom::") + name + ": the column crosses the to-many "
-                         "relation " + e.many + ", where each row has many values; aggregate "
-                         "them per row with loom::" + name + "(&" + e.many + ", ...)");
+        throw UsageError(std::string("loom::") + name +
+                         ": the column crosses the to-many "
+                         "relation " +
+                         e.many +
+                         ", where each row has many values; aggregate "
+                         "them per row with loom::" +
+                         name + "(&" + e.many + ", ...)");
     ValueExpr out;
     append(out.tokens, open);
     append(out.tokens, e.tokens);
@@ -827,21 +840,22 @@ Column<Owner, Out> relation_aggregate(Rel Owner::*relation, const char* open, co
 }
 
 template <class V>
-using sum_t = std::optional<std::conditional_t<std::floating_point<base_t<V>>, double, std::int64_t>>;
-template <class V>
-using extreme_t = std::optional<base_t<typename column_result<V>::type>>;
+using sum_t =
+    std::optional<std::conditional_t<std::floating_point<base_t<V>>, double, std::int64_t>>;
+template <class V> using extreme_t = std::optional<base_t<typename column_result<V>::type>>;
 
-template <class V>
-constexpr void check_numeric(const char*) {
+template <class V> constexpr void check_numeric(const char*) {
     static_assert(numeric_v<V>,
                   "loom: sum() and avg() need a numeric column (an integer or floating-point "
                   "member); min() and max() take any column");
 }
 
-template <class Owner, class M>
-auto as_col(M Owner::*m) { return col(m); }
-template <class R, class V>
-const Column<R, V>& as_col(const Column<R, V>& c) { return c; }
+template <class Owner, class M> auto as_col(M Owner::*m) {
+    return col(m);
+}
+template <class R, class V> const Column<R, V>& as_col(const Column<R, V>& c) {
+    return c;
+}
 
 }  // namespace detail
 
@@ -855,12 +869,12 @@ inline Column<void, std::int64_t> count() {
 /// COUNT(column): the rows where the column is not NULL; or, given a to-many relation
 /// member, the number of related rows of each row (`loom::count(&Post::comments)`, a per-row
 /// value: filter, order or read it like a column).
-template <class X>
-auto count(const X& what) {
+template <class X> auto count(const X& what) {
     if constexpr (std::is_member_object_pointer_v<X>) {
         using Rel = typename detail::pointee<X>::type;
         if constexpr (detail::is_to_many_member<Rel>::value) {
-            return detail::relation_aggregate<std::int64_t>(what, "COUNT(*)", {}, "", nullptr, false);
+            return detail::relation_aggregate<std::int64_t>(what, "COUNT(*)", {}, "", nullptr,
+                                                            false);
         } else {
             return detail::group_aggregate<std::int64_t, typename detail::pointee<X>::owner>(
                 "count", "COUNT(", detail::access::spec(col(what)), false);
@@ -882,8 +896,7 @@ Column<Owner, std::int64_t> count(Rel Owner::*relation, const Expr<R>& only) {
                                                     detail::access::spec(only), false);
 }
 /// COUNT(DISTINCT column).
-template <class X>
-auto count_distinct(const X& what) {
+template <class X> auto count_distinct(const X& what) {
     const auto& c = detail::as_col(what);
     using P = detail::column_parts<std::remove_cvref_t<decltype(c)>>;
     return detail::group_aggregate<std::int64_t, typename P::root>(
@@ -891,8 +904,7 @@ auto count_distinct(const X& what) {
 }
 
 /// SUM(column): NULL (an empty std::optional) over no rows.
-template <class X>
-auto sum(const X& what) {
+template <class X> auto sum(const X& what) {
     const auto& c = detail::as_col(what);
     using P = detail::column_parts<std::remove_cvref_t<decltype(c)>>;
     detail::check_numeric<typename P::value>("sum");
@@ -900,8 +912,7 @@ auto sum(const X& what) {
         "sum", "SUM(", detail::access::spec(c), true);
 }
 /// AVG(column), a double; NULL over no rows.
-template <class X>
-auto avg(const X& what) {
+template <class X> auto avg(const X& what) {
     const auto& c = detail::as_col(what);
     using P = detail::column_parts<std::remove_cvref_t<decltype(c)>>;
     detail::check_numeric<typename P::value>("avg");
@@ -909,16 +920,14 @@ auto avg(const X& what) {
         "avg", "AVG(", detail::access::spec(c), true);
 }
 /// MIN(column); NULL over no rows.
-template <class X>
-auto min(const X& what) {
+template <class X> auto min(const X& what) {
     const auto& c = detail::as_col(what);
     using P = detail::column_parts<std::remove_cvref_t<decltype(c)>>;
     return detail::group_aggregate<detail::extreme_t<typename P::value>, typename P::root>(
         "min", "MIN(", detail::access::spec(c), true);
 }
 /// MAX(column); NULL over no rows.
-template <class X>
-auto max(const X& what) {
+template <class X> auto max(const X& what) {
     const auto& c = detail::as_col(what);
     using P = detail::column_parts<std::remove_cvref_t<decltype(c)>>;
     return detail::group_aggregate<detail::extreme_t<typename P::value>, typename P::root>(
@@ -926,8 +935,7 @@ auto max(const X& what) {
 }
 
 namespace detail {
-template <class Owner, class Rel, class X>
-auto relation_value(Rel Owner::*, const X& what) {
+template <class Owner, class Rel, class X> auto relation_value(Rel Owner::*, const X& what) {
     const auto& c = as_col(what);
     using P = column_parts<std::remove_cvref_t<decltype(c)>>;
     static_assert(std::is_same_v<typename P::root, typename Rel::target_type>,
@@ -940,39 +948,39 @@ auto relation_value(Rel Owner::*, const X& what) {
 /// Per-row aggregates of a to-many relation: the SUM, AVG, MIN or MAX of a column of each
 /// row's related rows (`loom::sum(&Post::comments, &Comment::score)`); NULL for a row with
 /// none.
-template <class Owner, class Rel, class X>
-auto sum(Rel Owner::*relation, const X& what) {
+template <class Owner, class Rel, class X> auto sum(Rel Owner::*relation, const X& what) {
     const auto& c = detail::relation_value(relation, what);
     using V = typename detail::column_parts<std::remove_cvref_t<decltype(c)>>::value;
     detail::check_numeric<V>("sum");
-    return detail::relation_aggregate<detail::sum_t<V>>(relation, "SUM(", detail::access::spec(c).tokens, ")", nullptr, true);
+    return detail::relation_aggregate<detail::sum_t<V>>(
+        relation, "SUM(", detail::access::spec(c).tokens, ")", nullptr, true);
 }
-template <class Owner, class Rel, class X>
-auto avg(Rel Owner::*relation, const X& what) {
+template <class Owner, class Rel, class X> auto avg(Rel Owner::*relation, const X& what) {
     const auto& c = detail::relation_value(relation, what);
     using V = typename detail::column_parts<std::remove_cvref_t<decltype(c)>>::value;
     detail::check_numeric<V>("avg");
-    return detail::relation_aggregate<std::optional<double>>(relation, "AVG(", detail::access::spec(c).tokens, ")", nullptr, true);
+    return detail::relation_aggregate<std::optional<double>>(
+        relation, "AVG(", detail::access::spec(c).tokens, ")", nullptr, true);
 }
-template <class Owner, class Rel, class X>
-auto min(Rel Owner::*relation, const X& what) {
+template <class Owner, class Rel, class X> auto min(Rel Owner::*relation, const X& what) {
     const auto& c = detail::relation_value(relation, what);
     using V = typename detail::column_parts<std::remove_cvref_t<decltype(c)>>::value;
-    return detail::relation_aggregate<detail::extreme_t<V>>(relation, "MIN(", detail::access::spec(c).tokens, ")", nullptr, true);
+    return detail::relation_aggregate<detail::extreme_t<V>>(
+        relation, "MIN(", detail::access::spec(c).tokens, ")", nullptr, true);
 }
-template <class Owner, class Rel, class X>
-auto max(Rel Owner::*relation, const X& what) {
+template <class Owner, class Rel, class X> auto max(Rel Owner::*relation, const X& what) {
     const auto& c = detail::relation_value(relation, what);
     using V = typename detail::column_parts<std::remove_cvref_t<decltype(c)>>::value;
-    return detail::relation_aggregate<detail::extreme_t<V>>(relation, "MAX(", detail::access::spec(c).tokens, ")", nullptr, true);
+    return detail::relation_aggregate<detail::extreme_t<V>>(
+        relation, "MAX(", detail::access::spec(c).tokens, ")", nullptr, true);
 }
 
-// ---- order ----------------------------------------------------------------------------------------
+// ---- order
+// ----------------------------------------------------------------------------------------
 
 /// One ORDER BY term: loom::asc(...) or loom::desc(...), optionally .nulls_first() or
 /// .nulls_last() (else the engine's default: SQLite sorts NULLs first ascending).
-template <class Root>
-class OrderTerm {
+template <class Root> class OrderTerm {
 public:
     OrderTerm nulls_first() const {
         OrderTerm t = *this;
@@ -991,24 +999,21 @@ private:
     detail::OrderSpec spec_;
 };
 
-template <class Owner, class M>
-OrderTerm<Owner> asc(M Owner::*m) {
+template <class Owner, class M> OrderTerm<Owner> asc(M Owner::*m) {
     return detail::access::make<OrderTerm<Owner>>(detail::OrderSpec{detail::column_of(m), false});
 }
-template <class Owner, class M>
-OrderTerm<Owner> desc(M Owner::*m) {
+template <class Owner, class M> OrderTerm<Owner> desc(M Owner::*m) {
     return detail::access::make<OrderTerm<Owner>>(detail::OrderSpec{detail::column_of(m), true});
 }
-template <class Root, class V>
-OrderTerm<Root> asc(const Column<Root, V>& c) {
+template <class Root, class V> OrderTerm<Root> asc(const Column<Root, V>& c) {
     return detail::access::make<OrderTerm<Root>>(detail::OrderSpec{detail::access::spec(c), false});
 }
-template <class Root, class V>
-OrderTerm<Root> desc(const Column<Root, V>& c) {
+template <class Root, class V> OrderTerm<Root> desc(const Column<Root, V>& c) {
     return detail::access::make<OrderTerm<Root>>(detail::OrderSpec{detail::access::spec(c), true});
 }
 
-// ---- update ---------------------------------------------------------------------------------------
+// ---- update
+// ---------------------------------------------------------------------------------------
 
 /// One `column = value` of QuerySet::update: loom::set(&Post::views, 0),
 /// loom::set(&Post::views, loom::col(&Post::views) + 1).
@@ -1019,16 +1024,14 @@ struct AssignSpec {
 };
 }  // namespace detail
 
-template <class Root>
-class Assignment {
+template <class Root> class Assignment {
 private:
     friend struct detail::access;
     explicit Assignment(detail::AssignSpec spec) : spec_(std::move(spec)) {}
     detail::AssignSpec spec_;
 };
 
-template <class Owner, class M, class U>
-Assignment<Owner> set(M Owner::*m, const U& v) {
+template <class Owner, class M, class U> Assignment<Owner> set(M Owner::*m, const U& v) {
     using V = typename detail::member_value<M>::type;
     using W = std::remove_cvref_t<U>;
     detail::ValueExpr target = detail::column_of(m);
@@ -1043,8 +1046,9 @@ Assignment<Owner> set(M Owner::*m, const U& v) {
                       "loom::set: the value's type does not match the column's type");
         value = detail::access::spec(v);
         if (value.aggregate)
-            throw UsageError("loom::set: an aggregate cannot be assigned to a column; use a "
-                             "per-row value (loom::count(&Post::likes)) or loom::scalar(...)");
+            throw UsageError(
+                "loom::set: an aggregate cannot be assigned to a column; use a "
+                "per-row value (loom::count(&Post::likes)) or loom::scalar(...)");
     } else {
         constexpr bool null = std::is_same_v<W, std::nullopt_t>;
         constexpr bool can_be_null = detail::is_optional<V>::value || detail::is_fk<V>::value;

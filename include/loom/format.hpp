@@ -1,7 +1,8 @@
 // loom/format.hpp - fmt::formatter for loom models: fmt::print("{}", book) / fmt::format("{}",
 // book) writes the model's fields, in descriptor order, and a summary of its relations:
 //
-//     Book{id=1, title="Dune", year=1965, publisher=#3 (loaded), authors=[2 loaded], reviews=[not loaded]}
+//     Book{id=1, title="Dune", year=1965, publisher=#3 (loaded), authors=[2 loaded], reviews=[not
+//     loaded]}
 //
 //   - a field is `name=value`, the name that of the member: strings quoted, with escapes (fmt's
 //     `{:?}`), an empty optional `null`, a blob `<blob N bytes>`, an enum its integer, a bool
@@ -23,15 +24,14 @@
 
 #include <fmt/core.h>
 
-#include "detail/type_name.hpp"
 #include "detail/meta/descriptor.hpp"
+#include "detail/type_name.hpp"
 #include "relations.hpp"
 #include "types.hpp"
 
 namespace loom::detail {
 
-template <class Out, class V>
-Out format_member_value(Out out, const V& v) {
+template <class Out, class V> Out format_member_value(Out out, const V& v) {
     if constexpr (is_optional<V>::value) {
         if (!v) return fmt::format_to(out, "null");
         return format_member_value(out, *v);
@@ -56,27 +56,23 @@ Out format_member_value(Out out, const V& v) {
     }
 }
 
-template <class Out, class T>
-Out format_relation(Out out, const ForeignKey<T>& r) {
+template <class Out, class T> Out format_relation(Out out, const ForeignKey<T>& r) {
     if (r.is_null()) return fmt::format_to(out, "null");
     return fmt::format_to(out, "#{} ({})", *r.id(), r.loaded() ? "loaded" : "not loaded");
 }
 
-template <class Out, class T>
-Out format_relation(Out out, const RelatedList<T>& r) {
+template <class Out, class T> Out format_relation(Out out, const RelatedList<T>& r) {
     if (!r.loaded()) return fmt::format_to(out, "[not loaded]");
     return fmt::format_to(out, "[{} loaded]", r.size());
 }
 
-template <class Out, class T>
-Out format_relation(Out out, const ReverseOne<T>& r) {
+template <class Out, class T> Out format_relation(Out out, const ReverseOne<T>& r) {
     if (!r.loaded()) return fmt::format_to(out, "[not loaded]");
     return fmt::format_to(out, "[{} loaded]", r.get() ? 1 : 0);
 }
 
 /// Writes `Type{name=value, ...}` for a model object (see the top of loom/format.hpp).
-template <class T, class Out>
-Out format_model(Out out, const T& obj) {
+template <class T, class Out> Out format_model(Out out, const T& obj) {
     out = fmt::format_to(out, "{}{{", type_name<T>());
     for_each_index<T>([&](auto i) {
         constexpr std::size_t I = decltype(i)::value;
@@ -95,7 +91,7 @@ Out format_model(Out out, const T& obj) {
 
 /// fmt::format("{}", obj) for every type with a loom::model descriptor.
 template <class T>
-    requires loom::detail::has_model<T>
+requires loom::detail::has_model<T>
 struct fmt::formatter<T, char> {
     constexpr auto parse(fmt::format_parse_context& ctx) -> decltype(ctx.begin()) {
         auto it = ctx.begin();

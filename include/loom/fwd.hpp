@@ -34,18 +34,12 @@ namespace detail {
 /// The one door from loom's machinery into the private parts of its public types (a
 /// QuerySet's state, an expression's tokens, a prefetch path's node).
 struct access {
-    template <class X>
-    static const auto& state(const X& x) noexcept { return x.state_; }
-    template <class X>
-    static Database& database(const X& x) noexcept { return *x.db_; }
-    template <class X>
-    static const auto& tokens(const X& x) noexcept { return x.tokens_; }
-    template <class X>
-    static const auto& spec(const X& x) noexcept { return x.spec_; }
-    template <class X>
-    static const auto& node(const X& x) noexcept { return *x.node_; }
-    template <class X, class... A>
-    static X make(A&&... a) { return X(std::forward<A>(a)...); }
+    template <class X> static const auto& state(const X& x) noexcept { return x.state_; }
+    template <class X> static Database& database(const X& x) noexcept { return *x.db_; }
+    template <class X> static const auto& tokens(const X& x) noexcept { return x.tokens_; }
+    template <class X> static const auto& spec(const X& x) noexcept { return x.spec_; }
+    template <class X> static const auto& node(const X& x) noexcept { return *x.node_; }
+    template <class X, class... A> static X make(A&&... a) { return X(std::forward<A>(a)...); }
 };
 }  // namespace detail
 

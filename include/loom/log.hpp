@@ -25,10 +25,10 @@
 
 #include <fmt/core.h>
 
-#include "detail/std_light.hpp"
 #include "database.hpp"
 #include "detail/format_util.hpp"
 #include "detail/statement_kind.hpp"
+#include "detail/std_light.hpp"
 #include "types.hpp"
 
 namespace loom {
@@ -62,16 +62,23 @@ inline void append_quoted(std::string& out, std::string_view s) {
     out += '\'';
     for (char c : s) {
         switch (c) {
-            case '\'': out += "''"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            default:
-                if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F)
-                    fmt::format_to(std::back_inserter(out), "\\x{:02x}",
-                                   static_cast<unsigned char>(c));
-                else
-                    out += c;
+        case '\'':
+            out += "''";
+            break;
+        case '\n':
+            out += "\\n";
+            break;
+        case '\r':
+            out += "\\r";
+            break;
+        case '\t':
+            out += "\\t";
+            break;
+        default:
+            if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F)
+                fmt::format_to(std::back_inserter(out), "\\x{:02x}", static_cast<unsigned char>(c));
+            else
+                out += c;
         }
     }
     out += '\'';
@@ -123,12 +130,12 @@ inline std::string format_value(const Value& v, const ParamFormat& f = {}) {
 /// The parameters of a statement, in order: `(1974, 'The Dispossessed', NULL)`.
 ///
 ///     auto sub = db.on_query([](const loom::QueryEvent& e) {
-///         std::puts(loom::format_params(e.params, {.max_string = 32, .redact_blobs = true}).c_str());
+///         std::puts(loom::format_params(e.params, {.max_string = 32, .redact_blobs =
+///         true}).c_str());
 ///     });
 inline std::string format_params(std::span<const Value> params, const ParamFormat& f = {}) {
     std::string out = "(";
-    const std::size_t shown =
-        f.max_params ? std::min(params.size(), f.max_params) : params.size();
+    const std::size_t shown = f.max_params ? std::min(params.size(), f.max_params) : params.size();
     for (std::size_t k = 0; k < shown; ++k) {
         if (k) out += ", ";
         out += format_value(params[k], f);
@@ -143,7 +150,8 @@ inline std::string format_params(std::span<const Value> params, const ParamForma
 /// so the chunks and key counts of one prefetch level, or one query run in a loop, group
 /// together. Values are always bound parameters, so the text carries no data.
 ///
-///     loom::statement_shape("... WHERE t0.\"id\" IN (?, ?, ?)")   // "... WHERE t0.\"id\" IN (...)"
+///     loom::statement_shape("... WHERE t0.\"id\" IN (?, ?, ?)")   // "... WHERE t0.\"id\" IN
+///     (...)"
 inline std::string statement_shape(std::string_view sql) {
     std::string out;
     out.reserve(sql.size());
@@ -224,9 +232,8 @@ inline QueryListener query_logger(std::FILE* out, LogOptions options = {}) {
 /// A std::ostream sink (std::clog, a std::ostringstream...). A template over the stream type so
 /// that this header needs only <iosfwd>: the caller, who has a stream, has <ostream>.
 template <class Stream>
-QueryListener query_logger(Stream& out, LogOptions options = {})
-    requires std::is_base_of_v<std::ostream, Stream>
-{
+QueryListener query_logger(
+    Stream& out, LogOptions options = {}) requires std::is_base_of_v<std::ostream, Stream> {
     return query_logger(
         [&out](std::string_view line) {
             out.write(line.data(), static_cast<std::streamsize>(line.size()));
@@ -248,10 +255,9 @@ QueryListener query_logger(Stream& out, LogOptions options = {})
     return db.on_query(query_logger(out, std::move(options)));
 }
 template <class Stream>
-[[nodiscard]] Database::Subscription log_queries(Database& db, Stream& out,
-                                                 LogOptions options = {})
-    requires std::is_base_of_v<std::ostream, Stream>
-{
+[[nodiscard]] Database::Subscription log_queries(
+    Database& db, Stream& out,
+    LogOptions options = {}) requires std::is_base_of_v<std::ostream, Stream> {
     return db.on_query(query_logger(out, std::move(options)));
 }
 

@@ -13,8 +13,7 @@
 namespace loom {
 
 /// A string usable as a template argument: lookup<Book, "authors__books">.
-template <std::size_t N>
-struct fixed_string {
+template <std::size_t N> struct fixed_string {
     char chars[N]{};
     constexpr fixed_string(const char (&s)[N]) { std::copy_n(s, N, chars); }
     constexpr std::string_view view() const { return {chars, N - 1}; }
@@ -23,8 +22,7 @@ struct fixed_string {
 namespace detail {
 
 /// The index of the relation entry of T named `name` (entry_count<T> when none).
-template <class T>
-constexpr std::size_t relation_named(std::string_view name) {
+template <class T> constexpr std::size_t relation_named(std::string_view name) {
     std::size_t found = entry_count<T>;
     for_each_index<T>([&](auto i) {
         constexpr std::size_t I = decltype(i)::value;
@@ -35,14 +33,15 @@ constexpr std::size_t relation_named(std::string_view name) {
     return found;
 }
 
-constexpr std::string_view lookup_head(std::string_view s) { return s.substr(0, s.find("__")); }
+constexpr std::string_view lookup_head(std::string_view s) {
+    return s.substr(0, s.find("__"));
+}
 constexpr std::string_view lookup_tail(std::string_view s) {
     const auto p = s.find("__");
     return p == std::string_view::npos ? std::string_view{} : s.substr(p + 2);
 }
 
-template <class T, fixed_string S, std::size_t Skip>
-auto lookup_chain() {
+template <class T, fixed_string S, std::size_t Skip> auto lookup_chain() {
     constexpr std::string_view rest = S.view().substr(Skip);
     constexpr std::string_view head = lookup_head(rest);
     constexpr std::size_t I = relation_named<T>(head);
@@ -54,8 +53,7 @@ auto lookup_chain() {
         if constexpr (!lookup_tail(rest).empty()) {
             using Target = typename entry_t<T, I>::target;
             auto child = lookup_chain<Target, S, Skip + head.size() + 2>();
-            node->children.push_back(
-                std::shared_ptr<const PrefetchNode<Target>>(std::move(child)));
+            node->children.push_back(std::shared_ptr<const PrefetchNode<Target>>(std::move(child)));
         }
         return node;
     } else {
@@ -66,8 +64,7 @@ auto lookup_chain() {
 }  // namespace detail
 
 /// The prefetch path spelled as in Django: lookup<Book, "authors__books">().
-template <class T, fixed_string S>
-Path<T> lookup() {
+template <class T, fixed_string S> Path<T> lookup() {
     static_assert(!S.view().empty(), "loom::lookup: the path is empty");
     auto node = detail::lookup_chain<T, S, 0>();
     return detail::access::make<Path<T>>(

@@ -1,6 +1,7 @@
 // loom/m2m.hpp - many-to-many writes for one object (part of <loom/database.hpp>, which
-// includes it): db.m2m(book, &Book::authors) returns an M2MManager whose add / remove / set / clear change the join table and keep the object's
-// loaded cache true. Works from either side (&Author::books too).
+// includes it): db.m2m(book, &Book::authors) returns an M2MManager whose add / remove / set / clear
+// change the join table and keep the object's loaded cache true. Works from either side
+// (&Author::books too).
 //
 //     db.m2m(dune, &Book::authors).add(herbert);
 //     db.m2m(dune, &Book::authors).set(std::vector{herbert, anderson});   // one transaction
@@ -15,34 +16,36 @@
 #include <unordered_set>
 #include <vector>
 
-#include "detail/std_light.hpp"
 #include "detail/meta/joins.hpp"
 #include "detail/meta/object_io.hpp"
 #include "detail/session.hpp"
+#include "detail/std_light.hpp"
 #include "relations.hpp"
 
 namespace loom {
 
 /// Many-to-many writes for one object and one relation (see Database::m2m).
-template <class Owner, class Target>
-class M2MManager {
+template <class Owner, class Target> class M2MManager {
 public:
     /// The many-to-many (or Reverse side of one) `member` of `obj`.
     template <class Rel>
     M2MManager(Database& db, Owner& obj, Rel Owner::*member)
         : db_(detail::session_of(db)), obj_(obj), cache_(obj.*member) {
-        static_assert(std::is_same_v<Rel, ManyToMany<Target>> || std::is_same_v<Rel, Reverse<Target>>,
-                      "db.m2m: the member must be a ManyToMany, or the Reverse side of one");
+        static_assert(
+            std::is_same_v<Rel, ManyToMany<Target>> || std::is_same_v<Rel, Reverse<Target>>,
+            "db.m2m: the member must be a ManyToMany, or the Reverse side of one");
         const detail::RelationJoin* rj = nullptr;
         detail::visit_entry(member, [&](auto i) {
             constexpr std::size_t I = decltype(i)::value;
-            relation_ = detail::meta<Owner>().name + "::" +
-                        std::string(detail::member_name_of<Owner, I>());
+            relation_ =
+                detail::meta<Owner>().name + "::" + std::string(detail::member_name_of<Owner, I>());
             rj = &detail::relation_join<Owner, I>();
         });
         if (!rj || !rj->through)
-            throw UsageError("db.m2m: the member is not a many-to-many relation declared in the "
-                             "descriptor of " + detail::meta<Owner>().name);
+            throw UsageError(
+                "db.m2m: the member is not a many-to-many relation declared in the "
+                "descriptor of " +
+                detail::meta<Owner>().name);
         const detail::JoinInfo& j = *rj->through;
         if (j.explicit_through)
             throw UsageError(relation_ + " goes through the model stored in " + j.table +
@@ -51,22 +54,20 @@ public:
         const std::string& target_col = rj->reversed ? j.src_column : j.dst_column;
         add_sql_ = "INSERT OR IGNORE INTO " + j.table + " (" + owner_col + ", " + target_col +
                    ") VALUES (?, ?)";
-        remove_sql_ = "DELETE FROM " + j.table + " WHERE " + owner_col + " = ? AND " +
-                      target_col + " = ?";
+        remove_sql_ =
+            "DELETE FROM " + j.table + " WHERE " + owner_col + " = ? AND " + target_col + " = ?";
         clear_sql_ = "DELETE FROM " + j.table + " WHERE " + owner_col + " = ?";
     }
 
     /// Links the objects (already linked ones are kept once).
-    template <class... More>
-    M2MManager& add(const Target& first, const More&... more) {
+    template <class... More> M2MManager& add(const Target& first, const More&... more) {
         std::vector<const Target*> v{&first, &more...};
         detail::Session::Call call(db_);
         add_all(v);
         call.finish();
         return *this;
     }
-    template <std::ranges::input_range R>
-    M2MManager& add(const R& targets) {
+    template <std::ranges::input_range R> M2MManager& add(const R& targets) {
         std::vector<const Target*> v;
         for (const Target& t : targets) v.push_back(&t);
         detail::Session::Call call(db_);
@@ -76,16 +77,14 @@ public:
     }
 
     /// Unlinks the objects (ones not linked are ignored).
-    template <class... More>
-    M2MManager& remove(const Target& first, const More&... more) {
+    template <class... More> M2MManager& remove(const Target& first, const More&... more) {
         std::vector<const Target*> v{&first, &more...};
         detail::Session::Call call(db_);
         remove_all(v);
         call.finish();
         return *this;
     }
-    template <std::ranges::input_range R>
-    M2MManager& remove(const R& targets) {
+    template <std::ranges::input_range R> M2MManager& remove(const R& targets) {
         std::vector<const Target*> v;
         for (const Target& t : targets) v.push_back(&t);
         detail::Session::Call call(db_);
@@ -103,8 +102,7 @@ public:
     }
 
     /// Makes the linked set exactly `targets`, in one transaction.
-    template <std::ranges::input_range R>
-    M2MManager& set(const R& targets) {
+    template <std::ranges::input_range R> M2MManager& set(const R& targets) {
         std::vector<const Target*> v;
         for (const Target& t : targets) v.push_back(&t);
         for (auto* t : v) check_saved(*t);
@@ -136,7 +134,8 @@ private:
     }
     void delete_all_links() {
         const auto key = owner_key();
-        db_.execute(clear_sql_, [&](detail::Binder& b) { b.integer(key); }, "m2m clear");
+        db_.execute(
+            clear_sql_, [&](detail::Binder& b) { b.integer(key); }, "m2m clear");
     }
     std::int64_t owner_key() const {
         const auto key = detail::primary_key_of(obj_);
@@ -159,12 +158,13 @@ private:
         for (auto* t : v) check_saved(*t);
         detail::Session::TransactionScope sp(db_);
         for (auto* t : v)
-            db_.execute(add_sql_,
-                        [&](detail::Binder& b) {
-                            b.integer(key);
-                            b.integer(detail::primary_key_of(*t));
-                        },
-                        "m2m add");
+            db_.execute(
+                add_sql_,
+                [&](detail::Binder& b) {
+                    b.integer(key);
+                    b.integer(detail::primary_key_of(*t));
+                },
+                "m2m add");
         sp.commit();
     }
     /// The loaded list (if loaded) gains the targets it lacks.
@@ -189,12 +189,13 @@ private:
         {
             detail::Session::TransactionScope sp(db_);
             for (auto* t : v)
-                db_.execute(remove_sql_,
-                            [&](detail::Binder& b) {
-                                b.integer(key);
-                                b.integer(detail::primary_key_of(*t));
-                            },
-                            "m2m remove");
+                db_.execute(
+                    remove_sql_,
+                    [&](detail::Binder& b) {
+                        b.integer(key);
+                        b.integer(detail::primary_key_of(*t));
+                    },
+                    "m2m remove");
             sp.commit();
         }
         if (!cache_.loaded()) return;

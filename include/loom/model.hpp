@@ -29,20 +29,18 @@
 namespace loom {
 
 /// The tag a descriptor function takes: `constexpr auto loom_model(loom::model_of<Book>)`.
-template <class T>
-struct model_of {
-    using type = T;
-};
+template <class T> struct model_of { using type = T; };
 
 namespace detail {
 // Stops unqualified lookup here: loom_model is found in the model's namespace only.
 void loom_model() = delete;
 
 template <class T>
-concept described_by_function = requires { loom_model(model_of<T>{}); };
+concept described_by_function = requires {
+    loom_model(model_of<T>{});
+};
 
-template <class T>
-constexpr auto describe() {
+template <class T> constexpr auto describe() {
     if constexpr (described_by_function<T>)
         return loom_model(model_of<T>{});
     else
@@ -51,17 +49,14 @@ constexpr auto describe() {
 }  // namespace detail
 
 /// The descriptor of model T: what its loom_model function returns.
-template <class T>
-inline constexpr auto model = detail::describe<T>();
+template <class T> inline constexpr auto model = detail::describe<T>();
 
 namespace detail {
-template <class T>
-std::int64_t primary_key_of(const T& obj) {
+template <class T> std::int64_t primary_key_of(const T& obj) {
     return obj.*(std::get<0>(model<T>.entries).member);
 }
 
-template <class T>
-std::int64_t& primary_key_ref(T& obj) {
+template <class T> std::int64_t& primary_key_ref(T& obj) {
     return obj.*(std::get<0>(model<T>.entries).member);
 }
 
@@ -91,17 +86,16 @@ constexpr auto field(V Owner::*member, std::string_view column, Opts...) {
     static_assert(detail::column_type<V>,
                   "loom::field: unsupported member type; use bool, an integer type, an enum, "
                   "float/double, std::string, loom::Blob or std::optional of one of those");
-    static_assert(((std::is_same_v<Opts, unique_t> || std::is_same_v<Opts, indexed_t>) && ...),
+    static_assert(((std::is_same_v<Opts, unique_t> || std::is_same_v<Opts, indexed_t>)&&...),
                   "loom::field: options are loom::unique and loom::indexed");
-    return detail::field_entry<Owner, V>{member, column,
-                                         (std::is_same_v<Opts, unique_t> || ...),
+    return detail::field_entry<Owner, V>{member, column, (std::is_same_v<Opts, unique_t> || ...),
                                          (std::is_same_v<Opts, indexed_t> || ...)};
 }
 
 namespace detail {
 template <class Owner, class M, class... Opts>
 constexpr fk_entry<Owner, M> make_fk(M Owner::*member, std::string_view column, Opts... opts) {
-    static_assert(((std::is_same_v<Opts, on_delete> || std::is_same_v<Opts, nullable_t>) && ...),
+    static_assert(((std::is_same_v<Opts, on_delete> || std::is_same_v<Opts, nullable_t>)&&...),
                   "loom::foreign_key / loom::one_to_one: options are a loom::on_delete value and "
                   "loom::nullable");
     fk_entry<Owner, M> e{member, column, on_delete::restrict, false};
@@ -161,8 +155,8 @@ constexpr auto many_to_many(ManyToMany<T> Owner::*member, detail::through_t<Thro
 /// ManyToMany, ReverseOne<T> for a OneToOne.
 template <class Owner, class M, class T, class Fwd>
 constexpr auto reverse(M Owner::*member, Fwd T::*forward) {
-    constexpr bool fk_side = std::is_same_v<Fwd, ForeignKey<Owner>> ||
-                             std::is_same_v<Fwd, ManyToMany<Owner>>;
+    constexpr bool fk_side =
+        std::is_same_v<Fwd, ForeignKey<Owner>> || std::is_same_v<Fwd, ManyToMany<Owner>>;
     constexpr bool one_side = std::is_same_v<Fwd, OneToOne<Owner>>;
     static_assert(fk_side || one_side,
                   "loom::reverse: the second member must be a ForeignKey, OneToOne or ManyToMany "

@@ -46,8 +46,8 @@ struct QueryEvent {
     /// The engine's word that the statement cannot write (SELECT, EXPLAIN, a PRAGMA query,
     /// and transaction control: BEGIN, COMMIT...).
     bool read_only = false;
-    std::string_view origin;   // "Book" (a QuerySet), "prefetch Book::authors", "insert"...
-    std::string_view error;    // the error message when the statement failed
+    std::string_view origin;  // "Book" (a QuerySet), "prefetch Book::authors", "insert"...
+    std::string_view error;   // the error message when the statement failed
     /// Statements sharing a non-zero scope were issued by one evaluation step (the base query
     /// of a QuerySet, or every chunk of one prefetch level); 0 outside any such step.
     std::uint64_t scope = 0;

@@ -24,9 +24,9 @@
 #include <utility>
 #include <vector>
 
-#include "detail/std_light.hpp"
 #include "database.hpp"
 #include "detail/prefetch/engine.hpp"
+#include "detail/std_light.hpp"
 
 namespace loom {
 
@@ -37,28 +37,31 @@ template <class T> struct is_queryset<QuerySet<T>> : std::true_type {};
 
 /// A nested prefetch path: path(&Book::authors, &Author::books, &Book::publisher) loads three
 /// levels with one query each. Each step must start at the model the previous one leads to.
-template <class Root>
-class Path {
+template <class Root> class Path {
 private:
     friend struct detail::access;
-    explicit Path(std::shared_ptr<const detail::PrefetchNode<Root>> node) : node_(std::move(node)) {}
+    explicit Path(std::shared_ptr<const detail::PrefetchNode<Root>> node)
+        : node_(std::move(node)) {}
     std::shared_ptr<const detail::PrefetchNode<Root>> node_;
 };
 
-template <class M, class... Ms>
-auto path(M first, Ms... rest) {
-    static_assert(std::is_member_object_pointer_v<M> && (std::is_member_object_pointer_v<Ms> && ...),
-                  "loom::path: every step must be a pointer to a relation member, like &Book::authors");
-    static_assert((detail::is_relation_member<typename detail::member_owner<M>::rel>::value) &&
-                      (detail::is_relation_member<typename detail::member_owner<Ms>::rel>::value && ...),
-                  "loom::path: every step must be a relation member (ForeignKey, OneToOne, "
-                  "ManyToMany, Reverse or ReverseOne)");
+template <class M, class... Ms> auto path(M first, Ms... rest) {
+    static_assert(
+        std::is_member_object_pointer_v<M> && (std::is_member_object_pointer_v<Ms> && ...),
+        "loom::path: every step must be a pointer to a relation member, like &Book::authors");
+    static_assert(
+        (detail::is_relation_member<typename detail::member_owner<M>::rel>::value) &&
+            (detail::is_relation_member<typename detail::member_owner<Ms>::rel>::value && ...),
+        "loom::path: every step must be a relation member (ForeignKey, OneToOne, "
+        "ManyToMany, Reverse or ReverseOne)");
     constexpr bool linked = [] {
         using Steps = std::tuple<M, Ms...>;
         return []<std::size_t... I>(std::index_sequence<I...>) {
             return (detail::chains<std::tuple_element_t<I, Steps>,
-                                   std::tuple_element_t<I + 1, Steps>>() && ...);
-        }(std::make_index_sequence<sizeof...(Ms)>{});
+                                   std::tuple_element_t<I + 1, Steps>>() &&
+                    ...);
+        }
+        (std::make_index_sequence<sizeof...(Ms)>{});
     }();
     static_assert(linked,
                   "loom::path: each step must start at the model the previous step leads to "
@@ -80,15 +83,15 @@ auto path(M first, Ms... rest) {
 ///     loom::Prefetch(&Book::reviews,
 ///                    db.objects<Review>().order_by(loom::desc(&Review::rating)).limit(3))
 ///         .into(&Book::top_reviews)
-template <class Owner, class Rel>
-class Prefetch {
+template <class Owner, class Rel> class Prefetch {
 public:
     using Target = typename Rel::target_type;
 
     /// The related rows come from `qs` (a QuerySet of the related model), run on qs's own
     /// Database, as Django runs a Prefetch's queryset on its own database.
     Prefetch(Rel Owner::*member, const QuerySet<Target>& qs) : node_(detail::make_node(member)) {
-        constexpr bool to_many = std::is_same_v<Rel, ManyToMany<Target>> || std::is_same_v<Rel, Reverse<Target>>;
+        constexpr bool to_many =
+            std::is_same_v<Rel, ManyToMany<Target>> || std::is_same_v<Rel, Reverse<Target>>;
         const auto& state = detail::access::state(qs);
         if (!to_many && state->bounds.sliced())
             throw UsageError("Prefetch(" + node_->describe() +
@@ -98,8 +101,7 @@ public:
         node_->session = &detail::session_of(qs.database());
     }
     /// Anything else (values_list(...) rows, a QuerySet of another model) does not compile.
-    template <class Q>
-    Prefetch(Rel Owner::*, const Q&) {
+    template <class Q> Prefetch(Rel Owner::*, const Q&) {
         static_assert(detail::is_queryset<Q>::value,
                       "loom::Prefetch needs a model QuerySet of the related model, like "
                       "db.objects<Author>().filter(...): values_list(...) returns plain tuples, "
@@ -114,11 +116,11 @@ public:
     /// limited prefetch never masquerades as the whole relation. A member of another type, or
     /// of another model, does not compile; a member the descriptor declares (another relation)
     /// is a UsageError, as Django refuses a to_attr that names a field.
-    template <class M>
-    Prefetch into(M member) const {
+    template <class M> Prefetch into(M member) const {
         if constexpr (!std::is_member_object_pointer_v<M>) {
-            static_assert(std::is_member_object_pointer_v<M>,
-                          "Prefetch::into: pass a pointer to a data member, like &Book::top_reviews");
+            static_assert(
+                std::is_member_object_pointer_v<M>,
+                "Prefetch::into: pass a pointer to a data member, like &Book::top_reviews");
             return *this;
         } else {
             using MOwner = typename detail::member_owner<M>::owner;
@@ -137,8 +139,8 @@ public:
                     });
                     if (!declared.empty())
                         throw UsageError("Prefetch(" + node_->describe() + ").into(&" +
-                                         detail::meta<Owner>().name + "::" +
-                                         std::string(declared) + "): " + std::string(declared) +
+                                         detail::meta<Owner>().name + "::" + std::string(declared) +
+                                         "): " + std::string(declared) +
                                          " is a relation the descriptor of " +
                                          detail::meta<Owner>().name +
                                          " declares; into() takes a member the descriptor does "
@@ -167,8 +169,7 @@ Prefetch(Rel Owner::*, QuerySet<T>) -> Prefetch<Owner, Rel>;
 
 namespace detail {
 
-template <class T, class P>
-void add_prefetch(PrefetchList<T>& list, const P& p) {
+template <class T, class P> void add_prefetch(PrefetchList<T>& list, const P& p) {
     if constexpr (std::is_member_object_pointer_v<P>) {
         constexpr bool own = std::is_same_v<typename member_owner<P>::owner, T>;
         constexpr bool relation = is_relation_member<typename member_owner<P>::rel>::value;
@@ -190,7 +191,8 @@ void add_prefetch(PrefetchList<T>& list, const P& p) {
         static_assert(own,
                       "prefetch_related: the path or Prefetch starts at another model than the "
                       "QuerySet's");
-        if constexpr (own) merge_prefetch(list, static_cast<const PrefetchNode<T>&>(access::node(p)));
+        if constexpr (own)
+            merge_prefetch(list, static_cast<const PrefetchNode<T>&>(access::node(p)));
     } else {
         static_assert(sizeof(P) == 0,
                       "prefetch_related: pass relation members (&Book::authors), loom::path(...) "

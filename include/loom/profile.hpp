@@ -135,17 +135,18 @@ public:
         auto to = std::back_inserter(h);
         h += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>";
         detail::append_html(h, title);
-        h += "</title>\n<style>\n"
-             "body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}\n"
-             "table{border-collapse:collapse;margin:.5em 0}\n"
-             "th,td{border:1px solid #ccc;padding:3px 8px;vertical-align:top}\n"
-             "th{background:#f0f0f0;text-align:left}\n"
-             "td.n{text-align:right;font-variant-numeric:tabular-nums}\n"
-             "code{font:12px/1.4 ui-monospace,monospace;white-space:pre-wrap;word-break:break-all}\n"
-             ".fail{color:#b00}\n"
-             "svg{width:100%;height:auto;border:1px solid #ccc;background:#fafafa}\n"
-             "svg text{font:10px sans-serif;fill:#444}\n"
-             "</style>\n</head>\n<body>\n<h1>";
+        h +=
+            "</title>\n<style>\n"
+            "body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}\n"
+            "table{border-collapse:collapse;margin:.5em 0}\n"
+            "th,td{border:1px solid #ccc;padding:3px 8px;vertical-align:top}\n"
+            "th{background:#f0f0f0;text-align:left}\n"
+            "td.n{text-align:right;font-variant-numeric:tabular-nums}\n"
+            "code{font:12px/1.4 ui-monospace,monospace;white-space:pre-wrap;word-break:break-all}\n"
+            ".fail{color:#b00}\n"
+            "svg{width:100%;height:auto;border:1px solid #ccc;background:#fafafa}\n"
+            "svg text{font:10px sans-serif;fill:#444}\n"
+            "</style>\n</head>\n<body>\n<h1>";
         detail::append_html(h, title);
         h += "</h1>\n<p>";
         detail::append_html(h, summary());
@@ -158,8 +159,7 @@ public:
                            "<tr><td class=\"n\">{}</td><td class=\"n\">{}</td>"
                            "<td class=\"n\">{}</td><td class=\"n\">{}</td>"
                            "<td class=\"n\">{}</td><td class=\"n\">{}</td><td>",
-                           ++n, g.count, detail::ms(g.total), detail::ms(g.max), g.rows,
-                           g.changes);
+                           ++n, g.count, detail::ms(g.total), detail::ms(g.max), g.rows, g.changes);
             detail::append_html(h, join(g.origins));
             h += "</td><td><code>";
             detail::append_html(h, g.sql);
@@ -185,8 +185,7 @@ public:
             h += "</td></tr>\n";
         }
         h += "</tbody>\n</table>\n";
-        if (shown < qs.size())
-            fmt::format_to(to, "<p>... and {} more.</p>\n", qs.size() - shown);
+        if (shown < qs.size()) fmt::format_to(to, "<p>... and {} more.</p>\n", qs.size() - shown);
         h += "</body>\n</html>\n";
         return h;
     }
@@ -200,15 +199,16 @@ public:
             ok = std::fclose(f) == 0 && ok;
         }
         if (!ok)
-            throw Error(fmt::format("Profile::write_html: cannot write '{}' (does its directory "
-                                    "exist, and may it be written?)",
-                                    path));
+            throw Error(
+                fmt::format("Profile::write_html: cannot write '{}' (does its directory "
+                            "exist, and may it be written?)",
+                            path));
     }
 
 private:
-    static constexpr std::size_t max_lanes = 40;       // shapes past these share the last lane
-    static constexpr std::size_t max_bars = 20000;     // runs drawn on the timeline
-    static constexpr std::size_t max_listed = 5000;    // runs listed in order
+    static constexpr std::size_t max_lanes = 40;     // shapes past these share the last lane
+    static constexpr std::size_t max_bars = 20000;   // runs drawn on the timeline
+    static constexpr std::size_t max_listed = 5000;  // runs listed in order
 
     void seen(const QueryEvent& e) {
         const auto now = std::chrono::steady_clock::now();
@@ -249,15 +249,16 @@ private:
     }
 
     std::string summary() const {
-        return fmt::format("loom profile: {} ({}), {} ms in queries over {} ms",
-                           detail::count_of(query_count(), "query", "queries"),
-                           detail::count_of(static_cast<std::int64_t>(groups_.size()), "shape",
-                                            "shapes"),
-                           detail::ms(query_time()), detail::ms(elapsed()));
+        return fmt::format(
+            "loom profile: {} ({}), {} ms in queries over {} ms",
+            detail::count_of(query_count(), "query", "queries"),
+            detail::count_of(static_cast<std::int64_t>(groups_.size()), "shape", "shapes"),
+            detail::ms(query_time()), detail::ms(elapsed()));
     }
 
     /// An inline SVG: x is time since the profile began, one lane per shape (the table's #).
-    void timeline(std::string& h, const std::vector<Group>& gs, const std::vector<Query>& qs) const {
+    void timeline(std::string& h, const std::vector<Group>& gs,
+                  const std::vector<Query>& qs) const {
         if (qs.empty()) {
             h += "<p>No queries ran.</p>\n";
             return;
@@ -288,27 +289,26 @@ private:
             const auto& q = qs[k];
             const std::size_t lane = std::min(q.group, lanes - 1);
             const double x = left + width * static_cast<double>(q.start.count()) / total;
-            const double w =
-                std::max(0.6, width * static_cast<double>(q.duration.count()) / total);
+            const double w = std::max(0.6, width * static_cast<double>(q.duration.count()) / total);
             const double y = top + static_cast<double>(lane) * lane_h + 2;
             const int hue = static_cast<int>((lane * 47) % 360);
-            fmt::format_to(to, "<rect x=\"{:.2f}\" y=\"{:.2f}\" width=\"{:.2f}\" height=\"{:.2f}\" ",
-                           x, y, w, lane_h - 4);
+            fmt::format_to(to,
+                           "<rect x=\"{:.2f}\" y=\"{:.2f}\" width=\"{:.2f}\" height=\"{:.2f}\" ", x,
+                           y, w, lane_h - 4);
             if (q.failed)
                 h += "fill=\"#c00\"><title>";
             else
                 fmt::format_to(to, "fill=\"hsl({},55%,50%)\"><title>", hue);
-            detail::append_html(h, fmt::format("query {} (#{}, {}): {} ms at {} ms, {} rows\n{}",
-                                               k + 1, q.group + 1, gs[q.group].origins[q.origin],
-                                               detail::ms(q.duration), detail::ms(q.start), q.rows,
-                                               gs[q.group].sql));
+            detail::append_html(
+                h, fmt::format("query {} (#{}, {}): {} ms at {} ms, {} rows\n{}", k + 1,
+                               q.group + 1, gs[q.group].origins[q.origin], detail::ms(q.duration),
+                               detail::ms(q.start), q.rows, gs[q.group].sql));
             h += "</title></rect>\n";
         }
         const double axis_y = top + static_cast<double>(lanes) * lane_h + 14;
         for (int t = 0; t <= 4; ++t) {
             const double x = left + width * t / 4.0;
-            const auto at = std::chrono::nanoseconds(
-                static_cast<std::int64_t>(total * t / 4.0));
+            const auto at = std::chrono::nanoseconds(static_cast<std::int64_t>(total * t / 4.0));
             fmt::format_to(to, "<text x=\"{:.2f}\" y=\"{:.2f}\">{} ms</text>\n",
                            t == 4 ? x - 40 : x, axis_y, detail::ms(at));
         }

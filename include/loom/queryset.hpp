@@ -48,8 +48,9 @@ std::shared_ptr<const SelectRelatedBase<T>> select_chain_of(const PrefetchNode<T
                                  "rows for; use prefetch_related for it");
             } else {
                 if (level->custom || level->into_other)
-                    throw UsageError("select_related: the path is a loom::Prefetch; pass "
-                                     "loom::path(...) or members");
+                    throw UsageError(
+                        "select_related: the path is a loom::Prefetch; pass "
+                        "loom::path(...) or members");
                 using Target = typename Rel::target_type;
                 std::shared_ptr<const SelectRelatedBase<Target>> below;
                 if (!level->children.empty()) {
@@ -73,8 +74,7 @@ struct none_t {};
 inline constexpr none_t none{};
 
 /// A lazy, immutable query over model T (see the header comment).
-template <class T>
-class QuerySet {
+template <class T> class QuerySet {
     using State = detail::QueryState<T>;
 
 public:
@@ -100,22 +100,24 @@ public:
     /// Drops the rows matching `e` (a row for which `e` is NULL is kept, as in Django).
     QuerySet exclude(const Expr<T>& e) const {
         const auto& c = row_condition(e, "exclude");
-        return with("exclude", [&](State& s) { s.where.push_back(detail::lower(*detail::make_not(c))); });
+        return with("exclude",
+                    [&](State& s) { s.where.push_back(detail::lower(*detail::make_not(c))); });
     }
     /// Keeps the groups of a grouped values_list matching `e`, a condition on aggregates
     /// (`loom::count() > 3`) or grouped values: SQL's HAVING. Only a grouped values_list reads
     /// it; any other result of a QuerySet with a having() is a UsageError.
     QuerySet having(const Expr<T>& e) const {
-        return with("having", [&](State& s) { s.having.push_back(detail::lower(*detail::access::spec(e))); });
+        return with("having",
+                    [&](State& s) { s.having.push_back(detail::lower(*detail::access::spec(e))); });
     }
 
     /// Orders by the given terms (replacing an earlier order_by): members (ascending),
     /// columns, loom::asc(...) or loom::desc(...).
-    template <class... Terms>
-    QuerySet order_by(const Terms&... terms) const {
+    template <class... Terms> QuerySet order_by(const Terms&... terms) const {
         if (state_->bounds.sliced())
-            throw UsageError("order_by(): cannot reorder a QuerySet once it has been sliced; "
-                             "order first, then slice");
+            throw UsageError(
+                "order_by(): cannot reorder a QuerySet once it has been sliced; "
+                "order first, then slice");
         QuerySet q = copy();
         auto& s = q.mut();
         s.order.clear();
@@ -164,8 +166,9 @@ public:
     /// SELECT DISTINCT.
     QuerySet distinct() const {
         if (state_->bounds.sliced())
-            throw UsageError("distinct(): cannot make a QuerySet distinct once it has been "
-                             "sliced; call distinct() first, then slice");
+            throw UsageError(
+                "distinct(): cannot make a QuerySet distinct once it has been "
+                "sliced; call distinct() first, then slice");
         QuerySet q = copy();
         q.mut().distinct = true;
         return q;
@@ -174,8 +177,7 @@ public:
     /// Fills to-one relations (ForeignKey, OneToOne, ReverseOne members) by a LEFT JOIN in the
     /// same query: members of T, or paths of them any number of levels deep
     /// (`select_related(loom::path(&Post::category, &Category::parent))`).
-    template <class... M>
-    QuerySet select_related(const M&... relations) const {
+    template <class... M> QuerySet select_related(const M&... relations) const {
         QuerySet q = copy();
         auto& s = q.mut();
         (add_select_related(s, select_chain(relations)), ...);
@@ -184,8 +186,7 @@ public:
 
     /// After the query runs, loads the given relations with one query per relation level
     /// (see prefetch.hpp): members (&Book::authors), paths (loom::path(...)) or loom::Prefetch.
-    template <class... Paths>
-    QuerySet prefetch_related(const Paths&... paths) const {
+    template <class... Paths> QuerySet prefetch_related(const Paths&... paths) const {
         QuerySet q = copy();
         auto& s = q.mut();
         (detail::add_prefetch<T>(s.prefetch, paths), ...);
@@ -204,10 +205,9 @@ public:
     /// the rows matching its filters. Reverse and many-to-many relations, either side.
     ///
     ///     db.objects<Author>().annotate_count(&Author::books, &Author::book_count)
-    template <class Rel, class C>
-    QuerySet annotate_count(Rel T::*relation, C T::*into) const {
-        return add_count(detail::make_count_node<T, Rel, C, typename Rel::target_type>(
-            relation, into, nullptr));
+    template <class Rel, class C> QuerySet annotate_count(Rel T::*relation, C T::*into) const {
+        return add_count(
+            detail::make_count_node<T, Rel, C, typename Rel::target_type>(relation, into, nullptr));
     }
     template <class Rel, class C>
     QuerySet annotate_count(Rel T::*relation, C T::*into,
@@ -226,34 +226,42 @@ public:
     ///     db.objects<Post>().annotate_sum(&Post::comments, &Comment::score, &Post::score_total)
     template <class Rel, class O, class M, class C>
     QuerySet annotate_sum(Rel T::*relation, M O::*column, C T::*into) const {
-        return add_aggregate<0>(relation, column, into, std::shared_ptr<const detail::QueryState<O>>());
+        return add_aggregate<0>(relation, column, into,
+                                std::shared_ptr<const detail::QueryState<O>>());
     }
     template <class Rel, class O, class M, class C>
-    QuerySet annotate_sum(Rel T::*relation, M O::*column, C T::*into, const QuerySet<O>& only) const {
+    QuerySet annotate_sum(Rel T::*relation, M O::*column, C T::*into,
+                          const QuerySet<O>& only) const {
         return add_aggregate<0>(relation, column, into, detail::access::state(only));
     }
     template <class Rel, class O, class M, class C>
     QuerySet annotate_avg(Rel T::*relation, M O::*column, C T::*into) const {
-        return add_aggregate<1>(relation, column, into, std::shared_ptr<const detail::QueryState<O>>());
+        return add_aggregate<1>(relation, column, into,
+                                std::shared_ptr<const detail::QueryState<O>>());
     }
     template <class Rel, class O, class M, class C>
-    QuerySet annotate_avg(Rel T::*relation, M O::*column, C T::*into, const QuerySet<O>& only) const {
+    QuerySet annotate_avg(Rel T::*relation, M O::*column, C T::*into,
+                          const QuerySet<O>& only) const {
         return add_aggregate<1>(relation, column, into, detail::access::state(only));
     }
     template <class Rel, class O, class M, class C>
     QuerySet annotate_min(Rel T::*relation, M O::*column, C T::*into) const {
-        return add_aggregate<2>(relation, column, into, std::shared_ptr<const detail::QueryState<O>>());
+        return add_aggregate<2>(relation, column, into,
+                                std::shared_ptr<const detail::QueryState<O>>());
     }
     template <class Rel, class O, class M, class C>
-    QuerySet annotate_min(Rel T::*relation, M O::*column, C T::*into, const QuerySet<O>& only) const {
+    QuerySet annotate_min(Rel T::*relation, M O::*column, C T::*into,
+                          const QuerySet<O>& only) const {
         return add_aggregate<2>(relation, column, into, detail::access::state(only));
     }
     template <class Rel, class O, class M, class C>
     QuerySet annotate_max(Rel T::*relation, M O::*column, C T::*into) const {
-        return add_aggregate<3>(relation, column, into, std::shared_ptr<const detail::QueryState<O>>());
+        return add_aggregate<3>(relation, column, into,
+                                std::shared_ptr<const detail::QueryState<O>>());
     }
     template <class Rel, class O, class M, class C>
-    QuerySet annotate_max(Rel T::*relation, M O::*column, C T::*into, const QuerySet<O>& only) const {
+    QuerySet annotate_max(Rel T::*relation, M O::*column, C T::*into,
+                          const QuerySet<O>& only) const {
         return add_aggregate<3>(relation, column, into, detail::access::state(only));
     }
 
@@ -261,7 +269,8 @@ public:
     /// and the primary key, never OFFSET) and applies every prefetch to each chunk, so memory
     /// depends on n, not on the table (see chunks.hpp).
     ///
-    ///     for (std::vector<Book>& chunk : db.objects<Book>().prefetch_related(&Book::authors).chunks(1000))
+    ///     for (std::vector<Book>& chunk :
+    ///     db.objects<Book>().prefetch_related(&Book::authors).chunks(1000))
     Chunks<T> chunks(std::int64_t n) const { return Chunks<T>(*db_, state_, n); }
 
     // ---- results -----------------------------------------------------------------------------
@@ -292,7 +301,8 @@ public:
     }
     /// The first row in order (primary key order when none), or nullopt.
     std::optional<T> first() const {
-        if (const auto* c = cached()) return c->empty() ? std::nullopt : std::optional<T>(c->front());
+        if (const auto* c = cached())
+            return c->empty() ? std::nullopt : std::optional<T>(c->front());
         auto q = limit(1);
         detail::Session::ReadSnapshot snapshot(session(), !state_->prefetch.empty());
         auto* rows = new detail::RowsAnchor<T>();
@@ -304,7 +314,8 @@ public:
     }
     /// The last row in order, or nullopt.
     std::optional<T> last() const {
-        if (const auto* c = cached()) return c->empty() ? std::nullopt : std::optional<T>(c->back());
+        if (const auto* c = cached())
+            return c->empty() ? std::nullopt : std::optional<T>(c->back());
         if (state_->bounds.sliced()) {  // the slice cannot be reversed: read it (one query)
             const auto& all = rows();
             return all.empty() ? std::nullopt : std::optional<T>(all.back());
@@ -339,9 +350,9 @@ public:
     /// loom::sum(...)...), one tuple per group of rows sharing the other values (Django's
     /// values().annotate()): GROUP BY those values, filtered by having(), ordered by the
     /// QuerySet's order (grouped values and aggregates only) and then by the grouped values.
-    template <class... Cols>
-    auto values_list(const Cols&... cols) const {
-        using Tuple = std::tuple<typename std::remove_cvref_t<decltype(as_column(cols))>::value_type...>;
+    template <class... Cols> auto values_list(const Cols&... cols) const {
+        using Tuple =
+            std::tuple<typename std::remove_cvref_t<decltype(as_column(cols))>::value_type...>;
         const std::vector<detail::ValueExpr> exprs{detail::access::spec(as_column(cols))...};
         bool grouped = false;
         for (const auto& e : exprs) grouped = grouped || e.aggregate;
@@ -365,10 +376,10 @@ public:
     /// tuple: `auto [n, total, mean] = qs.aggregate(loom::count(), loom::sum(&Post::rating),
     /// loom::avg(&Post::rating));` A std::optional where SQL may return NULL (sum, avg, min and
     /// max over no rows).
-    template <class... Cols>
-    auto aggregate(const Cols&... cols) const {
+    template <class... Cols> auto aggregate(const Cols&... cols) const {
         static_assert(sizeof...(Cols) > 0, "aggregate(): name at least one aggregate");
-        using Tuple = std::tuple<typename std::remove_cvref_t<decltype(as_column(cols))>::value_type...>;
+        using Tuple =
+            std::tuple<typename std::remove_cvref_t<decltype(as_column(cols))>::value_type...>;
         const std::vector<detail::ValueExpr> exprs{detail::access::spec(as_column(cols))...};
         for (std::size_t i = 0; i < exprs.size(); ++i)
             if (!exprs[i].aggregate)
@@ -386,8 +397,7 @@ public:
     /// UPDATE every matching row in one statement; returns the number of rows changed. A
     /// value may be an expression of the row's own columns (loom::col(&Post::views) + 1), a
     /// per-row count or a scalar subquery.
-    template <class... A>
-    std::int64_t update(const Assignment<T>& first, const A&... more) const {
+    template <class... A> std::int64_t update(const Assignment<T>& first, const A&... more) const {
         const std::vector<const detail::AssignSpec*> all{&detail::access::spec(first),
                                                          &detail::access::spec(more)...};
         const auto& m = detail::meta<T>();
@@ -402,9 +412,10 @@ public:
             r.render(all[i]->value.tokens, q.sql, q.params);
         }
         if (!r.joins().empty())
-            throw UsageError("update(): a loom::set value reads a column across a relation; an "
-                             "UPDATE reads the row's own columns only (use loom::scalar(...) for "
-                             "a value from another table)");
+            throw UsageError(
+                "update(): a loom::set value reads a column across a relation; an "
+                "UPDATE reads the row's own columns only (use loom::scalar(...) for "
+                "a value from another table)");
         q.sql += " WHERE " + m.pk + " IN (" + sub.sql + ")";
         q.params.insert(q.params.end(), sub.params.begin(), sub.params.end());
         return execute(q, "update");
@@ -445,8 +456,7 @@ private:
         state_ = std::move(fresh);
         return ref;
     }
-    template <class F>
-    QuerySet with(const char* what, F&& f) const {
+    template <class F> QuerySet with(const char* what, F&& f) const {
         if (state_->bounds.sliced())
             throw UsageError(std::string(what) +
                              "(): cannot filter a QuerySet once it has been sliced; filter first, "
@@ -460,26 +470,32 @@ private:
             throw UsageError(std::string(what) + "(" + std::to_string(b) +
                              "): must not be negative");
         if (a > std::numeric_limits<std::int64_t>::max() - b)
-            throw UsageError(std::string(what) + "(" + std::to_string(b) +
-                             "): the slice bound " + std::to_string(a) + " + " +
-                             std::to_string(b) + " overflows a 64-bit integer");
+            throw UsageError(std::string(what) + "(" + std::to_string(b) + "): the slice bound " +
+                             std::to_string(a) + " + " + std::to_string(b) +
+                             " overflows a 64-bit integer");
         return a + b;
     }
 
-    template <class M>
-    static detail::OrderSpec to_order(M T::*m) { return detail::access::spec(asc(m)); }
+    template <class M> static detail::OrderSpec to_order(M T::*m) {
+        return detail::access::spec(asc(m));
+    }
     template <class R, class V>
-        requires(std::is_same_v<R, T> || std::is_void_v<R>)
-    static detail::OrderSpec to_order(const Column<R, V>& c) { return detail::access::spec(asc(c)); }
+    requires(std::is_same_v<R, T> || std::is_void_v<R>) static detail::OrderSpec
+        to_order(const Column<R, V>& c) {
+        return detail::access::spec(asc(c));
+    }
     template <class R>
-        requires(std::is_same_v<R, T> || std::is_void_v<R>)
-    static detail::OrderSpec to_order(const OrderTerm<R>& t) { return detail::access::spec(t); }
+    requires(std::is_same_v<R, T> || std::is_void_v<R>) static detail::OrderSpec
+        to_order(const OrderTerm<R>& t) {
+        return detail::access::spec(t);
+    }
 
-    template <class M>
-    static auto as_column(M T::*m) { return col(m); }
+    template <class M> static auto as_column(M T::*m) { return col(m); }
     template <class R, class V>
-        requires(std::is_same_v<R, T> || std::is_void_v<R>)
-    static const Column<R, V>& as_column(const Column<R, V>& c) { return c; }
+    requires(std::is_same_v<R, T> ||
+             std::is_void_v<R>) static const Column<R, V>& as_column(const Column<R, V>& c) {
+        return c;
+    }
 
     static Column<T, std::int64_t> pk_column() { return col(std::get<0>(model<T>.entries).member); }
 
@@ -503,8 +519,8 @@ private:
     static void read_cell(const detail::Statement& s, int c, V& out, const char* what) {
         if (const char* why = detail::read_column(s, c, out))
             throw DataError(std::string(what) + ": column " + std::to_string(c) + " (" +
-                            std::string(s.column_name(c)) + ") of " + detail::meta<T>().name + ": " + why +
-                            ", found " + detail::describe_stored(s, c));
+                            std::string(s.column_name(c)) + ") of " + detail::meta<T>().name +
+                            ": " + why + ", found " + detail::describe_stored(s, c));
     }
 
     static void add_select_related(State& s,
@@ -530,10 +546,11 @@ private:
     }
 
     detail::Session& session() const { return detail::session_of(*db_); }
-    detail::SelectBuilder<T> builder() const { return detail::SelectBuilder<T>(*state_, &session()); }
+    detail::SelectBuilder<T> builder() const {
+        return detail::SelectBuilder<T>(*state_, &session());
+    }
 
-    template <class OnRow>
-    std::int64_t run(const SqlText& q, OnRow&& on_row) const {
+    template <class OnRow> std::int64_t run(const SqlText& q, OnRow&& on_row) const {
         detail::Session::OriginScope scope(session(), detail::meta<T>().name);
         return session().run(q, std::forward<OnRow>(on_row));
     }
@@ -564,12 +581,11 @@ private:
         static constexpr const char* sql[] = {"SUM(", "AVG(", "MIN(", "MAX("};
         const detail::ValueExpr c = detail::column_of(column);
         const std::string what = std::string(sql[Fn]) + "t0." + c.tokens.front().col.column + ")";
-        return add_count(detail::make_aggregate_node<T, Rel, C, Target>(relation, into,
-                                                                        std::move(only), names[Fn], what));
+        return add_count(detail::make_aggregate_node<T, Rel, C, Target>(
+            relation, into, std::move(only), names[Fn], what));
     }
 
-    template <class Node>
-    QuerySet add_count(const Node& node) const {
+    template <class Node> QuerySet add_count(const Node& node) const {
         QuerySet q = copy();
         detail::merge_prefetch(q.mut().prefetch, *node);
         return q;

@@ -17,9 +17,9 @@
 #include <utility>
 #include <vector>
 
-#include "errors.hpp"
 #include "detail/anchor.hpp"
 #include "detail/type_name.hpp"
+#include "errors.hpp"
 #include "fwd.hpp"
 #include "model.hpp"
 
@@ -45,9 +45,11 @@ inline std::string relation_name(const RelationInfo& info) {
     std::string owner(info->owner), member(info->member);
     std::string var;
     for (char c : owner) var += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-    throw NotLoaded(owner + "::" + member + " was not loaded, and loom never runs a hidden "
-                    "query. Load it with db.objects<" + owner + ">().prefetch_related(&" + owner +
-                    "::" + member + "), or explicitly with " + var + "." + member + ".load(db)");
+    throw NotLoaded(owner + "::" + member +
+                    " was not loaded, and loom never runs a hidden "
+                    "query. Load it with db.objects<" +
+                    owner + ">().prefetch_related(&" + owner + "::" + member +
+                    "), or explicitly with " + var + "." + member + ".load(db)");
 }
 
 /// load(db) on a member that cannot load itself: one not bound to a descriptor entry, or one
@@ -55,10 +57,13 @@ inline std::string relation_name(const RelationInfo& info) {
 [[noreturn]] inline void throw_cannot_load(const RelationInfo* info, std::string_view kind,
                                            std::string_view target) {
     if (info && info->into)
-        throw NotLoaded(relation_name(*info) + ": this member is not declared in the descriptor "
-                        "of " + std::string(info->owner) + ", so load(db) cannot fill it; run the "
-                        "QuerySet with the Prefetch again, or load &" + std::string(info->owner) +
-                        "::" + std::string(info->member) + " itself");
+        throw NotLoaded(relation_name(*info) +
+                        ": this member is not declared in the descriptor "
+                        "of " +
+                        std::string(info->owner) +
+                        ", so load(db) cannot fill it; run the "
+                        "QuerySet with the Prefetch again, or load &" +
+                        std::string(info->owner) + "::" + std::string(info->member) + " itself");
     throw_not_loaded(info, kind, target);
 }
 
@@ -83,8 +88,7 @@ struct relation_access;
 ///     db.insert(book);
 ///     auto books = db.objects<Book>().prefetch_related(&Book::publisher);
 ///     books.first()->publisher->name;      // no query
-template <class T>
-class ForeignKey {
+template <class T> class ForeignKey {
 public:
     using target_type = T;
 
@@ -148,11 +152,13 @@ private:
     [[noreturn]] void throw_null() const {
         const detail::RelationInfo* info = word_.info();
         if (word_.flag())  // a key, but no object: a Prefetch's QuerySet left the row out
-            throw UsageError((info ? detail::relation_name(*info) : std::string("this ForeignKey")) +
-                             " is not NULL (its key is " + std::to_string(id_) + "), but the " +
-                             std::string(detail::type_name<T>()) + " it points at was filtered "
-                             "out by the QuerySet of the Prefetch that loaded it; get() returns "
-                             "nullptr for it");
+            throw UsageError(
+                (info ? detail::relation_name(*info) : std::string("this ForeignKey")) +
+                " is not NULL (its key is " + std::to_string(id_) + "), but the " +
+                std::string(detail::type_name<T>()) +
+                " it points at was filtered "
+                "out by the QuerySet of the Prefetch that loaded it; get() returns "
+                "nullptr for it");
         if (info)
             throw UsageError(detail::relation_name(*info) +
                              " is NULL; check is_null() or use get(), which returns nullptr");
@@ -167,8 +173,7 @@ private:
 };
 
 /// A one-to-one link: a ForeignKey whose column is UNIQUE. The other side is ReverseOne<T>.
-template <class T>
-class OneToOne : public ForeignKey<T> {
+template <class T> class OneToOne : public ForeignKey<T> {
 public:
     using ForeignKey<T>::ForeignKey;
     using ForeignKey<T>::operator=;
@@ -176,8 +181,7 @@ public:
 
 /// The shared behaviour of the to-many sides (ManyToMany<T>, Reverse<T>): a loaded, ordered
 /// list of related objects, iterated as `const T&`.
-template <class T>
-class RelatedList {
+template <class T> class RelatedList {
 public:
     using value_type = T;
 
@@ -195,12 +199,32 @@ public:
         const T& operator*() const { return **p_; }
         const T* operator->() const { return *p_; }
         const T& operator[](difference_type n) const { return *p_[n]; }
-        iterator& operator++() { ++p_; return *this; }
-        iterator operator++(int) { auto t = *this; ++p_; return t; }
-        iterator& operator--() { --p_; return *this; }
-        iterator operator--(int) { auto t = *this; --p_; return t; }
-        iterator& operator+=(difference_type n) { p_ += n; return *this; }
-        iterator& operator-=(difference_type n) { p_ -= n; return *this; }
+        iterator& operator++() {
+            ++p_;
+            return *this;
+        }
+        iterator operator++(int) {
+            auto t = *this;
+            ++p_;
+            return t;
+        }
+        iterator& operator--() {
+            --p_;
+            return *this;
+        }
+        iterator operator--(int) {
+            auto t = *this;
+            --p_;
+            return t;
+        }
+        iterator& operator+=(difference_type n) {
+            p_ += n;
+            return *this;
+        }
+        iterator& operator-=(difference_type n) {
+            p_ -= n;
+            return *this;
+        }
         friend iterator operator+(iterator i, difference_type n) { return i += n; }
         friend iterator operator+(difference_type n, iterator i) { return i += n; }
         friend iterator operator-(iterator i, difference_type n) { return i -= n; }
@@ -256,8 +280,7 @@ private:
 
 /// A many-to-many link through a join table (automatic, or an explicit through model).
 /// Change it with db.m2m(obj, &Model::member).add/remove/set/clear, which keep a loaded cache true.
-template <class T>
-class ManyToMany : public RelatedList<T> {
+template <class T> class ManyToMany : public RelatedList<T> {
 public:
     using target_type = T;
     ManyToMany() = default;
@@ -270,8 +293,7 @@ public:
 
 /// The other side of a ForeignKey (the reviews of a book) or of a ManyToMany (the books of an
 /// author). Declared with loom::reverse(&Owner::member, &Target::forward_member).
-template <class T>
-class Reverse : public RelatedList<T> {
+template <class T> class Reverse : public RelatedList<T> {
 public:
     using target_type = T;
     Reverse() = default;
@@ -283,8 +305,7 @@ public:
 };
 
 /// The other side of a OneToOne: at most one object.
-template <class T>
-class ReverseOne {
+template <class T> class ReverseOne {
 public:
     using target_type = T;
 
@@ -341,8 +362,7 @@ struct relation_access {
         r.owner_key_ = key;
     }
 
-    template <class R>
-    static const Anchor* anchor(const R& r) noexcept { return r.word_.anchor(); }
+    template <class R> static const Anchor* anchor(const R& r) noexcept { return r.word_.anchor(); }
 
     /// Sets the stored key as read from a row (leaves the cache as it is).
     template <class T>
@@ -375,14 +395,12 @@ struct relation_access {
         r.size_ = static_cast<std::uint32_t>(n);
     }
     /// The loaded items (empty when not loaded).
-    template <class T>
-    static std::span<const T* const> items(const RelatedList<T>& r) noexcept {
+    template <class T> static std::span<const T* const> items(const RelatedList<T>& r) noexcept {
         if (!r.word_.loaded()) return {};
         return {r.data_, r.size_};
     }
 
-    template <class T>
-    static void unload(RelatedList<T>& r) noexcept {
+    template <class T> static void unload(RelatedList<T>& r) noexcept {
         r.word_.unload();
         r.data_ = nullptr;
         r.size_ = 0;

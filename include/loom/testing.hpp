@@ -24,10 +24,10 @@
 
 #include <fmt/core.h>
 
-#include "detail/std_light.hpp"
 #include "database.hpp"
 #include "detail/format_util.hpp"
 #include "detail/statement_kind.hpp"
+#include "detail/std_light.hpp"
 #include "errors.hpp"
 #include "log.hpp"
 
@@ -76,8 +76,8 @@ private:
     static std::string message(std::int64_t expected, const std::vector<RecordedQuery>& seen) {
         const std::string want = detail::count_of(expected, "query", "queries");
         if (seen.empty()) return fmt::format("expected {}, but none ran", want);
-        std::string m = fmt::format("expected {}, but {} ran:\n{}", want, seen.size(),
-                                    describe_queries(seen));
+        std::string m =
+            fmt::format("expected {}, but {} ran:\n{}", want, seen.size(), describe_queries(seen));
         m.pop_back();  // the list's last newline
         return m;
     }
@@ -151,8 +151,7 @@ private:
 ///         return db.objects<Book>().prefetch_related(&Book::authors, &Book::reviews).to_vector();
 ///     });
 template <class Fn>
-auto expect_queries(Database& db, std::int64_t expected, Fn&& fn)
-    -> std::invoke_result_t<Fn&> {
+auto expect_queries(Database& db, std::int64_t expected, Fn&& fn) -> std::invoke_result_t<Fn&> {
     using R = std::invoke_result_t<Fn&>;
     ExpectQueries guard(db, expected);
     if constexpr (std::is_void_v<R>) {
@@ -293,8 +292,7 @@ private:
     };
 
     void seen(const QueryEvent& e) {
-        if (detail::is_transaction_control(e.sql) || (options_.reads_only && !e.read_only))
-            return;
+        if (detail::is_transaction_control(e.sql) || (options_.reads_only && !e.read_only)) return;
         if (options_.ignore && options_.ignore(e)) return;
         std::string shape = statement_shape(e.sql);
         auto [it, fresh] = index_.try_emplace(shape, shapes_.size());

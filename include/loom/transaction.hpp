@@ -1,6 +1,6 @@
 // loom/transaction.hpp - loom::Transaction, an RAII guard that rolls back unless committed
-// (db.transaction(fn), in database.hpp, is the same as a function). Opened inside another transaction, both become
-// savepoints, so an inner failure undoes only the inner work.
+// (db.transaction(fn), in database.hpp, is the same as a function). Opened inside another
+// transaction, both become savepoints, so an inner failure undoes only the inner work.
 //
 //     db.transaction([&] { db.insert(a); db.insert(b); });   // both or neither
 //

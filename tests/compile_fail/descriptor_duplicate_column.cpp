@@ -18,8 +18,8 @@ struct Draft {
 namespace cf_duplicate_column {
 constexpr auto loom_model(loom::model_of<Draft>) {
     return loom::table("draft", loom::pk(&cf_duplicate_column::Draft::id),
-                    loom::field(&cf_duplicate_column::Draft::title, "title"),
-                    loom::field(&cf_duplicate_column::Draft::year, "title"));
+                       loom::field(&cf_duplicate_column::Draft::title, "title"),
+                       loom::field(&cf_duplicate_column::Draft::year, "title"));
 }
 }  // namespace cf_duplicate_column
 

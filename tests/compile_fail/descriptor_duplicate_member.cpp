@@ -16,8 +16,8 @@ struct Draft {
 namespace cf_duplicate_member {
 constexpr auto loom_model(loom::model_of<Draft>) {
     return loom::table("draft", loom::pk(&cf_duplicate_member::Draft::id),
-                    loom::field(&cf_duplicate_member::Draft::year, "year"),
-                    loom::field(&cf_duplicate_member::Draft::year, "year_again"));
+                       loom::field(&cf_duplicate_member::Draft::year, "year"),
+                       loom::field(&cf_duplicate_member::Draft::year, "year_again"));
 }
 }  // namespace cf_duplicate_member
 

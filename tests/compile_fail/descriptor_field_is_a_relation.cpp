@@ -16,7 +16,7 @@ struct Draft {
 namespace cf_field_is_a_relation {
 constexpr auto loom_model(loom::model_of<Draft>) {
     return loom::table("draft", loom::pk(&cf_field_is_a_relation::Draft::id),
-                    loom::field(&cf_field_is_a_relation::Draft::publisher, "publisher_id"));
+                       loom::field(&cf_field_is_a_relation::Draft::publisher, "publisher_id"));
 }
 }  // namespace cf_field_is_a_relation
 

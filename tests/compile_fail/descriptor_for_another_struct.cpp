@@ -17,7 +17,8 @@ struct Draft {
 
 namespace cf_for_another_struct {
 constexpr auto loom_model(loom::model_of<Draft>) {
-    return loom::table("draft", loom::pk(&shop::Author::id), loom::field(&shop::Author::name, "title"));
+    return loom::table("draft", loom::pk(&shop::Author::id),
+                       loom::field(&shop::Author::name, "title"));
 }
 }  // namespace cf_for_another_struct
 

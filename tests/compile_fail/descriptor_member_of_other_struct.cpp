@@ -18,7 +18,7 @@ struct Draft {
 namespace cf_member_of_other_struct {
 constexpr auto loom_model(loom::model_of<Draft>) {
     return loom::table("draft", loom::pk(&cf_member_of_other_struct::Draft::id),
-                    loom::field(&shop::Author::name, "title"));
+                       loom::field(&shop::Author::name, "title"));
 }
 }  // namespace cf_member_of_other_struct
 

@@ -20,8 +20,9 @@ struct Draft {
 
 namespace cf_relation_to_undescribed {
 constexpr auto loom_model(loom::model_of<Draft>) {
-    return loom::table("draft", loom::pk(&cf_relation_to_undescribed::Draft::id),
-                    loom::foreign_key(&cf_relation_to_undescribed::Draft::imprint, "imprint_id"));
+    return loom::table(
+        "draft", loom::pk(&cf_relation_to_undescribed::Draft::id),
+        loom::foreign_key(&cf_relation_to_undescribed::Draft::imprint, "imprint_id"));
 }
 }  // namespace cf_relation_to_undescribed
 

@@ -26,16 +26,16 @@ struct Volume {
 namespace cf_reverse_of_a_column {
 constexpr auto loom_model(loom::model_of<Shelf>) {
     return loom::table("shelf", loom::pk(&cf_reverse_of_a_column::Shelf::id),
-                    loom::reverse(&cf_reverse_of_a_column::Shelf::volumes,
-                                  &cf_reverse_of_a_column::Volume::title));
+                       loom::reverse(&cf_reverse_of_a_column::Shelf::volumes,
+                                     &cf_reverse_of_a_column::Volume::title));
 }
 }  // namespace cf_reverse_of_a_column
 
 namespace cf_reverse_of_a_column {
 constexpr auto loom_model(loom::model_of<Volume>) {
     return loom::table("volume", loom::pk(&cf_reverse_of_a_column::Volume::id),
-                    loom::field(&cf_reverse_of_a_column::Volume::title, "title"),
-                    loom::foreign_key(&cf_reverse_of_a_column::Volume::shelf, "shelf_id"));
+                       loom::field(&cf_reverse_of_a_column::Volume::title, "title"),
+                       loom::foreign_key(&cf_reverse_of_a_column::Volume::shelf, "shelf_id"));
 }
 }  // namespace cf_reverse_of_a_column
 

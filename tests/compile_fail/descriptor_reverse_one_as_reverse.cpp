@@ -24,15 +24,15 @@ struct Cover {
 namespace cf_reverse_one_as_reverse {
 constexpr auto loom_model(loom::model_of<Draft>) {
     return loom::table("draft", loom::pk(&cf_reverse_one_as_reverse::Draft::id),
-                    loom::reverse(&cf_reverse_one_as_reverse::Draft::cover,
-                                  &cf_reverse_one_as_reverse::Cover::draft));
+                       loom::reverse(&cf_reverse_one_as_reverse::Draft::cover,
+                                     &cf_reverse_one_as_reverse::Cover::draft));
 }
 }  // namespace cf_reverse_one_as_reverse
 
 namespace cf_reverse_one_as_reverse {
 constexpr auto loom_model(loom::model_of<Cover>) {
     return loom::table("cover", loom::pk(&cf_reverse_one_as_reverse::Cover::id),
-                    loom::one_to_one(&cf_reverse_one_as_reverse::Cover::draft, "draft_id"));
+                       loom::one_to_one(&cf_reverse_one_as_reverse::Cover::draft, "draft_id"));
 }
 }  // namespace cf_reverse_one_as_reverse
 

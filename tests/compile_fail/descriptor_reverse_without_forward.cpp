@@ -26,15 +26,15 @@ struct Draft {
 namespace cf_reverse_without_forward {
 constexpr auto loom_model(loom::model_of<Imprint>) {
     return loom::table("imprint", loom::pk(&cf_reverse_without_forward::Imprint::id),
-                    loom::reverse(&cf_reverse_without_forward::Imprint::drafts,
-                                  &cf_reverse_without_forward::Draft::imprint));
+                       loom::reverse(&cf_reverse_without_forward::Imprint::drafts,
+                                     &cf_reverse_without_forward::Draft::imprint));
 }
 }  // namespace cf_reverse_without_forward
 
 namespace cf_reverse_without_forward {
 constexpr auto loom_model(loom::model_of<Draft>) {
     return loom::table("draft", loom::pk(&cf_reverse_without_forward::Draft::id),
-                    loom::field(&cf_reverse_without_forward::Draft::title, "title"));
+                       loom::field(&cf_reverse_without_forward::Draft::title, "title"));
 }
 }  // namespace cf_reverse_without_forward
 

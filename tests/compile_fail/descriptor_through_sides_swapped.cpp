@@ -24,18 +24,19 @@ struct Credit {
 
 namespace cf_through_sides_swapped {
 constexpr auto loom_model(loom::model_of<Reader>) {
-    return loom::table("reader", loom::pk(&cf_through_sides_swapped::Reader::id),
-                    loom::many_to_many(&cf_through_sides_swapped::Reader::books,
-                                       loom::through(&cf_through_sides_swapped::Credit::book,
-                                                     &cf_through_sides_swapped::Credit::reader)));
+    return loom::table(
+        "reader", loom::pk(&cf_through_sides_swapped::Reader::id),
+        loom::many_to_many(&cf_through_sides_swapped::Reader::books,
+                           loom::through(&cf_through_sides_swapped::Credit::book,
+                                         &cf_through_sides_swapped::Credit::reader)));
 }
 }  // namespace cf_through_sides_swapped
 
 namespace cf_through_sides_swapped {
 constexpr auto loom_model(loom::model_of<Credit>) {
     return loom::table("credit", loom::pk(&cf_through_sides_swapped::Credit::id),
-                    loom::foreign_key(&cf_through_sides_swapped::Credit::reader, "reader_id"),
-                    loom::foreign_key(&cf_through_sides_swapped::Credit::book, "book_id"));
+                       loom::foreign_key(&cf_through_sides_swapped::Credit::reader, "reader_id"),
+                       loom::foreign_key(&cf_through_sides_swapped::Credit::book, "book_id"));
 }
 }  // namespace cf_through_sides_swapped
 

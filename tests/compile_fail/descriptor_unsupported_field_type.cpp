@@ -18,7 +18,7 @@ struct Draft {
 namespace cf_unsupported_field_type {
 constexpr auto loom_model(loom::model_of<Draft>) {
     return loom::table("draft", loom::pk(&cf_unsupported_field_type::Draft::id),
-                    loom::field(&cf_unsupported_field_type::Draft::tags, "tags"));
+                       loom::field(&cf_unsupported_field_type::Draft::tags, "tags"));
 }
 }  // namespace cf_unsupported_field_type
 

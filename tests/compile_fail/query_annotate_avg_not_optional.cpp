@@ -5,11 +5,9 @@
 
 int main() {
     loom::Database db(":memory:");
-    auto fine = db.objects<forum::Post>().annotate_avg(&forum::Post::comments,
-                                                       &forum::Comment::score,
-                                                       &forum::Post::score_avg);
-    auto wrong = db.objects<forum::Post>().annotate_avg(&forum::Post::comments,
-                                                        &forum::Comment::score,
-                                                        &forum::Post::comment_count);
+    auto fine = db.objects<forum::Post>().annotate_avg(
+        &forum::Post::comments, &forum::Comment::score, &forum::Post::score_avg);
+    auto wrong = db.objects<forum::Post>().annotate_avg(
+        &forum::Post::comments, &forum::Comment::score, &forum::Post::comment_count);
     return static_cast<int>(fine.sql().params.size() + wrong.sql().params.size());
 }

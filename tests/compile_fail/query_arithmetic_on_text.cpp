@@ -5,7 +5,8 @@
 int main() {
     loom::Database db(":memory:");
     using loom::col;
-    auto fine = db.objects<shop::Book>().update(loom::set(&shop::Book::year, col(&shop::Book::year) + 1));
+    auto fine =
+        db.objects<shop::Book>().update(loom::set(&shop::Book::year, col(&shop::Book::year) + 1));
     auto wrong = db.objects<shop::Book>().filter(col(&shop::Book::title) + 1 > 2);
     return static_cast<int>(fine + wrong.sql().params.size());
 }

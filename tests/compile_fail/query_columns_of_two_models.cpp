@@ -6,8 +6,9 @@
 int main() {
     loom::Database db(":memory:");
     using loom::col;
-    auto fine = db.objects<shop::Book>().filter(col(&shop::Book::title) ==
-                                                col(&shop::Book::publisher, &shop::Publisher::name));
-    auto wrong = db.objects<shop::Book>().filter(col(&shop::Book::title) == col(&shop::Author::name));
+    auto fine = db.objects<shop::Book>().filter(
+        col(&shop::Book::title) == col(&shop::Book::publisher, &shop::Publisher::name));
+    auto wrong =
+        db.objects<shop::Book>().filter(col(&shop::Book::title) == col(&shop::Author::name));
     return static_cast<int>(fine.sql().params.size() + wrong.sql().params.size());
 }

@@ -22,12 +22,12 @@ struct Author {
 
 constexpr auto loom_model(loom::model_of<Author>) {
     return loom::table("author", loom::pk(&Author::id, "id"), loom::field(&Author::name, "name"),
-                    loom::reverse(&Author::books, &Book::author));
+                       loom::reverse(&Author::books, &Book::author));
 }
 
 constexpr auto loom_model(loom::model_of<Book>) {
     return loom::table("book", loom::pk(&Book::id, "id"), loom::field(&Book::title, "title"),
-                    loom::foreign_key(&Book::author, "author_id"));
+                       loom::foreign_key(&Book::author, "author_id"));
 }
 
 int main() {

@@ -39,7 +39,7 @@ struct Author {
     std::string name;
     std::optional<int> born;
     loom::Reverse<Book> books;
-    std::int64_t book_count = 0;    // not in the descriptor: annotate_count targets
+    std::int64_t book_count = 0;  // not in the descriptor: annotate_count targets
     std::int64_t recent_count = 0;
 };
 
@@ -101,46 +101,49 @@ inline constexpr auto loom::model<::Publisher> =
     loom::table("publisher", loom::pk(&::Publisher::id), loom::field(&::Publisher::name, "name"),
                 loom::reverse(&::Publisher::books, &::Book::publisher));
 template <>
-inline constexpr auto loom::model<::Author> =
-    loom::table("author", loom::pk(&::Author::id), loom::field(&::Author::name, "name"),
-                loom::field(&::Author::born, "born"), loom::reverse(&::Author::books, &::Book::authors));
+inline constexpr auto loom::model<::Author> = loom::table(
+    "author", loom::pk(&::Author::id), loom::field(&::Author::name, "name"),
+    loom::field(&::Author::born, "born"), loom::reverse(&::Author::books, &::Book::authors));
 template <>
-inline constexpr auto loom::model<::Book> = loom::table(
-    "book", loom::pk(&::Book::id), loom::field(&::Book::title, "title"),
-    loom::field(&::Book::year, "year"),
-    loom::foreign_key(&::Book::publisher, "publisher_id", loom::on_delete::cascade),
-    loom::many_to_many(&::Book::authors, "book_authors"),
-    loom::reverse(&::Book::reviews, &::Review::book));
+inline constexpr auto loom::model<::Book> =
+    loom::table("book", loom::pk(&::Book::id), loom::field(&::Book::title, "title"),
+                loom::field(&::Book::year, "year"),
+                loom::foreign_key(&::Book::publisher, "publisher_id", loom::on_delete::cascade),
+                loom::many_to_many(&::Book::authors, "book_authors"),
+                loom::reverse(&::Book::reviews, &::Review::book));
 template <>
-inline constexpr auto loom::model<::Review> = loom::table(
-    "review", loom::pk(&::Review::id),
-    loom::foreign_key(&::Review::book, "book_id", loom::on_delete::cascade),
-    loom::field(&::Review::rating, "rating"), loom::field(&::Review::body, "body"));
+inline constexpr auto loom::model<::Review> =
+    loom::table("review", loom::pk(&::Review::id),
+                loom::foreign_key(&::Review::book, "book_id", loom::on_delete::cascade),
+                loom::field(&::Review::rating, "rating"), loom::field(&::Review::body, "body"));
 template <>
-inline constexpr auto loom::model<::Employee> = loom::table(
-    "employee", loom::pk(&::Employee::id), loom::field(&::Employee::name, "name"),
-    loom::foreign_key(&::Employee::manager, "manager_id", loom::on_delete::set_null),
-    loom::reverse(&::Employee::reports, &::Employee::manager));
+inline constexpr auto loom::model<::Employee> =
+    loom::table("employee", loom::pk(&::Employee::id), loom::field(&::Employee::name, "name"),
+                loom::foreign_key(&::Employee::manager, "manager_id", loom::on_delete::set_null),
+                loom::reverse(&::Employee::reports, &::Employee::manager));
 template <>
-inline constexpr auto loom::model<::Person> = loom::table(
-    "person", loom::pk(&::Person::id), loom::field(&::Person::name, "name"),
-    loom::many_to_many(&::Person::friends, "person_friends"),
-    loom::reverse(&::Person::friend_of, &::Person::friends),
-    loom::many_to_many(&::Person::clubs, loom::through(&::Membership::person, &::Membership::club)));
+inline constexpr auto loom::model<::Person> =
+    loom::table("person", loom::pk(&::Person::id), loom::field(&::Person::name, "name"),
+                loom::many_to_many(&::Person::friends, "person_friends"),
+                loom::reverse(&::Person::friend_of, &::Person::friends),
+                loom::many_to_many(&::Person::clubs,
+                                   loom::through(&::Membership::person, &::Membership::club)));
 template <>
-inline constexpr auto loom::model<::Club> =
-    loom::table("club", loom::pk(&::Club::id), loom::field(&::Club::name, "name"),
-                loom::reverse(&::Club::members, &::Person::clubs));
+inline constexpr auto loom::model<::Club> = loom::table("club", loom::pk(&::Club::id),
+                                                        loom::field(&::Club::name, "name"),
+                                                        loom::reverse(&::Club::members,
+                                                                      &::Person::clubs));
 template <>
-inline constexpr auto loom::model<::Membership> = loom::table(
-    "membership", loom::pk(&::Membership::id),
-    loom::foreign_key(&::Membership::person, "person_id", loom::on_delete::cascade),
-    loom::foreign_key(&::Membership::club, "club_id", loom::on_delete::cascade),
-    loom::field(&::Membership::role, "role"));
+inline constexpr auto loom::model<::Membership> =
+    loom::table("membership", loom::pk(&::Membership::id),
+                loom::foreign_key(&::Membership::person, "person_id", loom::on_delete::cascade),
+                loom::foreign_key(&::Membership::club, "club_id", loom::on_delete::cascade),
+                loom::field(&::Membership::role, "role"));
 template <>
-inline constexpr auto loom::model<::User> =
-    loom::table("app_user", loom::pk(&::User::id), loom::field(&::User::login, "login"),
-                loom::reverse(&::User::profile, &::Profile::user));
+inline constexpr auto loom::model<::User> = loom::table("app_user", loom::pk(&::User::id),
+                                                        loom::field(&::User::login, "login"),
+                                                        loom::reverse(&::User::profile,
+                                                                      &::Profile::user));
 template <>
 inline constexpr auto loom::model<::Profile> =
     loom::table("profile", loom::pk(&::Profile::id),
@@ -148,8 +151,7 @@ inline constexpr auto loom::model<::Profile> =
                 loom::field(&::Profile::bio, "bio"));
 
 /// Marks values as used; snippets write use(b, b.authors) where real code would do something.
-template <class... Ts>
-void use(const Ts&...) {}
+template <class... Ts> void use(const Ts&...) {}
 
 /// What a page means by "render the catalogue": exactly 3 queries (the books, their authors,
 /// their reviews).
@@ -176,8 +178,8 @@ struct Fixture {
     Employee boss{.name = "Ada"}, worker{.name = "Brian"};
 
     Fixture() {
-        db.create_tables<Publisher, Author, Book, Review, Employee, Person, Club, Membership,
-                         User, Profile>();
+        db.create_tables<Publisher, Author, Book, Review, Employee, Person, Club, Membership, User,
+                         Profile>();
         db.transaction([&] {
             db.insert(penguin);
             db.insert(gollancz);
@@ -255,15 +257,15 @@ inline int run_throwing(const char* where, void (*fragment)()) {
 
 // The first line of every fragment's function: a fresh seeded database and the seeded objects
 // by name (book is Good Omens).
-#define LOOM_DOCS_FIXTURE                                                    \
-    ::loom_docs::Fixture loom_docs_fixture;                                  \
-    [[maybe_unused]] ::loom::Database& db = loom_docs_fixture.db;            \
-    [[maybe_unused]] ::Publisher& penguin = loom_docs_fixture.penguin;       \
-    [[maybe_unused]] ::Publisher& gollancz = loom_docs_fixture.gollancz;     \
-    [[maybe_unused]] ::Author& leguin = loom_docs_fixture.leguin;            \
-    [[maybe_unused]] ::Author& pratchett = loom_docs_fixture.pratchett;      \
-    [[maybe_unused]] ::Author& gaiman = loom_docs_fixture.gaiman;            \
-    [[maybe_unused]] ::Book& good_omens = loom_docs_fixture.good_omens;      \
-    [[maybe_unused]] ::Book& small_gods = loom_docs_fixture.small_gods;      \
+#define LOOM_DOCS_FIXTURE                                                     \
+    ::loom_docs::Fixture loom_docs_fixture;                                   \
+    [[maybe_unused]] ::loom::Database& db = loom_docs_fixture.db;             \
+    [[maybe_unused]] ::Publisher& penguin = loom_docs_fixture.penguin;        \
+    [[maybe_unused]] ::Publisher& gollancz = loom_docs_fixture.gollancz;      \
+    [[maybe_unused]] ::Author& leguin = loom_docs_fixture.leguin;             \
+    [[maybe_unused]] ::Author& pratchett = loom_docs_fixture.pratchett;       \
+    [[maybe_unused]] ::Author& gaiman = loom_docs_fixture.gaiman;             \
+    [[maybe_unused]] ::Book& good_omens = loom_docs_fixture.good_omens;       \
+    [[maybe_unused]] ::Book& small_gods = loom_docs_fixture.small_gods;       \
     [[maybe_unused]] ::Book& american_gods = loom_docs_fixture.american_gods; \
     [[maybe_unused]] ::Book& book = loom_docs_fixture.good_omens;

@@ -38,7 +38,7 @@ using shop::Author;
 using shop::Book;
 using shop::Publisher;
 
-constexpr int kBatch = 25;            // books per marker batch
+constexpr int kBatch = 25;               // books per marker batch
 constexpr int kMarkerYearBase = 100000;  // marker books: year = kMarkerYearBase + batch number
 
 struct Tally {
@@ -61,83 +61,82 @@ void worker(const std::string& path, int t, int ops, Tally& out) {
         loom::Database db{path, options()};
         Publisher own = db.objects<Publisher>().get(loom::col(&Publisher::name) ==
                                                     "thread-" + std::to_string(t));
-        Author mine = db.objects<Author>().get(loom::col(&Author::name) ==
-                                               "author-" + std::to_string(t));
+        Author mine =
+            db.objects<Author>().get(loom::col(&Author::name) == "author-" + std::to_string(t));
         for (int i = 0; i < ops && !g_stop; ++i) {
             switch (i % 5) {
-                case 0: {
-                    Book b;
-                    b.title = "t" + std::to_string(t) + "-" + std::to_string(i);
-                    b.year = t;
-                    b.publisher = own;
-                    db.insert(b);
-                    ++out.inserts;
-                    break;
-                }
-                case 1: {
-                    db.transaction([&] {
-                        Author shared = db.objects<Author>().get(loom::col(&Author::name) ==
-                                                                 "shared");
-                        shared.born = shared.born.value_or(0) + 1;
-                        db.update(shared);
-                    });
-                    ++out.increments;
-                    break;
-                }
-                case 2: {
-                    mine.born = static_cast<int>(++out.updates);
-                    db.update(mine);
-                    break;
-                }
-                case 3: {
-                    const int batch = t * 100000 + i;
-                    db.transaction([&] {
-                        Publisher marker;
-                        marker.name = "marker-" + std::to_string(batch);
-                        db.insert(marker);
-                        std::vector<Book> books(kBatch);
-                        for (int k = 0; k < kBatch; ++k) {
-                            books[k].title = "m" + std::to_string(batch) + "-" + std::to_string(k);
-                            books[k].year = kMarkerYearBase + batch;
-                            books[k].publisher = marker;
-                        }
-                        db.bulk_insert(books);
-                    });
-                    ++out.batches;
-                    break;
-                }
-                default: {
-                    // Every marker publisher with its books (one query for the publishers,
-                    // one for all their books): each must have all kBatch books.
-                    auto markers = db.objects<Publisher>()
-                                       .filter(loom::col(&Publisher::name).starts_with("marker-"))
-                                       .prefetch_related(&Publisher::books);
-                    for (const Publisher& p : markers) {
-                        const auto n = static_cast<int>(p.books.size());
-                        out.batch_rows_seen += n;
-                        if (n != kBatch)
-                            out.failures.push_back(p.name + " seen with " + std::to_string(n) +
-                                                   " of " + std::to_string(kBatch) + " books");
+            case 0: {
+                Book b;
+                b.title = "t" + std::to_string(t) + "-" + std::to_string(i);
+                b.year = t;
+                b.publisher = own;
+                db.insert(b);
+                ++out.inserts;
+                break;
+            }
+            case 1: {
+                db.transaction([&] {
+                    Author shared = db.objects<Author>().get(loom::col(&Author::name) == "shared");
+                    shared.born = shared.born.value_or(0) + 1;
+                    db.update(shared);
+                });
+                ++out.increments;
+                break;
+            }
+            case 2: {
+                mine.born = static_cast<int>(++out.updates);
+                db.update(mine);
+                break;
+            }
+            case 3: {
+                const int batch = t * 100000 + i;
+                db.transaction([&] {
+                    Publisher marker;
+                    marker.name = "marker-" + std::to_string(batch);
+                    db.insert(marker);
+                    std::vector<Book> books(kBatch);
+                    for (int k = 0; k < kBatch; ++k) {
+                        books[k].title = "m" + std::to_string(batch) + "-" + std::to_string(k);
+                        books[k].year = kMarkerYearBase + batch;
+                        books[k].publisher = marker;
                     }
-                    // Books of the marker years, with their publisher and authors prefetched:
-                    // per year, 0 or kBatch rows, and each one's publisher is loaded.
-                    auto books = db.objects<Book>()
-                                     .filter(loom::col(&Book::year) >= kMarkerYearBase)
-                                     .prefetch_related(&Book::publisher, &Book::authors);
-                    std::map<int, int> per_year;
-                    for (const Book& b : books) {
-                        ++per_year[b.year];
-                        if (!b.publisher.get() || !b.authors.empty())
-                            out.failures.push_back("book " + b.title +
-                                                   " lost its publisher or gained authors");
-                    }
-                    for (auto [year, n] : per_year)
-                        if (n != kBatch)
-                            out.failures.push_back("marker year " + std::to_string(year) +
-                                                   " seen with " + std::to_string(n) + " rows");
-                    ++out.reads;
-                    break;
+                    db.bulk_insert(books);
+                });
+                ++out.batches;
+                break;
+            }
+            default: {
+                // Every marker publisher with its books (one query for the publishers,
+                // one for all their books): each must have all kBatch books.
+                auto markers = db.objects<Publisher>()
+                                   .filter(loom::col(&Publisher::name).starts_with("marker-"))
+                                   .prefetch_related(&Publisher::books);
+                for (const Publisher& p : markers) {
+                    const auto n = static_cast<int>(p.books.size());
+                    out.batch_rows_seen += n;
+                    if (n != kBatch)
+                        out.failures.push_back(p.name + " seen with " + std::to_string(n) + " of " +
+                                               std::to_string(kBatch) + " books");
                 }
+                // Books of the marker years, with their publisher and authors prefetched:
+                // per year, 0 or kBatch rows, and each one's publisher is loaded.
+                auto books = db.objects<Book>()
+                                 .filter(loom::col(&Book::year) >= kMarkerYearBase)
+                                 .prefetch_related(&Book::publisher, &Book::authors);
+                std::map<int, int> per_year;
+                for (const Book& b : books) {
+                    ++per_year[b.year];
+                    if (!b.publisher.get() || !b.authors.empty())
+                        out.failures.push_back("book " + b.title +
+                                               " lost its publisher or gained authors");
+                }
+                for (auto [year, n] : per_year)
+                    if (n != kBatch)
+                        out.failures.push_back("marker year " + std::to_string(year) +
+                                               " seen with " + std::to_string(n) + " rows");
+                ++out.reads;
+                break;
+            }
             }
             if (out.failures.size() > 20) break;
         }
@@ -154,8 +153,8 @@ void worker(const std::string& path, int t, int ops, Tally& out) {
 int main(int argc, char** argv) {
     const int threads = argc > 1 ? std::atoi(argv[1]) : 8;
     const int ops = argc > 2 ? std::atoi(argv[2]) : 400;
-    std::string path = argc > 3 ? argv[3]
-                                : "/tmp/loom_concurrency_" + std::to_string(::getpid()) + ".db";
+    std::string path =
+        argc > 3 ? argv[3] : "/tmp/loom_concurrency_" + std::to_string(::getpid()) + ".db";
     if (threads < 1 || ops < 5) {
         std::fprintf(stderr, "usage: concurrency [threads>=1] [operations>=5] [file]\n");
         return 2;
@@ -217,10 +216,10 @@ int main(int argc, char** argv) {
             auto own = db.objects<Publisher>()
                            .filter(loom::col(&Publisher::name) == "thread-" + std::to_string(t))
                            .prefetch_related(&Publisher::books);
-            expect("books of thread " + std::to_string(t), static_cast<std::int64_t>(own.get().books.size()),
-                   tally.inserts);
-            auto mine = db.objects<Author>().get(loom::col(&Author::name) ==
-                                                 "author-" + std::to_string(t));
+            expect("books of thread " + std::to_string(t),
+                   static_cast<std::int64_t>(own.get().books.size()), tally.inserts);
+            auto mine =
+                db.objects<Author>().get(loom::col(&Author::name) == "author-" + std::to_string(t));
             expect("updates of thread " + std::to_string(t), mine.born.value_or(-1), tally.updates);
         }
         expect("shared counter",
@@ -231,7 +230,8 @@ int main(int argc, char** argv) {
                    .filter(loom::col(&Publisher::name).starts_with("marker-"))
                    .count(),
                total.batches);
-        expect("marker books", db.objects<Book>().filter(loom::col(&Book::year) >= kMarkerYearBase).count(),
+        expect("marker books",
+               db.objects<Book>().filter(loom::col(&Book::year) >= kMarkerYearBase).count(),
                total.batches * kBatch);
         expect("all books", db.objects<Book>().count(), total.inserts + total.batches * kBatch);
     } catch (const std::exception& e) {
@@ -240,14 +240,14 @@ int main(int argc, char** argv) {
     for (const char* suffix : {"", "-wal", "-shm"}) std::remove((path + suffix).c_str());
 
     const std::int64_t writes = total.inserts + total.increments + total.updates + total.batches;
-    std::printf("concurrency: %d threads x %d operations in %.2f s: %lld inserts, %lld shared "
-                "increments, %lld updates, %lld bulk batches of %d, %lld prefetching reads "
-                "(%lld marker rows checked); %lld write transactions accounted for\n",
-                threads, ops, secs, static_cast<long long>(total.inserts),
-                static_cast<long long>(total.increments), static_cast<long long>(total.updates),
-                static_cast<long long>(total.batches), kBatch,
-                static_cast<long long>(total.reads), static_cast<long long>(total.batch_rows_seen),
-                static_cast<long long>(writes));
+    std::printf(
+        "concurrency: %d threads x %d operations in %.2f s: %lld inserts, %lld shared "
+        "increments, %lld updates, %lld bulk batches of %d, %lld prefetching reads "
+        "(%lld marker rows checked); %lld write transactions accounted for\n",
+        threads, ops, secs, static_cast<long long>(total.inserts),
+        static_cast<long long>(total.increments), static_cast<long long>(total.updates),
+        static_cast<long long>(total.batches), kBatch, static_cast<long long>(total.reads),
+        static_cast<long long>(total.batch_rows_seen), static_cast<long long>(writes));
     if (!failures.empty()) {
         for (auto& f : failures) std::fprintf(stderr, "FAIL: %s\n", f.c_str());
         return 1;

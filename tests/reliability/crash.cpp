@@ -169,7 +169,8 @@ int main(int argc, char** argv) {
             long delay = 0;
             if (blocking) {
                 // 0, then spread up to `rows` (all inserted, COMMIT not yet run).
-                after = by_row == 1 ? 0 : static_cast<int>(static_cast<long>(rows) * i / (by_row - 1));
+                after =
+                    by_row == 1 ? 0 : static_cast<int>(static_cast<long>(rows) * i / (by_row - 1));
             } else {
                 const int j = i - by_row;
                 delay = 1 + whole_us * 6 / 5 * j / std::max(by_time - 1, 1);
@@ -195,9 +196,9 @@ int main(int argc, char** argv) {
             loom::Database db{path, options(wal)};
             const auto total = db.objects<Book>().count();
             if (total != committed) {
-                std::fprintf(stderr, "FAIL: %s, kill point %d: %lld rows in the file, %lld committed\n",
-                             mode, i, static_cast<long long>(total),
-                             static_cast<long long>(committed));
+                std::fprintf(
+                    stderr, "FAIL: %s, kill point %d: %lld rows in the file, %lld committed\n",
+                    mode, i, static_cast<long long>(total), static_cast<long long>(committed));
                 ++failures;
             }
         }
@@ -209,10 +210,12 @@ int main(int argc, char** argv) {
         std::printf("crash: %s: %d kill points, whole transaction %ld us, %lld rows committed\n",
                     mode, points, whole_us, static_cast<long long>(committed));
     }
-    for (const char* suffix : {"", "-journal", "-wal", "-shm"}) std::remove((path + suffix).c_str());
-    std::printf("crash: %d of %d kill points survived (%d all, %d none; %d left a hot journal or "
-                "WAL to recover), %d rows per transaction\n",
-                survived, 2 * points, all, none, recovered, rows);
+    for (const char* suffix : {"", "-journal", "-wal", "-shm"})
+        std::remove((path + suffix).c_str());
+    std::printf(
+        "crash: %d of %d kill points survived (%d all, %d none; %d left a hot journal or "
+        "WAL to recover), %d rows per transaction\n",
+        survived, 2 * points, all, none, recovered, rows);
     if (failures) return 1;
     std::printf("crash: OK\n");
     return 0;

@@ -178,10 +178,11 @@ int full_disk(const std::string& dir) {
         }
     }
     remove_db(path);
-    std::printf("full disk: %d cases (2 journal modes x 5 writes): %d ended by SQLite and refused "
-                "afterwards (TransactionAborted), %d kept whole; nothing half-written, "
-                "integrity_check ok, %d failures\n",
-                cases, aborted, whole, g_failures);
+    std::printf(
+        "full disk: %d cases (2 journal modes x 5 writes): %d ended by SQLite and refused "
+        "afterwards (TransactionAborted), %d kept whole; nothing half-written, "
+        "integrity_check ok, %d failures\n",
+        cases, aborted, whole, g_failures);
     return g_failures ? 1 : 0;
 }
 
@@ -224,42 +225,41 @@ int misuse(int threads, int ops, const std::string& path) {
         for (int i = 0, attempts = 0; i < ops && attempts < 100000 * ops; ++attempts) {
             try {
                 switch ((i + t) % 5) {
-                    case 0: {
-                        Publisher p;
-                        p.name = "t" + std::to_string(t) + "-" + std::to_string(i);
-                        db.insert(p);
-                        ++inserted;
-                        break;
-                    }
-                    case 1: {
-                        std::vector<Publisher> ps(3);
-                        for (int k = 0; k < 3; ++k)
-                            ps[static_cast<std::size_t>(k)].name =
-                                "b" + std::to_string(t) + "-" + std::to_string(i) + "-" +
-                                std::to_string(k);
-                        db.bulk_insert(ps);
-                        inserted += 3;
-                        break;
-                    }
-                    case 2: {
-                        auto books =
-                            db.objects<Book>().prefetch_related(&Book::authors).to_vector();
-                        if (books.size() != 5 || books[1].authors.size() != 2) other = true;
-                        break;
-                    }
-                    case 3: {
-                        db.transaction([&] {
-                            Publisher a, b;
-                            a.name = "x" + std::to_string(t) + "-" + std::to_string(i);
-                            b.name = "y" + std::to_string(t) + "-" + std::to_string(i);
-                            db.insert(a);
-                            db.insert(b);
-                        });
-                        inserted += 2;
-                        break;
-                    }
-                    default:
-                        if (db.objects<Author>().count() != 3) other = true;
+                case 0: {
+                    Publisher p;
+                    p.name = "t" + std::to_string(t) + "-" + std::to_string(i);
+                    db.insert(p);
+                    ++inserted;
+                    break;
+                }
+                case 1: {
+                    std::vector<Publisher> ps(3);
+                    for (int k = 0; k < 3; ++k)
+                        ps[static_cast<std::size_t>(k)].name = "b" + std::to_string(t) + "-" +
+                                                               std::to_string(i) + "-" +
+                                                               std::to_string(k);
+                    db.bulk_insert(ps);
+                    inserted += 3;
+                    break;
+                }
+                case 2: {
+                    auto books = db.objects<Book>().prefetch_related(&Book::authors).to_vector();
+                    if (books.size() != 5 || books[1].authors.size() != 2) other = true;
+                    break;
+                }
+                case 3: {
+                    db.transaction([&] {
+                        Publisher a, b;
+                        a.name = "x" + std::to_string(t) + "-" + std::to_string(i);
+                        b.name = "y" + std::to_string(t) + "-" + std::to_string(i);
+                        db.insert(a);
+                        db.insert(b);
+                    });
+                    inserted += 2;
+                    break;
+                }
+                default:
+                    if (db.objects<Author>().count() != 3) other = true;
                 }
                 ++worked;
                 ++i;
@@ -283,12 +283,12 @@ int misuse(int threads, int ops, const std::string& path) {
     expect(rows == inserted, "rows " + std::to_string(rows) + " but " +
                                  std::to_string(inserted.load()) + " inserts worked");
     expect(db.query<std::string>("PRAGMA integrity_check").at(0) == "ok", "integrity_check");
-    std::printf("misuse: %d threads x %d operations on ONE Database: %lld worked, %lld refused "
-                "with UsageError (one Database per thread), %lld rows for %lld inserts that "
-                "worked, %d failures\n",
-                threads, ops, static_cast<long long>(worked.load()),
-                static_cast<long long>(refused.load()), static_cast<long long>(rows),
-                static_cast<long long>(inserted.load()), g_failures);
+    std::printf(
+        "misuse: %d threads x %d operations on ONE Database: %lld worked, %lld refused "
+        "with UsageError (one Database per thread), %lld rows for %lld inserts that "
+        "worked, %d failures\n",
+        threads, ops, static_cast<long long>(worked.load()), static_cast<long long>(refused.load()),
+        static_cast<long long>(rows), static_cast<long long>(inserted.load()), g_failures);
     remove_db(path);
     return g_failures ? 1 : 0;
 }

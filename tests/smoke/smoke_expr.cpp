@@ -5,7 +5,8 @@
 
 int main() {
     using namespace smoke;
-    auto e = loom::col(&Item::name).starts_with("c") && loom::col(&Item::shelf, &Shelf::label) == "top";
+    auto e =
+        loom::col(&Item::name).starts_with("c") && loom::col(&Item::shelf, &Shelf::label) == "top";
     auto o = loom::desc(&Item::name);
     auto a = loom::set(&Item::name, "x");
     (void)e;

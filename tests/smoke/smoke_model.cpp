@@ -14,4 +14,6 @@ constexpr auto loom_model(loom::model_of<Note>) {
 }
 }  // namespace plain
 
-int main() { return loom::model<plain::Note>.name == "note" ? 0 : 1; }
+int main() {
+    return loom::model<plain::Note>.name == "note" ? 0 : 1;
+}

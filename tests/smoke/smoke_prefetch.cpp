@@ -12,6 +12,7 @@ int main() {
     Item a{.name = "cup", .shelf = s};
     db.insert(a);
     auto shelves = db.query<Shelf>("SELECT * FROM shelf");
-    loom::prefetch_related_objects(db, shelves, &Shelf::items, loom::path(&Shelf::items, &Item::shelf));
+    loom::prefetch_related_objects(db, shelves, &Shelf::items,
+                                   loom::path(&Shelf::items, &Item::shelf));
     return shelves.at(0).items[0].shelf->label == "top" ? 0 : 1;
 }

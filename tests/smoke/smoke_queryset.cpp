@@ -13,7 +13,8 @@ int main() {
     db.insert(a);
     db.insert(b);
     auto shelves = db.objects<Shelf>().prefetch_related(&Shelf::items).to_vector();
-    auto names = db.objects<Item>().filter(loom::col(&Item::name) != "pen").values_list(&Item::name);
+    auto names =
+        db.objects<Item>().filter(loom::col(&Item::name) != "pen").values_list(&Item::name);
     int chunks = 0;
     for (auto& chunk : db.objects<Item>().chunks(1)) chunks += static_cast<int>(chunk.size());
     return shelves.at(0).items.size() == 2 && names.size() == 1 && chunks == 2 ? 0 : 1;

@@ -132,8 +132,8 @@ private:
     const Anchor* parent_ = nullptr;    // held while external words refer to this anchor
     const Anchor* hold_ = nullptr;      // held while this anchor lives
     const Anchor* storage_;
-    Anchor* back_ = nullptr;            // owned
-    const Anchor* owner_ = nullptr;     // set on a back reference anchor: its owner counts
+    Anchor* back_ = nullptr;         // owned
+    const Anchor* owner_ = nullptr;  // set on a back reference anchor: its owner counts
     mutable std::atomic<std::size_t> refs_{0};
     mutable std::atomic<std::size_t> ext_{0};
 };
@@ -167,8 +167,7 @@ private:
 /// (`edited`) that keeps the level's anchor (`base`, whose objects it may still list) and the
 /// copies edits added alive. Edits never chain: the next edit takes over `base` and the copies
 /// still listed, so memory stays linear in the list however often it is edited.
-template <class T>
-class ListAnchor final : public Anchor {
+template <class T> class ListAnchor final : public Anchor {
 public:
     using Anchor::Anchor;
     std::vector<const T*> items;
@@ -178,8 +177,7 @@ public:
 };
 
 /// The storage of a QuerySet's rows: the rows a prefetch level's back references point at.
-template <class T>
-class RowsAnchor final : public Anchor {
+template <class T> class RowsAnchor final : public Anchor {
 public:
     RowsAnchor() noexcept : Anchor(nullptr) {}
     std::vector<T> rows;
@@ -260,7 +258,9 @@ inline DeferredReleases& deferred_releases() noexcept {
 inline void release_after_assignment(const Anchor* a, bool external) noexcept {
     deferred_releases().add(a, external);
 }
-inline void release_deferred() noexcept { deferred_releases().release_all(); }
+inline void release_deferred() noexcept {
+    deferred_releases().release_all();
+}
 
 /// One word: a RelationInfo* (not loaded) or an Anchor* (loaded, bit 0 set), one flag bit for
 /// the member's own use (ForeignKey: "the key is set"), and one bit for a loaded word inside

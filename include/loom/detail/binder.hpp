@@ -15,8 +15,7 @@ public:
     Binder(Statement& s, std::vector<Value>* record) : stmt_(s), record_(record) {}
 
     /// A member value, bound as its column type binds it.
-    template <class V>
-    void operator()(const V& v) {
+    template <class V> void operator()(const V& v) {
         ++index_;
         column_traits<V>::bind(stmt_, index_, v);
         if (record_) record_->push_back(column_traits<V>::value(v));

@@ -26,13 +26,16 @@ enum class Storage { integer, real, text, blob };
 
 inline std::string_view ddl_type(const engine::Dialect& d, Storage s) {
     switch (s) {
-        case Storage::integer: return d.integer_type;
-        case Storage::real: return d.real_type;
-        case Storage::text: return d.text_type;
-        default: return d.blob_type;
+    case Storage::integer:
+        return d.integer_type;
+    case Storage::real:
+        return d.real_type;
+    case Storage::text:
+        return d.text_type;
+    default:
+        return d.blob_type;
     }
 }
-
 
 template <class T> struct is_optional : std::false_type {};
 template <class T> struct is_optional<std::optional<T>> : std::true_type {};
@@ -166,13 +169,14 @@ template <class T> struct column_traits<std::optional<T>> {
 };
 
 template <class T>
-concept column_type = requires { column_traits<T>::storage; };
+concept column_type = requires {
+    column_traits<T>::storage;
+};
 
 /// Reading NULL into a non-optional member is reported with its own reason.
 /// (Every non-nullable read rejects NULL, so NULL is told apart only on failure: one type
 /// check per column on the hot path, not two.)
-template <class T>
-const char* read_column(const Statement& s, int c, T& out) {
+template <class T> const char* read_column(const Statement& s, int c, T& out) {
     const char* err = column_traits<T>::read(s, c, out);
     if constexpr (!column_traits<T>::nullable) {
         if (err && s.is_null(c))
@@ -183,20 +187,23 @@ const char* read_column(const Statement& s, int c, T& out) {
 
 inline std::string describe_stored(const Statement& s, int c) {
     switch (s.column_type(c)) {
-        case engine::Cell::null: return "NULL";
-        case engine::Cell::integer: return "INTEGER " + std::to_string(s.column_int(c));
-        case engine::Cell::real: {
-            // Shortest round-trip form: 1.5, 1e+300 (std::to_string gives 300 digits).
-            char buf[32];
-            const auto r = std::to_chars(buf, buf + sizeof buf, s.column_double(c));
-            return "REAL " + std::string(buf, r.ptr);
-        }
-        case engine::Cell::text: {
-            auto t = s.column_text(c);
-            std::string shown(t.substr(0, 40));
-            return "TEXT '" + shown + (t.size() > 40 ? "...'" : "'");
-        }
-        default: return "BLOB of " + std::to_string(s.column_blob(c).size()) + " bytes";
+    case engine::Cell::null:
+        return "NULL";
+    case engine::Cell::integer:
+        return "INTEGER " + std::to_string(s.column_int(c));
+    case engine::Cell::real: {
+        // Shortest round-trip form: 1.5, 1e+300 (std::to_string gives 300 digits).
+        char buf[32];
+        const auto r = std::to_chars(buf, buf + sizeof buf, s.column_double(c));
+        return "REAL " + std::string(buf, r.ptr);
+    }
+    case engine::Cell::text: {
+        auto t = s.column_text(c);
+        std::string shown(t.substr(0, 40));
+        return "TEXT '" + shown + (t.size() > 40 ? "...'" : "'");
+    }
+    default:
+        return "BLOB of " + std::to_string(s.column_blob(c).size()) + " bytes";
     }
 }
 
@@ -205,8 +212,7 @@ inline std::string describe_stored(const Statement& s, int c) {
 template <class Col> struct value_category { using type = Col; };
 template <class Col> struct value_category<std::optional<Col>> : value_category<Col> {};
 
-template <class Col, class V>
-constexpr bool accepts_value() {
+template <class Col, class V> constexpr bool accepts_value() {
     using C = typename value_category<Col>::type;
     using U = std::remove_cvref_t<V>;
     if constexpr (std::same_as<C, bool>)
@@ -235,8 +241,7 @@ inline constexpr const char* nan_in_filter =
     "the value first (std::isnan)";
 
 /// The bound Value for a C++ value compared with a column of type Col.
-template <class Col, class V>
-Value to_value(const V& v) {
+template <class Col, class V> Value to_value(const V& v) {
     using C = typename value_category<Col>::type;
     using U = std::remove_cvref_t<V>;
     if constexpr (std::same_as<C, std::string>)
@@ -263,27 +268,39 @@ Value to_value(const V& v) {
 /// A result cell as a Value.
 inline Value cell_value(const Statement& s, int c) {
     switch (s.column_type(c)) {
-        case engine::Cell::null: return nullptr;
-        case engine::Cell::integer: return s.column_int(c);
-        case engine::Cell::real: return s.column_double(c);
-        case engine::Cell::text: return std::string(s.column_text(c));
-        default: {
-            const auto b = s.column_blob(c);
-            return Blob(b.begin(), b.end());
-        }
+    case engine::Cell::null:
+        return nullptr;
+    case engine::Cell::integer:
+        return s.column_int(c);
+    case engine::Cell::real:
+        return s.column_double(c);
+    case engine::Cell::text:
+        return std::string(s.column_text(c));
+    default: {
+        const auto b = s.column_blob(c);
+        return Blob(b.begin(), b.end());
+    }
     }
 }
 
 inline void bind_value(Statement& s, int i, const Value& v) {
     switch (v.index()) {
-        case 0: s.bind_null(i); break;
-        case 1: s.bind_int(i, std::get<1>(v)); break;
-        case 2:
-            if (std::get<2>(v) != std::get<2>(v)) throw DataError(nan_in_filter);
-            s.bind_double(i, std::get<2>(v));
-            break;
-        case 3: s.bind_text(i, std::get<3>(v)); break;
-        default: s.bind_blob(i, std::get<4>(v)); break;
+    case 0:
+        s.bind_null(i);
+        break;
+    case 1:
+        s.bind_int(i, std::get<1>(v));
+        break;
+    case 2:
+        if (std::get<2>(v) != std::get<2>(v)) throw DataError(nan_in_filter);
+        s.bind_double(i, std::get<2>(v));
+        break;
+    case 3:
+        s.bind_text(i, std::get<3>(v));
+        break;
+    default:
+        s.bind_blob(i, std::get<4>(v));
+        break;
     }
 }
 

@@ -25,5 +25,4 @@ inline std::string count_of(std::int64_t n, std::string_view one, std::string_vi
     return fmt::format("{} {}", n, n == 1 ? one : many);
 }
 
-}  // namespace loom::detail#include "std_light.hpp"
-
+}  // namespace loom::detail

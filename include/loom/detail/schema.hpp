@@ -29,25 +29,32 @@ template <class U, class... Ts> struct index_in<U, std::tuple<Ts...>> {
 /// The SQL word of an on_delete rule (as the database reports it back).
 inline std::string on_delete_word(on_delete d) {
     switch (d) {
-        case on_delete::cascade: return "CASCADE";
-        case on_delete::set_null: return "SET NULL";
-        case on_delete::restrict: return "RESTRICT";
-        default: return "NO ACTION";
+    case on_delete::cascade:
+        return "CASCADE";
+    case on_delete::set_null:
+        return "SET NULL";
+    case on_delete::restrict:
+        return "RESTRICT";
+    default:
+        return "NO ACTION";
     }
 }
 
 inline engine::TypeClass type_class(Storage s) {
     switch (s) {
-        case Storage::integer: return engine::TypeClass::integer;
-        case Storage::real: return engine::TypeClass::real;
-        case Storage::text: return engine::TypeClass::text;
-        default: return engine::TypeClass::blob;
+    case Storage::integer:
+        return engine::TypeClass::integer;
+    case Storage::real:
+        return engine::TypeClass::real;
+    case Storage::text:
+        return engine::TypeClass::text;
+    default:
+        return engine::TypeClass::blob;
     }
 }
 
 /// The table of model T as its descriptor defines it: columns, keys, constraints, indexes.
-template <class T>
-engine::TableInfo table_info() {
+template <class T> engine::TableInfo table_info() {
     engine::TableInfo t;
     t.name = std::string(model<T>.name);
     auto index_on = [&](std::string_view column) {
@@ -101,8 +108,7 @@ engine::TableInfo table_info() {
 }
 
 /// The join tables T owns (automatic many-to-many only).
-template <class T>
-std::vector<engine::TableInfo> join_table_infos() {
+template <class T> std::vector<engine::TableInfo> join_table_infos() {
     std::vector<engine::TableInfo> out;
     for_each_index<T>([&](auto i) {
         constexpr std::size_t I = decltype(i)::value;
@@ -149,8 +155,7 @@ std::vector<engine::TableInfo> join_table_infos() {
 }
 
 /// CREATE TABLE and CREATE INDEX statements of model T (join tables apart).
-template <class T>
-std::vector<std::string> table_ddl(const engine::Dialect& d) {
+template <class T> std::vector<std::string> table_ddl(const engine::Dialect& d) {
     const engine::TableInfo t = table_info<T>();
     std::vector<std::string> out{engine::create_table_sql(t, d, true)};
     for (const auto& i : t.indexes) out.push_back(engine::create_index_sql(i, t.name, true));
@@ -158,8 +163,7 @@ std::vector<std::string> table_ddl(const engine::Dialect& d) {
 }
 
 /// The join tables T owns (automatic many-to-many only).
-template <class T>
-std::vector<std::string> join_ddl(const engine::Dialect& d) {
+template <class T> std::vector<std::string> join_ddl(const engine::Dialect& d) {
     std::vector<std::string> out;
     for (const auto& t : join_table_infos<T>()) {
         out.push_back(engine::create_table_sql(t, d, true));
@@ -168,14 +172,14 @@ std::vector<std::string> join_ddl(const engine::Dialect& d) {
     return out;
 }
 
-template <class T>
-std::vector<std::string> join_tables_of() {
+template <class T> std::vector<std::string> join_tables_of() {
     std::vector<std::string> out;
     for_each_index<T>([&](auto i) {
         constexpr std::size_t I = decltype(i)::value;
         using E = entry_t<T, I>;
         if constexpr (E::kind == entry_kind::many_to_many) {
-            if constexpr (std::is_void_v<typename E::through>) out.push_back(join_info<T, I>().table);
+            if constexpr (std::is_void_v<typename E::through>)
+                out.push_back(join_info<T, I>().table);
         }
     });
     return out;
@@ -194,8 +198,7 @@ void add_dependencies(std::vector<std::size_t>& out, std::size_t self) {
 
 /// Models in an order where every model comes after the models its foreign keys point at
 /// (self-references and cycles keep the order given).
-template <class... Ts>
-std::vector<std::size_t> dependency_order() {
+template <class... Ts> std::vector<std::size_t> dependency_order() {
     constexpr std::size_t N = sizeof...(Ts);
     using Pack = std::tuple<Ts...>;
     std::vector<std::vector<std::size_t>> deps(N);
@@ -215,8 +218,7 @@ std::vector<std::size_t> dependency_order() {
 }
 
 /// The DDL that creates the given models' tables (FK targets first), then their join tables.
-template <class... Ts>
-std::vector<std::string> schema_sql(const engine::Dialect& d) {
+template <class... Ts> std::vector<std::string> schema_sql(const engine::Dialect& d) {
     std::vector<std::string> out;
     const auto order = dependency_order<Ts...>();
     using Fn = std::vector<std::string> (*)(const engine::Dialect&);
@@ -232,8 +234,7 @@ std::vector<std::string> schema_sql(const engine::Dialect& d) {
 /// The tables of the given models (FK targets first), then their join tables: the schema
 /// create_tables<Ts...>() makes, which check_schema and the migrations' autodetector compare
 /// with a live database.
-template <class... Ts>
-std::vector<engine::TableInfo> model_tables() {
+template <class... Ts> std::vector<engine::TableInfo> model_tables() {
     std::vector<engine::TableInfo> out;
     const auto order = dependency_order<Ts...>();
     using TableFn = engine::TableInfo (*)();

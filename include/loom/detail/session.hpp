@@ -30,12 +30,12 @@
 #include <utility>
 #include <vector>
 
-#include "std_light.hpp"
 #include "../errors.hpp"
 #include "../options.hpp"
 #include "binder.hpp"
 #include "engine/engine.hpp"
 #include "excerpt.hpp"
+#include "std_light.hpp"
 
 namespace loom {
 class Database;
@@ -127,8 +127,8 @@ public:
         std::vector<Value> params;
         Binder binder(*stmt, observed ? &params : nullptr);
         std::int64_t rows = 0;
-        const auto start = observed ? std::chrono::steady_clock::now()
-                                    : std::chrono::steady_clock::time_point{};
+        const auto start =
+            observed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
         try {
             bind(binder);
             while (stmt->step()) {
@@ -163,18 +163,19 @@ public:
     /// Runs a statement that returns no rows; returns the rows it changed.
     template <class Bind>
     std::int64_t execute(std::string_view sql, Bind&& bind, std::string_view origin = {}) {
-        run(sql, std::forward<Bind>(bind), [](const Statement&) {}, origin);
+        run(
+            sql, std::forward<Bind>(bind), [](const Statement&) {}, origin);
         return conn_->changes();
     }
     std::int64_t execute(std::string_view sql, std::string_view origin = {}) {
-        return execute(sql, [](Binder&) {}, origin);
+        return execute(
+            sql, [](Binder&) {}, origin);
     }
 
     std::int64_t last_insert_id() const noexcept { return conn_->last_insert_id(); }
     /// Whether the engine fills in `key_column` of `raw_table` on INSERT; asked once per
     /// model (`model` identifies it: its ModelMeta).
-    bool assigns_keys(const void* model, std::string_view raw_table,
-                      std::string_view key_column) {
+    bool assigns_keys(const void* model, std::string_view raw_table, std::string_view key_column) {
         auto it = assigns_keys_.find(model);
         if (it == assigns_keys_.end())
             it = assigns_keys_.emplace(model, conn_->assigns_keys(raw_table, key_column)).first;
@@ -472,8 +473,8 @@ private:
     }
     void check_not_aborted(std::string_view sql) const {
         if (aborted_.empty()) return;
-        throw TransactionAborted(aborted_ + "; this statement was not run: " +
-                                     sql_excerpt(sql, 120) +
+        throw TransactionAborted(aborted_ +
+                                     "; this statement was not run: " + sql_excerpt(sql, 120) +
                                      ". End the transaction (its outermost loom::Transaction or "
                                      "db.transaction) and start the work again",
                                  aborted_code_);
@@ -505,8 +506,7 @@ private:
         // A read changed nothing, and a write inside a transaction the current call opened is
         // undone when the exception unwinds the call (bulk_insert rolls back and clears the
         // keys): nothing to misreport, the exception goes through as it is.
-        if (reads || (calls_ > 0 && !control_ && depth_ > call_depth_))
-            std::rethrow_exception(err);
+        if (reads || (calls_ > 0 && !control_ && depth_ > call_depth_)) std::rethrow_exception(err);
         // Otherwise the work stands (committed, or in a transaction the caller owns): report
         // it once the call is complete, saying so.
         if (calls_ > 0) {

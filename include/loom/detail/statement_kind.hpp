@@ -30,8 +30,8 @@ constexpr std::size_t skip_sql_space(std::string_view sql, std::size_t at) noexc
 }
 
 constexpr bool is_sql_word_char(char c) noexcept {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || static_cast<unsigned char>(c) >= 0x80;
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           static_cast<unsigned char>(c) >= 0x80;
 }
 
 /// The word (identifier or keyword characters) starting at `at`; empty when none does.

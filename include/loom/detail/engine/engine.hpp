@@ -58,16 +58,24 @@ public:
 };
 
 /// The text tests whose SQL differs between engines (Dialect::text_test writes them).
-enum class TextTest { contains, starts_with, ends_with, iexact, icontains, istarts_with, iends_with };
+enum class TextTest {
+    contains,
+    starts_with,
+    ends_with,
+    iexact,
+    icontains,
+    istarts_with,
+    iends_with
+};
 
 /// The SQL an engine speaks where engines differ.
 struct Dialect {
-    std::string_view name;             // "sqlite"
-    std::string_view integer_type;     // DDL type of each storage class
+    std::string_view name;          // "sqlite"
+    std::string_view integer_type;  // DDL type of each storage class
     std::string_view real_type;
     std::string_view text_type;
     std::string_view blob_type;
-    std::string_view auto_primary_key; // the whole column type of an auto-assigned int key
+    std::string_view auto_primary_key;  // the whole column type of an auto-assigned int key
     /// `<column> IN <key_array>` tests a column against all the keys of one parameter bound
     /// with Connection::key_array().
     std::string_view key_array;

@@ -22,8 +22,7 @@ namespace detail {
 template <class T>
 inline constexpr bool has_model = is_table<std::remove_cvref_t<decltype(model<T>)>>::value;
 
-template <class T>
-using model_type = std::remove_cvref_t<decltype(model<T>)>;
+template <class T> using model_type = std::remove_cvref_t<decltype(model<T>)>;
 
 template <class T>
 constexpr std::size_t entry_count = std::tuple_size_v<decltype(model<T>.entries)>;
@@ -31,31 +30,27 @@ constexpr std::size_t entry_count = std::tuple_size_v<decltype(model<T>.entries)
 template <class T, std::size_t I>
 using entry_t = std::tuple_element_t<I, decltype(model<T>.entries)>;
 
-template <class T, std::size_t I>
-constexpr const auto& entry() {
+template <class T, std::size_t I> constexpr const auto& entry() {
     return std::get<I>(model<T>.entries);
 }
 
-template <class T, class F>
-constexpr void for_each_index(F&& f) {
+template <class T, class F> constexpr void for_each_index(F&& f) {
     [&]<std::size_t... I>(std::index_sequence<I...>) {
         (f(std::integral_constant<std::size_t, I>{}), ...);
-    }(std::make_index_sequence<entry_count<T>>{});
+    }
+    (std::make_index_sequence<entry_count<T>>{});
 }
 
 template <class E>
 constexpr bool has_column = E::kind == entry_kind::pk || E::kind == entry_kind::field ||
-                            E::kind == entry_kind::foreign_key ||
-                            E::kind == entry_kind::one_to_one;
+                            E::kind == entry_kind::foreign_key || E::kind == entry_kind::one_to_one;
 
 template <class E>
-constexpr bool is_relation_entry = E::kind == entry_kind::foreign_key ||
-                                   E::kind == entry_kind::one_to_one ||
-                                   E::kind == entry_kind::many_to_many ||
-                                   E::kind == entry_kind::reverse;
+constexpr bool is_relation_entry =
+    E::kind == entry_kind::foreign_key || E::kind == entry_kind::one_to_one ||
+    E::kind == entry_kind::many_to_many || E::kind == entry_kind::reverse;
 
-template <class E>
-constexpr bool target_has_model() {
+template <class E> constexpr bool target_has_model() {
     if constexpr (is_relation_entry<E>)
         return has_model<typename E::target>;
     else
@@ -64,8 +59,7 @@ constexpr bool target_has_model() {
 
 /// Calls f(std::integral_constant<std::size_t, I>{}) for the entry of T that declares member
 /// `m`; returns false when no entry does. The one place that maps a member to its entry.
-template <class T, class M, class F>
-constexpr bool visit_entry(M T::*m, F&& f) {
+template <class T, class M, class F> constexpr bool visit_entry(M T::*m, F&& f) {
     bool found = false;
     for_each_index<T>([&](auto i) {
         constexpr std::size_t I = decltype(i)::value;
@@ -80,16 +74,14 @@ constexpr bool visit_entry(M T::*m, F&& f) {
 }
 
 /// Index of the entry of T whose member is `m` (entry_count<T> when none).
-template <class T, class M>
-constexpr std::size_t index_of_member(M T::*m) {
+template <class T, class M> constexpr std::size_t index_of_member(M T::*m) {
     std::size_t found = entry_count<T>;
     visit_entry(m, [&](auto i) { found = decltype(i)::value; });
     return found;
 }
 
 /// True when some entry of Owner declares a member of type Rel.
-template <class Owner, class Rel>
-constexpr bool declared_with_type() {
+template <class Owner, class Rel> constexpr bool declared_with_type() {
     bool any = false;
     for_each_index<Owner>([&](auto i) {
         if constexpr (std::is_same_v<decltype(entry<Owner, decltype(i)::value>().member),
@@ -99,8 +91,7 @@ constexpr bool declared_with_type() {
     return any;
 }
 
-template <class T, class E>
-constexpr bool reverse_names_forward(const E& e) {
+template <class T, class E> constexpr bool reverse_names_forward(const E& e) {
     if constexpr (E::kind == entry_kind::reverse) {
         using Target = typename E::target;
         return index_of_member<Target>(e.forward) < entry_count<Target>;
@@ -109,8 +100,7 @@ constexpr bool reverse_names_forward(const E& e) {
     }
 }
 
-template <class T>
-constexpr bool columns_unique() {
+template <class T> constexpr bool columns_unique() {
     std::array<std::string_view, entry_count<T>> cols{};
     std::size_t n = 0;
     for_each_index<T>([&](auto i) {
@@ -123,8 +113,7 @@ constexpr bool columns_unique() {
     return true;
 }
 
-template <class T>
-constexpr bool members_unique() {
+template <class T> constexpr bool members_unique() {
     bool ok = true;
     for_each_index<T>([&](auto i) {
         for_each_index<T>([&](auto j) {
@@ -139,8 +128,7 @@ constexpr bool members_unique() {
 }
 
 /// The descriptor checks, each with its own message. Instantiated on first use of a model.
-template <class T>
-constexpr bool validate() {
+template <class T> constexpr bool validate() {
     if constexpr (!has_model<T>) {
         static_assert(has_model<T>,
                       "loom: this model has no descriptor. Declare one in the model's namespace: "
@@ -152,14 +140,16 @@ constexpr bool validate() {
                       "loom: the members in the descriptor of T belong to another struct than T");
         constexpr bool targets = []<std::size_t... I>(std::index_sequence<I...>) {
             return (target_has_model<entry_t<T, I>>() && ...);
-        }(std::make_index_sequence<entry_count<T>>{});
+        }
+        (std::make_index_sequence<entry_count<T>>{});
         static_assert(targets,
                       "loom: a relation in this descriptor points at a model that has no "
                       "descriptor; declare loom_model(loom::model_of<Target>) as well");
         if constexpr (targets) {
             constexpr bool reverses = []<std::size_t... I>(std::index_sequence<I...>) {
                 return (reverse_names_forward<T>(entry<T, I>()) && ...);
-            }(std::make_index_sequence<entry_count<T>>{});
+            }
+            (std::make_index_sequence<entry_count<T>>{});
             static_assert(reverses,
                           "loom::reverse: the forward member it names is not declared in the "
                           "other model's descriptor (add loom::foreign_key, loom::one_to_one or "
@@ -167,21 +157,19 @@ constexpr bool validate() {
         }
         static_assert(columns_unique<T>(),
                       "loom: two entries in this descriptor use the same column name");
-        static_assert(members_unique<T>(),
-                      "loom: a member is declared twice in this descriptor");
+        static_assert(members_unique<T>(), "loom: a member is declared twice in this descriptor");
         return true;
     }
 }
 
-template <class T>
-inline constexpr bool validated = validate<T>();
+template <class T> inline constexpr bool validated = validate<T>();
 
 /// Run-time facts about a model, built once from its descriptor.
 struct ModelMeta {
-    std::string name;         // "Book"
-    std::string table;        // quoted table name
-    std::string raw_table;    // unquoted
-    std::string pk;           // quoted pk column
+    std::string name;                  // "Book"
+    std::string table;                 // quoted table name
+    std::string raw_table;             // unquoted
+    std::string pk;                    // quoted pk column
     std::vector<std::string> columns;  // quoted, in select order (pk first)
     std::string insert_sql;            // without the pk
     std::string insert_with_pk_sql;    // with the pk
@@ -202,8 +190,7 @@ struct ModelMeta {
     }
 };
 
-template <class T>
-const ModelMeta& meta() {
+template <class T> const ModelMeta& meta() {
     static_assert(validated<T>);
     static const ModelMeta m = [] {
         ModelMeta r;
@@ -229,8 +216,8 @@ const ModelMeta& meta() {
         }
         if (r.columns.size() == 1) {
             r.insert_sql = "INSERT INTO " + r.table + " DEFAULT VALUES";
-            r.update_sql = "UPDATE " + r.table + " SET " + r.pk + " = " + r.pk + " WHERE " +
-                           r.pk + " = ?";
+            r.update_sql =
+                "UPDATE " + r.table + " SET " + r.pk + " = " + r.pk + " WHERE " + r.pk + " = ?";
         } else {
             r.insert_sql = "INSERT INTO " + r.table + " (" + cols + ") VALUES (" + qs + ")";
             r.update_sql = "UPDATE " + r.table + " SET " + sets + " WHERE " + r.pk + " = ?";
@@ -244,8 +231,7 @@ const ModelMeta& meta() {
     return m;
 }
 
-template <class T, std::size_t I>
-constexpr std::string_view member_name_of() {
+template <class T, std::size_t I> constexpr std::string_view member_name_of() {
     return member_name<entry<T, I>().member>();
 }
 

@@ -31,16 +31,14 @@ struct no_model {};
 
 enum class entry_kind { pk, field, foreign_key, one_to_one, many_to_many, reverse };
 
-template <class Owner>
-struct pk_entry {
+template <class Owner> struct pk_entry {
     using owner = Owner;
     static constexpr entry_kind kind = entry_kind::pk;
     std::int64_t Owner::*member;
     std::string_view column;
 };
 
-template <class Owner, class V>
-struct field_entry {
+template <class Owner, class V> struct field_entry {
     using owner = Owner;
     using value_type = V;
     static constexpr entry_kind kind = entry_kind::field;
@@ -54,14 +52,12 @@ template <class M> struct forward_target {};
 template <class T> struct forward_target<ForeignKey<T>> { using type = T; };
 template <class T> struct forward_target<OneToOne<T>> { using type = T; };
 
-template <class Owner, class M>
-struct fk_entry {
+template <class Owner, class M> struct fk_entry {
     using owner = Owner;
     using member_type = M;
     using target = typename forward_target<M>::type;
-    static constexpr entry_kind kind = std::is_same_v<M, OneToOne<target>>
-                                           ? entry_kind::one_to_one
-                                           : entry_kind::foreign_key;
+    static constexpr entry_kind kind =
+        std::is_same_v<M, OneToOne<target>> ? entry_kind::one_to_one : entry_kind::foreign_key;
     M Owner::*member;
     std::string_view column;
     on_delete deletion = on_delete::restrict;
@@ -70,8 +66,7 @@ struct fk_entry {
 
 /// Through = void: an automatic join table named `table` with columns src/dst (empty = default
 /// `<owner table>_id` / `<target table>_id`, `from_`/`to_` prefixed for self-references).
-template <class Owner, class Target, class Through = void>
-struct m2m_entry {
+template <class Owner, class Target, class Through = void> struct m2m_entry {
     using owner = Owner;
     using target = Target;
     using through = Through;
@@ -83,8 +78,7 @@ struct m2m_entry {
 };
 
 template <class Owner, class Target, class Through>
-    requires(!std::is_void_v<Through>)
-struct m2m_entry<Owner, Target, Through> {
+requires(!std::is_void_v<Through>) struct m2m_entry<Owner, Target, Through> {
     using owner = Owner;
     using target = Target;
     using through = Through;
@@ -95,8 +89,7 @@ struct m2m_entry<Owner, Target, Through> {
 };
 
 /// The other side of a forward relation `Fwd Target::*forward`.
-template <class Owner, class M, class Target, class Fwd>
-struct reverse_entry {
+template <class Owner, class M, class Target, class Fwd> struct reverse_entry {
     using owner = Owner;
     using member_type = M;
     using target = Target;
@@ -112,8 +105,7 @@ struct unique_columns {
     std::size_t size = 0;
 };
 
-template <class Owner, class... Entries>
-struct table_desc {
+template <class Owner, class... Entries> struct table_desc {
     using owner = Owner;
     std::string_view name;
     std::tuple<Entries...> entries;
@@ -122,8 +114,7 @@ struct table_desc {
 
     /// A UNIQUE constraint over several columns (fields or foreign keys of this descriptor):
     /// `return loom::table("book", ...).unique_together(&Book::title, &Book::year);`
-    template <class... M>
-    constexpr table_desc unique_together(M Owner::*... members) const {
+    template <class... M> constexpr table_desc unique_together(M Owner::*... members) const {
         static_assert(sizeof...(M) >= 2 && sizeof...(M) <= 8,
                       "loom::table(...).unique_together: name 2 to 8 members (one member: "
                       "loom::field(..., loom::unique))");
@@ -136,8 +127,7 @@ struct table_desc {
     }
 
 private:
-    template <class M>
-    constexpr std::string_view column_of(M Owner::*m) const {
+    template <class M> constexpr std::string_view column_of(M Owner::*m) const {
         std::string_view found;
         std::apply(
             [&](const auto&... e) {
@@ -158,8 +148,7 @@ private:
     }
 };
 
-template <class Through, class A, class B>
-struct through_t {
+template <class Through, class A, class B> struct through_t {
     ForeignKey<A> Through::*src;
     ForeignKey<B> Through::*dst;
 };

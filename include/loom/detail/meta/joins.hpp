@@ -22,8 +22,7 @@ struct JoinInfo {
     bool explicit_through = false;
 };
 
-template <class T, std::size_t I>
-const JoinInfo& join_info() {
+template <class T, std::size_t I> const JoinInfo& join_info() {
     static const JoinInfo info = [] {
         using E = entry_t<T, I>;
         using Target = typename E::target;
@@ -35,12 +34,11 @@ const JoinInfo& join_info() {
             if (std::is_same_v<T, Target>) {
                 j.raw_src = e.src_column.empty() ? "from_" + owner_table + "_id"
                                                  : std::string(e.src_column);
-                j.raw_dst = e.dst_column.empty() ? "to_" + target_table + "_id"
-                                                 : std::string(e.dst_column);
+                j.raw_dst =
+                    e.dst_column.empty() ? "to_" + target_table + "_id" : std::string(e.dst_column);
             } else {
                 j.raw_src = e.src_column.empty() ? owner_table + "_id" : std::string(e.src_column);
-                j.raw_dst =
-                    e.dst_column.empty() ? target_table + "_id" : std::string(e.dst_column);
+                j.raw_dst = e.dst_column.empty() ? target_table + "_id" : std::string(e.dst_column);
             }
         } else {
             using Th = typename E::through;
@@ -74,8 +72,7 @@ struct RelationJoin {
     bool reversed = false;
 };
 
-template <class Owner, std::size_t I>
-const RelationJoin& relation_join() {
+template <class Owner, std::size_t I> const RelationJoin& relation_join() {
     static const RelationJoin rj = [] {
         using E = entry_t<Owner, I>;
         using Target = typename E::target;
@@ -109,8 +106,7 @@ const RelationJoin& relation_join() {
 /// Relation I of Owner as one hop of a column path (loom::col(&Post::tags, &Tag::name)): a
 /// forward key, the reverse of a one-to-one, or a to-many hop (a reverse key or a join table).
 /// The same columns relation_join uses, without its aliases.
-template <class Owner, std::size_t I>
-const JoinStep& relation_hop() {
+template <class Owner, std::size_t I> const JoinStep& relation_hop() {
     static const JoinStep step = [] {
         using E = entry_t<Owner, I>;
         using Target = typename E::target;
@@ -139,8 +135,8 @@ const JoinStep& relation_hop() {
             if constexpr (FE::kind == entry_kind::many_to_many) {
                 across(join_info<Target, F>(), true);
             } else {
-                s.kind = FE::kind == entry_kind::one_to_one ? JoinStep::reverse_one
-                                                            : JoinStep::many;
+                s.kind =
+                    FE::kind == entry_kind::one_to_one ? JoinStep::reverse_one : JoinStep::many;
                 s.dst_fk = quote(entry<Target, F>().column);
                 s.nullable = true;
             }

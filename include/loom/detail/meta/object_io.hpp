@@ -24,8 +24,7 @@ inline const RelationInfo relation_info{type_name<T>(), member_name_of<T, I>(),
 
 /// Gives every relation member of `obj` its name and loader (done for objects read from, or
 /// written to, the database).
-template <class T>
-void bind_relations(T& obj) {
+template <class T> void bind_relations(T& obj) {
     const std::int64_t key = primary_key_of(obj);
     for_each_index<T>([&](auto i) {
         constexpr std::size_t I = decltype(i)::value;
@@ -37,8 +36,7 @@ void bind_relations(T& obj) {
 
 /// Reads the columns of T from `s`: model column k (in meta<T>().columns order) is result
 /// column at(k).
-template <class T, class At>
-void read_object_at(const Statement& s, At at, T& obj) {
+template <class T, class At> void read_object_at(const Statement& s, At at, T& obj) {
     int k = 0, c = 0;
     std::int64_t key = 0;
     for_each_index<T>([&](auto i) {
@@ -77,24 +75,21 @@ void read_object_at(const Statement& s, At at, T& obj) {
 }
 
 /// Reads the columns of T from `s` starting at column `first`, in meta<T>().columns order.
-template <class T>
-void read_object(const Statement& s, int first, T& obj) {
-    read_object_at(s, [first](int k) { return first + k; }, obj);
+template <class T> void read_object(const Statement& s, int first, T& obj) {
+    read_object_at(
+        s, [first](int k) { return first + k; }, obj);
 }
-
 
 /// For a FOREIGN KEY failure writing `obj` (the engine names no column): the key columns it set.
 /// A key of 0 points at an object never inserted; when only one key is set, it is the one that
 /// matches no row. Empty when `obj` sets no key.
-template <class T>
-std::string foreign_key_hint(const T& obj) {
+template <class T> std::string foreign_key_hint(const T& obj) {
     std::string unsaved, keys, target;
     std::size_t n = 0;
     for_each_index<T>([&](auto i) {
         constexpr std::size_t I = decltype(i)::value;
         using E = entry_t<T, I>;
-        if constexpr (has_column<E> && E::kind != entry_kind::pk &&
-                      E::kind != entry_kind::field) {
+        if constexpr (has_column<E> && E::kind != entry_kind::pk && E::kind != entry_kind::field) {
             const auto& e = entry<T, I>();
             const auto id = (obj.*(e.member)).id();
             if (!id) return;
@@ -113,8 +108,7 @@ std::string foreign_key_hint(const T& obj) {
 }
 
 /// Binds every column of `obj` but the pk (and the pk first when `with_pk`).
-template <class T>
-void bind_object(Binder& b, const T& obj, bool with_pk) {
+template <class T> void bind_object(Binder& b, const T& obj, bool with_pk) {
     for_each_index<T>([&](auto i) {
         constexpr std::size_t I = decltype(i)::value;
         using E = entry_t<T, I>;

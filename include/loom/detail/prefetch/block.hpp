@@ -1,6 +1,6 @@
-// StableBlock<T>: where one prefetch level keeps the objects it read. Appending never moves an object
-// (relation caches point into it): storage grows by segments that double in size, so reading n
-// rows costs O(log n) allocations, no copies, and no transient second array.
+// StableBlock<T>: where one prefetch level keeps the objects it read. Appending never moves an
+// object (relation caches point into it): storage grows by segments that double in size, so reading
+// n rows costs O(log n) allocations, no copies, and no transient second array.
 #pragma once
 
 #include <bit>
@@ -10,8 +10,7 @@
 
 namespace loom::detail {
 
-template <class T>
-class StableBlock {
+template <class T> class StableBlock {
     static constexpr std::size_t first = 8;  // capacity of segment 0; segment k holds first << k
 
 public:

@@ -27,12 +27,10 @@
 namespace loom::detail {
 
 /// Two prefetch querysets ask for the same rows: the same SQL and parameters.
-template <class T>
-bool same_query(const QueryState<T>& a, const QueryState<T>& b) {
+template <class T> bool same_query(const QueryState<T>& a, const QueryState<T>& b) {
     if (&a == &b) return true;
     return SelectBuilder<T>(a, nullptr).rows() == SelectBuilder<T>(b, nullptr).rows();
 }
-
 
 /// What a member that Prefetch(&Owner::member, ...).into(...) filled reports: the relation it
 /// was loaded from, and no loader (the member is not in the descriptor).
@@ -81,16 +79,15 @@ void for_each_key_chunk(std::span<const std::int64_t> distinct, KeyChunks plan, 
     }
 }
 
-template <class Owner, class Rel>
-struct RelNodeT : PrefetchNode<Owner> {
+template <class Owner, class Rel> struct RelNodeT : PrefetchNode<Owner> {
     using Target = typename Rel::target_type;
-    Rel Owner::*relation = nullptr;          // the relation member
-    Rel Owner::*slot = nullptr;              // where the rows go (the relation, or into(...))
+    Rel Owner::*relation = nullptr;  // the relation member
+    Rel Owner::*slot = nullptr;      // where the rows go (the relation, or into(...))
     std::shared_ptr<const QueryState<Target>> custom;  // Prefetch(..., queryset)
     Session* session = nullptr;  // the database of the Prefetch's queryset (null: the parents')
     PrefetchList<Target> children;
-    bool into_other = false;   // Prefetch(...).into(another member)
-    bool skip_loaded = true;   // parents whose slot is loaded run no query (db.load: false)
+    bool into_other = false;  // Prefetch(...).into(another member)
+    bool skip_loaded = true;  // parents whose slot is loaded run no query (db.load: false)
 
     bool same_slot(const PrefetchNode<Owner>& other) const override {
         if (typeid(*this) != typeid(other)) return false;
@@ -117,8 +114,7 @@ struct RelNodeT : PrefetchNode<Owner> {
 
 /// The reverse entry of Target whose forward member is entry I of Owner (a one-to-one's
 /// ReverseOne side), or entry_count<Target> when Target declares none.
-template <class Owner, std::size_t I>
-constexpr std::size_t reverse_entry_of() {
+template <class Owner, std::size_t I> constexpr std::size_t reverse_entry_of() {
     using E = entry_t<Owner, I>;
     using Target = typename E::target;
     std::size_t found = entry_count<Target>;
@@ -140,7 +136,9 @@ constexpr std::size_t reverse_entry_of() {
 
 /// One prefetched relation: entry I of Owner's descriptor.
 template <class Owner, std::size_t I>
-class RelNode final : public RelNodeT<Owner, std::remove_cvref_t<decltype(std::declval<Owner&>().*(entry<Owner, I>().member))>> {
+class RelNode final
+    : public RelNodeT<Owner, std::remove_cvref_t<decltype(std::declval<Owner&>().*
+                                                          (entry<Owner, I>().member))>> {
     using E = entry_t<Owner, I>;
     using Rel = std::remove_cvref_t<decltype(std::declval<Owner&>().*(entry<Owner, I>().member))>;
     using Base = RelNodeT<Owner, Rel>;
@@ -158,8 +156,7 @@ class RelNode final : public RelNodeT<Owner, std::remove_cvref_t<decltype(std::d
             return false;
     }();
     // Only across a join table can one target row come back for several parents.
-    static constexpr bool shared_targets =
-        E::kind == entry_kind::many_to_many || reverse_of_m2m;
+    static constexpr bool shared_targets = E::kind == entry_kind::many_to_many || reverse_of_m2m;
 
     // Back references (Django fills the known side): the children of a reverse ForeignKey or
     // reverse one-to-one get their forward member pointing at their parent; the target of a
@@ -173,8 +170,8 @@ class RelNode final : public RelNodeT<Owner, std::remove_cvref_t<decltype(std::d
     }();
     static constexpr bool has_back = [] {
         if constexpr (back_index < entry_count<Target>) {
-            using M = std::remove_cvref_t<
-                decltype(std::declval<Target&>().*(entry<Target, back_index>().member))>;
+            using M = std::remove_cvref_t<decltype(std::declval<Target&>().*
+                                                   (entry<Target, back_index>().member))>;
             if constexpr (back_to_parent)
                 return std::is_base_of_v<ForeignKey<Owner>, M>;
             else
@@ -261,9 +258,10 @@ public:
             std::sort(preloaded.begin(), preloaded.end(), [](const auto& a, const auto& b) {
                 return std::less<Target*>{}(a.first, b.first);
             });
-            preloaded.erase(std::unique(preloaded.begin(), preloaded.end(),
-                                        [](const auto& a, const auto& b) { return a.first == b.first; }),
-                            preloaded.end());
+            preloaded.erase(
+                std::unique(preloaded.begin(), preloaded.end(),
+                            [](const auto& a, const auto& b) { return a.first == b.first; }),
+                preloaded.end());
             for (const auto& [t, h] : preloaded) {
                 targets.push_back(t);
                 holders.push_back(h);
@@ -329,7 +327,8 @@ private:
         for (std::size_t p = 0; p < keys.size(); ++p) {
             if (!keys[p]) continue;
             bool fresh;
-            const auto k = by_key.insert(*keys[p], static_cast<std::uint32_t>(distinct.size()), fresh);
+            const auto k =
+                by_key.insert(*keys[p], static_cast<std::uint32_t>(distinct.size()), fresh);
             if (fresh) distinct.push_back(*keys[p]);
             if constexpr (!forward) {
                 // Chain the parents of key k, in parent order (forward relations stitch by
@@ -367,7 +366,8 @@ private:
             for (std::size_t p = 0; p < rels.size(); ++p) {
                 if constexpr (forward)
                     if (this->into_other)
-                        relation_access::set_key(static_cast<ForeignKey<Target>&>(*rels[p]), keys[p]);
+                        relation_access::set_key(static_cast<ForeignKey<Target>&>(*rels[p]),
+                                                 keys[p]);
                 mark_empty(*rels[p], anchor, internal);
             }
             return out;
@@ -377,8 +377,7 @@ private:
         KeyIndex by_pk(shared_targets ? distinct.size() : 0);
         RowReader<Target> read(state());
         // Explicit loads (rel.load(db), db.load) say so in the query log and the N+1 guard.
-        const std::string origin =
-            (db.origin() == "load" ? "load " : "prefetch ") + describe();
+        const std::string origin = (db.origin() == "load" ? "load " : "prefetch ") + describe();
         Session::OriginScope scope(db, origin);
 
         // Chunk so that keys + the queryset's own parameters fit the variable limit.
@@ -388,30 +387,29 @@ private:
             plan_key_chunks(db, distinct.size(), own_params, "prefetch " + describe());
         for_each_key_chunk(distinct, plan, [&](std::span<const std::int64_t> chunk, bool json) {
             db.run(query_for(db, chunk, json), [&](const Statement& s) {
-                       if constexpr (forward) {
-                           block->emplace_back();
-                           read(s, 0, block->back());
-                       } else {
-                           const std::uint32_t k = by_key.find(s.column_int(0));
-                           if (k == KeyIndex::npos) return;
-                           std::uint32_t slot;
-                           if constexpr (shared_targets) {
-                               bool fresh;
-                               slot = by_pk.insert(s.column_int(1),
-                                                   static_cast<std::uint32_t>(block->size()),
-                                                   fresh);
-                               if (fresh) {
-                                   block->emplace_back();
-                                   read(s, 1, block->back());
-                               }
-                           } else {
-                               slot = static_cast<std::uint32_t>(block->size());
-                               block->emplace_back();
-                               read(s, 1, block->back());
-                           }
-                           links.emplace_back(k, slot);
-                       }
-                   });
+                if constexpr (forward) {
+                    block->emplace_back();
+                    read(s, 0, block->back());
+                } else {
+                    const std::uint32_t k = by_key.find(s.column_int(0));
+                    if (k == KeyIndex::npos) return;
+                    std::uint32_t slot;
+                    if constexpr (shared_targets) {
+                        bool fresh;
+                        slot = by_pk.insert(s.column_int(1),
+                                            static_cast<std::uint32_t>(block->size()), fresh);
+                        if (fresh) {
+                            block->emplace_back();
+                            read(s, 1, block->back());
+                        }
+                    } else {
+                        slot = static_cast<std::uint32_t>(block->size());
+                        block->emplace_back();
+                        read(s, 1, block->back());
+                    }
+                    links.emplace_back(k, slot);
+                }
+            });
         });
 
         // Stitch: the block no longer grows, so pointers into it are stable.
@@ -419,7 +417,8 @@ private:
             KeyIndex target_slot(block->size());
             for (std::size_t i = 0; i < block->size(); ++i) {
                 bool fresh;
-                target_slot.insert(primary_key_of((*block)[i]), static_cast<std::uint32_t>(i), fresh);
+                target_slot.insert(primary_key_of((*block)[i]), static_cast<std::uint32_t>(i),
+                                   fresh);
             }
             // A key with no row (possible only where foreign keys were not enforced) is an
             // error, checked before any cache is touched. A Prefetch with its own queryset
@@ -450,7 +449,8 @@ private:
                     }
             }
         } else if constexpr (std::is_same_v<Rel, ReverseOne<Target>>) {
-            for (Rel* r : rels) relation_access::set(*r, static_cast<const Target*>(nullptr), anchor, internal);
+            for (Rel* r : rels)
+                relation_access::set(*r, static_cast<const Target*>(nullptr), anchor, internal);
             for (auto [k, slot] : links) {
                 for (auto p = first_parent[k]; p != KeyIndex::npos; p = next_parent[p])
                     relation_access::set(*rels[p], &(*block)[slot], anchor, internal);
@@ -467,7 +467,8 @@ private:
             for (auto [k, slot] : links) {
                 for (auto p = first_parent[k]; p != KeyIndex::npos; p = next_parent[p])
                     items[at[p]++] = &(*block)[slot];
-                if constexpr (back_to_parent) set_back((*block)[slot], owners[first_parent[k]], back);
+                if constexpr (back_to_parent)
+                    set_back((*block)[slot], owners[first_parent[k]], back);
             }
             // at[p] is now the end of parent p's slice, at[p - 1] its start.
             for (std::size_t p = 0; p < rels.size(); ++p) {
@@ -505,11 +506,13 @@ private:
 
     static void mark_empty(Rel& r, const Anchor* anchor, bool internal) {
         if constexpr (forward)
-            relation_access::set(static_cast<ForeignKey<Target>&>(r), static_cast<const Target*>(nullptr), anchor, internal);
+            relation_access::set(static_cast<ForeignKey<Target>&>(r),
+                                 static_cast<const Target*>(nullptr), anchor, internal);
         else if constexpr (std::is_same_v<Rel, ReverseOne<Target>>)
             relation_access::set(r, static_cast<const Target*>(nullptr), anchor, internal);
         else
-            relation_access::assign(r, static_cast<const Target* const*>(nullptr), 0, anchor, internal);
+            relation_access::assign(r, static_cast<const Target* const*>(nullptr), 0, anchor,
+                                    internal);
     }
 };
 
@@ -518,7 +521,6 @@ void load_relation(Database& db, void* relation, std::int64_t owner_key) {
     using Rel = std::remove_cvref_t<decltype(std::declval<T&>().*(entry<T, I>().member))>;
     RelNode<T, I>::load_one(session_of(db), *static_cast<Rel*>(relation), owner_key);
 }
-
 
 /// The prefetch node for one relation member.
 template <class Owner, class Rel>
@@ -533,7 +535,8 @@ std::unique_ptr<RelNodeT<Owner, Rel>> make_node(Rel Owner::*member) {
                   "prefetch_related: this relation member is not declared in its model's "
                   "descriptor");
     std::unique_ptr<RelNodeT<Owner, Rel>> out;
-    visit_entry(member, [&](auto i) { out = std::make_unique<RelNode<Owner, decltype(i)::value>>(); });
+    visit_entry(member,
+                [&](auto i) { out = std::make_unique<RelNode<Owner, decltype(i)::value>>(); });
     if (!out)
         throw UsageError("prefetch_related: the member is not declared in the descriptor of " +
                          meta<Owner>().name);
@@ -546,18 +549,18 @@ template <class Owner, class Rel> struct member_owner<Rel Owner::*> {
     using rel = Rel;
 };
 
-template <class M1, class M2>
-constexpr bool chains() {
+template <class M1, class M2> constexpr bool chains() {
     using To = typename member_owner<M1>::rel::target_type;
     return std::is_same_v<To, typename member_owner<M2>::owner>;
 }
 
-template <class M, class... Ms>
-auto make_chain(M m, Ms... ms) {
+template <class M, class... Ms> auto make_chain(M m, Ms... ms) {
     auto node = make_node(m);
     if constexpr (sizeof...(Ms) > 0) {
         auto child = make_chain(ms...);
-        node->children.push_back(std::shared_ptr<const PrefetchNode<typename member_owner<M>::rel::target_type>>(std::move(child)));
+        node->children.push_back(
+            std::shared_ptr<const PrefetchNode<typename member_owner<M>::rel::target_type>>(
+                std::move(child)));
     }
     return node;
 }
@@ -567,8 +570,7 @@ auto make_chain(M m, Ms... ms) {
 /// A per-parent aggregate (a count, a sum...) written into member `into` of each parent;
 /// compared across relations so that two different aggregates into one member are caught when
 /// the QuerySet is built.
-template <class Owner, class C>
-struct CountNodeT : PrefetchNode<Owner> {
+template <class Owner, class C> struct CountNodeT : PrefetchNode<Owner> {
     C Owner::*into = nullptr;
     SqlText signature;  // the query's SQL and parameters with no keys: equal for equal aggregates
     std::string fn = "count";  // count, sum, avg, min, max
@@ -594,8 +596,7 @@ struct CountNodeT : PrefetchNode<Owner> {
 /// Aggregates relation I of Owner (a Reverse or a ManyToMany, either side) per parent key:
 /// `what` (COUNT(*), SUM(t0."score")...) over the related rows of each parent, read into C; a
 /// parent with no related rows gets C{} (0, or an empty std::optional).
-template <class Owner, std::size_t I, class C>
-class CountNode final : public CountNodeT<Owner, C> {
+template <class Owner, std::size_t I, class C> class CountNode final : public CountNodeT<Owner, C> {
     using E = entry_t<Owner, I>;
     using Rel = std::remove_cvref_t<decltype(std::declval<Owner&>().*(entry<Owner, I>().member))>;
     using Target = typename Rel::target_type;
@@ -632,14 +633,13 @@ public:
                                                "annotate_" + this->fn + " " + describe());
         for_each_key_chunk(distinct, plan, [&](std::span<const std::int64_t> chunk, bool json) {
             db.run(count_sql(&db, chunk, json), [&](const Statement& s) {
-                       const std::uint32_t k = by_key.find(s.column_int(0));
-                       if (k == KeyIndex::npos) return;
-                       if (const char* why = read_column(s, 1, values[k]))
-                           throw DataError("annotate_" + this->fn + " " + describe() + ": " +
-                                           this->what + " of key " +
-                                           std::to_string(s.column_int(0)) + ": " + why +
-                                           ", found " + describe_stored(s, 1));
-                   });
+                const std::uint32_t k = by_key.find(s.column_int(0));
+                if (k == KeyIndex::npos) return;
+                if (const char* why = read_column(s, 1, values[k]))
+                    throw DataError("annotate_" + this->fn + " " + describe() + ": " + this->what +
+                                    " of key " + std::to_string(s.column_int(0)) + ": " + why +
+                                    ", found " + describe_stored(s, 1));
+            });
         });
         for (std::size_t p = 0; p < parents.size(); ++p)
             parents[p]->*(this->into) = values[key_of[p]];
@@ -675,8 +675,8 @@ std::shared_ptr<const PrefetchNode<Owner>> make_aggregate_node(
                   "model's descriptor");
     if (index_of_member<Owner>(into) < entry_count<Owner>)
         throw UsageError("annotate_" + fn + ": the " + (fn == "count" ? "count" : "result") +
-                         " member is a column of " + meta<Owner>().name +
-                         "'s descriptor; " + (fn == "count" ? "count" : "write the " + fn) +
+                         " member is a column of " + meta<Owner>().name + "'s descriptor; " +
+                         (fn == "count" ? "count" : "write the " + fn) +
                          " into a plain member that loom::model<" + meta<Owner>().name +
                          "> does not declare");
     std::shared_ptr<CountNodeT<Owner, C>> out;

@@ -16,8 +16,7 @@ namespace loom::detail {
 /// alive and in place (a QuerySet's rows, a level's block): the only parents whose children
 /// get a back reference to them (see anchor.hpp). Objects of the caller's (a vector given to
 /// prefetch_related_objects, a chunk, one object given to load) have none: they may move.
-template <class Owner>
-struct Parents {
+template <class Owner> struct Parents {
     std::span<Owner* const> objects;
     std::span<const Anchor* const> holders;  // empty (none has one), or one per object
 
@@ -26,8 +25,7 @@ struct Parents {
     }
 };
 
-template <class Owner>
-struct PrefetchNode {
+template <class Owner> struct PrefetchNode {
     virtual ~PrefetchNode() = default;
     virtual std::unique_ptr<PrefetchNode> clone() const = 0;
     /// True when both load the same relation into the same member.
@@ -48,8 +46,7 @@ struct PrefetchNode {
     virtual bool annotation() const { return false; }
 };
 
-template <class Owner>
-using PrefetchList = std::vector<std::shared_ptr<const PrefetchNode<Owner>>>;
+template <class Owner> using PrefetchList = std::vector<std::shared_ptr<const PrefetchNode<Owner>>>;
 
 template <class Owner>
 void merge_prefetch(PrefetchList<Owner>& list, const PrefetchNode<Owner>& node) {

@@ -27,10 +27,10 @@ using CondPtr = std::shared_ptr<const Cond>;
 
 struct Cond {
     enum Kind { leaf, all, any, negate } kind = leaf;
-    Tokens tokens;               // leaf
-    std::vector<CondPtr> kids;   // all, any: two; negate: one
-    Tokens plain;                // negate: its SQL when the operand crosses no to-many hop
-    bool aggregate = false;      // mentions an aggregate (COUNT(*)...): a having() condition
+    Tokens tokens;              // leaf
+    std::vector<CondPtr> kids;  // all, any: two; negate: one
+    Tokens plain;               // negate: its SQL when the operand crosses no to-many hop
+    bool aggregate = false;     // mentions an aggregate (COUNT(*)...): a having() condition
 };
 
 inline CondPtr make_leaf(Tokens t, bool aggregate = false) {
@@ -62,12 +62,12 @@ inline CondPtr make_not(CondPtr a, Tokens plain = {}) {
 /// (SELECT 1 ...) for a condition, (SELECT <value> ...) for a per-row aggregate.
 struct HopSubquery final : SqlNode {
     bool exists = true;
-    int outer = 0;                  // the row it belongs to: this many queries out
-    std::vector<JoinStep> prefix;   // forward hops from that row to the relation's owner
-    JoinStep hop;                   // the to-many relation
-    std::string model;              // the related model's name
-    Tokens select;                  // not exists: the value (rendered inside)
-    Tokens cond;                    // a condition on the related rows (may be empty)
+    int outer = 0;                 // the row it belongs to: this many queries out
+    std::vector<JoinStep> prefix;  // forward hops from that row to the relation's owner
+    JoinStep hop;                  // the to-many relation
+    std::string model;             // the related model's name
+    Tokens select;                 // not exists: the value (rendered inside)
+    Tokens cond;                   // a condition on the related rows (may be empty)
 
     void render(Renderer& r, int hop_levels, std::string& sql,
                 std::vector<Value>& params) const override {
@@ -82,8 +82,8 @@ struct HopSubquery final : SqlNode {
             where = root + "." + hop.dst_fk + " = " + owner + "." + hop.src_key;
         } else {
             const std::string j = sub.through_alias();
-            from = hop.through + " AS " + j + " JOIN " + hop.table + " AS " + root + " ON " +
-                   root + "." + hop.pk + " = " + j + "." + hop.through_dst;
+            from = hop.through + " AS " + j + " JOIN " + hop.table + " AS " + root + " ON " + root +
+                   "." + hop.pk + " = " + j + "." + hop.through_dst;
             where = j + "." + hop.through_src + " = " + owner + "." + hop.src_key;
         }
         std::string what = "1", test;
@@ -140,16 +140,17 @@ inline void scopes_in(const Cond& c, std::vector<std::string>& out) {
 /// moved into that scope's EXISTS).
 inline bool needs_row(const Cond& c, const std::string& key) {
     switch (c.kind) {
-        case Cond::leaf:
-            for (const auto& t : c.tokens)
-                if (t.kind == Token::column)
-                    if (auto s = scope_of(t.col); s && s->key == key) return true;
-            return false;
-        case Cond::all:
-            return needs_row(*c.kids[0], key) || needs_row(*c.kids[1], key);
-        case Cond::any:
-            return needs_row(*c.kids[0], key) && needs_row(*c.kids[1], key);
-        default: return false;
+    case Cond::leaf:
+        for (const auto& t : c.tokens)
+            if (t.kind == Token::column)
+                if (auto s = scope_of(t.col); s && s->key == key) return true;
+        return false;
+    case Cond::all:
+        return needs_row(*c.kids[0], key) || needs_row(*c.kids[1], key);
+    case Cond::any:
+        return needs_row(*c.kids[0], key) && needs_row(*c.kids[1], key);
+    default:
+        return false;
     }
 }
 
@@ -232,24 +233,24 @@ inline Tokens lower(const Cond& c) {
     scopes_in(c, scopes);
     Tokens out;
     switch (c.kind) {
-        case Cond::leaf:
-            if (scopes.empty()) return c.tokens;
-            return exists_over(scopes.front(), {&c});
-        case Cond::negate:
-            if (scopes.empty() && !c.plain.empty()) return c.plain;
-            append(out, "NOT COALESCE((");
-            append(out, lower(*c.kids[0]));
-            append(out, "), FALSE)");
-            return out;
-        case Cond::any:
-            append(out, "(");
-            append(out, lower(*c.kids[0]));
-            append(out, ") OR (");
-            append(out, lower(*c.kids[1]));
-            append(out, ")");
-            return out;
-        case Cond::all:
-            break;
+    case Cond::leaf:
+        if (scopes.empty()) return c.tokens;
+        return exists_over(scopes.front(), {&c});
+    case Cond::negate:
+        if (scopes.empty() && !c.plain.empty()) return c.plain;
+        append(out, "NOT COALESCE((");
+        append(out, lower(*c.kids[0]));
+        append(out, "), FALSE)");
+        return out;
+    case Cond::any:
+        append(out, "(");
+        append(out, lower(*c.kids[0]));
+        append(out, ") OR (");
+        append(out, lower(*c.kids[1]));
+        append(out, ")");
+        return out;
+    case Cond::all:
+        break;
     }
     if (scopes.empty()) {
         append(out, "(");

@@ -68,9 +68,10 @@ public:
         Renderer* r = this;
         for (int i = 0; i < n; ++i) {
             if (!r->outer_)
-                throw UsageError("loom::outer: the column names an enclosing query, but the "
-                                 "query it is used in is not a subquery (use it inside "
-                                 "loom::exists(...), in(...) or loom::scalar(...))");
+                throw UsageError(
+                    "loom::outer: the column names an enclosing query, but the "
+                    "query it is used in is not a subquery (use it inside "
+                    "loom::exists(...), in(...) or loom::scalar(...))");
             r = r->outer_;
         }
         return *r;
@@ -87,32 +88,33 @@ public:
                 alias = prefix_ + std::to_string(aliases_.size() + 1);
                 aliases_.emplace_back(key, alias);
                 switch (step.kind) {
-                    case JoinStep::forward:
-                        joins_ += " LEFT JOIN " + step.table + " AS " + alias + " ON " + alias +
-                                  "." + step.pk + " = " + parent + "." + step.fk_column;
-                        break;
-                    case JoinStep::reverse_one:
-                        joins_ += " LEFT JOIN " + step.table + " AS " + alias + " ON " + alias +
-                                  "." + step.dst_fk + " = " + parent + "." + step.src_key;
-                        break;
-                    case JoinStep::many:
-                        if (!allow_many_)
-                            throw UsageError(
-                                "loom::col: " + step.name +
-                                " is a to-many relation: here it would repeat each row once per "
-                                "related row; filter on it (a condition becomes EXISTS), or "
-                                "aggregate it (loom::count(&" + step.name + "), loom::sum(...))");
-                        if (step.through.empty()) {
-                            joins_ += " JOIN " + step.table + " AS " + alias + " ON " + alias +
-                                      "." + step.dst_fk + " = " + parent + "." + step.src_key;
-                        } else {
-                            const std::string j = alias + "j";
-                            joins_ += " JOIN " + step.through + " AS " + j + " ON " + j + "." +
-                                      step.through_src + " = " + parent + "." + step.src_key +
-                                      " JOIN " + step.table + " AS " + alias + " ON " + alias +
-                                      "." + step.pk + " = " + j + "." + step.through_dst;
-                        }
-                        break;
+                case JoinStep::forward:
+                    joins_ += " LEFT JOIN " + step.table + " AS " + alias + " ON " + alias + "." +
+                              step.pk + " = " + parent + "." + step.fk_column;
+                    break;
+                case JoinStep::reverse_one:
+                    joins_ += " LEFT JOIN " + step.table + " AS " + alias + " ON " + alias + "." +
+                              step.dst_fk + " = " + parent + "." + step.src_key;
+                    break;
+                case JoinStep::many:
+                    if (!allow_many_)
+                        throw UsageError(
+                            "loom::col: " + step.name +
+                            " is a to-many relation: here it would repeat each row once per "
+                            "related row; filter on it (a condition becomes EXISTS), or "
+                            "aggregate it (loom::count(&" +
+                            step.name + "), loom::sum(...))");
+                    if (step.through.empty()) {
+                        joins_ += " JOIN " + step.table + " AS " + alias + " ON " + alias + "." +
+                                  step.dst_fk + " = " + parent + "." + step.src_key;
+                    } else {
+                        const std::string j = alias + "j";
+                        joins_ += " JOIN " + step.through + " AS " + j + " ON " + j + "." +
+                                  step.through_src + " = " + parent + "." + step.src_key +
+                                  " JOIN " + step.table + " AS " + alias + " ON " + alias + "." +
+                                  step.pk + " = " + j + "." + step.through_dst;
+                    }
+                    break;
                 }
             }
             parent = alias;
@@ -132,36 +134,44 @@ public:
         std::vector<std::size_t> tests;  // where each open text test's operand starts
         for (const auto& t : tokens) {
             switch (t.kind) {
-                case Token::text: sql += t.sql; break;
-                case Token::column: sql += column(t.col); break;
-                case Token::param:
-                    sql += '?';
-                    params.push_back(t.value);
-                    break;
-                case Token::key_list:
-                    append_key_list(sql, params, t.keys, session_,
-                                    session_ && t.keys.size() > session_->key_array_above());
-                    break;
-                case Token::subquery: t.node->render(*this, t.hop, sql, params); break;
-                case Token::test_begin: tests.push_back(sql.size()); break;
-                case Token::test_end: {
-                    // The operand's SQL was written in place (its parameters, if any, are
-                    // already in order: the dialect writes the operand before the value).
-                    const std::size_t at = tests.back();
-                    tests.pop_back();
-                    const std::string operand = sql.substr(at);
-                    sql.resize(at);
-                    std::string value = std::get<std::string>(t.value);
-                    if (session_ && session_->dialect().text_test) {
-                        if (session_->dialect().text_test(t.test, operand, value, sql))
-                            params.emplace_back(std::move(value));
-                    } else {  // no engine: a stable spelling, for comparing queries
-                        sql += "text_test" + std::to_string(static_cast<int>(t.test)) + "(" +
-                               operand + ", ?)";
+            case Token::text:
+                sql += t.sql;
+                break;
+            case Token::column:
+                sql += column(t.col);
+                break;
+            case Token::param:
+                sql += '?';
+                params.push_back(t.value);
+                break;
+            case Token::key_list:
+                append_key_list(sql, params, t.keys, session_,
+                                session_ && t.keys.size() > session_->key_array_above());
+                break;
+            case Token::subquery:
+                t.node->render(*this, t.hop, sql, params);
+                break;
+            case Token::test_begin:
+                tests.push_back(sql.size());
+                break;
+            case Token::test_end: {
+                // The operand's SQL was written in place (its parameters, if any, are
+                // already in order: the dialect writes the operand before the value).
+                const std::size_t at = tests.back();
+                tests.pop_back();
+                const std::string operand = sql.substr(at);
+                sql.resize(at);
+                std::string value = std::get<std::string>(t.value);
+                if (session_ && session_->dialect().text_test) {
+                    if (session_->dialect().text_test(t.test, operand, value, sql))
                         params.emplace_back(std::move(value));
-                    }
-                    break;
+                } else {  // no engine: a stable spelling, for comparing queries
+                    sql += "text_test" + std::to_string(static_cast<int>(t.test)) + "(" + operand +
+                           ", ?)";
+                    params.emplace_back(std::move(value));
                 }
+                break;
+            }
             }
         }
     }

@@ -29,8 +29,7 @@ struct Bounds {
 };
 
 /// Everything a QuerySet<T> says about its query. Immutable once shared.
-template <class T>
-struct QueryState {
+template <class T> struct QueryState {
     std::vector<Tokens> where;   // lowered conditions (no column crosses a to-many hop)
     std::vector<Tokens> having;  // conditions on the groups of a grouped values_list
     std::vector<OrderSpec> order;
@@ -42,8 +41,7 @@ struct QueryState {
 };
 
 /// Reads one object, and the objects its select_related members join, from a row.
-template <class T>
-struct RowReader {
+template <class T> struct RowReader {
     std::vector<std::unique_ptr<SelectRelatedReader<T>>> readers;
     std::vector<int> offsets;
 
@@ -66,34 +64,36 @@ struct RowReader {
 struct KeyTest {
     const RelationJoin* relation = nullptr;
     std::span<const std::int64_t> keys;
-    bool array = false;  // bound as one array parameter
-    bool to_one = false; // a to-one level: each parent gets at most one row, in no order
+    bool array = false;   // bound as one array parameter
+    bool to_one = false;  // a to-one level: each parent gets at most one row, in no order
 };
 
 /// The pieces of one SELECT, assembled in one place, each clause with its own parameters
 /// (assemble puts them in the order the SQL text needs).
 struct SelectParts {
     bool distinct = false;
-    std::string lead;     // selected first: a to-many prefetch level's parent key
+    std::string lead;  // selected first: a to-many prefetch level's parent key
     std::string columns;
-    std::string from;     // "<table> AS t0" and any join table
-    std::string joins;    // the renderer's LEFT JOINs
-    std::string where;    // " WHERE ..." or empty
+    std::string from;   // "<table> AS t0" and any join table
+    std::string joins;  // the renderer's LEFT JOINs
+    std::string where;  // " WHERE ..." or empty
     std::string group_by;
-    std::string having;   // " HAVING ..." or empty
-    std::string order;    // ORDER BY terms, or empty
+    std::string having;             // " HAVING ..." or empty
+    std::string order;              // ORDER BY terms, or empty
     bool per_parent_slice = false;  // a ROW_NUMBER() window over `lead`, sliced by bounds
     std::vector<Value> column_params, where_params, having_params, order_params;
 };
 
 inline void assemble(const SelectParts& p, const Bounds& b, SqlText& q) {
-    auto add = [&q](const std::vector<Value>& v) { q.params.insert(q.params.end(), v.begin(), v.end()); };
+    auto add = [&q](const std::vector<Value>& v) {
+        q.params.insert(q.params.end(), v.begin(), v.end());
+    };
     const std::string lead = p.lead.empty() ? std::string() : p.lead + ", ";
     const std::string from = " FROM " + p.from + p.joins;
     if (p.per_parent_slice) {
         q.sql = "SELECT * FROM (SELECT " + std::string(p.distinct ? "DISTINCT " : "") + lead +
-                p.columns + ", ROW_NUMBER() OVER (PARTITION BY " + p.lead + " ORDER BY " +
-                p.order + ") AS loom_rn" + from + p.where +
+                p.columns + ", ROW_NUMBER() OVER (PARTITION BY " + p.lead + " ORDER BY " + p.order +
+                ") AS loom_rn" + from + p.where +
                 ") WHERE loom_rn > ? AND loom_rn <= ? ORDER BY loom_rn";
         add(p.column_params);
         add(p.order_params);
@@ -102,8 +102,8 @@ inline void assemble(const SelectParts& p, const Bounds& b, SqlText& q) {
         q.params.push_back(b.hi.value_or(std::numeric_limits<std::int64_t>::max()));
         return;
     }
-    q.sql = "SELECT " + std::string(p.distinct ? "DISTINCT " : "") + lead + p.columns + from +
-            p.where;
+    q.sql =
+        "SELECT " + std::string(p.distinct ? "DISTINCT " : "") + lead + p.columns + from + p.where;
     if (!p.group_by.empty()) q.sql += " GROUP BY " + p.group_by;
     q.sql += p.having;
     // A to-many level orders by the parent key first: each parent's list keeps the QuerySet's
@@ -117,8 +117,7 @@ inline void assemble(const SelectParts& p, const Bounds& b, SqlText& q) {
 }
 
 /// Writes the queries of one QuerySet state.
-template <class T>
-class SelectBuilder {
+template <class T> class SelectBuilder {
 public:
     SelectBuilder(const QueryState<T>& st, Session* session)
         : st_(st), r_(session, meta<T>().name) {}
@@ -144,9 +143,10 @@ public:
     /// The WHERE clause of the filters (and the key test), parameters appended to `params`.
     std::string where(std::vector<Value>& params, const KeyTest* keys = nullptr) {
         if (!st_.having.empty() && !grouped_)
-            throw UsageError("having(): only a grouped values_list reads it (one with an "
-                             "aggregate such as loom::count() among its columns); filter rows "
-                             "with filter()");
+            throw UsageError(
+                "having(): only a grouped values_list reads it (one with an "
+                "aggregate such as loom::count() among its columns); filter rows "
+                "with filter()");
         std::string out;
         for (const auto& w : st_.where) {
             out += out.empty() ? " WHERE (" : " AND (";
@@ -169,12 +169,14 @@ public:
         bool has_pk = false;
         for (const auto& o : st_.order) {
             if (o.expr.aggregate && !grouped_)
-                throw UsageError("order_by(): an aggregate (loom::count(), loom::sum()...) orders "
-                                 "the groups of a grouped values_list only; to order rows by a "
-                                 "count of related rows, use loom::count(&Model::relation)");
+                throw UsageError(
+                    "order_by(): an aggregate (loom::count(), loom::sum()...) orders "
+                    "the groups of a grouped values_list only; to order rows by a "
+                    "count of related rows, use loom::count(&Model::relation)");
             if (!out.empty()) out += ", ";
             order_term(o, rev, out, params);
-            if (const ColumnRef* c = plain_column(o.expr.tokens); c && c->column == pk) has_pk = true;
+            if (const ColumnRef* c = plain_column(o.expr.tokens); c && c->column == pk)
+                has_pk = true;
         }
         if (!has_pk && (default_pk || !st_.order.empty() || rev)) {
             if (!out.empty()) out += ", ";
@@ -402,8 +404,7 @@ private:
 /// A QuerySet used inside another query's SQL: EXISTS (...), a key list for IN (...), or one
 /// value (an aggregate over its rows, or the first row's value), correlated with the
 /// enclosing query by loom::outer columns.
-template <class U>
-struct StateSubquery final : SqlNode {
+template <class U> struct StateSubquery final : SqlNode {
     enum Mode { exists, keys, value } mode = exists;
     std::shared_ptr<const QueryState<U>> state;
     ValueExpr selected;  // value
@@ -413,12 +414,14 @@ struct StateSubquery final : SqlNode {
         SqlText q;
         if (mode == value && !selected.aggregate) {
             QueryState<U> first = *state;  // the first row's value
-            first.bounds.hi = std::min(first.bounds.hi.value_or(first.bounds.lo + 1),
-                                       first.bounds.lo + 1);
+            first.bounds.hi =
+                std::min(first.bounds.hi.value_or(first.bounds.lo + 1), first.bounds.lo + 1);
             q = SelectBuilder<U>(first, std::move(sub)).values({selected});
         } else {
             SelectBuilder<U> b(*state, std::move(sub));
-            q = mode == exists ? b.aggregate("1") : mode == keys ? b.keys() : b.aggregates({selected});
+            q = mode == exists ? b.aggregate("1")
+                : mode == keys ? b.keys()
+                               : b.aggregates({selected});
         }
         sql += (mode == exists ? "EXISTS (" : "(") + q.sql + ")";
         params.insert(params.end(), q.params.begin(), q.params.end());
@@ -429,11 +432,12 @@ struct StateSubquery final : SqlNode {
 inline void explain_into(Session& s, const SqlText& q, std::vector<std::string>& out,
                          const std::string& prefix) {
     const auto& d = s.dialect();
-    s.run(std::string(d.explain_prefix) + q.sql, Session::bind_all(q.params),
-          [&](const Statement& st) {
-              out.push_back(prefix + std::string(st.column_text(d.explain_column)));
-          },
-          "explain");
+    s.run(
+        std::string(d.explain_prefix) + q.sql, Session::bind_all(q.params),
+        [&](const Statement& st) {
+            out.push_back(prefix + std::string(st.column_text(d.explain_column)));
+        },
+        "explain");
 }
 
 }  // namespace loom::detail

@@ -18,16 +18,14 @@
 namespace loom::detail {
 
 /// Reads a joined level (and the levels below it) from a row into an object.
-template <class T>
-struct SelectRelatedReader {
+template <class T> struct SelectRelatedReader {
     virtual ~SelectRelatedReader() = default;
     virtual void read(const Statement& s, int first, T& obj) = 0;
 };
 
 /// A chain of to-one relations from T filled by JOINs in the base query: one hop per level,
 /// each level's columns after the previous level's.
-template <class T>
-struct SelectRelatedBase {
+template <class T> struct SelectRelatedBase {
     virtual ~SelectRelatedBase() = default;
     /// The hops from T, one per level.
     virtual std::vector<JoinStep> path() const = 0;
@@ -50,8 +48,7 @@ struct SelectRelatedBase {
 
 /// Relation I of T (a ForeignKey, OneToOne or ReverseOne), then the chain `below` (may be
 /// null) from its target.
-template <class T, std::size_t I>
-struct SelectRelated final : SelectRelatedBase<T> {
+template <class T, std::size_t I> struct SelectRelated final : SelectRelatedBase<T> {
     using Rel = std::remove_cvref_t<decltype(std::declval<T&>().*(entry<T, I>().member))>;
     using Target = typename Rel::target_type;
     static constexpr bool forward = std::is_base_of_v<ForeignKey<Target>, Rel>;
@@ -86,8 +83,9 @@ struct SelectRelated final : SelectRelatedBase<T> {
                 if constexpr (forward) {
                     auto& fk = static_cast<ForeignKey<Target>&>(rel);
                     if (const auto id = fk.id())
-                        throw_dangling_key(meta<T>().name + "::" + std::string(member_name_of<T, I>()),
-                                           entry<T, I>().column, *id, meta<Target>().name);
+                        throw_dangling_key(
+                            meta<T>().name + "::" + std::string(member_name_of<T, I>()),
+                            entry<T, I>().column, *id, meta<Target>().name);
                     relation_access::set(fk, static_cast<const Target*>(nullptr), anchor.get());
                 } else {
                     relation_access::set(rel, static_cast<const Target*>(nullptr), anchor.get());
@@ -124,7 +122,8 @@ template <class X> struct is_to_one_relation<ReverseOne<X>> : std::true_type {};
 /// The chain for one member of T, then `below` from its target.
 template <class T, class M>
 std::shared_ptr<const SelectRelatedBase<T>> make_select_related(
-    M T::*member, std::shared_ptr<const SelectRelatedBase<typename M::target_type>> below = nullptr) {
+    M T::*member,
+    std::shared_ptr<const SelectRelatedBase<typename M::target_type>> below = nullptr) {
     static_assert(is_to_one_relation<M>::value,
                   "select_related: only ForeignKey, OneToOne and ReverseOne members can be "
                   "joined; use prefetch_related for ManyToMany and Reverse members");

@@ -24,12 +24,12 @@ struct JoinStep {
     enum Kind { forward, reverse_one, many } kind = forward;
     bool nullable = false;  // the hop may find no row (a NULL key, or a missing reverse row)
     // reverse_one and many: the target rows that point at the row we come from.
-    std::string src_key;    // quoted column of the table we come from (its primary key)
-    std::string dst_fk;     // quoted column of the target holding src_key (no join table)
-    std::string through;    // many-to-many: quoted join table, its column pointing at the row
+    std::string src_key;  // quoted column of the table we come from (its primary key)
+    std::string dst_fk;   // quoted column of the target holding src_key (no join table)
+    std::string through;  // many-to-many: quoted join table, its column pointing at the row
     std::string through_src, through_dst;  // we come from, and the one pointing at the target
-    std::string name;       // "Post::tags", for messages
-    std::string target;     // the target model's name ("Tag")
+    std::string name;                      // "Post::tags", for messages
+    std::string target;                    // the target model's name ("Tag")
 
     /// What identifies the hop (two columns naming the same hop share one alias).
     std::string key() const {
@@ -52,19 +52,20 @@ class Renderer;
 /// outer references, are that many levels further out).
 struct SqlNode {
     virtual ~SqlNode() = default;
-    virtual void render(Renderer& r, int hop, std::string& sql, std::vector<Value>& params) const = 0;
+    virtual void render(Renderer& r, int hop, std::string& sql,
+                        std::vector<Value>& params) const = 0;
 };
 
 using engine::TextTest;
 
 struct Token {
     enum Kind { text, column, param, key_list, subquery, test_begin, test_end } kind;
-    std::string sql;                  // text
-    ColumnRef col;                    // column
-    Value value;                      // param; test_end: the value tested against
-    std::vector<std::int64_t> keys;   // key_list: rendered "(?, ?, ...)" or as one array
+    std::string sql;                 // text
+    ColumnRef col;                   // column
+    Value value;                     // param; test_end: the value tested against
+    std::vector<std::int64_t> keys;  // key_list: rendered "(?, ?, ...)" or as one array
     std::shared_ptr<const SqlNode> node;
-    int hop = 0;                      // node: see SqlNode
+    int hop = 0;                         // node: see SqlNode
     TextTest test = TextTest::contains;  // test_end
 };
 
@@ -75,7 +76,9 @@ inline void append(Tokens& t, std::string s) {
     k.sql = std::move(s);
     t.push_back(std::move(k));
 }
-inline void append(Tokens& t, const char* s) { append(t, std::string(s)); }
+inline void append(Tokens& t, const char* s) {
+    append(t, std::string(s));
+}
 inline void append(Tokens& t, const ColumnRef& c) {
     Token k{Token::column};
     k.col = c;
@@ -96,7 +99,9 @@ inline void append(Tokens& t, std::shared_ptr<const SqlNode> node) {
     k.node = std::move(node);
     t.push_back(std::move(k));
 }
-inline void append(Tokens& t, const Tokens& more) { t.insert(t.end(), more.begin(), more.end()); }
+inline void append(Tokens& t, const Tokens& more) {
+    t.insert(t.end(), more.begin(), more.end());
+}
 
 /// `what` tested against `value` by the dialect's SQL for `test`.
 inline void append_text_test(Tokens& t, const Tokens& what, TextTest test, std::string value) {

@@ -43,25 +43,28 @@ inline bool text_test(engine::TextTest test, std::string_view lhs, std::string& 
         return true;
     };
     switch (test) {
-        case TextTest::contains:
-            out += "instr(CAST(" + col + " AS BLOB), CAST(? AS BLOB)) > 0";
-            return true;
-        case TextTest::starts_with:
-        case TextTest::ends_with:
-            if (value.empty()) {
-                out += col + " IS NOT NULL";
-                return false;
-            }
-            out += "substr(CAST(" + col + " AS BLOB), " +
-                   (test == TextTest::starts_with ? std::string("1") : "-" + n) + ", " + n +
-                   ") = CAST(? AS BLOB)";
-            return true;
-        case TextTest::iexact:
-            out += "LOWER(" + col + ") = LOWER(?)";
-            return true;
-        case TextTest::icontains: return like(true, true);
-        case TextTest::istarts_with: return like(false, true);
-        case TextTest::iends_with: return like(true, false);
+    case TextTest::contains:
+        out += "instr(CAST(" + col + " AS BLOB), CAST(? AS BLOB)) > 0";
+        return true;
+    case TextTest::starts_with:
+    case TextTest::ends_with:
+        if (value.empty()) {
+            out += col + " IS NOT NULL";
+            return false;
+        }
+        out += "substr(CAST(" + col + " AS BLOB), " +
+               (test == TextTest::starts_with ? std::string("1") : "-" + n) + ", " + n +
+               ") = CAST(? AS BLOB)";
+        return true;
+    case TextTest::iexact:
+        out += "LOWER(" + col + ") = LOWER(?)";
+        return true;
+    case TextTest::icontains:
+        return like(true, true);
+    case TextTest::istarts_with:
+        return like(false, true);
+    case TextTest::iends_with:
+        return like(true, false);
     }
     return false;
 }
@@ -121,11 +124,16 @@ public:
     int column_count() const noexcept override { return sqlite3_column_count(stmt_); }
     engine::Cell column_type(int c) const noexcept override {
         switch (sqlite3_column_type(stmt_, c)) {
-            case SQLITE_INTEGER: return engine::Cell::integer;
-            case SQLITE_FLOAT: return engine::Cell::real;
-            case SQLITE_TEXT: return engine::Cell::text;
-            case SQLITE_BLOB: return engine::Cell::blob;
-            default: return engine::Cell::null;
+        case SQLITE_INTEGER:
+            return engine::Cell::integer;
+        case SQLITE_FLOAT:
+            return engine::Cell::real;
+        case SQLITE_TEXT:
+            return engine::Cell::text;
+        case SQLITE_BLOB:
+            return engine::Cell::blob;
+        default:
+            return engine::Cell::null;
         }
     }
     std::int64_t column_int(int c) const override {
@@ -153,25 +161,28 @@ private:
     [[noreturn]] void throw_not_integer(int c) const {
         std::string found;
         switch (sqlite3_column_type(stmt_, c)) {
-            case SQLITE_NULL: found = "NULL"; break;
-            case SQLITE_FLOAT: {
-                char buf[32];
-                std::snprintf(buf, sizeof buf, "%.17g", sqlite3_column_double(stmt_, c));
-                found = std::string("REAL ") + buf;
-                break;
-            }
-            case SQLITE_TEXT: {
-                std::string_view t = column_text(c);
-                found = "TEXT '" + std::string(t.substr(0, 40)) + (t.size() > 40 ? "...'" : "'");
-                break;
-            }
-            default:
-                found = "BLOB of " + std::to_string(sqlite3_column_bytes(stmt_, c)) + " bytes";
+        case SQLITE_NULL:
+            found = "NULL";
+            break;
+        case SQLITE_FLOAT: {
+            char buf[32];
+            std::snprintf(buf, sizeof buf, "%.17g", sqlite3_column_double(stmt_, c));
+            found = std::string("REAL ") + buf;
+            break;
+        }
+        case SQLITE_TEXT: {
+            std::string_view t = column_text(c);
+            found = "TEXT '" + std::string(t.substr(0, 40)) + (t.size() > 40 ? "...'" : "'");
+            break;
+        }
+        default:
+            found = "BLOB of " + std::to_string(sqlite3_column_bytes(stmt_, c)) + " bytes";
         }
         throw DataError("result column " + std::to_string(c) + " (" + std::string(column_name(c)) +
                         "): expected an INTEGER key, found " + found +
                         " (a key that is not an integer is never rounded into another row's key; "
-                        "while running: " + sql_excerpt(sql_) + ")");
+                        "while running: " +
+                        sql_excerpt(sql_) + ")");
     }
     sqlite3* db_;
     std::string sql_;
@@ -371,7 +382,8 @@ private:
                "files beside it: the directory is not writable (a read-only filesystem or mount, "
                "or no write permission). Open it where its directory is writable, or switch a "
                "writable copy to rollback-journal mode once (PRAGMA journal_mode = DELETE) so it "
-               "can be read from read-only media (" + why + ")";
+               "can be read from read-only media (" +
+               why + ")";
     }
     /// Bytes 18 and 19 of a SQLite header are 2 in WAL mode.
     static bool in_wal_mode(const std::string& path) {
