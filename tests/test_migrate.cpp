@@ -754,6 +754,11 @@ TEST_CASE("adopt records migrations a database already has without running them"
     m.adopt(s.db, "0001_initial");
     CHECK(m.apply(s.db) == std::vector<std::string>{"0002_pages"});
     CHECK(rows(s.db, "SELECT count(*) FROM book WHERE pages IS NULL") == "5\n");
+    // A history that does not match the list: adopt records nothing.
+    const loom::Migrations other{{{"0000_new", {loom::drop_table("x")}},
+                                  {"0001_initial", {loom::create_tables<Publisher>()}}}};
+    CHECK_THROWS_AS(other.adopt(s.db, "0000_new"), loom::MigrationError);
+    CHECK(m.history(s.db).size() == 2);
 }
 
 // ---- plan --------------------------------------------------------------------------------------

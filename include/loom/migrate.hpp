@@ -389,6 +389,7 @@ public:
         db.create_tables<AppliedMigration>();
         db.transaction([&] {
             const auto applied = read_history(db);
+            check_history(applied);
             for (const auto& m : list_) {
                 if (!find(applied, m.name)) {
                     AppliedMigration rec{0, m.name, checksum_of(m), detail::migrate::utc_now()};
@@ -397,7 +398,6 @@ public:
                 if (&m == &last) break;
             }
         });
-        check_history(read_history(db));
     }
 
 private:
