@@ -35,6 +35,7 @@
 #include "binder.hpp"
 #include "engine/engine.hpp"
 #include "excerpt.hpp"
+#include "statement_kind.hpp"
 #include "std_light.hpp"
 
 namespace loom {
@@ -122,7 +123,10 @@ public:
                      std::string_view origin = {}) {
         const Use use(*this);
         auto stmt = prepare(sql);
-        if (!control_) guard(sql, stmt->read_only());
+        // Reads change nothing; transaction control (read-only to the engine) ends or opens
+        // work that stands, so it does not count as a read here.
+        const bool reads = stmt->read_only() && !is_transaction_control(sql);
+        if (!control_) guard(sql, reads);
         const bool observed = !listeners_.empty();
         std::vector<Value> params;
         Binder binder(*stmt, observed ? &params : nullptr);
@@ -151,7 +155,7 @@ public:
                         0);
         if (observed) {
             if (auto err = notify(*stmt, params, start, rows, origin, {}))
-                listener_threw(sql, stmt->read_only(), std::move(err));
+                listener_threw(sql, reads, std::move(err));
         }
         return rows;
     }
