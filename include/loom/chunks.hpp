@@ -87,7 +87,9 @@ private:
         }
         if (keys_.empty() || !keys_.back().is_pk) {
             detail::ValueExpr e;
-            detail::append(e.tokens, detail::ColumnRef{{}, pk});
+            detail::ColumnRef ref;
+            ref.column = pk;
+            detail::append(e.tokens, ref);
             keys_.push_back({std::move(e), st.reversed, true, true});
         }
         if (st.bounds.hi) remaining_ = *st.bounds.hi - st.bounds.lo;

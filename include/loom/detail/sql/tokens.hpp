@@ -59,7 +59,11 @@ struct SqlNode {
 using engine::TextTest;
 
 struct Token {
-    enum Kind { text, column, param, key_list, subquery, test_begin, test_end } kind;
+    enum Kind { text, column, param, key_list, subquery, test_begin, test_end };
+    Token() = default;
+    explicit Token(Kind k) : kind(k) {}
+
+    Kind kind = text;
     std::string sql;                 // text
     ColumnRef col;                   // column
     Value value;                     // param; test_end: the value tested against
