@@ -62,17 +62,6 @@ template <class A> void bind_arg(Binder& b, const A& a) {
                       "those, std::nullopt, loom::Value)");
 }
 
-inline bool same_name(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        char x = a[i], y = b[i];
-        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-        if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-        if (x != y) return false;
-    }
-    return true;
-}
-
 /// Which result column holds each column of model T (by name), checked once per statement.
 template <class T> std::vector<int> columns_by_name(const Statement& s) {
     std::vector<std::string_view> wanted;
@@ -85,7 +74,7 @@ template <class T> std::vector<int> columns_by_name(const Statement& s) {
     for (int c = 0; c < s.column_count(); ++c) {
         bool used = false;
         for (std::size_t k = 0; k < wanted.size(); ++k)
-            if (at[k] < 0 && same_name(wanted[k], s.column_name(c))) {
+            if (at[k] < 0 && engine::same_name(wanted[k], s.column_name(c))) {
                 at[k] = c;
                 used = true;
                 break;
