@@ -22,6 +22,7 @@ vcpkg_cmake_configure(
         -DLOOM_BUILD_TESTS=OFF
         -DLOOM_BUILD_EXAMPLES=OFF
         -DLOOM_BUILD_BENCHMARKS=OFF
+        -DLOOM_BUILD_DOC_TESTS=OFF
         -DLOOM_INSTALL=ON
         -DLOOM_INSTALL_CMAKEDIR=share/loom
 )
