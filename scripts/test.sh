@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # scripts/test.sh - build everything and run loom's whole test suite.
 #
-#     bash scripts/test.sh               # build/         Debug, GCC, all tests
-#     bash scripts/test.sh --sanitize    # build-asan/    Debug + ASan/UBSan, without the
-#                                        #                consumer and compile-fail tests
-#     bash scripts/test.sh --release     # build-release/ Release, GCC: builds every target,
-#                                        #                runs the unit tests and examples
+#     bash scripts/test.sh               # build/         Debug + ASan/UBSan, GCC: every test
+#                                        #                (unit, docs, smoke, examples,
+#                                        #                compile-fail, consumers)
+#     bash scripts/test.sh --sanitize    # build-asan/    only the unit tests, Debug + ASan/UBSan
+#     bash scripts/test.sh --release     # build-release/ Release, GCC: unit tests, examples and
+#                                        #                the benchmark's --quick run
 #     bash scripts/test.sh --clang       # build-clang/   Debug, clang++-14 (installed when
 #                                        #                missing): builds every target, runs
 #                                        #                the unit tests and example
@@ -61,15 +62,16 @@ sanitize)
     ;;
 release)
     build_dir="${LOOM_RELEASE_BUILD_DIR:-$LOOM_ROOT/build-release}"
-    # Every target (tests, examples, benchmark, header check) with the optimiser's warnings.
-    # The consumer and compile-fail tests do not depend on the build type, and the normal run
-    # already runs them and the benchmark.
+    # The tests, examples and benchmark with the optimiser's warnings (and the optimiser's
+    # view of undefined behaviour); the benchmark's --quick run is here, not in the sanitized
+    # normal run. The consumer and compile-fail tests do not depend on the build type, and the
+    # normal run already runs them.
     # The doc snippets are compiled and run by the normal (Debug) run; in Release they would
     # only add CI minutes.
     loom_configure "$build_dir" -DCMAKE_BUILD_TYPE=Release -DLOOM_SANITIZE=OFF \
         -DLOOM_BUILD_TESTS=ON -DLOOM_BUILD_EXAMPLES=ON -DLOOM_BUILD_BENCHMARKS=ON \
         -DLOOM_BUILD_DOC_TESTS=OFF -DLOOM_WERROR="$werror"
-    ctest_args=(-L 'unit|example' "${ctest_args[@]}")
+    ctest_args=(-L 'unit|example|bench' "${ctest_args[@]}")
     ;;
 clang)
     build_dir="${LOOM_CLANG_BUILD_DIR:-$LOOM_ROOT/build-clang}"
@@ -92,10 +94,14 @@ clang)
     ;;
 *)
     build_dir="${LOOM_BUILD_DIR:-$LOOM_ROOT/build}"
-    # Debug: the template-heavy tests compile about twice as fast without optimisation (the
-    # benchmark target sets -O2 itself). example.sh uses the same build directory and type.
-    loom_configure "$build_dir" -DCMAKE_BUILD_TYPE=Debug -DLOOM_SANITIZE=OFF \
-        -DLOOM_WERROR="$werror"
+    # Debug: the template-heavy tests compile about twice as fast without optimisation.
+    # AddressSanitizer + UndefinedBehaviorSanitizer on every program of the run: one build
+    # finds both wrong results and memory/UB errors (a separate sanitizer build would cost CI
+    # a second compilation of everything). The benchmark is built and run by --release.
+    loom_configure "$build_dir" -DCMAKE_BUILD_TYPE=Debug -DLOOM_SANITIZE=ON \
+        -DLOOM_BUILD_BENCHMARKS=OFF -DLOOM_WERROR="$werror"
+    export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1}"
+    export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
     ;;
 esac
 
