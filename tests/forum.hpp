@@ -21,12 +21,19 @@
 
 #include <loom/loom.hpp>
 
+#include "catch.hpp"
+#include "support.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace forum {
+
+using QueryCount = loom_test::Queries;
+using loom_test::message_of;
+using loom_test::SqlLog;
 
 struct Post;
 struct Group;
@@ -232,49 +239,43 @@ inline Forum seed_forum(loom::Database& db) {
     return f;
 }
 
-/// Statements run on `db` since this object was made.
-class QueryCount {
-public:
-    explicit QueryCount(const loom::Database& db) : db_(db), start_(db.query_count()) {}
-    std::int64_t operator()() const { return db_.query_count() - start_; }
-
-private:
-    const loom::Database& db_;
-    std::int64_t start_;
-};
-
-/// Every statement's SQL and parameters while it lives.
-class SqlLog {
-public:
-    explicit SqlLog(loom::Database& db)
-        : sub_(db.on_query([this](const loom::QueryEvent& e) {
-              sql.emplace_back(e.sql);
-              params.emplace_back(e.params.begin(), e.params.end());
-          })) {}
-    SqlLog(const SqlLog&) = delete;
-    SqlLog& operator=(const SqlLog&) = delete;
-    std::vector<std::string> sql;
-    std::vector<std::vector<loom::Value>> params;
-
-private:
-    loom::Database::Subscription sub_;
-};
-
 template <class R> std::vector<std::string> titles(const R& posts) {
     std::vector<std::string> out;
     for (const Post& p : posts) out.push_back(p.title);
     return out;
 }
 
-template <class E, class F> std::string error_of(F&& f) {
-    try {
-        f();
-    } catch (const E& e) {
-        return e.what();
-    } catch (const std::exception& e) {
-        return std::string("<other exception> ") + e.what();
+/// The seeded forum's post titles, for the tests' expected lists.
+inline const std::string B = "Borrowing explained", T = "Templates in C++", R = "Rust and SQL",
+                         S = "Sourdough", D = "100% draft_one";
+
+/// A seeded forum in memory, with the query-language tests' helpers.
+struct Board {
+    loom::Database db{":memory:"};
+    Forum f;
+    Board() {
+        create_forum(db);
+        f = seed_forum(db);
     }
-    return "<no exception>";
-}
+    loom::QuerySet<Post> posts() { return db.objects<Post>(); }
+    loom::QuerySet<User> users() { return db.objects<User>(); }
+    loom::QuerySet<Comment> comments() { return db.objects<Comment>(); }
+
+    /// The titles of `qs`, checking it ran exactly one statement.
+    std::vector<std::string> run(const loom::QuerySet<Post>& qs) {
+        QueryCount q(db);
+        std::vector<std::string> t = titles(qs);
+        CHECK(q() == 1);
+        return t;
+    }
+    /// The names of `qs`, checking it ran exactly one statement.
+    std::vector<std::string> run(const loom::QuerySet<User>& qs) {
+        QueryCount q(db);
+        std::vector<std::string> out;
+        for (const User& u : qs) out.push_back(u.name);
+        CHECK(q() == 1);
+        return out;
+    }
+};
 
 }  // namespace forum

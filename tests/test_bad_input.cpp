@@ -4,6 +4,7 @@
 // overflow, and builders called after a slice, are clear errors that run nothing.
 #include "catch.hpp"
 #include "models.hpp"
+#include "support.hpp"
 
 #include <algorithm>
 #include <cstddef>
@@ -13,6 +14,8 @@
 #include <vector>
 
 namespace bad_input_spec {
+
+using loom_test::message_of;
 
 using namespace shop;
 using loom::col;
@@ -55,15 +58,6 @@ const Strings& nasty() {
         "GLOB*[x]",
     };
     return all;
-}
-
-template <class E, class F> std::string error_of(F&& f) {
-    try {
-        f();
-    } catch (const E& e) {
-        return e.what();
-    }
-    return "<no exception>";
 }
 
 bool has(const std::string& text, const std::string& part) {
@@ -185,7 +179,7 @@ TEST_CASE("Bad input: like() rejects a NUL byte in its pattern, which SQLite wou
           "[bad_input][filter]") {
     NastyAuthors t;
     const auto before = t.db.query_count();
-    const auto msg = error_of<loom::UsageError>(
+    const auto msg = message_of<loom::UsageError>(
         [&] { (void)col(&Author::name).like(std::string("nul\0byte", 8)); });
     CHECK(has(msg, "like(): the pattern contains a NUL byte"));
     CHECK(has(msg, "contains()"));
@@ -376,7 +370,7 @@ TEST_CASE("Bad input: negative or overflowing slice bounds are clear errors",
     const auto books = db.objects<Book>().order_by(&Book::year);
     const auto before = db.query_count();
     constexpr auto max = std::numeric_limits<std::int64_t>::max();
-    auto usage = [](auto&& f) { return error_of<loom::UsageError>(f); };
+    auto usage = [](auto&& f) { return message_of<loom::UsageError>(f); };
 
     CHECK(usage([&] { (void)books.limit(-1); }) == "limit(-1): must not be negative");
     CHECK(usage([&] { (void)books.offset(-1); }) == "offset(-1): must not be negative");
@@ -414,7 +408,7 @@ TEST_CASE("Bad input: filtering, reordering or distinct after a slice is an erro
     seed_catalogue(db);
     const auto sliced = db.objects<Book>().order_by(&Book::year).slice(1, 3);
     const auto before = db.query_count();
-    auto usage = [](auto&& f) { return error_of<loom::UsageError>(f); };
+    auto usage = [](auto&& f) { return message_of<loom::UsageError>(f); };
 
     CHECK(usage([&] { (void)sliced.filter(col(&Book::year) > 0); }) ==
           "filter(): cannot filter a QuerySet once it has been sliced; filter first, then slice");
@@ -440,7 +434,7 @@ TEST_CASE("Bad input: a value that does not fit SQLite's integer is a DataError"
           "[bad_input][filter]") {
     loom::Database db(":memory:");
     create_all(db);
-    const auto msg = error_of<loom::DataError>(
+    const auto msg = message_of<loom::DataError>(
         [&] { (void)(col(&Sample::big) == std::numeric_limits<std::uint64_t>::max()); });
     CHECK(msg == "value 18446744073709551615 does not fit in SQLite's 64-bit signed INTEGER");
 }

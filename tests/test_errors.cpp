@@ -2,6 +2,7 @@
 // lost or half-written when it happens (every case counts the rows afterwards).
 #include "catch.hpp"
 #include "models.hpp"
+#include "support.hpp"
 
 #include <unistd.h>
 
@@ -17,44 +18,15 @@
 
 namespace {
 
+using loom_test::scalar;
+using loom_test::count_rows;
+using loom_test::message_of;
+
 using shop::Author;
 using shop::Book;
 using shop::Publisher;
 
-std::int64_t scalar(loom::Database& db, const std::string& sql) {
-    return db.query<std::int64_t>(sql).at(0);
-}
-
-std::int64_t count_rows(loom::Database& db, const std::string& table) {
-    return scalar(db, "SELECT count(*) FROM \"" + table + "\"");
-}
-
-// The message of the loom exception of type E that `fn` throws ("" when it throws none).
-template <class E, class Fn> std::string message_of(Fn&& fn) {
-    try {
-        fn();
-    } catch (const E& e) {
-        return e.what();
-    }
-    return "";
-}
-
-// A database file of this process, removed (with its journal) at the end of the test.
-struct TempFile {
-    explicit TempFile(const std::string& name)
-        : path((std::filesystem::temp_directory_path() /
-                ("loom_test_errors_" + name + "_" + std::to_string(::getpid()) + ".db"))
-                   .string()) {
-        remove_all();
-    }
-    ~TempFile() { remove_all(); }
-    void remove_all() const {
-        std::error_code ec;
-        for (const char* suffix : {"", "-journal", "-wal", "-shm"})
-            std::filesystem::remove(path + suffix, ec);
-    }
-    std::string path;
-};
+using loom_test::TempFile;
 
 std::string read_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);

@@ -5,6 +5,7 @@
 // failures that name the key). Each case fails on the code before the fix.
 #include "catch.hpp"
 #include "models.hpp"
+#include "support.hpp"
 
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -21,6 +22,8 @@
 #include <vector>
 
 namespace faults_test {
+
+using loom_test::message_of;
 
 // A legacy table whose key is not SQLite's rowid (INT PRIMARY KEY), and two tables with keys of
 // any type, linked many-to-many, as other programs may have written them.
@@ -79,31 +82,7 @@ using shop::Author;
 using shop::Book;
 using shop::Publisher;
 
-/// A database file of this process, removed (with its journals) at the end.
-struct TempFile {
-    explicit TempFile(const std::string& stem)
-        : path((std::filesystem::temp_directory_path() /
-                ("loom_faults_" + stem + "_" + std::to_string(::getpid()) + ".db"))
-                   .string()) {
-        remove_all();
-    }
-    ~TempFile() { remove_all(); }
-    void remove_all() const {
-        std::error_code ec;
-        for (const char* suffix : {"", "-journal", "-wal", "-shm"})
-            std::filesystem::remove(path + suffix, ec);
-    }
-    std::string path;
-};
-
-template <class E, class Fn> std::string message_of(Fn&& fn) {
-    try {
-        fn();
-    } catch (const E& e) {
-        return e.what();
-    }
-    return "(no exception)";
-}
+using loom_test::TempFile;
 
 Publisher publisher(const std::string& name) {
     Publisher p;

@@ -3,6 +3,7 @@
 // report (text and HTML).
 #include "catch.hpp"
 #include "models.hpp"
+#include "support.hpp"
 
 #include <loom/profile.hpp>  // opt-in: not part of <loom/loom.hpp>
 
@@ -18,6 +19,8 @@
 #include <vector>
 
 namespace test_observability {
+
+using loom_test::message_of;
 
 using namespace shop;
 using loom::col;
@@ -50,16 +53,6 @@ inline auto record(loom::Database& db, std::vector<Seen>& out) {
 }
 
 /// The message of the exception of type E that `f` throws (a failed check if none).
-template <class E, class F> std::string message_of(F&& f) {
-    try {
-        f();
-    } catch (const E& e) {
-        return e.what();
-    }
-    FAIL("no exception was thrown");
-    return {};
-}
-
 inline std::int64_t rows_in(loom::Database& db, const char* table) {
     return db.query<std::int64_t>(std::string("SELECT COUNT(*) FROM ") + table).at(0);
 }

@@ -5,6 +5,7 @@
 // ASan/LSan in CI, which checks that back references neither dangle nor leak.
 #include "catch.hpp"
 #include "models.hpp"
+#include "support.hpp"
 
 #include <cstdint>
 #include <filesystem>
@@ -15,6 +16,8 @@
 #include <unistd.h>
 
 namespace django_tests {
+
+using loom_test::Queries;
 
 struct House;
 struct Room;
@@ -103,17 +106,6 @@ template <class List> Names names(const List& list) {
     for (const auto& x : list) out.push_back(x.name);
     return out;
 }
-
-/// Statements run since construction.
-class Queries {
-public:
-    explicit Queries(loom::Database& db) : db_(db), start_(db.query_count()) {}
-    std::int64_t ran() const { return db_.query_count() - start_; }
-
-private:
-    loom::Database& db_;
-    std::int64_t start_;
-};
 
 /// The SQL of every statement a database runs while this object lives.
 class Log {
@@ -227,7 +219,7 @@ TEST_CASE("a Prefetch of a forward one-to-one into another member, NULL keys inc
                       .prefetch_related(loom::Prefetch(&House::main_room, w.db.objects<Room>())
                                             .into(&House::main_room_attr))
                       .to_vector();
-    CHECK(q.ran() == 2);
+    CHECK(q() == 2);
     REQUIRE(names(houses) == Names{"Big", "Small", "Flat", "Empty"});
     CHECK(houses[0].main_room_attr->name == "Lounge");
     CHECK(houses[1].main_room_attr->name == "Den");
@@ -235,7 +227,7 @@ TEST_CASE("a Prefetch of a forward one-to-one into another member, NULL keys inc
     CHECK(houses[2].main_room_attr.is_null());
     CHECK(houses[2].main_room_attr.get() == nullptr);
     CHECK_FALSE(houses[0].main_room.loaded());
-    CHECK(q.ran() == 2);
+    CHECK(q() == 2);
 }
 
 // ---- item 9: into() refuses a member the descriptor declares --------------------------------
@@ -250,7 +242,7 @@ TEST_CASE("into() refuses another declared relation, before any query", "[prefet
             "Prefetch(Club::members).into(&Club::admins): admins is a relation the descriptor "
             "of Club declares; into() takes a member the descriptor does not declare (or the "
             "relation itself), so that a prefetch never passes for another relation"));
-    CHECK(q.ran() == 0);
+    CHECK(q() == 0);
 
     SECTION("a member the descriptor does not declare, or the relation itself, is fine") {
         const auto clubs =
@@ -259,7 +251,7 @@ TEST_CASE("into() refuses another declared relation, before any query", "[prefet
                     loom::Prefetch(&Club::members, admins_only).into(&Club::chosen),
                     loom::Prefetch(&Club::admins, w.db.objects<Member>()).into(&Club::admins))
                 .to_vector();
-        CHECK(q.ran() == 3);
+        CHECK(q() == 3);
         CHECK(names(clubs[0].chosen) == Names{"Jane"});
         CHECK(names(clubs[0].admins) == Names{"Jane"});
         CHECK_FALSE(clubs[0].members.loaded());
@@ -274,7 +266,7 @@ TEST_CASE("a reverse ForeignKey level points each child at its parent, with no q
     Queries q(w.db);
     const auto qs = w.db.objects<House>().prefetch_related(&House::rooms);
     const std::vector<House>& houses = qs.rows();
-    REQUIRE(q.ran() == 2);
+    REQUIRE(q() == 2);
     REQUIRE(names(houses) == Names{"Big", "Small", "Flat", "Empty"});
     CHECK(names(houses[0].rooms) == Names{"Hall", "Kitchen", "Lounge"});
     for (const House& h : houses) {
@@ -286,7 +278,7 @@ TEST_CASE("a reverse ForeignKey level points each child at its parent, with no q
     }
     // Through the back reference to the parent's other relations: still no query.
     CHECK(houses[0].rooms[1].house->rooms[2].name == "Lounge");
-    CHECK(q.ran() == 2);
+    CHECK(q() == 2);
 }
 
 TEST_CASE("back references outlive the QuerySet: copies keep the parents alive",
@@ -295,7 +287,7 @@ TEST_CASE("back references outlive the QuerySet: copies keep the parents alive",
     Queries q(w.db);
     SECTION("to_vector() of a temporary QuerySet") {
         auto houses = w.db.objects<House>().prefetch_related(&House::rooms).to_vector();
-        CHECK(q.ran() == 2);
+        CHECK(q() == 2);
         const Room& kitchen = houses[0].rooms[1];
         // The parent as loaded: the QuerySet's row, which the copies keep.
         CHECK(kitchen.house->name == "Big");
@@ -322,9 +314,9 @@ TEST_CASE("back references outlive the QuerySet: copies keep the parents alive",
         CHECK(small.rooms[0].house->name == "Small");
         const House big = *qs.first();
         CHECK(big.rooms[2].house->id == big.id);
-        CHECK(q.ran() == 4);
+        CHECK(q() == 4);
     }
-    CHECK(q.ran() > 0);
+    CHECK(q() > 0);
 }
 
 TEST_CASE("nested levels point back at the objects of the level above", "[prefetch][django]") {
@@ -335,7 +327,7 @@ TEST_CASE("nested levels point back at the objects of the level above", "[prefet
         const auto qs =
             w.db.objects<Person>().prefetch_related(loom::path(&Person::houses, &House::rooms));
         const std::vector<Person>& people = qs.rows();
-        REQUIRE(q.ran() == 3);
+        REQUIRE(q() == 3);
         REQUIRE(names(people) == Names{"Joe", "Jane", "Tom"});
         const Person& joe = people[0];
         REQUIRE(names(joe.houses) == Names{"Big", "Small"});
@@ -349,7 +341,7 @@ TEST_CASE("nested levels point back at the objects of the level above", "[prefet
     CHECK(den.house->name == "Small");
     CHECK(den.house->owner->name == "Joe");
     CHECK(names(den.house->owner->houses) == Names{"Big", "Small"});
-    CHECK(q.ran() == 3);
+    CHECK(q() == 3);
 }
 
 TEST_CASE("one-to-one levels fill the other side too", "[prefetch][django]") {
@@ -358,7 +350,7 @@ TEST_CASE("one-to-one levels fill the other side too", "[prefetch][django]") {
     SECTION("a reverse one-to-one fills the forward side") {
         const auto qs = w.db.objects<Room>().prefetch_related(&Room::main_room_of);
         const auto& rooms = qs.rows();
-        REQUIRE(q.ran() == 2);
+        REQUIRE(q() == 2);
         const Room& lounge = rooms[2];
         REQUIRE(lounge.main_room_of->name == "Big");
         CHECK(lounge.main_room_of->main_room.get() == &lounge);
@@ -367,13 +359,13 @@ TEST_CASE("one-to-one levels fill the other side too", "[prefetch][django]") {
     SECTION("a forward one-to-one fills the reverse side") {
         const auto qs = w.db.objects<House>().prefetch_related(&House::main_room);
         const auto& houses = qs.rows();
-        REQUIRE(q.ran() == 2);
+        REQUIRE(q() == 2);
         CHECK(houses[0].main_room->name == "Lounge");
         CHECK(houses[0].main_room->main_room_of.get() == &houses[0]);
         CHECK(houses[1].main_room->main_room_of.get() == &houses[1]);
         CHECK(houses[2].main_room.get() == nullptr);
     }
-    CHECK(q.ran() == 2);
+    CHECK(q() == 2);
 }
 
 TEST_CASE("a Prefetch's queryset gets back references too, and prefetching them runs nothing",
@@ -389,7 +381,7 @@ TEST_CASE("a Prefetch's queryset gets back references too, and prefetching them 
         const auto& big = qs.rows()[0];
         REQUIRE(names(big.rooms) == Names{"Lounge", "Kitchen"});
         CHECK(big.rooms[0].house.get() == &big);
-        CHECK(q.ran() == 2);
+        CHECK(q() == 2);
     }
     SECTION("into another member") {
         const auto qs = w.db.objects<House>().prefetch_related(
@@ -397,14 +389,14 @@ TEST_CASE("a Prefetch's queryset gets back references too, and prefetching them 
         const auto& big = qs.rows()[0];
         REQUIRE(names(big.some_rooms) == Names{"Lounge", "Kitchen"});
         CHECK(big.some_rooms[1].house.get() == &big);
-        CHECK(q.ran() == 2);
+        CHECK(q() == 2);
     }
     SECTION("the queryset prefetches the known side: no query for it") {
         const auto qs = w.db.objects<House>().prefetch_related(
             loom::Prefetch(&House::rooms, w.db.objects<Room>().prefetch_related(&Room::house)));
         const auto& houses = qs.rows();
         CHECK(houses[2].rooms[0].house.get() == &houses[2]);
-        CHECK(q.ran() == 2);
+        CHECK(q() == 2);
     }
 }
 
@@ -417,13 +409,13 @@ TEST_CASE("prefetch_related_objects fills back references below the objects it i
     auto people = w.db.objects<Person>().to_vector();
     Queries q(w.db);
     loom::prefetch_related_objects(w.db, people, loom::path(&Person::houses, &House::rooms));
-    CHECK(q.ran() == 2);
+    CHECK(q() == 2);
     const House& big = people[0].houses[0];
     CHECK_FALSE(big.owner.loaded());
     CHECK(big.rooms[0].house.get() == &big);
     CHECK(names(big.rooms[0].house->rooms) == Names{"Hall", "Kitchen", "Lounge"});
     people.clear();
-    CHECK(q.ran() == 2);
+    CHECK(q() == 2);
 }
 
 TEST_CASE("a self-referencing reverse ForeignKey points back at the manager",
@@ -481,8 +473,8 @@ TEST_CASE("a Prefetch whose queryset belongs to another Database runs there",
         const auto qs = a.objects<House>().prefetch_related(
             loom::Prefetch(&House::rooms, b.objects<Room>().prefetch_related(&Room::main_room_of)));
         const auto& houses = qs.rows();
-        CHECK(qa.ran() == 1);  // the houses
-        CHECK(qb.ran() == 2);  // their rooms, and the rooms' main_room_of, both in b
+        CHECK(qa() == 1);  // the houses
+        CHECK(qb() == 2);  // their rooms, and the rooms' main_room_of, both in b
         REQUIRE(names(houses[0].rooms) == Names{"B-room", "B-room", "B-room", "Attic"});
         CHECK(houses[0].rooms[3].house.get() == &houses[0]);
         CHECK(houses[0].rooms[2].main_room_of->name == "Big");
@@ -584,7 +576,7 @@ TEST_CASE("load() on a member the descriptor does not declare says so", "[prefet
                 "House::rooms (loaded into another member by Prefetch(...).into(...)): this "
                 "member is not declared in the descriptor of House, so load(db) cannot fill it; "
                 "run the QuerySet with the Prefetch again, or load &House::rooms itself"));
-        CHECK(q.ran() == 3);
+        CHECK(q() == 3);
     }
 }
 

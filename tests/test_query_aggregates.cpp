@@ -20,25 +20,6 @@ using loom::col;
 using loom::desc;
 using Titles = std::vector<std::string>;
 
-const std::string B = "Borrowing explained", T = "Templates in C++", R = "Rust and SQL",
-                  S = "Sourdough", D = "100% draft_one";
-
-struct Board {
-    loom::Database db{":memory:"};
-    Forum f;
-    Board() {
-        create_forum(db);
-        f = seed_forum(db);
-    }
-    loom::QuerySet<Post> posts() { return db.objects<Post>(); }
-    Titles run(const loom::QuerySet<Post>& qs) {
-        QueryCount q(db);
-        Titles t = titles(qs);
-        CHECK(q() == 1);
-        return t;
-    }
-};
-
 // ---- aggregate() --------------------------------------------------------------------------------
 
 TEST_CASE("aggregate() returns a typed tuple in one query", "[query][aggregate]") {
@@ -89,16 +70,16 @@ TEST_CASE("aggregate() returns a typed tuple in one query", "[query][aggregate]"
         CHECK(weighted == 200);
     }
     SECTION("a value that is not an aggregate is a UsageError") {
-        CHECK(error_of<loom::UsageError>(
+        CHECK(message_of<loom::UsageError>(
                   [&] { b.posts().aggregate(loom::count(), col(&Post::views)); }) ==
               "aggregate(): value 2 is not an aggregate; pass loom::count(), loom::sum(...), "
               "loom::avg(...), loom::min(...), loom::max(...) or loom::count_distinct(...)");
     }
     SECTION("an aggregate of an aggregate, or across a to-many, is a UsageError") {
-        CHECK(error_of<loom::UsageError>([&] { (void)loom::sum(loom::count()); }) ==
+        CHECK(message_of<loom::UsageError>([&] { (void)loom::sum(loom::count()); }) ==
               "loom::sum: the value is an aggregate already (an aggregate of an aggregate); "
               "aggregate a column, or a per-row count such as loom::count(&Post::likes)");
-        CHECK(error_of<loom::UsageError>(
+        CHECK(message_of<loom::UsageError>(
                   [&] { (void)loom::sum(col(&Post::comments, &Comment::score)); }) ==
               "loom::sum: the column crosses the to-many relation Post::comments, where each row "
               "has many values; aggregate them per row with loom::sum(&Post::comments, ...)");
@@ -167,22 +148,22 @@ TEST_CASE("values_list with an aggregate groups by the other values", "[query][g
     }
     SECTION("misuses are UsageErrors, and nothing runs") {
         QueryCount q(b.db);
-        CHECK(error_of<loom::UsageError>([&] {
+        CHECK(message_of<loom::UsageError>([&] {
                   (void)b.posts().order_by(&Post::title).values_list(&Post::author, loom::count());
               }) ==
               "values_list: the QuerySet is ordered by t0.\"title\", which is not one of the "
               "grouped values; order by grouped values or aggregates (or clear the order "
               "with order_by())");
-        CHECK(error_of<loom::UsageError>(
+        CHECK(message_of<loom::UsageError>(
                   [&] { (void)b.posts().having(loom::count() > 1).count(); }) ==
               "having(): only a grouped values_list reads it (one with an aggregate such as "
               "loom::count() among its columns); filter rows with filter()");
-        CHECK(error_of<loom::UsageError>(
+        CHECK(message_of<loom::UsageError>(
                   [&] { (void)b.posts().order_by(desc(loom::count())).to_vector(); }) ==
               "order_by(): an aggregate (loom::count(), loom::sum()...) orders the groups of a "
               "grouped values_list only; to order rows by a count of related rows, use "
               "loom::count(&Model::relation)");
-        CHECK(error_of<loom::UsageError>([&] { (void)b.posts().filter(loom::count() > 1); }) ==
+        CHECK(message_of<loom::UsageError>([&] { (void)b.posts().filter(loom::count() > 1); }) ==
               "filter(): the condition uses an aggregate (loom::count(), loom::sum()...), which "
               "has one value per group, not per row; use having() with a grouped values_list, "
               "or a per-row count such as loom::count(&Model::relation)");
@@ -295,7 +276,7 @@ TEST_CASE("annotate_sum/avg/min/max fill a plain member of each parent", "[query
         CHECK(seen == std::vector<std::string>{"alice=100", "bob=40", "carol=10", "dave=5"});
     }
     SECTION("two different aggregates into one member are a UsageError") {
-        CHECK(error_of<loom::UsageError>([&] {
+        CHECK(message_of<loom::UsageError>([&] {
                   (void)b.posts()
                       .annotate_min(&Post::comments, &Comment::score, &Post::score_min)
                       .annotate_max(&Post::comments, &Comment::score, &Post::score_min);
@@ -304,7 +285,7 @@ TEST_CASE("annotate_sum/avg/min/max fill a plain member of each parent", "[query
               "the same member; give each aggregate its own member");
     }
     SECTION("a member of the descriptor is a UsageError") {
-        CHECK(error_of<loom::UsageError>([&] {
+        CHECK(message_of<loom::UsageError>([&] {
                   (void)b.posts().annotate_max(&Post::comments, &Comment::score, &Post::rating);
               }) ==
               "annotate_max: the result member is a column of Post's descriptor; write the "

@@ -22,35 +22,6 @@ using loom::desc;
 using Titles = std::vector<std::string>;
 using Names = std::vector<std::string>;
 
-const std::string B = "Borrowing explained", T = "Templates in C++", R = "Rust and SQL",
-                  S = "Sourdough", D = "100% draft_one";
-
-struct Board {
-    loom::Database db{":memory:"};
-    Forum f;
-    Board() {
-        create_forum(db);
-        f = seed_forum(db);
-    }
-    loom::QuerySet<Post> posts() { return db.objects<Post>(); }
-    loom::QuerySet<User> users() { return db.objects<User>(); }
-
-    /// The titles of `qs`, checking it ran exactly one statement.
-    Titles run(const loom::QuerySet<Post>& qs) {
-        QueryCount q(db);
-        Titles t = titles(qs);
-        CHECK(q() == 1);
-        return t;
-    }
-    Names run(const loom::QuerySet<User>& qs) {
-        QueryCount q(db);
-        Names out;
-        for (const User& u : qs) out.push_back(u.name);
-        CHECK(q() == 1);
-        return out;
-    }
-};
-
 bool has(const std::string& text, const std::string& part) {
     return text.find(part) != std::string::npos;
 }
@@ -107,7 +78,7 @@ TEST_CASE("NULL: std::nullopt, std::optional values and NULL keys", "[query][nul
     CHECK(b.run(b.posts().filter(col(&Post::category) == no_category)) == Titles{D});
 
     SECTION("an ordering comparison with an empty optional is a UsageError") {
-        CHECK(error_of<loom::UsageError>([&] { (void)(col(&User::karma) < none); }) ==
+        CHECK(message_of<loom::UsageError>([&] { (void)(col(&User::karma) < none); }) ==
               "loom::col: compared with NULL by < (an empty std::optional or a NULL key), "
               "which matches no row; test is_null(), or compare with a value");
     }
@@ -124,7 +95,7 @@ TEST_CASE("NULL: a ForeignKey column compared with an object compares keys", "[q
         QueryCount q(b.db);
         User ghost;
         ghost.name = "ghost";
-        CHECK(error_of<loom::UsageError>([&] { (void)(col(&Post::author) == ghost); }) ==
+        CHECK(message_of<loom::UsageError>([&] { (void)(col(&Post::author) == ghost); }) ==
               "loom::col: the User compared with a key column was never inserted (its "
               "primary key is 0); insert it first");
         CHECK(q() == 0);
@@ -225,7 +196,7 @@ TEST_CASE("expressions: update(loom::set(...)) with an expression, in one statem
               std::vector<std::tuple<int>>{{3}, {1}, {2}, {0}, {0}});
     }
     SECTION("a column across a relation is a UsageError, and nothing changes") {
-        CHECK(error_of<loom::UsageError>([&] {
+        CHECK(message_of<loom::UsageError>([&] {
                   b.posts().update(loom::set(&Post::views, col(&Post::author, &User::karma)));
               }) ==
               "update(): a loom::set value reads a column across a relation; an UPDATE "
@@ -236,7 +207,7 @@ TEST_CASE("expressions: update(loom::set(...)) with an expression, in one statem
               std::vector<std::tuple<int>>{{100}, {40}, {10}, {5}, {0}});
     }
     SECTION("an aggregate is a UsageError") {
-        CHECK(error_of<loom::UsageError>([&] { (void)loom::set(&Post::views, loom::count()); }) ==
+        CHECK(message_of<loom::UsageError>([&] { (void)loom::set(&Post::views, loom::count()); }) ==
               "loom::set: an aggregate cannot be assigned to a column; use a per-row value "
               "(loom::count(&Post::likes)) or loom::scalar(...)");
     }
@@ -363,12 +334,12 @@ TEST_CASE("to-many: Django's rule for several conditions on one relation", "[que
 
 TEST_CASE("to-many: where a to-many column cannot go", "[query][to_many]") {
     Board b;
-    CHECK(error_of<loom::UsageError>(
+    CHECK(message_of<loom::UsageError>(
               [&] { (void)b.posts().order_by(col(&Post::tags, &Tag::name)).to_vector(); }) ==
           "loom::col: Post::tags is a to-many relation: here it would repeat each row "
           "once per related row; filter on it (a condition becomes EXISTS), or aggregate "
           "it (loom::count(&Post::tags), loom::sum(...))");
-    CHECK(error_of<loom::UsageError>([&] {
+    CHECK(message_of<loom::UsageError>([&] {
               (void)b.posts().values_list(col(&Post::comments, &Comment::score));
           }).rfind("loom::col: Post::comments is a to-many relation", 0) == 0);
 }
@@ -412,7 +383,7 @@ TEST_CASE("text: iexact, icontains, istarts_with, iends_with", "[query][text]") 
     }
     SECTION("a NUL byte is a UsageError, before anything runs") {
         QueryCount q(b.db);
-        CHECK(error_of<loom::UsageError>(
+        CHECK(message_of<loom::UsageError>(
                   [&] { (void)col(&User::name).icontains(std::string_view("a\0b", 3)); }) ==
               "icontains(): the text contains a NUL byte, which case-insensitive matching "
               "cannot handle; use contains(), starts_with(), ends_with() or == to match "
@@ -432,7 +403,7 @@ TEST_CASE("get(pk) and find(pk) read one row by primary key", "[query][get]") {
     CHECK_FALSE(b.posts().find(999).has_value());
     CHECK_FALSE(b.posts().filter(col(&Post::views) > 50).find(b.f.templates.id).has_value());
     CHECK(q() == 4);
-    CHECK(error_of<loom::DoesNotExist>([&] {
+    CHECK(message_of<loom::DoesNotExist>([&] {
               b.posts().get(999);
           }).rfind("get(): no Post matches the query (SELECT", 0) == 0);
 }
@@ -502,7 +473,7 @@ TEST_CASE("select_related: a path of to-one relations, and a reverse one-to-one"
         CHECK(profiles[0].user->profile->bio == "Plays chess.");
     }
     SECTION("a to-many step in the path is a UsageError") {
-        CHECK(error_of<loom::UsageError>([&] {
+        CHECK(message_of<loom::UsageError>([&] {
                   (void)b.posts().select_related(loom::path(&Post::author, &User::posts));
               }) ==
               "select_related: User::posts in the path is a to-many relation, which a JOIN "

@@ -18,27 +18,6 @@ using loom::desc;
 using loom::outer;
 using Titles = std::vector<std::string>;
 
-const std::string B = "Borrowing explained", T = "Templates in C++", R = "Rust and SQL",
-                  S = "Sourdough", D = "100% draft_one";
-
-struct Board {
-    loom::Database db{":memory:"};
-    Forum f;
-    Board() {
-        create_forum(db);
-        f = seed_forum(db);
-    }
-    loom::QuerySet<Post> posts() { return db.objects<Post>(); }
-    loom::QuerySet<User> users() { return db.objects<User>(); }
-    loom::QuerySet<Comment> comments() { return db.objects<Comment>(); }
-    Titles run(const loom::QuerySet<Post>& qs) {
-        QueryCount q(db);
-        Titles t = titles(qs);
-        CHECK(q() == 1);
-        return t;
-    }
-};
-
 TEST_CASE("subqueries: in(queryset) and not_in(queryset) in one query", "[query][subquery]") {
     Board b;
     auto known = b.users().filter(col(&User::karma) >= 3);  // alice, carol
@@ -106,12 +85,12 @@ TEST_CASE("subqueries: loom::exists correlated with loom::outer", "[query][subqu
     }
     SECTION("an outer column of another model than the enclosing query is a UsageError") {
         auto wrong = b.comments().filter(col(&Comment::author) == outer(&User::id));
-        CHECK(error_of<loom::UsageError>(
+        CHECK(message_of<loom::UsageError>(
                   [&] { (void)b.posts().filter(loom::exists(wrong)).count(); }) ==
               "loom::outer: the column belongs to User, but the enclosing query is over Post");
     }
     SECTION("an outer column outside a subquery is a UsageError") {
-        CHECK(error_of<loom::UsageError>(
+        CHECK(message_of<loom::UsageError>(
                   [&] { (void)b.posts().filter(col(&Post::id) == outer(&Post::id)).count(); }) ==
               "loom::outer: the column names an enclosing query, but the query it is used "
               "in is not a subquery (use it inside loom::exists(...), in(...) or "

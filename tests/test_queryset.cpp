@@ -11,6 +11,7 @@
 //   authors 1 Ursula K. Le Guin (1929), 2 Terry Pratchett (1948), 3 Neil Gaiman (born NULL)
 #include "catch.hpp"
 #include "models.hpp"
+#include "support.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -24,6 +25,10 @@
 #include <vector>
 
 namespace queryset_spec {
+
+using loom_test::message_of;
+using loom_test::Queries;
+using loom_test::SqlLog;
 
 using namespace shop;
 using loom::asc;
@@ -41,37 +46,6 @@ struct Store {
         create_all(db);
         c = seed_catalogue(db);
     }
-};
-
-/// Statements run on `db` since this object was made.
-class Queries {
-public:
-    explicit Queries(const loom::Database& db) : db_(db), start_(db.query_count()) {}
-    std::int64_t operator()() const { return db_.query_count() - start_; }
-
-private:
-    const loom::Database& db_;
-    std::int64_t start_;
-};
-
-/// Every statement's SQL, parameters and returned row count while it lives.
-class SqlLog {
-public:
-    explicit SqlLog(loom::Database& db)
-        : sub_(db.on_query([this](const loom::QueryEvent& e) {
-              sql.emplace_back(e.sql);
-              params.emplace_back(e.params.begin(), e.params.end());
-              rows.push_back(e.rows);
-          })) {}
-    SqlLog(const SqlLog&) = delete;
-    SqlLog& operator=(const SqlLog&) = delete;
-
-    std::vector<std::string> sql;
-    std::vector<std::vector<loom::Value>> params;
-    std::vector<std::int64_t> rows;
-
-private:
-    loom::Database::Subscription sub_;
 };
 
 bool has(const std::string& text, const std::string& part) {
@@ -112,15 +86,6 @@ std::vector<std::string> names(loom::Database& db, const loom::QuerySet<Author>&
     for (const Author& a : qs) out.push_back(a.name);
     CHECK(q() == 1);
     return out;
-}
-
-template <class E, class F> std::string error_of(F&& f) {
-    try {
-        f();
-    } catch (const E& e) {
-        return e.what();
-    }
-    return "<no exception>";
 }
 
 // ---- laziness and immutability ----------------------------------------------------------------
@@ -684,13 +649,13 @@ TEST_CASE("QuerySet: get() returns the one matching row or throws a typed error"
         CHECK(q() == 2);
     }
     SECTION("no row: DoesNotExist names the model") {
-        const auto msg = error_of<loom::DoesNotExist>([&] { books.get(col(&Book::year) == 1066); });
+        const auto msg = message_of<loom::DoesNotExist>([&] { books.get(col(&Book::year) == 1066); });
         INFO(msg);
         CHECK(msg.rfind("get(): no Book matches the query (SELECT ", 0) == 0);
         CHECK(q() == 1);
     }
     SECTION("several rows: MultipleObjectsReturned names the model") {
-        const auto msg = error_of<loom::MultipleObjectsReturned>(
+        const auto msg = message_of<loom::MultipleObjectsReturned>(
             [&] { books.get(col(&Book::publisher, &Publisher::name) == "Penguin"); });
         INFO(msg);
         CHECK(msg.rfind("get(): more than one Book matches the query (SELECT ", 0) == 0);

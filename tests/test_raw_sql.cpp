@@ -8,20 +8,14 @@
 
 #include "catch.hpp"
 #include "models.hpp"
+#include "support.hpp"
 
 namespace {
 
+using loom_test::message_of;
+
 using shop::Author;
 using shop::Book;
-
-template <class E, class F> std::string message_of(F&& f) {
-    try {
-        f();
-    } catch (const E& e) {
-        return e.what();
-    }
-    return "no exception";
-}
 
 }  // namespace
 

@@ -6,6 +6,7 @@
 // scripts/reliability.sh.)
 #include "catch.hpp"
 #include "models.hpp"
+#include "support.hpp"
 
 #include <unistd.h>
 
@@ -17,25 +18,13 @@
 
 namespace reliability_test {
 
+using loom_test::message_of;
+
 using shop::Author;
 using shop::Book;
 using shop::Publisher;
 
-/// A fresh database file path in the temp directory, removed (with its journals) at the end.
-struct TempPath {
-    std::string path;
-    explicit TempPath(const std::string& stem)
-        : path((std::filesystem::temp_directory_path() /
-                ("loom_reliability_" + stem + "_" + std::to_string(::getpid()) + ".db"))
-                   .string()) {
-        remove_all();
-    }
-    ~TempPath() { remove_all(); }
-    void remove_all() const {
-        for (const char* suffix : {"", "-journal", "-wal", "-shm"})
-            std::filesystem::remove(path + suffix);
-    }
-};
+using loom_test::TempFile;
 
 std::int64_t count_books(loom::Database& db) {
     return db.objects<Book>().count();
@@ -57,15 +46,6 @@ void good_operation_still_works() {
     std::size_t with_publisher = 0;
     for (const Book& b : books) with_publisher += b.publisher.get() != nullptr;
     CHECK(with_publisher == 5);
-}
-
-template <class E, class Fn> std::string message_of(Fn&& fn) {
-    try {
-        fn();
-    } catch (const E& e) {
-        return e.what();
-    }
-    return "(no exception)";
 }
 
 std::vector<Book> many_books(int n, std::int64_t publisher, std::size_t title_size) {
@@ -126,7 +106,7 @@ TEST_CASE(
     "a full disk during bulk_insert is an IoError, writes nothing and the connection "
     "recovers once there is room",
     "[reliability][io]") {
-    const TempPath file("full");
+    const TempFile file("full");
     seed_file(file.path);
     loom::Database db{file.path};
     // Cap the file a few pages above its current size: the disk is "full" from there on.
@@ -174,7 +154,7 @@ TEST_CASE(
 
 TEST_CASE("a write through a read-only connection is a ReadOnlyError; reads keep working",
           "[reliability][io]") {
-    const TempPath file("readonly");
+    const TempFile file("readonly");
     seed_file(file.path);
     loom::Database ro{file.path, loom::Options{.read_only = true}};
     auto books = many_books(3, 1, 10);
@@ -190,7 +170,7 @@ TEST_CASE("a write through a read-only connection is a ReadOnlyError; reads keep
 
 TEST_CASE("a read-only connection on a missing file is a CantOpenError and creates nothing",
           "[reliability][io]") {
-    const TempPath file("missing");
+    const TempFile file("missing");
     const auto what = message_of<loom::CantOpenError>(
         [&] { loom::Database db(file.path, loom::Options{.read_only = true}); });
     CHECK(what == "unable to open database file (opening '" + file.path + "')");
@@ -200,7 +180,7 @@ TEST_CASE("a read-only connection on a missing file is a CantOpenError and creat
 
 TEST_CASE("a database file deleted while open refuses writes with a ReadOnlyError saying so",
           "[reliability][io]") {
-    const TempPath file("deleted");
+    const TempFile file("deleted");
     seed_file(file.path);
     loom::Database db{file.path};
     CHECK(count_books(db) == 5);
@@ -233,8 +213,8 @@ TEST_CASE(
     "a database file replaced while open refuses writes; a new Database sees the new "
     "file",
     "[reliability][io]") {
-    const TempPath file("replaced");
-    const TempPath other("replacement");
+    const TempFile file("replaced");
+    const TempFile other("replacement");
     seed_file(file.path);
     {
         loom::Database db{other.path};
@@ -263,7 +243,7 @@ TEST_CASE(
 
 TEST_CASE("a file that is not a database is refused when opened, whatever its size",
           "[reliability][io]") {
-    const TempPath file("notadb");
+    const TempFile file("notadb");
     // (A 1-byte file is the one exception: SQLite reports it as empty on purpose, see
     // unixFileSize in its source, and opens it as a new database.)
     const std::string content =
@@ -282,7 +262,7 @@ TEST_CASE("a file that is not a database is refused when opened, whatever its si
 
 TEST_CASE("a truncated database file is refused when opened, naming the damage",
           "[reliability][io]") {
-    const TempPath file("truncated");
+    const TempFile file("truncated");
     {
         loom::Database db{file.path};
         shop::create_all(db);
@@ -334,7 +314,7 @@ TEST_CASE(
     "a database page overwritten with garbage is a NotADatabaseError when read, and the "
     "connection goes on",
     "[reliability][io]") {
-    const TempPath file("overwritten");
+    const TempFile file("overwritten");
     std::int64_t page_size = 0, first_book_page = 0;
     {
         loom::Database db{file.path};
@@ -381,7 +361,7 @@ TEST_CASE(
     "a QuerySet's base query and its prefetch levels read one snapshot, whatever other "
     "connections commit in between",
     "[reliability][snapshot]") {
-    const TempPath file("snapshot");
+    const TempFile file("snapshot");
     {
         loom::Database db{file.path, loom::Options{.wal = true}};
         shop::create_all(db);

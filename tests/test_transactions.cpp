@@ -1,6 +1,7 @@
 // Transactions: the RAII guard, db.transaction(fn), nesting through savepoints, and misuse.
 #include "catch.hpp"
 #include "models.hpp"
+#include "support.hpp"
 
 #include <unistd.h>
 
@@ -30,30 +31,8 @@ void add(loom::Database& db, const char* name) {
     db.insert(p);
 }
 
-// Records the SQL of every statement while alive.
-struct SqlLog {
-    explicit SqlLog(loom::Database& db)
-        : sub(db.on_query([this](const loom::QueryEvent& e) { sql.emplace_back(e.sql); })) {}
-    std::vector<std::string> sql;
-    loom::Database::Subscription sub;
-};
-
-// A database file of this process, removed (with its journal) at the end of the test.
-struct TempFile {
-    explicit TempFile(const std::string& name)
-        : path((std::filesystem::temp_directory_path() /
-                ("loom_test_transactions_" + name + "_" + std::to_string(::getpid()) + ".db"))
-                   .string()) {
-        remove_all();
-    }
-    ~TempFile() { remove_all(); }
-    void remove_all() const {
-        std::error_code ec;
-        for (const char* suffix : {"", "-journal", "-wal", "-shm"})
-            std::filesystem::remove(path + suffix, ec);
-    }
-    std::string path;
-};
+using loom_test::SqlLog;
+using loom_test::TempFile;
 
 struct Boom : std::runtime_error {
     Boom() : std::runtime_error("boom") {}

@@ -3,6 +3,7 @@
 // the exact number of statements run.
 #include "catch.hpp"
 #include "models.hpp"
+#include "support.hpp"
 
 #include <algorithm>
 #include <array>
@@ -12,7 +13,6 @@
 #include <vector>
 
 namespace test_writes {
-
 // A parent that cannot be deleted while children point at it (the default on_delete).
 struct Shelf {
     std::int64_t id = 0;
@@ -45,17 +45,13 @@ constexpr auto loom_model(loom::model_of<Jar>) {
 
 namespace {
 
+using loom_test::count_rows;
+using loom_test::scalar;
+using loom_test::SqlLog;
+
 using shop::Author;
 using shop::Book;
 using shop::Publisher;
-
-std::int64_t scalar(loom::Database& db, const std::string& sql) {
-    return db.query<std::int64_t>(sql).at(0);
-}
-
-std::int64_t count_rows(loom::Database& db, const std::string& table) {
-    return scalar(db, "SELECT count(*) FROM \"" + table + "\"");
-}
 
 // The (book_id, author_id) pairs of the join table, in order.
 std::vector<std::pair<std::int64_t, std::int64_t>> links(loom::Database& db,
@@ -68,14 +64,6 @@ std::vector<std::pair<std::int64_t, std::int64_t>> links(loom::Database& db,
         out.emplace_back(x, y);
     return out;
 }
-
-// Records the SQL of every statement while alive.
-struct SqlLog {
-    explicit SqlLog(loom::Database& db)
-        : sub(db.on_query([this](const loom::QueryEvent& e) { sql.emplace_back(e.sql); })) {}
-    std::vector<std::string> sql;
-    loom::Database::Subscription sub;
-};
 
 std::vector<std::string> names(const loom::RelatedList<Author>& list) {
     std::vector<std::string> out;

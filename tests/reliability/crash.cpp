@@ -17,6 +17,7 @@
 #include <loom/loom.hpp>
 
 #include "../models.hpp"
+#include "kill.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -73,47 +74,16 @@ loom::Options options(bool wal) {
     }
 }
 
-struct Outcome {
-    bool killed = false;  // false: the child finished (committed) before the kill
+struct Outcome : reliability::Killed {
     std::int64_t rows = 0;
-    long report_to_exit_us = 0;
-    bool left_journal = false;
 };
 
-/// Forks a child, waits for its report, kills it `delay_us` later (0: at once; < 0: never,
-/// the child runs to its end).
 Outcome run_once(const std::string& path, bool wal, int batch, int rows, int report_after,
                  bool block, long delay_us) {
-    int fds[2];
-    if (::pipe(fds) != 0) std::perror("pipe"), std::exit(2);
-    const pid_t pid = ::fork();
-    if (pid < 0) std::perror("fork"), std::exit(2);
-    if (pid == 0) {
-        ::close(fds[0]);
-        child(path, wal, batch, rows, report_after, block, fds[1]);
-    }
-    ::close(fds[1]);
-    char byte = 0;
-    const auto got = ::read(fds[0], &byte, 1);
-    ::close(fds[0]);
-    const auto reported = std::chrono::steady_clock::now();
-    if (got == 1 && delay_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(delay_us));
-    if (delay_us >= 0 || got != 1) ::kill(pid, SIGKILL);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
     Outcome o;
-    o.report_to_exit_us = static_cast<long>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                                std::chrono::steady_clock::now() - reported)
-                                                .count());
-    if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
-        std::fprintf(stderr, "FAIL: child exited with status %d\n", WEXITSTATUS(status));
-        std::exit(1);
-    }
-    o.killed = WIFSIGNALED(status);
-    // A journal or WAL left with content: opening the file has recovery work to do.
-    struct stat st {};
-    const std::string side = path + (wal ? "-wal" : "-journal");
-    o.left_journal = o.killed && ::stat(side.c_str(), &st) == 0 && st.st_size > 0;
+    static_cast<reliability::Killed&>(o) = reliability::fork_and_kill(
+        path, wal, delay_us,
+        [&](int fd) { child(path, wal, batch, rows, report_after, block, fd); });
     loom::Database db{path, options(wal)};
     o.rows = db.objects<Book>().filter(loom::col(&Book::year) == batch).count();
     return o;

@@ -16,6 +16,7 @@
 //                       replaces it, and just before and after each COMMIT
 //   after d us          the child reports at its first statement and keeps going; the parent
 //                       kills it d microseconds later, d spread over the measured length
+#include "kill.hpp"
 #include "migrate_common.hpp"
 
 #include <fcntl.h>
@@ -61,43 +62,11 @@ using reliability::options;
     }
 }
 
-struct Outcome {
-    bool killed = false;
-    long report_to_exit_us = 0;
-    bool left_journal = false;  // a journal or WAL with content: recovery has work to do
-};
+using Outcome = reliability::Killed;
 
 Outcome run_once(const std::string& path, bool wal, long report_after, bool block, long delay_us) {
-    int fds[2];
-    if (::pipe(fds) != 0) std::perror("pipe"), std::exit(2);
-    const pid_t pid = ::fork();
-    if (pid < 0) std::perror("fork"), std::exit(2);
-    if (pid == 0) {
-        ::close(fds[0]);
-        child(path, wal, report_after, block, fds[1]);
-    }
-    ::close(fds[1]);
-    char byte = 0;
-    const auto got = ::read(fds[0], &byte, 1);
-    ::close(fds[0]);
-    const auto reported = std::chrono::steady_clock::now();
-    if (got == 1 && delay_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(delay_us));
-    if (delay_us >= 0 || got != 1) ::kill(pid, SIGKILL);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    Outcome o;
-    o.report_to_exit_us = static_cast<long>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                                std::chrono::steady_clock::now() - reported)
-                                                .count());
-    if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
-        std::fprintf(stderr, "FAIL: child exited with status %d\n", WEXITSTATUS(status));
-        std::exit(1);
-    }
-    o.killed = WIFSIGNALED(status);
-    struct stat st {};
-    const std::string side = path + (wal ? "-wal" : "-journal");
-    o.left_journal = o.killed && ::stat(side.c_str(), &st) == 0 && st.st_size > 0;
-    return o;
+    return reliability::fork_and_kill(
+        path, wal, delay_us, [&](int fd) { child(path, wal, report_after, block, fd); });
 }
 
 void copy_file(const std::string& from, const std::string& to) {
