@@ -93,6 +93,9 @@ template <class T> std::vector<int> columns_by_name(const Statement& s) {
     return at;
 }
 
+/// The model type of a range of objects (bulk_update).
+template <class R> using range_model_t = std::remove_cvref_t<std::ranges::range_reference_t<R>>;
+
 template <class V> void read_cell(const Statement& s, int c, V& out) {
     if (const char* why = read_column(s, c, out))
         throw DataError("db.query: result column " + std::to_string(c) + " (" +
@@ -306,54 +309,227 @@ public:
     }
 
     /// Writes every column of `obj` to its row. Throws DoesNotExist when no row has its key.
-    template <class T> void update(const T& obj) {
-        if (update_row(obj, "update") == 0) {
-            const auto& m = detail::meta<T>();
-            throw DoesNotExist("update: no " + m.name + " with " + m.pk + " = " +
-                               std::to_string(detail::primary_key_of(obj)) +
-                               " (insert it first, or use save)");
-        }
+    /// With a loom::version column: only while the row still has the object's version, which
+    /// it bumps (in the row and in `obj`); ConflictError, writing nothing, when another writer
+    /// changed the row first.
+    template <class T> void update(T& obj) {
+        using U = std::remove_const_t<T>;
+        static_assert(!detail::versioned<U> || !std::is_const_v<T>,
+                      "db.update: a model with a loom::version column is updated through a "
+                      "non-const object (update bumps its version)");
+        detail::Session::Call call(session_);
+        const std::int64_t n = update_row(static_cast<const U&>(obj), "update");
+        if (n == 0) missing_row(static_cast<const U&>(obj), "update");
+        if constexpr (detail::versioned<U>) ++version_ref(obj);
+        call.finish();
     }
+
+    // ---- issue 17 (writes): partial and bulk updates ---------------------------------------
+
+    /// Writes only the named columns (fields and foreign keys) of `obj` to its row, in one
+    /// statement; the other columns keep what the row holds. A loom::version column is checked
+    /// and bumped as by update(obj).
+    ///
+    ///     post.title = "Better title";
+    ///     db.update(post, &Post::title);   // UPDATE "post" SET "title" = ? WHERE "id" = ?
+    template <class T, class M, class... Ms>
+    void update(T& obj, M std::remove_const_t<T>::*first, Ms std::remove_const_t<T>::*... more) {
+        using U = std::remove_const_t<T>;
+        static_assert(!detail::versioned<U> || !std::is_const_v<T>,
+                      "db.update: a model with a loom::version column is updated through a "
+                      "non-const object (update bumps its version)");
+        const auto& m = detail::meta<U>();
+        const U& o = obj;
+        std::string sql = "UPDATE " + m.table + " SET ";
+        std::size_t k = 0;
+        auto add = [&](auto member) {
+            detail::visit_column(member, "update", [&](auto i) {
+                sql += (k++ ? ", " : "") +
+                       detail::quote(detail::entry<U, decltype(i)::value>().column) + " = ?";
+            });
+        };
+        add(first);
+        (add(more), ...);
+        if constexpr (detail::versioned<U>) {
+            const std::string v =
+                detail::quote(detail::entry<U, detail::version_index<U>()>().column);
+            sql += ", " + v + " = " + v + " + 1 WHERE " + m.pk + " = ? AND " + v + " = ?";
+        } else {
+            sql += " WHERE " + m.pk + " = ?";
+        }
+        detail::Session::Call call(session_);
+        std::int64_t n = 0;
+        try {
+            n = session_.execute(
+                sql,
+                [&](detail::Binder& b) {
+                    detail::bind_member(b, o, first);
+                    (detail::bind_member(b, o, more), ...);
+                    b.key(detail::primary_key_of(o));
+                    if constexpr (detail::versioned<U>) b(version_of(o));
+                },
+                "update");
+        } catch (const ConstraintError& e) {
+            explain_foreign_key(e, o);
+            throw;
+        }
+        if (n == 0) missing_row(o, "update");
+        if constexpr (detail::versioned<U>) ++version_ref(obj);
+        call.finish();
+    }
+
+    /// Writes the named columns of every object to its row, with one UPDATE per batch of
+    /// objects (`SET col = CASE key WHEN ? THEN ? ... END ... WHERE key IN (...)`, as many
+    /// objects as the variable limit and Options::batch_size allow), all in one transaction.
+    /// Objects whose row is gone are skipped (the count returned says how many rows changed);
+    /// with a loom::version column, an object whose row is at another version is a
+    /// ConflictError and nothing is written.
+    ///
+    ///     db.bulk_update(posts, &Post::title, &Post::rating);
+    template <std::ranges::forward_range R, class M, class... Ms>
+    requires std::is_lvalue_reference_v<std::ranges::range_reference_t<R>> std::int64_t bulk_update(
+        R&& objs, M detail::range_model_t<R>::*first, Ms detail::range_model_t<R>::*... more) {
+        using U = detail::range_model_t<R>;
+        const auto& m = detail::meta<U>();
+        constexpr bool versioned = detail::versioned<U>;
+        std::vector<U*> all;
+        for (auto& o : objs) all.push_back(&o);
+        if (all.empty()) return 0;
+        constexpr std::size_t columns = 1 + sizeof...(Ms);
+        const std::size_t per_row = 2 * columns + 1 + (versioned ? 2 : 0);
+        std::size_t batch = static_cast<std::size_t>(session_.variable_limit()) / per_row;
+        if (session_.options().batch_size) batch = std::min(batch, session_.options().batch_size);
+        if (batch == 0)
+            throw UsageError("bulk_update: one object binds " + std::to_string(per_row) +
+                             " parameters, more than the connection's variable limit");
+        std::vector<std::string> names;
+        auto add = [&](auto member) {
+            detail::visit_column(member, "bulk_update", [&](auto i) {
+                names.push_back(detail::quote(detail::entry<U, decltype(i)::value>().column));
+            });
+        };
+        add(first);
+        (add(more), ...);
+        std::string v;
+        if constexpr (versioned)
+            v = detail::quote(detail::entry<U, detail::version_index<U>()>().column);
+        detail::Session::Call call(session_);
+        std::int64_t changed = 0;
+        {
+            detail::Session::TransactionScope tx(session_);
+            for (std::size_t at = 0; at < all.size(); at += batch) {
+                const std::size_t n = std::min(batch, all.size() - at);
+                const std::span<U* const> rows(all.data() + at, n);
+                std::string cases;
+                for (std::size_t r = 0; r < n; ++r) cases += " WHEN ? THEN ?";
+                std::string sql = "UPDATE " + m.table + " SET ";
+                for (std::size_t c = 0; c < names.size(); ++c)
+                    sql += (c ? ", " : "") + names[c] + " = CASE " + m.pk + cases + " END";
+                if constexpr (versioned) sql += ", " + v + " = " + v + " + 1";
+                sql += " WHERE " + m.pk + " IN (";
+                for (std::size_t r = 0; r < n; ++r) sql += r ? ", ?" : "?";
+                sql += ")";
+                if constexpr (versioned) sql += " AND " + v + " = CASE " + m.pk + cases + " END";
+                const std::int64_t done = session_.execute(
+                    sql,
+                    [&](detail::Binder& b) {
+                        auto column = [&](auto member) {
+                            for (U* o : rows) {
+                                b.key(detail::primary_key_of(*o));
+                                detail::bind_member(b, static_cast<const U&>(*o), member);
+                            }
+                        };
+                        column(first);
+                        (column(more), ...);
+                        for (U* o : rows) b.key(detail::primary_key_of(*o));
+                        if constexpr (versioned) {
+                            for (U* o : rows) {
+                                b.key(detail::primary_key_of(*o));
+                                b(version_of(*o));
+                            }
+                        }
+                    },
+                    "bulk_update");
+                if constexpr (versioned) {
+                    if (done != static_cast<std::int64_t>(n))
+                        throw ConflictError(
+                            "bulk_update: " + std::to_string(static_cast<std::int64_t>(n) - done) +
+                            " of " + std::to_string(n) + " " + m.name +
+                            " rows were changed or removed by another writer since they were "
+                            "read (their version differs); nothing was written");
+                }
+                changed += done;
+            }
+            tx.commit();
+        }
+        if constexpr (versioned)
+            for (U* o : all) ++version_ref(*o);
+        call.finish();
+        return changed;
+    }
+    // ---- end of partial and bulk updates ---------------------------------------------------
 
     /// Inserts `obj` when its key is 0, else updates its row (inserting it if it is gone).
     template <class T> void save(T& obj) {
-        if (detail::primary_key_of(obj) == 0) return insert(obj);
+        if (detail::key_unset(detail::primary_key_of(obj))) return insert(obj);
         detail::Session::Call call(session_);
         {
             detail::Session::TransactionScope tx(session_);
-            if (update_row(obj, "save") == 0) insert(obj);
+            if (update_row(static_cast<const T&>(obj), "save") == 0) {
+                if constexpr (detail::versioned<T>)
+                    if (row_exists(obj)) conflict(obj, "save");
+                insert(obj);
+            } else if constexpr (detail::versioned<T>) {
+                ++version_ref(obj);
+            }
             tx.commit();
         }
         call.finish();
     }
 
-    /// Deletes the row of `obj` (the database applies on_delete rules) and sets its key to 0.
-    /// Returns false when there was no such row.
+    /// Deletes the row of `obj` (the database applies on_delete rules) and sets its key to 0
+    /// (an empty key for keys that are not integers). Returns false when there was no such row.
     template <class T> bool remove(T& obj) {
         const auto& m = detail::meta<T>();
-        const std::int64_t key = detail::primary_key_of(obj);
+        const auto& key = detail::primary_key_of(obj);
         detail::Session::Call call(session_);
         std::int64_t n = 0;
         try {
-            n = session_.execute(
-                m.delete_sql, [&](detail::Binder& b) { b.integer(key); }, "remove");
+            if constexpr (detail::versioned<T>) {
+                static const std::string sql =
+                    m.delete_sql + " AND " +
+                    detail::quote(detail::entry<T, detail::version_index<T>()>().column) + " = ?";
+                n = session_.execute(
+                    sql,
+                    [&](detail::Binder& b) {
+                        b.key(key);
+                        b(version_of(obj));
+                    },
+                    "remove");
+                if (n == 0 && row_exists(obj)) conflict(obj, "remove");
+            } else {
+                n = session_.execute(
+                    m.delete_sql, [&](detail::Binder& b) { b.key(key); }, "remove");
+            }
         } catch (const ConstraintError& e) {
             if (e.kind() != ConstraintError::Kind::foreign_key) throw;
             // Name what still refers to the row (looked up only now, by the engine).
-            const auto refs = session_.connection().rows_referring_to(m.raw_table, key);
+            std::vector<std::string> refs;
+            if constexpr (detail::auto_key<T>)
+                refs = session_.connection().rows_referring_to(m.raw_table, key);
             if (refs.empty()) throw;
             std::string list;
             for (const auto& r : refs) list += (list.empty() ? "" : ", ") + r;
             throw ConstraintError(std::string(e.what()) + ": " + m.name + " " +
                                       std::string(detail::entry<T, 0>().column) + "=" +
-                                      std::to_string(key) + " is still referred to by " +
+                                      detail::key_text(key) + " is still referred to by " +
                                       (refs.size() == 1 ? "a row of " : "rows of ") + list +
                                       " (a restrict foreign key); delete or reassign those rows "
                                       "first, or declare the foreign key on_delete::cascade or "
                                       "set_null",
                                   e.code(), e.kind());
         }
-        detail::primary_key_ref(obj) = 0;
+        detail::primary_key_ref(obj) = detail::key_of<T>{};
         call.finish();
         return n > 0;
     }
@@ -368,8 +544,10 @@ public:
         try {
             detail::Session::TransactionScope tx(session_);
             for (auto& obj : objs)
-                if (insert_row(obj, "bulk_insert"))
-                    assigned.push_back(&detail::primary_key_ref(obj));
+                if (insert_row(obj, "bulk_insert")) {
+                    if constexpr (detail::auto_key<std::remove_cvref_t<decltype(obj)>>)
+                        assigned.push_back(&detail::primary_key_ref(obj));
+                }
             tx.commit();
         } catch (...) {
             for (auto* id : assigned) *id = 0;
@@ -423,9 +601,17 @@ private:
     /// INSERTs the row of `obj`; true when the database assigned its key.
     template <class T> bool insert_row(T& obj, std::string_view origin) {
         const auto& m = detail::meta<T>();
-        std::int64_t& id = detail::primary_key_ref(obj);
-        const bool with_pk = id != 0;
-        if (!with_pk && !session_.assigns_keys(&m, m.raw_table, detail::entry<T, 0>().column))
+        auto& id = detail::primary_key_ref(obj);
+        const bool with_pk = !detail::key_unset(id);
+        if constexpr (!detail::auto_key<T>) {
+            if (!with_pk)
+                throw UsageError(std::string(origin) + ": " + m.name + "." +
+                                 std::string(detail::entry<T, 0>().column) +
+                                 " is empty: a key that is not an integer is never assigned by "
+                                 "the database; give the object its key before inserting it. "
+                                 "Nothing was inserted");
+        } else if (!with_pk &&
+                   !session_.assigns_keys(&m, m.raw_table, detail::entry<T, 0>().column))
             throw DataError(std::string(origin) + ": " + m.name + "." +
                             std::string(detail::entry<T, 0>().column) + " (table " + m.table +
                             "): the database does not fill in this key column on insert (on "
@@ -433,24 +619,62 @@ private:
                             "INT PRIMARY KEY, say, is left NULL), so the new row would have no "
                             "key; declare the column INTEGER PRIMARY KEY, or give the object its "
                             "key before inserting it. Nothing was inserted");
+        // A key the database assigns is read back as the dialect says: with RETURNING (the
+        // row's own key), or as the connection's last insert id.
+        std::optional<std::int64_t> assigned;
         try {
-            session_.execute(
-                with_pk ? m.insert_with_pk_sql : m.insert_sql,
-                [&](detail::Binder& b) { detail::bind_object(b, obj, with_pk); }, origin);
+            const auto bind = [&](detail::Binder& b) { detail::bind_object(b, obj, with_pk); };
+            if (with_pk) {
+                session_.execute(m.insert_with_pk_sql, bind, origin);
+            } else if (session_.dialect().insert_returning) {
+                session_.run(
+                    m.insert_returning_sql, bind,
+                    [&](const detail::Statement& s) {
+                        if (!s.is_null(0)) assigned = s.column_int(0);
+                    },
+                    origin);
+            } else {
+                session_.execute(m.insert_sql, bind, origin);
+                assigned = session_.last_insert_id();
+            }
         } catch (const ConstraintError& e) {
             explain_foreign_key(e, obj);
             throw;
         }
-        if (!with_pk) id = session_.last_insert_id();
+        if constexpr (detail::auto_key<T>) {
+            if (!with_pk) {
+                // Checked before the INSERT (assigns_keys); a NULL key here is a table that
+                // changed under us.
+                if (!assigned)
+                    throw DataError(std::string(origin) + ": " + m.name +
+                                    ": the database returned no key for the new row");
+                id = *assigned;
+            }
+        }
         return !with_pk;
     }
+    /// UPDATEs every column of `obj`'s row; with a version column, only at the object's
+    /// version, writing it plus one. Returns the rows changed.
     template <class T> std::int64_t update_row(const T& obj, std::string_view origin) {
         try {
+            if constexpr (detail::versioned<T>) {
+                static const std::string sql =
+                    detail::meta<T>().update_sql + " AND " +
+                    detail::quote(detail::entry<T, detail::version_index<T>()>().column) + " = ?";
+                return session_.execute(
+                    sql,
+                    [&](detail::Binder& b) {
+                        detail::bind_object(b, obj, false, 1);
+                        b.key(detail::primary_key_of(obj));
+                        b(version_of(obj));
+                    },
+                    origin);
+            }
             return session_.execute(
                 detail::meta<T>().update_sql,
                 [&](detail::Binder& b) {
                     detail::bind_object(b, obj, false);
-                    b.integer(detail::primary_key_of(obj));
+                    b.key(detail::primary_key_of(obj));
                 },
                 origin);
         } catch (const ConstraintError& e) {
@@ -458,6 +682,42 @@ private:
             throw;
         }
     }
+    // ---- issue 17 (writes): optimistic locking helpers --------------------------------------
+    template <class T> static const auto& version_of(const T& obj) {
+        return obj.*(detail::entry<T, detail::version_index<T>()>().member);
+    }
+    template <class T> static auto& version_ref(T& obj) {
+        return obj.*(detail::entry<T, detail::version_index<T>()>().member);
+    }
+    template <class T> bool row_exists(const T& obj) {
+        const auto& m = detail::meta<T>();
+        static const std::string sql = "SELECT 1 FROM " + m.table + " WHERE " + m.pk + " = ?";
+        bool found = false;
+        session_.run(
+            sql, [&](detail::Binder& b) { b.key(detail::primary_key_of(obj)); },
+            [&](const detail::Statement&) { found = true; }, "version check");
+        return found;
+    }
+    template <class T> [[noreturn]] void conflict(const T& obj, std::string_view origin) {
+        const auto& m = detail::meta<T>();
+        throw ConflictError(std::string(origin) + ": " + m.name + " " +
+                            std::string(detail::entry<T, 0>().column) + "=" +
+                            detail::key_text(detail::primary_key_of(obj)) +
+                            " was changed by another writer since it was read (its version is no "
+                            "longer " +
+                            std::to_string(version_of(obj)) +
+                            "); nothing was written: read it again and reapply the change");
+    }
+    /// An UPDATE that changed no row: a conflict (versioned, the row is there) or no row.
+    template <class T> void missing_row(const T& obj, std::string_view origin) {
+        if constexpr (detail::versioned<T>)
+            if (row_exists(obj)) conflict(obj, origin);
+        const auto& m = detail::meta<T>();
+        throw DoesNotExist(std::string(origin) + ": no " + m.name + " with " + m.pk + " = " +
+                           detail::key_text(detail::primary_key_of(obj)) +
+                           " (insert it first, or use save)");
+    }
+
     /// Rethrows a FOREIGN KEY failure of a write of `obj` naming the key columns it set.
     template <class T> static void explain_foreign_key(const ConstraintError& e, const T& obj) {
         if (e.kind() != ConstraintError::Kind::foreign_key) return;
