@@ -105,6 +105,29 @@ template <class V> void read_cell(const Statement& s, int c, V& out) {
 
 }  // namespace detail
 
+// ---- issue 17 (writes): upsert options ----------------------------------------------------
+
+/// bulk_insert(objects, loom::on_conflict_ignore): rows that would break a UNIQUE or PRIMARY
+/// KEY constraint are skipped (`INSERT ... ON CONFLICT DO NOTHING`).
+struct on_conflict_ignore_t {};
+inline constexpr on_conflict_ignore_t on_conflict_ignore{};
+
+/// bulk_insert(objects, loom::on_conflict_update(&T::a, ...)): a row whose values in the named
+/// columns (a UNIQUE constraint over exactly them; none: the primary key) exist already has its
+/// other columns updated instead (`INSERT ... ON CONFLICT (a, ...) DO UPDATE`).
+template <class T, class... M> struct on_conflict_update_t { std::tuple<M T::*...> columns; };
+template <class T, class... M> on_conflict_update_t<T, M...> on_conflict_update(M T::*... columns) {
+    return {{columns...}};
+}
+
+/// What get_or_create and update_or_create return: the object as its row now is (with its
+/// key), and whether this call inserted it.
+template <class T> struct CreateResult {
+    T object;
+    bool created = false;
+};
+// ---- end of upsert options ----------------------------------------------------------------
+
 /// A connection to one database (a SQLite file, or ":memory:"). Not thread-safe: use one
 /// Database per thread. A Database (or a QuerySet of it) used by a second thread while the first
 /// is inside it is refused with a UsageError, not a crash.
@@ -559,6 +582,100 @@ public:
         call.finish();
     }
 
+    // ---- issue 17 (writes): upsert, get_or_create, update_or_create ------------------------
+
+    /// Inserts `obj`, or, when a row with the same values in the `conflict` columns exists (a
+    /// UNIQUE constraint over exactly those columns; none named: the primary key), updates that
+    /// row's other columns with `obj`'s values, in one statement that concurrent writers cannot
+    /// race (`INSERT ... ON CONFLICT (...) DO UPDATE ... RETURNING key`). Sets `obj`'s key to
+    /// the row's.
+    ///
+    ///     db.upsert(user, &User::email);
+    template <class T, class... M> void upsert(T& obj, M T::*... conflict) {
+        detail::Session::Call call(session_);
+        upsert_row(obj, conflict_target<T>(conflict...), true, "upsert");
+        detail::bind_relations(obj);
+        call.finish();
+    }
+
+    /// The row whose `lookup` columns hold the values `proto` has, or `proto` inserted when
+    /// there is none: {object, created}. Race-safe under concurrent writers when the lookup
+    /// columns are a UNIQUE constraint (loom::unique, unique_together; none named: the primary
+    /// key), which the database then requires: a writer that loses the race to insert reads
+    /// the winner's row. One query when the row exists, two when this call inserts it.
+    ///
+    ///     auto [tag, created] = db.get_or_create(Tag{.name = "c++"}, &Tag::name);
+    template <class T, class... M> CreateResult<T> get_or_create(T proto, M T::*... lookup) {
+        const std::string target = conflict_target<T>(lookup...);
+        detail::Session::Call call(session_);
+        CreateResult<T> out;
+        if (auto found = find_by(proto, lookup...)) {
+            out.object = std::move(*found);
+        } else if (upsert_row(proto, target, false, "get_or_create")) {
+            detail::bind_relations(proto);
+            out.object = std::move(proto);
+            out.created = true;
+        } else if (auto winner = find_by(proto, lookup...)) {  // another writer was first
+            out.object = std::move(*winner);
+        } else {
+            throw ConflictError("get_or_create: a " + detail::meta<T>().name +
+                                " row with these values was inserted and removed again by "
+                                "other writers meanwhile; try again");
+        }
+        call.finish();
+        return out;
+    }
+
+    /// Inserts `proto`, or, when a row with its values in the `lookup` columns exists (a UNIQUE
+    /// constraint over exactly them; none named: the primary key), writes `proto`'s other
+    /// columns to that row: {object, created}. One statement either way
+    /// (`INSERT ... ON CONFLICT (...) DO UPDATE ... RETURNING key`); `created` is told by a
+    /// read of the key before it, in the same transaction (BEGIN IMMEDIATE on SQLite, so no
+    /// other writer runs between them).
+    ///
+    ///     auto [user, created] = db.update_or_create(User{.email = e, .name = n}, &User::email);
+    template <class T, class... M> CreateResult<T> update_or_create(T proto, M T::*... lookup) {
+        const std::string target = conflict_target<T>(lookup...);
+        detail::Session::Call call(session_);
+        CreateResult<T> out;
+        {
+            detail::Session::TransactionScope tx(session_);
+            const bool existed = find_by(proto, lookup...).has_value();
+            upsert_row(proto, target, true, "update_or_create");
+            tx.commit();
+            out.created = !existed;
+        }
+        detail::bind_relations(proto);
+        out.object = std::move(proto);
+        call.finish();
+        return out;
+    }
+
+    /// bulk_insert that skips the objects whose row would break a UNIQUE or PRIMARY KEY
+    /// constraint: returns how many were inserted; the skipped objects keep their key as it
+    /// was (0 for a key the database assigns).
+    template <std::ranges::forward_range R>
+    requires std::is_lvalue_reference_v<std::ranges::range_reference_t<R>> std::size_t bulk_insert(
+        R&& objs, on_conflict_ignore_t) {
+        using U = detail::range_model_t<R>;
+        return bulk_upsert<U>(objs, std::string(), false);
+    }
+
+    /// bulk_insert that updates the row of an object whose values in the named columns exist
+    /// already (see on_conflict_update); every object gets its row's key. Returns the number of
+    /// objects written (inserted or updated).
+    template <std::ranges::forward_range R, class T, class... M>
+    requires std::is_lvalue_reference_v<std::ranges::range_reference_t<R>> std::size_t bulk_insert(
+        R&& objs, on_conflict_update_t<T, M...> how) {
+        using U = detail::range_model_t<R>;
+        static_assert(std::is_same_v<U, T>,
+                      "bulk_insert: loom::on_conflict_update names members of another model");
+        const std::string target =
+            std::apply([](auto... c) { return conflict_target<U>(c...); }, how.columns);
+        return bulk_upsert<U>(objs, target, true);
+    }
+    // ---- end of upsert ---------------------------------------------------------------------
+
     /// Many-to-many writes for one object: db.m2m(book, &Book::authors).add(author).
     /// Works from either side (&Author::books too) and keeps the object's loaded cache true.
     template <class Owner, class Rel>
@@ -682,6 +799,149 @@ private:
             throw;
         }
     }
+    // ---- issue 17 (writes): upsert helpers --------------------------------------------------
+
+    /// "(c1, c2)": the conflict target of the named columns, or of the primary key.
+    template <class T, class... M> static std::string conflict_target(M T::*... columns) {
+        if constexpr (sizeof...(M) == 0) {
+            return "(" + detail::meta<T>().pk + ")";
+        } else {
+            std::string out = "(";
+            std::size_t k = 0;
+            auto add = [&](auto member) {
+                bool found = detail::visit_entry(member, [&](auto i) {
+                    constexpr std::size_t I = decltype(i)::value;
+                    using E = detail::entry_t<T, I>;
+                    if constexpr (!detail::has_column<E>)
+                        throw UsageError("upsert: " + detail::meta<T>().name +
+                                         "::" + std::string(detail::member_name_of<T, I>()) +
+                                         " is a relation without a column; name columns");
+                    else
+                        out += (k++ ? ", " : "") + detail::quote(detail::entry<T, I>().column);
+                });
+                if (!found)
+                    throw UsageError(
+                        "upsert: a member named is not declared in the descriptor "
+                        "of " +
+                        detail::meta<T>().name);
+            };
+            (add(columns), ...);
+            return out + ")";
+        }
+    }
+
+    /// The row whose `lookup` columns (none: the primary key) hold `proto`'s values.
+    template <class T, class... M> std::optional<T> find_by(const T& proto, M T::*... lookup) {
+        const auto& m = detail::meta<T>();
+        std::string sql = "SELECT " + m.select_list(m.table) + " FROM " + m.table + " WHERE ";
+        std::size_t k = 0;
+        if constexpr (sizeof...(M) == 0) {
+            sql += m.pk + " = ?";
+        } else {
+            auto add = [&](auto member) {
+                detail::visit_entry(member, [&](auto i) {
+                    sql += std::string(k++ ? " AND " : "") + m.table + "." +
+                           detail::quote(detail::entry<T, decltype(i)::value>().column) + " = ?";
+                });
+            };
+            (add(lookup), ...);
+        }
+        std::optional<T> out;
+        session_.run(
+            sql,
+            [&](detail::Binder& b) {
+                if constexpr (sizeof...(M) == 0) {
+                    b.key(detail::primary_key_of(proto));
+                } else {
+                    auto bind = [&](auto member) {
+                        detail::visit_entry(member, [&](auto i) {
+                            using E = detail::entry_t<T, decltype(i)::value>;
+                            if constexpr (E::kind == detail::entry_kind::field ||
+                                          E::kind == detail::entry_kind::pk)
+                                b.key(proto.*member);
+                            else if constexpr (detail::has_column<E>)
+                                b.key((proto.*member).id());
+                        });
+                    };
+                    (bind(lookup), ...);
+                }
+            },
+            [&](const detail::Statement& s) {
+                if (!out) detail::read_object(s, 0, out.emplace());
+            },
+            "get_or_create");
+        return out;
+    }
+
+    /// INSERT ... ON CONFLICT <target> DO UPDATE (every other column, `update`) or DO NOTHING,
+    /// RETURNING the key, which `obj` gets. False when nothing was written (DO NOTHING hit).
+    /// An empty target: any conflict (DO NOTHING only).
+    template <class T>
+    bool upsert_row(T& obj, const std::string& target, bool update, std::string_view origin) {
+        const auto& m = detail::meta<T>();
+        auto& id = detail::primary_key_ref(obj);
+        const bool with_pk = !detail::key_unset(id);
+        if constexpr (!detail::auto_key<T>)
+            if (!with_pk)
+                throw UsageError(std::string(origin) + ": " + m.name + "." +
+                                 std::string(detail::entry<T, 0>().column) +
+                                 " is empty: give the object its key first. Nothing was written");
+        std::string sql =
+            (with_pk ? m.insert_with_pk_sql : m.insert_sql) + " ON CONFLICT " + target;
+        std::string sets;
+        if (update)
+            for (std::size_t c = 1; c < m.columns.size(); ++c)
+                if (target.find(m.columns[c]) == std::string::npos)
+                    sets +=
+                        (sets.empty() ? "" : ", ") + m.columns[c] + " = excluded." + m.columns[c];
+        sql += sets.empty() ? " DO NOTHING" : " DO UPDATE SET " + sets;
+        sql += " RETURNING " + m.pk;
+        bool wrote = false;
+        std::optional<detail::key_of<T>> key;
+        try {
+            session_.run(
+                sql, [&](detail::Binder& b) { detail::bind_object(b, obj, with_pk); },
+                [&](const detail::Statement& s) {
+                    wrote = true;
+                    if constexpr (detail::auto_key<T>) key = s.column_int(0);
+                },
+                origin);
+        } catch (const ConstraintError& e) {
+            explain_foreign_key(e, obj);
+            throw;
+        } catch (const DatabaseError& e) {
+            const std::string what = e.what();
+            if (what.find("ON CONFLICT clause does not match") == std::string::npos) throw;
+            throw UsageError(std::string(origin) + ": the columns " + target + " of " + m.name +
+                             " are not a UNIQUE constraint (declare them loom::unique or "
+                             "unique_together), so a conflict on them cannot be detected");
+        }
+        if constexpr (detail::auto_key<T>)
+            if (key) id = *key;
+        return wrote;
+    }
+
+    template <class U, class R>
+    std::size_t bulk_upsert(R& objs, const std::string& target, bool update) {
+        detail::Session::Call call(session_);
+        std::vector<std::pair<detail::key_of<U>*, detail::key_of<U>>> before;
+        std::size_t written = 0;
+        try {
+            detail::Session::TransactionScope tx(session_);
+            for (U& obj : objs) {
+                before.emplace_back(&detail::primary_key_ref(obj), detail::primary_key_of(obj));
+                if (upsert_row(obj, target, update, "bulk_insert")) ++written;
+            }
+            tx.commit();
+        } catch (...) {
+            for (auto& [key, was] : before) *key = was;
+            throw;
+        }
+        for (U& obj : objs) detail::bind_relations(obj);
+        call.finish();
+        return written;
+    }
+
     // ---- issue 17 (writes): optimistic locking helpers --------------------------------------
     template <class T> static const auto& version_of(const T& obj) {
         return obj.*(detail::entry<T, detail::version_index<T>()>().member);
