@@ -166,8 +166,8 @@ TEST_CASE(
                 db.bulk_insert(books);
             } else if (op == "m2m set") {
                 failed_sql =
-                    "INSERT OR IGNORE INTO \"book_authors\" (\"book_id\", \"author_id\") "
-                    "VALUES (?, ?)";
+                    "INSERT INTO \"book_authors\" (\"book_id\", \"author_id\") "
+                    "VALUES (?, ?) ON CONFLICT DO NOTHING";
                 db.m2m(omens, &Book::authors).set(authors);
             } else if (op == "update") {
                 failed_sql = "UPDATE \"publisher\" SET \"name\" = ? WHERE \"id\" = ?";

@@ -513,10 +513,10 @@ TEST_CASE("m2m remove, set and clear change only the owner's links", "[writes][m
         CHECK(log.sql == std::vector<std::string>{
                              "BEGIN", "DELETE FROM \"book_authors\" WHERE \"book_id\" = ?",
                              "SAVEPOINT loom_1",
-                             "INSERT OR IGNORE INTO \"book_authors\" (\"book_id\", \"author_id\") "
-                             "VALUES (?, ?)",
-                             "INSERT OR IGNORE INTO \"book_authors\" (\"book_id\", \"author_id\") "
-                             "VALUES (?, ?)",
+                             "INSERT INTO \"book_authors\" (\"book_id\", \"author_id\") "
+                             "VALUES (?, ?) ON CONFLICT DO NOTHING",
+                             "INSERT INTO \"book_authors\" (\"book_id\", \"author_id\") "
+                             "VALUES (?, ?) ON CONFLICT DO NOTHING",
                              "RELEASE loom_1", "COMMIT"});
         auto all = links(db);
         CHECK(std::count(all.begin(), all.end(), std::pair{c.omens.id, c.leguin.id}) == 1);

@@ -93,6 +93,9 @@ template <class T> std::vector<int> columns_by_name(const Statement& s) {
     return at;
 }
 
+/// The model type of a range of objects (bulk_update).
+template <class R> using range_model_t = std::remove_cvref_t<std::ranges::range_reference_t<R>>;
+
 template <class V> void read_cell(const Statement& s, int c, V& out) {
     if (const char* why = read_column(s, c, out))
         throw DataError("db.query: result column " + std::to_string(c) + " (" +
@@ -101,6 +104,29 @@ template <class V> void read_cell(const Statement& s, int c, V& out) {
 }
 
 }  // namespace detail
+
+// ---- issue 17 (writes): upsert options ----------------------------------------------------
+
+/// bulk_insert(objects, loom::on_conflict_ignore): rows that would break a UNIQUE or PRIMARY
+/// KEY constraint are skipped (`INSERT ... ON CONFLICT DO NOTHING`).
+struct on_conflict_ignore_t {};
+inline constexpr on_conflict_ignore_t on_conflict_ignore{};
+
+/// bulk_insert(objects, loom::on_conflict_update(&T::a, ...)): a row whose values in the named
+/// columns (a UNIQUE constraint over exactly them; none: the primary key) exist already has its
+/// other columns updated instead (`INSERT ... ON CONFLICT (a, ...) DO UPDATE`).
+template <class T, class... M> struct on_conflict_update_t { std::tuple<M T::*...> columns; };
+template <class T, class... M> on_conflict_update_t<T, M...> on_conflict_update(M T::*... columns) {
+    return {{columns...}};
+}
+
+/// What get_or_create and update_or_create return: the object as its row now is (with its
+/// key), and whether this call inserted it.
+template <class T> struct CreateResult {
+    T object;
+    bool created = false;
+};
+// ---- end of upsert options ----------------------------------------------------------------
 
 /// A connection to one database (a SQLite file, or ":memory:"). Not thread-safe: use one
 /// Database per thread. A Database (or a QuerySet of it) used by a second thread while the first
@@ -306,54 +332,227 @@ public:
     }
 
     /// Writes every column of `obj` to its row. Throws DoesNotExist when no row has its key.
-    template <class T> void update(const T& obj) {
-        if (update_row(obj, "update") == 0) {
-            const auto& m = detail::meta<T>();
-            throw DoesNotExist("update: no " + m.name + " with " + m.pk + " = " +
-                               std::to_string(detail::primary_key_of(obj)) +
-                               " (insert it first, or use save)");
-        }
+    /// With a loom::version column: only while the row still has the object's version, which
+    /// it bumps (in the row and in `obj`); ConflictError, writing nothing, when another writer
+    /// changed the row first.
+    template <class T> void update(T& obj) {
+        using U = std::remove_const_t<T>;
+        static_assert(!detail::versioned<U> || !std::is_const_v<T>,
+                      "db.update: a model with a loom::version column is updated through a "
+                      "non-const object (update bumps its version)");
+        detail::Session::Call call(session_);
+        const std::int64_t n = update_row(static_cast<const U&>(obj), "update");
+        if (n == 0) missing_row(static_cast<const U&>(obj), "update");
+        if constexpr (detail::versioned<U>) ++version_ref(obj);
+        call.finish();
     }
+
+    // ---- issue 17 (writes): partial and bulk updates ---------------------------------------
+
+    /// Writes only the named columns (fields and foreign keys) of `obj` to its row, in one
+    /// statement; the other columns keep what the row holds. A loom::version column is checked
+    /// and bumped as by update(obj).
+    ///
+    ///     post.title = "Better title";
+    ///     db.update(post, &Post::title);   // UPDATE "post" SET "title" = ? WHERE "id" = ?
+    template <class T, class M, class... Ms>
+    void update(T& obj, M std::remove_const_t<T>::*first, Ms std::remove_const_t<T>::*... more) {
+        using U = std::remove_const_t<T>;
+        static_assert(!detail::versioned<U> || !std::is_const_v<T>,
+                      "db.update: a model with a loom::version column is updated through a "
+                      "non-const object (update bumps its version)");
+        const auto& m = detail::meta<U>();
+        const U& o = obj;
+        std::string sql = "UPDATE " + m.table + " SET ";
+        std::size_t k = 0;
+        auto add = [&](auto member) {
+            detail::visit_column(member, "update", [&](auto i) {
+                sql += (k++ ? ", " : "") +
+                       detail::quote(detail::entry<U, decltype(i)::value>().column) + " = ?";
+            });
+        };
+        add(first);
+        (add(more), ...);
+        if constexpr (detail::versioned<U>) {
+            const std::string v =
+                detail::quote(detail::entry<U, detail::version_index<U>()>().column);
+            sql += ", " + v + " = " + v + " + 1 WHERE " + m.pk + " = ? AND " + v + " = ?";
+        } else {
+            sql += " WHERE " + m.pk + " = ?";
+        }
+        detail::Session::Call call(session_);
+        std::int64_t n = 0;
+        try {
+            n = session_.execute(
+                sql,
+                [&](detail::Binder& b) {
+                    detail::bind_member(b, o, first);
+                    (detail::bind_member(b, o, more), ...);
+                    b.key(detail::primary_key_of(o));
+                    if constexpr (detail::versioned<U>) b(version_of(o));
+                },
+                "update");
+        } catch (const ConstraintError& e) {
+            explain_foreign_key(e, o);
+            throw;
+        }
+        if (n == 0) missing_row(o, "update");
+        if constexpr (detail::versioned<U>) ++version_ref(obj);
+        call.finish();
+    }
+
+    /// Writes the named columns of every object to its row, with one UPDATE per batch of
+    /// objects (`SET col = CASE key WHEN ? THEN ? ... END ... WHERE key IN (...)`, as many
+    /// objects as the variable limit and Options::batch_size allow), all in one transaction.
+    /// Objects whose row is gone are skipped (the count returned says how many rows changed);
+    /// with a loom::version column, an object whose row is at another version is a
+    /// ConflictError and nothing is written.
+    ///
+    ///     db.bulk_update(posts, &Post::title, &Post::rating);
+    template <std::ranges::forward_range R, class M, class... Ms>
+    requires std::is_lvalue_reference_v<std::ranges::range_reference_t<R>> std::int64_t bulk_update(
+        R&& objs, M detail::range_model_t<R>::*first, Ms detail::range_model_t<R>::*... more) {
+        using U = detail::range_model_t<R>;
+        const auto& m = detail::meta<U>();
+        constexpr bool versioned = detail::versioned<U>;
+        std::vector<U*> all;
+        for (auto& o : objs) all.push_back(&o);
+        if (all.empty()) return 0;
+        constexpr std::size_t columns = 1 + sizeof...(Ms);
+        const std::size_t per_row = 2 * columns + 1 + (versioned ? 2 : 0);
+        std::size_t batch = static_cast<std::size_t>(session_.variable_limit()) / per_row;
+        if (session_.options().batch_size) batch = std::min(batch, session_.options().batch_size);
+        if (batch == 0)
+            throw UsageError("bulk_update: one object binds " + std::to_string(per_row) +
+                             " parameters, more than the connection's variable limit");
+        std::vector<std::string> names;
+        auto add = [&](auto member) {
+            detail::visit_column(member, "bulk_update", [&](auto i) {
+                names.push_back(detail::quote(detail::entry<U, decltype(i)::value>().column));
+            });
+        };
+        add(first);
+        (add(more), ...);
+        std::string v;
+        if constexpr (versioned)
+            v = detail::quote(detail::entry<U, detail::version_index<U>()>().column);
+        detail::Session::Call call(session_);
+        std::int64_t changed = 0;
+        {
+            detail::Session::TransactionScope tx(session_);
+            for (std::size_t at = 0; at < all.size(); at += batch) {
+                const std::size_t n = std::min(batch, all.size() - at);
+                const std::span<U* const> rows(all.data() + at, n);
+                std::string cases;
+                for (std::size_t r = 0; r < n; ++r) cases += " WHEN ? THEN ?";
+                std::string sql = "UPDATE " + m.table + " SET ";
+                for (std::size_t c = 0; c < names.size(); ++c)
+                    sql += (c ? ", " : "") + names[c] + " = CASE " + m.pk + cases + " END";
+                if constexpr (versioned) sql += ", " + v + " = " + v + " + 1";
+                sql += " WHERE " + m.pk + " IN (";
+                for (std::size_t r = 0; r < n; ++r) sql += r ? ", ?" : "?";
+                sql += ")";
+                if constexpr (versioned) sql += " AND " + v + " = CASE " + m.pk + cases + " END";
+                const std::int64_t done = session_.execute(
+                    sql,
+                    [&](detail::Binder& b) {
+                        auto column = [&](auto member) {
+                            for (U* o : rows) {
+                                b.key(detail::primary_key_of(*o));
+                                detail::bind_member(b, static_cast<const U&>(*o), member);
+                            }
+                        };
+                        column(first);
+                        (column(more), ...);
+                        for (U* o : rows) b.key(detail::primary_key_of(*o));
+                        if constexpr (versioned) {
+                            for (U* o : rows) {
+                                b.key(detail::primary_key_of(*o));
+                                b(version_of(*o));
+                            }
+                        }
+                    },
+                    "bulk_update");
+                if constexpr (versioned) {
+                    if (done != static_cast<std::int64_t>(n))
+                        throw ConflictError(
+                            "bulk_update: " + std::to_string(static_cast<std::int64_t>(n) - done) +
+                            " of " + std::to_string(n) + " " + m.name +
+                            " rows were changed or removed by another writer since they were "
+                            "read (their version differs); nothing was written");
+                }
+                changed += done;
+            }
+            tx.commit();
+        }
+        if constexpr (versioned)
+            for (U* o : all) ++version_ref(*o);
+        call.finish();
+        return changed;
+    }
+    // ---- end of partial and bulk updates ---------------------------------------------------
 
     /// Inserts `obj` when its key is 0, else updates its row (inserting it if it is gone).
     template <class T> void save(T& obj) {
-        if (detail::primary_key_of(obj) == 0) return insert(obj);
+        if (detail::key_unset(detail::primary_key_of(obj))) return insert(obj);
         detail::Session::Call call(session_);
         {
             detail::Session::TransactionScope tx(session_);
-            if (update_row(obj, "save") == 0) insert(obj);
+            if (update_row(static_cast<const T&>(obj), "save") == 0) {
+                if constexpr (detail::versioned<T>)
+                    if (row_exists(obj)) conflict(obj, "save");
+                insert(obj);
+            } else if constexpr (detail::versioned<T>) {
+                ++version_ref(obj);
+            }
             tx.commit();
         }
         call.finish();
     }
 
-    /// Deletes the row of `obj` (the database applies on_delete rules) and sets its key to 0.
-    /// Returns false when there was no such row.
+    /// Deletes the row of `obj` (the database applies on_delete rules) and sets its key to 0
+    /// (an empty key for keys that are not integers). Returns false when there was no such row.
     template <class T> bool remove(T& obj) {
         const auto& m = detail::meta<T>();
-        const std::int64_t key = detail::primary_key_of(obj);
+        const auto& key = detail::primary_key_of(obj);
         detail::Session::Call call(session_);
         std::int64_t n = 0;
         try {
-            n = session_.execute(
-                m.delete_sql, [&](detail::Binder& b) { b.integer(key); }, "remove");
+            if constexpr (detail::versioned<T>) {
+                static const std::string sql =
+                    m.delete_sql + " AND " +
+                    detail::quote(detail::entry<T, detail::version_index<T>()>().column) + " = ?";
+                n = session_.execute(
+                    sql,
+                    [&](detail::Binder& b) {
+                        b.key(key);
+                        b(version_of(obj));
+                    },
+                    "remove");
+                if (n == 0 && row_exists(obj)) conflict(obj, "remove");
+            } else {
+                n = session_.execute(
+                    m.delete_sql, [&](detail::Binder& b) { b.key(key); }, "remove");
+            }
         } catch (const ConstraintError& e) {
             if (e.kind() != ConstraintError::Kind::foreign_key) throw;
             // Name what still refers to the row (looked up only now, by the engine).
-            const auto refs = session_.connection().rows_referring_to(m.raw_table, key);
+            std::vector<std::string> refs;
+            if constexpr (detail::auto_key<T>)
+                refs = session_.connection().rows_referring_to(m.raw_table, key);
             if (refs.empty()) throw;
             std::string list;
             for (const auto& r : refs) list += (list.empty() ? "" : ", ") + r;
             throw ConstraintError(std::string(e.what()) + ": " + m.name + " " +
                                       std::string(detail::entry<T, 0>().column) + "=" +
-                                      std::to_string(key) + " is still referred to by " +
+                                      detail::key_text(key) + " is still referred to by " +
                                       (refs.size() == 1 ? "a row of " : "rows of ") + list +
                                       " (a restrict foreign key); delete or reassign those rows "
                                       "first, or declare the foreign key on_delete::cascade or "
                                       "set_null",
                                   e.code(), e.kind());
         }
-        detail::primary_key_ref(obj) = 0;
+        detail::primary_key_ref(obj) = detail::key_of<T>{};
         call.finish();
         return n > 0;
     }
@@ -368,8 +567,10 @@ public:
         try {
             detail::Session::TransactionScope tx(session_);
             for (auto& obj : objs)
-                if (insert_row(obj, "bulk_insert"))
-                    assigned.push_back(&detail::primary_key_ref(obj));
+                if (insert_row(obj, "bulk_insert")) {
+                    if constexpr (detail::auto_key<std::remove_cvref_t<decltype(obj)>>)
+                        assigned.push_back(&detail::primary_key_ref(obj));
+                }
             tx.commit();
         } catch (...) {
             for (auto* id : assigned) *id = 0;
@@ -380,6 +581,100 @@ public:
         // stay set (a retry would otherwise insert them twice).
         call.finish();
     }
+
+    // ---- issue 17 (writes): upsert, get_or_create, update_or_create ------------------------
+
+    /// Inserts `obj`, or, when a row with the same values in the `conflict` columns exists (a
+    /// UNIQUE constraint over exactly those columns; none named: the primary key), updates that
+    /// row's other columns with `obj`'s values, in one statement that concurrent writers cannot
+    /// race (`INSERT ... ON CONFLICT (...) DO UPDATE ... RETURNING key`). Sets `obj`'s key to
+    /// the row's.
+    ///
+    ///     db.upsert(user, &User::email);
+    template <class T, class... M> void upsert(T& obj, M T::*... conflict) {
+        detail::Session::Call call(session_);
+        upsert_row(obj, conflict_target<T>(conflict...), true, "upsert");
+        detail::bind_relations(obj);
+        call.finish();
+    }
+
+    /// The row whose `lookup` columns hold the values `proto` has, or `proto` inserted when
+    /// there is none: {object, created}. Race-safe under concurrent writers when the lookup
+    /// columns are a UNIQUE constraint (loom::unique, unique_together; none named: the primary
+    /// key), which the database then requires: a writer that loses the race to insert reads
+    /// the winner's row. One query when the row exists, two when this call inserts it.
+    ///
+    ///     auto [tag, created] = db.get_or_create(Tag{.name = "c++"}, &Tag::name);
+    template <class T, class... M> CreateResult<T> get_or_create(T proto, M T::*... lookup) {
+        const std::string target = conflict_target<T>(lookup...);
+        detail::Session::Call call(session_);
+        CreateResult<T> out;
+        if (auto found = find_by(proto, lookup...)) {
+            out.object = std::move(*found);
+        } else if (upsert_row(proto, target, false, "get_or_create")) {
+            detail::bind_relations(proto);
+            out.object = std::move(proto);
+            out.created = true;
+        } else if (auto winner = find_by(proto, lookup...)) {  // another writer was first
+            out.object = std::move(*winner);
+        } else {
+            throw ConflictError("get_or_create: a " + detail::meta<T>().name +
+                                " row with these values was inserted and removed again by "
+                                "other writers meanwhile; try again");
+        }
+        call.finish();
+        return out;
+    }
+
+    /// Inserts `proto`, or, when a row with its values in the `lookup` columns exists (a UNIQUE
+    /// constraint over exactly them; none named: the primary key), writes `proto`'s other
+    /// columns to that row: {object, created}. One statement either way
+    /// (`INSERT ... ON CONFLICT (...) DO UPDATE ... RETURNING key`); `created` is told by a
+    /// read of the key before it, in the same transaction (BEGIN IMMEDIATE on SQLite, so no
+    /// other writer runs between them).
+    ///
+    ///     auto [user, created] = db.update_or_create(User{.email = e, .name = n}, &User::email);
+    template <class T, class... M> CreateResult<T> update_or_create(T proto, M T::*... lookup) {
+        const std::string target = conflict_target<T>(lookup...);
+        detail::Session::Call call(session_);
+        CreateResult<T> out;
+        {
+            detail::Session::TransactionScope tx(session_);
+            const bool existed = find_by(proto, lookup...).has_value();
+            upsert_row(proto, target, true, "update_or_create");
+            tx.commit();
+            out.created = !existed;
+        }
+        detail::bind_relations(proto);
+        out.object = std::move(proto);
+        call.finish();
+        return out;
+    }
+
+    /// bulk_insert that skips the objects whose row would break a UNIQUE or PRIMARY KEY
+    /// constraint: returns how many were inserted; the skipped objects keep their key as it
+    /// was (0 for a key the database assigns).
+    template <std::ranges::forward_range R>
+    requires std::is_lvalue_reference_v<std::ranges::range_reference_t<R>> std::size_t bulk_insert(
+        R&& objs, on_conflict_ignore_t) {
+        using U = detail::range_model_t<R>;
+        return bulk_upsert<U>(objs, std::string(), false);
+    }
+
+    /// bulk_insert that updates the row of an object whose values in the named columns exist
+    /// already (see on_conflict_update); every object gets its row's key. Returns the number of
+    /// objects written (inserted or updated).
+    template <std::ranges::forward_range R, class T, class... M>
+    requires std::is_lvalue_reference_v<std::ranges::range_reference_t<R>> std::size_t bulk_insert(
+        R&& objs, on_conflict_update_t<T, M...> how) {
+        using U = detail::range_model_t<R>;
+        static_assert(std::is_same_v<U, T>,
+                      "bulk_insert: loom::on_conflict_update names members of another model");
+        const std::string target =
+            std::apply([](auto... c) { return conflict_target<U>(c...); }, how.columns);
+        return bulk_upsert<U>(objs, target, true);
+    }
+    // ---- end of upsert ---------------------------------------------------------------------
 
     /// Many-to-many writes for one object: db.m2m(book, &Book::authors).add(author).
     /// Works from either side (&Author::books too) and keeps the object's loaded cache true.
@@ -423,9 +718,17 @@ private:
     /// INSERTs the row of `obj`; true when the database assigned its key.
     template <class T> bool insert_row(T& obj, std::string_view origin) {
         const auto& m = detail::meta<T>();
-        std::int64_t& id = detail::primary_key_ref(obj);
-        const bool with_pk = id != 0;
-        if (!with_pk && !session_.assigns_keys(&m, m.raw_table, detail::entry<T, 0>().column))
+        auto& id = detail::primary_key_ref(obj);
+        const bool with_pk = !detail::key_unset(id);
+        if constexpr (!detail::auto_key<T>) {
+            if (!with_pk)
+                throw UsageError(std::string(origin) + ": " + m.name + "." +
+                                 std::string(detail::entry<T, 0>().column) +
+                                 " is empty: a key that is not an integer is never assigned by "
+                                 "the database; give the object its key before inserting it. "
+                                 "Nothing was inserted");
+        } else if (!with_pk &&
+                   !session_.assigns_keys(&m, m.raw_table, detail::entry<T, 0>().column))
             throw DataError(std::string(origin) + ": " + m.name + "." +
                             std::string(detail::entry<T, 0>().column) + " (table " + m.table +
                             "): the database does not fill in this key column on insert (on "
@@ -433,24 +736,62 @@ private:
                             "INT PRIMARY KEY, say, is left NULL), so the new row would have no "
                             "key; declare the column INTEGER PRIMARY KEY, or give the object its "
                             "key before inserting it. Nothing was inserted");
+        // A key the database assigns is read back as the dialect says: with RETURNING (the
+        // row's own key), or as the connection's last insert id.
+        std::optional<std::int64_t> assigned;
         try {
-            session_.execute(
-                with_pk ? m.insert_with_pk_sql : m.insert_sql,
-                [&](detail::Binder& b) { detail::bind_object(b, obj, with_pk); }, origin);
+            const auto bind = [&](detail::Binder& b) { detail::bind_object(b, obj, with_pk); };
+            if (with_pk) {
+                session_.execute(m.insert_with_pk_sql, bind, origin);
+            } else if (session_.dialect().insert_returning) {
+                session_.run(
+                    m.insert_returning_sql, bind,
+                    [&](const detail::Statement& s) {
+                        if (!s.is_null(0)) assigned = s.column_int(0);
+                    },
+                    origin);
+            } else {
+                session_.execute(m.insert_sql, bind, origin);
+                assigned = session_.last_insert_id();
+            }
         } catch (const ConstraintError& e) {
             explain_foreign_key(e, obj);
             throw;
         }
-        if (!with_pk) id = session_.last_insert_id();
+        if constexpr (detail::auto_key<T>) {
+            if (!with_pk) {
+                // Checked before the INSERT (assigns_keys); a NULL key here is a table that
+                // changed under us.
+                if (!assigned)
+                    throw DataError(std::string(origin) + ": " + m.name +
+                                    ": the database returned no key for the new row");
+                id = *assigned;
+            }
+        }
         return !with_pk;
     }
+    /// UPDATEs every column of `obj`'s row; with a version column, only at the object's
+    /// version, writing it plus one. Returns the rows changed.
     template <class T> std::int64_t update_row(const T& obj, std::string_view origin) {
         try {
+            if constexpr (detail::versioned<T>) {
+                static const std::string sql =
+                    detail::meta<T>().update_sql + " AND " +
+                    detail::quote(detail::entry<T, detail::version_index<T>()>().column) + " = ?";
+                return session_.execute(
+                    sql,
+                    [&](detail::Binder& b) {
+                        detail::bind_object(b, obj, false, 1);
+                        b.key(detail::primary_key_of(obj));
+                        b(version_of(obj));
+                    },
+                    origin);
+            }
             return session_.execute(
                 detail::meta<T>().update_sql,
                 [&](detail::Binder& b) {
                     detail::bind_object(b, obj, false);
-                    b.integer(detail::primary_key_of(obj));
+                    b.key(detail::primary_key_of(obj));
                 },
                 origin);
         } catch (const ConstraintError& e) {
@@ -458,6 +799,185 @@ private:
             throw;
         }
     }
+    // ---- issue 17 (writes): upsert helpers --------------------------------------------------
+
+    /// "(c1, c2)": the conflict target of the named columns, or of the primary key.
+    template <class T, class... M> static std::string conflict_target(M T::*... columns) {
+        if constexpr (sizeof...(M) == 0) {
+            return "(" + detail::meta<T>().pk + ")";
+        } else {
+            std::string out = "(";
+            std::size_t k = 0;
+            auto add = [&](auto member) {
+                bool found = detail::visit_entry(member, [&](auto i) {
+                    constexpr std::size_t I = decltype(i)::value;
+                    using E = detail::entry_t<T, I>;
+                    if constexpr (!detail::has_column<E>)
+                        throw UsageError("upsert: " + detail::meta<T>().name +
+                                         "::" + std::string(detail::member_name_of<T, I>()) +
+                                         " is a relation without a column; name columns");
+                    else
+                        out += (k++ ? ", " : "") + detail::quote(detail::entry<T, I>().column);
+                });
+                if (!found)
+                    throw UsageError(
+                        "upsert: a member named is not declared in the descriptor "
+                        "of " +
+                        detail::meta<T>().name);
+            };
+            (add(columns), ...);
+            return out + ")";
+        }
+    }
+
+    /// The row whose `lookup` columns (none: the primary key) hold `proto`'s values.
+    template <class T, class... M> std::optional<T> find_by(const T& proto, M T::*... lookup) {
+        const auto& m = detail::meta<T>();
+        std::string sql = "SELECT " + m.select_list(m.table) + " FROM " + m.table + " WHERE ";
+        std::size_t k = 0;
+        if constexpr (sizeof...(M) == 0) {
+            sql += m.pk + " = ?";
+        } else {
+            auto add = [&](auto member) {
+                detail::visit_entry(member, [&](auto i) {
+                    sql += std::string(k++ ? " AND " : "") + m.table + "." +
+                           detail::quote(detail::entry<T, decltype(i)::value>().column) + " = ?";
+                });
+            };
+            (add(lookup), ...);
+        }
+        std::optional<T> out;
+        session_.run(
+            sql,
+            [&](detail::Binder& b) {
+                if constexpr (sizeof...(M) == 0) {
+                    b.key(detail::primary_key_of(proto));
+                } else {
+                    auto bind = [&](auto member) {
+                        detail::visit_entry(member, [&](auto i) {
+                            using E = detail::entry_t<T, decltype(i)::value>;
+                            if constexpr (E::kind == detail::entry_kind::field ||
+                                          E::kind == detail::entry_kind::pk)
+                                b.key(proto.*member);
+                            else if constexpr (detail::has_column<E>)
+                                b.key((proto.*member).id());
+                        });
+                    };
+                    (bind(lookup), ...);
+                }
+            },
+            [&](const detail::Statement& s) {
+                if (!out) detail::read_object(s, 0, out.emplace());
+            },
+            "get_or_create");
+        return out;
+    }
+
+    /// INSERT ... ON CONFLICT <target> DO UPDATE (every other column, `update`) or DO NOTHING,
+    /// RETURNING the key, which `obj` gets. False when nothing was written (DO NOTHING hit).
+    /// An empty target: any conflict (DO NOTHING only).
+    template <class T>
+    bool upsert_row(T& obj, const std::string& target, bool update, std::string_view origin) {
+        const auto& m = detail::meta<T>();
+        auto& id = detail::primary_key_ref(obj);
+        const bool with_pk = !detail::key_unset(id);
+        if constexpr (!detail::auto_key<T>)
+            if (!with_pk)
+                throw UsageError(std::string(origin) + ": " + m.name + "." +
+                                 std::string(detail::entry<T, 0>().column) +
+                                 " is empty: give the object its key first. Nothing was written");
+        std::string sql =
+            (with_pk ? m.insert_with_pk_sql : m.insert_sql) + " ON CONFLICT " + target;
+        std::string sets;
+        if (update)
+            for (std::size_t c = 1; c < m.columns.size(); ++c)
+                if (target.find(m.columns[c]) == std::string::npos)
+                    sets +=
+                        (sets.empty() ? "" : ", ") + m.columns[c] + " = excluded." + m.columns[c];
+        sql += sets.empty() ? " DO NOTHING" : " DO UPDATE SET " + sets;
+        sql += " RETURNING " + m.pk;
+        bool wrote = false;
+        std::optional<detail::key_of<T>> key;
+        try {
+            session_.run(
+                sql, [&](detail::Binder& b) { detail::bind_object(b, obj, with_pk); },
+                [&](const detail::Statement& s) {
+                    wrote = true;
+                    if constexpr (detail::auto_key<T>) key = s.column_int(0);
+                },
+                origin);
+        } catch (const ConstraintError& e) {
+            explain_foreign_key(e, obj);
+            throw;
+        } catch (const DatabaseError& e) {
+            const std::string what = e.what();
+            if (what.find("ON CONFLICT clause does not match") == std::string::npos) throw;
+            throw UsageError(std::string(origin) + ": the columns " + target + " of " + m.name +
+                             " are not a UNIQUE constraint (declare them loom::unique or "
+                             "unique_together), so a conflict on them cannot be detected");
+        }
+        if constexpr (detail::auto_key<T>)
+            if (key) id = *key;
+        return wrote;
+    }
+
+    template <class U, class R>
+    std::size_t bulk_upsert(R& objs, const std::string& target, bool update) {
+        detail::Session::Call call(session_);
+        std::vector<std::pair<detail::key_of<U>*, detail::key_of<U>>> before;
+        std::size_t written = 0;
+        try {
+            detail::Session::TransactionScope tx(session_);
+            for (U& obj : objs) {
+                before.emplace_back(&detail::primary_key_ref(obj), detail::primary_key_of(obj));
+                if (upsert_row(obj, target, update, "bulk_insert")) ++written;
+            }
+            tx.commit();
+        } catch (...) {
+            for (auto& [key, was] : before) *key = was;
+            throw;
+        }
+        for (U& obj : objs) detail::bind_relations(obj);
+        call.finish();
+        return written;
+    }
+
+    // ---- issue 17 (writes): optimistic locking helpers --------------------------------------
+    template <class T> static const auto& version_of(const T& obj) {
+        return obj.*(detail::entry<T, detail::version_index<T>()>().member);
+    }
+    template <class T> static auto& version_ref(T& obj) {
+        return obj.*(detail::entry<T, detail::version_index<T>()>().member);
+    }
+    template <class T> bool row_exists(const T& obj) {
+        const auto& m = detail::meta<T>();
+        static const std::string sql = "SELECT 1 FROM " + m.table + " WHERE " + m.pk + " = ?";
+        bool found = false;
+        session_.run(
+            sql, [&](detail::Binder& b) { b.key(detail::primary_key_of(obj)); },
+            [&](const detail::Statement&) { found = true; }, "version check");
+        return found;
+    }
+    template <class T> [[noreturn]] void conflict(const T& obj, std::string_view origin) {
+        const auto& m = detail::meta<T>();
+        throw ConflictError(std::string(origin) + ": " + m.name + " " +
+                            std::string(detail::entry<T, 0>().column) + "=" +
+                            detail::key_text(detail::primary_key_of(obj)) +
+                            " was changed by another writer since it was read (its version is no "
+                            "longer " +
+                            std::to_string(version_of(obj)) +
+                            "); nothing was written: read it again and reapply the change");
+    }
+    /// An UPDATE that changed no row: a conflict (versioned, the row is there) or no row.
+    template <class T> void missing_row(const T& obj, std::string_view origin) {
+        if constexpr (detail::versioned<T>)
+            if (row_exists(obj)) conflict(obj, origin);
+        const auto& m = detail::meta<T>();
+        throw DoesNotExist(std::string(origin) + ": no " + m.name + " with " + m.pk + " = " +
+                           detail::key_text(detail::primary_key_of(obj)) +
+                           " (insert it first, or use save)");
+    }
+
     /// Rethrows a FOREIGN KEY failure of a write of `obj` naming the key columns it set.
     template <class T> static void explain_foreign_key(const ConstraintError& e, const T& obj) {
         if (e.kind() != ConstraintError::Kind::foreign_key) return;

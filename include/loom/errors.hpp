@@ -16,6 +16,14 @@ public:
     explicit Error(const std::string& what) : std::runtime_error(what) {}
 };
 
+/// An update or remove of a model with a loom::version column found its row at another
+/// version: another writer changed (or removed and re-created) it since the object was read.
+/// Nothing was written; read the row again and reapply the change.
+class ConflictError : public Error {
+public:
+    using Error::Error;
+};
+
 /// A failure reported by the database engine. `code()` is SQLite's extended result code.
 class DatabaseError : public Error {
 public:

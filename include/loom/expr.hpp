@@ -48,15 +48,15 @@ namespace detail {
 /// The type a member's column holds as loom::col sees it: the member's own type for a field,
 /// ForeignKey<T> for a ForeignKey or OneToOne (a key, compared with keys or with T objects).
 template <class M> struct member_value { using type = M; };
-template <class T> struct member_value<OneToOne<T>> { using type = ForeignKey<T>; };
+template <class T, class K> struct member_value<OneToOne<T, K>> { using type = ForeignKey<T, K>; };
 
 template <class T> struct is_fk : std::false_type {};
-template <class T> struct is_fk<ForeignKey<T>> : std::true_type {};
+template <class T, class K> struct is_fk<ForeignKey<T, K>> : std::true_type {};
 
 /// What a value of a Column<R, V> reads back as (values_list, aggregate, scalar).
 template <class V> struct column_result { using type = V; };
-template <class T> struct column_result<ForeignKey<T>> {
-    using type = std::optional<std::int64_t>;
+template <class T, class K> struct column_result<ForeignKey<T, K>> {
+    using type = std::optional<K>;
 };
 
 template <class M> struct is_to_many_member : std::false_type {};
@@ -72,7 +72,7 @@ template <class V> using base_t = typename strip_optional<V>::type;
 
 /// V as values compare with it: a key is an integer.
 template <class V> struct compare_as { using type = V; };
-template <class T> struct compare_as<ForeignKey<T>> { using type = std::int64_t; };
+template <class T, class K> struct compare_as<ForeignKey<T, K>> { using type = K; };
 template <class V> using compare_t = typename compare_as<base_t<V>>::type;
 
 template <class V>
@@ -108,8 +108,9 @@ template <class V, class U> constexpr bool comparable_value() {
         return comparable_value<V, typename W::value_type>();
     } else if constexpr (is_fk<base_t<V>>::value) {
         using T = typename base_t<V>::target_type;
-        return (std::integral<W> && !std::same_as<W, bool>) || std::is_same_v<W, T> ||
-               std::is_same_v<W, ForeignKey<T>> || std::is_same_v<W, OneToOne<T>>;
+        using K = typename base_t<V>::key_type;
+        return accepts_value<K, W>() || std::is_same_v<W, T> ||
+               std::is_same_v<W, ForeignKey<T, K>> || std::is_same_v<W, OneToOne<T, K>>;
     } else {
         return accepts_value<V, W>();
     }
@@ -123,9 +124,9 @@ template <class A, class B> constexpr bool comparable_columns() {
     if constexpr (is_fk<X>::value && is_fk<Y>::value)
         return std::is_same_v<X, Y>;
     else if constexpr (is_fk<X>::value)
-        return std::integral<Y> && !std::same_as<Y, bool>;
+        return accepts_value<typename X::key_type, Y>();
     else if constexpr (is_fk<Y>::value)
-        return std::integral<X> && !std::same_as<X, bool>;
+        return accepts_value<typename Y::key_type, X>();
     else if constexpr (numeric_v<X> && numeric_v<Y>)
         return true;
     else
@@ -144,18 +145,21 @@ template <class V, class U> std::optional<Value> value_or_null(const U& v) {
         return value_or_null<V>(*v);
     } else if constexpr (is_fk<base_t<V>>::value) {
         using T = typename base_t<V>::target_type;
+        using K = typename base_t<V>::key_type;
         if constexpr (std::is_same_v<W, T>) {
-            const std::int64_t id = primary_key_of(v);
-            if (id == 0)
+            const auto& id = primary_key_of(v);
+            if (key_unset(id))
                 throw UsageError("loom::col: the " + meta<T>().name +
                                  " compared with a key column was never inserted (its primary key "
-                                 "is 0); insert it first");
-            return Value{id};
-        } else if constexpr (std::is_same_v<W, ForeignKey<T>> || std::is_same_v<W, OneToOne<T>>) {
-            if (const auto id = v.id()) return Value{*id};
+                                 "is " +
+                                 key_text(id) + "); insert it first");
+            return column_traits<K>::value(id);
+        } else if constexpr (std::is_same_v<W, ForeignKey<T, K>> ||
+                             std::is_same_v<W, OneToOne<T, K>>) {
+            if (const auto id = v.id()) return column_traits<K>::value(*id);
             return std::nullopt;
         } else {
-            return to_value<std::int64_t>(v);
+            return to_value<K>(v);
         }
     } else {
         return to_value<V>(v);

@@ -56,7 +56,7 @@ template <class Out, class V> Out format_member_value(Out out, const V& v) {
     }
 }
 
-template <class Out, class T> Out format_relation(Out out, const ForeignKey<T>& r) {
+template <class Out, class T, class K> Out format_relation(Out out, const ForeignKey<T, K>& r) {
     if (r.is_null()) return fmt::format_to(out, "null");
     return fmt::format_to(out, "#{} ({})", *r.id(), r.loaded() ? "loaded" : "not loaded");
 }

@@ -10,8 +10,9 @@ class Database;
 class Transaction;
 template <class T> class QuerySet;
 template <class T> class Chunks;
-template <class T> class ForeignKey;
-template <class T> class OneToOne;
+/// K: the type of T's primary key (std::int64_t unless T declares another key type).
+template <class T, class K = std::int64_t> class ForeignKey;
+template <class T, class K = std::int64_t> class OneToOne;
 template <class T> class ManyToMany;
 template <class T> class Reverse;
 template <class T> class ReverseOne;

@@ -52,8 +52,9 @@ public:
                              "; insert or remove rows of that model instead");
         const std::string& owner_col = rj->reversed ? j.dst_column : j.src_column;
         const std::string& target_col = rj->reversed ? j.src_column : j.dst_column;
-        add_sql_ = "INSERT OR IGNORE INTO " + j.table + " (" + owner_col + ", " + target_col +
-                   ") VALUES (?, ?)";
+        // Engine-neutral: SQLite and PostgreSQL both skip a link that is there already.
+        add_sql_ = "INSERT INTO " + j.table + " (" + owner_col + ", " + target_col +
+                   ") VALUES (?, ?) ON CONFLICT DO NOTHING";
         remove_sql_ =
             "DELETE FROM " + j.table + " WHERE " + owner_col + " = ? AND " + target_col + " = ?";
         clear_sql_ = "DELETE FROM " + j.table + " WHERE " + owner_col + " = ?";
@@ -133,19 +134,19 @@ private:
         if (cache_.loaded()) detail::relation_access::replace(cache_, {});
     }
     void delete_all_links() {
-        const auto key = owner_key();
+        const auto& key = owner_key();
         db_.execute(
-            clear_sql_, [&](detail::Binder& b) { b.integer(key); }, "m2m clear");
+            clear_sql_, [&](detail::Binder& b) { b.key(key); }, "m2m clear");
     }
-    std::int64_t owner_key() const {
-        const auto key = detail::primary_key_of(obj_);
-        if (key == 0)
+    const detail::key_of<Owner>& owner_key() const {
+        const auto& key = detail::primary_key_of(obj_);
+        if (detail::key_unset(key))
             throw UsageError(relation_ + ": insert the " + detail::meta<Owner>().name +
                              " before linking objects to it");
         return key;
     }
     void check_saved(const Target& t) const {
-        if (detail::primary_key_of(t) == 0)
+        if (detail::key_unset(detail::primary_key_of(t)))
             throw UsageError(relation_ + ": insert the " + detail::meta<Target>().name +
                              " before linking it");
     }
@@ -154,15 +155,15 @@ private:
         cache_add(v);
     }
     void insert_links(const std::vector<const Target*>& v) {
-        const auto key = owner_key();
+        const auto& key = owner_key();
         for (auto* t : v) check_saved(*t);
         detail::Session::TransactionScope sp(db_);
         for (auto* t : v)
             db_.execute(
                 add_sql_,
                 [&](detail::Binder& b) {
-                    b.integer(key);
-                    b.integer(detail::primary_key_of(*t));
+                    b.key(key);
+                    b.key(detail::primary_key_of(*t));
                 },
                 "m2m add");
         sp.commit();
@@ -174,7 +175,7 @@ private:
         std::vector<const Target*> items(loaded.begin(), loaded.end());
         std::vector<std::shared_ptr<const Target>> copies;
         for (auto* t : v) {
-            const auto id = detail::primary_key_of(*t);
+            const auto& id = detail::primary_key_of(*t);
             const bool present = std::any_of(items.begin(), items.end(), [&](const Target* x) {
                 return detail::primary_key_of(*x) == id;
             });
@@ -185,21 +186,21 @@ private:
         detail::relation_access::replace(cache_, std::move(items), std::move(copies));
     }
     void remove_all(const std::vector<const Target*>& v) {
-        const auto key = owner_key();
+        const auto& key = owner_key();
         {
             detail::Session::TransactionScope sp(db_);
             for (auto* t : v)
                 db_.execute(
                     remove_sql_,
                     [&](detail::Binder& b) {
-                        b.integer(key);
-                        b.integer(detail::primary_key_of(*t));
+                        b.key(key);
+                        b.key(detail::primary_key_of(*t));
                     },
                     "m2m remove");
             sp.commit();
         }
         if (!cache_.loaded()) return;
-        std::unordered_set<std::int64_t> gone;
+        std::unordered_set<detail::key_of<Target>> gone;
         for (auto* t : v) gone.insert(detail::primary_key_of(*t));
         std::vector<const Target*> items;
         for (const Target* x : detail::relation_access::items(cache_))

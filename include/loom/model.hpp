@@ -19,12 +19,16 @@
 // names no forward side or a duplicate column is a static_assert with a readable message.
 #pragma once
 
+#include <concepts>
 #include <cstdint>
+#include <functional>
+#include <string>
 #include <string_view>
 #include <type_traits>
 
 #include "detail/column.hpp"
 #include "detail/meta/entries.hpp"
+#include "detail/type_name.hpp"
 
 namespace loom {
 
@@ -52,28 +56,82 @@ template <class T> constexpr auto describe() {
 template <class T> inline constexpr auto model = detail::describe<T>();
 
 namespace detail {
-template <class T> std::int64_t primary_key_of(const T& obj) {
+// ---- keys (issue 17: non-integer primary keys) -------------------------------------------
+
+/// The type of T's primary key: std::int64_t, std::string, or another key type.
+template <class T>
+using key_of = typename std::remove_cvref_t<decltype(std::get<0>(model<T>.entries))>::value_type;
+
+/// A type loom can use as a primary key: std::int64_t (assigned by the database), or a column
+/// type that is not NULL-able, not a number, and can be compared and hashed (std::string, a
+/// UUID held as text...), which the application assigns.
+template <class K>
+concept key_type = std::same_as<K, std::int64_t> ||
+    (column_type<K> && !is_optional<K>::value && !std::is_arithmetic_v<K> && !std::is_enum_v<K> &&
+     std::equality_comparable<K> && requires(const K& k) {
+         { std::hash<K>{}(k) } -> std::convertible_to<std::size_t>;
+     });
+
+template <class T> const key_of<T>& primary_key_of(const T& obj) {
     return obj.*(std::get<0>(model<T>.entries).member);
 }
 
-template <class T> std::int64_t& primary_key_ref(T& obj) {
+template <class T> key_of<T>& primary_key_ref(T& obj) {
     return obj.*(std::get<0>(model<T>.entries).member);
 }
+
+/// True for a key never given: 0, or an empty string (a default-constructed key).
+template <class K> bool key_unset(const K& k) {
+    if constexpr (std::same_as<K, std::int64_t>)
+        return k == 0;
+    else
+        return k == K{};
+}
+
+/// A key as messages show it: 42, or 'abc'.
+template <class K> std::string key_text(const K& k) {
+    if constexpr (std::same_as<K, std::int64_t>)
+        return std::to_string(k);
+    else if constexpr (std::is_convertible_v<const K&, std::string_view>)
+        return "'" + std::string(std::string_view(k)) + "'";
+    else
+        return "(a " + std::string(type_name<K>()) + " key)";
+}
+
+/// Whether the database assigns T's keys on insert (an integer key), or the application does.
+template <class T> inline constexpr bool auto_key = std::same_as<key_of<T>, std::int64_t>;
 
 }  // namespace detail
 
+namespace detail {
+/// M is a ForeignKey<T, K> (one_to_one false) or a OneToOne<T, K> (true), for any key type K.
+template <class M, class T, bool one_to_one> struct is_forward_to : std::false_type {};
+template <class T, class K> struct is_forward_to<ForeignKey<T, K>, T, false> : std::true_type {};
+template <class T, class K> struct is_forward_to<OneToOne<T, K>, T, true> : std::true_type {};
+}  // namespace detail
+
+/// The type of model T's primary key (std::int64_t unless its pk() names another member type).
+template <class T> using primary_key_t = detail::key_of<T>;
+
 /// A table: its name, then `pk(...)` first, then fields and relations.
-template <class Owner, class... Rest>
-constexpr auto table(std::string_view name, detail::pk_entry<Owner> pk, Rest... rest) {
+template <class Owner, class K, class... Rest>
+constexpr auto table(std::string_view name, detail::pk_entry<Owner, K> pk, Rest... rest) {
     static_assert((std::is_same_v<typename Rest::owner, Owner> && ...),
                   "loom::table: every member in a descriptor must belong to the model of its "
                   "pk(); one of them is a member of another struct");
-    return detail::table_desc<Owner, detail::pk_entry<Owner>, Rest...>{name, {pk, rest...}};
+    return detail::table_desc<Owner, detail::pk_entry<Owner, K>, Rest...>{name, {pk, rest...}};
 }
 
-/// The primary key: a 64-bit integer, autoincremented by the database.
-template <class Owner>
-constexpr detail::pk_entry<Owner> pk(std::int64_t Owner::*member, std::string_view column = "id") {
+/// The primary key: a std::int64_t, assigned by the database on insert; or a std::string (or
+/// another key type: hashable, comparable, stored as text or a blob) that the application
+/// assigns before inserting. A ForeignKey to a model with such a key names the key type:
+/// `loom::ForeignKey<Country, std::string>`.
+template <class Owner, class K>
+constexpr detail::pk_entry<Owner, K> pk(K Owner::*member, std::string_view column = "id") {
+    static_assert(detail::key_type<K>,
+                  "loom::pk: the primary key must be a std::int64_t (assigned by the database) "
+                  "or a non-NULL-able, non-numeric column type loom can compare and hash, such "
+                  "as std::string (assigned by the application)");
     return {member, column};
 }
 
@@ -114,14 +172,14 @@ constexpr fk_entry<Owner, M> make_fk(M Owner::*member, std::string_view column, 
 
 /// A many-to-one column `column` referencing T's primary key. Options: a loom::on_delete
 /// (default restrict) and loom::nullable (implied by on_delete::set_null).
-template <class Owner, class T, class... Opts>
-constexpr auto foreign_key(ForeignKey<T> Owner::*member, std::string_view column, Opts... opts) {
+template <class Owner, class T, class K, class... Opts>
+constexpr auto foreign_key(ForeignKey<T, K> Owner::*member, std::string_view column, Opts... opts) {
     return detail::make_fk(member, column, opts...);
 }
 
 /// A one-to-one column: a foreign key with a UNIQUE constraint.
-template <class Owner, class T, class... Opts>
-constexpr auto one_to_one(OneToOne<T> Owner::*member, std::string_view column, Opts... opts) {
+template <class Owner, class T, class K, class... Opts>
+constexpr auto one_to_one(OneToOne<T, K> Owner::*member, std::string_view column, Opts... opts) {
     return detail::make_fk(member, column, opts...);
 }
 
@@ -151,13 +209,28 @@ constexpr auto many_to_many(ManyToMany<T> Owner::*member, detail::through_t<Thro
     return detail::m2m_entry<Owner, T, Through>{member, t.src, t.dst};
 }
 
+// ---- issue 17 (keys and writes): optimistic locking --------------------------------------
+/// A version column for optimistic locking (Rails' lock_version): `update` and `remove` run
+/// only while the row still has the object's version, and `update` bumps it by one; when
+/// another writer got there first they throw loom::ConflictError and write nothing.
+///
+///     loom::version(&Post::version)   // std::int64_t version = 0;
+template <class Owner, class V>
+constexpr auto version(V Owner::*member, std::string_view column = "version") {
+    static_assert(std::is_integral_v<V> && !std::is_same_v<V, bool>,
+                  "loom::version: the version member must be an integer (std::int64_t "
+                  "version = 0;)");
+    return detail::version_entry<Owner, V>{{member, column}};
+}
+// ---- end of the optimistic locking block --------------------------------------------------
+
 /// The reverse side of a forward relation declared on T: Reverse<T> for a ForeignKey or a
 /// ManyToMany, ReverseOne<T> for a OneToOne.
 template <class Owner, class M, class T, class Fwd>
 constexpr auto reverse(M Owner::*member, Fwd T::*forward) {
     constexpr bool fk_side =
-        std::is_same_v<Fwd, ForeignKey<Owner>> || std::is_same_v<Fwd, ManyToMany<Owner>>;
-    constexpr bool one_side = std::is_same_v<Fwd, OneToOne<Owner>>;
+        detail::is_forward_to<Fwd, Owner, false>::value || std::is_same_v<Fwd, ManyToMany<Owner>>;
+    constexpr bool one_side = detail::is_forward_to<Fwd, Owner, true>::value;
     static_assert(fk_side || one_side,
                   "loom::reverse: the second member must be a ForeignKey, OneToOne or ManyToMany "
                   "of the other model that points back at this model");

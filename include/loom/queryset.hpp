@@ -341,9 +341,11 @@ public:
     /// filter(e).get()
     T get(const Expr<T>& e) const { return filter(e).get(); }
     /// The row with primary key `pk` (among the QuerySet's rows); DoesNotExist otherwise.
-    T get(std::int64_t pk) const { return filter(pk_column() == pk).get(); }
+    T get(const primary_key_t<T>& pk) const { return filter(pk_column() == pk).get(); }
     /// The row with primary key `pk` (among the QuerySet's rows), or nullopt.
-    std::optional<T> find(std::int64_t pk) const { return filter(pk_column() == pk).first(); }
+    std::optional<T> find(const primary_key_t<T>& pk) const {
+        return filter(pk_column() == pk).first();
+    }
 
     /// The values of the given columns (members, loom::col, expressions, per-row counts), one
     /// tuple per row, in the QuerySet's order. With an aggregate among them (loom::count(),
@@ -497,7 +499,9 @@ private:
         return c;
     }
 
-    static Column<T, std::int64_t> pk_column() { return col(std::get<0>(model<T>.entries).member); }
+    static Column<T, primary_key_t<T>> pk_column() {
+        return col(std::get<0>(model<T>.entries).member);
+    }
 
     static const detail::CondPtr& row_condition(const Expr<T>& e, const char* what) {
         const auto& c = detail::access::spec(e);

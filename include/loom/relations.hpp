@@ -69,10 +69,11 @@ inline std::string relation_name(const RelationInfo& info) {
 
 /// A forward key whose target row is missing (written while foreign keys were not enforced):
 /// what prefetch_related and select_related both report.
-[[noreturn]] inline void throw_dangling_key(const std::string& relation, std::string_view column,
-                                            std::int64_t key, std::string_view target) {
-    throw DataError(relation + ": " + std::string(column) + " " + std::to_string(key) +
-                    " matches no " + std::string(target) +
+template <class K>
+[[noreturn]] void throw_dangling_key(const std::string& relation, std::string_view column,
+                                     const K& key, std::string_view target) {
+    throw DataError(relation + ": " + std::string(column) + " " + key_text(key) + " matches no " +
+                    std::string(target) +
                     " (a dangling key: the row was deleted, or written, while foreign keys were "
                     "not enforced)");
 }
@@ -88,16 +89,20 @@ struct relation_access;
 ///     db.insert(book);
 ///     auto books = db.objects<Book>().prefetch_related(&Book::publisher);
 ///     books.first()->publisher->name;      // no query
-template <class T> class ForeignKey {
+///
+/// K is the type of T's primary key: `loom::ForeignKey<Country, std::string>` for a model
+/// whose key is a std::string.
+template <class T, class K> class ForeignKey {
 public:
     using target_type = T;
+    using key_type = K;
 
     ForeignKey() = default;
-    ForeignKey(std::int64_t id) : id_(id) { word_.set_flag(true); }
+    ForeignKey(K id) : id_(std::move(id)) { word_.set_flag(true); }
     ForeignKey(std::nullopt_t) {}
     ForeignKey(const T& obj) : ForeignKey(detail::primary_key_of(obj)) {}
 
-    ForeignKey& operator=(std::int64_t id) {
+    ForeignKey& operator=(K id) {
         set_id(id);
         return *this;
     }
@@ -111,8 +116,8 @@ public:
     }
 
     /// The stored key; empty when the column is NULL.
-    std::optional<std::int64_t> id() const noexcept {
-        return word_.flag() ? std::optional<std::int64_t>(id_) : std::nullopt;
+    std::optional<K> id() const noexcept(std::is_nothrow_copy_constructible_v<K>) {
+        return word_.flag() ? std::optional<K>(id_) : std::nullopt;
     }
     bool is_null() const noexcept { return !word_.flag(); }
     /// True once the target was fetched (by prefetch_related, select_related or load()).
@@ -136,15 +141,17 @@ public:
         const detail::RelationInfo* info = word_.info();
         if (!info || !info->load)
             detail::throw_cannot_load(info, "ForeignKey", detail::type_name<T>());
-        info->load(db, this, word_.flag() ? id_ : 0);
+        info->load(db, this, word_.flag() ? &id_ : nullptr);
     }
 
-    friend bool operator==(const ForeignKey& a, const ForeignKey& b) { return a.id() == b.id(); }
+    friend bool operator==(const ForeignKey& a, const ForeignKey& b) {
+        return a.word_.flag() == b.word_.flag() && (!a.word_.flag() || a.id_ == b.id_);
+    }
 
 private:
     friend struct detail::relation_access;
-    void set_id(std::optional<std::int64_t> id) {
-        id_ = id.value_or(0);
+    void set_id(std::optional<K> id) {
+        id_ = id ? std::move(*id) : K{};
         word_.set_flag(id.has_value());
         obj_ = nullptr;
         word_.unload();
@@ -154,7 +161,7 @@ private:
         if (word_.flag())  // a key, but no object: a Prefetch's QuerySet left the row out
             throw UsageError(
                 (info ? detail::relation_name(*info) : std::string("this ForeignKey")) +
-                " is not NULL (its key is " + std::to_string(id_) + "), but the " +
+                " is not NULL (its key is " + detail::key_text(id_) + "), but the " +
                 std::string(detail::type_name<T>()) +
                 " it points at was filtered "
                 "out by the QuerySet of the Prefetch that loaded it; get() returns "
@@ -167,16 +174,16 @@ private:
 
     // 24 bytes: the key, the loaded object, and one word that is the relation's name while
     // not loaded and the anchor keeping the object alive once loaded (its flag bit: key set).
-    std::int64_t id_ = 0;
+    K id_{};
     const T* obj_ = nullptr;
     detail::RelationWord word_;
 };
 
 /// A one-to-one link: a ForeignKey whose column is UNIQUE. The other side is ReverseOne<T>.
-template <class T> class OneToOne : public ForeignKey<T> {
+template <class T, class K> class OneToOne : public ForeignKey<T, K> {
 public:
-    using ForeignKey<T>::ForeignKey;
-    using ForeignKey<T>::operator=;
+    using ForeignKey<T, K>::ForeignKey;
+    using ForeignKey<T, K>::operator=;
 };
 
 /// The shared behaviour of the to-many sides (ManyToMany<T>, Reverse<T>): a loaded, ordered
@@ -254,7 +261,7 @@ public:
         const detail::RelationInfo* info = word_.info();
         if (!info || !info->load)
             detail::throw_cannot_load(info, "relation", detail::type_name<T>());
-        info->load(db, this, owner_key_);
+        info->load(db, this, &owner_key_);
     }
 
 protected:
@@ -333,7 +340,7 @@ public:
         const detail::RelationInfo* info = word_.info();
         if (!info || !info->load)
             detail::throw_cannot_load(info, "ReverseOne", detail::type_name<T>());
-        info->load(db, this, owner_key_);
+        info->load(db, this, &owner_key_);
     }
 
 private:
@@ -347,8 +354,8 @@ namespace detail {
 
 /// The prefetch engine's door into relation caches.
 struct relation_access {
-    template <class T>
-    static void bind(ForeignKey<T>& r, const RelationInfo* info, std::int64_t) noexcept {
+    template <class T, class K>
+    static void bind(ForeignKey<T, K>& r, const RelationInfo* info, std::int64_t) noexcept {
         r.word_.bind(info);
     }
     template <class T>
@@ -365,16 +372,15 @@ struct relation_access {
     template <class R> static const Anchor* anchor(const R& r) noexcept { return r.word_.anchor(); }
 
     /// Sets the stored key as read from a row (leaves the cache as it is).
-    template <class T>
-    static void set_key(ForeignKey<T>& r, std::optional<std::int64_t> key) noexcept {
-        r.id_ = key.value_or(0);
+    template <class T, class K> static void set_key(ForeignKey<T, K>& r, std::optional<K> key) {
+        r.id_ = key ? std::move(*key) : K{};
         r.word_.set_flag(key.has_value());
     }
 
     /// Loads a to-one relation: `obj` (may be null) kept alive by `anchor`; `internal` for a
     /// member of an object in storage loom owns (see anchor.hpp).
-    template <class T>
-    static void set(ForeignKey<T>& r, const T* obj, const Anchor* anchor,
+    template <class T, class K>
+    static void set(ForeignKey<T, K>& r, const T* obj, const Anchor* anchor,
                     bool internal = false) noexcept {
         r.word_.load(anchor, internal);
         r.obj_ = obj;

@@ -42,7 +42,9 @@ struct alignas(8) RelationInfo {
     std::string_view owner;   // "Book"
     std::string_view member;  // "authors"
     std::string_view target;  // "Author"
-    void (*load)(Database& db, void* relation, std::int64_t owner_key);
+    /// `key`: the ForeignKey's key (null when NULL) for a forward relation, the owner's
+    /// std::int64_t key for the others.
+    void (*load)(Database& db, void* relation, const void* key);
     /// Set for a member that Prefetch(&Owner::member, ...).into(...) filled: a member the
     /// descriptor does not declare, which `load` cannot fill (it is null).
     bool into = false;

@@ -25,9 +25,12 @@ public:
         bind_value(stmt_, index_, v);
         if (record_) record_->push_back(v);
     }
-    void key(std::optional<std::int64_t> k) {
+    /// A key: std::int64_t keys bind as integers, others as their column type binds them.
+    void key(std::int64_t k) { integer(k); }
+    template <class K> void key(const K& k) { (*this)(k); }
+    template <class K> void key(const std::optional<K>& k) {
         if (k)
-            integer(*k);
+            key(*k);
         else
             value(Value{nullptr});
     }

@@ -53,6 +53,14 @@ inline engine::TypeClass type_class(Storage s) {
     }
 }
 
+/// The storage of T's key column (and of every column that refers to it).
+template <class T> engine::TypeClass key_class() {
+    if constexpr (auto_key<T>)
+        return engine::TypeClass::integer;
+    else
+        return type_class(column_traits<key_of<T>>::storage);
+}
+
 /// The table of model T as its descriptor defines it: columns, keys, constraints, indexes.
 template <class T> engine::TableInfo table_info() {
     engine::TableInfo t;
@@ -71,8 +79,9 @@ template <class T> engine::TableInfo table_info() {
             engine::ColumnInfo c;
             c.name = std::string(e.column);
             if constexpr (E::kind == entry_kind::pk) {
-                c.type = engine::TypeClass::integer;
-                c.auto_key = true;
+                c.type = key_class<T>();
+                c.auto_key = auto_key<T>;
+                c.not_null = !auto_key<T>;
                 t.primary_key.push_back(c.name);
                 t.columns.push_back(std::move(c));
             } else if constexpr (E::kind == entry_kind::field) {
@@ -84,7 +93,7 @@ template <class T> engine::TableInfo table_info() {
                 if (e.indexed && !e.unique) index_on(e.column);
             } else {
                 using Target = typename E::target;
-                c.type = engine::TypeClass::integer;
+                c.type = key_class<Target>();
                 c.not_null = !e.nullable;
                 t.columns.push_back(c);
                 if constexpr (E::kind == entry_kind::one_to_one) t.uniques.push_back({c.name});
@@ -126,10 +135,10 @@ template <class T> std::vector<engine::TableInfo> join_table_infos() {
                 t.columns.push_back(std::move(id));
                 t.primary_key = {"id"};
                 auto side = [&](const std::string& col, std::string_view target,
-                                std::string_view target_pk) {
+                                std::string_view target_pk, engine::TypeClass type) {
                     engine::ColumnInfo c;
                     c.name = col;
-                    c.type = engine::TypeClass::integer;
+                    c.type = type;
                     c.not_null = true;
                     t.columns.push_back(std::move(c));
                     engine::ForeignKeyInfo f;
@@ -139,8 +148,8 @@ template <class T> std::vector<engine::TableInfo> join_table_infos() {
                     f.on_delete = "CASCADE";
                     t.foreign_keys.push_back(std::move(f));
                 };
-                side(j.raw_src, model<T>.name, entry<T, 0>().column);
-                side(j.raw_dst, model<Target>.name, entry<Target, 0>().column);
+                side(j.raw_src, model<T>.name, entry<T, 0>().column, key_class<T>());
+                side(j.raw_dst, model<Target>.name, entry<Target, 0>().column, key_class<Target>());
                 t.uniques.push_back({j.raw_src, j.raw_dst});
                 // The UNIQUE index serves lookups by src; the other direction needs its own.
                 engine::IndexInfo idx;

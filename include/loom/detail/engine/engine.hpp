@@ -94,6 +94,11 @@ struct Dialect {
     /// as loom documents and chunks(n) assumes (SQLite); an engine that sorts NULL high
     /// (PostgreSQL) gets every order term's NULL placement spelled out.
     bool nulls_sort_low = true;
+    /// True when an INSERT reads the key the database assigned with `RETURNING <key>`
+    /// (PostgreSQL, which has no "last insert id"); false to ask Connection::last_insert_id()
+    /// instead (SQLite: its rowid is the key of every table loom can insert into without a
+    /// key, and RETURNING would add a result row to every insert for the same number).
+    bool insert_returning = false;
 };
 
 /// A connection to one database.

@@ -100,6 +100,14 @@ template <class T, class E> constexpr bool reverse_names_forward(const E& e) {
     }
 }
 
+/// A ForeignKey<Target, K> / OneToOne<Target, K> names Target's own key type.
+template <class E> constexpr bool key_type_matches() {
+    if constexpr (E::kind == entry_kind::foreign_key || E::kind == entry_kind::one_to_one)
+        return std::is_same_v<typename E::key_type, key_of<typename E::target>>;
+    else
+        return true;
+}
+
 template <class T> constexpr bool columns_unique() {
     std::array<std::string_view, entry_count<T>> cols{};
     std::size_t n = 0;
@@ -126,6 +134,25 @@ template <class T> constexpr bool members_unique() {
     });
     return ok;
 }
+
+/// The index of T's loom::version entry, or entry_count<T> when it has none.
+template <class T> constexpr std::size_t version_index() {
+    std::size_t found = entry_count<T>;
+    for_each_index<T>([&](auto i) {
+        if constexpr (version_column<entry_t<T, decltype(i)::value>>)
+            if (found == entry_count<T>) found = decltype(i)::value;
+    });
+    return found;
+}
+template <class T> constexpr std::size_t version_count() {
+    std::size_t n = 0;
+    for_each_index<T>([&](auto i) {
+        if constexpr (version_column<entry_t<T, decltype(i)::value>>) ++n;
+    });
+    return n;
+}
+/// T has a loom::version column.
+template <class T> inline constexpr bool versioned = version_index<T>() < entry_count<T>;
 
 /// The descriptor checks, each with its own message. Instantiated on first use of a model.
 template <class T> constexpr bool validate() {
@@ -155,9 +182,22 @@ template <class T> constexpr bool validate() {
                           "other model's descriptor (add loom::foreign_key, loom::one_to_one or "
                           "loom::many_to_many for it there)");
         }
+        if constexpr (targets) {
+            constexpr bool keys = []<std::size_t... I>(std::index_sequence<I...>) {
+                return (key_type_matches<entry_t<T, I>>() && ...);
+            }
+            (std::make_index_sequence<entry_count<T>>{});
+            static_assert(keys,
+                          "loom::foreign_key / loom::one_to_one: the key type K of a "
+                          "ForeignKey<Target, K> or OneToOne<Target, K> must be the type of "
+                          "Target's primary key (for a std::string key: "
+                          "loom::ForeignKey<Target, std::string>)");
+        }
         static_assert(columns_unique<T>(),
                       "loom: two entries in this descriptor use the same column name");
         static_assert(members_unique<T>(), "loom: a member is declared twice in this descriptor");
+        static_assert(version_count<T>() <= 1,
+                      "loom::version: a model has at most one version column");
         return true;
     }
 }
@@ -173,6 +213,7 @@ struct ModelMeta {
     std::vector<std::string> columns;  // quoted, in select order (pk first)
     std::string insert_sql;            // without the pk
     std::string insert_with_pk_sql;    // with the pk
+    std::string insert_returning_sql;  // without the pk, RETURNING it
     std::string update_sql;            // SET every column but the pk, WHERE pk = ?
     std::string delete_sql;
     std::size_t column_count() const { return columns.size(); }
@@ -226,6 +267,7 @@ template <class T> const ModelMeta& meta() {
                                (r.columns.size() > 1 ? ", " + cols : std::string()) +
                                ") VALUES (?" + (r.columns.size() > 1 ? ", " + qs : "") + ")";
         r.delete_sql = "DELETE FROM " + r.table + " WHERE " + r.pk + " = ?";
+        r.insert_returning_sql = r.insert_sql + " RETURNING " + r.pk;
         return r;
     }();
     return m;

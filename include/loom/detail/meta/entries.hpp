@@ -31,10 +31,11 @@ struct no_model {};
 
 enum class entry_kind { pk, field, foreign_key, one_to_one, many_to_many, reverse };
 
-template <class Owner> struct pk_entry {
+template <class Owner, class K = std::int64_t> struct pk_entry {
     using owner = Owner;
+    using value_type = K;
     static constexpr entry_kind kind = entry_kind::pk;
-    std::int64_t Owner::*member;
+    K Owner::*member;
     std::string_view column;
 };
 
@@ -49,15 +50,24 @@ template <class Owner, class V> struct field_entry {
 };
 
 template <class M> struct forward_target {};
-template <class T> struct forward_target<ForeignKey<T>> { using type = T; };
-template <class T> struct forward_target<OneToOne<T>> { using type = T; };
+template <class T, class K> struct forward_target<ForeignKey<T, K>> {
+    using type = T;
+    using key = K;
+    static constexpr bool one_to_one = false;
+};
+template <class T, class K> struct forward_target<OneToOne<T, K>> {
+    using type = T;
+    using key = K;
+    static constexpr bool one_to_one = true;
+};
 
 template <class Owner, class M> struct fk_entry {
     using owner = Owner;
     using member_type = M;
     using target = typename forward_target<M>::type;
+    using key_type = typename forward_target<M>::key;
     static constexpr entry_kind kind =
-        std::is_same_v<M, OneToOne<target>> ? entry_kind::one_to_one : entry_kind::foreign_key;
+        forward_target<M>::one_to_one ? entry_kind::one_to_one : entry_kind::foreign_key;
     M Owner::*member;
     std::string_view column;
     on_delete deletion = on_delete::restrict;
@@ -148,6 +158,18 @@ private:
     }
 };
 
+// ---- issue 17 (keys and writes): optimistic locking --------------------------------------
+/// loom::version(&T::member): an integer column that update and remove check and bump. A
+/// field in every other respect (it is read, written and created as one).
+template <class Owner, class V> struct version_entry : field_entry<Owner, V> {
+    static constexpr bool is_version = true;
+};
+template <class E>
+concept version_column = requires {
+    E::is_version;
+};
+// ---- end of the optimistic locking block --------------------------------------------------
+
 template <class Through, class A, class B> struct through_t {
     ForeignKey<A> Through::*src;
     ForeignKey<B> Through::*dst;
@@ -157,8 +179,8 @@ template <class T> struct is_table : std::false_type {};
 template <class O, class... E> struct is_table<table_desc<O, E...>> : std::true_type {};
 
 template <class T> struct is_relation_member : std::false_type {};
-template <class T> struct is_relation_member<ForeignKey<T>> : std::true_type {};
-template <class T> struct is_relation_member<OneToOne<T>> : std::true_type {};
+template <class T, class K> struct is_relation_member<ForeignKey<T, K>> : std::true_type {};
+template <class T, class K> struct is_relation_member<OneToOne<T, K>> : std::true_type {};
 template <class T> struct is_relation_member<ManyToMany<T>> : std::true_type {};
 template <class T> struct is_relation_member<Reverse<T>> : std::true_type {};
 template <class T> struct is_relation_member<ReverseOne<T>> : std::true_type {};

@@ -14,8 +14,7 @@
 namespace loom::detail {
 
 /// Loads relation I of T for one object (defined by the prefetch engine).
-template <class T, std::size_t I>
-void load_relation(Database& db, void* relation, std::int64_t owner_key);
+template <class T, std::size_t I> void load_relation(Database& db, void* relation, const void* key);
 
 template <class T, std::size_t I>
 inline const RelationInfo relation_info{type_name<T>(), member_name_of<T, I>(),
@@ -25,7 +24,9 @@ inline const RelationInfo relation_info{type_name<T>(), member_name_of<T, I>(),
 /// Gives every relation member of `obj` its name and loader (done for objects read from, or
 /// written to, the database).
 template <class T> void bind_relations(T& obj) {
-    const std::int64_t key = primary_key_of(obj);
+    // Relations keep an integer owner key for load(); other keys load through db.load.
+    std::int64_t key = 0;
+    if constexpr (auto_key<T>) key = primary_key_of(obj);
     for_each_index<T>([&](auto i) {
         constexpr std::size_t I = decltype(i)::value;
         using E = entry_t<T, I>;
@@ -38,37 +39,50 @@ template <class T> void bind_relations(T& obj) {
 /// column at(k).
 template <class T, class At> void read_object_at(const Statement& s, At at, T& obj) {
     int k = 0, c = 0;
-    std::int64_t key = 0;
     for_each_index<T>([&](auto i) {
         constexpr std::size_t I = decltype(i)::value;
         using E = entry_t<T, I>;
         const auto& e = entry<T, I>();
         if constexpr (has_column<E>) c = at(k++);
         if constexpr (E::kind == entry_kind::pk) {
-            if (s.column_type(c) != engine::Cell::integer)
+            if constexpr (auto_key<T>) {
+                if (s.column_type(c) != engine::Cell::integer)
+                    throw DataError(std::string(type_name<T>()) + "." + std::string(e.column) +
+                                    ": expected an INTEGER primary key, found " +
+                                    describe_stored(s, c));
+                obj.*(e.member) = s.column_int(c);
+            } else if (const char* why = read_column(s, c, obj.*(e.member))) {
                 throw DataError(std::string(type_name<T>()) + "." + std::string(e.column) +
-                                ": expected an INTEGER primary key, found " +
-                                describe_stored(s, c));
-            key = s.column_int(c);
-            obj.*(e.member) = key;
+                                ": a primary key: " + why + ", found " + describe_stored(s, c));
+            }
         } else if constexpr (E::kind == entry_kind::field) {
             if (const char* why = read_column(s, c, obj.*(e.member))) {
                 throw DataError(std::string(type_name<T>()) + "." + std::string(e.column) +
                                 " (row " + std::string(entry<T, 0>().column) + "=" +
-                                std::to_string(key) + "): " + why + ", found " +
+                                key_text(primary_key_of(obj)) + "): " + why + ", found " +
                                 describe_stored(s, c));
             }
         } else if constexpr (has_column<E>) {
+            using K = typename E::key_type;
             const auto t = s.column_type(c);
-            if (t == engine::Cell::null)
-                relation_access::set_key(obj.*(e.member), std::nullopt);
-            else if (t == engine::Cell::integer)
-                relation_access::set_key(obj.*(e.member), s.column_int(c));
-            else
-                throw DataError(std::string(type_name<T>()) + "." + std::string(e.column) +
-                                " (row " + std::string(entry<T, 0>().column) + "=" +
-                                std::to_string(key) + "): expected an INTEGER key, found " +
-                                describe_stored(s, c));
+            if (t == engine::Cell::null) {
+                relation_access::set_key(obj.*(e.member), std::optional<K>());
+            } else if constexpr (std::same_as<K, std::int64_t>) {
+                if (t != engine::Cell::integer)
+                    throw DataError(std::string(type_name<T>()) + "." + std::string(e.column) +
+                                    " (row " + std::string(entry<T, 0>().column) + "=" +
+                                    key_text(primary_key_of(obj)) +
+                                    "): expected an INTEGER key, found " + describe_stored(s, c));
+                relation_access::set_key(obj.*(e.member), std::optional<K>(s.column_int(c)));
+            } else {
+                std::optional<K> key;
+                if (const char* why = read_column(s, c, key))
+                    throw DataError(std::string(type_name<T>()) + "." + std::string(e.column) +
+                                    " (row " + std::string(entry<T, 0>().column) + "=" +
+                                    key_text(primary_key_of(obj)) + "): a key: " + why +
+                                    ", found " + describe_stored(s, c));
+                relation_access::set_key(obj.*(e.member), std::move(key));
+            }
         }
     });
     bind_relations(obj);
@@ -94,10 +108,11 @@ template <class T> std::string foreign_key_hint(const T& obj) {
             const auto id = (obj.*(e.member)).id();
             if (!id) return;
             const std::string column = meta<T>().name + "." + std::string(e.column);
-            if (*id == 0 && unsaved.empty())
-                unsaved = column + " is 0: the " + meta<typename E::target>().name +
+            if (key_unset(*id) && unsaved.empty())
+                unsaved = column + " is " + key_text(*id) + ": the " +
+                          meta<typename E::target>().name +
                           " it was given was never inserted (insert it first, then assign it)";
-            keys += (n++ ? ", " : "") + column + " = " + std::to_string(*id);
+            keys += (n++ ? ", " : "") + column + " = " + key_text(*id);
             target = meta<typename E::target>().name;
         }
     });
@@ -107,19 +122,62 @@ template <class T> std::string foreign_key_hint(const T& obj) {
     return {};
 }
 
-/// Binds every column of `obj` but the pk (and the pk first when `with_pk`).
-template <class T> void bind_object(Binder& b, const T& obj, bool with_pk) {
+/// Binds every column of `obj` but the pk (and the pk first when `with_pk`); a loom::version
+/// column binds its value plus `bump`.
+template <class T> void bind_object(Binder& b, const T& obj, bool with_pk, int bump = 0) {
     for_each_index<T>([&](auto i) {
         constexpr std::size_t I = decltype(i)::value;
         using E = entry_t<T, I>;
         const auto& e = entry<T, I>();
         if constexpr (E::kind == entry_kind::pk) {
-            if (with_pk) b.integer(obj.*(e.member));
+            if (with_pk) b.key(obj.*(e.member));
+        } else if constexpr (version_column<E>) {
+            b(static_cast<typename E::value_type>(obj.*(e.member) + bump));
         } else if constexpr (E::kind == entry_kind::field) {
             b(obj.*(e.member));
         } else if constexpr (has_column<E>) {
             b.key((obj.*(e.member)).id());
         }
+    });
+}
+
+/// Calls f(I) for the entry of column member `m` of T; a UsageError names `what` when `m` is
+/// not a column of T's descriptor, or is its primary key.
+template <class T, class M, class F> void visit_column(M T::*m, const char* what, F&& f) {
+    const bool found = visit_entry(m, [&](auto i) {
+        constexpr std::size_t I = decltype(i)::value;
+        using E = entry_t<T, I>;
+        if constexpr (!has_column<E>)
+            throw UsageError(std::string(what) + ": " + meta<T>().name +
+                             "::" + std::string(member_name_of<T, I>()) +
+                             " is not a column (a relation without one); name fields and foreign "
+                             "keys");
+        else if constexpr (E::kind == entry_kind::pk)
+            throw UsageError(std::string(what) + ": the primary key of " + meta<T>().name +
+                             " cannot be updated; insert a new row instead");
+        else if constexpr (version_column<E>)
+            throw UsageError(std::string(what) + ": " + meta<T>().name +
+                             "::" + std::string(member_name_of<T, I>()) +
+                             " is the loom::version column: loom bumps it; leave it out");
+        else
+            f(i);
+    });
+    if (!found)
+        throw UsageError(std::string(what) +
+                         ": a member named is not declared in the "
+                         "descriptor of " +
+                         meta<T>().name);
+}
+
+/// Binds the column of member `m` of `obj` (a field, or a foreign key's key).
+template <class T, class M> void bind_member(Binder& b, const T& obj, M T::*m) {
+    visit_column(m, "update", [&](auto i) {
+        constexpr std::size_t I = decltype(i)::value;
+        using E = entry_t<T, I>;
+        if constexpr (E::kind == entry_kind::field)
+            b(obj.*m);
+        else
+            b.key((obj.*m).id());
     });
 }
 

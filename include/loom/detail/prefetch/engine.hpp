@@ -49,20 +49,20 @@ struct KeyChunks {
 };
 
 inline KeyChunks plan_key_chunks(Session& s, std::size_t keys, std::size_t own_params,
-                                 const std::string& what) {
+                                 const std::string& what, bool arrays = true) {
     const auto limit = static_cast<std::size_t>(s.variable_limit());
     if (own_params >= limit)
         throw UsageError(what + ": the queryset alone binds " + std::to_string(own_params) +
                          " parameters, the connection's limit");
-    if (keys > s.key_array_above())
+    if (arrays && keys > s.key_array_above())
         return {true, s.options().batch_size ? s.options().batch_size : keys};
     return {false, std::min(s.max_keys_per_query(), limit - own_params)};
 }
 
 /// Calls fn(keys, json) once per chunk of `distinct`, as `plan` says.
-template <class Fn>
-void for_each_key_chunk(std::span<const std::int64_t> distinct, KeyChunks plan, Fn&& fn) {
-    std::vector<std::int64_t> chunk;
+template <class K, class Fn>
+void for_each_key_chunk(std::span<const K> distinct, KeyChunks plan, Fn&& fn) {
+    std::vector<K> chunk;
     for (std::size_t at = 0; at < distinct.size(); at += plan.room) {
         const std::size_t n = std::min(plan.room, distinct.size() - at);
         if (plan.json) {
@@ -75,7 +75,38 @@ void for_each_key_chunk(std::span<const std::int64_t> distinct, KeyChunks plan, 
         chunk.assign(distinct.begin() + static_cast<std::ptrdiff_t>(at),
                      distinct.begin() + static_cast<std::ptrdiff_t>(at + n));
         chunk.resize(padded, chunk.back());
-        fn(std::span<const std::int64_t>(chunk), false);
+        fn(std::span<const K>(chunk), false);
+    }
+}
+
+/// Keys of type K as the SQL builder takes them: std::int64_t keys as they are (a list or one
+/// array parameter), others as Values bound one by one.
+template <class K> struct KeyList {
+    std::vector<Value> values;
+    KeyTest test(const RelationJoin* relation, std::span<const K> keys, bool array, bool to_one) {
+        if constexpr (std::is_same_v<K, std::int64_t>) {
+            return KeyTest{relation, keys, array, to_one};
+        } else {
+            values.clear();
+            values.reserve(keys.size());
+            for (const K& k : keys) values.push_back(column_traits<K>::value(k));
+            KeyTest t{relation, {}, false, to_one};
+            t.values = values;
+            t.typed = true;
+            return t;
+        }
+    }
+};
+
+/// Reads the key in result column `c` (a parent key, or a target's primary key).
+template <class K> K read_key(const Statement& s, int c, const std::string& what) {
+    if constexpr (std::is_same_v<K, std::int64_t>) {
+        return s.column_int(c);
+    } else {
+        K k{};
+        if (const char* why = read_column(s, c, k))
+            throw DataError(what + ": a key column: " + why + ", found " + describe_stored(s, c));
+        return k;
     }
 }
 
@@ -148,6 +179,10 @@ class RelNode final
 
     static constexpr bool forward =
         E::kind == entry_kind::foreign_key || E::kind == entry_kind::one_to_one;
+    // The keys this level looks up: the targets' keys for a forward relation, else the
+    // parents' own keys.
+    using Key = std::conditional_t<forward, key_of<Target>, key_of<Owner>>;
+    using TargetKey = key_of<Target>;
     static constexpr bool to_one = forward || std::is_same_v<Rel, ReverseOne<Target>>;
     static constexpr bool reverse_of_m2m = [] {
         if constexpr (E::kind == entry_kind::reverse)
@@ -173,7 +208,7 @@ class RelNode final
             using M = std::remove_cvref_t<decltype(std::declval<Target&>().*
                                                    (entry<Target, back_index>().member))>;
             if constexpr (back_to_parent)
-                return std::is_base_of_v<ForeignKey<Owner>, M>;
+                return std::is_base_of_v<ForeignKey<Owner, key_of<Owner>>, M>;
             else
                 return std::is_same_v<M, ReverseOne<Owner>>;
         } else {
@@ -205,7 +240,7 @@ public:
         std::optional<Session::ReadSnapshot> snapshot;
         if (&db != &parents_db) snapshot.emplace(db, true);
 
-        std::vector<std::optional<std::int64_t>> keys;
+        std::vector<std::optional<Key>> keys;
         std::vector<Rel*> rels;
         std::vector<Owner*> owners;
         const std::size_t n = parents.objects.size();
@@ -271,14 +306,22 @@ public:
         for (auto& child : this->children) child->run_level(db, {targets, holders});
     }
 
-    /// Loads one object's relation (Rel::load and Database::load).
-    static void load_one(Session& db, Rel& rel, std::int64_t owner_key) {
+    /// Loads one object's relation (Rel::load): `owner_key` is its owner's key (unused for a
+    /// forward relation, whose member holds the key).
+    static void load_one(Session& db, Rel& rel, const void* owner_key) {
         RelNode node;
-        std::vector<std::optional<std::int64_t>> keys;
-        if constexpr (forward)
+        std::vector<std::optional<Key>> keys;
+        if constexpr (forward) {
             keys.push_back(rel.id());
-        else
-            keys.push_back(owner_key);
+        } else if constexpr (auto_key<Owner>) {
+            keys.push_back(*static_cast<const std::int64_t*>(owner_key));
+        } else {
+            (void)owner_key;
+            throw UsageError(node.describe() + ".load(db): the key of " + meta<Owner>().name +
+                             " is not an integer, so the relation does not hold it; load it "
+                             "with db.load(object, &" +
+                             node.describe() + ")");
+        }
         std::vector<Rel*> rels{&rel};
         std::vector<Owner*> owners{nullptr};
         Session::OriginScope scope(db, "load");
@@ -288,8 +331,9 @@ public:
     void explain(Session& parents_db, std::vector<std::string>& out,
                  const std::string& prefix) const override {
         Session& db = this->session ? *this->session : parents_db;
-        const std::int64_t sample[] = {0};
-        const SqlText q = query_for(db, sample, false);
+        const Key sample[] = {Key{}};
+        KeyList<Key> list;
+        const SqlText q = query_for(db, list, sample, false);
         out.push_back(prefix + describe() + ": " + q.sql);
         explain_into(db, q, out, prefix + "  ");
         for (auto& c : this->children) c->explain(db, out, prefix + "  ");
@@ -303,9 +347,10 @@ private:
 
     /// The SELECT for one chunk of keys: the parent key (when it is not the target's own
     /// primary key) leads, the target's columns follow.
-    SqlText query_for(Session& db, std::span<const std::int64_t> keys, bool array) const {
+    SqlText query_for(Session& db, KeyList<Key>& list, std::span<const Key> keys,
+                      bool array) const {
         return SelectBuilder<Target>(state(), &db)
-            .for_keys(KeyTest{&relation_join<Owner, I>(), keys, array, to_one});
+            .for_keys(list.test(&relation_join<Owner, I>(), keys, array, to_one));
     }
 
     const RelationInfo* info() const noexcept {
@@ -315,12 +360,12 @@ private:
     /// Runs the level's queries for the given keys and fills `rels` (parallel to `keys`, and
     /// to `owners`, the objects they belong to). `holder`: the anchor that keeps every owner
     /// alive and in place, or null (then no back references are made).
-    Loaded load(Session& db, const std::vector<std::optional<std::int64_t>>& keys,
+    Loaded load(Session& db, const std::vector<std::optional<Key>>& keys,
                 const std::vector<Rel*>& rels, const std::vector<Owner*>& owners,
                 const Anchor* holder) const {
         // Distinct keys in first-seen order; parents sharing a key are chained.
-        KeyIndex by_key(keys.size());
-        std::vector<std::int64_t> distinct;
+        KeyIndexFor<Key> by_key(keys.size());
+        std::vector<Key> distinct;
         std::vector<std::uint32_t> first_parent, last_parent;
         std::vector<std::uint32_t> next_parent(forward ? 0 : keys.size(), KeyIndex::npos);
         distinct.reserve(keys.size());
@@ -366,7 +411,7 @@ private:
             for (std::size_t p = 0; p < rels.size(); ++p) {
                 if constexpr (forward)
                     if (this->into_other)
-                        relation_access::set_key(static_cast<ForeignKey<Target>&>(*rels[p]),
+                        relation_access::set_key(static_cast<ForeignKey<Target, Key>&>(*rels[p]),
                                                  keys[p]);
                 mark_empty(*rels[p], anchor, internal);
             }
@@ -374,29 +419,31 @@ private:
         }
 
         std::vector<std::pair<std::uint32_t, std::uint32_t>> links;  // (key index, slot)
-        KeyIndex by_pk(shared_targets ? distinct.size() : 0);
+        KeyIndexFor<TargetKey> by_pk(shared_targets ? distinct.size() : 0);
         RowReader<Target> read(state());
         // Explicit loads (rel.load(db), db.load) say so in the query log and the N+1 guard.
         const std::string origin = (db.origin() == "load" ? "load " : "prefetch ") + describe();
         Session::OriginScope scope(db, origin);
 
         // Chunk so that keys + the queryset's own parameters fit the variable limit.
+        KeyList<Key> list;
         const std::size_t own_params =
-            query_for(db, std::span<const std::int64_t>{}, false).params.size();
+            query_for(db, list, std::span<const Key>{}, false).params.size();
         const KeyChunks plan =
-            plan_key_chunks(db, distinct.size(), own_params, "prefetch " + describe());
-        for_each_key_chunk(distinct, plan, [&](std::span<const std::int64_t> chunk, bool json) {
-            db.run(query_for(db, chunk, json), [&](const Statement& s) {
+            plan_key_chunks(db, distinct.size(), own_params, "prefetch " + describe(),
+                            std::is_same_v<Key, std::int64_t>);
+        for_each_key_chunk<Key>(distinct, plan, [&](std::span<const Key> chunk, bool json) {
+            db.run(query_for(db, list, chunk, json), [&](const Statement& s) {
                 if constexpr (forward) {
                     block->emplace_back();
                     read(s, 0, block->back());
                 } else {
-                    const std::uint32_t k = by_key.find(s.column_int(0));
+                    const std::uint32_t k = by_key.find(read_key<Key>(s, 0, describe()));
                     if (k == KeyIndex::npos) return;
                     std::uint32_t slot;
                     if constexpr (shared_targets) {
                         bool fresh;
-                        slot = by_pk.insert(s.column_int(1),
+                        slot = by_pk.insert(read_key<TargetKey>(s, 1, describe()),
                                             static_cast<std::uint32_t>(block->size()), fresh);
                         if (fresh) {
                             block->emplace_back();
@@ -414,7 +461,7 @@ private:
 
         // Stitch: the block no longer grows, so pointers into it are stable.
         if constexpr (forward) {
-            KeyIndex target_slot(block->size());
+            KeyIndexFor<Key> target_slot(block->size());
             for (std::size_t i = 0; i < block->size(); ++i) {
                 bool fresh;
                 target_slot.insert(primary_key_of((*block)[i]), static_cast<std::uint32_t>(i),
@@ -433,7 +480,7 @@ private:
                     const auto slot = target_slot.find(*keys[p]);
                     if (slot != KeyIndex::npos) t = &(*block)[slot];
                 }
-                auto& fk = static_cast<ForeignKey<Target>&>(*rels[p]);
+                auto& fk = static_cast<ForeignKey<Target, Key>&>(*rels[p]);
                 // A member filled by into(...) mirrors the relation's key, so that is_null()
                 // tells a NULL key from a target the Prefetch's queryset left out.
                 if (this->into_other) relation_access::set_key(fk, keys[p]);
@@ -487,7 +534,8 @@ private:
         if constexpr (back_to_parent && has_back) {
             if (!back) return;
             auto& fk = child.*(entry<Target, back_index>().member);
-            relation_access::set(static_cast<ForeignKey<Owner>&>(fk), parent, back, true);
+            relation_access::set(static_cast<ForeignKey<Owner, key_of<Owner>>&>(fk), parent, back,
+                                 true);
         }
     }
 
@@ -506,7 +554,7 @@ private:
 
     static void mark_empty(Rel& r, const Anchor* anchor, bool internal) {
         if constexpr (forward)
-            relation_access::set(static_cast<ForeignKey<Target>&>(r),
+            relation_access::set(static_cast<ForeignKey<Target, Key>&>(r),
                                  static_cast<const Target*>(nullptr), anchor, internal);
         else if constexpr (std::is_same_v<Rel, ReverseOne<Target>>)
             relation_access::set(r, static_cast<const Target*>(nullptr), anchor, internal);
@@ -517,9 +565,9 @@ private:
 };
 
 template <class T, std::size_t I>
-void load_relation(Database& db, void* relation, std::int64_t owner_key) {
+void load_relation(Database& db, void* relation, const void* key) {
     using Rel = std::remove_cvref_t<decltype(std::declval<T&>().*(entry<T, I>().member))>;
-    RelNode<T, I>::load_one(session_of(db), *static_cast<Rel*>(relation), owner_key);
+    RelNode<T, I>::load_one(session_of(db), *static_cast<Rel*>(relation), key);
 }
 
 /// The prefetch node for one relation member.
@@ -598,6 +646,7 @@ template <class Owner, class C> struct CountNodeT : PrefetchNode<Owner> {
 /// parent with no related rows gets C{} (0, or an empty std::optional).
 template <class Owner, std::size_t I, class C> class CountNode final : public CountNodeT<Owner, C> {
     using E = entry_t<Owner, I>;
+    using Key = key_of<Owner>;
     using Rel = std::remove_cvref_t<decltype(std::declval<Owner&>().*(entry<Owner, I>().member))>;
     using Target = typename Rel::target_type;
 
@@ -614,13 +663,13 @@ public:
     void run_level(Session& db, Parents<Owner> level) const override {
         const std::span<Owner* const> parents = level.objects;
         // Distinct keys (the same object may be given twice); every parent starts at C{}.
-        KeyIndex by_key(parents.size());
-        std::vector<std::int64_t> distinct;
-        std::vector<std::uint32_t> key_of(parents.size());
+        KeyIndexFor<Key> by_key(parents.size());
+        std::vector<Key> distinct;
+        std::vector<std::uint32_t> key_at(parents.size());
         for (std::size_t p = 0; p < parents.size(); ++p) {
             parents[p]->*(this->into) = C{};
             bool fresh;
-            key_of[p] = by_key.insert(primary_key_of(*parents[p]),
+            key_at[p] = by_key.insert(primary_key_of(*parents[p]),
                                       static_cast<std::uint32_t>(distinct.size()), fresh);
             if (fresh) distinct.push_back(primary_key_of(*parents[p]));
         }
@@ -629,35 +678,40 @@ public:
 
         const std::string origin = this->fn + " " + describe();
         Session::OriginScope scope(db, origin);
-        const KeyChunks plan = plan_key_chunks(db, distinct.size(), this->signature.params.size(),
-                                               "annotate_" + this->fn + " " + describe());
-        for_each_key_chunk(distinct, plan, [&](std::span<const std::int64_t> chunk, bool json) {
-            db.run(count_sql(&db, chunk, json), [&](const Statement& s) {
-                const std::uint32_t k = by_key.find(s.column_int(0));
+        const KeyChunks plan =
+            plan_key_chunks(db, distinct.size(), this->signature.params.size(),
+                            "annotate_" + this->fn + " " + describe(), auto_key<Owner>);
+        KeyList<Key> list;
+        for_each_key_chunk<Key>(distinct, plan, [&](std::span<const Key> chunk, bool json) {
+            db.run(count_sql(&db, list, chunk, json), [&](const Statement& s) {
+                const Key key = read_key<Key>(s, 0, origin);
+                const std::uint32_t k = by_key.find(key);
                 if (k == KeyIndex::npos) return;
                 if (const char* why = read_column(s, 1, values[k]))
                     throw DataError("annotate_" + this->fn + " " + describe() + ": " + this->what +
-                                    " of key " + std::to_string(s.column_int(0)) + ": " + why +
-                                    ", found " + describe_stored(s, 1));
+                                    " of key " + key_text(key) + ": " + why + ", found " +
+                                    describe_stored(s, 1));
             });
         });
         for (std::size_t p = 0; p < parents.size(); ++p)
-            parents[p]->*(this->into) = values[key_of[p]];
+            parents[p]->*(this->into) = values[key_at[p]];
     }
 
     void explain(Session& db, std::vector<std::string>& out,
                  const std::string& prefix) const override {
-        const std::int64_t sample[] = {0};
-        const SqlText q = count_sql(&db, sample);
+        const Key sample[] = {Key{}};
+        KeyList<Key> list;
+        const SqlText q = count_sql(&db, list, sample);
         out.push_back(prefix + this->fn + " " + describe() + ": " + q.sql);
         explain_into(db, q, out, prefix + "  ");
     }
 
     /// SELECT <parent key>, <what> FROM <target> [JOIN <join table>] WHERE ... GROUP BY key.
-    SqlText count_sql(Session* db, std::span<const std::int64_t> keys, bool array = false) const {
+    SqlText count_sql(Session* db, KeyList<Key>& list, std::span<const Key> keys,
+                      bool array = false) const {
         static const QueryState<Target> all;
         return SelectBuilder<Target>(only ? *only : all, db)
-            .aggregate_for_keys(KeyTest{&relation_join<Owner, I>(), keys, array}, what);
+            .aggregate_for_keys(list.test(&relation_join<Owner, I>(), keys, array, false), what);
     }
 };
 
@@ -685,7 +739,8 @@ std::shared_ptr<const PrefetchNode<Owner>> make_aggregate_node(
         node->only = only;
         node->what = what;
         node->fn = fn;
-        node->signature = node->count_sql(nullptr, {});
+        KeyList<detail::key_of<Owner>> list;
+        node->signature = node->count_sql(nullptr, list, {});
         out = std::move(node);
     });
     if (!out)

@@ -1,9 +1,14 @@
-// An open-addressing hash map from 64-bit keys to 32-bit slots, for stitching prefetched rows
-// to their parents. Much lighter than std::unordered_map: two flat arrays, no node allocation.
+// Hash maps from keys to 32-bit slots, for stitching prefetched rows to their parents. For
+// std::int64_t keys, an open-addressing map much lighter than std::unordered_map (two flat
+// arrays, no node allocation); for other key types (std::string...), one over std::hash.
+// KeyIndexFor<K> picks the one for a key type.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <type_traits>
+#include <unordered_map>
 #include <vector>
 
 namespace loom::detail {
@@ -77,5 +82,29 @@ private:
     unsigned shift_ = 60;
     std::size_t size_ = 0;
 };
+
+/// The same interface over any hashable, equality-comparable key type.
+template <class K> class HashKeyIndex {
+public:
+    static constexpr std::uint32_t npos = KeyIndex::npos;
+
+    explicit HashKeyIndex(std::size_t expected = 0) { map_.reserve(expected); }
+
+    std::uint32_t insert(const K& key, std::uint32_t slot, bool& inserted) {
+        auto [it, fresh] = map_.try_emplace(key, slot);
+        inserted = fresh;
+        return it->second;
+    }
+    std::uint32_t find(const K& key) const {
+        const auto it = map_.find(key);
+        return it == map_.end() ? npos : it->second;
+    }
+
+private:
+    std::unordered_map<K, std::uint32_t> map_;
+};
+
+template <class K>
+using KeyIndexFor = std::conditional_t<std::is_same_v<K, std::int64_t>, KeyIndex, HashKeyIndex<K>>;
 
 }  // namespace loom::detail

@@ -34,6 +34,17 @@ inline void append_key_list(std::string& sql, std::vector<Value>& params,
     sql += ')';
 }
 
+/// Appends `(?, ?, ...)` with one parameter per key, for keys of any type.
+inline void append_key_list(std::string& sql, std::vector<Value>& params,
+                            std::span<const Value> keys) {
+    sql += '(';
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+        sql += i ? ", ?" : "?";
+        params.push_back(keys[i]);
+    }
+    sql += ')';
+}
+
 class Renderer {
 public:
     /// `session` decides how long key lists are bound and writes the engine's text tests;

@@ -66,6 +66,10 @@ struct KeyTest {
     std::span<const std::int64_t> keys;
     bool array = false;   // bound as one array parameter
     bool to_one = false;  // a to-one level: each parent gets at most one row, in no order
+    /// Keys of another type than std::int64_t (text keys...), bound one parameter each; used
+    /// instead of `keys` when `typed` is set.
+    std::span<const Value> values = {};
+    bool typed = false;
 };
 
 /// The pieces of one SELECT, assembled in one place, each clause with its own parameters
@@ -156,7 +160,10 @@ public:
         if (keys) {
             out += out.empty() ? " WHERE " : " AND ";
             out += keys->relation->key + " IN ";
-            append_key_list(out, params, keys->keys, r_.session(), keys->array);
+            if (keys->typed)
+                append_key_list(out, params, keys->values);
+            else
+                append_key_list(out, params, keys->keys, r_.session(), keys->array);
         }
         return out;
     }

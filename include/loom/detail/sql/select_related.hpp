@@ -51,7 +51,7 @@ template <class T> struct SelectRelatedBase {
 template <class T, std::size_t I> struct SelectRelated final : SelectRelatedBase<T> {
     using Rel = std::remove_cvref_t<decltype(std::declval<T&>().*(entry<T, I>().member))>;
     using Target = typename Rel::target_type;
-    static constexpr bool forward = std::is_base_of_v<ForeignKey<Target>, Rel>;
+    static constexpr bool forward = std::is_base_of_v<ForeignKey<Target, key_of<Target>>, Rel>;
     std::shared_ptr<const SelectRelatedBase<Target>> below;
 
     std::vector<JoinStep> path() const override {
@@ -71,7 +71,7 @@ template <class T, std::size_t I> struct SelectRelated final : SelectRelatedBase
         std::shared_ptr<std::deque<Target>> block = std::make_shared<std::deque<Target>>();
         // Every joined object of this level is kept alive by one anchor.
         AnchorRef anchor{new Anchor(&relation_info<T, I>, block)};
-        std::unordered_map<std::int64_t, Target*> seen;
+        std::unordered_map<key_of<Target>, Target*> seen;
         std::unique_ptr<SelectRelatedReader<Target>> next;  // the level below, if any
         int width = static_cast<int>(meta<Target>().column_count());
 
@@ -81,7 +81,7 @@ template <class T, std::size_t I> struct SelectRelated final : SelectRelatedBase
                 // No joined row: a NULL key, or a key that matches nothing (as prefetch does,
                 // that is an error, not a silent nullptr). The levels below are NULL too.
                 if constexpr (forward) {
-                    auto& fk = static_cast<ForeignKey<Target>&>(rel);
+                    auto& fk = static_cast<ForeignKey<Target, key_of<Target>>&>(rel);
                     if (const auto id = fk.id())
                         throw_dangling_key(
                             meta<T>().name + "::" + std::string(member_name_of<T, I>()),
@@ -92,8 +92,15 @@ template <class T, std::size_t I> struct SelectRelated final : SelectRelatedBase
                 }
                 return;
             }
-            const std::int64_t key = s.column_int(first);
-            auto [it, fresh] = seen.try_emplace(key, nullptr);
+            key_of<Target> key;
+            if constexpr (auto_key<Target>) {
+                key = s.column_int(first);
+            } else if (const char* why = read_column(s, first, key)) {
+                throw DataError(meta<T>().name + "::" + std::string(member_name_of<T, I>()) +
+                                ": the key of the joined " + meta<Target>().name + ": " + why +
+                                ", found " + describe_stored(s, first));
+            }
+            auto [it, fresh] = seen.try_emplace(std::move(key), nullptr);
             if (fresh) {
                 block->emplace_back();
                 read_object(s, first, block->back());
@@ -101,7 +108,7 @@ template <class T, std::size_t I> struct SelectRelated final : SelectRelatedBase
                 if (next) next->read(s, first + width, block->back());
             }
             if constexpr (forward)
-                relation_access::set(static_cast<ForeignKey<Target>&>(rel),
+                relation_access::set(static_cast<ForeignKey<Target, key_of<Target>>&>(rel),
                                      static_cast<const Target*>(it->second), anchor.get());
             else
                 relation_access::set(rel, static_cast<const Target*>(it->second), anchor.get());
@@ -115,8 +122,8 @@ template <class T, std::size_t I> struct SelectRelated final : SelectRelatedBase
 };
 
 template <class M> struct is_to_one_relation : std::false_type {};
-template <class X> struct is_to_one_relation<ForeignKey<X>> : std::true_type {};
-template <class X> struct is_to_one_relation<OneToOne<X>> : std::true_type {};
+template <class X, class K> struct is_to_one_relation<ForeignKey<X, K>> : std::true_type {};
+template <class X, class K> struct is_to_one_relation<OneToOne<X, K>> : std::true_type {};
 template <class X> struct is_to_one_relation<ReverseOne<X>> : std::true_type {};
 
 /// The chain for one member of T, then `below` from its target.
