@@ -135,11 +135,10 @@ struct Ticket {
 };
 
 constexpr auto loom_model(loom::model_of<Ticket>) {
-    return loom::table("ticket", loom::pk(&Ticket::id), loom::field(&Ticket::owner, "owner"),
-                       loom::field(&Ticket::urgent, "urgent"),
-                       loom::field(&Ticket::token, "token", loom::unique),
-                       loom::field(&Ticket::parent, "parent"),
-                       loom::field(&Ticket::color, "color"));
+    return loom::table(
+        "ticket", loom::pk(&Ticket::id), loom::field(&Ticket::owner, "owner"),
+        loom::field(&Ticket::urgent, "urgent"), loom::field(&Ticket::token, "token", loom::unique),
+        loom::field(&Ticket::parent, "parent"), loom::field(&Ticket::color, "color"));
 }
 
 using sys_ms = std::chrono::sys_time<std::chrono::milliseconds>;
@@ -192,8 +191,7 @@ sys_seconds at(int y, unsigned m, unsigned d, int h = 0, int mi = 0, int s = 0) 
 
 using namespace test_types;
 
-TEST_CASE("Types: a user type maps through loom::column_type to its storage and back",
-          "[types]") {
+TEST_CASE("Types: a user type maps through loom::column_type to its storage and back", "[types]") {
     loom::Database db(":memory:");
     db.create_tables<Ticket>();
     Ticket a{0, UserId{7}, YesNo{true}, Uuid::of(1), std::nullopt, Color::green};
@@ -229,8 +227,12 @@ TEST_CASE("Types: filters take values of the user type", "[types][filter]") {
     loom::Database db(":memory:");
     db.create_tables<Ticket>();
     for (int i = 1; i <= 5; ++i) {
-        Ticket t{0, UserId{10 - i}, YesNo{i % 2 == 0}, Uuid::of(static_cast<std::uint8_t>(i)),
-                 std::nullopt, i <= 2 ? Color::red : Color::blue};
+        Ticket t{0,
+                 UserId{10 - i},
+                 YesNo{i % 2 == 0},
+                 Uuid::of(static_cast<std::uint8_t>(i)),
+                 std::nullopt,
+                 i <= 2 ? Color::red : Color::blue};
         db.insert(t);
     }
     auto ids = [&](auto qs) {
@@ -247,8 +249,9 @@ TEST_CASE("Types: filters take values of the user type", "[types][filter]") {
                       .filter(col(&Ticket::token).in(std::vector<Uuid>{Uuid::of(3), Uuid::of(5)}))
                       .order_by(&Ticket::id)) == std::vector<std::int64_t>{3, 5});
         // Ordering follows the storage: owner is 9, 8, 7, 6, 5 for ids 1..5.
-        CHECK(ids(db.objects<Ticket>().filter(col(&Ticket::owner) < UserId{7}).order_by(
-                  &Ticket::owner)) == std::vector<std::int64_t>{5, 4});
+        CHECK(ids(db.objects<Ticket>()
+                      .filter(col(&Ticket::owner) < UserId{7})
+                      .order_by(&Ticket::owner)) == std::vector<std::int64_t>{5, 4});
         CHECK(ids(db.objects<Ticket>().filter(col(&Ticket::color) == Color::red)) ==
               std::vector<std::int64_t>{1, 2});
         CHECK(ids(db.objects<Ticket>().filter(col(&Ticket::parent) == std::nullopt)).size() == 5);
@@ -327,8 +330,9 @@ TEST_CASE("Types: timestamps are fixed-width UTC text that sorts as time", "[typ
           "9999-12-31 23:59:59.123456");
     CHECK(stored<std::int64_t>(db, "SELECT took FROM stamp WHERE id = 1") == -90);
     // SQLite's own date functions read the text.
-    CHECK(stored<std::int64_t>(db, "SELECT CAST(strftime('%s', at) AS INTEGER) FROM stamp "
-                                   "WHERE id = 1") == -1);
+    CHECK(stored<std::int64_t>(db,
+                               "SELECT CAST(strftime('%s', at) AS INTEGER) FROM stamp "
+                               "WHERE id = 1") == -1);
 
     const auto back = db.objects<Stamp>().order_by(&Stamp::id).to_vector();
     REQUIRE(back.size() == instants.size());
@@ -372,8 +376,9 @@ TEST_CASE("Types: sub-second precision is kept, and never silently cut", "[types
     CHECK(db.objects<Stamp>().get().done == s.at);
 
     // Text other writers use (T, Z, +00:00, fewer digits) reads back.
-    db.execute("UPDATE stamp SET at = '2030-06-01T00:00:01Z', at_ms = '2030-06-01 00:00:00.5', "
-               "at_us = '2030-06-01T00:00:00.25+00:00'");
+    db.execute(
+        "UPDATE stamp SET at = '2030-06-01T00:00:01Z', at_ms = '2030-06-01 00:00:00.5', "
+        "at_us = '2030-06-01T00:00:00.25+00:00'");
     const Stamp back = db.objects<Stamp>().get();
     CHECK(back.at == at(2030, 6, 1, 0, 0, 1));
     CHECK(back.at_ms == sys_ms(at(2030, 6, 1)) + milliseconds(500));
@@ -419,8 +424,9 @@ TEST_CASE("Types: malformed stored dates and times are DataErrors naming column 
         CHECK(has(msg, std::string("Stamp.") + c.column + " (row id=2)"));
         CHECK(has(msg, c.reason));
         db.execute("DELETE FROM stamp WHERE id = 2");
-        db.execute("INSERT INTO stamp (id, at, at_ms, at_us, day, took) SELECT 2, at, at_ms, "
-                   "at_us, day, took FROM stamp WHERE id = 1");
+        db.execute(
+            "INSERT INTO stamp (id, at, at_ms, at_us, day, took) SELECT 2, at, at_ms, "
+            "at_us, day, took FROM stamp WHERE id = 1");
     }
     CHECK(db.objects<Stamp>().count() == 2);
 }
@@ -439,8 +445,8 @@ TEST_CASE("Types: a time or date loom's text cannot hold is refused and nothing 
     bad.day = year(2023) / 2 / 29;
     CHECK(has(error_of<loom::DataError>([&] { db.insert(bad); }), "is not a valid calendar date"));
     CHECK(has(error_of<loom::DataError>([&] {
-              (void)db.objects<Stamp>().filter(col(&Stamp::at) > at(-1, 1, 1)).count();
-          }),
+                  (void)db.objects<Stamp>().filter(col(&Stamp::at) > at(-1, 1, 1)).count();
+              }),
               "outside 0000-9999"));
     CHECK(db.objects<Stamp>().count() == 0);
 }
@@ -449,11 +455,11 @@ TEST_CASE("Types: timestamp, date and JSON columns take the dialect's DDL type",
           "[types][schema]") {
     loom::Database db(":memory:");
     db.create_tables<Stamp>();
-    const auto rows = db.query<loom::ResultRow>(
-        "SELECT name, type FROM pragma_table_info('stamp') ORDER BY cid");
+    const auto rows =
+        db.query<loom::ResultRow>("SELECT name, type FROM pragma_table_info('stamp') ORDER BY cid");
     std::vector<std::string> types;
     for (const auto& r : rows) types.push_back(std::get<std::string>(r[1]));
-    CHECK(types == std::vector<std::string>{"INTEGER", "TEXT", "TEXT", "TEXT", "TEXT", "INTEGER",
-                                            "TEXT"});
+    CHECK(types ==
+          std::vector<std::string>{"INTEGER", "TEXT", "TEXT", "TEXT", "TEXT", "INTEGER", "TEXT"});
     CHECK_NOTHROW(db.check_schema<Stamp>());
 }

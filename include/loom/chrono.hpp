@@ -102,12 +102,10 @@ inline constexpr const char* bad_date = "expected a date 'YYYY-MM-DD'";
 
 inline std::chrono::year_month_day read_date(Reader& r, const char* what) {
     long long y = 0, m = 0, d = 0;
-    if (!r.number(4, y) || !r.literal('-') || !r.number(2, m) || !r.literal('-') ||
-        !r.number(2, d))
+    if (!r.number(4, y) || !r.literal('-') || !r.number(2, m) || !r.literal('-') || !r.number(2, d))
         throw DataError(what);
-    const std::chrono::year_month_day ymd{std::chrono::year(int(y)),
-                                          std::chrono::month(unsigned(m)),
-                                          std::chrono::day(unsigned(d))};
+    const std::chrono::year_month_day ymd{
+        std::chrono::year(int(y)), std::chrono::month(unsigned(m)), std::chrono::day(unsigned(d))};
     if (!ymd.ok()) throw DataError(std::string(what) + " (not a calendar date)");
     return ymd;
 }
@@ -139,8 +137,9 @@ template <class D> std::chrono::sys_time<D> parse_instant(std::string_view s, in
             if (n < digits)
                 frac = frac * 10 + digit;
             else if (digit != 0)
-                throw DataError(std::string(what) + ": it has more sub-second digits than the "
-                                                    "member's precision holds");
+                throw DataError(std::string(what) +
+                                ": it has more sub-second digits than the "
+                                "member's precision holds");
             ++n;
         }
         if (n == 0) throw DataError(what);
@@ -167,17 +166,17 @@ template <class D> constexpr int digits_of() {
 }
 
 template <class D>
-inline constexpr bool instant_duration_v =
-    std::is_integral_v<typename D::rep> &&
-    (std::is_same_v<typename D::period, std::ratio<1>> ||
-     std::is_same_v<typename D::period, std::milli> ||
-     std::is_same_v<typename D::period, std::micro>);
+inline constexpr bool instant_duration_v = std::is_integral_v<typename D::rep> &&
+                                           (std::is_same_v<typename D::period, std::ratio<1>> ||
+                                            std::is_same_v<typename D::period, std::milli> ||
+                                            std::is_same_v<typename D::period, std::micro>);
 
 }  // namespace detail::time_text
 
 /// A UTC instant with a precision of seconds, milliseconds or microseconds.
 template <class D>
-requires detail::time_text::instant_duration_v<D> struct column_type<std::chrono::sys_time<D>> {
+requires detail::time_text::instant_duration_v<D>
+struct column_type<std::chrono::sys_time<D>> {
     using storage = std::string;
     static constexpr column_kind kind = column_kind::timestamp;
     static constexpr int digits = detail::time_text::digits_of<D>();
