@@ -2,7 +2,8 @@
 # scripts/deps.sh - sourced by scripts/example.sh and scripts/test.sh.
 #
 # loom_ensure_deps: makes sure the tools and Debian packages loom's build needs are there:
-# cmake (>= 3.25), g++, make or ninja, pkg-config, libsqlite3-dev, libfmt-dev, catch2.
+# cmake (>= 3.25), g++, make or ninja, pkg-config, libsqlite3-dev, libfmt-dev, catch2, and
+# nlohmann-json3-dev (optional for users: only <loom/json.hpp> and its tests need it).
 # Missing packages are installed with apt-get when running as root, with sudo apt-get when sudo
 # works without a password; otherwise it prints the exact install command and returns 1.
 
@@ -25,7 +26,7 @@ loom_missing_packages() {
     fi
     command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
     local pkg
-    for pkg in libsqlite3-dev libfmt-dev catch2; do
+    for pkg in libsqlite3-dev libfmt-dev catch2 nlohmann-json3-dev; do
         loom_pkg_installed "$pkg" || missing+=("$pkg")
     done
     echo "${missing[*]}"

@@ -373,6 +373,39 @@ public:
     template <class U> Expr<Root> in(const QuerySet<U>& qs) const { return in_query(qs, false); }
     template <class U> Expr<Root> not_in(const QuerySet<U>& qs) const { return in_query(qs, true); }
 
+    /// The JSON value at a key path of a JSON column (<loom/json.hpp>), compared with strings,
+    /// numbers and bool: `loom::col(&User::settings).json("theme") == "dark"`,
+    /// `.json("limits", "daily") > 10`, `.json("tags", 0) == "new"` (an integer is an array
+    /// index). The path and the value are bound parameters; a missing key is NULL (matches
+    /// `== std::nullopt`). Keys may not contain `"`.
+    template <class... K>
+    requires(sizeof...(K) >= 1 &&
+             ((std::convertible_to<const K&, std::string_view> || std::integral<K>)&&...))
+        Column<Root, std::optional<detail::json_scalar>> json(const K&... keys)
+    const requires(detail::column_kind_of<detail::base_t<V>>() == column_kind::json) {
+        std::vector<std::string> path;
+        [[maybe_unused]] auto step = [&path](const auto& k) {
+            using KT = std::remove_cvref_t<decltype(k)>;
+            if constexpr (std::integral<KT>) {
+                if (k < 0) throw UsageError("json(): an array index must not be negative");
+                path.push_back("i" + std::to_string(k));
+            } else {
+                const std::string_view key(k);
+                if (key.find('"') != std::string_view::npos || key.find('\0') != key.npos)
+                    throw UsageError("json(): the key '" + std::string(key) +
+                                     "' contains a double quote or NUL byte, which a JSON path "
+                                     "cannot name");
+                path.push_back("k" + std::string(key));
+            }
+        };
+        (step(keys), ...);
+        detail::ValueExpr e;
+        detail::append_json_path(e.tokens, spec_.tokens, std::move(path));
+        e.nullable = true;
+        e.many = spec_.many;
+        return detail::make_column<Root, std::optional<detail::json_scalar>>(std::move(e));
+    }
+
     Expr<Root> is_null() const { return unary(" IS NULL"); }
     Expr<Root> is_not_null() const { return unary(" IS NOT NULL"); }
 

@@ -3,6 +3,7 @@
 // <loom/profile.hpp>.)
 #pragma once
 
+#include "chrono.hpp"
 #include "chunks.hpp"
 #include "database.hpp"
 #include "errors.hpp"

@@ -143,7 +143,8 @@ constexpr auto field(V Owner::*member, std::string_view column, Opts...) {
                   "loom::one_to_one, loom::many_to_many or loom::reverse");
     static_assert(detail::column_type<V>,
                   "loom::field: unsupported member type; use bool, an integer type, an enum, "
-                  "float/double, std::string, loom::Blob or std::optional of one of those");
+                  "float/double, std::string, loom::Blob, a std::chrono type, std::optional of "
+                  "one of those, or specialize loom::column_type<T> for it (docs/types.md)");
     static_assert(((std::is_same_v<Opts, unique_t> || std::is_same_v<Opts, indexed_t>)&&...),
                   "loom::field: options are loom::unique and loom::indexed");
     return detail::field_entry<Owner, V>{member, column, (std::is_same_v<Opts, unique_t> || ...),

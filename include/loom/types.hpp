@@ -1,7 +1,8 @@
 // loom/types.hpp - the values loom binds and reads: loom::Blob (binary data), loom::Value (one
 // bound parameter as a query listener sees it) and loom::SqlText (SQL with its parameters).
 // Member types loom maps to columns: bool, every integer type, enums (stored as integers),
-// float/double, std::string, loom::Blob and std::optional of those.
+// float/double, std::string, loom::Blob, std::optional of those, the std::chrono types of
+// <loom/chrono.hpp>, and any type T with a loom::column_type<T> specialization (below).
 #pragma once
 
 #include <cstddef>
@@ -20,6 +21,28 @@ using Blob = std::vector<std::byte>;
 
 /// A bound parameter: NULL, integer, real, text or blob.
 using Value = std::variant<std::nullptr_t, std::int64_t, double, std::string, Blob>;
+
+/// What a column holds beyond its storage class, for the engine's DDL type (a Dialect
+/// decision: SQLite declares all of them TEXT; PostgreSQL may use timestamptz, date, jsonb).
+enum class column_kind { plain, timestamp, date, json };
+
+/// The customization point for member types loom does not know: specialize it to store a
+/// type T in one of the four storage types (std::int64_t, double, std::string, loom::Blob).
+///
+///     template <> struct loom::column_type<UserId> {
+///         using storage = std::int64_t;
+///         static std::int64_t to_storage(const UserId& v) { return v.value; }
+///         static UserId from_storage(std::int64_t s) { return UserId{s}; }
+///     };
+///
+/// `from_storage` may throw (any std::exception) when a stored value does not fit: loom reports
+/// it as a loom::DataError naming the table, column and row, with the exception's text as the
+/// reason. `to_storage` may throw loom::DataError for a value that cannot be stored.
+/// Optionally `static constexpr loom::column_kind kind = ...;` (default plain). Filters on
+/// such a column take values of T (`loom::col(&User::id) == UserId{7}`); ordering and IN
+/// lists follow the storage type's order. The specialization must be visible wherever the
+/// model is used (put it beside T).
+template <class T> struct column_type;
 
 /// SQL text and its parameters, in order (what QuerySet::sql() returns).
 struct SqlText {

@@ -43,8 +43,16 @@ template <class T> struct is_optional<std::optional<T>> : std::true_type {};
 template <class T, bool = std::is_enum_v<T>> struct integer_repr { using type = T; };
 template <class T> struct integer_repr<T, true> { using type = std::underlying_type_t<T>; };
 
+/// T has a loom::column_type<T> specialization (a user adapter, or loom's own for std::chrono
+/// and nlohmann::json).
 template <class T>
-concept integer_like = (std::integral<T> && !std::same_as<T, bool>) || std::is_enum_v<T>;
+concept adapted = requires {
+    typename ::loom::column_type<T>::storage;
+};
+
+template <class T>
+concept integer_like = ((std::integral<T> && !std::same_as<T, bool>) ||
+                        std::is_enum_v<T>)&&!adapted<T>;
 
 /// How one member type maps to a column: its SQL type, how it binds and how it reads back.
 /// `read` returns nullptr on success, or a short reason the stored value does not fit.
@@ -144,9 +152,73 @@ template <> struct column_traits<Blob> {
     }
 };
 
+/// The reason an adapter's from_storage gave (its exception's text), kept per thread for the caller
+/// that builds the DataError from it right away.
+inline const char* adapter_reason(const char* what) {
+    thread_local std::string reason;
+    reason = what;
+    return reason.c_str();
+}
+
+template <class A> constexpr column_kind kind_of() {
+    if constexpr (requires { A::kind; })
+        return A::kind;
+    else
+        return column_kind::plain;
+}
+
+template <class S>
+inline constexpr bool storage_type_v =
+    std::is_same_v<S, std::int64_t> || std::is_same_v<S, double> ||
+    std::is_same_v<S, std::string> || std::is_same_v<S, Blob>;
+
+/// A user type through its loom::column_type<T> adapter.
+template <adapted T> struct column_traits<T> {
+    using A = ::loom::column_type<T>;
+    using S = typename A::storage;
+    static_assert(storage_type_v<S>,
+                  "loom::column_type<T>::storage must be std::int64_t, double, std::string or "
+                  "loom::Blob");
+    static_assert(
+        requires(const T& v) {
+            { A::to_storage(v) } -> std::convertible_to<S>;
+        },
+        "loom::column_type<T> needs static storage to_storage(const T&)");
+    static_assert(
+        requires(S s) {
+            { A::from_storage(std::move(s)) } -> std::convertible_to<T>;
+        },
+        "loom::column_type<T> needs static T from_storage(storage)");
+    static constexpr Storage storage = column_traits<S>::storage;
+    static constexpr bool nullable = false;
+    static constexpr column_kind kind = kind_of<A>();
+    static void bind(Statement& s, int i, const T& v) {
+        column_traits<S>::bind(s, i, static_cast<S>(A::to_storage(v)));
+    }
+    static Value value(const T& v) { return column_traits<S>::value(A::to_storage(v)); }
+    static const char* read(const Statement& s, int c, T& out) {
+        S raw{};
+        if (const char* err = column_traits<S>::read(s, c, raw)) return err;
+        try {
+            out = A::from_storage(std::move(raw));
+        } catch (const std::exception& e) {
+            return adapter_reason(e.what());
+        }
+        return nullptr;
+    }
+};
+
+template <class T> constexpr column_kind column_kind_of() {
+    if constexpr (requires { column_traits<T>::kind; })
+        return column_traits<T>::kind;
+    else
+        return column_kind::plain;
+}
+
 template <class T> struct column_traits<std::optional<T>> {
     static constexpr Storage storage = column_traits<T>::storage;
     static constexpr bool nullable = true;
+    static constexpr column_kind kind = column_kind_of<T>();
     static void bind(Statement& s, int i, const std::optional<T>& v) {
         if (v)
             column_traits<T>::bind(s, i, *v);
@@ -207,6 +279,10 @@ inline std::string describe_stored(const Statement& s, int c) {
     }
 }
 
+/// What a JSON key path (`col(&User::settings).json("theme")`) holds: a JSON scalar, compared
+/// with strings, numbers and bool.
+struct json_scalar {};
+
 // Which C++ values may be compared with / assigned to a column of type Col. Wrong categories
 // (a string against an integer column) do not compile.
 template <class Col> struct value_category { using type = Col; };
@@ -227,6 +303,11 @@ template <class Col, class V> constexpr bool accepts_value() {
         return std::convertible_to<const U&, std::string_view>;
     else if constexpr (std::same_as<C, Blob>)
         return std::same_as<U, Blob>;
+    else if constexpr (std::same_as<C, json_scalar>)
+        return std::convertible_to<const U&, std::string_view> || std::integral<U> ||
+               std::floating_point<U>;
+    else if constexpr (adapted<C>)
+        return std::convertible_to<const U&, C>;
     else
         return false;
 }
@@ -244,7 +325,16 @@ inline constexpr const char* nan_in_filter =
 template <class Col, class V> Value to_value(const V& v) {
     using C = typename value_category<Col>::type;
     using U = std::remove_cvref_t<V>;
-    if constexpr (std::same_as<C, std::string>)
+    if constexpr (adapted<C>)
+        return column_traits<C>::value(static_cast<const C&>(v));
+    else if constexpr (std::same_as<C, json_scalar>) {
+        if constexpr (std::convertible_to<const U&, std::string_view>)
+            return std::string(std::string_view(v));
+        else if constexpr (std::floating_point<U>)
+            return to_value<double>(v);
+        else
+            return to_value<std::int64_t>(v);
+    } else if constexpr (std::same_as<C, std::string>)
         return std::string(std::string_view(v));
     else if constexpr (std::floating_point<C>) {
         const double d = static_cast<double>(v);

@@ -88,6 +88,7 @@ template <class T> engine::TableInfo table_info() {
                 using V = typename E::value_type;
                 c.type = type_class(column_traits<V>::storage);
                 c.not_null = !column_traits<V>::nullable;
+                c.kind = column_kind_of<V>();
                 t.columns.push_back(c);
                 if (e.unique) t.uniques.push_back({c.name});
                 if (e.indexed && !e.unique) index_on(e.column);

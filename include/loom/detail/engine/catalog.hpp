@@ -74,6 +74,18 @@ inline std::string_view type_sql(const Dialect& d, TypeClass t) {
     }
 }
 
+/// The DDL type of a column of storage `t` holding `k` (a timestamp, date or JSON text column
+/// may have its own type in the dialect).
+inline std::string_view type_sql(const Dialect& d, TypeClass t, column_kind k) {
+    std::string_view special;
+    if (t == TypeClass::text) {
+        if (k == column_kind::timestamp) special = d.timestamp_type;
+        if (k == column_kind::date) special = d.date_type;
+        if (k == column_kind::json) special = d.json_type;
+    }
+    return special.empty() ? type_sql(d, t) : special;
+}
+
 struct ColumnInfo {
     std::string name;
     TypeClass type = TypeClass::blob;
@@ -82,6 +94,9 @@ struct ColumnInfo {
     bool not_null = false;
     /// The auto-assigned integer primary key (Dialect::auto_primary_key: never reuses a key).
     bool auto_key = false;
+    /// A text column holding a timestamp, a date or JSON: its DDL type is the Dialect's
+    /// (timestamp_type...). Not read back from a database (SQLite declares them TEXT).
+    column_kind kind = column_kind::plain;
     /// The DEFAULT expression as the database holds it (tables loom did not write; loom writes
     /// none), kept as it is when the table is rebuilt.
     std::string default_sql;
@@ -175,7 +190,7 @@ inline std::string column_sql(const TableInfo& t, const ColumnInfo& c, const Dia
     if (c.auto_key) {
         s += d.auto_primary_key;
     } else {
-        s += c.declared_type.empty() ? std::string(type_sql(d, c.type)) : c.declared_type;
+        s += c.declared_type.empty() ? std::string(type_sql(d, c.type, c.kind)) : c.declared_type;
         if (t.primary_key.size() == 1 && same_name(t.primary_key[0], c.name)) s += " PRIMARY KEY";
         if (c.not_null) s += " NOT NULL";
     }

@@ -76,6 +76,12 @@ struct Dialect {
     std::string_view text_type;
     std::string_view blob_type;
     std::string_view auto_primary_key;  // the whole column type of an auto-assigned int key
+    /// DDL types of text columns that hold a UTC instant, a date, a JSON document (storage
+    /// stays text: loom binds and reads ISO-8601 / JSON text on every engine). Empty: text_type.
+    /// SQLite: TEXT for all three (a DATETIME declaration would give NUMERIC affinity).
+    std::string_view timestamp_type = {};
+    std::string_view date_type = {};
+    std::string_view json_type = {};
     /// `<column> IN <key_array>` tests a column against all the keys of one parameter bound
     /// with Connection::key_array().
     std::string_view key_array;
@@ -99,6 +105,13 @@ struct Dialect {
     /// instead (SQLite: its rowid is the key of every table loom can insert into without a
     /// key, and RETURNING would add a result row to every insert for the same number).
     bool insert_returning = false;
+    /// Appends to `out` the SQL reading the JSON value at `path` (from the root; each step is
+    /// 'k' + an object key or 'i' + an array index in decimal) of the JSON text in `lhs`, as a
+    /// scalar SQL value comparable with bound text, integers and reals (NULL when absent). Sets
+    /// `param` to the value of its one `?` (the path, in the engine's form). SQLite:
+    /// json_extract(lhs, ?) with a '$."key"[0]' path.
+    void (*json_extract)(std::string_view lhs, const std::vector<std::string>& path,
+                         std::string& param, std::string& out) = nullptr;
 };
 
 /// A connection to one database.

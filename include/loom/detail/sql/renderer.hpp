@@ -163,8 +163,24 @@ public:
                 t.node->render(*this, t.hop, sql, params);
                 break;
             case Token::test_begin:
+            case Token::json_begin:
                 tests.push_back(sql.size());
                 break;
+            case Token::json_end: {
+                const std::size_t at = tests.back();
+                tests.pop_back();
+                const std::string operand = sql.substr(at);
+                sql.resize(at);
+                std::string path;
+                if (session_ && session_->dialect().json_extract) {
+                    session_->dialect().json_extract(operand, t.path, path, sql);
+                } else {  // no engine: a stable spelling, for comparing queries
+                    for (const auto& step : t.path) path += "/" + step;
+                    sql += "json_path(" + operand + ", ?)";
+                }
+                params.emplace_back(std::move(path));
+                break;
+            }
             case Token::test_end: {
                 // The operand's SQL was written in place (its parameters, if any, are
                 // already in order: the dialect writes the operand before the value).

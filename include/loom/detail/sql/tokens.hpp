@@ -59,7 +59,17 @@ struct SqlNode {
 using engine::TextTest;
 
 struct Token {
-    enum Kind { text, column, param, key_list, subquery, test_begin, test_end };
+    enum Kind {
+        text,
+        column,
+        param,
+        key_list,
+        subquery,
+        test_begin,
+        test_end,
+        json_begin,
+        json_end
+    };
     Token() = default;
     explicit Token(Kind k) : kind(k) {}
 
@@ -71,6 +81,7 @@ struct Token {
     std::shared_ptr<const SqlNode> node;
     int hop = 0;                         // node: see SqlNode
     TextTest test = TextTest::contains;  // test_end
+    std::vector<std::string> path;       // json_end: the key path (Dialect::json_extract)
 };
 
 using Tokens = std::vector<Token>;
@@ -114,6 +125,15 @@ inline void append_text_test(Tokens& t, const Tokens& what, TextTest test, std::
     Token end{Token::test_end};
     end.value = std::move(value);
     end.test = test;
+    t.push_back(std::move(end));
+}
+
+/// The JSON value at `path` of the JSON text `what` (Dialect::json_extract writes the SQL).
+inline void append_json_path(Tokens& t, const Tokens& what, std::vector<std::string> path) {
+    t.push_back(Token{Token::json_begin});
+    append(t, what);
+    Token end{Token::json_end};
+    end.path = std::move(path);
     t.push_back(std::move(end));
 }
 

@@ -69,6 +69,24 @@ inline bool text_test(engine::TextTest test, std::string_view lhs, std::string& 
     return false;
 }
 
+/// json_extract with the path bound: `$."theme"."colors"[2]`. Each path step is 'k' + key or
+/// 'i' + array index (engine.hpp). A key may hold any character but `"`, which SQLite's path
+/// syntax cannot escape (loom refuses such keys when the filter is made).
+inline void json_extract(std::string_view lhs, const std::vector<std::string>& path,
+                         std::string& param, std::string& out) {
+    param = "$";
+    for (const auto& step : path) {
+        if (step.empty()) continue;
+        if (step[0] == 'i')
+            param += "[" + step.substr(1) + "]";
+        else
+            param += ".\"" + step.substr(1) + "\"";
+    }
+    out += "json_extract(";
+    out += lhs;
+    out += ", ?)";
+}
+
 inline constexpr engine::Dialect dialect{
     .name = "sqlite",
     .integer_type = "INTEGER",
@@ -76,12 +94,16 @@ inline constexpr engine::Dialect dialect{
     .text_type = "TEXT",
     .blob_type = "BLOB",
     .auto_primary_key = "INTEGER PRIMARY KEY AUTOINCREMENT",
+    .timestamp_type = "TEXT",
+    .date_type = "TEXT",
+    .json_type = "TEXT",
     // One JSON array parameter: any number of keys in one statement shape, and a plan that
     // stays on the key's index (a 100,000-key IN list made SQLite 3.40 scan instead).
     .key_array = "(SELECT value FROM json_each(?))",
     .explain_prefix = "EXPLAIN QUERY PLAN ",
     .explain_column = 3,
     .text_test = &text_test,
+    .json_extract = &json_extract,
 };
 
 class Statement final : public engine::Statement {
