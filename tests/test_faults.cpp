@@ -560,6 +560,19 @@ TEST_CASE(
     a.id = 7;
     db.insert(a);
     CHECK(db.objects<Legacy>().get().id == 7);
+    // INTEGER PRIMARY KEY DESC and WITHOUT ROWID tables are not rowid aliases either: SQLite
+    // leaves (or requires) the key, so loom refuses the same way before writing anything.
+    for (const char* ddl : {"CREATE TABLE legacy (id INTEGER PRIMARY KEY DESC, name TEXT)",
+                            "CREATE TABLE legacy (id INTEGER PRIMARY KEY, name TEXT) WITHOUT "
+                            "ROWID"}) {
+        loom::Database other(":memory:");
+        other.execute(ddl);
+        Legacy c;
+        CHECK_THAT(message_of<loom::DataError>([&] { other.insert(c); }),
+                   Catch::Contains("the database does not fill in this key column on insert"));
+        CHECK(c.id == 0);
+        CHECK(other.query<std::int64_t>("SELECT count(*) FROM legacy").at(0) == 0);
+    }
     // A table loom creates is filled in as before.
     loom::Database fresh(":memory:");
     fresh.create_tables<Legacy>();

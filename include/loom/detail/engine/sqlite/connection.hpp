@@ -292,7 +292,15 @@ public:
             integer_key = same_word(q.text(0), key_column) && same_word(q.text(1), "INTEGER");
         }
         // No such table: the INSERT will say so.
-        return keys == 0 || (keys == 1 && integer_key);
+        if (keys == 0) return true;
+        if (keys != 1 || !integer_key) return false;
+        // An INTEGER PRIMARY KEY is the rowid (filled in) unless it is declared DESC or the
+        // table is WITHOUT ROWID; then SQLite keeps the key in an index of its own, which
+        // pragma_index_list reports with origin 'pk'. The rowid alias has no such index.
+        Query pk_index(db_, "SELECT 1 FROM pragma_index_list(?) WHERE origin = 'pk'");
+        if (!pk_index.ok()) return true;
+        pk_index.bind(1, table);
+        return !pk_index.row();
     }
 
     std::vector<std::string> rows_referring_to(std::string_view table, std::int64_t key) override {
