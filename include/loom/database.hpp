@@ -306,7 +306,20 @@ public:
     }
 
     /// Writes every column of `obj` to its row. Throws DoesNotExist when no row has its key.
+    /// Sets its loom::auto_now members to the current time first.
+    template <class T> void update(T& obj) {
+        detail::prepare_update(obj);
+        update_existing(obj);
+    }
     template <class T> void update(const T& obj) {
+        static_assert(!detail::has_auto_now<T>(),
+                      "db.update: this model has loom::auto_now members, which update sets: "
+                      "pass a non-const object");
+        update_existing(obj);
+    }
+
+private:
+    template <class T> void update_existing(const T& obj) {
         if (update_row(obj, "update") == 0) {
             const auto& m = detail::meta<T>();
             throw DoesNotExist("update: no " + m.name + " with " + m.pk + " = " +
@@ -315,10 +328,12 @@ public:
         }
     }
 
+public:
     /// Inserts `obj` when its key is 0, else updates its row (inserting it if it is gone).
     template <class T> void save(T& obj) {
         if (detail::primary_key_of(obj) == 0) return insert(obj);
         detail::Session::Call call(session_);
+        detail::prepare_update(obj);
         {
             detail::Session::TransactionScope tx(session_);
             if (update_row(obj, "save") == 0) insert(obj);
@@ -423,6 +438,7 @@ private:
     /// INSERTs the row of `obj`; true when the database assigned its key.
     template <class T> bool insert_row(T& obj, std::string_view origin) {
         const auto& m = detail::meta<T>();
+        detail::prepare_insert(obj);  // defaults for members never set, auto_now(_add)
         std::int64_t& id = detail::primary_key_ref(obj);
         const bool with_pk = id != 0;
         if (!with_pk && !session_.assigns_keys(&m, m.raw_table, detail::entry<T, 0>().column))
