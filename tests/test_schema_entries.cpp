@@ -25,10 +25,10 @@ struct Note {
     loom::ForeignKey<Member> author;
     std::string title;
     std::string status = "draft";
-    std::optional<std::int64_t> stock;      // never set: the DEFAULT 10
-    std::optional<std::string> label;       // never set: the DEFAULT 'it''s new'
-    std::optional<Level> level;             // never set: the DEFAULT 2 (Level::high)
-    std::optional<double> weight;           // never set: the DEFAULT 1.5
+    std::optional<std::int64_t> stock;  // never set: the DEFAULT 10
+    std::optional<std::string> label;   // never set: the DEFAULT 'it''s new'
+    std::optional<Level> level;         // never set: the DEFAULT 2 (Level::high)
+    std::optional<double> weight;       // never set: the DEFAULT 1.5
     int rating = 0;
     std::chrono::sys_time<std::chrono::microseconds> created_at;
     std::chrono::sys_time<std::chrono::microseconds> updated_at;
@@ -147,9 +147,10 @@ TEST_CASE("Schema entries: insert writes a column's DEFAULT for a member never s
     CHECK(m2.label == "");
 
     // The DDL DEFAULT serves inserts that leave the column out (raw SQL, other tools).
-    t.db.execute("INSERT INTO note (author_id, title, rating, created_at, updated_at) VALUES "
-                 "(?, 'raw', 1, '2024-01-01 00:00:00.000000', '2024-01-01 00:00:00.000000')",
-                 t.ann.id);
+    t.db.execute(
+        "INSERT INTO note (author_id, title, rating, created_at, updated_at) VALUES "
+        "(?, 'raw', 1, '2024-01-01 00:00:00.000000', '2024-01-01 00:00:00.000000')",
+        t.ann.id);
     const Note raw = t.db.objects<Note>().get(col(&Note::title) == "raw");
     CHECK(raw.status == "draft");
     CHECK(raw.stock == 10);
@@ -235,11 +236,12 @@ TEST_CASE("Schema entries: check_schema sees a missing composite index and UNIQU
     loom::Database db(":memory:");
     db.create_tables<Member>();
     // The table as it was before the descriptor gained its index and unique_together.
-    db.execute("CREATE TABLE note (id INTEGER PRIMARY KEY AUTOINCREMENT, author_id INTEGER NOT "
-               "NULL REFERENCES member (id) ON DELETE CASCADE, title TEXT NOT NULL, status TEXT "
-               "NOT NULL DEFAULT 'draft', stock INTEGER DEFAULT 10, label TEXT DEFAULT 'x', "
-               "level INTEGER, weight REAL, rating INTEGER NOT NULL, created_at TEXT NOT NULL, "
-               "updated_at TEXT NOT NULL)");
+    db.execute(
+        "CREATE TABLE note (id INTEGER PRIMARY KEY AUTOINCREMENT, author_id INTEGER NOT "
+        "NULL REFERENCES member (id) ON DELETE CASCADE, title TEXT NOT NULL, status TEXT "
+        "NOT NULL DEFAULT 'draft', stock INTEGER DEFAULT 10, label TEXT DEFAULT 'x', "
+        "level INTEGER, weight REAL, rating INTEGER NOT NULL, created_at TEXT NOT NULL, "
+        "updated_at TEXT NOT NULL)");
     db.execute("CREATE INDEX note_author_id_idx ON note (author_id)");
     const auto report = loom::schema_report<Member, Note>(db);
     std::string all;
