@@ -90,8 +90,7 @@ TEST_CASE("JSON: key-path filters bind the path and the value", "[json][filter]"
         CHECK(t.names(t.db.objects<Account>().filter(
                   col(&Account::settings).json("limits", "daily") > 10)) == Names{"bob", "cy"});
         CHECK(t.names(t.db.objects<Account>().filter(
-                  col(&Account::settings).json("limits", "daily") < 20.75)) ==
-              Names{"ann", "cy"});
+                  col(&Account::settings).json("limits", "daily") < 20.75)) == Names{"ann", "cy"});
         CHECK(t.names(t.db.objects<Account>().filter(col(&Account::settings).json("tags", 0) ==
                                                      "b")) == Names{"cy"});
         CHECK(t.names(t.db.objects<Account>().filter(col(&Account::settings).json("beta") ==
@@ -105,9 +104,8 @@ TEST_CASE("JSON: key-path filters bind the path and the value", "[json][filter]"
         CHECK(t.names(t.db.objects<Account>().filter(col(&Account::extra).json("x") == 1)) ==
               Names{"bob"});
     });
-    const auto q = t.db.objects<Account>()
-                       .filter(col(&Account::settings).json("limits", "daily") == 5)
-                       .sql();
+    const auto q =
+        t.db.objects<Account>().filter(col(&Account::settings).json("limits", "daily") == 5).sql();
     CHECK(has(q.sql, "json_extract(t0.\"settings\", ?) = ?"));
     REQUIRE(q.params.size() == 2);
     CHECK(std::get<std::string>(q.params[0]) == R"($."limits"."daily")");

@@ -40,12 +40,12 @@ inline void put(std::string& out, long long v, int width) {
 
 inline std::string date(std::chrono::year_month_day d) {
     if (!d.ok())
-        throw DataError("loom: the date " + std::to_string(int(d.year())) + "-" +
+        throw DataError(std::string("loom: the date ") + std::to_string(int(d.year())) + "-" +
                         std::to_string(unsigned(d.month())) + "-" +
                         std::to_string(unsigned(d.day())) + " is not a valid calendar date");
     const int y = int(d.year());
     if (y < 0 || y > 9999)
-        throw DataError("loom: the year " + std::to_string(y) +
+        throw DataError(std::string("loom: the year ") + std::to_string(y) +
                         " is outside 0000-9999, which loom's fixed-width date text can hold");
     std::string out;
     put(out, y, 4);

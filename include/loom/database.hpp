@@ -335,11 +335,16 @@ public:
     /// With a loom::version column: only while the row still has the object's version, which
     /// it bumps (in the row and in `obj`); ConflictError, writing nothing, when another writer
     /// changed the row first.
+    /// Sets its loom::auto_now members to the current time first.
     template <class T> void update(T& obj) {
         using U = std::remove_const_t<T>;
         static_assert(!detail::versioned<U> || !std::is_const_v<T>,
                       "db.update: a model with a loom::version column is updated through a "
                       "non-const object (update bumps its version)");
+        static_assert(!detail::has_auto_now<U>() || !std::is_const_v<T>,
+                      "db.update: this model has loom::auto_now members, which update sets: "
+                      "pass a non-const object");
+        if constexpr (!std::is_const_v<T>) detail::prepare_update(obj);
         detail::Session::Call call(session_);
         const std::int64_t n = update_row(static_cast<const U&>(obj), "update");
         if (n == 0) missing_row(static_cast<const U&>(obj), "update");
@@ -496,6 +501,7 @@ public:
     template <class T> void save(T& obj) {
         if (detail::key_unset(detail::primary_key_of(obj))) return insert(obj);
         detail::Session::Call call(session_);
+        detail::prepare_update(obj);
         {
             detail::Session::TransactionScope tx(session_);
             if (update_row(static_cast<const T&>(obj), "save") == 0) {
@@ -718,6 +724,7 @@ private:
     /// INSERTs the row of `obj`; true when the database assigned its key.
     template <class T> bool insert_row(T& obj, std::string_view origin) {
         const auto& m = detail::meta<T>();
+        detail::prepare_insert(obj);  // defaults for members never set, auto_now(_add)
         auto& id = detail::primary_key_ref(obj);
         const bool with_pk = !detail::key_unset(id);
         if constexpr (!detail::auto_key<T>) {

@@ -388,14 +388,14 @@ public:
             using KT = std::remove_cvref_t<decltype(k)>;
             if constexpr (std::integral<KT>) {
                 if (k < 0) throw UsageError("json(): an array index must not be negative");
-                path.push_back("i" + std::to_string(k));
+                path.push_back(std::string("i") + std::to_string(k));
             } else {
                 const std::string_view key(k);
                 if (key.find('"') != std::string_view::npos || key.find('\0') != key.npos)
-                    throw UsageError("json(): the key '" + std::string(key) +
+                    throw UsageError(std::string("json(): the key '") + std::string(key) +
                                      "' contains a double quote or NUL byte, which a JSON path "
                                      "cannot name");
-                path.push_back("k" + std::string(key));
+                path.push_back(std::string("k") + std::string(key));
             }
         };
         (step(keys), ...);

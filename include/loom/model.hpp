@@ -19,6 +19,7 @@
 // names no forward side or a duplicate column is a static_assert with a readable message.
 #pragma once
 
+#include <chrono>
 #include <concepts>
 #include <cstdint>
 #include <functional>
@@ -135,9 +136,47 @@ constexpr detail::pk_entry<Owner, K> pk(K Owner::*member, std::string_view colum
     return {member, column};
 }
 
-/// A plain column. Options: loom::unique, loom::indexed.
+namespace detail {
+template <class T> struct is_default_value : std::false_type {};
+template <class U> struct is_default_value<default_value_t<U>> : std::true_type { using arg = U; };
+
+template <class T> struct is_sys_time : std::false_type {};
+template <class D>
+struct is_sys_time<std::chrono::time_point<std::chrono::system_clock, D>> : std::true_type {};
+
+/// The type a default literal is checked against: the storage type of an adapted member.
+template <class V> constexpr auto default_target() {
+    using B = typename strip_opt<V>::type;
+    if constexpr (adapted<B>)
+        return std::type_identity<typename ::loom::column_type<B>::storage>{};
+    else
+        return std::type_identity<B>{};
+}
+
+template <class V, class Opt> constexpr void check_field_option() {
+    if constexpr (is_default_value<Opt>::value) {
+        using Target = typename decltype(default_target<V>())::type;
+        using U = typename is_default_value<Opt>::arg;
+        static_assert(accepts_value<Target, U>(),
+                      "loom::default_value: the value's type does not fit the member's column "
+                      "(an integer column takes integers, a text column a string literal...)");
+    } else if constexpr (std::is_same_v<Opt, auto_now_t> || std::is_same_v<Opt, auto_now_add_t>) {
+        static_assert(is_sys_time<typename strip_opt<V>::type>::value,
+                      "loom::auto_now / loom::auto_now_add: the member must be a "
+                      "std::chrono::sys_time (sys_seconds, sys_time<milliseconds>...) or a "
+                      "std::optional of one");
+    } else {
+        static_assert(std::is_same_v<Opt, unique_t> || std::is_same_v<Opt, indexed_t>,
+                      "loom::field: options are loom::unique, loom::indexed, "
+                      "loom::default_value(v), loom::auto_now and loom::auto_now_add");
+    }
+}
+}  // namespace detail
+
+/// A plain column. Options: loom::unique, loom::indexed, loom::default_value(v),
+/// loom::auto_now_add, loom::auto_now.
 template <class Owner, class V, class... Opts>
-constexpr auto field(V Owner::*member, std::string_view column, Opts...) {
+constexpr auto field(V Owner::*member, std::string_view column, Opts... opts) {
     static_assert(!detail::is_relation_member<V>::value,
                   "loom::field: this member is a relation; declare it with loom::foreign_key, "
                   "loom::one_to_one, loom::many_to_many or loom::reverse");
@@ -145,10 +184,20 @@ constexpr auto field(V Owner::*member, std::string_view column, Opts...) {
                   "loom::field: unsupported member type; use bool, an integer type, an enum, "
                   "float/double, std::string, loom::Blob, a std::chrono type, std::optional of "
                   "one of those, or specialize loom::column_type<T> for it (docs/types.md)");
-    static_assert(((std::is_same_v<Opts, unique_t> || std::is_same_v<Opts, indexed_t>)&&...),
-                  "loom::field: options are loom::unique and loom::indexed");
-    return detail::field_entry<Owner, V>{member, column, (std::is_same_v<Opts, unique_t> || ...),
-                                         (std::is_same_v<Opts, indexed_t> || ...)};
+    (detail::check_field_option<V, Opts>(), ...);
+    detail::field_entry<Owner, V> e{member, column, (std::is_same_v<Opts, unique_t> || ...),
+                                    (std::is_same_v<Opts, indexed_t> || ...)};
+    [[maybe_unused]] auto apply = [&e](auto opt) {
+        using O = decltype(opt);
+        if constexpr (detail::is_default_value<O>::value)
+            e.default_value = opt.literal;
+        else if constexpr (std::is_same_v<O, auto_now_add_t>)
+            e.auto_time_kind = detail::auto_time::on_insert;
+        else if constexpr (std::is_same_v<O, auto_now_t>)
+            e.auto_time_kind = detail::auto_time::on_write;
+    };
+    (apply(opts), ...);
+    return e;
 }
 
 namespace detail {

@@ -39,6 +39,8 @@ inline std::string_view ddl_type(const engine::Dialect& d, Storage s) {
 
 template <class T> struct is_optional : std::false_type {};
 template <class T> struct is_optional<std::optional<T>> : std::true_type {};
+template <class T> struct strip_opt { using type = T; };
+template <class T> struct strip_opt<std::optional<T>> { using type = T; };
 
 template <class T, bool = std::is_enum_v<T>> struct integer_repr { using type = T; };
 template <class T> struct integer_repr<T, true> { using type = std::underlying_type_t<T>; };

@@ -12,6 +12,7 @@
 
 #include "column.hpp"
 #include "engine/catalog.hpp"
+#include "meta/defaults.hpp"
 #include "meta/joins.hpp"
 
 namespace loom::detail {
@@ -89,6 +90,7 @@ template <class T> engine::TableInfo table_info() {
                 c.type = type_class(column_traits<V>::storage);
                 c.not_null = !column_traits<V>::nullable;
                 c.kind = column_kind_of<V>();
+                c.default_sql = sql_literal(e.default_value);
                 t.columns.push_back(c);
                 if (e.unique) t.uniques.push_back({c.name});
                 if (e.indexed && !e.unique) index_on(e.column);
@@ -114,6 +116,17 @@ template <class T> engine::TableInfo table_info() {
         for (std::size_t k = 0; k < cols.size; ++k) names.emplace_back(cols.columns[k]);
         t.uniques.push_back(std::move(names));
     }
+    // Composite indexes and CHECK constraints (issue 17).
+    for (std::size_t x = 0; x < model<T>.index_count; ++x) {
+        const auto& cols = model<T>.indexes[x];
+        engine::IndexInfo i;
+        for (std::size_t k = 0; k < cols.size; ++k) i.columns.emplace_back(cols.columns[k]);
+        i.name = engine::index_name(t.name, i.columns);
+        if (!t.index_on(i.columns)) t.indexes.push_back(std::move(i));
+    }
+    for (std::size_t x = 0; x < model<T>.check_count; ++x)
+        t.checks.emplace_back(std::string(model<T>.checks[x].name),
+                              std::string(model<T>.checks[x].sql));
     return t;
 }
 

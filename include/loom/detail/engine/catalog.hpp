@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "../../types.hpp"
@@ -128,6 +129,9 @@ struct TableInfo {
     std::vector<std::vector<std::string>> uniques;
     /// CREATE INDEX indexes (not those a constraint makes).
     std::vector<IndexInfo> indexes;
+    /// Named CHECK constraints loom writes (name, SQL expression) from descriptors. Not read
+    /// back from a database: a live CHECK is listed in `unsupported`.
+    std::vector<std::pair<std::string, std::string>> checks;
     /// What the database's definition of the table holds that the fields above cannot (a CHECK
     /// constraint, a collation, a generated column...), in words: loom refuses to rebuild such
     /// a table rather than lose it.
@@ -223,6 +227,8 @@ inline std::string create_table_sql(const TableInfo& t, const Dialect& d, bool i
     for (const auto& f : t.foreign_keys)
         if (f.columns.size() > 1)
             line("FOREIGN KEY (" + column_list(f.columns) + ") " + references_sql(f));
+    for (const auto& c : t.checks)
+        line("CONSTRAINT " + quote(c.first) + " CHECK (" + c.second + ")");
     s += "\n)";
     return s;
 }

@@ -78,9 +78,9 @@ inline void json_extract(std::string_view lhs, const std::vector<std::string>& p
     for (const auto& step : path) {
         if (step.empty()) continue;
         if (step[0] == 'i')
-            param += "[" + step.substr(1) + "]";
+            param.append("[").append(step, 1).append("]");
         else
-            param += ".\"" + step.substr(1) + "\"";
+            param.append(".\"").append(step, 1).append("\"");
     }
     out += "json_extract(";
     out += lhs;
