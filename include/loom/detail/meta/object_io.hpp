@@ -45,25 +45,27 @@ template <class T, class At> void read_object_at(const Statement& s, At at, T& o
         const auto& e = entry<T, I>();
         if constexpr (has_column<E>) c = at(k++);
         if constexpr (E::kind == entry_kind::pk) {
-            if (s.column_type(c) != engine::Cell::integer)
+            // One call to the engine per cell: its type and value together.
+            const engine::CellValue v = s.cell(c);
+            if (v.type != engine::Cell::integer)
                 throw DataError(std::string(type_name<T>()) + "." + std::string(e.column) +
                                 ": expected an INTEGER primary key, found " +
                                 describe_stored(s, c));
-            key = s.column_int(c);
+            key = v.integer;
             obj.*(e.member) = key;
         } else if constexpr (E::kind == entry_kind::field) {
-            if (const char* why = read_column(s, c, obj.*(e.member))) {
+            if (const char* why = read_column(s.cell(c), obj.*(e.member))) {
                 throw DataError(std::string(type_name<T>()) + "." + std::string(e.column) +
                                 " (row " + std::string(entry<T, 0>().column) + "=" +
                                 std::to_string(key) + "): " + why + ", found " +
                                 describe_stored(s, c));
             }
         } else if constexpr (has_column<E>) {
-            const auto t = s.column_type(c);
-            if (t == engine::Cell::null)
+            const engine::CellValue v = s.cell(c);
+            if (v.type == engine::Cell::null)
                 relation_access::set_key(obj.*(e.member), std::nullopt);
-            else if (t == engine::Cell::integer)
-                relation_access::set_key(obj.*(e.member), s.column_int(c));
+            else if (v.type == engine::Cell::integer)
+                relation_access::set_key(obj.*(e.member), v.integer);
             else
                 throw DataError(std::string(type_name<T>()) + "." + std::string(e.column) +
                                 " (row " + std::string(entry<T, 0>().column) + "=" +
