@@ -9,6 +9,7 @@
 // it will run). The models of the three versions live in namespaces v1, v2, v3 here; in a real
 // program there is one set, edited over time.
 #include <loom/loom.hpp>
+#include <loom/migrate.hpp>
 
 #include <fmt/core.h>
 

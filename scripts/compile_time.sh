@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
-# scripts/compile_time.sh - what including loom costs at compile time. Prints the -O0 compile
-# time of
+# scripts/compile_time.sh - what including loom costs at compile time. Prints the compile time,
+# at -O0 and at -O2, of
 #   baseline : a TU that includes only <sqlite3.h> and <string>
 #   loom.hpp : a TU that includes only <loom/loom.hpp>
 #   bookstore: examples/bookstore.cpp (four models, prefetch_related, writes)
-# each in seconds (best of N runs) and as a ratio to the baseline. It only prints: no timing is
-# asserted anywhere.
+# each in seconds (the median of N runs, the TUs interleaved so that a busy machine slows them
+# alike) and as a ratio to the baseline at the same level. It only prints: no timing is asserted
+# anywhere.
 #
-#     bash scripts/compile_time.sh            # best of 3, with c++ (or $CXX)
-#     bash scripts/compile_time.sh 5          # best of 5
+#     bash scripts/compile_time.sh            # median of 3, with c++ (or $CXX), -O0 and -O2
+#     bash scripts/compile_time.sh 5          # median of 5
 #     CXX=clang++-14 bash scripts/compile_time.sh
+#     LOOM_COMPILE_TIME_LEVELS=-O0 bash scripts/compile_time.sh   # one level only
 #
 # The compile flags are the ones the loom::loom CMake target gives a consumer (its include
 # directories and definitions with those of SQLite3 and fmt, and its C++20 option), read from a
 # small CMake project configured once in $LOOM_COMPILE_TIME_DIR (default build-compile-time/),
-# plus -O0. Each TU is compiled to an object file; nothing is linked.
+# plus the level. Each TU is compiled to an object file; nothing is linked.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -64,27 +66,32 @@ printf '#include <sqlite3.h>\n#include <string>\n' >"$tus/baseline.cpp"
 printf '#include <loom/loom.hpp>\n' >"$tus/loom_hpp.cpp"
 
 now_ns() { date +%s%N; }
-best_ns() {  # best_ns <source>: the fastest of $RUNS compiles, in nanoseconds
-    local src="$1" best="" i t0 t1
-    for ((i = 0; i < RUNS; i++)); do
-        t0=$(now_ns)
-        "$CXX" "${FLAGS[@]}" -O0 -c "$src" -o "$tus/out.o"
-        t1=$(now_ns)
-        if [[ -z "$best" ]] || ((t1 - t0 < best)); then best=$((t1 - t0)); fi
-    done
-    echo "$best"
+compile_ns() {  # compile_ns <level> <source>: one compile, in nanoseconds
+    local t0 t1
+    t0=$(now_ns)
+    "$CXX" "${FLAGS[@]}" "$1" -c "$2" -o "$tus/out.o"
+    t1=$(now_ns)
+    echo $((t1 - t0))
 }
+median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
+LEVELS="${LOOM_COMPILE_TIME_LEVELS:--O0 -O2}"
 echo "compiler: $("$CXX" --version | head -n 1)"
-echo "flags:    ${FLAGS[*]} -O0 -c"
-echo "best of $RUNS runs each"
-base=$(best_ns "$tus/baseline.cpp")
-loom=$(best_ns "$tus/loom_hpp.cpp")
-book=$(best_ns "$ROOT/examples/bookstore.cpp")
+echo "flags:    ${FLAGS[*]} <level> -c"
+echo "median of $RUNS runs each, the three TUs interleaved"
+for level in $LEVELS; do
+    base=() loom=() book=()
+    for ((i = 0; i < RUNS; i++)); do
+        base+=("$(compile_ns "$level" "$tus/baseline.cpp")")
+        loom+=("$(compile_ns "$level" "$tus/loom_hpp.cpp")")
+        book+=("$(compile_ns "$level" "$ROOT/examples/bookstore.cpp")")
+    done
+    b=$(median "${base[@]}")
+    report() {  # report <label> <ns>
+        awk -v l="$1" -v t="$2" -v b="$b" 'BEGIN { printf "%-42s %7.2f s  %6.1fx\n", l, t / 1e9, t / b }'
+    }
+    report "$level baseline (<sqlite3.h> + <string>)" "$b"
+    report "$level <loom/loom.hpp> only" "$(median "${loom[@]}")"
+    report "$level examples/bookstore.cpp (4 models)" "$(median "${book[@]}")"
+done
 rm -f "$tus/out.o"
-report() {  # report <label> <ns>
-    awk -v l="$1" -v t="$2" -v b="$base" 'BEGIN { printf "%-38s %7.2f s  %6.1fx\n", l, t / 1e9, t / b }'
-}
-report "baseline (<sqlite3.h> + <string>)" "$base"
-report "<loom/loom.hpp> only" "$loom"
-report "examples/bookstore.cpp (4 models)" "$book"

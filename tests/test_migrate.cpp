@@ -5,6 +5,8 @@
 #include "catch.hpp"
 #include "models.hpp"
 
+#include <loom/migrate.hpp>
+
 #include <cstdint>
 #include <optional>
 #include <regex>

@@ -36,8 +36,15 @@ namespace loom {
 
 namespace detail {
 
-/// Database::check_schema's implementation, defined in <loom/migrate.hpp>.
-template <class Db> struct schema_check;
+/// Database::check_schema's implementation, defined in <loom/migrate.hpp> (opt-in: not part of
+/// <loom/loom.hpp>). Without that header, check_schema does not compile and says why.
+template <class Db> struct schema_check {
+    template <class... Ts> static void check(Db&) {
+        static_assert(sizeof(Db) == 0,
+                      "db.check_schema<...>() needs #include <loom/migrate.hpp> (schema checks "
+                      "and migrations are opt-in: <loom/loom.hpp> does not include them)");
+    }
+};
 
 template <class T> struct is_tuple : std::false_type {};
 template <class... Ts> struct is_tuple<std::tuple<Ts...>> : std::true_type {};
@@ -315,7 +322,8 @@ public:
 
     /// Compares the live schema with the models' and throws loom::SchemaError listing every
     /// difference (tables, columns, types, NULL-ness, keys, foreign keys, UNIQUE, indexes, join
-    /// tables). Defined in <loom/migrate.hpp> (part of <loom/loom.hpp>);
+    /// tables). Defined in <loom/migrate.hpp>, which you include yourself (it is not part of
+    /// <loom/loom.hpp>);
     /// loom::schema_report<Ts...>(db) returns the differences instead.
     template <class... Ts, class Db = Database> void check_schema() {
         detail::schema_check<Db>::template check<Ts...>(*this);

@@ -1,6 +1,7 @@
 // loom/loom.hpp - the whole library: models, the database, queries, prefetching, transactions
-// and observability. Include this one header. (The HTML/text profile report is opt-in:
-// <loom/profile.hpp>.)
+// and observability. Include this one header. Two parts are opt-in, each a header of its own
+// that keeps its compile time out of every other translation unit: schema checks and
+// migrations (<loom/migrate.hpp>) and the HTML/text profile report (<loom/profile.hpp>).
 #pragma once
 
 #include "chrono.hpp"
@@ -13,7 +14,6 @@
 #include "log.hpp"
 #include "lookup.hpp"
 #include "m2m.hpp"
-#include "migrate.hpp"
 #include "model.hpp"
 #include "options.hpp"
 #include "prefetch.hpp"

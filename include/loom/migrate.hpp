@@ -13,7 +13,8 @@
 //     loom::Diff d = loom::diff<Publisher, Author, Book>(db);   // development: draft the next one
 //     fmt::print("{}\n", d.cpp());
 //
-// docs/migrations.md has the workflow and a comparison with Django's.
+// docs/migrations.md has the workflow and a comparison with Django's. Opt-in: <loom/loom.hpp>
+// does not include this header (it would add about a second to every translation unit).
 #pragma once
 
 #include <cstddef>
@@ -585,8 +586,8 @@ template <class... Ts> SchemaReport schema_report(Database& db) {
 }
 
 namespace detail {
-template <class Db> struct schema_check {
-    template <class... Ts> static void check(Db& db) {
+template <> struct schema_check<Database> {
+    template <class... Ts> static void check(Database& db) {
         SchemaReport r = schema_report<Ts...>(db);
         if (r.ok()) return;
         std::string what = "the database schema does not match the models (" +

@@ -52,11 +52,11 @@ inline std::string describe_queries(const std::vector<RecordedQuery>& queries) {
     auto to = std::back_inserter(out);
     std::size_t n = 0;
     for (const auto& q : queries) {
-        fmt::format_to(to, "  {}. ", ++n);
-        if (!q.origin.empty()) fmt::format_to(to, "[{}] ", q.origin);
+        fmt::format_to(to, fmt::runtime("  {}. "), ++n);
+        if (!q.origin.empty()) fmt::format_to(to, fmt::runtime("[{}] "), q.origin);
         out += q.sql;
-        if (q.params != "()") fmt::format_to(to, " -- {}", q.params);
-        if (!q.error.empty()) fmt::format_to(to, " -- FAILED: {}", q.error);
+        if (q.params != "()") fmt::format_to(to, fmt::runtime(" -- {}"), q.params);
+        if (!q.error.empty()) fmt::format_to(to, fmt::runtime(" -- FAILED: {}"), q.error);
         out += '\n';
     }
     return out;
@@ -75,9 +75,9 @@ public:
 private:
     static std::string message(std::int64_t expected, const std::vector<RecordedQuery>& seen) {
         const std::string want = detail::count_of(expected, "query", "queries");
-        if (seen.empty()) return fmt::format("expected {}, but none ran", want);
-        std::string m =
-            fmt::format("expected {}, but {} ran:\n{}", want, seen.size(), describe_queries(seen));
+        if (seen.empty()) return fmt::format(fmt::runtime("expected {}, but none ran"), want);
+        std::string m = fmt::format(fmt::runtime("expected {}, but {} ran:\n{}"), want, seen.size(),
+                                    describe_queries(seen));
         m.pop_back();  // the list's last newline
         return m;
     }
@@ -181,20 +181,21 @@ struct RepeatedStatement {
 
     /// Names the statement, how often it ran and how to load the data at once instead.
     std::string message() const {
-        std::string m = fmt::format(
-            "N+1 queries: the same statement ran {} times inside one NPlusOneGuard (allowed: {})",
-            count, threshold);
+        std::string m = fmt::format(fmt::runtime("N+1 queries: the same statement ran {} times "
+                                                 "inside one NPlusOneGuard (allowed: {})"),
+                                    count, threshold);
         auto to = std::back_inserter(m);
-        if (!origin.empty()) fmt::format_to(to, ", issued by {}", origin);
-        fmt::format_to(to, ":\n  {}\n", sql);
+        if (!origin.empty()) fmt::format_to(to, fmt::runtime(", issued by {}"), origin);
+        fmt::format_to(to, fmt::runtime(":\n  {}\n"), sql);
         std::string_view rel = origin;
         if (rel.starts_with("load ") || rel.starts_with("prefetch ")) {
             rel.remove_prefix(rel.find(' ') + 1);
-            fmt::format_to(to,
-                           "Load {0} for all the objects at once: .prefetch_related(&{0}) on the "
-                           "QuerySet that fetched them, or loom::prefetch_related_objects(db, "
-                           "objects, &{0})",
-                           rel);
+            fmt::format_to(
+                to,
+                fmt::runtime("Load {0} for all the objects at once: .prefetch_related(&{0}) on the "
+                             "QuerySet that fetched them, or loom::prefetch_related_objects(db, "
+                             "objects, &{0})"),
+                rel);
         } else {
             m += "Fetch the rows in one query (e.g. a filter with loom::col(...).in(keys)) "
                  "instead of one query per object";
@@ -273,7 +274,7 @@ public:
             if (options_.on_warning)
                 options_.on_warning(r);
             else
-                fmt::print(stderr, "[loom] warning: {}\n", r.message());
+                fmt::print(stderr, fmt::runtime("[loom] warning: {}\n"), r.message());
         }
     }
 

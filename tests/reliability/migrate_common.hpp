@@ -6,6 +6,7 @@
 #pragma once
 
 #include <loom/loom.hpp>
+#include <loom/migrate.hpp>
 
 #include "../models.hpp"
 

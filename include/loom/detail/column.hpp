@@ -65,9 +65,9 @@ template <> struct column_traits<bool> {
     static constexpr bool nullable = false;
     static void bind(Statement& s, int i, bool v) { s.bind_int(i, v ? 1 : 0); }
     static Value value(bool v) { return std::int64_t{v}; }
-    static const char* read(const Statement& s, int c, bool& out) {
-        if (s.column_type(c) != engine::Cell::integer) return "expected INTEGER 0 or 1";
-        const auto v = s.column_int(c);
+    static const char* read(const engine::CellValue& cell, bool& out) {
+        if (cell.type != engine::Cell::integer) return "expected INTEGER 0 or 1";
+        const auto v = cell.integer;
         if (v != 0 && v != 1) return "expected INTEGER 0 or 1";
         out = v == 1;
         return nullptr;
@@ -89,9 +89,9 @@ template <integer_like T> struct column_traits<T> {
         s.bind_int(i, to_int(v));
     }
     static Value value(T v) { return to_int(v); }
-    static const char* read(const Statement& s, int c, T& out) {
-        if (s.column_type(c) != engine::Cell::integer) return "expected INTEGER";
-        const std::int64_t v = s.column_int(c);
+    static const char* read(const engine::CellValue& cell, T& out) {
+        if (cell.type != engine::Cell::integer) return "expected INTEGER";
+        const std::int64_t v = cell.integer;
         using U = typename integer_repr<T>::type;
         if constexpr (std::is_signed_v<U>) {
             if (v < std::numeric_limits<U>::min() || v > std::numeric_limits<U>::max())
@@ -114,10 +114,10 @@ template <std::floating_point T> struct column_traits<T> {
         s.bind_double(i, static_cast<double>(v));
     }
     static Value value(T v) { return static_cast<double>(v); }
-    static const char* read(const Statement& s, int c, T& out) {
-        const auto t = s.column_type(c);
-        if (t != engine::Cell::real && t != engine::Cell::integer) return "expected REAL";
-        const double v = s.column_double(c);
+    static const char* read(const engine::CellValue& cell, T& out) {
+        if (cell.type != engine::Cell::real && cell.type != engine::Cell::integer)
+            return "expected REAL";
+        const double v = cell.real;
         if constexpr (sizeof(T) < sizeof(double)) {
             // 1e300 would become inf in a float: a different value, not a rounding.
             constexpr double most = std::numeric_limits<T>::max();
@@ -134,9 +134,9 @@ template <> struct column_traits<std::string> {
     static constexpr bool nullable = false;
     static void bind(Statement& s, int i, std::string_view v) { s.bind_text(i, v); }
     static Value value(std::string_view v) { return std::string(v); }
-    static const char* read(const Statement& s, int c, std::string& out) {
-        if (s.column_type(c) != engine::Cell::text) return "expected TEXT";
-        out.assign(s.column_text(c));
+    static const char* read(const engine::CellValue& cell, std::string& out) {
+        if (cell.type != engine::Cell::text) return "expected TEXT";
+        out.assign(cell.bytes);
         return nullptr;
     }
 };
@@ -146,10 +146,10 @@ template <> struct column_traits<Blob> {
     static constexpr bool nullable = false;
     static void bind(Statement& s, int i, const Blob& v) { s.bind_blob(i, v); }
     static Value value(const Blob& v) { return v; }
-    static const char* read(const Statement& s, int c, Blob& out) {
-        if (s.column_type(c) != engine::Cell::blob) return "expected BLOB";
-        auto b = s.column_blob(c);
-        out.assign(b.begin(), b.end());
+    static const char* read(const engine::CellValue& cell, Blob& out) {
+        if (cell.type != engine::Cell::blob) return "expected BLOB";
+        const auto* p = reinterpret_cast<const std::byte*>(cell.bytes.data());
+        out.assign(p, p + cell.bytes.size());
         return nullptr;
     }
 };
@@ -230,13 +230,13 @@ template <class T> struct column_traits<std::optional<T>> {
     static Value value(const std::optional<T>& v) {
         return v ? column_traits<T>::value(*v) : Value{nullptr};
     }
-    static const char* read(const Statement& s, int c, std::optional<T>& out) {
-        if (s.is_null(c)) {
+    static const char* read(const engine::CellValue& cell, std::optional<T>& out) {
+        if (cell.type == engine::Cell::null) {
             out.reset();
             return nullptr;
         }
         T v{};
-        if (auto err = column_traits<T>::read(s, c, v)) return err;
+        if (auto err = column_traits<T>::read(cell, v)) return err;
         out = std::move(v);
         return nullptr;
     }
@@ -250,13 +250,18 @@ concept column_type = requires {
 /// Reading NULL into a non-optional member is reported with its own reason.
 /// (Every non-nullable read rejects NULL, so NULL is told apart only on failure: one type
 /// check per column on the hot path, not two.)
-template <class T> const char* read_column(const Statement& s, int c, T& out) {
-    const char* err = column_traits<T>::read(s, c, out);
+template <class T> const char* read_column(const engine::CellValue& cell, T& out) {
+    const char* err = column_traits<T>::read(cell, out);
     if constexpr (!column_traits<T>::nullable) {
-        if (err && s.is_null(c))
+        if (err && cell.type == engine::Cell::null)
             return "NULL read into a non-optional member (declare it std::optional)";
     }
     return err;
+}
+
+/// Reads result column `c` of `s` into `out` (one call to the engine per cell).
+template <class T> const char* read_column(const Statement& s, int c, T& out) {
+    return read_column(s.cell(c), out);
 }
 
 inline std::string describe_stored(const Statement& s, int c) {

@@ -21,6 +21,16 @@ namespace loom::detail::engine {
 /// The storage class of one result cell.
 enum class Cell { null, integer, real, text, blob };
 
+/// One result cell read with one call: its storage class and its value. `integer` is set for
+/// Cell::integer, `real` for Cell::real and Cell::integer (converted as the engine converts),
+/// `bytes` for Cell::text and Cell::blob (valid until the statement steps or resets).
+struct CellValue {
+    Cell type = Cell::null;
+    std::int64_t integer = 0;
+    double real = 0;
+    std::string_view bytes;
+};
+
 /// One prepared statement. Binding indexes are 1-based, column indexes 0-based.
 class Statement {
 public:
@@ -53,6 +63,10 @@ public:
     virtual std::string_view column_text(int c) const noexcept = 0;
     virtual std::span<const std::byte> column_blob(int c) const noexcept = 0;
     virtual std::string_view column_name(int c) const noexcept = 0;
+    /// The cell's storage class and value in one call: what loom reads objects with (one
+    /// virtual call and one type lookup per cell, where column_type + column_int made two
+    /// of each, and column_int's own check a third lookup).
+    virtual CellValue cell(int c) const noexcept = 0;
 
     bool is_null(int c) const noexcept { return column_type(c) == Cell::null; }
 };

@@ -46,17 +46,19 @@ template <class T, class At> void read_object_at(const Statement& s, At at, T& o
         if constexpr (has_column<E>) c = at(k++);
         if constexpr (E::kind == entry_kind::pk) {
             if constexpr (auto_key<T>) {
-                if (s.column_type(c) != engine::Cell::integer)
+                // One call to the engine per cell: its type and value together.
+                const engine::CellValue v = s.cell(c);
+                if (v.type != engine::Cell::integer)
                     throw DataError(std::string(type_name<T>()) + "." + std::string(e.column) +
                                     ": expected an INTEGER primary key, found " +
                                     describe_stored(s, c));
-                obj.*(e.member) = s.column_int(c);
-            } else if (const char* why = read_column(s, c, obj.*(e.member))) {
+                obj.*(e.member) = v.integer;
+            } else if (const char* why = read_column(s.cell(c), obj.*(e.member))) {
                 throw DataError(std::string(type_name<T>()) + "." + std::string(e.column) +
                                 ": a primary key: " + why + ", found " + describe_stored(s, c));
             }
         } else if constexpr (E::kind == entry_kind::field) {
-            if (const char* why = read_column(s, c, obj.*(e.member))) {
+            if (const char* why = read_column(s.cell(c), obj.*(e.member))) {
                 throw DataError(std::string(type_name<T>()) + "." + std::string(e.column) +
                                 " (row " + std::string(entry<T, 0>().column) + "=" +
                                 key_text(primary_key_of(obj)) + "): " + why + ", found " +
@@ -64,19 +66,19 @@ template <class T, class At> void read_object_at(const Statement& s, At at, T& o
             }
         } else if constexpr (has_column<E>) {
             using K = typename E::key_type;
-            const auto t = s.column_type(c);
-            if (t == engine::Cell::null) {
+            const engine::CellValue v = s.cell(c);
+            if (v.type == engine::Cell::null) {
                 relation_access::set_key(obj.*(e.member), std::optional<K>());
             } else if constexpr (std::same_as<K, std::int64_t>) {
-                if (t != engine::Cell::integer)
+                if (v.type != engine::Cell::integer)
                     throw DataError(std::string(type_name<T>()) + "." + std::string(e.column) +
                                     " (row " + std::string(entry<T, 0>().column) + "=" +
                                     key_text(primary_key_of(obj)) +
                                     "): expected an INTEGER key, found " + describe_stored(s, c));
-                relation_access::set_key(obj.*(e.member), std::optional<K>(s.column_int(c)));
+                relation_access::set_key(obj.*(e.member), std::optional<K>(v.integer));
             } else {
                 std::optional<K> key;
-                if (const char* why = read_column(s, c, key))
+                if (const char* why = read_column(v, key))
                     throw DataError(std::string(type_name<T>()) + "." + std::string(e.column) +
                                     " (row " + std::string(entry<T, 0>().column) + "=" +
                                     key_text(primary_key_of(obj)) + "): a key: " + why +

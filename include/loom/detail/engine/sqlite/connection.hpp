@@ -175,6 +175,35 @@ public:
         const char* n = sqlite3_column_name(stmt_, c);
         return n ? n : "";
     }
+    engine::CellValue cell(int c) const noexcept override {
+        engine::CellValue v;
+        switch (sqlite3_column_type(stmt_, c)) {
+        case SQLITE_INTEGER:
+            v.type = engine::Cell::integer;
+            v.integer = sqlite3_column_int64(stmt_, c);
+            v.real = static_cast<double>(v.integer);
+            break;
+        case SQLITE_FLOAT:
+            v.type = engine::Cell::real;
+            v.real = sqlite3_column_double(stmt_, c);
+            break;
+        case SQLITE_TEXT: {
+            v.type = engine::Cell::text;
+            auto p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, c));
+            v.bytes = {p ? p : "", static_cast<std::size_t>(sqlite3_column_bytes(stmt_, c))};
+            break;
+        }
+        case SQLITE_BLOB: {
+            v.type = engine::Cell::blob;
+            auto p = static_cast<const char*>(sqlite3_column_blob(stmt_, c));
+            v.bytes = {p ? p : "", static_cast<std::size_t>(sqlite3_column_bytes(stmt_, c))};
+            break;
+        }
+        default:
+            break;
+        }
+        return v;
+    }
 
 private:
     void check(int rc) {
