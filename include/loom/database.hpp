@@ -21,7 +21,7 @@
 #include <utility>
 #include <vector>
 
-#include "detail/engine/sqlite/connection.hpp"
+#include "detail/engine/open.hpp"
 #include "detail/meta/object_io.hpp"
 #include "detail/prefetch/engine.hpp"
 #include "detail/schema.hpp"
@@ -109,8 +109,10 @@ class Database {
 public:
     /// Opens (and by default creates) the SQLite file at `path`; ":memory:" for a private
     /// in-memory database. Foreign keys are enforced. Throws CantOpenError, NotADatabaseError.
+    /// A `postgresql://` (or `postgres://`) URI connects to a PostgreSQL server instead, when
+    /// the program includes <loom/postgres.hpp> (docs/engines.md).
     explicit Database(const std::string& path, Options options = {})
-        : session_(std::make_unique<detail::sqlite::Connection>(path, options), path, options) {}
+        : session_(detail::engine::open(path, options), shown_path(path), options) {}
 
     Database(const Database&) = delete;
     Database& operator=(const Database&) = delete;
@@ -433,15 +435,23 @@ private:
                             "INT PRIMARY KEY, say, is left NULL), so the new row would have no "
                             "key; declare the column INTEGER PRIMARY KEY, or give the object its "
                             "key before inserting it. Nothing was inserted");
+        const bool returning = !with_pk && session_.dialect().returning_keys;
+        std::int64_t returned = 0;
         try {
-            session_.execute(
-                with_pk ? m.insert_with_pk_sql : m.insert_sql,
-                [&](detail::Binder& b) { detail::bind_object(b, obj, with_pk); }, origin);
+            const auto bind = [&](detail::Binder& b) { detail::bind_object(b, obj, with_pk); };
+            if (returning)
+                session_.run(
+                    m.insert_returning_sql, bind,
+                    [&](const detail::Statement& s) { returned = s.column_int(0); }, origin);
+            else
+                session_.execute(with_pk ? m.insert_with_pk_sql : m.insert_sql, bind, origin);
         } catch (const ConstraintError& e) {
             explain_foreign_key(e, obj);
             throw;
         }
-        if (!with_pk) id = session_.last_insert_id();
+        if (!with_pk) id = returning ? returned : session_.last_insert_id();
+        if (with_pk) session_.connection().explicit_key_inserted(m.raw_table,
+                                                                 detail::entry<T, 0>().column, id);
         return !with_pk;
     }
     template <class T> std::int64_t update_row(const T& obj, std::string_view origin) {
@@ -464,6 +474,22 @@ private:
         const std::string hint = detail::foreign_key_hint(obj);
         if (!hint.empty())
             throw ConstraintError(std::string(e.what()) + ": " + hint, e.code(), e.kind());
+    }
+    /// The path, or the URI without its password.
+    static std::string shown_path(const std::string& path) {
+        if (!detail::engine::is_postgres_url(path)) return path;
+        std::string url = path;
+        const auto scheme = url.find("://"), at = url.find('@');
+        if (at != std::string::npos && at > scheme) {
+            const auto colon = url.find(':', scheme + 3);
+            if (colon != std::string::npos && colon < at)
+                url.replace(colon + 1, at - colon - 1, "***");
+        }
+        if (const auto pw = url.find("password="); pw != std::string::npos) {
+            const auto end = url.find_first_of("& ", pw);
+            url.replace(pw + 9, (end == std::string::npos ? url.size() : end) - pw - 9, "***");
+        }
+        return url;
     }
     static void check_width(const detail::Statement& s, std::size_t n) {
         if (static_cast<std::size_t>(s.column_count()) != n)

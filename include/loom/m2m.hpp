@@ -52,8 +52,9 @@ public:
                              "; insert or remove rows of that model instead");
         const std::string& owner_col = rj->reversed ? j.dst_column : j.src_column;
         const std::string& target_col = rj->reversed ? j.src_column : j.dst_column;
-        add_sql_ = "INSERT OR IGNORE INTO " + j.table + " (" + owner_col + ", " + target_col +
-                   ") VALUES (?, ?)";
+        const auto& d = db_.dialect();
+        add_sql_ = std::string(d.insert_or_ignore) + j.table + " (" + owner_col + ", " +
+                   target_col + ") VALUES (?, ?)" + std::string(d.on_conflict_ignore);
         remove_sql_ =
             "DELETE FROM " + j.table + " WHERE " + owner_col + " = ? AND " + target_col + " = ?";
         clear_sql_ = "DELETE FROM " + j.table + " WHERE " + owner_col + " = ?";

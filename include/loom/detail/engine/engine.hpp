@@ -94,6 +94,16 @@ struct Dialect {
     /// as loom documents and chunks(n) assumes (SQLite); an engine that sorts NULL high
     /// (PostgreSQL) gets every order term's NULL placement spelled out.
     bool nulls_sort_low = true;
+    /// An insert that keeps an existing row (a many-to-many link already there): the words
+    /// before the table, and after the VALUES.
+    std::string_view insert_or_ignore = "INSERT OR IGNORE INTO ";
+    std::string_view on_conflict_ignore = "";
+    /// True when an INSERT reports its new key with `RETURNING <key>` (a result row), false
+    /// when Connection::last_insert_id() says it.
+    bool returning_keys = false;
+    /// True when every key list is one array parameter, however short (one statement shape;
+    /// Options::json_keys_above is then ignored).
+    bool key_arrays_always = false;
 };
 
 /// A connection to one database.
@@ -136,6 +146,16 @@ public:
     /// as the engine can tell (empty when it cannot). Not a statement listeners see.
     virtual std::vector<std::string> rows_referring_to(std::string_view table,
                                                        std::int64_t key) = 0;
+
+    /// After an INSERT that gave `table` the key `key` itself: an engine whose key generator is
+    /// separate from the table (a PostgreSQL identity sequence) moves it past `key`, so later
+    /// inserts do not collide. Not a statement listeners see.
+    virtual void explicit_key_inserted(std::string_view table, std::string_view key_column,
+                                       std::int64_t key) {
+        (void)table;
+        (void)key_column;
+        (void)key;
+    }
 
     /// The SQL that opens a read-write transaction, and a read-only snapshot.
     virtual std::string_view begin_sql() const noexcept = 0;

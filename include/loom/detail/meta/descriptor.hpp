@@ -173,6 +173,7 @@ struct ModelMeta {
     std::vector<std::string> columns;  // quoted, in select order (pk first)
     std::string insert_sql;            // without the pk
     std::string insert_with_pk_sql;    // with the pk
+    std::string insert_returning_sql;  // insert_sql + RETURNING the pk (Dialect::returning_keys)
     std::string update_sql;            // SET every column but the pk, WHERE pk = ?
     std::string delete_sql;
     std::size_t column_count() const { return columns.size(); }
@@ -225,6 +226,7 @@ template <class T> const ModelMeta& meta() {
         r.insert_with_pk_sql = "INSERT INTO " + r.table + " (" + r.pk +
                                (r.columns.size() > 1 ? ", " + cols : std::string()) +
                                ") VALUES (?" + (r.columns.size() > 1 ? ", " + qs : "") + ")";
+        r.insert_returning_sql = r.insert_sql + " RETURNING " + r.pk;
         r.delete_sql = "DELETE FROM " + r.table + " WHERE " + r.pk + " = ?";
         return r;
     }();
