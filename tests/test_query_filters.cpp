@@ -26,7 +26,7 @@ const std::string B = "Borrowing explained", T = "Templates in C++", R = "Rust a
                   S = "Sourdough", D = "100% draft_one";
 
 struct Board {
-    loom::Database db{":memory:"};
+    loom::Database db{test_url()};
     Forum f;
     Board() {
         create_forum(db);
@@ -479,7 +479,7 @@ TEST_CASE("select_related: a path of to-one relations, and a reverse one-to-one"
         CHECK(seen == Titles{B + "/Programming", R + "/Programming"});
     }
     SECTION("a reverse one-to-one") {
-        loom::Database db(":memory:");
+        loom::Database db(test_url());
         shop::create_all(db);
         shop::User ann, bob;
         ann.login = "ann";

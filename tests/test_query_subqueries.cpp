@@ -22,7 +22,7 @@ const std::string B = "Borrowing explained", T = "Templates in C++", R = "Rust a
                   S = "Sourdough", D = "100% draft_one";
 
 struct Board {
-    loom::Database db{":memory:"};
+    loom::Database db{test_url()};
     Forum f;
     Board() {
         create_forum(db);

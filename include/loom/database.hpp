@@ -450,8 +450,9 @@ private:
             throw;
         }
         if (!with_pk) id = returning ? returned : session_.last_insert_id();
-        if (with_pk) session_.connection().explicit_key_inserted(m.raw_table,
-                                                                 detail::entry<T, 0>().column, id);
+        if (with_pk)
+            session_.connection().explicit_key_inserted(m.raw_table, detail::entry<T, 0>().column,
+                                                        id);
         return !with_pk;
     }
     template <class T> std::int64_t update_row(const T& obj, std::string_view origin) {

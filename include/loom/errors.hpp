@@ -155,7 +155,8 @@ private:
 inline std::string sqlstate(int code) {
     if (!(code & (1 << 30))) return {};
     std::string s(5, '0');
-    for (int i = 0; i < 5; ++i) s[static_cast<std::size_t>(i)] = static_cast<char>(((code >> (6 * i)) & 0x3f) + '0');
+    for (int i = 0; i < 5; ++i)
+        s[static_cast<std::size_t>(i)] = static_cast<char>(((code >> (6 * i)) & 0x3f) + '0');
     return s;
 }
 

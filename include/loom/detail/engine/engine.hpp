@@ -104,6 +104,9 @@ struct Dialect {
     /// True when every key list is one array parameter, however short (one statement shape;
     /// Options::json_keys_above is then ignored).
     bool key_arrays_always = false;
+    /// True when `LIMIT NULL` means no limit and a negative LIMIT is an error (PostgreSQL);
+    /// false: `LIMIT -1` (SQLite).
+    bool limit_null_is_all = false;
 };
 
 /// A connection to one database.

@@ -102,6 +102,7 @@ inline constexpr engine::Dialect dialect{
     .on_conflict_ignore = " ON CONFLICT DO NOTHING",
     .returning_keys = true,
     .key_arrays_always = true,
+    .limit_null_is_all = true,
 };
 
 /// `?` -> `$n` outside literals, quoted identifiers and comments; `count` gets the number.
@@ -247,8 +248,7 @@ public:
         slot(i, 't', 0, 0) = std::string(v);
     }
     void bind_blob(int i, std::span<const std::byte> v) override {
-        slot(i, 'b', oid_bytea, 1) =
-            std::string(reinterpret_cast<const char*>(v.data()), v.size());
+        slot(i, 'b', oid_bytea, 1) = std::string(reinterpret_cast<const char*>(v.data()), v.size());
     }
 
     bool step() override;
@@ -277,7 +277,7 @@ public:
             // sum() of integers is numeric: an integer when it has no fraction.
             const std::string_view t = PQgetvalue(res_, row_, c);
             return t.find_first_of(".eEN") == std::string_view::npos ? engine::Cell::integer
-                                                                      : engine::Cell::real;
+                                                                     : engine::Cell::real;
         }
         case oid_bytea:
             return engine::Cell::blob;
@@ -323,9 +323,7 @@ public:
             cell.clear();
             const std::string_view t(PQgetvalue(res_, row_, c),
                                      static_cast<std::size_t>(PQgetlength(res_, row_, c)));
-            auto hex = [](char h) -> int {
-                return h <= '9' ? h - '0' : (h | 0x20) - 'a' + 10;
-            };
+            auto hex = [](char h) -> int { return h <= '9' ? h - '0' : (h | 0x20) - 'a' + 10; };
             for (std::size_t k = 2; k + 1 < t.size(); k += 2)
                 cell.push_back(static_cast<std::byte>(hex(t[k]) * 16 + hex(t[k + 1])));
         }
@@ -339,8 +337,10 @@ public:
 private:
     std::optional<std::string>& slot(int i, char type, Oid oid, int format) {
         if (i < 1 || i > params_)
-            throw UsageError("parameter " + std::to_string(i) + " is out of range: the statement "
-                             "has " + std::to_string(params_) + " (" + sql_excerpt(sql_) + ")");
+            throw UsageError("parameter " + std::to_string(i) +
+                             " is out of range: the statement "
+                             "has " +
+                             std::to_string(params_) + " (" + sql_excerpt(sql_) + ")");
         const auto k = static_cast<std::size_t>(i - 1);
         types_[k] = type;
         oids_[k] = oid;
@@ -413,8 +413,7 @@ public:
         PQsetNoticeProcessor(
             conn_, [](void*, const char*) {}, nullptr);
         exec("SET client_min_messages = warning");
-        if (o.busy_timeout_ms > 0)
-            exec("SET lock_timeout = " + std::to_string(o.busy_timeout_ms));
+        if (o.busy_timeout_ms > 0) exec("SET lock_timeout = " + std::to_string(o.busy_timeout_ms));
         if (o.read_only) exec("SET default_transaction_read_only = on");
     }
     ~Connection() override {
@@ -461,12 +460,12 @@ public:
     bool assigns_keys(std::string_view table, std::string_view key_column) override {
         const std::string t(table), k(key_column);
         const char* params[] = {t.c_str(), k.c_str()};
-        PGresult* r = PQexecParams(
-            conn_,
-            "SELECT is_identity = 'YES' OR column_default LIKE 'nextval(%' "
-            "FROM information_schema.columns WHERE table_schema = current_schema() "
-            "AND table_name = $1 AND column_name = $2",
-            2, nullptr, params, nullptr, nullptr, 0);
+        PGresult* r =
+            PQexecParams(conn_,
+                         "SELECT is_identity = 'YES' OR column_default LIKE 'nextval(%' "
+                         "FROM information_schema.columns WHERE table_schema = current_schema() "
+                         "AND table_name = $1 AND column_name = $2",
+                         2, nullptr, params, nullptr, nullptr, 0);
         bool out = true;  // no such table: the INSERT will say so
         if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
             out = *PQgetvalue(r, 0, 0) == 't';
@@ -554,7 +553,8 @@ public:
         const auto at = url.find('@');
         if (scheme != std::string::npos && at != std::string::npos && at > scheme) {
             const auto colon = url.find(':', scheme + 3);
-            if (colon != std::string::npos && colon < at) url.replace(colon + 1, at - colon - 1, "***");
+            if (colon != std::string::npos && colon < at)
+                url.replace(colon + 1, at - colon - 1, "***");
         }
         const auto pw = url.find("password=");
         if (pw != std::string::npos) {
