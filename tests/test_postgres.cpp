@@ -63,14 +63,6 @@ TEST_CASE("PostgreSQL: constraint violations are typed by SQLSTATE and write not
         CHECK(loom::sqlstate(e.code()) == "23503");
         CHECK(std::string(e.what()).ends_with("Book.publisher_id = 999 matches no Publisher"));
     }
-    SECTION("foreign key on delete names the rows that refer") {
-        const auto e = caught<loom::ConstraintError>([&] { db.remove(c.gollancz); });
-        CHECK(e.kind() == loom::ConstraintError::Kind::foreign_key);
-        CHECK(std::string(e.what()).find(
-                  "is still referred to by a row of \"book\".\"publisher_id\"") !=
-              std::string::npos);
-        CHECK(c.gollancz.id != 0);
-    }
     SECTION("not null") {
         const auto e = caught<loom::ConstraintError>(
             [&] { db.execute("INSERT INTO publisher (name) VALUES (?)", nullptr); });
@@ -146,7 +138,7 @@ TEST_CASE("PostgreSQL: a lost connection is a ConnectionError and nothing is hal
         loom::Transaction tx(db);
         Publisher a{.name = "A"};
         db.insert(a);
-        admin.query<std::int64_t>("SELECT pg_terminate_backend(?)::int", pid);
+        admin.query<std::int64_t>("SELECT pg_terminate_backend(CAST(? AS int))::int", pid);
         Publisher b{.name = "B"};
         const auto e = caught<loom::ConnectionError>([&] { db.insert(b); });
         CHECK(std::string(e.what()).find("open a new Database") != std::string::npos);
