@@ -3,7 +3,9 @@
 #
 # loom_ensure_deps: makes sure the tools and Debian packages loom's build needs are there:
 # cmake (>= 3.25), g++, make or ninja, pkg-config, libsqlite3-dev, libfmt-dev, catch2, and
-# nlohmann-json3-dev (optional for users: only <loom/json.hpp> and its tests need it).
+# nlohmann-json3-dev (optional for users: only <loom/json.hpp> and its tests need it), and
+# libpq-dev (the optional PostgreSQL engine; scripts/test.sh also installs postgresql-15 to run
+# the tests against a throwaway server).
 # Missing packages are installed with apt-get when running as root, with sudo apt-get when sudo
 # works without a password; otherwise it prints the exact install command and returns 1.
 
@@ -26,7 +28,7 @@ loom_missing_packages() {
     fi
     command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
     local pkg
-    for pkg in libsqlite3-dev libfmt-dev catch2 nlohmann-json3-dev; do
+    for pkg in libsqlite3-dev libfmt-dev catch2 nlohmann-json3-dev libpq-dev; do
         loom_pkg_installed "$pkg" || missing+=("$pkg")
     done
     echo "${missing[*]}"
@@ -69,7 +71,8 @@ loom_install_packages() {
 loom_ensure_deps() {
     if ! command -v dpkg-query >/dev/null 2>&1; then
         loom_log "not a Debian-based system: cannot check packages; make sure cmake (>= 3.25),"
-        loom_log "a C++20 compiler, SQLite3, fmt, Catch2 and pkg-config are installed"
+        loom_log "a C++20 compiler, SQLite3, fmt, Catch2 and pkg-config are installed (and libpq"
+        loom_log "plus a PostgreSQL server for the PostgreSQL tests, or set LOOM_TEST_PG_URL)"
         return 0
     fi
 

@@ -12,6 +12,11 @@
 #                                        #                the unit tests and example
 #     bash scripts/test.sh -L compile_fail    # other arguments go to ctest
 #
+# The normal run also runs the PostgreSQL tests (CTest label "postgres": the behavioural test
+# files listed in tests/CMakeLists.txt, again, on PostgreSQL) against the server in
+# LOOM_TEST_PG_URL, or else a throwaway PostgreSQL 15 cluster it starts and stops
+# (scripts/pg.sh; installs postgresql-15 when missing). LOOM_TEST_PG=0 skips them.
+#
 # Warnings are errors (-DLOOM_WERROR=ON) when CI is set in the environment (as CI services do)
 # or LOOM_WERROR=ON is; LOOM_WERROR=OFF turns that off again.
 # LOOM_SANITIZE=1 in the environment is the same as --sanitize; LOOM_BUILD_DIR,
@@ -21,6 +26,8 @@ set -euo pipefail
 
 # shellcheck source=scripts/deps.sh
 source "$(dirname "${BASH_SOURCE[0]}")/deps.sh"
+# shellcheck source=scripts/pg.sh
+source "$(dirname "${BASH_SOURCE[0]}")/pg.sh"
 
 mode=normal
 build_targets=()
@@ -102,6 +109,13 @@ clang)
         -DLOOM_BUILD_BENCHMARKS=OFF -DLOOM_WERROR="$werror"
     export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1}"
     export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+    case "${LOOM_TEST_PG:-1}" in
+    0|OFF|off|false|no) ctest_args=(-LE postgres "${ctest_args[@]}") ;;
+    *)
+        [ -n "${LOOM_TEST_PG_URL:-}" ] || loom_install_packages postgresql-15
+        loom_pg_start
+        ;;
+    esac
     ;;
 esac
 

@@ -23,6 +23,7 @@
 
 #include "catch.hpp"
 #include "support.hpp"
+#include "test_db.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -251,7 +252,7 @@ inline const std::string B = "Borrowing explained", T = "Templates in C++", R = 
 
 /// A seeded forum in memory, with the query-language tests' helpers.
 struct Board {
-    loom::Database db{":memory:"};
+    loom::Database db{test_url()};
     Forum f;
     Board() {
         create_forum(db);

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "test_db.hpp"
+
 namespace shop {
 
 struct Publisher;

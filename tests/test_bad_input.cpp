@@ -76,7 +76,7 @@ std::string like_literal(const std::string& s) {
 
 /// One Author per nasty string, in order; their names read back in key order.
 struct NastyAuthors {
-    loom::Database db{":memory:"};
+    loom::Database db{test_url()};
     std::vector<Author> authors;
     NastyAuthors() {
         create_all(db);
@@ -327,7 +327,7 @@ TEST_CASE("Bad input: every write stores the strings byte for byte", "[bad_input
 
 TEST_CASE("Bad input: an empty in() matches nothing and an empty not_in() everything",
           "[bad_input][filter]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     create_all(db);
     seed_catalogue(db);
     const std::vector<int> no_years;
@@ -364,7 +364,7 @@ TEST_CASE("Bad input: an empty in() matches nothing and an empty not_in() everyt
 
 TEST_CASE("Bad input: negative or overflowing slice bounds are clear errors",
           "[bad_input][slice]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     create_all(db);
     seed_catalogue(db);
     const auto books = db.objects<Book>().order_by(&Book::year);
@@ -403,7 +403,7 @@ TEST_CASE("Bad input: negative or overflowing slice bounds are clear errors",
 
 TEST_CASE("Bad input: filtering, reordering or distinct after a slice is an error",
           "[bad_input][slice]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     create_all(db);
     seed_catalogue(db);
     const auto sliced = db.objects<Book>().order_by(&Book::year).slice(1, 3);
@@ -432,7 +432,7 @@ TEST_CASE("Bad input: filtering, reordering or distinct after a slice is an erro
 
 TEST_CASE("Bad input: a value that does not fit SQLite's integer is a DataError",
           "[bad_input][filter]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     create_all(db);
     const auto msg = message_of<loom::DataError>(
         [&] { (void)(col(&Sample::big) == std::numeric_limits<std::uint64_t>::max()); });

@@ -62,8 +62,8 @@ TEST_CASE("every loom exception derives from loom::Error", "[errors]") {
 // ---- constraint violations -------------------------------------------------------------------
 
 TEST_CASE("a UNIQUE violation names the table and column, and writes nothing",
-          "[errors][constraint]") {
-    loom::Database db(":memory:");
+          "[errors][constraint][sqlite]") {
+    loom::Database db(test_url());
     shop::create_all(db);
     publisher(db, "Gollancz");
     Publisher dup;
@@ -97,8 +97,8 @@ TEST_CASE("a UNIQUE violation names the table and column, and writes nothing",
 }
 
 TEST_CASE("a FOREIGN KEY violation (a book with a dangling publisher id) writes nothing",
-          "[errors][constraint]") {
-    loom::Database db(":memory:");
+          "[errors][constraint][sqlite]") {
+    loom::Database db(test_url());
     shop::create_all(db);
     publisher(db, "Gollancz");
     Book b;
@@ -119,8 +119,8 @@ TEST_CASE("a FOREIGN KEY violation (a book with a dangling publisher id) writes 
 }
 
 TEST_CASE("a NOT NULL violation names the table and column, and writes nothing",
-          "[errors][constraint]") {
-    loom::Database db(":memory:");
+          "[errors][constraint][sqlite]") {
+    loom::Database db(test_url());
     shop::create_all(db);
     publisher(db, "Gollancz");
 
@@ -147,8 +147,8 @@ TEST_CASE("a NOT NULL violation names the table and column, and writes nothing",
     CHECK(count_rows(db, "book") == 0);
 }
 
-TEST_CASE("a constraint error is reported to query listeners too", "[errors][constraint]") {
-    loom::Database db(":memory:");
+TEST_CASE("a constraint error is reported to query listeners too", "[errors][constraint][sqlite]") {
+    loom::Database db(test_url());
     shop::create_all(db);
     publisher(db, "Gollancz");
     std::vector<std::string> errors;
@@ -164,8 +164,8 @@ TEST_CASE("a constraint error is reported to query listeners too", "[errors][con
 // ---- values that do not fit their member -----------------------------------------------------
 
 TEST_CASE("reading NULL into a non-optional member is a DataError naming model, field and row",
-          "[errors][data]") {
-    loom::Database db(":memory:");
+          "[errors][data][sqlite]") {
+    loom::Database db(test_url());
     // A table written by someone else, without loom's NOT NULL.
     db.execute(
         "CREATE TABLE author (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT, born "
@@ -181,8 +181,8 @@ TEST_CASE("reading NULL into a non-optional member is a DataError naming model, 
 }
 
 TEST_CASE("reading TEXT into an integer member is a DataError naming model, field and row",
-          "[errors][data]") {
-    loom::Database db(":memory:");
+          "[errors][data][sqlite]") {
+    loom::Database db(test_url());
     shop::create_all(db);
     const auto p = publisher(db, "Gollancz");
     db.execute(
@@ -194,8 +194,8 @@ TEST_CASE("reading TEXT into an integer member is a DataError naming model, fiel
     CHECK(count_rows(db, "book") == 1);
 }
 
-TEST_CASE("a stored integer out of the member's range is a DataError", "[errors][data]") {
-    loom::Database db(":memory:");
+TEST_CASE("a stored integer out of the member's range is a DataError", "[errors][data][sqlite]") {
+    loom::Database db(test_url());
     shop::create_all(db);
     shop::Sample s;
     db.insert(s);
@@ -230,8 +230,8 @@ TEST_CASE("a stored integer out of the member's range is a DataError", "[errors]
     CHECK(count_rows(db, "sample") == 1);
 }
 
-TEST_CASE("a foreign key column holding TEXT is a DataError", "[errors][data]") {
-    loom::Database db(":memory:");
+TEST_CASE("a foreign key column holding TEXT is a DataError", "[errors][data][sqlite]") {
+    loom::Database db(test_url());
     shop::create_all(db);
     db.execute("PRAGMA foreign_keys = OFF");
     db.execute("INSERT INTO review (id, book_id, rating, body) VALUES (4, 'b', 5, 'x')");
@@ -241,7 +241,7 @@ TEST_CASE("a foreign key column holding TEXT is a DataError", "[errors][data]") 
 
 TEST_CASE("a 64-bit unsigned value above INT64_MAX is refused before it is written",
           "[errors][data]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     shop::create_all(db);
     CHECK_THROWS_WITH(db.objects<shop::Sample>()
                           .filter(loom::col(&shop::Sample::big) == std::uint64_t{1} << 63)
@@ -251,7 +251,7 @@ TEST_CASE("a 64-bit unsigned value above INT64_MAX is refused before it is writt
 
 TEST_CASE("a NaN is refused before it is written, since SQLite would store NULL",
           "[errors][data]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     shop::create_all(db);
     shop::Sample s;
     s.real = std::numeric_limits<double>::quiet_NaN();
@@ -264,7 +264,7 @@ TEST_CASE("a NaN is refused before it is written, since SQLite would store NULL"
 // ---- files -----------------------------------------------------------------------------------
 
 TEST_CASE("a file that is not a database is a NotADatabaseError and is left untouched",
-          "[errors][file]") {
+          "[errors][file][sqlite]") {
     const TempFile file("garbage");
     std::string garbage;
     for (int i = 0; i < 4096; ++i) garbage += static_cast<char>((i * 37 + 11) % 256);
@@ -286,7 +286,7 @@ TEST_CASE("a file that is not a database is a NotADatabaseError and is left unto
     CHECK(read_file(file.path) == garbage);
 }
 
-TEST_CASE("a missing directory is a CantOpenError", "[errors][file]") {
+TEST_CASE("a missing directory is a CantOpenError", "[errors][file][sqlite]") {
     const std::string path = "/nonexistent-loom-dir/x.db";
     CHECK(message_of<loom::CantOpenError>([&] { loom::Database db(path); }) ==
           "unable to open database file (opening '" + path + "')");
@@ -294,7 +294,7 @@ TEST_CASE("a missing directory is a CantOpenError", "[errors][file]") {
 }
 
 TEST_CASE("a write to a database opened read-only is a ReadOnlyError and changes nothing",
-          "[errors][file]") {
+          "[errors][file][sqlite]") {
     const TempFile file("readonly");
     {
         loom::Database db(file.path);
@@ -322,7 +322,7 @@ TEST_CASE("a write to a database opened read-only is a ReadOnlyError and changes
 }
 
 TEST_CASE("a write blocked past the busy timeout by another connection is a BusyError",
-          "[errors][file]") {
+          "[errors][file][sqlite]") {
     const TempFile file("busy");
     loom::Database holder(file.path);
     shop::create_all(holder);
@@ -360,8 +360,8 @@ TEST_CASE("a write blocked past the busy timeout by another connection is a Busy
 // ---- nothing lost ----------------------------------------------------------------------------
 
 TEST_CASE("a failing bulk_insert leaves the table exactly as before and the keys untouched",
-          "[errors][bulk]") {
-    loom::Database db(":memory:");
+          "[errors][bulk][sqlite]") {
+    loom::Database db(test_url());
     shop::create_all(db);
     publisher(db, "Gollancz");
     std::vector<Publisher> batch(5);
@@ -396,7 +396,7 @@ TEST_CASE("a failing bulk_insert leaves the table exactly as before and the keys
 }
 
 TEST_CASE("a failing bulk_insert inside a transaction undoes only its own rows", "[errors][bulk]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     shop::create_all(db);
     loom::Transaction tx(db);
     publisher(db, "Gollancz");
@@ -411,7 +411,7 @@ TEST_CASE("a failing bulk_insert inside a transaction undoes only its own rows",
 }
 
 TEST_CASE("an exception inside db.transaction leaves nothing written", "[errors][transaction]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     shop::create_all(db);
     const auto tables = {"publisher", "author", "book", "book_authors", "review"};
 

@@ -17,7 +17,7 @@ using namespace shop;
 using loom::col;
 
 struct Fixture {
-    loom::Database db{":memory:"};
+    loom::Database db{test_url()};
     Catalogue cat;
     Fixture() {
         create_all(db);

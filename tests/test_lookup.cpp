@@ -7,7 +7,7 @@
 using namespace shop;
 
 TEST_CASE("a Django-style lookup loads the same levels as loom::path") {
-    loom::Database db{":memory:"};
+    loom::Database db{test_url()};
     create_all(db);
     seed_catalogue(db);
     db.reset_query_count();
@@ -28,7 +28,7 @@ TEST_CASE("a Django-style lookup loads the same levels as loom::path") {
 }
 
 TEST_CASE("a lookup and the equivalent member path share their levels") {
-    loom::Database db{":memory:"};
+    loom::Database db{test_url()};
     create_all(db);
     seed_catalogue(db);
     db.reset_query_count();
@@ -42,7 +42,7 @@ TEST_CASE("a lookup and the equivalent member path share their levels") {
 }
 
 TEST_CASE("a one-step lookup is the relation itself") {
-    loom::Database db{":memory:"};
+    loom::Database db{test_url()};
     create_all(db);
     seed_catalogue(db);
     db.reset_query_count();

@@ -119,7 +119,7 @@ constexpr auto loom_model(loom::model_of<Log>) {
 
 TEST_CASE("models named like loom's own types are declared, written and prefetched",
           "[models][names]") {
-    loom::Database db{":memory:"};
+    loom::Database db{test_url()};
     db.create_tables<Options, Profile, Path, Column, Value, Error, Transaction, Session, Query,
                      Event, Row, Log>();
 

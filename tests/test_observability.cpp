@@ -86,7 +86,7 @@ inline std::string html_escaped(const std::string& s) {
 }
 
 struct Fixture {
-    loom::Database db{":memory:"};
+    loom::Database db{test_url()};
     Catalogue cat;
     Fixture() {
         create_all(db);
@@ -280,7 +280,7 @@ TEST_CASE("A statement's shape writes every IN list as IN (...)", "[observabilit
 
 TEST_CASE("QueryEvent::read_only is the engine's word on whether a statement can write",
           "[observability]") {
-    loom::Database db{":memory:"};
+    loom::Database db{test_url()};
     db.execute("CREATE TABLE t (a INTEGER)");
     std::vector<std::pair<std::string, bool>> seen;
     auto sub = db.on_query(

@@ -83,7 +83,19 @@ public:
     /// The integer parameters of statement i.
     std::vector<std::int64_t> ints(std::size_t i) const {
         std::vector<std::int64_t> out;
-        for (const auto& v : params.at(i)) out.push_back(std::get<std::int64_t>(v));
+        for (const auto& v : params.at(i)) {
+            if (const auto* array = std::get_if<std::string>(&v)) {
+                // One key-array parameter ({1,2} on PostgreSQL): the keys it holds.
+                std::string text = array->substr(1, array->size() - 2);
+                for (std::size_t at = 0; at < text.size();) {
+                    const auto comma = std::min(text.find(',', at), text.size());
+                    out.push_back(std::stoll(text.substr(at, comma - at)));
+                    at = comma + 1;
+                }
+                continue;
+            }
+            out.push_back(std::get<std::int64_t>(v));
+        }
         return out;
     }
 
@@ -99,7 +111,7 @@ private:
 ///   books by id: 1 The Dispossessed, 2 Good Omens, 3 Small Gods, 4 American Gods,
 ///   5 The Wee Free Men; authors: 1 Le Guin, 2 Pratchett, 3 Gaiman.
 struct Bookstore {
-    loom::Database db{":memory:"};
+    loom::Database db{test_url()};
     Catalogue c;
     Bookstore() {
         create_all(db);
@@ -240,7 +252,7 @@ TEST_CASE("prefetching a many-to-many works from both sides", "[prefetch]") {
 }
 
 TEST_CASE("prefetching a one-to-one works from both sides", "[prefetch]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     create_all(db);
     seed_users(db);
 
@@ -270,7 +282,7 @@ TEST_CASE("prefetching a one-to-one works from both sides", "[prefetch]") {
 }
 
 TEST_CASE("a path through a one-to-one and back", "[prefetch]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     create_all(db);
     seed_users(db);
     Queries q(db);
@@ -286,7 +298,7 @@ TEST_CASE("a path through a one-to-one and back", "[prefetch]") {
 }
 
 TEST_CASE("prefetching self-references", "[prefetch]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     create_all(db);
     seed_employees(db);
     seed_people(db);
@@ -344,7 +356,7 @@ TEST_CASE("prefetching self-references", "[prefetch]") {
 
 TEST_CASE("prefetching a many-to-many through an explicit model works from both sides",
           "[prefetch]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     create_all(db);
     seed_people(db);
 
@@ -526,7 +538,7 @@ TEST_CASE("no parents: no prefetch query at all", "[prefetch]") {
 
 TEST_CASE("a level whose keys are all NULL runs no query, and neither do the levels below it",
           "[prefetch]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     create_all(db);
     Employee ada{.name = "Ada"}, eve{.name = "Eve"};
     db.insert(ada);
@@ -548,7 +560,7 @@ TEST_CASE("a level whose keys are all NULL runs no query, and neither do the lev
 }
 
 TEST_CASE("NULL keys are left out of the IN list; their parents read nullptr", "[prefetch]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     create_all(db);
     seed_employees(db);
     Log log(db);
@@ -697,8 +709,8 @@ Names fingerprint(const std::vector<Book>& books) {
 }
 
 TEST_CASE("levels with more keys than the variable limit run in the fewest chunks that fit",
-          "[prefetch]") {
-    loom::Database db(":memory:");
+          "[prefetch][sqlite]") {
+    loom::Database db(test_url());
     create_all(db);
     seed_many(db);
     // A fresh QuerySet each time: an evaluated one would answer from its cache.
@@ -775,10 +787,11 @@ TEST_CASE("levels with more keys than the variable limit run in the fewest chunk
     }
 }
 
-TEST_CASE("a Database opened with Options::batch_size chunks its prefetches", "[prefetch]") {
+TEST_CASE("a Database opened with Options::batch_size chunks its prefetches",
+          "[prefetch][sqlite]") {
     loom::Options o;
     o.batch_size = 4;
-    loom::Database db(":memory:", o);
+    loom::Database db(test_url(), o);
     create_all(db);
     seed_many(db);
     Log log(db);
@@ -791,8 +804,8 @@ TEST_CASE("a Database opened with Options::batch_size chunks its prefetches", "[
 TEST_CASE(
     "past json_keys_above a level binds its keys as one JSON array: one query at any "
     "count, the same objects",
-    "[prefetch]") {
-    loom::Database db(":memory:");
+    "[prefetch][sqlite]") {
+    loom::Database db(test_url());
     create_all(db);
     seed_many(db);
     auto qs = [&] {
@@ -879,8 +892,8 @@ TEST_CASE(
     }
 }
 
-TEST_CASE("by default a level with more than 512 keys is one query", "[prefetch]") {
-    loom::Database db(":memory:");
+TEST_CASE("by default a level with more than 512 keys is one query", "[prefetch][sqlite]") {
+    loom::Database db(test_url());
     create_all(db);
     db.transaction([&] {
         Publisher p{.name = "P"};
@@ -1021,7 +1034,7 @@ TEST_CASE("reading a relation that was not prefetched throws NotLoaded and runs 
 
 TEST_CASE("a relation of an object built in code says it never came from the database",
           "[prefetch]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     create_all(db);
     Book draft{.title = "Draft"};
     Queries q(db);
@@ -1110,7 +1123,7 @@ TEST_CASE("an explicit load runs exactly one query, visible to listeners", "[pre
         CHECK(omens.publisher->name == "Gollancz");
     }
     SECTION("a reverse one-to-one") {
-        loom::Database db(":memory:");
+        loom::Database db(test_url());
         create_all(db);
         seed_users(db);
         auto users = db.objects<User>().to_vector();
@@ -1123,7 +1136,7 @@ TEST_CASE("an explicit load runs exactly one query, visible to listeners", "[pre
         CHECK(users[1].profile.get() == nullptr);
     }
     SECTION("a NULL ForeignKey loads as null without a query") {
-        loom::Database db(":memory:");
+        loom::Database db(test_url());
         create_all(db);
         seed_employees(db);
         auto ada = db.objects<Employee>().get(loom::col(&Employee::name) == "Ada");

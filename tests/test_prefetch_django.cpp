@@ -163,7 +163,7 @@ void seed(loom::Database& db) {
 }
 
 struct World {
-    loom::Database db{":memory:"};
+    loom::Database db{test_url()};
     World() { seed(db); }
 };
 
@@ -420,7 +420,7 @@ TEST_CASE("prefetch_related_objects fills back references below the objects it i
 
 TEST_CASE("a self-referencing reverse ForeignKey points back at the manager",
           "[prefetch][django]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     shop::create_all(db);
     shop::Employee ada{.name = "Ada"}, bob{.name = "Bob"}, cy{.name = "Cy"};
     db.insert(ada);
@@ -585,7 +585,7 @@ TEST_CASE("load() on a member the descriptor does not declare says so", "[prefet
 // before the fix, ASan reported a heap-use-after-free in each.
 
 TEST_CASE("n = n.children[0] with members after the list stays valid", "[prefetch][django]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     db.create_tables<Node>();
     Node root{.name = "root"}, a{.name = "a"}, b{.name = "b"};
     db.insert(root);
@@ -608,7 +608,7 @@ TEST_CASE("n = n.children[0] with members after the list stays valid", "[prefetc
 
 TEST_CASE("an object assigned from something reachable through it stays valid",
           "[prefetch][django]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     shop::create_all(db);
     const shop::Catalogue c = shop::seed_catalogue(db);
     shop::Employee ada{.name = "Ada"}, bob{.name = "Bob"}, dee{.name = "Dee"};

@@ -128,7 +128,7 @@ template <class R> Names names(const R& authors) {
 //   American Gods     5: 4 A road trip.   6: 3 Long.
 //   The Wee Free Men  (none)
 struct Store {
-    loom::Database db{":memory:"};
+    loom::Database db{test_url()};
     shop::Catalogue c;
     Store() {
         shop::create_all(db);
@@ -550,7 +550,7 @@ TEST_CASE("prefetch_related_objects skips instances whose relation is already lo
 // Shelves A (hammer 5, saw 3, nail 1), B (drill 7), C (empty).
 // Labels: tools (hammer, saw, drill), sharp (saw, nail), spare (none).
 struct Workshop {
-    loom::Database db{":memory:"};
+    loom::Database db{test_url()};
     Shelf a, b, c;
     Item hammer, saw, nail, drill;
     Label tools, sharp, spare;

@@ -450,7 +450,7 @@ TEST_CASE("select_related: a path of to-one relations, and a reverse one-to-one"
         CHECK(seen == Titles{B + "/Programming", R + "/Programming"});
     }
     SECTION("a reverse one-to-one") {
-        loom::Database db(":memory:");
+        loom::Database db(test_url());
         shop::create_all(db);
         shop::User ann, bob;
         ann.login = "ann";

@@ -40,7 +40,7 @@ const std::string D = "The Dispossessed", O = "Good Omens", S = "Small Gods", A 
                   W = "The Wee Free Men";
 
 struct Store {
-    loom::Database db{":memory:"};
+    loom::Database db{test_url()};
     Catalogue c;
     Store() {
         create_all(db);
@@ -190,7 +190,8 @@ TEST_CASE("QuerySet: comparison filters return exactly the matching rows", "[que
     }
 }
 
-TEST_CASE("QuerySet: in() and not_in() take a range or a braced list", "[queryset][filter]") {
+TEST_CASE("QuerySet: in() and not_in() take a range or a braced list",
+          "[queryset][filter][sqlite]") {
     Store s;
     auto books = s.db.objects<Book>();
     SECTION("in a vector") {
@@ -284,7 +285,7 @@ TEST_CASE("QuerySet: is_null() and is_not_null() test NULL columns", "[queryset]
 }
 
 TEST_CASE("QuerySet: like() uses wildcards, contains/starts_with/ends_with match bytes exactly",
-          "[queryset][filter]") {
+          "[queryset][filter][sqlite]") {
     Store s;
     auto books = s.db.objects<Book>();
     SECTION("like is ASCII case-insensitive with % and _ wildcards") {
@@ -848,7 +849,8 @@ TEST_CASE("QuerySet: an evaluated QuerySet caches its rows", "[queryset][cache]"
 
 // ---- sql() ------------------------------------------------------------------------------------
 
-TEST_CASE("QuerySet: sql() shows the statement and parameters that will run", "[queryset][sql]") {
+TEST_CASE("QuerySet: sql() shows the statement and parameters that will run",
+          "[queryset][sql][sqlite]") {
     Store s;
     const auto qs = s.db.objects<Book>()
                         .filter(col(&Book::publisher, &Publisher::name) == "Penguin")

@@ -20,7 +20,7 @@ using shop::Book;
 }  // namespace
 
 TEST_CASE("db.execute binds every argument type and returns the rows it changed", "[raw]") {
-    loom::Database db{":memory:"};
+    loom::Database db{test_url()};
     db.execute(
         "CREATE TABLE t (i INTEGER, r REAL, s TEXT, b BLOB, n INTEGER, e INTEGER, f INTEGER)");
     const std::string text = "it's";
@@ -56,7 +56,7 @@ TEST_CASE(
     "db.query<Model> matches columns by name, in any order, and the objects can be "
     "prefetched",
     "[raw]") {
-    loom::Database db{":memory:"};
+    loom::Database db{test_url()};
     shop::create_all(db);
     const auto c = shop::seed_catalogue(db);
 
@@ -93,7 +93,7 @@ TEST_CASE(
     "db.query<Model> with a missing or an unknown column is a UsageError naming it, and "
     "reads nothing",
     "[raw][errors]") {
-    loom::Database db{":memory:"};
+    loom::Database db{test_url()};
     shop::create_all(db);
     shop::seed_catalogue(db);
     CHECK(message_of<loom::UsageError>([&] { db.query<Book>("SELECT id, title FROM book"); }) ==
@@ -116,7 +116,7 @@ TEST_CASE(
     "db.query of tuples and single columns reads by position and checks the width and "
     "the types",
     "[raw][errors]") {
-    loom::Database db{":memory:"};
+    loom::Database db{test_url()};
     shop::create_all(db);
     shop::seed_catalogue(db);
     const auto pairs = db.query<std::tuple<std::string, int>>(
@@ -142,7 +142,7 @@ TEST_CASE(
 }
 
 TEST_CASE("db.query<loom::ResultRow> reads any columns by position or name", "[raw]") {
-    loom::Database db{":memory:"};
+    loom::Database db{test_url()};
     shop::create_all(db);
     const auto cols = db.query<loom::ResultRow>(
         "SELECT name, \"notnull\" FROM pragma_table_info(?) "
@@ -157,7 +157,7 @@ TEST_CASE("db.query<loom::ResultRow> reads any columns by position or name", "[r
 }
 
 TEST_CASE("raw SQL is counted and shown to listeners like every statement", "[raw]") {
-    loom::Database db{":memory:"};
+    loom::Database db{test_url()};
     shop::create_all(db);
     std::vector<std::string> seen;
     auto sub = db.on_query([&](const loom::QueryEvent& e) {

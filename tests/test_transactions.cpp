@@ -43,7 +43,7 @@ struct Boom : std::runtime_error {
 // ---- the RAII guard --------------------------------------------------------------------------
 
 TEST_CASE("a Transaction commits with commit()", "[transactions]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     shop::create_all(db);
     SqlLog log(db);
     {
@@ -56,14 +56,14 @@ TEST_CASE("a Transaction commits with commit()", "[transactions]") {
         CHECK_FALSE(tx.active());
         CHECK(db.transaction_depth() == 0);
     }
-    CHECK(log.sql ==
-          std::vector<std::string>{"BEGIN", "INSERT INTO \"publisher\" (\"name\") VALUES (?)",
-                                   "INSERT INTO \"publisher\" (\"name\") VALUES (?)", "COMMIT"});
+    CHECK(log.sql == std::vector<std::string>{
+                         "BEGIN", inserted("INSERT INTO \"publisher\" (\"name\") VALUES (?)"),
+                         inserted("INSERT INTO \"publisher\" (\"name\") VALUES (?)"), "COMMIT"});
     CHECK(publisher_names(db) == std::vector<std::string>{"A", "B"});
 }
 
 TEST_CASE("a Transaction destroyed before commit rolls back", "[transactions]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     shop::create_all(db);
     add(db, "before");
     SqlLog log(db);
@@ -78,7 +78,7 @@ TEST_CASE("a Transaction destroyed before commit rolls back", "[transactions]") 
 }
 
 TEST_CASE("a Transaction destroyed by an exception rolls back", "[transactions]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     shop::create_all(db);
     try {
         loom::Transaction tx(db);
@@ -91,7 +91,7 @@ TEST_CASE("a Transaction destroyed by an exception rolls back", "[transactions]"
 }
 
 TEST_CASE("a Transaction rolls back with rollback()", "[transactions]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     shop::create_all(db);
     loom::Transaction tx(db);
     add(db, "A");
@@ -102,7 +102,7 @@ TEST_CASE("a Transaction rolls back with rollback()", "[transactions]") {
 }
 
 TEST_CASE("every write kind inside a rolled back transaction is undone", "[transactions]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     shop::create_all(db);
     auto c = shop::seed_catalogue(db);
     {
@@ -132,7 +132,7 @@ TEST_CASE("every write kind inside a rolled back transaction is undone", "[trans
 // ---- db.transaction(fn) ----------------------------------------------------------------------
 
 TEST_CASE("db.transaction(fn) commits when fn returns and passes its result on", "[transactions]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     shop::create_all(db);
     SqlLog log(db);
     const int r = db.transaction([&] {
@@ -149,7 +149,7 @@ TEST_CASE("db.transaction(fn) commits when fn returns and passes its result on",
 }
 
 TEST_CASE("db.transaction(fn) rolls back and rethrows when fn throws", "[transactions]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     shop::create_all(db);
     add(db, "kept");
     SqlLog log(db);
@@ -165,7 +165,7 @@ TEST_CASE("db.transaction(fn) rolls back and rethrows when fn throws", "[transac
 }
 
 TEST_CASE("db.transaction(fn) rolls back when a statement inside fails", "[transactions]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     shop::create_all(db);
     add(db, "Dup");
     CHECK_THROWS_AS(db.transaction([&] {
@@ -181,7 +181,7 @@ TEST_CASE("db.transaction(fn) rolls back when a statement inside fails", "[trans
 
 TEST_CASE("nested transactions are savepoints: an inner rollback keeps the outer work",
           "[transactions][nested]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     shop::create_all(db);
     SqlLog log(db);
     {
@@ -197,7 +197,7 @@ TEST_CASE("nested transactions are savepoints: an inner rollback keeps the outer
         add(db, "outer again");
         outer.commit();
     }
-    const std::string insert = "INSERT INTO \"publisher\" (\"name\") VALUES (?)";
+    const std::string insert = inserted("INSERT INTO \"publisher\" (\"name\") VALUES (?)");
     CHECK(log.sql == std::vector<std::string>{"BEGIN", insert, "SAVEPOINT loom_1", insert,
                                               "ROLLBACK TO loom_1", "RELEASE loom_1", insert,
                                               "COMMIT"});
@@ -205,7 +205,7 @@ TEST_CASE("nested transactions are savepoints: an inner rollback keeps the outer
 }
 
 TEST_CASE("a committed savepoint is still undone by the outer rollback", "[transactions][nested]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     shop::create_all(db);
     {
         loom::Transaction outer(db);
@@ -222,7 +222,7 @@ TEST_CASE(
     "db.transaction nested in db.transaction: a caught inner failure keeps the outer "
     "work",
     "[transactions][nested]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     shop::create_all(db);
     db.transaction([&] {
         add(db, "outer");
@@ -242,7 +242,7 @@ TEST_CASE(
 }
 
 TEST_CASE("three levels of nesting unwind one level at a time", "[transactions][nested]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     shop::create_all(db);
     loom::Transaction a(db);
     add(db, "a");
@@ -263,7 +263,7 @@ TEST_CASE("three levels of nesting unwind one level at a time", "[transactions][
 // ---- misuse ----------------------------------------------------------------------------------
 
 TEST_CASE("committing a transaction twice is a UsageError", "[transactions][misuse]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     shop::create_all(db);
     loom::Transaction tx(db);
     add(db, "A");
@@ -278,7 +278,7 @@ TEST_CASE("committing a transaction twice is a UsageError", "[transactions][misu
 
 TEST_CASE("committing the outer transaction while an inner one is open is a UsageError",
           "[transactions][misuse]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     shop::create_all(db);
     {
         loom::Transaction outer(db);

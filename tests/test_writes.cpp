@@ -100,7 +100,7 @@ Book book(loom::Database& db, const char* title, const Publisher& p, int year = 
 // ---- insert ----------------------------------------------------------------------------------
 
 TEST_CASE("insert runs one INSERT and sets the primary key", "[writes][insert]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     shop::create_all(db);
     SqlLog log(db);
     Publisher a, b;
@@ -112,8 +112,9 @@ TEST_CASE("insert runs one INSERT and sets the primary key", "[writes][insert]")
     CHECK(db.query_count() - q0 == 2);
     CHECK(a.id == 1);
     CHECK(b.id == 2);
-    CHECK(log.sql == std::vector<std::string>{"INSERT INTO \"publisher\" (\"name\") VALUES (?)",
-                                              "INSERT INTO \"publisher\" (\"name\") VALUES (?)"});
+    CHECK(log.sql ==
+          std::vector<std::string>{inserted("INSERT INTO \"publisher\" (\"name\") VALUES (?)"),
+                                   inserted("INSERT INTO \"publisher\" (\"name\") VALUES (?)")});
     const auto stored = db.objects<Publisher>().order_by(&Publisher::id).to_vector();
     REQUIRE(stored.size() == 2);
     CHECK(stored[0].id == a.id);
@@ -123,7 +124,7 @@ TEST_CASE("insert runs one INSERT and sets the primary key", "[writes][insert]")
 }
 
 TEST_CASE("insert keeps an explicit primary key", "[writes][insert]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     shop::create_all(db);
     Publisher p;
     p.id = 42;
@@ -138,7 +139,7 @@ TEST_CASE("insert keeps an explicit primary key", "[writes][insert]") {
 }
 
 TEST_CASE("insert stores foreign keys and NULL for a nullable one left empty", "[writes][insert]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     shop::create_all(db);
     shop::Employee boss;
     boss.name = "Boss";
@@ -156,7 +157,7 @@ TEST_CASE("insert stores foreign keys and NULL for a nullable one left empty", "
 // ---- update ----------------------------------------------------------------------------------
 
 TEST_CASE("update writes the object's columns to its row only", "[writes][update]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     shop::create_all(db);
     const auto c = shop::seed_catalogue(db);
     Book b = c.omens;
@@ -177,7 +178,7 @@ TEST_CASE("update writes the object's columns to its row only", "[writes][update
 
 TEST_CASE("update of a row that does not exist throws DoesNotExist and writes nothing",
           "[writes][update]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     shop::create_all(db);
     publisher(db, "Gollancz");
     Publisher ghost;
@@ -194,7 +195,7 @@ TEST_CASE("update of a row that does not exist throws DoesNotExist and writes no
 // ---- remove ----------------------------------------------------------------------------------
 
 TEST_CASE("remove deletes the row and resets the key", "[writes][remove]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     shop::create_all(db);
     Author a = author(db, "A");
     Author b = author(db, "B");
@@ -216,7 +217,7 @@ TEST_CASE("remove deletes the row and resets the key", "[writes][remove]") {
 }
 
 TEST_CASE("remove lets the database apply on_delete cascade", "[writes][remove]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     shop::create_all(db);
     auto c = shop::seed_catalogue(db);
     REQUIRE(count_rows(db, "review") == 6);
@@ -243,7 +244,7 @@ TEST_CASE("remove lets the database apply on_delete cascade", "[writes][remove]"
 }
 
 TEST_CASE("remove lets the database apply on_delete set_null", "[writes][remove]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     shop::create_all(db);
     shop::Employee boss, a, b;
     boss.name = "Boss";
@@ -265,7 +266,7 @@ TEST_CASE("remove lets the database apply on_delete set_null", "[writes][remove]
 
 TEST_CASE("remove of a row still referenced under on_delete restrict fails and keeps it",
           "[writes][remove]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     db.create_tables<test_writes::Shelf, test_writes::Jar>();
     test_writes::Shelf shelf;
     shelf.label = "top";
@@ -280,11 +281,16 @@ TEST_CASE("remove of a row still referenced under on_delete restrict fails and k
         FAIL("remove should have thrown");
     } catch (const loom::ConstraintError& e) {
         CHECK(e.kind() == loom::ConstraintError::Kind::foreign_key);
-        CHECK(std::string(e.what()) ==
-              "FOREIGN KEY constraint failed (while running: DELETE FROM \"shelf\" WHERE "
-              "\"id\" = ?): Shelf id=1 is still referred to by a row of \"jar\".\"shelf_id\" (a "
-              "restrict foreign key); delete or reassign those rows first, or declare the "
-              "foreign key on_delete::cascade or set_null");
+        CHECK(
+            std::string(e.what()) ==
+            on_engine("FOREIGN KEY constraint failed",
+                      "update or delete on table \"shelf\" violates foreign key constraint "
+                      "\"jar_shelf_id_fkey\" on table \"jar\": Key (id)=(1) is still "
+                      "referenced from table \"jar\".") +
+                " (while running: DELETE FROM \"shelf\" WHERE "
+                "\"id\" = ?): Shelf id=1 is still referred to by a row of \"jar\".\"shelf_id\" (a "
+                "restrict foreign key); delete or reassign those rows first, or declare the "
+                "foreign key on_delete::cascade or set_null");
     }
     CHECK(shelf.id == id);  // still names the row that is still there
     CHECK(count_rows(db, "shelf") == 1);
@@ -300,7 +306,7 @@ TEST_CASE("remove of a row still referenced under on_delete restrict fails and k
 // ---- save ------------------------------------------------------------------------------------
 
 TEST_CASE("save inserts an object without a key", "[writes][save]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     shop::create_all(db);
     Publisher p;
     p.name = "Tor";
@@ -312,7 +318,7 @@ TEST_CASE("save inserts an object without a key", "[writes][save]") {
 }
 
 TEST_CASE("save updates an object with a key", "[writes][save]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     shop::create_all(db);
     Publisher p = publisher(db, "Tor");
     p.name = "Tor Books";
@@ -327,7 +333,7 @@ TEST_CASE("save updates an object with a key", "[writes][save]") {
 }
 
 TEST_CASE("save of an object whose row is gone inserts it again under its key", "[writes][save]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     shop::create_all(db);
     Publisher p;
     p.id = 7;
@@ -342,7 +348,7 @@ TEST_CASE("save of an object whose row is gone inserts it again under its key", 
 
 TEST_CASE("bulk_insert inserts every object in one transaction and sets their keys",
           "[writes][bulk]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     shop::create_all(db);
     std::vector<Author> authors(5);
     for (std::size_t i = 0; i < authors.size(); ++i) authors[i].name = "A" + std::to_string(i);
@@ -355,7 +361,7 @@ TEST_CASE("bulk_insert inserts every object in one transaction and sets their ke
     CHECK(log.sql.front() == "BEGIN");
     CHECK(log.sql.back() == "COMMIT");
     for (std::size_t i = 1; i <= 5; ++i)
-        CHECK(log.sql[i] == "INSERT INTO \"author\" (\"name\", \"born\") VALUES (?, ?)");
+        CHECK(log.sql[i] == inserted("INSERT INTO \"author\" (\"name\", \"born\") VALUES (?, ?)"));
     for (std::size_t i = 0; i < authors.size(); ++i)
         CHECK(authors[i].id == static_cast<std::int64_t>(i + 1));
     const auto stored = db.objects<Author>().order_by(&Author::id).to_vector();
@@ -370,7 +376,7 @@ TEST_CASE("bulk_insert inserts every object in one transaction and sets their ke
 
 TEST_CASE("bulk_insert reuses one prepared statement however many rows it inserts",
           "[writes][bulk]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     shop::create_all(db);
     std::vector<Publisher> few(2), many(200);
     for (std::size_t i = 0; i < few.size(); ++i) few[i].name = "few" + std::to_string(i);
@@ -386,7 +392,7 @@ TEST_CASE("bulk_insert reuses one prepared statement however many rows it insert
 }
 
 TEST_CASE("bulk_insert keeps explicit keys and works on any range of lvalues", "[writes][bulk]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     shop::create_all(db);
     Publisher a, b, c;
     a.name = "a";
@@ -411,7 +417,7 @@ TEST_CASE("bulk_insert keeps explicit keys and works on any range of lvalues", "
 }
 
 TEST_CASE("bulk_insert inside a transaction uses a savepoint", "[writes][bulk]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     shop::create_all(db);
     std::vector<Publisher> v(2);
     v[0].name = "x";
@@ -419,15 +425,16 @@ TEST_CASE("bulk_insert inside a transaction uses a savepoint", "[writes][bulk]")
     loom::Transaction tx(db);
     SqlLog log(db);
     db.bulk_insert(v);
-    CHECK(log.sql == std::vector<std::string>{
-                         "SAVEPOINT loom_1", "INSERT INTO \"publisher\" (\"name\") VALUES (?)",
-                         "INSERT INTO \"publisher\" (\"name\") VALUES (?)", "RELEASE loom_1"});
+    CHECK(log.sql ==
+          std::vector<std::string>{
+              "SAVEPOINT loom_1", inserted("INSERT INTO \"publisher\" (\"name\") VALUES (?)"),
+              inserted("INSERT INTO \"publisher\" (\"name\") VALUES (?)"), "RELEASE loom_1"});
     tx.commit();
     CHECK(count_rows(db, "publisher") == 2);
 }
 
 TEST_CASE("bulk_insert of nothing writes nothing", "[writes][bulk]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     shop::create_all(db);
     std::vector<Publisher> none;
     db.bulk_insert(none);
@@ -438,7 +445,7 @@ TEST_CASE("bulk_insert of nothing writes nothing", "[writes][bulk]") {
 // ---- many-to-many ----------------------------------------------------------------------------
 
 TEST_CASE("m2m add links objects from the owning side", "[writes][m2m]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     shop::create_all(db);
     const Publisher p = publisher(db, "P");
     Book b = book(db, "B", p);
@@ -459,7 +466,7 @@ TEST_CASE("m2m add links objects from the owning side", "[writes][m2m]") {
 }
 
 TEST_CASE("m2m add links objects from the reverse side", "[writes][m2m]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     shop::create_all(db);
     const Publisher p = publisher(db, "P");
     const Book b1 = book(db, "B1", p), b2 = book(db, "B2", p);
@@ -483,7 +490,7 @@ TEST_CASE("m2m add links objects from the reverse side", "[writes][m2m]") {
 }
 
 TEST_CASE("m2m remove, set and clear change only the owner's links", "[writes][m2m]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     shop::create_all(db);
     auto c = shop::seed_catalogue(db);
     const auto others = [&] {
@@ -539,7 +546,7 @@ TEST_CASE("m2m remove, set and clear change only the owner's links", "[writes][m
 }
 
 TEST_CASE("m2m writes keep a loaded cache true", "[writes][m2m]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     shop::create_all(db);
     auto c = shop::seed_catalogue(db);
     Book omens = db.objects<Book>()
@@ -627,7 +634,7 @@ TEST_CASE("m2m writes keep a loaded cache true", "[writes][m2m]") {
 
 TEST_CASE("m2m on a self-reference uses from_ for the owner and to_ for the target",
           "[writes][m2m]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     shop::create_all(db);
     shop::Person alice, bob, carol;
     alice.name = "Alice";
@@ -650,7 +657,7 @@ TEST_CASE("m2m on a self-reference uses from_ for the owner and to_ for the targ
 }
 
 TEST_CASE("m2m through an explicit model is refused with a UsageError", "[writes][m2m]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     shop::create_all(db);
     shop::Person p;
     p.name = "P";
@@ -677,7 +684,7 @@ TEST_CASE("m2m through an explicit model is refused with a UsageError", "[writes
 }
 
 TEST_CASE("m2m on the reverse side of a ForeignKey is a UsageError", "[writes][m2m]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     shop::create_all(db);
     Publisher p = publisher(db, "P");
     CHECK_THROWS_WITH(db.m2m(p, &Publisher::books),
@@ -686,7 +693,7 @@ TEST_CASE("m2m on the reverse side of a ForeignKey is a UsageError", "[writes][m
 }
 
 TEST_CASE("m2m with an object that was never inserted is a UsageError", "[writes][m2m]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     shop::create_all(db);
     const Publisher p = publisher(db, "P");
     Book saved = book(db, "B", p);

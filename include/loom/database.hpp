@@ -21,7 +21,7 @@
 #include <utility>
 #include <vector>
 
-#include "detail/engine/sqlite/connection.hpp"
+#include "detail/engine/open.hpp"
 #include "detail/meta/object_io.hpp"
 #include "detail/prefetch/engine.hpp"
 #include "detail/schema.hpp"
@@ -142,8 +142,10 @@ class Database {
 public:
     /// Opens (and by default creates) the SQLite file at `path`; ":memory:" for a private
     /// in-memory database. Foreign keys are enforced. Throws CantOpenError, NotADatabaseError.
+    /// A `postgresql://` (or `postgres://`) URI connects to a PostgreSQL server instead, when
+    /// the program includes <loom/postgres.hpp> (docs/engines.md).
     explicit Database(const std::string& path, Options options = {})
-        : session_(std::make_unique<detail::sqlite::Connection>(path, options), path, options) {}
+        : session_(detail::engine::open(path, options), shown_path(path), options) {}
 
     Database(const Database&) = delete;
     Database& operator=(const Database&) = delete;
@@ -781,6 +783,11 @@ private:
                     throw DataError(std::string(origin) + ": " + m.name +
                                     ": the database returned no key for the new row");
                 id = *assigned;
+            } else {
+                // An engine whose key generator is apart from the table (a PostgreSQL identity
+                // sequence) moves it past a key the program chose.
+                session_.connection().explicit_key_inserted(
+                    m.raw_table, detail::entry<T, 0>().column, id);
             }
         }
         return !with_pk;
@@ -999,6 +1006,22 @@ private:
         const std::string hint = detail::foreign_key_hint(obj);
         if (!hint.empty())
             throw ConstraintError(std::string(e.what()) + ": " + hint, e.code(), e.kind());
+    }
+    /// The path, or the URI without its password.
+    static std::string shown_path(const std::string& path) {
+        if (!detail::engine::is_postgres_url(path)) return path;
+        std::string url = path;
+        const auto scheme = url.find("://"), at = url.find('@');
+        if (at != std::string::npos && at > scheme) {
+            const auto colon = url.find(':', scheme + 3);
+            if (colon != std::string::npos && colon < at)
+                url.replace(colon + 1, at - colon - 1, "***");
+        }
+        if (const auto pw = url.find("password="); pw != std::string::npos) {
+            const auto end = url.find_first_of("& ", pw);
+            url.replace(pw + 9, (end == std::string::npos ? url.size() : end) - pw - 9, "***");
+        }
+        return url;
     }
     static void check_width(const detail::Statement& s, std::size_t n) {
         if (static_cast<std::size_t>(s.column_count()) != n)

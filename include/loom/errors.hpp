@@ -2,6 +2,7 @@
 // `catch (const loom::Error&)` sees all of them; catch a derived type to act on one kind.
 #pragma once
 
+#include <cstddef>
 #include <exception>
 #include <stdexcept>
 #include <string>
@@ -24,7 +25,8 @@ public:
     using Error::Error;
 };
 
-/// A failure reported by the database engine. `code()` is SQLite's extended result code.
+/// A failure reported by the database engine. `code()` is SQLite's extended result code, or on
+/// PostgreSQL its SQLSTATE, packed (loom::sqlstate(code()) spells it: "23505").
 class DatabaseError : public Error {
 public:
     DatabaseError(const std::string& what, int code) : Error(what), code_(code) {}
@@ -47,8 +49,16 @@ private:
     Kind kind_;
 };
 
-/// The database stayed locked past the busy timeout (SQLITE_BUSY / SQLITE_LOCKED).
+/// The database stayed locked past the busy timeout (SQLITE_BUSY / SQLITE_LOCKED); on
+/// PostgreSQL also a serialization failure (40001), a deadlock (40P01), a lock not available
+/// (55P03) or a statement timeout (57014): retry the transaction.
 class BusyError : public DatabaseError {
+    using DatabaseError::DatabaseError;
+};
+/// The connection to a database server was lost or refused (PostgreSQL SQLSTATE class 08, a
+/// server shut down or restarted). Whatever the open transaction wrote is rolled back by the
+/// server; open a new Database and start the work again.
+class ConnectionError : public DatabaseError {
     using DatabaseError::DatabaseError;
 };
 /// A write was attempted on a read-only database file or connection.
@@ -145,5 +155,17 @@ public:
 private:
     std::string migration_;
 };
+
+/// The five-character SQLSTATE of a PostgreSQL error's code() ("23505"); empty for a code that
+/// is not one (a SQLite result code).
+///
+///     catch (const loom::DatabaseError& e) { if (loom::sqlstate(e.code()) == "40001") retry(); }
+inline std::string sqlstate(int code) {
+    if (!(code & (1 << 30))) return {};
+    std::string s(5, '0');
+    for (int i = 0; i < 5; ++i)
+        s[static_cast<std::size_t>(i)] = static_cast<char>(((code >> (6 * i)) & 0x3f) + '0');
+    return s;
+}
 
 }  // namespace loom

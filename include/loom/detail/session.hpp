@@ -201,8 +201,8 @@ public:
     /// Key lists longer than this are bound as one array parameter; SIZE_MAX when the engine
     /// cannot (see Options::json_keys_above).
     std::size_t key_array_above() {
-        return conn_->supports_key_arrays() ? options_.json_keys_above
-                                            : std::numeric_limits<std::size_t>::max();
+        if (!conn_->supports_key_arrays()) return std::numeric_limits<std::size_t>::max();
+        return dialect().key_arrays_always ? 0 : options_.json_keys_above;
     }
 
     // ---- one thread at a time ----------------------------------------------------------------

@@ -126,6 +126,12 @@ struct Dialect {
     /// json_extract(lhs, ?) with a '$."key"[0]' path.
     void (*json_extract)(std::string_view lhs, const std::vector<std::string>& path,
                          std::string& param, std::string& out) = nullptr;
+    /// True when every key list is one array parameter, however short (one statement shape;
+    /// Options::json_keys_above is then ignored).
+    bool key_arrays_always = false;
+    /// True when `LIMIT NULL` means no limit and a negative LIMIT is an error (PostgreSQL);
+    /// false: `LIMIT -1` (SQLite).
+    bool limit_null_is_all = false;
 };
 
 /// A connection to one database.
@@ -168,6 +174,16 @@ public:
     /// as the engine can tell (empty when it cannot). Not a statement listeners see.
     virtual std::vector<std::string> rows_referring_to(std::string_view table,
                                                        std::int64_t key) = 0;
+
+    /// After an INSERT that gave `table` the key `key` itself: an engine whose key generator is
+    /// separate from the table (a PostgreSQL identity sequence) moves it past `key`, so later
+    /// inserts do not collide. Not a statement listeners see.
+    virtual void explicit_key_inserted(std::string_view table, std::string_view key_column,
+                                       std::int64_t key) {
+        (void)table;
+        (void)key_column;
+        (void)key;
+    }
 
     /// The SQL that opens a read-write transaction, and a read-only snapshot.
     virtual std::string_view begin_sql() const noexcept = 0;

@@ -98,7 +98,7 @@ inline void assemble(const SelectParts& p, const Bounds& b, SqlText& q) {
         q.sql = "SELECT * FROM (SELECT " + std::string(p.distinct ? "DISTINCT " : "") + lead +
                 p.columns + ", ROW_NUMBER() OVER (PARTITION BY " + p.lead + " ORDER BY " + p.order +
                 ") AS loom_rn" + from + p.where +
-                ") WHERE loom_rn > ? AND loom_rn <= ? ORDER BY loom_rn";
+                ") AS loom_w WHERE loom_rn > ? AND loom_rn <= ? ORDER BY loom_rn";
         add(p.column_params);
         add(p.order_params);
         add(p.where_params);
@@ -185,7 +185,9 @@ public:
             if (const ColumnRef* c = plain_column(o.expr.tokens); c && c->column == pk)
                 has_pk = true;
         }
-        if (!has_pk && (default_pk || !st_.order.empty() || rev)) {
+        // DISTINCT values: the key is not selected, so it cannot break ties (PostgreSQL refuses
+        // an ORDER BY term outside a DISTINCT select list; SQLite picked an arbitrary row's).
+        if (!has_pk && !distinct_values_ && (default_pk || !st_.order.empty() || rev)) {
             if (!out.empty()) out += ", ";
             out += r_.root() + "." + pk + (rev ? " DESC" : " ASC");
         }
@@ -207,7 +209,10 @@ public:
     SqlText values(const std::vector<ValueExpr>& values, bool ordered = true) {
         std::vector<Value> params;
         const std::string cols = render_list(values, params);
-        return select(cols, ordered, std::move(params));
+        distinct_values_ = st_.distinct;
+        auto q = select(cols, ordered, std::move(params));
+        distinct_values_ = false;
+        return q;
     }
     /// `SELECT <what>` over the matching rows (COUNT(*), or 1 for an existence test).
     SqlText aggregate(const std::string& what) {
@@ -373,6 +378,7 @@ public:
     }
 
 private:
+    bool distinct_values_ = false;
     /// `params`: the parameters of `columns`, moved into the parts.
     SelectParts parts(const std::string& columns, std::vector<Value>& params, const KeyTest* kt,
                       bool ordered) {
@@ -399,7 +405,13 @@ private:
         const auto& b = st_.bounds;
         if (!b.sliced()) return;
         q.sql += " LIMIT ? OFFSET ?";
-        q.params.push_back(b.hi ? *b.hi - b.lo : std::int64_t{-1});
+        // No upper bound: -1 on SQLite, NULL where a negative LIMIT is an error (PostgreSQL).
+        if (b.hi)
+            q.params.push_back(*b.hi - b.lo);
+        else if (r_.session() && r_.session()->dialect().limit_null_is_all)
+            q.params.push_back(Value{nullptr});
+        else
+            q.params.push_back(std::int64_t{-1});
         q.params.push_back(b.lo);
     }
 
