@@ -70,8 +70,8 @@ TEST_CASE("get_or_create returns the row, or inserts it", "[writes][upsert]") {
     loom::Database db(":memory:");
     db.create_tables<Tag, Setting, Note>();
 
-    auto [made, created] =
-        loom::expect_queries(db, 2, [&] { return db.get_or_create(Tag{.name = "c++"}, &Tag::name); });
+    auto [made, created] = loom::expect_queries(
+        db, 2, [&] { return db.get_or_create(Tag{.name = "c++"}, &Tag::name); });
     CHECK(created);
     CHECK(made.id == 1);
     auto [found, again] = loom::expect_queries(
@@ -117,9 +117,10 @@ TEST_CASE("update_or_create and upsert write the other columns of an existing ro
         std::vector<std::string> seen;
         auto sub = db.on_query([&](const loom::QueryEvent& e) { seen.emplace_back(e.sql); });
         db.upsert(u, &Tag::name);
-        CHECK(seen == std::vector<std::string>{
-                          "INSERT INTO \"tag\" (\"name\", \"uses\") VALUES (?, ?) ON CONFLICT "
-                          "(\"name\") DO UPDATE SET \"uses\" = excluded.\"uses\" RETURNING \"id\""});
+        CHECK(seen ==
+              std::vector<std::string>{
+                  "INSERT INTO \"tag\" (\"name\", \"uses\") VALUES (?, ?) ON CONFLICT "
+                  "(\"name\") DO UPDATE SET \"uses\" = excluded.\"uses\" RETURNING \"id\""});
         CHECK(u.id == t.id);
         CHECK(db.query<Pair>("SELECT name, uses FROM tag") == std::vector<Pair>{{"sql", 7}});
         Tag fresh{.name = "new", .uses = 1};

@@ -877,12 +877,14 @@ private:
                 } else {
                     auto bind = [&](auto member) {
                         detail::visit_entry(member, [&](auto i) {
-                            using E = detail::entry_t<T, decltype(i)::value>;
+                            constexpr std::size_t I = decltype(i)::value;
+                            using E = detail::entry_t<T, I>;
+                            const auto& value = proto.*(detail::entry<T, I>().member);
                             if constexpr (E::kind == detail::entry_kind::field ||
                                           E::kind == detail::entry_kind::pk)
-                                b.key(proto.*member);
+                                b.key(value);
                             else if constexpr (detail::has_column<E>)
-                                b.key((proto.*member).id());
+                                b.key(value.id());
                         });
                     };
                     (bind(lookup), ...);

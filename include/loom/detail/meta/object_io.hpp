@@ -176,10 +176,11 @@ template <class T, class M> void bind_member(Binder& b, const T& obj, M T::*m) {
     visit_column(m, "update", [&](auto i) {
         constexpr std::size_t I = decltype(i)::value;
         using E = entry_t<T, I>;
+        // Through the entry's member (the same as m), so that each branch depends on I.
         if constexpr (E::kind == entry_kind::field)
-            b(obj.*m);
+            b(obj.*(entry<T, I>().member));
         else
-            b.key((obj.*m).id());
+            b.key((obj.*(entry<T, I>().member)).id());
     });
 }
 

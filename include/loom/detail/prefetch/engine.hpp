@@ -98,14 +98,17 @@ template <class K> struct KeyList {
     }
 };
 
-/// Reads the key in result column `c` (a parent key, or a target's primary key).
-template <class K> K read_key(const Statement& s, int c, const std::string& what) {
+/// Reads the key in result column `c` (a parent key, or a target's primary key); `what()`
+/// names the level in the message of a key that does not fit (called only then: this runs
+/// once per row).
+template <class K, class What> K read_key(const Statement& s, int c, What&& what) {
     if constexpr (std::is_same_v<K, std::int64_t>) {
         return s.column_int(c);
     } else {
         K k{};
         if (const char* why = read_column(s, c, k))
-            throw DataError(what + ": a key column: " + why + ", found " + describe_stored(s, c));
+            throw DataError(std::string(what()) + ": a key column: " + why + ", found " +
+                            describe_stored(s, c));
         return k;
     }
 }
@@ -438,13 +441,15 @@ private:
                     block->emplace_back();
                     read(s, 0, block->back());
                 } else {
-                    const std::uint32_t k = by_key.find(read_key<Key>(s, 0, describe()));
+                    const std::uint32_t k =
+                        by_key.find(read_key<Key>(s, 0, [this] { return describe(); }));
                     if (k == KeyIndex::npos) return;
                     std::uint32_t slot;
                     if constexpr (shared_targets) {
                         bool fresh;
-                        slot = by_pk.insert(read_key<TargetKey>(s, 1, describe()),
-                                            static_cast<std::uint32_t>(block->size()), fresh);
+                        slot =
+                            by_pk.insert(read_key<TargetKey>(s, 1, [this] { return describe(); }),
+                                         static_cast<std::uint32_t>(block->size()), fresh);
                         if (fresh) {
                             block->emplace_back();
                             read(s, 1, block->back());
@@ -684,7 +689,7 @@ public:
         KeyList<Key> list;
         for_each_key_chunk<Key>(distinct, plan, [&](std::span<const Key> chunk, bool json) {
             db.run(count_sql(&db, list, chunk, json), [&](const Statement& s) {
-                const Key key = read_key<Key>(s, 0, origin);
+                const Key key = read_key<Key>(s, 0, [&] { return origin; });
                 const std::uint32_t k = by_key.find(key);
                 if (k == KeyIndex::npos) return;
                 if (const char* why = read_column(s, 1, values[k]))
