@@ -198,9 +198,9 @@ template <adapted T> struct column_traits<T> {
         column_traits<S>::bind(s, i, static_cast<S>(A::to_storage(v)));
     }
     static Value value(const T& v) { return column_traits<S>::value(A::to_storage(v)); }
-    static const char* read(const Statement& s, int c, T& out) {
+    static const char* read(const engine::CellValue& cell, T& out) {
         S raw{};
-        if (const char* err = column_traits<S>::read(s, c, raw)) return err;
+        if (const char* err = column_traits<S>::read(cell, raw)) return err;
         try {
             out = A::from_storage(std::move(raw));
         } catch (const std::exception& e) {
