@@ -76,6 +76,11 @@ inline std::int64_t count_rows(loom::Database& db, const std::string& table) {
     return scalar(db, "SELECT count(*) FROM \"" + table + "\"");
 }
 
+/// Whether `text` contains `part`.
+inline bool has(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+}
+
 /// The message of the exception of type E that `fn` throws, "<no exception>" when it throws
 /// none; an exception of another type goes through (and fails the test).
 template <class E, class Fn> std::string message_of(Fn&& fn) {

@@ -60,9 +60,7 @@ const Strings& nasty() {
     return all;
 }
 
-bool has(const std::string& text, const std::string& part) {
-    return text.find(part) != std::string::npos;
-}
+using loom_test::has;
 
 /// A LIKE pattern that matches `s` literally (loom's like() uses `\` as its escape).
 std::string like_literal(const std::string& s) {

@@ -18,9 +18,9 @@
 
 namespace {
 
-using loom_test::scalar;
 using loom_test::count_rows;
 using loom_test::message_of;
+using loom_test::scalar;
 
 using shop::Author;
 using shop::Book;

@@ -1,6 +1,7 @@
 // JSON columns (<loom/json.hpp>, nlohmann::json): round trips, key-path filters with bound paths
 // and values, nested paths and array indexes, missing keys, invalid stored JSON.
 #include "catch.hpp"
+#include "support.hpp"
 
 #include <loom/json.hpp>
 #include <loom/loom.hpp>
@@ -25,18 +26,9 @@ constexpr auto loom_model(loom::model_of<Account>) {
                        loom::field(&Account::extra, "extra"));
 }
 
-template <class E, class F> std::string error_of(F&& f) {
-    try {
-        f();
-    } catch (const E& e) {
-        return e.what();
-    }
-    return "<no exception>";
-}
+using loom_test::message_of;
 
-bool has(const std::string& text, const std::string& part) {
-    return text.find(part) != std::string::npos;
-}
+using loom_test::has;
 
 struct Seeded {
     loom::Database db{":memory:"};
@@ -126,7 +118,7 @@ TEST_CASE("JSON: keys with SQL or path syntax in them are data, not syntax", "[j
           Names{"odd"});
     // A double quote cannot be named in a JSON path: refused before any SQL runs.
     const auto before = t.db.query_count();
-    const auto msg = error_of<loom::UsageError>(
+    const auto msg = message_of<loom::UsageError>(
         [&] { (void)t.db.objects<Account>().filter(col(&Account::settings).json("a\"b") == 1); });
     CHECK(has(msg, "json(): the key 'a\"b' contains a double quote"));
     CHECK(t.db.query_count() == before);
@@ -138,7 +130,7 @@ TEST_CASE("JSON: stored text that is not JSON is a DataError naming column and r
     Seeded t;
     t.db.execute("UPDATE account SET settings = '{\"theme\": ' WHERE name = 'cy'");
     const auto msg = loom::expect_queries(t.db, 1, [&] {
-        return error_of<loom::DataError>([&] { (void)t.db.objects<Account>().to_vector(); });
+        return message_of<loom::DataError>([&] { (void)t.db.objects<Account>().to_vector(); });
     });
     CHECK(has(msg, "Account.settings (row id=3)"));
     CHECK(has(msg, "parse error"));

@@ -6,6 +6,7 @@
 #include "catch.hpp"
 #include "forum.hpp"
 #include "models.hpp"
+#include "support.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -22,9 +23,7 @@ using loom::desc;
 using Titles = std::vector<std::string>;
 using Names = std::vector<std::string>;
 
-bool has(const std::string& text, const std::string& part) {
-    return text.find(part) != std::string::npos;
-}
+using loom_test::has;
 
 std::size_t occurrences_of(const std::string& text, const std::string& part) {
     std::size_t n = 0;

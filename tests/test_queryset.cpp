@@ -48,9 +48,7 @@ struct Store {
     }
 };
 
-bool has(const std::string& text, const std::string& part) {
-    return text.find(part) != std::string::npos;
-}
+using loom_test::has;
 
 std::size_t occurrences(const std::string& text, const std::string& part) {
     std::size_t n = 0;
@@ -650,7 +648,8 @@ TEST_CASE("QuerySet: get() returns the one matching row or throws a typed error"
         CHECK(q() == 2);
     }
     SECTION("no row: DoesNotExist names the model") {
-        const auto msg = message_of<loom::DoesNotExist>([&] { books.get(col(&Book::year) == 1066); });
+        const auto msg =
+            message_of<loom::DoesNotExist>([&] { books.get(col(&Book::year) == 1066); });
         INFO(msg);
         CHECK(msg.rfind("get(): no Book matches the query (SELECT ", 0) == 0);
         CHECK(q() == 1);

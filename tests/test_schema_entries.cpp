@@ -2,8 +2,10 @@
 // DEFAULTs honoured by the DDL and by insert, auto_now_add / auto_now timestamps, and what
 // check_schema sees of them. Each test reads the real schema or rows back.
 #include "catch.hpp"
+#include "support.hpp"
 
 #include <loom/loom.hpp>
+#include <loom/migrate.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -56,18 +58,9 @@ constexpr auto loom_model(loom::model_of<Note>) {
         .check("status_known", "status IN ('draft', 'published')");
 }
 
-template <class E, class F> std::string error_of(F&& f) {
-    try {
-        f();
-    } catch (const E& e) {
-        return e.what();
-    }
-    return "<no exception>";
-}
+using loom_test::message_of;
 
-bool has(const std::string& text, const std::string& part) {
-    return text.find(part) != std::string::npos;
-}
+using loom_test::has;
 
 std::string table_sql(loom::Database& db, const std::string& name) {
     const auto rows =
@@ -203,7 +196,7 @@ TEST_CASE("Schema entries: the constraints are enforced and nothing is written",
 
     SECTION("unique_together") {
         Note b = t.note("same");
-        const auto msg = error_of<loom::ConstraintError>([&] { t.db.insert(b); });
+        const auto msg = message_of<loom::ConstraintError>([&] { t.db.insert(b); });
         CHECK(has(msg, "UNIQUE constraint failed: note.author_id, note.title"));
         CHECK(b.id == 0);
         // Another author may use the title.
@@ -225,7 +218,7 @@ TEST_CASE("Schema entries: the constraints are enforced and nothing is written",
             CHECK(has(e.what(), "rating_range"));
         }
         a.status = "archived";
-        CHECK(has(error_of<loom::ConstraintError>([&] { t.db.update(a); }), "status_known"));
+        CHECK(has(message_of<loom::ConstraintError>([&] { t.db.update(a); }), "status_known"));
         CHECK(t.db.objects<Note>().count() == 1);
         CHECK(t.db.objects<Note>().get().status == "draft");
     }

@@ -3,8 +3,10 @@
 // form with raw SQL, filters and ordering with values of the user type, a bad stored value read
 // back (a DataError naming model, column and row), and the number of statements run.
 #include "catch.hpp"
+#include "support.hpp"
 
 #include <loom/loom.hpp>
+#include <loom/migrate.hpp>
 
 #include <array>
 #include <chrono>
@@ -161,18 +163,9 @@ constexpr auto loom_model(loom::model_of<Stamp>) {
                        loom::field(&Stamp::done, "done"));
 }
 
-template <class E, class F> std::string error_of(F&& f) {
-    try {
-        f();
-    } catch (const E& e) {
-        return e.what();
-    }
-    return "<no exception>";
-}
+using loom_test::message_of;
 
-bool has(const std::string& text, const std::string& part) {
-    return text.find(part) != std::string::npos;
-}
+using loom_test::has;
 
 template <class T> T stored(loom::Database& db, const std::string& sql) {
     const auto rows = db.query<loom::ResultRow>(sql);
@@ -272,7 +265,7 @@ TEST_CASE("Types: a stored value the adapter refuses is a DataError naming colum
     SECTION("a flag that is neither Y nor N") {
         db.execute("UPDATE ticket SET urgent = 'X' WHERE id = 1");
         const auto msg = loom::expect_queries(db, 1, [&] {
-            return error_of<loom::DataError>([&] { (void)db.objects<Ticket>().get(); });
+            return message_of<loom::DataError>([&] { (void)db.objects<Ticket>().get(); });
         });
         CHECK(has(msg, "Ticket.urgent (row id=1)"));
         CHECK(has(msg, "expected 'Y' or 'N'"));
@@ -280,18 +273,18 @@ TEST_CASE("Types: a stored value the adapter refuses is a DataError naming colum
     }
     SECTION("a UUID that is not one (the adapter throws std::invalid_argument)") {
         db.execute("UPDATE ticket SET token = 'not-a-uuid' WHERE id = 1");
-        const auto msg = error_of<loom::DataError>([&] { (void)db.objects<Ticket>().get(); });
+        const auto msg = message_of<loom::DataError>([&] { (void)db.objects<Ticket>().get(); });
         CHECK(has(msg, "Ticket.token (row id=1)"));
         CHECK(has(msg, "a UUID has 36 characters"));
     }
     SECTION("a storage class that does not fit: the built-in reason") {
         db.execute("UPDATE ticket SET owner = 'seven' WHERE id = 1");
-        const auto msg = error_of<loom::DataError>([&] { (void)db.objects<Ticket>().get(); });
+        const auto msg = message_of<loom::DataError>([&] { (void)db.objects<Ticket>().get(); });
         CHECK(has(msg, "Ticket.owner (row id=1): expected INTEGER, found TEXT 'seven'"));
     }
     SECTION("an enum stored as text, with an unknown name") {
         db.execute("UPDATE ticket SET color = 'mauve' WHERE id = 1");
-        const auto msg = error_of<loom::DataError>([&] { (void)db.objects<Ticket>().get(); });
+        const auto msg = message_of<loom::DataError>([&] { (void)db.objects<Ticket>().get(); });
         CHECK(has(msg, "Ticket.color (row id=1): not a Color"));
     }
     // Nothing was lost: the row is still there, as the bad value left it.
@@ -386,7 +379,7 @@ TEST_CASE("Types: sub-second precision is kept, and never silently cut", "[types
 
     // A seconds column holding a fraction would lose it: refused.
     db.execute("UPDATE stamp SET at = '2030-06-01 00:00:00.5'");
-    const auto msg = error_of<loom::DataError>([&] { (void)db.objects<Stamp>().get(); });
+    const auto msg = message_of<loom::DataError>([&] { (void)db.objects<Stamp>().get(); });
     CHECK(has(msg, "Stamp.at (row id=1)"));
     CHECK(has(msg, "more sub-second digits than the member's precision holds"));
 }
@@ -419,7 +412,7 @@ TEST_CASE("Types: malformed stored dates and times are DataErrors naming column 
     for (const auto& c : cases) {
         INFO(c.column << " = " << c.text);
         db.execute(std::string("UPDATE stamp SET ") + c.column + " = " + c.text + " WHERE id = 2");
-        const auto msg = error_of<loom::DataError>(
+        const auto msg = message_of<loom::DataError>(
             [&] { (void)db.objects<Stamp>().order_by(&Stamp::id).to_vector(); });
         CHECK(has(msg, std::string("Stamp.") + c.column + " (row id=2)"));
         CHECK(has(msg, c.reason));
@@ -439,12 +432,13 @@ TEST_CASE("Types: a time or date loom's text cannot hold is refused and nothing 
     s.at = at(10000, 1, 1);
     // The statement fails while its values are bound: it never steps.
     const auto msg = loom::expect_queries(
-        db, 1, [&] { return error_of<loom::DataError>([&] { db.insert(s); }); });
+        db, 1, [&] { return message_of<loom::DataError>([&] { db.insert(s); }); });
     CHECK(has(msg, "the year 10000 is outside 0000-9999"));
     Stamp bad;
     bad.day = year(2023) / 2 / 29;
-    CHECK(has(error_of<loom::DataError>([&] { db.insert(bad); }), "is not a valid calendar date"));
-    CHECK(has(error_of<loom::DataError>([&] {
+    CHECK(
+        has(message_of<loom::DataError>([&] { db.insert(bad); }), "is not a valid calendar date"));
+    CHECK(has(message_of<loom::DataError>([&] {
                   (void)db.objects<Stamp>().filter(col(&Stamp::at) > at(-1, 1, 1)).count();
               }),
               "outside 0000-9999"));

@@ -3,6 +3,7 @@
 // INSERT ... ON CONFLICT (engine-neutral), and race-safe under concurrent writers (threads,
 // each with its own Database on one WAL file). Exact query counts throughout.
 #include "catch.hpp"
+#include "support.hpp"
 
 #include <loom/loom.hpp>
 #include <loom/testing.hpp>
@@ -48,21 +49,7 @@ constexpr auto loom_model(loom::model_of<Note>) {
     return loom::table("note", loom::pk(&Note::id), loom::field(&Note::name, "name"));
 }
 
-struct TempFile {
-    explicit TempFile(const std::string& stem)
-        : path((std::filesystem::temp_directory_path() /
-                ("loom_upsert_" + stem + "_" + std::to_string(::getpid()) + ".db"))
-                   .string()) {
-        remove_all();
-    }
-    ~TempFile() { remove_all(); }
-    void remove_all() const {
-        std::error_code ec;
-        for (const char* suffix : {"", "-journal", "-wal", "-shm"})
-            std::filesystem::remove(path + suffix, ec);
-    }
-    std::string path;
-};
+using loom_test::TempFile;
 
 using Pair = std::tuple<std::string, std::int64_t>;
 

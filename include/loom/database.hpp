@@ -786,8 +786,8 @@ private:
             } else {
                 // An engine whose key generator is apart from the table (a PostgreSQL identity
                 // sequence) moves it past a key the program chose.
-                session_.connection().explicit_key_inserted(
-                    m.raw_table, detail::entry<T, 0>().column, id);
+                session_.connection().explicit_key_inserted(m.raw_table,
+                                                            detail::entry<T, 0>().column, id);
             }
         }
         return !with_pk;

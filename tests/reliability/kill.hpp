@@ -26,8 +26,8 @@ struct Killed {
 /// report_fd at the kill point and exits when done), waits for its report and kills it
 /// `delay_us` later (0: at once; < 0: never, the child runs to its end). A child that exits
 /// with a nonzero status fails the whole run.
-template <class Child> Killed fork_and_kill(const std::string& path, bool wal, long delay_us,
-                                            Child&& child) {
+template <class Child>
+Killed fork_and_kill(const std::string& path, bool wal, long delay_us, Child&& child) {
     int fds[2];
     if (::pipe(fds) != 0) std::perror("pipe"), std::exit(2);
     const pid_t pid = ::fork();

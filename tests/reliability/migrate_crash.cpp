@@ -65,8 +65,8 @@ using reliability::options;
 using Outcome = reliability::Killed;
 
 Outcome run_once(const std::string& path, bool wal, long report_after, bool block, long delay_us) {
-    return reliability::fork_and_kill(
-        path, wal, delay_us, [&](int fd) { child(path, wal, report_after, block, fd); });
+    return reliability::fork_and_kill(path, wal, delay_us,
+                                      [&](int fd) { child(path, wal, report_after, block, fd); });
 }
 
 void copy_file(const std::string& from, const std::string& to) {

@@ -14,6 +14,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace loom::detail::engine {
@@ -81,6 +82,24 @@ enum class TextTest {
     istarts_with,
     iends_with
 };
+
+/// The case-insensitive LIKE test both engines write for icontains / istarts_with /
+/// iends_with: `value` becomes its LIKE pattern (its own `%`, `_` and `\` escaped with `\`,
+/// `%` added where the test is open) and `out` gets `LOWER(lhs) LIKE LOWER(?) ESCAPE '\'`.
+inline void like_test(std::string_view lhs, std::string& value, bool lead, bool trail,
+                      std::string& out) {
+    std::string pattern;
+    if (lead) pattern += '%';
+    for (char c : value) {
+        if (c == '%' || c == '_' || c == '\\') pattern += '\\';
+        pattern += c;
+    }
+    if (trail) pattern += '%';
+    value = std::move(pattern);
+    out += "LOWER(";
+    out += lhs;
+    out += ") LIKE LOWER(?) ESCAPE '\\'";
+}
 
 /// The SQL an engine speaks where engines differ.
 struct Dialect {

@@ -39,15 +39,7 @@ inline bool text_test(engine::TextTest test, std::string_view lhs, std::string& 
     using engine::TextTest;
     const std::string col(lhs);
     auto like = [&](bool lead, bool trail) {
-        std::string pattern;
-        if (lead) pattern += '%';
-        for (char c : value) {
-            if (c == '%' || c == '_' || c == '\\') pattern += '\\';
-            pattern += c;
-        }
-        if (trail) pattern += '%';
-        value = std::move(pattern);
-        out += "LOWER(" + col + ") LIKE LOWER(?) ESCAPE '\\'";
+        engine::like_test(col, value, lead, trail, out);
         return true;
     };
     switch (test) {

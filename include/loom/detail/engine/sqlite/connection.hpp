@@ -31,15 +31,7 @@ inline bool text_test(engine::TextTest test, std::string_view lhs, std::string& 
     const std::string col(lhs);
     const std::string n = std::to_string(value.size());
     auto like = [&](bool lead, bool trail) {
-        std::string pattern;
-        if (lead) pattern += '%';
-        for (char c : value) {
-            if (c == '%' || c == '_' || c == '\\') pattern += '\\';
-            pattern += c;
-        }
-        if (trail) pattern += '%';
-        value = std::move(pattern);
-        out += "LOWER(" + col + ") LIKE LOWER(?) ESCAPE '\\'";
+        engine::like_test(col, value, lead, trail, out);
         return true;
     };
     switch (test) {
