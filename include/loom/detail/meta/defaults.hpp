@@ -69,10 +69,11 @@ template <class T> constexpr bool has_auto_now() {
     return any;
 }
 
-template <class V> void set_now(V& member) {
+/// Sets a time member to `now` (one instant for every auto_now member of one write).
+template <class V> void set_now(V& member, std::chrono::system_clock::time_point now) {
     using B = typename strip_opt<V>::type;
     if constexpr (requires { typename B::clock; }) {
-        member = std::chrono::floor<typename B::duration>(std::chrono::system_clock::now());
+        member = std::chrono::floor<typename B::duration>(now);
     }
 }
 
@@ -80,6 +81,7 @@ template <class V> void set_now(V& member) {
 /// column's DEFAULT, not NULL, and the object says what the row holds), and auto_now /
 /// auto_now_add members get the current time.
 template <class T> void prepare_insert(T& obj) {
+    const auto now = std::chrono::system_clock::now();
     for_each_index<T>([&](auto i) {
         constexpr std::size_t I = decltype(i)::value;
         using E = entry_t<T, I>;
@@ -88,7 +90,7 @@ template <class T> void prepare_insert(T& obj) {
             using V = typename E::value_type;
             auto& m = obj.*(e.member);
             if (e.auto_time_kind != auto_time::none) {
-                set_now(m);
+                set_now(m, now);
             } else if constexpr (is_optional<V>::value) {
                 if (!m && e.default_value.kind != default_literal::kind_t::none)
                     m = from_literal<typename V::value_type>(e.default_value);
@@ -100,12 +102,13 @@ template <class T> void prepare_insert(T& obj) {
 /// Before an update: auto_now members get the current time.
 template <class T> void prepare_update(T& obj) {
     if constexpr (has_auto_now<T>()) {
+        const auto now = std::chrono::system_clock::now();
         for_each_index<T>([&](auto i) {
             constexpr std::size_t I = decltype(i)::value;
             using E = entry_t<T, I>;
             if constexpr (E::kind == entry_kind::field) {
                 const auto& e = entry<T, I>();
-                if (e.auto_time_kind == auto_time::on_write) set_now(obj.*(e.member));
+                if (e.auto_time_kind == auto_time::on_write) set_now(obj.*(e.member), now);
             }
         });
     }
