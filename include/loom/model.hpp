@@ -59,9 +59,18 @@ template <class T> inline constexpr auto model = detail::describe<T>();
 namespace detail {
 // ---- keys (issue 17: non-integer primary keys) -------------------------------------------
 
-/// The type of T's primary key: std::int64_t, std::string, or another key type.
+/// The type of T's primary key: std::int64_t, std::string, or another key type. (std::int64_t
+/// for a struct without a descriptor, so that the descriptor check's static_assert is what the
+/// user reads.)
+template <class T> struct key_of_impl { using type = std::int64_t; };
 template <class T>
-using key_of = typename std::remove_cvref_t<decltype(std::get<0>(model<T>.entries))>::value_type;
+requires requires {
+    model<T>.entries;
+}
+struct key_of_impl<T> {
+    using type = typename std::remove_cvref_t<decltype(std::get<0>(model<T>.entries))>::value_type;
+};
+template <class T> using key_of = typename key_of_impl<T>::type;
 
 /// A type loom can use as a primary key: std::int64_t (assigned by the database), or a column
 /// type that is not NULL-able, not a number, and can be compared and hashed (std::string, a
