@@ -15,6 +15,8 @@ function(loom_consumer_check_subproject loom_source_dir)
         message(FATAL_ERROR "loom added subdirectories to a consumer's build: ${subdirs}")
     endif()
     get_directory_property(targets DIRECTORY "${loom_source_dir}" BUILDSYSTEM_TARGETS)
+    # loom_postgres (loom::postgres) exists when libpq is found: the opt-in PostgreSQL engine.
+    list(REMOVE_ITEM targets loom_postgres)
     if(NOT targets STREQUAL "loom")
         message(FATAL_ERROR "loom defined targets other than 'loom': ${targets}")
     endif()
