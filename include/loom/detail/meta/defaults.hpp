@@ -81,7 +81,8 @@ template <class V> void set_now(V& member, std::chrono::system_clock::time_point
 /// column's DEFAULT, not NULL, and the object says what the row holds), and auto_now /
 /// auto_now_add members get the current time.
 template <class T> void prepare_insert(T& obj) {
-    const auto now = std::chrono::system_clock::now();
+    // Read the clock only for a model with a time member (not on every insert), once per write.
+    std::optional<std::chrono::system_clock::time_point> now;
     for_each_index<T>([&](auto i) {
         constexpr std::size_t I = decltype(i)::value;
         using E = entry_t<T, I>;
@@ -90,7 +91,8 @@ template <class T> void prepare_insert(T& obj) {
             using V = typename E::value_type;
             auto& m = obj.*(e.member);
             if (e.auto_time_kind != auto_time::none) {
-                set_now(m, now);
+                if (!now) now = std::chrono::system_clock::now();
+                set_now(m, *now);
             } else if constexpr (is_optional<V>::value) {
                 if (!m && e.default_value.kind != default_literal::kind_t::none)
                     m = from_literal<typename V::value_type>(e.default_value);
