@@ -924,6 +924,76 @@ TEST_CASE("by default a level with more than 512 keys is one query", "[prefetch]
     }
 }
 
+TEST_CASE("keys far apart, negative or at the ends of the 64-bit range are stitched exactly",
+          "[prefetch]") {
+    // The key index is a flat array while the keys are nearly contiguous and a hash map once
+    // they spread: this walk crosses from one to the other on every level.
+    constexpr auto lo = std::numeric_limits<std::int64_t>::min();
+    constexpr auto hi = std::numeric_limits<std::int64_t>::max();
+    const std::vector<std::int64_t> ids{1, 2, 3, -7, 4, hi, lo + 1, 5, 1'000'000'007, hi - 1, 6};
+    loom::Database db(test_url());
+    create_all(db);
+    Publisher pub{.name = "P"};
+    db.insert(pub);
+    std::vector<Author> authors;
+    for (std::int64_t id : std::vector<std::int64_t>{hi, 10, lo + 1, -3}) {
+        authors.push_back(Author{.id = id, .name = "a" + std::to_string(id)});
+        db.insert(authors.back());
+    }
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        Book b{.id = ids[i], .title = "b" + std::to_string(ids[i]), .year = 2000};
+        b.publisher = pub;
+        db.insert(b);
+        db.m2m(b, &Book::authors).add(authors[i % authors.size()]);
+        if (i % 2 == 0) db.m2m(b, &Book::authors).add(authors[(i + 1) % authors.size()]);
+        for (int r = 0; r < static_cast<int>(i % 3); ++r) {
+            Review v{.rating = r, .body = "r" + std::to_string(ids[i]) + "." + std::to_string(r)};
+            v.book = b;
+            db.insert(v);
+        }
+    }
+    Queries q(db);
+    auto books = db.objects<Book>()
+                     .prefetch_related(&Book::publisher, &Book::authors, &Book::reviews)
+                     .to_vector();
+    REQUIRE(q() == 4);
+    REQUIRE(books.size() == ids.size());
+    for (const Book& b : books) {
+        const auto i =
+            static_cast<std::size_t>(std::find(ids.begin(), ids.end(), b.id) - ids.begin());
+        REQUIRE(i < ids.size());
+        CHECK(b.title == "b" + std::to_string(ids[i]));
+        CHECK(b.publisher->id == pub.id);
+        Names want_authors{"a" + std::to_string(authors[i % authors.size()].id)};
+        if (i % 2 == 0)
+            want_authors.push_back("a" + std::to_string(authors[(i + 1) % authors.size()].id));
+        Names got_authors = labels(b.authors);
+        std::sort(want_authors.begin(), want_authors.end());
+        std::sort(got_authors.begin(), got_authors.end());
+        CHECK(got_authors == want_authors);
+        Names want_reviews;
+        for (int r = 0; r < static_cast<int>(i % 3); ++r)
+            want_reviews.push_back("r" + std::to_string(ids[i]) + "." + std::to_string(r));
+        CHECK(labels(b.reviews) == want_reviews);
+    }
+    // And from the other side: each author's books, keys spread the same way.
+    auto by_author = db.objects<Author>().prefetch_related(&Author::books).to_vector();
+    REQUIRE(q() == 6);
+    std::size_t links = 0;
+    for (const Author& a : by_author) {
+        for (const Book& b : a.books) {
+            const auto i =
+                static_cast<std::size_t>(std::find(ids.begin(), ids.end(), b.id) - ids.begin());
+            REQUIRE(i < ids.size());
+            const bool first = authors[i % authors.size()].id == a.id;
+            const bool second = i % 2 == 0 && authors[(i + 1) % authors.size()].id == a.id;
+            CHECK((first || second));
+            ++links;
+        }
+    }
+    CHECK(links == ids.size() + (ids.size() + 1) / 2);
+}
+
 // ---- shared objects and lifetime -----------------------------------------------------------
 
 TEST_CASE("a related object shared by several parents is materialised once", "[prefetch]") {
