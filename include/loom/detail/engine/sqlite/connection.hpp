@@ -137,7 +137,69 @@ public:
 
     int column_count() const noexcept override { return sqlite3_column_count(stmt_); }
     engine::Cell column_type(int c) const noexcept override {
-        switch (sqlite3_column_type(stmt_, c)) {
+        return cell_type(sqlite3_value_type(value(c)));
+    }
+    std::int64_t column_int(int c) const override {
+        sqlite3_value* v = value(c);
+        if (sqlite3_value_type(v) != SQLITE_INTEGER) throw_not_integer(c);
+        return sqlite3_value_int64(v);
+    }
+    double column_double(int c) const noexcept override { return sqlite3_value_double(value(c)); }
+    std::string_view column_text(int c) const noexcept override {
+        sqlite3_value* v = value(c);
+        auto p = reinterpret_cast<const char*>(sqlite3_value_text(v));
+        return {p ? p : "", static_cast<std::size_t>(sqlite3_value_bytes(v))};
+    }
+    std::span<const std::byte> column_blob(int c) const noexcept override {
+        sqlite3_value* v = value(c);
+        auto p = static_cast<const std::byte*>(sqlite3_value_blob(v));
+        return {p, static_cast<std::size_t>(sqlite3_value_bytes(v))};
+    }
+    std::string_view column_name(int c) const noexcept override {
+        const char* n = sqlite3_column_name(stmt_, c);
+        return n ? n : "";
+    }
+    engine::CellValue cell(int c) const noexcept override {
+        sqlite3_value* v = value(c);
+        engine::CellValue out;
+        switch (sqlite3_value_type(v)) {
+        case SQLITE_INTEGER:
+            out.type = engine::Cell::integer;
+            out.integer = sqlite3_value_int64(v);
+            out.real = static_cast<double>(out.integer);
+            break;
+        case SQLITE_FLOAT:
+            out.type = engine::Cell::real;
+            out.real = sqlite3_value_double(v);
+            break;
+        case SQLITE_TEXT: {
+            out.type = engine::Cell::text;
+            auto p = reinterpret_cast<const char*>(sqlite3_value_text(v));
+            out.bytes = {p ? p : "", static_cast<std::size_t>(sqlite3_value_bytes(v))};
+            break;
+        }
+        case SQLITE_BLOB: {
+            out.type = engine::Cell::blob;
+            auto p = static_cast<const char*>(sqlite3_value_blob(v));
+            out.bytes = {p ? p : "", static_cast<std::size_t>(sqlite3_value_bytes(v))};
+            break;
+        }
+        default:
+            break;
+        }
+        return out;
+    }
+
+private:
+    /// The current row's value in column c: one call into SQLite per cell, after which its
+    /// type and contents are plain reads (sqlite3_column_type + sqlite3_column_int64 made two
+    /// calls, each locking and checking the connection). The value is "unprotected" in
+    /// SQLite's terms; the connection is opened SQLITE_OPEN_NOMUTEX (multi-thread mode), where
+    /// protected and unprotected values are the same, and loom never uses one connection from
+    /// two threads at once (the Database refuses concurrent use).
+    sqlite3_value* value(int c) const noexcept { return sqlite3_column_value(stmt_, c); }
+    static engine::Cell cell_type(int t) noexcept {
+        switch (t) {
         case SQLITE_INTEGER:
             return engine::Cell::integer;
         case SQLITE_FLOAT:
@@ -150,54 +212,6 @@ public:
             return engine::Cell::null;
         }
     }
-    std::int64_t column_int(int c) const override {
-        if (sqlite3_column_type(stmt_, c) != SQLITE_INTEGER) throw_not_integer(c);
-        return sqlite3_column_int64(stmt_, c);
-    }
-    double column_double(int c) const noexcept override { return sqlite3_column_double(stmt_, c); }
-    std::string_view column_text(int c) const noexcept override {
-        auto p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, c));
-        return {p ? p : "", static_cast<std::size_t>(sqlite3_column_bytes(stmt_, c))};
-    }
-    std::span<const std::byte> column_blob(int c) const noexcept override {
-        auto p = static_cast<const std::byte*>(sqlite3_column_blob(stmt_, c));
-        return {p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, c))};
-    }
-    std::string_view column_name(int c) const noexcept override {
-        const char* n = sqlite3_column_name(stmt_, c);
-        return n ? n : "";
-    }
-    engine::CellValue cell(int c) const noexcept override {
-        engine::CellValue v;
-        switch (sqlite3_column_type(stmt_, c)) {
-        case SQLITE_INTEGER:
-            v.type = engine::Cell::integer;
-            v.integer = sqlite3_column_int64(stmt_, c);
-            v.real = static_cast<double>(v.integer);
-            break;
-        case SQLITE_FLOAT:
-            v.type = engine::Cell::real;
-            v.real = sqlite3_column_double(stmt_, c);
-            break;
-        case SQLITE_TEXT: {
-            v.type = engine::Cell::text;
-            auto p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, c));
-            v.bytes = {p ? p : "", static_cast<std::size_t>(sqlite3_column_bytes(stmt_, c))};
-            break;
-        }
-        case SQLITE_BLOB: {
-            v.type = engine::Cell::blob;
-            auto p = static_cast<const char*>(sqlite3_column_blob(stmt_, c));
-            v.bytes = {p ? p : "", static_cast<std::size_t>(sqlite3_column_bytes(stmt_, c))};
-            break;
-        }
-        default:
-            break;
-        }
-        return v;
-    }
-
-private:
     void check(int rc) {
         if (rc != SQLITE_OK) throw_error(db_, rc, "while binding: " + sql_excerpt(sql_));
     }
