@@ -16,7 +16,7 @@
 #include <type_traits>
 #include <vector>
 
-namespace {
+namespace errors_test {
 
 using loom_test::count_rows;
 using loom_test::message_of;
@@ -43,8 +43,6 @@ Publisher publisher(loom::Database& db, const char* name) {
 const std::string insert_publisher = "INSERT INTO \"publisher\" (\"name\") VALUES (?)";
 const std::string insert_book =
     "INSERT INTO \"book\" (\"title\", \"year\", \"publisher_id\") VALUES (?, ?, ?)";
-
-}  // namespace
 
 TEST_CASE("every loom exception derives from loom::Error", "[errors]") {
     STATIC_REQUIRE(std::is_base_of_v<loom::Error, loom::DatabaseError>);
@@ -441,3 +439,5 @@ TEST_CASE("an exception inside db.transaction leaves nothing written", "[errors]
     }
     CHECK(db.transaction_depth() == 0);
 }
+
+}  // namespace errors_test

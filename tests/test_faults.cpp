@@ -108,10 +108,6 @@ std::string aborted_message(const std::string& sql, const std::string& refused) 
            "db.transaction) and start the work again";
 }
 
-}  // namespace faults_test
-
-using namespace faults_test;
-
 // ---- 1. a transaction the engine rolled back stays ended ---------------------------------------
 
 TEST_CASE(
@@ -613,7 +609,6 @@ TEST_CASE(
 
 // ---- 6. one Database per thread --------------------------------------------------------------
 
-namespace {
 /// Runs `attempt` on another thread while this thread is inside a statement of `db` whose SQL
 /// starts with `during`; returns the message of the UsageError the attempt threw.
 template <class Main, class Attempt>
@@ -640,7 +635,6 @@ std::string used_by_another_thread(loom::Database& db, const std::string& during
     CHECK(done);
     return message;
 }
-}  // namespace
 
 TEST_CASE(
     "a Database used by a second thread while the first is inside it is a UsageError "
@@ -862,3 +856,5 @@ TEST_CASE("a FOREIGN KEY failure names the key column and value where loom can t
         CHECK(db.objects<Crate>().count() == 1);
     }
 }
+
+}  // namespace faults_test

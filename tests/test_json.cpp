@@ -56,10 +56,6 @@ struct Seeded {
 using loom::col;
 using Names = std::vector<std::string>;
 
-}  // namespace test_json
-
-using namespace test_json;
-
 TEST_CASE("JSON: a column round-trips as compact JSON text", "[json]") {
     Seeded t;
     const auto rows = t.db.query<loom::ResultRow>("SELECT settings FROM account WHERE id = 2");
@@ -139,3 +135,5 @@ TEST_CASE("JSON: stored text that is not JSON is a DataError naming column and r
     CHECK(t.db.objects<Account>().filter(col(&Account::name) != "cy").count() == 3);
     CHECK(t.db.objects<Account>().count() == 4);
 }
+
+}  // namespace test_json

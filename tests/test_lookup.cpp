@@ -4,6 +4,8 @@
 #include "catch.hpp"
 #include "models.hpp"
 
+namespace lookup_test {
+
 using namespace shop;
 
 TEST_CASE("a Django-style lookup loads the same levels as loom::path") {
@@ -53,3 +55,5 @@ TEST_CASE("a one-step lookup is the relation itself") {
     CHECK(pubs[0].books.size() == 3);
     CHECK(pubs[1].books.size() == 2);
 }
+
+}  // namespace lookup_test

@@ -72,7 +72,7 @@ constexpr auto loom_model(loom::model_of<Author>) {
 
 }  // namespace evolved
 
-namespace {
+namespace migrate_test {
 
 using shop::Author;
 using shop::Book;
@@ -159,8 +159,6 @@ void apply_fails(loom::Database& db, std::vector<loom::Operation> ops, const std
     CHECK(foreign_keys_on(db) == 1);
     CHECK(db.transaction_depth() == 0);
 }
-
-}  // namespace
 
 // ---- check_schema ------------------------------------------------------------------------------
 
@@ -917,3 +915,5 @@ TEST_CASE("diff: drops, renames, narrowing and NOT NULL only when named", "[migr
                                    "{\"book.year\"} (the migration then fails, changing nothing, "
                                    "if one does not)"});
 }
+
+}  // namespace migrate_test

@@ -63,7 +63,7 @@ constexpr auto loom_model(loom::model_of<Item>) {
 }
 }  // namespace test_models
 
-namespace {
+namespace models_test {
 
 using shop::Sample;
 using Row = std::map<std::string, std::string>;
@@ -149,8 +149,6 @@ loom::Blob bytes(std::initializer_list<int> v) {
     for (int x : v) b.push_back(static_cast<std::byte>(x));
     return b;
 }
-
-}  // namespace
 
 // ---- column types ----------------------------------------------------------------------------
 
@@ -632,3 +630,5 @@ TEST_CASE("drop_tables drops the models' tables and join tables, dependents firs
         CHECK(count_rows(db, "book_authors") == 0);
     }
 }
+
+}  // namespace models_test

@@ -9,11 +9,11 @@
 #include "catch.hpp"
 #include "models.hpp"
 
+namespace postgres_test {
+
 using shop::Author;
 using shop::Book;
 using shop::Publisher;
-
-namespace {
 
 template <class E, class F> E caught(F&& f) {
     try {
@@ -28,8 +28,6 @@ template <class E, class F> E caught(F&& f) {
 std::int64_t count_of(loom::Database& db, const std::string& table) {
     return db.query<std::int64_t>("SELECT count(*) FROM " + table).at(0);
 }
-
-}  // namespace
 
 TEST_CASE("PostgreSQL: constraint violations are typed by SQLSTATE and write nothing",
           "[postgres][errors]") {
@@ -226,3 +224,5 @@ TEST_CASE("PostgreSQL: a prefetch level binds its keys as one bigint[] parameter
         CHECK(params[1] == 1);
     }
 }
+
+}  // namespace postgres_test

@@ -10,14 +10,12 @@
 #include "models.hpp"
 #include "support.hpp"
 
-namespace {
+namespace raw_sql_test {
 
 using loom_test::message_of;
 
 using shop::Author;
 using shop::Book;
-
-}  // namespace
 
 TEST_CASE("db.execute binds every argument type and returns the rows it changed", "[raw]") {
     loom::Database db{test_url()};
@@ -170,3 +168,5 @@ TEST_CASE("raw SQL is counted and shown to listeners like every statement", "[ra
                       "execute: INSERT INTO publisher (name) VALUES (?) changes=1 rows=0",
                       "query: SELECT name FROM publisher changes=0 rows=1"});
 }
+
+}  // namespace raw_sql_test

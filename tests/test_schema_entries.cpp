@@ -87,10 +87,6 @@ struct Fixture {
 using loom::col;
 using namespace std::chrono;
 
-}  // namespace test_schema_entries
-
-using namespace test_schema_entries;
-
 TEST_CASE("Schema entries: the DDL has the defaults, constraints and indexes", "[schema]") {
     Fixture t;
     const std::string sql = table_sql(t.db, "note");
@@ -244,3 +240,5 @@ TEST_CASE("Schema entries: check_schema sees a missing composite index and UNIQU
     CHECK(has(all, "note: index on (created_at, status) in the model, not in the database"));
     CHECK(report.differences.size() == 2);  // CHECKs and DEFAULTs are not compared
 }
+
+}  // namespace test_schema_entries

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-namespace {
+namespace transactions_test {
 
 using shop::Publisher;
 
@@ -37,8 +37,6 @@ using loom_test::TempFile;
 struct Boom : std::runtime_error {
     Boom() : std::runtime_error("boom") {}
 };
-
-}  // namespace
 
 // ---- the RAII guard --------------------------------------------------------------------------
 
@@ -314,3 +312,5 @@ TEST_CASE("a transaction on a file is invisible to other connections until commi
         CHECK(publishers(reader) == 1);
     }
 }
+
+}  // namespace transactions_test

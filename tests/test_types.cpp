@@ -180,10 +180,6 @@ sys_seconds at(int y, unsigned m, unsigned d, int h = 0, int mi = 0, int s = 0) 
     return sys_days(year(y) / month(m) / day(d)) + hours(h) + minutes(mi) + seconds(s);
 }
 
-}  // namespace test_types
-
-using namespace test_types;
-
 TEST_CASE("Types: a user type maps through loom::column_type to its storage and back", "[types]") {
     loom::Database db(":memory:");
     db.create_tables<Ticket>();
@@ -457,3 +453,5 @@ TEST_CASE("Types: timestamp, date and JSON columns take the dialect's DDL type",
           std::vector<std::string>{"INTEGER", "TEXT", "TEXT", "TEXT", "TEXT", "INTEGER", "TEXT"});
     CHECK_NOTHROW(db.check_schema<Stamp>());
 }
+
+}  // namespace test_types

@@ -43,7 +43,7 @@ constexpr auto loom_model(loom::model_of<Jar>) {
 }
 }  // namespace test_writes
 
-namespace {
+namespace writes_test {
 
 using loom_test::count_rows;
 using loom_test::scalar;
@@ -94,8 +94,6 @@ Book book(loom::Database& db, const char* title, const Publisher& p, int year = 
     db.insert(b);
     return b;
 }
-
-}  // namespace
 
 // ---- insert ----------------------------------------------------------------------------------
 
@@ -709,3 +707,5 @@ TEST_CASE("m2m with an object that was never inserted is a UsageError", "[writes
     CHECK(count_rows(db, "book_authors") == 0);
     CHECK(db.transaction_depth() == 0);
 }
+
+}  // namespace writes_test
