@@ -303,6 +303,87 @@ TEST_CASE("remove of a row still referenced under on_delete restrict fails and k
     }
 }
 
+TEST_CASE("a refused remove inside a transaction names the referring column on every engine",
+          "[writes][remove]") {
+    // PostgreSQL aborts the transaction at the error, so no query can look the rows up: the
+    // column comes from the descriptors (Shelf declares its reverse side, Jar::shelf).
+    loom::Database db(test_url());
+    db.create_tables<test_writes::Shelf, test_writes::Jar>();
+    test_writes::Shelf shelf{.label = "top"};
+    db.insert(shelf);
+    test_writes::Jar jar{.shelf = shelf, .jam = "plum"};
+    db.insert(jar);
+    {
+        loom::Transaction tx(db);
+        CHECK_THROWS_WITH(db.remove(shelf),
+                          Catch::EndsWith("Shelf id=1 is still referred to by a row of "
+                                          "\"jar\".\"shelf_id\" (a restrict foreign key); "
+                                          "delete or reassign those rows first, or declare the "
+                                          "foreign key on_delete::cascade or set_null"));
+    }
+    CHECK(count_rows(db, "shelf") == 1);
+    CHECK(shelf.id == 1);
+}
+
+TEST_CASE("a bulk remove that a restrict foreign key refuses names the column and deletes nothing",
+          "[writes][remove]") {
+    loom::Database db(test_url());
+    db.create_tables<test_writes::Shelf, test_writes::Jar>();
+    test_writes::Shelf top{.label = "top"}, low{.label = "low"};
+    db.insert(top);
+    db.insert(low);
+    test_writes::Jar jar{.shelf = top, .jam = "plum"};
+    db.insert(jar);
+    try {
+        db.objects<test_writes::Shelf>().remove();
+        FAIL("remove should have thrown");
+    } catch (const loom::ConstraintError& e) {
+        CHECK(e.kind() == loom::ConstraintError::Kind::foreign_key);
+        CHECK(std::string(e.what()) ==
+              on_engine("FOREIGN KEY constraint failed",
+                        "update or delete on table \"shelf\" violates foreign key constraint "
+                        "\"jar_shelf_id_fkey\" on table \"jar\": Key (id)=(1) is still "
+                        "referenced from table \"jar\".") +
+                  " (while running: DELETE FROM \"shelf\" WHERE \"id\" IN (SELECT "
+                  "t0.\"id\" FROM \"shelf\" AS t0)): a Shelf row this remove() "
+                  "matches is still referred to by a row of \"jar\".\"shelf_id\" (a restrict "
+                  "foreign key); delete or reassign those rows first, or declare the foreign key "
+                  "on_delete::cascade or set_null; nothing was deleted");
+    }
+    // One statement: the shelf nothing refers to is still there too.
+    CHECK(count_rows(db, "shelf") == 2);
+    CHECK(count_rows(db, "jar") == 1);
+    CHECK(db.objects<test_writes::Shelf>()
+              .filter(loom::col(&test_writes::Shelf::label) == "low")
+              .remove() == 1);
+}
+
+TEST_CASE("a bulk update that sets a key matching no row names it and changes nothing",
+          "[writes][update]") {
+    loom::Database db(test_url());
+    db.create_tables<test_writes::Shelf, test_writes::Jar>();
+    test_writes::Shelf top{.label = "top"};
+    db.insert(top);
+    std::vector<test_writes::Jar> jars{{.shelf = top, .jam = "plum"}, {.shelf = top, .jam = "fig"}};
+    db.bulk_insert(jars);
+    try {
+        db.objects<test_writes::Jar>().update(loom::set(&test_writes::Jar::jam, "quince"),
+                                              loom::set(&test_writes::Jar::shelf, 999));
+        FAIL("update should have thrown");
+    } catch (const loom::ConstraintError& e) {
+        CHECK(e.kind() == loom::ConstraintError::Kind::foreign_key);
+        CHECK(std::string(e.what()) ==
+              on_engine("FOREIGN KEY constraint failed",
+                        "insert or update on table \"jar\" violates foreign key constraint "
+                        "\"jar_shelf_id_fkey\": Key (shelf_id)=(999) is not present in table "
+                        "\"shelf\".") +
+                  " (while running: UPDATE \"jar\" SET \"jam\" = ?, \"shelf_id\" = ? WHERE "
+                  "\"id\" IN (SELECT t0.\"id\" FROM \"jar\" AS t0)): Jar.shelf_id = "
+                  "999 matches no Shelf; nothing was updated");
+    }
+    CHECK(scalar(db, "SELECT count(*) FROM jar WHERE shelf_id = 1 AND jam <> 'quince'") == 2);
+}
+
 // ---- save ------------------------------------------------------------------------------------
 
 TEST_CASE("save inserts an object without a key", "[writes][save]") {

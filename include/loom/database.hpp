@@ -552,20 +552,18 @@ public:
             }
         } catch (const ConstraintError& e) {
             if (e.kind() != ConstraintError::Kind::foreign_key) throw;
-            // Name what still refers to the row (looked up only now, by the engine).
+            // Name what still refers to the row: the rows the engine finds (looked up only now),
+            // else the restrict keys the descriptors declare.
             std::vector<std::string> refs;
             if constexpr (detail::auto_key<T>)
                 refs = session_.connection().rows_referring_to(m.raw_table, key);
-            if (refs.empty()) throw;
-            std::string list;
-            for (const auto& r : refs) list += (list.empty() ? "" : ", ") + r;
-            throw ConstraintError(std::string(e.what()) + ": " + m.name + " " +
-                                      std::string(detail::entry<T, 0>().column) + "=" +
-                                      detail::key_text(key) + " is still referred to by " +
-                                      (refs.size() == 1 ? "a row of " : "rows of ") + list +
-                                      " (a restrict foreign key); delete or reassign those rows "
-                                      "first, or declare the foreign key on_delete::cascade or "
-                                      "set_null",
+            const bool found = !refs.empty();
+            if (!found) refs = detail::restrict_references<T>();
+            throw ConstraintError(std::string(e.what()) + ": " +
+                                      detail::still_referred_to(
+                                          m.name + " " + std::string(detail::entry<T, 0>().column) +
+                                              "=" + detail::key_text(key),
+                                          refs, found),
                                   e.code(), e.kind());
         }
         detail::primary_key_ref(obj) = detail::key_of<T>{};
