@@ -82,6 +82,7 @@ struct Country {
     loom::Reverse<City> cities;
     loom::ManyToMany<Language> languages;
     std::int64_t city_count = 0;  // annotate_count target
+    loom::ReverseOne<struct Capital> capital;
 };
 
 // A city has an integer key and a foreign key to a text key.
@@ -110,7 +111,8 @@ constexpr auto loom_model(loom::model_of<Country>) {
     return loom::table("country", loom::pk(&Country::code, "code"),
                        loom::field(&Country::name, "name"),
                        loom::reverse(&Country::cities, &City::country),
-                       loom::many_to_many(&Country::languages, "country_language"));
+                       loom::many_to_many(&Country::languages, "country_language"),
+                       loom::reverse(&Country::capital, &Capital::country));
 }
 constexpr auto loom_model(loom::model_of<City>) {
     return loom::table("city", loom::pk(&City::id), loom::field(&City::name, "name"),
@@ -377,13 +379,61 @@ TEST_CASE("prefetch_related with text keys", "[keys]") {
         loom::expect_queries(w.db, 1, [&] { w.db.load(fr, &Country::languages); });
         CHECK(names(fr.languages) == Names{"Breton", "French"});
     }
-    SECTION("load() on a forward key to a text key; a list of a text-keyed owner says db.load") {
+    SECTION("load() on a forward key to a text key, and on the lists of a text-keyed owner") {
         City paris = w.db.objects<City>().get(loom::col(&City::name) == "Paris");
         loom::expect_queries(w.db, 1, [&] { paris.country.load(w.db); });
         CHECK(paris.country->name == "France");
         Country fr = w.db.objects<Country>().get("FR");
-        CHECK_THROWS_WITH(fr.cities.load(w.db),
-                          Catch::Contains("use db.load") || Catch::Contains("db.load(object"));
+        loom::expect_queries(w.db, 1, [&] { fr.cities.load(w.db); });
+        CHECK(names(fr.cities) == Names{"Paris", "Lyon", "Brest"});
+        loom::expect_queries(w.db, 1, [&] { fr.languages.load(w.db); });
+        CHECK(names(fr.languages) == Names{"Breton", "French"});
+        Language ger = w.db.objects<Language>().get("de");
+        loom::expect_queries(w.db, 1, [&] { ger.countries.load(w.db); });
+        CHECK(names(ger.countries) == Names{"Germany"});
+    }
+    SECTION("a list keeps its owner's text key through copies, moves and its owner's end") {
+        loom::Reverse<City> cities;
+        {
+            auto all = w.countries().to_vector();  // DE, FR, IS
+            loom::Reverse<City> copy = all[1].cities;
+            cities = std::move(copy);
+            copy.load(w.db);  // a moved-from list still knows its owner
+            CHECK(copy.size() == 3);
+        }
+        loom::expect_queries(w.db, 1, [&] { cities.load(w.db); });
+        CHECK(names(cities) == Names{"Paris", "Lyon", "Brest"});
+        cities.load(w.db);  // again, once loaded: the key stays with the list
+        CHECK(cities.size() == 3);
+    }
+    SECTION("a list of an object inserted, upserted or made by get_or_create loads by its key") {
+        Country nl{.code = "NL", .name = "Netherlands"};
+        w.db.insert(nl);
+        City ams{.name = "Amsterdam", .country = nl};
+        w.db.insert(ams);
+        loom::expect_queries(w.db, 1, [&] { nl.cities.load(w.db); });
+        CHECK(names(nl.cities) == Names{"Amsterdam"});
+        Country be{.code = "BE", .name = "Belgium"};
+        w.db.upsert(be);
+        be.cities.load(w.db);
+        CHECK(be.cities.empty());
+        auto [lu, created] = w.db.get_or_create(Country{.code = "LU", .name = "Luxembourg"});
+        CHECK(created);
+        lu.cities.load(w.db);
+        CHECK(lu.cities.empty());
+        auto [fr, found] = w.db.get_or_create(Country{.code = "FR", .name = "?"});
+        CHECK_FALSE(found);
+        fr.cities.load(w.db);
+        CHECK(fr.cities.size() == 3);
+    }
+    SECTION("load() on a ReverseOne of a text-keyed owner") {
+        Country fr = w.db.objects<Country>().get("FR");
+        loom::expect_queries(w.db, 1, [&] { fr.capital.load(w.db); });
+        REQUIRE(fr.capital.has_value());
+        CHECK(fr.capital->name == "Paris");
+        Country de = w.db.objects<Country>().get("DE");
+        de.capital.load(w.db);
+        CHECK_FALSE(de.capital.has_value());
     }
     SECTION("a dangling text key names the key") {
         w.db.execute("PRAGMA foreign_keys = OFF");
@@ -572,6 +622,16 @@ TEST_CASE("a UUID primary key (a user type) works end to end", "[keys]") {
                 .to_vector();
         });
         CHECK(names(logins[1].account->teams) == Names{"red"});
+    }
+    SECTION("load() on the lists of a UUID-keyed object, and on the reverse many-to-many") {
+        Account ann = w.db.objects<Account>().get(Uuid::of(1));
+        loom::expect_queries(w.db, 1, [&] { ann.logins.load(w.db); });
+        CHECK(ann.logins.size() == 2);
+        loom::expect_queries(w.db, 1, [&] { ann.teams.load(w.db); });
+        CHECK(names(ann.teams) == Names{"red", "blue"});
+        Team red = w.db.objects<Team>().get(w.red.id);
+        loom::expect_queries(w.db, 1, [&] { red.members.load(w.db); });
+        CHECK(names(red.members) == Names{"Ann", "Bob"});
     }
     SECTION("many-to-many writes and db.load") {
         Account bob = w.db.objects<Account>().get(Uuid::of(2));

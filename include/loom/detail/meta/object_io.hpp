@@ -24,18 +24,39 @@ inline const RelationInfo relation_info{type_name<T>(), member_name_of<T, I>(),
                                         type_name<typename entry_t<T, I>::target>(),
                                         &load_relation<T, I>};
 
+/// T has a member that loads by its owner's key (a ManyToMany, Reverse or ReverseOne).
+template <class T> constexpr bool loads_by_owner_key() {
+    bool any = false;
+    for_each_index<T>([&](auto i) {
+        using E = entry_t<T, decltype(i)::value>;
+        if constexpr (E::kind == entry_kind::many_to_many || E::kind == entry_kind::reverse)
+            any = true;
+    });
+    return any;
+}
+
 /// Gives every relation member of `obj` its name and loader (done for objects read from, or
 /// written to, the database).
 template <class T> void bind_relations(T& obj) {
-    // Relations keep an integer owner key for load(); other keys load through db.load.
-    std::int64_t key = 0;
-    if constexpr (auto_key<T>) key = primary_key_of(obj);
-    for_each_index<T>([&](auto i) {
-        constexpr std::size_t I = decltype(i)::value;
-        using E = entry_t<T, I>;
-        if constexpr (is_relation_entry<E>)
-            relation_access::bind(obj.*(entry<T, I>().member), &relation_info<T, I>, key);
-    });
+    auto bind_all = [&obj](auto key) {
+        for_each_index<T>([&](auto i) {
+            constexpr std::size_t I = decltype(i)::value;
+            using E = entry_t<T, I>;
+            if constexpr (is_relation_entry<E>)
+                relation_access::bind(obj.*(entry<T, I>().member), &relation_info<T, I>, key);
+        });
+    };
+    // The members that load by their owner's key (to-many, ReverseOne) keep it: an integer
+    // as it is, another key in one KeyBox the object's members share.
+    if constexpr (auto_key<T>) {
+        bind_all(primary_key_of(obj));
+    } else if constexpr (loads_by_owner_key<T>()) {
+        const KeyBox* box = new KeyBoxOf<key_of<T>>(primary_key_of(obj));
+        bind_all(box);
+        box->release();
+    } else {
+        bind_all(std::int64_t{0});
+    }
 }
 
 /// Reads the columns of T from `s`: model column k (in meta<T>().columns order) is result
