@@ -260,9 +260,22 @@ TEST_CASE("foreign keys to a text key", "[keys]") {
         CHECK(w.db.query<std::int64_t>("SELECT count(*) FROM country_language").front() == 2);
     }
     SECTION("a restrict foreign key refuses the delete, and the row and its key stay") {
-        CHECK_THROWS_AS(w.db.remove(w.fr), loom::ConstraintError);  // its Capital
+        // Its Capital: named from the descriptors (the engine looks rows up by integer keys).
+        CHECK_THROWS_WITH(w.db.remove(w.fr),
+                          Catch::EndsWith("Country code='FR' is still referred to by a row of "
+                                          "\"capital\".\"country_code\" (a restrict foreign "
+                                          "key); delete or reassign those rows first, or declare "
+                                          "the foreign key on_delete::cascade or set_null"));
         CHECK(w.fr.code == "FR");
         CHECK(w.db.objects<Country>().count() == 3);
+        CHECK_THROWS_WITH(w.db.objects<Country>().remove(),
+                          Catch::EndsWith("a Country row this remove() matches is still referred "
+                                          "to by a row of \"capital\".\"country_code\" (a "
+                                          "restrict foreign key); delete or reassign those rows "
+                                          "first, or declare the foreign key on_delete::cascade "
+                                          "or set_null; nothing was deleted"));
+        CHECK(w.db.objects<Country>().count() == 3);
+        CHECK(w.db.objects<City>().count() == 4);
     }
     SECTION("select_related joins the row of the text key") {
         auto cities = loom::expect_queries(w.db, 1, [&] {
