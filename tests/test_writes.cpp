@@ -41,6 +41,38 @@ constexpr auto loom_model(loom::model_of<Jar>) {
                        loom::foreign_key(&test_writes::Jar::shelf, "shelf_id"),
                        loom::field(&test_writes::Jar::jam, "jam"));
 }
+// A many-to-many through a model whose keys are restrict: neither side can be deleted while
+// enrolled.
+struct Course;
+struct Student {
+    std::int64_t id = 0;
+    std::string name;
+    loom::ManyToMany<Course> courses;
+};
+struct Course {
+    std::int64_t id = 0;
+    std::string title;
+    loom::Reverse<Student> students;
+};
+struct Enrollment {
+    std::int64_t id = 0;
+    loom::ForeignKey<Student> student;
+    loom::ForeignKey<Course> course;
+};
+constexpr auto loom_model(loom::model_of<Student>) {
+    return loom::table("student", loom::pk(&Student::id), loom::field(&Student::name, "name"),
+                       loom::many_to_many(&Student::courses, loom::through(&Enrollment::student,
+                                                                           &Enrollment::course)));
+}
+constexpr auto loom_model(loom::model_of<Course>) {
+    return loom::table("course", loom::pk(&Course::id), loom::field(&Course::title, "title"),
+                       loom::reverse(&Course::students, &Student::courses));
+}
+constexpr auto loom_model(loom::model_of<Enrollment>) {
+    return loom::table("enrollment", loom::pk(&Enrollment::id),
+                       loom::foreign_key(&Enrollment::student, "student_id"),
+                       loom::foreign_key(&Enrollment::course, "course_id"));
+}
 }  // namespace test_writes
 
 namespace {
@@ -356,6 +388,35 @@ TEST_CASE("a bulk remove that a restrict foreign key refuses names the column an
     CHECK(db.objects<test_writes::Shelf>()
               .filter(loom::col(&test_writes::Shelf::label) == "low")
               .remove() == 1);
+}
+
+TEST_CASE("a refused bulk remove names the restrict keys of an explicit through model",
+          "[writes][remove]") {
+    using test_writes::Course;
+    using test_writes::Student;
+    loom::Database db(test_url());
+    db.create_tables<Student, Course, test_writes::Enrollment>();
+    Student ann{.name = "Ann"};
+    Course math{.title = "Math"};
+    db.insert(ann);
+    db.insert(math);
+    test_writes::Enrollment e{.student = ann, .course = math};
+    db.insert(e);
+    const std::string advice =
+        " (a restrict foreign key); delete or reassign those rows first, or declare the foreign "
+        "key on_delete::cascade or set_null; nothing was deleted";
+    // The owner side of the many-to-many, and its reverse side.
+    CHECK_THROWS_WITH(db.objects<Student>().remove(),
+                      Catch::EndsWith("a Student row this remove() matches is still referred to "
+                                      "by a row of \"enrollment\".\"student_id\"" +
+                                      advice));
+    CHECK_THROWS_WITH(db.objects<Course>().remove(),
+                      Catch::EndsWith("a Course row this remove() matches is still referred to "
+                                      "by a row of \"enrollment\".\"course_id\"" +
+                                      advice));
+    CHECK(count_rows(db, "student") == 1);
+    CHECK(count_rows(db, "course") == 1);
+    CHECK(count_rows(db, "enrollment") == 1);
 }
 
 TEST_CASE("a bulk update that sets a key matching no row names it and changes nothing",
