@@ -4,6 +4,7 @@
 // each with its own Database on one WAL file). Exact query counts throughout.
 #include "catch.hpp"
 #include "support.hpp"
+#include "test_db.hpp"
 
 #include <loom/loom.hpp>
 #include <loom/testing.hpp>
@@ -37,6 +38,18 @@ struct Note {
     std::string name;
 };
 
+// Optimistic locking: a loom::version column.
+struct Page {
+    std::int64_t id = 0;
+    std::string slug;
+    std::string body;
+    std::int64_t version = 0;
+};
+
+constexpr auto loom_model(loom::model_of<Page>) {
+    return loom::table("page", loom::pk(&Page::id), loom::field(&Page::slug, "slug", loom::unique),
+                       loom::field(&Page::body, "body"), loom::version(&Page::version));
+}
 constexpr auto loom_model(loom::model_of<Tag>) {
     return loom::table("tag", loom::pk(&Tag::id), loom::field(&Tag::name, "name", loom::unique),
                        loom::field(&Tag::uses, "uses"));
@@ -123,6 +136,75 @@ TEST_CASE("update_or_create and upsert write the other columns of an existing ro
         db.upsert(s);
         CHECK(db.objects<Setting>().get("lang").value == "fr");
         CHECK(db.objects<Setting>().count() == 1);
+    }
+}
+
+TEST_CASE("upserts of a versioned model bump the version; the object carries the stored one",
+          "[writes][upsert]") {
+    loom::Database db(test_url());
+    db.create_tables<Page>();
+    using Row = std::tuple<std::string, std::string, std::int64_t>;
+    auto rows = [&] { return db.query<Row>("SELECT slug, body, version FROM page ORDER BY id"); };
+
+    // Insert: the version as insert writes it (the object's, 0 for a new one).
+    auto [page, created] = db.update_or_create(Page{.slug = "home", .body = "v1"}, &Page::slug);
+    CHECK(created);
+    CHECK(page.version == 0);
+    Page stale = db.objects<Page>().get(page.id);  // read at version 0
+
+    SECTION("update_or_create: the update branch bumps the row's version") {
+        auto [again, made] = loom::expect_queries(db, 4, [&] {
+            return db.update_or_create(Page{.slug = "home", .body = "v2"}, &Page::slug);
+        });
+        CHECK_FALSE(made);
+        CHECK(again.id == page.id);
+        CHECK(again.version == 1);
+        CHECK(rows() == std::vector<Row>{{"home", "v2", 1}});
+        // The object returned can be updated; the copy read before is stale.
+        again.body = "v3";
+        db.update(again);
+        CHECK(again.version == 2);
+        stale.body = "lost";
+        CHECK_THROWS_AS(db.update(stale), loom::ConflictError);
+        CHECK(rows() == std::vector<Row>{{"home", "v3", 2}});
+    }
+    SECTION("upsert: one statement that bumps and returns the version") {
+        loom_test::SqlLog log(db);
+        Page u{.slug = "home", .body = "v2", .version = 7};  // the prototype's version is ignored
+        db.upsert(u, &Page::slug);
+        CHECK(log.sql ==
+              std::vector<std::string>{
+                  "INSERT INTO \"page\" (\"slug\", \"body\", \"version\") VALUES (?, ?, ?) ON "
+                  "CONFLICT (\"slug\") DO UPDATE SET \"body\" = excluded.\"body\", "
+                  "\"version\" = \"page\".\"version\" + 1 RETURNING \"id\", \"version\""});
+        CHECK(u.id == page.id);
+        CHECK(u.version == 1);
+        CHECK(rows() == std::vector<Row>{{"home", "v2", 1}});
+        u.body = "v3";
+        db.update(u);
+        CHECK(rows() == std::vector<Row>{{"home", "v3", 2}});
+        CHECK_THROWS_AS(db.remove(stale), loom::ConflictError);
+
+        Page fresh{.slug = "about", .body = "a"};
+        db.upsert(fresh, &Page::slug);  // the insert branch
+        CHECK(fresh.version == 0);
+        CHECK(rows() == std::vector<Row>{{"home", "v3", 2}, {"about", "a", 0}});
+    }
+    SECTION("bulk_insert with on_conflict_update bumps each updated row") {
+        std::vector<Page> pages{{.slug = "home", .body = "b"}, {.slug = "new", .body = "n"}};
+        CHECK(db.bulk_insert(pages, loom::on_conflict_update(&Page::slug)) == 2);
+        CHECK(pages[0].version == 1);
+        CHECK(pages[1].version == 0);
+        CHECK(rows() == std::vector<Row>{{"home", "b", 1}, {"new", "n", 0}});
+        db.update(pages[0]);
+        CHECK(pages[0].version == 2);
+    }
+    SECTION("get_or_create returns the stored version, and does not bump it") {
+        db.update(page);  // version 1
+        auto [got, made] = db.get_or_create(Page{.slug = "home"}, &Page::slug);
+        CHECK_FALSE(made);
+        CHECK(got.version == 1);
+        CHECK(rows() == std::vector<Row>{{"home", "v1", 1}});
     }
 }
 

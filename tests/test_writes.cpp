@@ -41,6 +41,38 @@ constexpr auto loom_model(loom::model_of<Jar>) {
                        loom::foreign_key(&test_writes::Jar::shelf, "shelf_id"),
                        loom::field(&test_writes::Jar::jam, "jam"));
 }
+// A many-to-many through a model whose keys are restrict: neither side can be deleted while
+// enrolled.
+struct Course;
+struct Student {
+    std::int64_t id = 0;
+    std::string name;
+    loom::ManyToMany<Course> courses;
+};
+struct Course {
+    std::int64_t id = 0;
+    std::string title;
+    loom::Reverse<Student> students;
+};
+struct Enrollment {
+    std::int64_t id = 0;
+    loom::ForeignKey<Student> student;
+    loom::ForeignKey<Course> course;
+};
+constexpr auto loom_model(loom::model_of<Student>) {
+    return loom::table("student", loom::pk(&Student::id), loom::field(&Student::name, "name"),
+                       loom::many_to_many(&Student::courses, loom::through(&Enrollment::student,
+                                                                           &Enrollment::course)));
+}
+constexpr auto loom_model(loom::model_of<Course>) {
+    return loom::table("course", loom::pk(&Course::id), loom::field(&Course::title, "title"),
+                       loom::reverse(&Course::students, &Student::courses));
+}
+constexpr auto loom_model(loom::model_of<Enrollment>) {
+    return loom::table("enrollment", loom::pk(&Enrollment::id),
+                       loom::foreign_key(&Enrollment::student, "student_id"),
+                       loom::foreign_key(&Enrollment::course, "course_id"));
+}
 }  // namespace test_writes
 
 namespace writes_test {
@@ -299,6 +331,116 @@ TEST_CASE("remove of a row still referenced under on_delete restrict fails and k
         CHECK(db.remove(shelf));
         CHECK(count_rows(db, "shelf") == 0);
     }
+}
+
+TEST_CASE("a refused remove inside a transaction names the referring column on every engine",
+          "[writes][remove]") {
+    // PostgreSQL aborts the transaction at the error, so no query can look the rows up: the
+    // column comes from the descriptors (Shelf declares its reverse side, Jar::shelf).
+    loom::Database db(test_url());
+    db.create_tables<test_writes::Shelf, test_writes::Jar>();
+    test_writes::Shelf shelf{.label = "top"};
+    db.insert(shelf);
+    test_writes::Jar jar{.shelf = shelf, .jam = "plum"};
+    db.insert(jar);
+    {
+        loom::Transaction tx(db);
+        CHECK_THROWS_WITH(db.remove(shelf),
+                          Catch::EndsWith("Shelf id=1 is still referred to by a row of "
+                                          "\"jar\".\"shelf_id\" (a restrict foreign key); "
+                                          "delete or reassign those rows first, or declare the "
+                                          "foreign key on_delete::cascade or set_null"));
+    }
+    CHECK(count_rows(db, "shelf") == 1);
+    CHECK(shelf.id == 1);
+}
+
+TEST_CASE("a bulk remove that a restrict foreign key refuses names the column and deletes nothing",
+          "[writes][remove]") {
+    loom::Database db(test_url());
+    db.create_tables<test_writes::Shelf, test_writes::Jar>();
+    test_writes::Shelf top{.label = "top"}, low{.label = "low"};
+    db.insert(top);
+    db.insert(low);
+    test_writes::Jar jar{.shelf = top, .jam = "plum"};
+    db.insert(jar);
+    try {
+        db.objects<test_writes::Shelf>().remove();
+        FAIL("remove should have thrown");
+    } catch (const loom::ConstraintError& e) {
+        CHECK(e.kind() == loom::ConstraintError::Kind::foreign_key);
+        CHECK(std::string(e.what()) ==
+              on_engine("FOREIGN KEY constraint failed",
+                        "update or delete on table \"shelf\" violates foreign key constraint "
+                        "\"jar_shelf_id_fkey\" on table \"jar\": Key (id)=(1) is still "
+                        "referenced from table \"jar\".") +
+                  " (while running: DELETE FROM \"shelf\" WHERE \"id\" IN (SELECT "
+                  "t0.\"id\" FROM \"shelf\" AS t0)): a Shelf row this remove() "
+                  "matches is still referred to by a row of \"jar\".\"shelf_id\" (a restrict "
+                  "foreign key); delete or reassign those rows first, or declare the foreign key "
+                  "on_delete::cascade or set_null; nothing was deleted");
+    }
+    // One statement: the shelf nothing refers to is still there too.
+    CHECK(count_rows(db, "shelf") == 2);
+    CHECK(count_rows(db, "jar") == 1);
+    CHECK(db.objects<test_writes::Shelf>()
+              .filter(loom::col(&test_writes::Shelf::label) == "low")
+              .remove() == 1);
+}
+
+TEST_CASE("a refused bulk remove names the restrict keys of an explicit through model",
+          "[writes][remove]") {
+    using test_writes::Course;
+    using test_writes::Student;
+    loom::Database db(test_url());
+    db.create_tables<Student, Course, test_writes::Enrollment>();
+    Student ann{.name = "Ann"};
+    Course math{.title = "Math"};
+    db.insert(ann);
+    db.insert(math);
+    test_writes::Enrollment e{.student = ann, .course = math};
+    db.insert(e);
+    const std::string advice =
+        " (a restrict foreign key); delete or reassign those rows first, or declare the foreign "
+        "key on_delete::cascade or set_null; nothing was deleted";
+    // The owner side of the many-to-many, and its reverse side.
+    CHECK_THROWS_WITH(db.objects<Student>().remove(),
+                      Catch::EndsWith("a Student row this remove() matches is still referred to "
+                                      "by a row of \"enrollment\".\"student_id\"" +
+                                      advice));
+    CHECK_THROWS_WITH(db.objects<Course>().remove(),
+                      Catch::EndsWith("a Course row this remove() matches is still referred to "
+                                      "by a row of \"enrollment\".\"course_id\"" +
+                                      advice));
+    CHECK(count_rows(db, "student") == 1);
+    CHECK(count_rows(db, "course") == 1);
+    CHECK(count_rows(db, "enrollment") == 1);
+}
+
+TEST_CASE("a bulk update that sets a key matching no row names it and changes nothing",
+          "[writes][update]") {
+    loom::Database db(test_url());
+    db.create_tables<test_writes::Shelf, test_writes::Jar>();
+    test_writes::Shelf top{.label = "top"};
+    db.insert(top);
+    std::vector<test_writes::Jar> jars{{.shelf = top, .jam = "plum"}, {.shelf = top, .jam = "fig"}};
+    db.bulk_insert(jars);
+    try {
+        db.objects<test_writes::Jar>().update(loom::set(&test_writes::Jar::jam, "quince"),
+                                              loom::set(&test_writes::Jar::shelf, 999));
+        FAIL("update should have thrown");
+    } catch (const loom::ConstraintError& e) {
+        CHECK(e.kind() == loom::ConstraintError::Kind::foreign_key);
+        CHECK(std::string(e.what()) ==
+              on_engine("FOREIGN KEY constraint failed",
+                        "insert or update on table \"jar\" violates foreign key constraint "
+                        "\"jar_shelf_id_fkey\": Key (shelf_id)=(999) is not present in table "
+                        "\"shelf\".") +
+                  " (while running: UPDATE \"jar\" SET \"jam\" = ?, \"shelf_id\" = ? WHERE "
+                  "\"id\" IN (SELECT t0.\"id\" FROM \"jar\" AS t0)): Jar.shelf_id = "
+                  "999 matches no Shelf; nothing was updated");
+    }
+    CHECK(scalar(db, "SELECT count(*) FROM jar WHERE shelf_id = 1 AND jam <> 'quince'") == 2);
 }
 
 // ---- save ------------------------------------------------------------------------------------

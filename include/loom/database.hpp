@@ -552,20 +552,18 @@ public:
             }
         } catch (const ConstraintError& e) {
             if (e.kind() != ConstraintError::Kind::foreign_key) throw;
-            // Name what still refers to the row (looked up only now, by the engine).
+            // Name what still refers to the row: the rows the engine finds (looked up only now),
+            // else the restrict keys the descriptors declare.
             std::vector<std::string> refs;
             if constexpr (detail::auto_key<T>)
                 refs = session_.connection().rows_referring_to(m.raw_table, key);
-            if (refs.empty()) throw;
-            std::string list;
-            for (const auto& r : refs) list += (list.empty() ? "" : ", ") + r;
-            throw ConstraintError(std::string(e.what()) + ": " + m.name + " " +
-                                      std::string(detail::entry<T, 0>().column) + "=" +
-                                      detail::key_text(key) + " is still referred to by " +
-                                      (refs.size() == 1 ? "a row of " : "rows of ") + list +
-                                      " (a restrict foreign key); delete or reassign those rows "
-                                      "first, or declare the foreign key on_delete::cascade or "
-                                      "set_null",
+            const bool found = !refs.empty();
+            if (!found) refs = detail::restrict_references<T>();
+            throw ConstraintError(std::string(e.what()) + ": " +
+                                      detail::still_referred_to(
+                                          m.name + " " + std::string(detail::entry<T, 0>().column) +
+                                              "=" + detail::key_text(key),
+                                          refs, found),
                                   e.code(), e.kind());
         }
         detail::primary_key_ref(obj) = detail::key_of<T>{};
@@ -912,22 +910,35 @@ private:
                                  " is empty: give the object its key first. Nothing was written");
         std::string sql =
             (with_pk ? m.insert_with_pk_sql : m.insert_sql) + " ON CONFLICT " + target;
+        // A loom::version column: inserted as insert writes it (the object's value), and
+        // bumped from the row's own value by the update branch; either way the row's version
+        // comes back with its key, so the object can be updated (and a copy read before is
+        // stale). An upsert names its row by the conflict columns, not by a version it read,
+        // so it does not check one.
+        std::string version_column;
+        if constexpr (detail::versioned<T>)
+            version_column = detail::quote(detail::entry<T, detail::version_index<T>()>().column);
         std::string sets;
         if (update)
-            for (std::size_t c = 1; c < m.columns.size(); ++c)
-                if (target.find(m.columns[c]) == std::string::npos)
-                    sets +=
-                        (sets.empty() ? "" : ", ") + m.columns[c] + " = excluded." + m.columns[c];
+            for (std::size_t c = 1; c < m.columns.size(); ++c) {
+                if (target.find(m.columns[c]) != std::string::npos) continue;
+                sets += (sets.empty() ? "" : ", ") + m.columns[c] + " = ";
+                sets += m.columns[c] == version_column ? m.table + "." + m.columns[c] + " + 1"
+                                                       : "excluded." + m.columns[c];
+            }
         sql += sets.empty() ? " DO NOTHING" : " DO UPDATE SET " + sets;
         sql += " RETURNING " + m.pk;
+        if constexpr (detail::versioned<T>) sql += ", " + version_column;
         bool wrote = false;
         std::optional<detail::key_of<T>> key;
+        std::int64_t version = 0;
         try {
             session_.run(
                 sql, [&](detail::Binder& b) { detail::bind_object(b, obj, with_pk); },
                 [&](const detail::Statement& s) {
                     wrote = true;
                     if constexpr (detail::auto_key<T>) key = s.column_int(0);
+                    if constexpr (detail::versioned<T>) version = s.column_int(1);
                 },
                 origin);
         } catch (const ConstraintError& e) {
@@ -942,6 +953,10 @@ private:
         }
         if constexpr (detail::auto_key<T>)
             if (key) id = *key;
+        if constexpr (detail::versioned<T>)
+            if (wrote)
+                version_ref(obj) =
+                    static_cast<std::remove_cvref_t<decltype(version_of(obj))>>(version);
         return wrote;
     }
 
@@ -949,16 +964,27 @@ private:
     std::size_t bulk_upsert(R& objs, const std::string& target, bool update) {
         detail::Session::Call call(session_);
         std::vector<std::pair<detail::key_of<U>*, detail::key_of<U>>> before;
+        std::vector<std::int64_t> versions;  // a loom::version column's values before
         std::size_t written = 0;
         try {
             detail::Session::TransactionScope tx(session_);
             for (U& obj : objs) {
                 before.emplace_back(&detail::primary_key_ref(obj), detail::primary_key_of(obj));
+                if constexpr (detail::versioned<U>)
+                    versions.push_back(static_cast<std::int64_t>(version_of(obj)));
                 if (upsert_row(obj, target, update, "bulk_insert")) ++written;
             }
             tx.commit();
         } catch (...) {
-            for (auto& [key, was] : before) *key = was;
+            std::size_t k = 0;
+            for (U& obj : objs) {
+                if (k == before.size()) break;
+                *before[k].first = before[k].second;
+                if constexpr (detail::versioned<U>)
+                    version_ref(obj) =
+                        static_cast<std::remove_cvref_t<decltype(version_of(obj))>>(versions[k]);
+                ++k;
+            }
             throw;
         }
         for (U& obj : objs) detail::bind_relations(obj);

@@ -22,6 +22,7 @@
 #include <chrono>
 #include <concepts>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -98,14 +99,26 @@ template <class K> bool key_unset(const K& k) {
         return k == K{};
 }
 
-/// A key as messages show it: 42, or 'abc'.
+/// A key as messages show it: 42, or 'abc'; a key of a loom::column_type<K> adapter as its
+/// stored integer or text ('5a5a5a5a-...' for a UUID stored as text).
 template <class K> std::string key_text(const K& k) {
-    if constexpr (std::same_as<K, std::int64_t>)
+    if constexpr (std::same_as<K, std::int64_t>) {
         return std::to_string(k);
-    else if constexpr (std::is_convertible_v<const K&, std::string_view>)
+    } else if constexpr (std::is_convertible_v<const K&, std::string_view>) {
         return "'" + std::string(std::string_view(k)) + "'";
-    else
+    } else {
+        if constexpr (adapted<K>) {
+            using S = typename ::loom::column_type<K>::storage;
+            if constexpr (std::same_as<S, std::int64_t> || std::same_as<S, std::string>) {
+                try {
+                    return key_text(S(::loom::column_type<K>::to_storage(k)));
+                } catch (const std::exception&) {
+                    // a value the adapter cannot store: named by its type below
+                }
+            }
+        }
         return "(a " + std::string(type_name<K>()) + " key)";
+    }
 }
 
 /// Whether the database assigns T's keys on insert (an integer key), or the application does.

@@ -420,15 +420,36 @@ public:
                 "a value from another table)");
         q.sql += " WHERE " + m.pk + " IN (" + sub.sql + ")";
         q.params.insert(q.params.end(), sub.params.begin(), sub.params.end());
-        return execute(q, "update");
+        try {
+            return execute(q, "update");
+        } catch (const ConstraintError& e) {
+            // One statement: it changed no row. Name the key columns it set.
+            if (e.kind() != ConstraintError::Kind::foreign_key) throw;
+            const std::string hint = keys_set(all);
+            if (hint.empty()) throw;
+            throw ConstraintError(std::string(e.what()) + ": " + hint + "; nothing was updated",
+                                  e.code(), e.kind());
+        }
     }
     /// DELETE every matching row in one statement (the database applies on_delete rules);
-    /// returns the number of rows deleted.
+    /// returns the number of rows deleted. A row that a restrict foreign key still refers to
+    /// makes it a ConstraintError (kind foreign_key) that names the referring columns the
+    /// descriptors declare, and nothing is deleted.
     std::int64_t remove() const {
         const auto& m = detail::meta<T>();
         auto q = builder().keys();
         q.sql = "DELETE FROM " + m.table + " WHERE " + m.pk + " IN (" + q.sql + ")";
-        return execute(q, "remove");
+        try {
+            return execute(q, "remove");
+        } catch (const ConstraintError& e) {
+            if (e.kind() != ConstraintError::Kind::foreign_key) throw;
+            throw ConstraintError(
+                std::string(e.what()) + ": " +
+                    detail::still_referred_to("a " + m.name + " row this remove() matches",
+                                              detail::restrict_references<T>(), false) +
+                    "; nothing was deleted",
+                e.code(), e.kind());
+        }
     }
 
     /// The SQL and parameters the base query would run.
@@ -557,6 +578,40 @@ private:
     template <class OnRow> std::int64_t run(const SqlText& q, OnRow&& on_row) const {
         detail::Session::OriginScope scope(session(), detail::meta<T>().name);
         return session().run(q, std::forward<OnRow>(on_row));
+    }
+    /// The foreign key columns an update() sets, as missing_key_hint names them.
+    static std::string keys_set(const std::vector<const detail::AssignSpec*>& all) {
+        std::vector<detail::KeySet> set;
+        detail::for_each_index<T>([&](auto i) {
+            constexpr std::size_t I = decltype(i)::value;
+            using E = detail::entry_t<T, I>;
+            if constexpr (E::kind == detail::entry_kind::foreign_key ||
+                          E::kind == detail::entry_kind::one_to_one) {
+                const auto& e = detail::entry<T, I>();
+                for (const auto* a : all) {
+                    if (a->column != detail::quote(e.column)) continue;
+                    const auto& t = a->value.tokens;
+                    detail::KeySet k{detail::meta<T>().name + "." + std::string(e.column),
+                                     "(the value of an expression)",
+                                     detail::meta<typename E::target>().name};
+                    if (t.size() == 1 && t[0].kind == detail::Token::param) {
+                        if (const auto* n = std::get_if<std::int64_t>(&t[0].value)) {
+                            k.key = detail::key_text(*n);
+                            k.unset = *n == 0;
+                        } else if (const auto* s = std::get_if<std::string>(&t[0].value)) {
+                            k.key = detail::key_text(*s);
+                            k.unset = s->empty();
+                        } else if (std::holds_alternative<std::nullptr_t>(t[0].value)) {
+                            continue;  // NULL refers to nothing
+                        } else {
+                            k.key = "(the value given)";
+                        }
+                    }
+                    set.push_back(std::move(k));
+                }
+            }
+        });
+        return detail::missing_key_hint(set);
     }
     std::int64_t execute(const SqlText& q, std::string_view origin) const {
         return session().execute(q.sql, detail::Session::bind_all(q.params), origin);

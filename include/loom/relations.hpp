@@ -261,7 +261,7 @@ public:
         const detail::RelationInfo* info = word_.info();
         if (!info || !info->load)
             detail::throw_cannot_load(info, "relation", detail::type_name<T>());
-        info->load(db, this, &owner_key_);
+        info->load(db, this, word_.owner_key());
     }
 
 protected:
@@ -276,13 +276,12 @@ private:
     }
 
     // 32 bytes: a slice of the item array that the anchor keeps alive (one array per prefetch
-    // level, not one allocation per list), the owner's key (for load()), the relation word.
+    // level, not one allocation per list), the relation word and the owner's key (for load()).
     // word_ comes last: assigning from a list that only this list's anchor keeps alive
     // (boss.reports = boss.reports[0].reports) copies the slice before the old anchor goes.
     const T* const* data_ = nullptr;
-    std::int64_t owner_key_ = 0;
     std::uint32_t size_ = 0;
-    detail::RelationWord word_;
+    detail::KeyedWord word_;
 };
 
 /// A many-to-many link through a join table (automatic, or an explicit through model).
@@ -340,33 +339,34 @@ public:
         const detail::RelationInfo* info = word_.info();
         if (!info || !info->load)
             detail::throw_cannot_load(info, "ReverseOne", detail::type_name<T>());
-        info->load(db, this, &owner_key_);
+        info->load(db, this, word_.owner_key());
     }
 
 private:
     friend struct detail::relation_access;
     const T* obj_ = nullptr;
-    std::int64_t owner_key_ = 0;
-    detail::RelationWord word_;
+    detail::KeyedWord word_;  // and the owner's key, for load()
 };
 
 namespace detail {
 
 /// The prefetch engine's door into relation caches.
 struct relation_access {
-    template <class T, class K>
-    static void bind(ForeignKey<T, K>& r, const RelationInfo* info, std::int64_t) noexcept {
+    /// Names a relation member; `key` is its owner's key (a std::int64_t, or a KeyBox* shared
+    /// by the members of one object), kept by the members that load by it.
+    template <class T, class K, class Key>
+    static void bind(ForeignKey<T, K>& r, const RelationInfo* info, Key) noexcept {
         r.word_.bind(info);
     }
-    template <class T>
-    static void bind(RelatedList<T>& r, const RelationInfo* info, std::int64_t key) noexcept {
+    template <class T, class Key>
+    static void bind(RelatedList<T>& r, const RelationInfo* info, Key key) noexcept {
         r.word_.bind(info);
-        r.owner_key_ = key;
+        r.word_.set_owner_key(key);
     }
-    template <class T>
-    static void bind(ReverseOne<T>& r, const RelationInfo* info, std::int64_t key) noexcept {
+    template <class T, class Key>
+    static void bind(ReverseOne<T>& r, const RelationInfo* info, Key key) noexcept {
         r.word_.bind(info);
-        r.owner_key_ = key;
+        r.word_.set_owner_key(key);
     }
 
     template <class R> static const Anchor* anchor(const R& r) noexcept { return r.word_.anchor(); }

@@ -42,8 +42,8 @@ struct alignas(8) RelationInfo {
     std::string_view owner;   // "Book"
     std::string_view member;  // "authors"
     std::string_view target;  // "Author"
-    /// `key`: the ForeignKey's key (null when NULL) for a forward relation, the owner's
-    /// std::int64_t key for the others.
+    /// `key`: the ForeignKey's key (null when NULL) for a forward relation, the owner's key
+    /// (a const key_of<Owner>*, see KeyedWord) for the others.
     void (*load)(Database& db, void* relation, const void* key);
     /// Set for a member that Prefetch(&Owner::member, ...).into(...) filled: a member the
     /// descriptor does not declare, which `load` cannot fill (it is null).
@@ -355,6 +355,101 @@ private:
     }
 
     std::uintptr_t w_ = 0;
+};
+
+/// An owner's key that is not a std::int64_t (a text or UUID key), kept by the to-many and
+/// ReverseOne members of one object read from the database, and by their copies, so that
+/// `member.load(db)` knows whose rows to load. Counted like an anchor; holds only the key.
+class KeyBox {
+public:
+    KeyBox() noexcept = default;
+    KeyBox(const KeyBox&) = delete;
+    KeyBox& operator=(const KeyBox&) = delete;
+    virtual ~KeyBox() = default;
+
+    /// The key (a const K*, for the K the box was made with).
+    virtual const void* key() const noexcept = 0;
+    void retain() const noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+    void release() const noexcept {
+        if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+    }
+
+private:
+    mutable std::atomic<std::size_t> refs_{1};  // its maker's reference
+};
+
+template <class K> class KeyBoxOf final : public KeyBox {
+public:
+    explicit KeyBoxOf(K k) : value_(std::move(k)) {}
+    const void* key() const noexcept override { return &value_; }
+
+private:
+    K value_;
+};
+
+/// The relation word of a to-many or ReverseOne member, with its owner's key for load(): the
+/// std::int64_t itself, or, when the word's flag bit is set (a bit these members have no
+/// other use for), a counted KeyBox. Integer keys cost one bit test per copy and destruction.
+class KeyedWord : public RelationWord {
+public:
+    KeyedWord() noexcept = default;
+    KeyedWord(const KeyedWord& o) noexcept : RelationWord(o), key_(o.key_) { retain(); }
+    KeyedWord(KeyedWord&& o) noexcept : RelationWord(std::move(o)), key_(o.key_) {
+        retain();  // the source keeps its key too (a moved-from relation can still load)
+    }
+    KeyedWord& operator=(const KeyedWord& o) noexcept {
+        if (this == &o) return *this;
+        const Key old = key_;
+        const bool boxed = flag();
+        RelationWord::operator=(o);
+        key_ = o.key_;
+        retain();
+        if (boxed) old.box->release();
+        return *this;
+    }
+    KeyedWord& operator=(KeyedWord&& o) noexcept {
+        if (this == &o) return *this;
+        const Key old = key_;
+        const bool boxed = flag();
+        RelationWord::operator=(std::move(o));
+        key_ = o.key_;
+        retain();
+        if (boxed) old.box->release();
+        return *this;
+    }
+    ~KeyedWord() {
+        if (flag()) key_.box->release();
+    }
+
+    /// What RelationInfo::load takes as the owner's key: a const std::int64_t*, or the
+    /// KeyBox's const K*.
+    const void* owner_key() const noexcept { return flag() ? key_.box->key() : &key_.id; }
+    void set_owner_key(std::int64_t id) noexcept {
+        drop();
+        key_.id = id;
+    }
+    /// Shares `box` (taking a reference).
+    void set_owner_key(const KeyBox* box) noexcept {
+        box->retain();
+        drop();
+        key_.box = box;
+        set_flag(true);
+    }
+
+private:
+    union Key {
+        std::int64_t id = 0;
+        const KeyBox* box;
+    };
+    void retain() const noexcept {
+        if (flag()) key_.box->retain();
+    }
+    void drop() noexcept {
+        if (!flag()) return;
+        key_.box->release();
+        set_flag(false);
+    }
+    Key key_;
 };
 
 }  // namespace loom::detail

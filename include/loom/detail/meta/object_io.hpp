@@ -6,6 +6,9 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
 
 #include "../../relations.hpp"
 #include "../binder.hpp"
@@ -21,18 +24,39 @@ inline const RelationInfo relation_info{type_name<T>(), member_name_of<T, I>(),
                                         type_name<typename entry_t<T, I>::target>(),
                                         &load_relation<T, I>};
 
+/// T has a member that loads by its owner's key (a ManyToMany, Reverse or ReverseOne).
+template <class T> constexpr bool loads_by_owner_key() {
+    bool any = false;
+    for_each_index<T>([&](auto i) {
+        using E = entry_t<T, decltype(i)::value>;
+        if constexpr (E::kind == entry_kind::many_to_many || E::kind == entry_kind::reverse)
+            any = true;
+    });
+    return any;
+}
+
 /// Gives every relation member of `obj` its name and loader (done for objects read from, or
 /// written to, the database).
 template <class T> void bind_relations(T& obj) {
-    // Relations keep an integer owner key for load(); other keys load through db.load.
-    std::int64_t key = 0;
-    if constexpr (auto_key<T>) key = primary_key_of(obj);
-    for_each_index<T>([&](auto i) {
-        constexpr std::size_t I = decltype(i)::value;
-        using E = entry_t<T, I>;
-        if constexpr (is_relation_entry<E>)
-            relation_access::bind(obj.*(entry<T, I>().member), &relation_info<T, I>, key);
-    });
+    auto bind_all = [&obj](auto key) {
+        for_each_index<T>([&](auto i) {
+            constexpr std::size_t I = decltype(i)::value;
+            using E = entry_t<T, I>;
+            if constexpr (is_relation_entry<E>)
+                relation_access::bind(obj.*(entry<T, I>().member), &relation_info<T, I>, key);
+        });
+    };
+    // The members that load by their owner's key (to-many, ReverseOne) keep it: an integer
+    // as it is, another key in one KeyBox the object's members share.
+    if constexpr (auto_key<T>) {
+        bind_all(primary_key_of(obj));
+    } else if constexpr (loads_by_owner_key<T>()) {
+        const KeyBox* box = new KeyBoxOf<key_of<T>>(primary_key_of(obj));
+        bind_all(box);
+        box->release();
+    } else {
+        bind_all(std::int64_t{0});
+    }
 }
 
 /// Reads the columns of T from `s`: model column k (in meta<T>().columns order) is result
@@ -96,12 +120,33 @@ template <class T> void read_object(const Statement& s, int first, T& obj) {
         s, [first](int k) { return first + k; }, obj);
 }
 
-/// For a FOREIGN KEY failure writing `obj` (the engine names no column): the key columns it set.
-/// A key of 0 points at an object never inserted; when only one key is set, it is the one that
-/// matches no row. Empty when `obj` sets no key.
+/// One foreign key column a failed write set: `column` ("Book.publisher_id"), the key as
+/// messages show it, the target model's name, and whether the key is an unset one (0, '').
+struct KeySet {
+    std::string column, key, target;
+    bool unset = false;
+};
+
+/// For a FOREIGN KEY failure of a write that set the key columns `set` (the engine names no
+/// column): a key of 0 points at an object never inserted; when only one key is set, it is the
+/// one that matches no row. Empty when no key was set. The one text for insert, update, save,
+/// bulk writes and QuerySet::update.
+inline std::string missing_key_hint(const std::vector<KeySet>& set) {
+    std::string keys;
+    for (const auto& k : set) {
+        if (k.unset)
+            return k.column + " is " + k.key + ": the " + k.target +
+                   " it was given was never inserted (insert it first, then assign it)";
+        keys += (keys.empty() ? "" : ", ") + k.column + " = " + k.key;
+    }
+    if (set.size() == 1) return keys + " matches no " + set.front().target;
+    if (set.size() > 1) return "one of " + keys + " matches no row";
+    return {};
+}
+
+/// For a FOREIGN KEY failure writing `obj`: the key columns it set (see missing_key_hint).
 template <class T> std::string foreign_key_hint(const T& obj) {
-    std::string unsaved, keys, target;
-    std::size_t n = 0;
+    std::vector<KeySet> set;
     for_each_index<T>([&](auto i) {
         constexpr std::size_t I = decltype(i)::value;
         using E = entry_t<T, I>;
@@ -109,19 +154,77 @@ template <class T> std::string foreign_key_hint(const T& obj) {
             const auto& e = entry<T, I>();
             const auto id = (obj.*(e.member)).id();
             if (!id) return;
-            const std::string column = meta<T>().name + "." + std::string(e.column);
-            if (key_unset(*id) && unsaved.empty())
-                unsaved = column + " is " + key_text(*id) + ": the " +
-                          meta<typename E::target>().name +
-                          " it was given was never inserted (insert it first, then assign it)";
-            keys += (n++ ? ", " : "") + column + " = " + key_text(*id);
-            target = meta<typename E::target>().name;
+            set.push_back({meta<T>().name + "." + std::string(e.column), key_text(*id),
+                           meta<typename E::target>().name, key_unset(*id)});
         }
     });
-    if (!unsaved.empty()) return unsaved;
-    if (n == 1) return keys + " matches no " + target;
-    if (n > 1) return "one of " + keys + " matches no row";
-    return {};
+    return missing_key_hint(set);
+}
+
+/// The restrict foreign keys T's descriptor knows refer to its rows, as `"jar"."shelf_id"`: the
+/// forward sides its loom::reverse entries name, and the owner side of its explicit
+/// many-to-many through models (automatic join tables cascade). What the message of a refused
+/// delete names when the engine cannot tell which rows refer (a non-integer key, a bulk remove,
+/// a PostgreSQL transaction the error aborted): taken from descriptors, the same on every engine.
+template <class T> std::vector<std::string> restrict_references() {
+    std::vector<std::string> out;
+    auto add = [&](std::string_view table, std::string_view column, on_delete rule) {
+        if (rule != on_delete::restrict && rule != on_delete::no_action) return;
+        std::string r = quote(table) + "." + quote(column);
+        for (const auto& x : out)
+            if (x == r) return;
+        out.push_back(std::move(r));
+    };
+    for_each_index<T>([&](auto i) {
+        constexpr std::size_t I = decltype(i)::value;
+        using E = entry_t<T, I>;
+        const auto& e = entry<T, I>();
+        if constexpr (E::kind == entry_kind::reverse) {
+            using Target = typename E::target;
+            visit_entry(e.forward, [&](auto j) {
+                using F = entry_t<Target, decltype(j)::value>;
+                const auto& f = entry<Target, decltype(j)::value>();
+                if constexpr (F::kind != entry_kind::many_to_many) {
+                    add(model<Target>.name, f.column, f.deletion);
+                } else if constexpr (!std::is_void_v<typename F::through>) {
+                    using Through = typename F::through;  // its ForeignKey to T
+                    visit_entry(f.dst, [&](auto k) {
+                        const auto& g = entry<Through, decltype(k)::value>();
+                        add(model<Through>.name, g.column, g.deletion);
+                    });
+                }
+            });
+        } else if constexpr (E::kind == entry_kind::many_to_many) {
+            using Through = typename E::through;
+            if constexpr (!std::is_void_v<Through>)
+                visit_entry(e.src, [&](auto j) {
+                    const auto& f = entry<Through, decltype(j)::value>();
+                    add(model<Through>.name, f.column, f.deletion);
+                });
+        }
+    });
+    return out;
+}
+
+/// What loom adds to a delete (or a key change) that a restrict foreign key refused: `what`
+/// ("Shelf id=1", "a Shelf row this remove() matches") is still referred to by `refs`, the
+/// referring columns; `found` when the engine found rows in each, else they are the ones the
+/// descriptors declare (any of them may be the one). The one text for db.remove and the bulk
+/// QuerySet::remove / update.
+inline std::string still_referred_to(std::string_view what, const std::vector<std::string>& refs,
+                                     bool found) {
+    std::string list;
+    for (const auto& r : refs) list += (list.empty() ? "" : ", ") + r;
+    std::string by;
+    if (refs.empty())
+        by = "a row of another table";
+    else if (refs.size() == 1)
+        by = "a row of " + list;
+    else
+        by = (found ? "rows of " : "a row of one of ") + list;
+    return std::string(what) + " is still referred to by " + by +
+           " (a restrict foreign key); delete or reassign those rows first, or declare the "
+           "foreign key on_delete::cascade or set_null";
 }
 
 /// Binds every column of `obj` but the pk (and the pk first when `with_pk`); a loom::version

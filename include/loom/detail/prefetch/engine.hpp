@@ -316,14 +316,10 @@ public:
         std::vector<std::optional<Key>> keys;
         if constexpr (forward) {
             keys.push_back(rel.id());
-        } else if constexpr (auto_key<Owner>) {
-            keys.push_back(*static_cast<const std::int64_t*>(owner_key));
         } else {
-            (void)owner_key;
-            throw UsageError(node.describe() + ".load(db): the key of " + meta<Owner>().name +
-                             " is not an integer, so the relation does not hold it; load it "
-                             "with db.load(object, &" +
-                             node.describe() + ")");
+            // The owner's key the member kept when its object was read or written: a
+            // std::int64_t, or the key in the object's KeyBox (detail::KeyedWord).
+            keys.push_back(*static_cast<const key_of<Owner>*>(owner_key));
         }
         std::vector<Rel*> rels{&rel};
         std::vector<Owner*> owners{nullptr};
