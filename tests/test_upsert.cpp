@@ -4,6 +4,7 @@
 // each with its own Database on one WAL file). Exact query counts throughout.
 #include "catch.hpp"
 #include "support.hpp"
+#include "test_db.hpp"
 
 #include <loom/loom.hpp>
 #include <loom/testing.hpp>
@@ -54,7 +55,7 @@ using loom_test::TempFile;
 using Pair = std::tuple<std::string, std::int64_t>;
 
 TEST_CASE("get_or_create returns the row, or inserts it", "[writes][upsert]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     db.create_tables<Tag, Setting, Note>();
 
     auto [made, created] = loom::expect_queries(
@@ -86,7 +87,7 @@ TEST_CASE("get_or_create returns the row, or inserts it", "[writes][upsert]") {
 
 TEST_CASE("update_or_create and upsert write the other columns of an existing row",
           "[writes][upsert]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     db.create_tables<Tag, Setting>();
 
     auto [t, created] = loom::expect_queries(db, 4, [&] {  // BEGIN, SELECT, INSERT, COMMIT
@@ -127,7 +128,7 @@ TEST_CASE("update_or_create and upsert write the other columns of an existing ro
 }
 
 TEST_CASE("bulk_insert with on_conflict_ignore and on_conflict_update", "[writes][upsert]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     db.create_tables<Tag>();
     Tag first{.name = "a", .uses = 1};
     db.insert(first);

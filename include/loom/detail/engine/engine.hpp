@@ -101,6 +101,10 @@ inline void like_test(std::string_view lhs, std::string& value, bool lead, bool 
     out += ") LIKE LOWER(?) ESCAPE '\\'";
 }
 
+/// What the value at a JSON path is compared with (Dialect::json_extract): bound text, a bound
+/// number (integer, real or bool), or nothing known (IS NULL, a column, a result column).
+enum class JsonUse { any, text, number };
+
 /// The SQL an engine speaks where engines differ.
 struct Dialect {
     std::string_view name;          // "sqlite"
@@ -139,15 +143,24 @@ struct Dialect {
     /// key, and RETURNING would add a result row to every insert for the same number).
     bool insert_returning = false;
     /// Appends to `out` the SQL reading the JSON value at `path` (from the root; each step is
-    /// 'k' + an object key or 'i' + an array index in decimal) of the JSON text in `lhs`, as a
-    /// scalar SQL value comparable with bound text, integers and reals (NULL when absent). Sets
-    /// `param` to the value of its one `?` (the path, in the engine's form). SQLite:
-    /// json_extract(lhs, ?) with a '$."key"[0]' path.
-    void (*json_extract)(std::string_view lhs, const std::vector<std::string>& path,
+    /// 'k' + an object key or 'i' + an array index in decimal) of the JSON document in `lhs`,
+    /// as a scalar SQL value comparable with bound values of kind `with` (NULL when absent or
+    /// JSON null; true and false are 1 and 0 when compared with numbers). Sets `param` to the
+    /// value of its one `?` (the path, in the engine's form). SQLite: json_extract(lhs, ?) with
+    /// a '$."key"[0]' path, whatever `with` is (its values are dynamically typed); PostgreSQL:
+    /// the text at the path, or its number for JsonUse::number (one SQL type per expression).
+    void (*json_extract)(std::string_view lhs, const std::vector<std::string>& path, JsonUse with,
                          std::string& param, std::string& out) = nullptr;
     /// True when every key list is one array parameter, however short (one statement shape;
     /// Options::json_keys_above is then ignored).
     bool key_arrays_always = false;
+    /// True when a `CASE ... THEN ? ...` must cast its values to the column's type (an engine
+    /// that types parameters by their context, where a CASE of NULLs is text: PostgreSQL);
+    /// bulk_update writes `THEN CAST(? AS bigint)` then.
+    bool cast_case_values = false;
+    /// The words of the engine's error for an `ON CONFLICT (columns)` that names no UNIQUE
+    /// constraint (upserts turn it into a UsageError that says what to declare).
+    std::string_view no_conflict_target = "ON CONFLICT clause does not match";
     /// True when `LIMIT NULL` means no limit and a negative LIMIT is an error (PostgreSQL);
     /// false: `LIMIT -1` (SQLite).
     bool limit_null_is_all = false;

@@ -143,7 +143,8 @@ public:
 
     void render(const Tokens& tokens, std::string& sql, std::vector<Value>& params) {
         std::vector<std::size_t> tests;  // where each open text test's operand starts
-        for (const auto& t : tokens) {
+        for (std::size_t i = 0; i < tokens.size(); ++i) {
+            const Token& t = tokens[i];
             switch (t.kind) {
             case Token::text:
                 sql += t.sql;
@@ -173,7 +174,8 @@ public:
                 sql.resize(at);
                 std::string path;
                 if (session_ && session_->dialect().json_extract) {
-                    session_->dialect().json_extract(operand, t.path, path, sql);
+                    session_->dialect().json_extract(operand, t.path, json_use(tokens, i), path,
+                                                     sql);
                 } else {  // no engine: a stable spelling, for comparing queries
                     for (const auto& step : t.path) path += "/" + step;
                     sql += "json_path(" + operand + ", ?)";
@@ -201,6 +203,20 @@ public:
             }
             }
         }
+    }
+    /// What the JSON path ending at tokens[i] is compared with: the value of the parameter
+    /// (or key list) right after its operator (`= ?`, `IN (?, ...)`, `BETWEEN ? AND ?`).
+    static engine::JsonUse json_use(const Tokens& tokens, std::size_t i) {
+        if (i + 2 >= tokens.size() || tokens[i + 1].kind != Token::text)
+            return engine::JsonUse::any;
+        const Token& next = tokens[i + 2];
+        if (next.kind == Token::key_list) return engine::JsonUse::number;
+        if (next.kind != Token::param) return engine::JsonUse::any;
+        if (std::holds_alternative<std::string>(next.value)) return engine::JsonUse::text;
+        if (std::holds_alternative<std::int64_t>(next.value) ||
+            std::holds_alternative<double>(next.value))
+            return engine::JsonUse::number;
+        return engine::JsonUse::any;
     }
     const std::string& joins() const noexcept { return joins_; }
     Session* session() const noexcept { return session_; }

@@ -65,7 +65,7 @@ inline bool text_test(engine::TextTest test, std::string_view lhs, std::string& 
 /// 'i' + array index (engine.hpp). A key may hold any character but `"`, which SQLite's path
 /// syntax cannot escape (loom refuses such keys when the filter is made).
 inline void json_extract(std::string_view lhs, const std::vector<std::string>& path,
-                         std::string& param, std::string& out) {
+                         engine::JsonUse, std::string& param, std::string& out) {
     param = "$";
     for (const auto& step : path) {
         if (step.empty()) continue;
