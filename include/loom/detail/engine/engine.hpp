@@ -119,9 +119,11 @@ struct Dialect {
     std::string_view timestamp_type = {};
     std::string_view date_type = {};
     std::string_view json_type = {};
-    /// `<column> IN <key_array>` tests a column against all the keys of one parameter bound
-    /// with Connection::key_array().
-    std::string_view key_array;
+    /// Appends to `out`, after a column, its test against every key of one parameter bound
+    /// with Connection::key_array(): integer keys, or text keys when `text` (a key type whose
+    /// storage is text: strings, UUIDs...). `negated`: the NOT IN test. SQLite:
+    /// ` IN (SELECT value FROM json_each(?))`; PostgreSQL: ` = ANY(?::bigint[])`.
+    void (*key_array_test)(bool text, bool negated, std::string& out) = nullptr;
     /// Prefix that makes a statement return its query plan, and the result column with the
     /// plan's text.
     std::string_view explain_prefix;
@@ -225,10 +227,12 @@ public:
     virtual int variable_limit() const noexcept = 0;
     virtual void set_variable_limit(int n) = 0;
 
-    /// Whether Dialect::key_array works on this connection (asked once; may probe).
+    /// Whether Dialect::key_array_test works on this connection (asked once; may probe).
     virtual bool supports_key_arrays() = 0;
-    /// One parameter holding every key, for Dialect::key_array.
+    /// One parameter holding every key, for Dialect::key_array_test.
     virtual std::string key_array(std::span<const std::int64_t> keys) const = 0;
+    /// One parameter holding every text key (each a std::string Value).
+    virtual std::string key_array(std::span<const std::string> keys) const = 0;
 };
 
 }  // namespace loom::detail::engine

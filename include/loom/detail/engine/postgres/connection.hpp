@@ -118,6 +118,14 @@ inline void json_extract(std::string_view lhs, const std::vector<std::string>& p
     }
 }
 
+/// One array parameter: ` = ANY(?::bigint[])` (or text[]). Measured against
+/// ` IN (SELECT unnest(?::bigint[]))` on 3,000 keys: 20-34 ms instead of 34-52 (the planner
+/// knows the array's length; unnest's 200-row guess misleads it); docs/engines.md.
+inline void key_array_test(bool text, bool negated, std::string& out) {
+    out += negated ? " <> ALL(?::" : " = ANY(?::";
+    out += text ? "text[])" : "bigint[])";
+}
+
 inline constexpr engine::Dialect dialect{
     .name = "postgres",
     .integer_type = "bigint",
@@ -131,8 +139,8 @@ inline constexpr engine::Dialect dialect{
     .timestamp_type = "timestamptz",
     .date_type = "date",
     .json_type = "jsonb",
-    // One bigint[] parameter: one statement shape for any number of keys, no parameter limit.
-    .key_array = "(SELECT unnest(?::bigint[]))",
+    // One array parameter: one statement shape for any number of keys, no parameter limit.
+    .key_array_test = &key_array_test,
     .explain_prefix = "EXPLAIN ",
     .explain_column = 0,
     .text_test = &text_test,
@@ -625,6 +633,22 @@ public:
             if (i) out += ',';
             const auto r = std::to_chars(buf, buf + sizeof buf, keys[i]);
             out.append(buf, r.ptr);
+        }
+        out += '}';
+        return out;
+    }
+    /// `{"a","b"}`: a text[] literal, every element quoted (`"` and `\` escaped).
+    std::string key_array(std::span<const std::string> keys) const override {
+        std::string out;
+        out += '{';
+        for (std::size_t i = 0; i < keys.size(); ++i) {
+            if (i) out += ',';
+            out += '"';
+            for (const char c : keys[i]) {
+                if (c == '"' || c == '\\') out += '\\';
+                out += c;
+            }
+            out += '"';
         }
         out += '}';
         return out;
