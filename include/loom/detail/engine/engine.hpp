@@ -156,6 +156,11 @@ struct Dialect {
     /// True when every key list is one array parameter, however short (one statement shape;
     /// Options::json_keys_above is then ignored).
     bool key_arrays_always = false;
+    /// The statement adding foreign key `definition` (`FOREIGN KEY (...) REFERENCES ...`) named
+    /// `name` to `table` unless it has it, for a key that closes a cycle of tables; null when
+    /// CREATE TABLE may name a table that does not exist yet (SQLite).
+    std::string (*add_foreign_key)(std::string_view table, std::string_view name,
+                                   std::string_view definition) = nullptr;
     /// True when a `CASE ... THEN ? ...` must cast its values to the column's type (an engine
     /// that types parameters by their context, where a CASE of NULLs is text: PostgreSQL);
     /// bulk_update writes `THEN CAST(? AS bigint)` then.

@@ -126,6 +126,33 @@ inline void key_array_test(bool text, bool negated, std::string& out) {
     out += text ? "text[])" : "bigint[])";
 }
 
+/// A foreign key added once both tables exist (CREATE TABLE cannot name a table not created
+/// yet), unless the table has it: create_tables runs again with nothing to do.
+inline std::string add_foreign_key(std::string_view table, std::string_view name,
+                                   std::string_view definition) {
+    auto literal = [](std::string_view v) {
+        std::string out = "'";
+        for (char c : v) {
+            if (c == '\'') out += '\'';
+            out += c;
+        }
+        return out + "'";
+    };
+    auto ident = [](std::string_view v) {
+        std::string out = "\"";
+        for (char c : v) {
+            if (c == '"') out += '"';
+            out += c;
+        }
+        return out + "\"";
+    };
+    return "DO $loom$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = "
+           "to_regclass(" +
+           literal(ident(table)) + ") AND conname = " + literal(name) + ") THEN ALTER TABLE " +
+           ident(table) + " ADD CONSTRAINT " + ident(name) + " " + std::string(definition) +
+           "; END IF; END $loom$";
+}
+
 inline constexpr engine::Dialect dialect{
     .name = "postgres",
     .integer_type = "bigint",
@@ -148,6 +175,7 @@ inline constexpr engine::Dialect dialect{
     .insert_returning = true,
     .json_extract = &json_extract,
     .key_arrays_always = true,
+    .add_foreign_key = &add_foreign_key,
     .cast_case_values = true,
     .no_conflict_target = "no unique or exclusion constraint matching the ON CONFLICT",
     .limit_null_is_all = true,
