@@ -76,6 +76,15 @@ inline std::string on_engine(std::string sqlite, std::string postgres) {
     return on_postgres() ? postgres : sqlite;
 }
 
+/// A prefetch level's key test as the engine writes it for `n` keys (SQLite's padded list, at
+/// most json_keys_above keys; PostgreSQL's one array parameter).
+inline std::string key_test(std::size_t n) {
+    if (on_postgres()) return " = ANY(?::bigint[])";
+    std::string out = " IN (";
+    for (std::size_t i = 0; i < n; ++i) out += i ? ", ?" : "?";
+    return out + ")";
+}
+
 /// A model INSERT as the engine runs it: PostgreSQL reads the new key with RETURNING.
 inline std::string inserted(std::string sql, std::string_view key = "\"id\"") {
     if (on_postgres()) sql += " RETURNING " + std::string(key);

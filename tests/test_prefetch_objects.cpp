@@ -483,8 +483,12 @@ TEST_CASE("prefetch_related_objects skips instances whose relation is already lo
         loom::prefetch_related_objects(s.db, mixed, &Book::reviews);
         REQUIRE(log.ran() == 1);
         std::set<std::int64_t> keys;
-        for (const auto& v : log.params[0]) keys.insert(std::get<std::int64_t>(v));
-        CHECK(keys == std::set<std::int64_t>{3, 4, 5});
+        for (const auto& v : log.params[0])
+            if (std::holds_alternative<std::int64_t>(v)) keys.insert(std::get<std::int64_t>(v));
+        if (on_postgres())  // one bigint[] parameter
+            CHECK(log.params[0] == std::vector<loom::Value>{std::string("{3,4,5}")});
+        else
+            CHECK(keys == std::set<std::int64_t>{3, 4, 5});
         CHECK(per_book(mixed, &Book::reviews) == std::vector<Names>{{"Ambiguous."},
                                                                     {"Funny.", "Angels!", "Again."},
                                                                     {"Om."},
@@ -597,9 +601,11 @@ TEST_CASE("annotate_count counts each parent's related rows with one GROUP BY qu
         auto shelves = w.shelves().annotate_count(&Shelf::items, &Shelf::item_count).to_vector();
         REQUIRE(log.ran() == 2);
         CHECK(log.origins[1] == "count Shelf::items");
+        // (PostgreSQL: always one array parameter.)
         CHECK(log.sql[1] ==
-              "SELECT t0.\"shelf_id\", COUNT(*) FROM \"pfo_item\" AS t0 WHERE t0.\"shelf_id\" IN "
-              "(?, ?, ?, ?) GROUP BY t0.\"shelf_id\"");
+              "SELECT t0.\"shelf_id\", COUNT(*) FROM \"pfo_item\" AS t0 WHERE t0.\"shelf_id\"" +
+                  on_engine(" IN (?, ?, ?, ?)", " = ANY(?::bigint[])") +
+                  " GROUP BY t0.\"shelf_id\"");
         CHECK(counts(shelves, &Shelf::item_count) == std::vector<std::int64_t>{3, 1, 0});
         CHECK_FALSE(shelves[0].items.loaded());
     }
@@ -608,9 +614,11 @@ TEST_CASE("annotate_count counts each parent's related rows with one GROUP BY qu
         auto shelves = w.shelves().annotate_count(&Shelf::items, &Shelf::item_count).to_vector();
         REQUIRE(log.ran() == 2);
         CHECK(log.sql[1] ==
-              "SELECT t0.\"shelf_id\", COUNT(*) FROM \"pfo_item\" AS t0 WHERE t0.\"shelf_id\" IN "
-              "(SELECT value FROM json_each(?)) GROUP BY t0.\"shelf_id\"");
-        CHECK(log.params[1] == std::vector<loom::Value>{std::string("[1,2,3]")});
+              "SELECT t0.\"shelf_id\", COUNT(*) FROM \"pfo_item\" AS t0 WHERE t0.\"shelf_id\"" +
+                  on_engine(" IN (SELECT value FROM json_each(?))", " = ANY(?::bigint[])") +
+                  " GROUP BY t0.\"shelf_id\"");
+        CHECK(log.params[1] ==
+              std::vector<loom::Value>{std::string(on_engine("[1,2,3]", "{1,2,3}"))});
         CHECK(counts(shelves, &Shelf::item_count) == std::vector<std::int64_t>{3, 1, 0});
     }
     SECTION("a many-to-many from its declaring side") {
@@ -702,7 +710,10 @@ TEST_CASE("annotate_count counts each parent's related rows with one GROUP BY qu
         });
         REQUIRE(at != lines.end());
         REQUIRE(std::next(at) != lines.end());
-        CHECK(std::next(at)->find("pfo_item") != std::string::npos);
+        // The plan's lines follow (PostgreSQL names the table below the aggregate node).
+        CHECK(std::any_of(std::next(at), lines.end(), [](const std::string& l) {
+            return l.find("pfo_item") != std::string::npos;
+        }));
     }
     SECTION("get() and first() count too") {
         auto one = w.shelves()

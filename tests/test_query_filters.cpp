@@ -373,6 +373,8 @@ TEST_CASE("text: iexact, icontains, istarts_with, iends_with", "[query][text]") 
         CHECK(b.run(b.posts().filter(col(&Post::title).like("%"))).size() == 5);
     }
     SECTION("SQLite folds ASCII letters only") {
+        // SQLite only: PostgreSQL's LOWER() folds by the database's locale (docs/engines.md).
+        if (on_postgres()) return;
         User emile;
         emile.name = "\xc3\x89mile";  // Émile
         b.db.insert(emile);

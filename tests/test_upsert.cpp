@@ -67,7 +67,7 @@ using loom_test::TempFile;
 using Pair = std::tuple<std::string, std::int64_t>;
 
 TEST_CASE("get_or_create returns the row, or inserts it", "[writes][upsert]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     db.create_tables<Tag, Setting, Note>();
 
     auto [made, created] = loom::expect_queries(
@@ -99,7 +99,7 @@ TEST_CASE("get_or_create returns the row, or inserts it", "[writes][upsert]") {
 
 TEST_CASE("update_or_create and upsert write the other columns of an existing row",
           "[writes][upsert]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     db.create_tables<Tag, Setting>();
 
     auto [t, created] = loom::expect_queries(db, 4, [&] {  // BEGIN, SELECT, INSERT, COMMIT
@@ -209,7 +209,7 @@ TEST_CASE("upserts of a versioned model bump the version; the object carries the
 }
 
 TEST_CASE("bulk_insert with on_conflict_ignore and on_conflict_update", "[writes][upsert]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     db.create_tables<Tag>();
     Tag first{.name = "a", .uses = 1};
     db.insert(first);

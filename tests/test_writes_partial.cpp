@@ -2,6 +2,7 @@
 // per batch, and optimistic locking with a loom::version column (the two-copies case fails
 // loudly). Each checks the rows in the database and the exact number of statements run.
 #include "catch.hpp"
+#include "test_db.hpp"
 
 #include <loom/loom.hpp>
 #include <loom/testing.hpp>
@@ -50,7 +51,7 @@ constexpr auto loom_model(loom::model_of<Doc>) {
 using Row = std::tuple<std::string, std::string, std::int64_t>;
 
 struct Fixture {
-    loom::Database db{":memory:"};
+    loom::Database db{test_url()};
     Blog blog{.name = "b"};
     std::vector<Post> posts{{.title = "one", .body = "1", .rating = 1},
                             {.title = "two", .body = "2", .rating = 2},
@@ -128,10 +129,15 @@ TEST_CASE("bulk_update writes the named columns with one statement per batch",
         CHECK(f.db.bulk_update(f.posts, &Post::title, &Post::rating) == 3);
         REQUIRE(seen.size() == 3);
         CHECK(seen[0] == "BEGIN");
-        CHECK(seen[1] ==
-              "UPDATE \"post\" SET \"title\" = CASE \"id\" WHEN ? THEN ? WHEN ? THEN ? WHEN ? "
-              "THEN ? END, \"rating\" = CASE \"id\" WHEN ? THEN ? WHEN ? THEN ? WHEN ? THEN ? "
-              "END WHERE \"id\" IN (?, ?, ?)");
+        // PostgreSQL types a CASE by its values (NULLs alone would be text): each value is
+        // cast to its column's type there.
+        const std::string text = on_engine("?", "CAST(? AS text)");
+        const std::string integer = on_engine("?", "CAST(? AS bigint)");
+        CHECK(seen[1] == "UPDATE \"post\" SET \"title\" = CASE \"id\" WHEN ? THEN " + text +
+                             " WHEN ? THEN " + text + " WHEN ? THEN " + text +
+                             " END, \"rating\" = CASE \"id\" WHEN ? THEN " + integer +
+                             " WHEN ? THEN " + integer + " WHEN ? THEN " + integer +
+                             " END WHERE \"id\" IN (?, ?, ?)");
         CHECK(seen[2] == "COMMIT");
         CHECK(f.rows() ==
               std::vector<Row>{{"one!", "1", 10}, {"two!", "2", 20}, {"three!", "3", 30}});
@@ -167,7 +173,7 @@ TEST_CASE("bulk_update writes the named columns with one statement per batch",
 
 TEST_CASE("optimistic locking: update and remove check and bump loom::version",
           "[writes][locking]") {
-    loom::Database db(":memory:");
+    loom::Database db(test_url());
     db.create_tables<Doc>();
     Doc doc{.title = "draft", .body = "text"};
     db.insert(doc);

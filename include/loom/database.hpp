@@ -441,9 +441,24 @@ public:
             throw UsageError("bulk_update: one object binds " + std::to_string(per_row) +
                              " parameters, more than the connection's variable limit");
         std::vector<std::string> names;
+        // ` THEN ?`, or ` THEN CAST(? AS <column type>)` for an engine that types a CASE by its
+        // values (Dialect::cast_case_values: PostgreSQL reads an all-NULL CASE as text).
+        std::vector<std::string> thens;
+        const detail::engine::Dialect& dialect = session_.dialect();
+        const detail::engine::TableInfo table =
+            dialect.cast_case_values ? detail::table_info<U>() : detail::engine::TableInfo{};
         auto add = [&](auto member) {
             detail::visit_column(member, "bulk_update", [&](auto i) {
-                names.push_back(detail::quote(detail::entry<U, decltype(i)::value>().column));
+                const auto& column = detail::entry<U, decltype(i)::value>().column;
+                names.push_back(detail::quote(column));
+                const detail::engine::ColumnInfo* info = table.column(column);
+                thens.push_back(!info ? std::string(" THEN ?")
+                                      : " THEN CAST(? AS " +
+                                            std::string(info->declared_type.empty()
+                                                            ? detail::engine::type_sql(
+                                                                  dialect, info->type, info->kind)
+                                                            : info->declared_type) +
+                                            ")");
             });
         };
         add(first);
@@ -461,8 +476,11 @@ public:
                 std::string cases;
                 for (std::size_t r = 0; r < n; ++r) cases += " WHEN ? THEN ?";
                 std::string sql = "UPDATE " + m.table + " SET ";
-                for (std::size_t c = 0; c < names.size(); ++c)
-                    sql += (c ? ", " : "") + names[c] + " = CASE " + m.pk + cases + " END";
+                for (std::size_t c = 0; c < names.size(); ++c) {
+                    sql += (c ? ", " : "") + names[c] + " = CASE " + m.pk;
+                    for (std::size_t r = 0; r < n; ++r) sql += " WHEN ?" + thens[c];
+                    sql += " END";
+                }
                 if constexpr (versioned) sql += ", " + v + " = " + v + " + 1";
                 sql += " WHERE " + m.pk + " IN (";
                 for (std::size_t r = 0; r < n; ++r) sql += r ? ", ?" : "?";
@@ -946,7 +964,7 @@ private:
             throw;
         } catch (const DatabaseError& e) {
             const std::string what = e.what();
-            if (what.find("ON CONFLICT clause does not match") == std::string::npos) throw;
+            if (what.find(session_.dialect().no_conflict_target) == std::string::npos) throw;
             throw UsageError(std::string(origin) + ": the columns " + target + " of " + m.name +
                              " are not a UNIQUE constraint (declare them loom::unique or "
                              "unique_together), so a conflict on them cannot be detected");

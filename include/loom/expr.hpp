@@ -556,7 +556,6 @@ private:
             std::vector<std::int64_t> ints;
             ints.reserve(list.size());
             for (const Value& v : list) ints.push_back(std::get<std::int64_t>(v));
-            detail::append(t, " IN ");
             detail::append(t, std::move(ints));
         } else {
             detail::append(t, " IN (");
@@ -577,6 +576,7 @@ private:
             plain.push_back(k);
             if (k.kind == detail::Token::text && (k.sql == " IN " || k.sql == " IN ("))
                 plain.back().sql = k.sql == " IN " ? " NOT IN " : " NOT IN (";
+            if (k.kind == detail::Token::key_list) plain.back().negated = true;
         }
         if (spec_.nullable) {
             detail::append(plain, " OR ");

@@ -2,6 +2,7 @@
 // engine's dialect, and the order models are created and dropped in.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <functional>
 #include <string>
@@ -241,14 +242,45 @@ template <class... Ts> std::vector<std::size_t> dependency_order() {
 }
 
 /// The DDL that creates the given models' tables (FK targets first), then their join tables.
+/// A foreign key that closes a cycle (House -> Room -> House) points at a table created after
+/// its own: inline on an engine that allows that (SQLite), else added by
+/// Dialect::add_foreign_key once every table exists (PostgreSQL).
 template <class... Ts> std::vector<std::string> schema_sql(const engine::Dialect& d) {
-    std::vector<std::string> out;
+    std::vector<std::string> out, added;
     const auto order = dependency_order<Ts...>();
+    using InfoFn = engine::TableInfo (*)();
+    const InfoFn tables[] = {&table_info<Ts>...};
     using Fn = std::vector<std::string> (*)(const engine::Dialect&);
-    const Fn tables[] = {&table_ddl<Ts>...};
     const Fn joins[] = {&join_ddl<Ts>...};
-    for (auto i : order)
-        for (auto& s : tables[i](d)) out.push_back(std::move(s));
+    const std::string names[] = {std::string(model<Ts>.name)...};
+    std::vector<std::string> created;
+    auto listed = [](const auto& list, const std::string& n) {
+        return std::any_of(std::begin(list), std::end(list),
+                           [&](const std::string& x) { return engine::same_name(x, n); });
+    };
+    for (auto i : order) {
+        engine::TableInfo t = tables[i]();
+        if (d.add_foreign_key) {
+            for (auto f = t.foreign_keys.begin(); f != t.foreign_keys.end();) {
+                if (!engine::same_name(f->table, t.name) && listed(names, f->table) &&
+                    !listed(created, f->table)) {
+                    std::string name = t.name;
+                    for (const auto& c : f->columns) name += "_" + c;
+                    added.push_back(d.add_foreign_key(t.name, name + "_fkey",
+                                                      "FOREIGN KEY (" +
+                                                          engine::column_list(f->columns) + ") " +
+                                                          engine::references_sql(*f)));
+                    f = t.foreign_keys.erase(f);
+                } else {
+                    ++f;
+                }
+            }
+        }
+        created.push_back(t.name);
+        out.push_back(engine::create_table_sql(t, d, true));
+        for (const auto& ix : t.indexes) out.push_back(engine::create_index_sql(ix, t.name, true));
+    }
+    for (auto& s : added) out.push_back(std::move(s));
     for (auto i : order)
         for (auto& s : joins[i](d)) out.push_back(std::move(s));
     return out;

@@ -101,6 +101,10 @@ inline void like_test(std::string_view lhs, std::string& value, bool lead, bool 
     out += ") LIKE LOWER(?) ESCAPE '\\'";
 }
 
+/// What the value at a JSON path is compared with (Dialect::json_extract): bound text, a bound
+/// number (integer, real or bool), or nothing known (IS NULL, a column, a result column).
+enum class JsonUse { any, text, number };
+
 /// The SQL an engine speaks where engines differ.
 struct Dialect {
     std::string_view name;          // "sqlite"
@@ -115,9 +119,11 @@ struct Dialect {
     std::string_view timestamp_type = {};
     std::string_view date_type = {};
     std::string_view json_type = {};
-    /// `<column> IN <key_array>` tests a column against all the keys of one parameter bound
-    /// with Connection::key_array().
-    std::string_view key_array;
+    /// Appends to `out`, after a column, its test against every key of one parameter bound
+    /// with Connection::key_array(): integer keys, or text keys when `text` (a key type whose
+    /// storage is text: strings, UUIDs...). `negated`: the NOT IN test. SQLite:
+    /// ` IN (SELECT value FROM json_each(?))`; PostgreSQL: ` = ANY(?::bigint[])`.
+    void (*key_array_test)(bool text, bool negated, std::string& out) = nullptr;
     /// Prefix that makes a statement return its query plan, and the result column with the
     /// plan's text.
     std::string_view explain_prefix;
@@ -139,15 +145,29 @@ struct Dialect {
     /// key, and RETURNING would add a result row to every insert for the same number).
     bool insert_returning = false;
     /// Appends to `out` the SQL reading the JSON value at `path` (from the root; each step is
-    /// 'k' + an object key or 'i' + an array index in decimal) of the JSON text in `lhs`, as a
-    /// scalar SQL value comparable with bound text, integers and reals (NULL when absent). Sets
-    /// `param` to the value of its one `?` (the path, in the engine's form). SQLite:
-    /// json_extract(lhs, ?) with a '$."key"[0]' path.
-    void (*json_extract)(std::string_view lhs, const std::vector<std::string>& path,
+    /// 'k' + an object key or 'i' + an array index in decimal) of the JSON document in `lhs`,
+    /// as a scalar SQL value comparable with bound values of kind `with` (NULL when absent or
+    /// JSON null; true and false are 1 and 0 when compared with numbers). Sets `param` to the
+    /// value of its one `?` (the path, in the engine's form). SQLite: json_extract(lhs, ?) with
+    /// a '$."key"[0]' path, whatever `with` is (its values are dynamically typed); PostgreSQL:
+    /// the text at the path, or its number for JsonUse::number (one SQL type per expression).
+    void (*json_extract)(std::string_view lhs, const std::vector<std::string>& path, JsonUse with,
                          std::string& param, std::string& out) = nullptr;
     /// True when every key list is one array parameter, however short (one statement shape;
     /// Options::json_keys_above is then ignored).
     bool key_arrays_always = false;
+    /// The statement adding foreign key `definition` (`FOREIGN KEY (...) REFERENCES ...`) named
+    /// `name` to `table` unless it has it, for a key that closes a cycle of tables; null when
+    /// CREATE TABLE may name a table that does not exist yet (SQLite).
+    std::string (*add_foreign_key)(std::string_view table, std::string_view name,
+                                   std::string_view definition) = nullptr;
+    /// True when a `CASE ... THEN ? ...` must cast its values to the column's type (an engine
+    /// that types parameters by their context, where a CASE of NULLs is text: PostgreSQL);
+    /// bulk_update writes `THEN CAST(? AS bigint)` then.
+    bool cast_case_values = false;
+    /// The words of the engine's error for an `ON CONFLICT (columns)` that names no UNIQUE
+    /// constraint (upserts turn it into a UsageError that says what to declare).
+    std::string_view no_conflict_target = "ON CONFLICT clause does not match";
     /// True when `LIMIT NULL` means no limit and a negative LIMIT is an error (PostgreSQL);
     /// false: `LIMIT -1` (SQLite).
     bool limit_null_is_all = false;
@@ -212,10 +232,12 @@ public:
     virtual int variable_limit() const noexcept = 0;
     virtual void set_variable_limit(int n) = 0;
 
-    /// Whether Dialect::key_array works on this connection (asked once; may probe).
+    /// Whether Dialect::key_array_test works on this connection (asked once; may probe).
     virtual bool supports_key_arrays() = 0;
-    /// One parameter holding every key, for Dialect::key_array.
+    /// One parameter holding every key, for Dialect::key_array_test.
     virtual std::string key_array(std::span<const std::int64_t> keys) const = 0;
+    /// One parameter holding every text key (each a std::string Value).
+    virtual std::string key_array(std::span<const std::string> keys) const = 0;
 };
 
 }  // namespace loom::detail::engine

@@ -79,6 +79,14 @@ void for_each_key_chunk(std::span<const K> distinct, KeyChunks plan, Fn&& fn) {
     }
 }
 
+/// Whether keys of type K can be one array parameter: integers, and keys stored as text.
+template <class K> constexpr bool key_arrays_for() {
+    if constexpr (std::is_same_v<K, std::int64_t>)
+        return true;
+    else
+        return column_traits<K>::storage == Storage::text;
+}
+
 /// Keys of type K as the SQL builder takes them: std::int64_t keys as they are (a list or one
 /// array parameter), others as Values bound one by one.
 template <class K> struct KeyList {
@@ -90,7 +98,7 @@ template <class K> struct KeyList {
             values.clear();
             values.reserve(keys.size());
             for (const K& k : keys) values.push_back(column_traits<K>::value(k));
-            KeyTest t{relation, {}, false, to_one};
+            KeyTest t{relation, {}, array, to_one};
             t.values = values;
             t.typed = true;
             return t;
@@ -428,9 +436,8 @@ private:
         KeyList<Key> list;
         const std::size_t own_params =
             query_for(db, list, std::span<const Key>{}, false).params.size();
-        const KeyChunks plan =
-            plan_key_chunks(db, distinct.size(), own_params, "prefetch " + describe(),
-                            std::is_same_v<Key, std::int64_t>);
+        const KeyChunks plan = plan_key_chunks(db, distinct.size(), own_params,
+                                               "prefetch " + describe(), key_arrays_for<Key>());
         for_each_key_chunk<Key>(distinct, plan, [&](std::span<const Key> chunk, bool json) {
             db.run(query_for(db, list, chunk, json), [&](const Statement& s) {
                 if constexpr (forward) {
@@ -681,7 +688,7 @@ public:
         Session::OriginScope scope(db, origin);
         const KeyChunks plan =
             plan_key_chunks(db, distinct.size(), this->signature.params.size(),
-                            "annotate_" + this->fn + " " + describe(), auto_key<Owner>);
+                            "annotate_" + this->fn + " " + describe(), key_arrays_for<Key>());
         KeyList<Key> list;
         for_each_key_chunk<Key>(distinct, plan, [&](std::span<const Key> chunk, bool json) {
             db.run(count_sql(&db, list, chunk, json), [&](const Statement& s) {

@@ -4,6 +4,7 @@
 // the one way a column is tested against a list of keys.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -17,16 +18,17 @@
 
 namespace loom::detail {
 
-/// Appends `(?, ?, ...)` with one parameter per key, or the dialect's array form with one
-/// parameter for all of them.
+/// Appends ` IN (?, ?, ...)` (` NOT IN` when `negated`) with one parameter per key, or the
+/// dialect's test against one array parameter holding all of them (` = ANY(?::bigint[])`).
 inline void append_key_list(std::string& sql, std::vector<Value>& params,
-                            std::span<const std::int64_t> keys, Session* session, bool array) {
-    if (array && session) {
-        sql += session->dialect().key_array;
+                            std::span<const std::int64_t> keys, Session* session, bool array,
+                            bool negated = false) {
+    if (array && session && session->dialect().key_array_test) {
+        session->dialect().key_array_test(false, negated, sql);
         params.emplace_back(session->connection().key_array(keys));
         return;
     }
-    sql += '(';
+    sql += negated ? " NOT IN (" : " IN (";
     for (std::size_t i = 0; i < keys.size(); ++i) {
         sql += i ? ", ?" : "?";
         params.emplace_back(keys[i]);
@@ -34,10 +36,23 @@ inline void append_key_list(std::string& sql, std::vector<Value>& params,
     sql += ')';
 }
 
-/// Appends `(?, ?, ...)` with one parameter per key, for keys of any type.
+/// The same for keys of any type: text keys (each a std::string Value) may be one array
+/// parameter; other keys are bound one by one.
 inline void append_key_list(std::string& sql, std::vector<Value>& params,
-                            std::span<const Value> keys) {
-    sql += '(';
+                            std::span<const Value> keys, Session* session = nullptr,
+                            bool array = false) {
+    const bool text = std::all_of(keys.begin(), keys.end(), [](const Value& v) {
+        return std::holds_alternative<std::string>(v);
+    });
+    if (array && text && session && session->dialect().key_array_test) {
+        std::vector<std::string> texts;
+        texts.reserve(keys.size());
+        for (const Value& v : keys) texts.push_back(std::get<std::string>(v));
+        session->dialect().key_array_test(true, false, sql);
+        params.emplace_back(session->connection().key_array(std::span<const std::string>(texts)));
+        return;
+    }
+    sql += " IN (";
     for (std::size_t i = 0; i < keys.size(); ++i) {
         sql += i ? ", ?" : "?";
         params.push_back(keys[i]);
@@ -143,7 +158,8 @@ public:
 
     void render(const Tokens& tokens, std::string& sql, std::vector<Value>& params) {
         std::vector<std::size_t> tests;  // where each open text test's operand starts
-        for (const auto& t : tokens) {
+        for (std::size_t i = 0; i < tokens.size(); ++i) {
+            const Token& t = tokens[i];
             switch (t.kind) {
             case Token::text:
                 sql += t.sql;
@@ -157,7 +173,7 @@ public:
                 break;
             case Token::key_list:
                 append_key_list(sql, params, t.keys, session_,
-                                session_ && t.keys.size() > session_->key_array_above());
+                                session_ && t.keys.size() > session_->key_array_above(), t.negated);
                 break;
             case Token::subquery:
                 t.node->render(*this, t.hop, sql, params);
@@ -173,7 +189,8 @@ public:
                 sql.resize(at);
                 std::string path;
                 if (session_ && session_->dialect().json_extract) {
-                    session_->dialect().json_extract(operand, t.path, path, sql);
+                    session_->dialect().json_extract(operand, t.path, json_use(tokens, i), path,
+                                                     sql);
                 } else {  // no engine: a stable spelling, for comparing queries
                     for (const auto& step : t.path) path += "/" + step;
                     sql += "json_path(" + operand + ", ?)";
@@ -201,6 +218,21 @@ public:
             }
             }
         }
+    }
+    /// What the JSON path ending at tokens[i] is compared with: the value of the parameter
+    /// (or key list) right after its operator (`= ?`, `IN (?, ...)`, `BETWEEN ? AND ?`).
+    static engine::JsonUse json_use(const Tokens& tokens, std::size_t i) {
+        if (i + 1 < tokens.size() && tokens[i + 1].kind == Token::key_list)
+            return engine::JsonUse::number;
+        if (i + 2 >= tokens.size() || tokens[i + 1].kind != Token::text)
+            return engine::JsonUse::any;
+        const Token& next = tokens[i + 2];
+        if (next.kind != Token::param) return engine::JsonUse::any;
+        if (std::holds_alternative<std::string>(next.value)) return engine::JsonUse::text;
+        if (std::holds_alternative<std::int64_t>(next.value) ||
+            std::holds_alternative<double>(next.value))
+            return engine::JsonUse::number;
+        return engine::JsonUse::any;
     }
     const std::string& joins() const noexcept { return joins_; }
     Session* session() const noexcept { return session_; }

@@ -159,9 +159,9 @@ public:
         }
         if (keys) {
             out += out.empty() ? " WHERE " : " AND ";
-            out += keys->relation->key + " IN ";
+            out += keys->relation->key;
             if (keys->typed)
-                append_key_list(out, params, keys->values);
+                append_key_list(out, params, keys->values, r_.session(), keys->array);
             else
                 append_key_list(out, params, keys->keys, r_.session(), keys->array);
         }

@@ -77,7 +77,8 @@ struct Token {
     std::string sql;                 // text
     ColumnRef col;                   // column
     Value value;                     // param; test_end: the value tested against
-    std::vector<std::int64_t> keys;  // key_list: rendered "(?, ?, ...)" or as one array
+    std::vector<std::int64_t> keys;  // key_list: rendered " IN (?, ?, ...)" or as one array
+    bool negated = false;            // key_list: NOT IN
     std::shared_ptr<const SqlNode> node;
     int hop = 0;                         // node: see SqlNode
     TextTest test = TextTest::contains;  // test_end

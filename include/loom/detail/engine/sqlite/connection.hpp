@@ -65,7 +65,7 @@ inline bool text_test(engine::TextTest test, std::string_view lhs, std::string& 
 /// 'i' + array index (engine.hpp). A key may hold any character but `"`, which SQLite's path
 /// syntax cannot escape (loom refuses such keys when the filter is made).
 inline void json_extract(std::string_view lhs, const std::vector<std::string>& path,
-                         std::string& param, std::string& out) {
+                         engine::JsonUse, std::string& param, std::string& out) {
     param = "$";
     for (const auto& step : path) {
         if (step.empty()) continue;
@@ -79,6 +79,13 @@ inline void json_extract(std::string_view lhs, const std::vector<std::string>& p
     out += ", ?)";
 }
 
+/// One JSON array parameter: any number of keys in one statement shape, and a plan that stays
+/// on the key's index (a 100,000-key IN list made SQLite 3.40 scan instead).
+inline void key_array_test(bool, bool negated, std::string& out) {
+    out += negated ? " NOT IN (SELECT value FROM json_each(?))"
+                   : " IN (SELECT value FROM json_each(?))";
+}
+
 inline constexpr engine::Dialect dialect{
     .name = "sqlite",
     .integer_type = "INTEGER",
@@ -89,9 +96,7 @@ inline constexpr engine::Dialect dialect{
     .timestamp_type = "TEXT",
     .date_type = "TEXT",
     .json_type = "TEXT",
-    // One JSON array parameter: any number of keys in one statement shape, and a plan that
-    // stays on the key's index (a 100,000-key IN list made SQLite 3.40 scan instead).
-    .key_array = "(SELECT value FROM json_each(?))",
+    .key_array_test = &key_array_test,
     .explain_prefix = "EXPLAIN QUERY PLAN ",
     .explain_column = 3,
     .text_test = &text_test,
@@ -401,6 +406,31 @@ public:
             if (i) out += ',';
             const auto r = std::to_chars(buf, buf + sizeof buf, keys[i]);
             out.append(buf, r.ptr);
+        }
+        out += ']';
+        return out;
+    }
+    /// `["a","b"]`: a JSON array of strings (`"`, `\` and control characters escaped).
+    std::string key_array(std::span<const std::string> keys) const override {
+        std::string out;
+        out += '[';
+        for (std::size_t i = 0; i < keys.size(); ++i) {
+            if (i) out += ',';
+            out += '"';
+            for (const char c : keys[i]) {
+                if (c == '"' || c == '\\') {
+                    out += '\\';
+                    out += c;
+                } else if (static_cast<unsigned char>(c) < 0x20) {
+                    static constexpr char hex[] = "0123456789abcdef";
+                    out += "\\u00";
+                    out += hex[(c >> 4) & 0xf];
+                    out += hex[c & 0xf];
+                } else {
+                    out += c;
+                }
+            }
+            out += '"';
         }
         out += ']';
         return out;
