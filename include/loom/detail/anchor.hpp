@@ -449,7 +449,7 @@ private:
         key_.box->release();
         set_flag(false);
     }
-    Key key_;
+    Key key_{};
 };
 
 }  // namespace loom::detail
