@@ -515,7 +515,7 @@ private:
 /// (`postgresql://user@host/db`).
 class Connection final : public engine::Connection {
 public:
-    Connection(const std::string& url, const Options& o) : read_only_(o.read_only) {
+    Connection(const std::string& url, const Options& o) {
         conn_ = PQconnectdb(url.c_str());
         if (!conn_ || PQstatus(conn_) != CONNECTION_OK) {
             std::string msg = conn_ ? PQerrorMessage(conn_) : "out of memory";
@@ -710,7 +710,6 @@ private:
     }
 
     PGconn* conn_ = nullptr;
-    bool read_only_;
     std::int64_t changes_ = 0;
     std::uint64_t names_ = 0;
     int limit_ = 65535;
