@@ -24,6 +24,7 @@
 
 #include <fmt/core.h>
 
+#include "detail/format_util.hpp"
 #include "detail/meta/descriptor.hpp"
 #include "detail/type_name.hpp"
 #include "relations.hpp"
@@ -33,60 +34,59 @@ namespace loom::detail {
 
 template <class Out, class V> Out format_member_value(Out out, const V& v) {
     if constexpr (is_optional<V>::value) {
-        if (!v) return fmt::format_to(out, fmt::runtime("null"));
+        if (!v) return ::loom::detail::format_into(out, "null");
         return format_member_value(out, *v);
     } else if constexpr (std::is_same_v<V, bool>) {
-        return fmt::format_to(out, fmt::runtime("{}"), v);
+        return ::loom::detail::format_into(out, "{}", v);
     } else if constexpr (std::is_enum_v<V>) {
         return format_member_value(out, static_cast<std::underlying_type_t<V>>(v));
     } else if constexpr (std::is_integral_v<V>) {
         // Promoted, so that char, signed char and unsigned char print as numbers.
         if constexpr (std::is_signed_v<V>)
-            return fmt::format_to(out, fmt::runtime("{}"), static_cast<long long>(v));
+            return ::loom::detail::format_into(out, "{}", static_cast<long long>(v));
         else
-            return fmt::format_to(out, fmt::runtime("{}"), static_cast<unsigned long long>(v));
+            return ::loom::detail::format_into(out, "{}", static_cast<unsigned long long>(v));
     } else if constexpr (std::is_floating_point_v<V>) {
-        return fmt::format_to(out, fmt::runtime("{}"), v);
+        return ::loom::detail::format_into(out, "{}", v);
     } else if constexpr (std::is_same_v<V, Blob>) {
-        return fmt::format_to(out, fmt::runtime("<blob {} bytes>"), v.size());
+        return ::loom::detail::format_into(out, "<blob {} bytes>", v.size());
     } else {
         static_assert(std::is_convertible_v<const V&, std::string_view>,
                       "loom::format: a field type without a format rule");
-        return fmt::format_to(out, fmt::runtime("{:?}"), std::string_view(v));
+        return ::loom::detail::format_into(out, "{:?}", std::string_view(v));
     }
 }
 
 template <class Out, class T, class K> Out format_relation(Out out, const ForeignKey<T, K>& r) {
-    if (r.is_null()) return fmt::format_to(out, fmt::runtime("null"));
-    return fmt::format_to(out, fmt::runtime("#{} ({})"), *r.id(),
-                          r.loaded() ? "loaded" : "not loaded");
+    if (r.is_null()) return ::loom::detail::format_into(out, "null");
+    return ::loom::detail::format_into(out, "#{} ({})", *r.id(),
+                                       r.loaded() ? "loaded" : "not loaded");
 }
 
 template <class Out, class T> Out format_relation(Out out, const RelatedList<T>& r) {
-    if (!r.loaded()) return fmt::format_to(out, fmt::runtime("[not loaded]"));
-    return fmt::format_to(out, fmt::runtime("[{} loaded]"), r.size());
+    if (!r.loaded()) return ::loom::detail::format_into(out, "[not loaded]");
+    return ::loom::detail::format_into(out, "[{} loaded]", r.size());
 }
 
 template <class Out, class T> Out format_relation(Out out, const ReverseOne<T>& r) {
-    if (!r.loaded()) return fmt::format_to(out, fmt::runtime("[not loaded]"));
-    return fmt::format_to(out, fmt::runtime("[{} loaded]"), r.get() ? 1 : 0);
+    if (!r.loaded()) return ::loom::detail::format_into(out, "[not loaded]");
+    return ::loom::detail::format_into(out, "[{} loaded]", r.get() ? 1 : 0);
 }
 
 /// Writes `Type{name=value, ...}` for a model object (see the top of loom/format.hpp).
 template <class T, class Out> Out format_model(Out out, const T& obj) {
-    out = fmt::format_to(out, fmt::runtime("{}{{"), type_name<T>());
+    out = ::loom::detail::format_into(out, "{}{{", type_name<T>());
     for_each_index<T>([&](auto i) {
         constexpr std::size_t I = decltype(i)::value;
         using E = entry_t<T, I>;
         const auto& member = obj.*(entry<T, I>().member);
-        out =
-            fmt::format_to(out, fmt::runtime("{}{}="), I == 0 ? "" : ", ", member_name_of<T, I>());
+        out = ::loom::detail::format_into(out, "{}{}=", I == 0 ? "" : ", ", member_name_of<T, I>());
         if constexpr (E::kind == entry_kind::pk || E::kind == entry_kind::field)
             out = format_member_value(out, member);
         else
             out = format_relation(out, member);
     });
-    return fmt::format_to(out, fmt::runtime("}}"));
+    return ::loom::detail::format_into(out, "}}");
 }
 
 }  // namespace loom::detail

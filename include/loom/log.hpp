@@ -76,8 +76,8 @@ inline void append_quoted(std::string& out, std::string_view s) {
             break;
         default:
             if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F)
-                fmt::format_to(std::back_inserter(out), fmt::runtime("\\x{:02x}"),
-                               static_cast<unsigned char>(c));
+                ::loom::detail::format_into(std::back_inserter(out), "\\x{:02x}",
+                                            static_cast<unsigned char>(c));
             else
                 out += c;
         }
@@ -99,30 +99,30 @@ inline std::string format_value(const Value& v, const ParamFormat& f = {}) {
     if (std::holds_alternative<std::nullptr_t>(v)) {
         out = "NULL";
     } else if (auto* i = std::get_if<std::int64_t>(&v)) {
-        fmt::format_to(to, fmt::runtime("{}"), *i);
+        ::loom::detail::format_into(to, "{}", *i);
     } else if (auto* d = std::get_if<double>(&v)) {
-        fmt::format_to(to, fmt::runtime("{}"), *d);
+        ::loom::detail::format_into(to, "{}", *d);
         if (out.find_first_of(".eEn") == std::string::npos) out += ".0";  // 2.0, not 2
     } else if (auto* s = std::get_if<std::string>(&v)) {
         if (f.redact_text) {
-            fmt::format_to(to, fmt::runtime("<text {} bytes>"), s->size());
+            ::loom::detail::format_into(to, "<text {} bytes>", s->size());
         } else if (f.max_string && s->size() > f.max_string) {
             detail::append_quoted(out, detail::cut_utf8(*s, f.max_string));
-            fmt::format_to(to, fmt::runtime("... ({} bytes)"), s->size());
+            ::loom::detail::format_into(to, "... ({} bytes)", s->size());
         } else {
             detail::append_quoted(out, *s);
         }
     } else {
         const Blob& b = std::get<Blob>(v);
         if (f.redact_blobs) {
-            fmt::format_to(to, fmt::runtime("<blob {} bytes>"), b.size());
+            ::loom::detail::format_into(to, "<blob {} bytes>", b.size());
         } else {
             out = "x'";
             const std::size_t n = f.max_blob ? std::min(b.size(), f.max_blob) : b.size();
             for (std::size_t k = 0; k < n; ++k)
-                fmt::format_to(to, fmt::runtime("{:02x}"), static_cast<unsigned char>(b[k]));
+                ::loom::detail::format_into(to, "{:02x}", static_cast<unsigned char>(b[k]));
             out += '\'';
-            if (n < b.size()) fmt::format_to(to, fmt::runtime("... ({} bytes)"), b.size());
+            if (n < b.size()) ::loom::detail::format_into(to, "... ({} bytes)", b.size());
         }
     }
     return out;
@@ -142,8 +142,8 @@ inline std::string format_params(std::span<const Value> params, const ParamForma
         out += format_value(params[k], f);
     }
     if (shown < params.size())
-        fmt::format_to(std::back_inserter(out), fmt::runtime(", ... {} more"),
-                       params.size() - shown);
+        ::loom::detail::format_into(std::back_inserter(out), ", ... {} more",
+                                    params.size() - shown);
     out += ')';
     return out;
 }
@@ -198,12 +198,12 @@ inline std::string format_query(const QueryEvent& e, const LogOptions& o = {}) {
     detail::append_ms(line, e.duration);
     line += " ms, ";
     if (!e.error.empty())
-        fmt::format_to(to, fmt::runtime("FAILED ({})"), e.error);
+        ::loom::detail::format_into(to, "FAILED ({})", e.error);
     else if (e.changes > 0 || !e.read_only || detail::is_transaction_control(e.sql))
         line += detail::count_of(e.changes, "row changed", "rows changed");
     else
         line += detail::count_of(e.rows, "row", "rows");
-    if (!e.origin.empty()) fmt::format_to(to, fmt::runtime(" [{}]"), e.origin);
+    if (!e.origin.empty()) ::loom::detail::format_into(to, " [{}]", e.origin);
     line += ' ';
     line += e.sql;
     if (o.show_params && !e.params.empty()) {

@@ -115,11 +115,11 @@ public:
         auto to = std::back_inserter(out);
         std::size_t n = 0;
         for (const auto& g : groups()) {
-            fmt::format_to(to, "{:>3}{:>7}{:>11}{:>11}{:>10}{:>9}  ", ++n, g.count,
-                           detail::ms(g.total), detail::ms(g.max), g.rows, g.changes);
-            if (!g.origins.empty()) fmt::format_to(to, "[{}] ", join(g.origins));
+            ::loom::detail::format_into(to, "{:>3}{:>7}{:>11}{:>11}{:>10}{:>9}  ", ++n, g.count,
+                                        detail::ms(g.total), detail::ms(g.max), g.rows, g.changes);
+            if (!g.origins.empty()) ::loom::detail::format_into(to, "[{}] ", join(g.origins));
             out += g.sql;
-            if (g.errors) fmt::format_to(to, "  ({} failed)", g.errors);
+            if (g.errors) ::loom::detail::format_into(to, "  ({} failed)", g.errors);
             out += '\n';
         }
         return out;
@@ -155,16 +155,18 @@ public:
              "<th>statement</th></tr></thead>\n<tbody>\n";
         std::size_t n = 0;
         for (const auto& g : gs) {
-            fmt::format_to(to,
-                           "<tr><td class=\"n\">{}</td><td class=\"n\">{}</td>"
-                           "<td class=\"n\">{}</td><td class=\"n\">{}</td>"
-                           "<td class=\"n\">{}</td><td class=\"n\">{}</td><td>",
-                           ++n, g.count, detail::ms(g.total), detail::ms(g.max), g.rows, g.changes);
+            ::loom::detail::format_into(to,
+                                        "<tr><td class=\"n\">{}</td><td class=\"n\">{}</td>"
+                                        "<td class=\"n\">{}</td><td class=\"n\">{}</td>"
+                                        "<td class=\"n\">{}</td><td class=\"n\">{}</td><td>",
+                                        ++n, g.count, detail::ms(g.total), detail::ms(g.max),
+                                        g.rows, g.changes);
             detail::append_html(h, join(g.origins));
             h += "</td><td><code>";
             detail::append_html(h, g.sql);
             h += "</code>";
-            if (g.errors) fmt::format_to(to, " <span class=\"fail\">{} failed</span>", g.errors);
+            if (g.errors)
+                ::loom::detail::format_into(to, " <span class=\"fail\">{} failed</span>", g.errors);
             h += "</td></tr>\n";
         }
         h += "</tbody>\n</table>\n<h2>Timeline</h2>\n";
@@ -175,17 +177,19 @@ public:
         const std::size_t shown = std::min(qs.size(), max_listed);
         for (std::size_t k = 0; k < shown; ++k) {
             const auto& q = qs[k];
-            fmt::format_to(to,
-                           "<tr><td class=\"n\">{}</td><td class=\"n\">{}</td>"
-                           "<td class=\"n\">{}</td><td class=\"n\">{}</td>"
-                           "<td class=\"n\">{}</td><td class=\"n\">#{}{}</td><td>",
-                           k + 1, detail::ms(q.start), detail::ms(q.duration), q.rows, q.changes,
-                           q.group + 1, q.failed ? " <span class=\"fail\">failed</span>" : "");
+            ::loom::detail::format_into(to,
+                                        "<tr><td class=\"n\">{}</td><td class=\"n\">{}</td>"
+                                        "<td class=\"n\">{}</td><td class=\"n\">{}</td>"
+                                        "<td class=\"n\">{}</td><td class=\"n\">#{}{}</td><td>",
+                                        k + 1, detail::ms(q.start), detail::ms(q.duration), q.rows,
+                                        q.changes, q.group + 1,
+                                        q.failed ? " <span class=\"fail\">failed</span>" : "");
             detail::append_html(h, gs[q.group].origins[q.origin]);
             h += "</td></tr>\n";
         }
         h += "</tbody>\n</table>\n";
-        if (shown < qs.size()) fmt::format_to(to, "<p>... and {} more.</p>\n", qs.size() - shown);
+        if (shown < qs.size())
+            ::loom::detail::format_into(to, "<p>... and {} more.</p>\n", qs.size() - shown);
         h += "</body>\n</html>\n";
         return h;
     }
@@ -270,19 +274,21 @@ private:
         for (const auto& q : qs) span = std::max(span, q.start + q.duration);
         const double total = std::max(1.0, static_cast<double>(span.count()));
         auto to = std::back_inserter(h);
-        fmt::format_to(to,
-                       "<svg viewBox=\"0 0 {:.2f} {:.2f}\" role=\"img\" "
-                       "aria-label=\"timeline of the queries\">\n",
-                       left + width + 10, height);
+        ::loom::detail::format_into(to,
+                                    "<svg viewBox=\"0 0 {:.2f} {:.2f}\" role=\"img\" "
+                                    "aria-label=\"timeline of the queries\">\n",
+                                    left + width + 10, height);
         for (std::size_t l = 0; l < lanes; ++l) {
             const double y = top + static_cast<double>(l) * lane_h;
             if (l % 2 == 0)
-                fmt::format_to(to,
-                               "<rect x=\"0\" y=\"{:.2f}\" width=\"{:.2f}\" height=\"{:.2f}\" "
-                               "fill=\"#f0f0f0\"/>\n",
-                               y, left + width + 10, lane_h);
-            fmt::format_to(to, "<text x=\"4\" y=\"{:.2f}\">#{}{}</text>\n", y + lane_h - 4, l + 1,
-                           l + 1 == max_lanes && gs.size() > max_lanes ? "+" : "");
+                ::loom::detail::format_into(
+                    to,
+                    "<rect x=\"0\" y=\"{:.2f}\" width=\"{:.2f}\" height=\"{:.2f}\" "
+                    "fill=\"#f0f0f0\"/>\n",
+                    y, left + width + 10, lane_h);
+            ::loom::detail::format_into(to, "<text x=\"4\" y=\"{:.2f}\">#{}{}</text>\n",
+                                        y + lane_h - 4, l + 1,
+                                        l + 1 == max_lanes && gs.size() > max_lanes ? "+" : "");
         }
         const std::size_t bars = std::min(qs.size(), max_bars);
         for (std::size_t k = 0; k < bars; ++k) {
@@ -292,13 +298,13 @@ private:
             const double w = std::max(0.6, width * static_cast<double>(q.duration.count()) / total);
             const double y = top + static_cast<double>(lane) * lane_h + 2;
             const int hue = static_cast<int>((lane * 47) % 360);
-            fmt::format_to(to,
-                           "<rect x=\"{:.2f}\" y=\"{:.2f}\" width=\"{:.2f}\" height=\"{:.2f}\" ", x,
-                           y, w, lane_h - 4);
+            ::loom::detail::format_into(
+                to, "<rect x=\"{:.2f}\" y=\"{:.2f}\" width=\"{:.2f}\" height=\"{:.2f}\" ", x, y, w,
+                lane_h - 4);
             if (q.failed)
                 h += "fill=\"#c00\"><title>";
             else
-                fmt::format_to(to, "fill=\"hsl({},55%,50%)\"><title>", hue);
+                ::loom::detail::format_into(to, "fill=\"hsl({},55%,50%)\"><title>", hue);
             detail::append_html(
                 h, fmt::format("query {} (#{}, {}): {} ms at {} ms, {} rows\n{}", k + 1,
                                q.group + 1, gs[q.group].origins[q.origin], detail::ms(q.duration),
@@ -309,13 +315,13 @@ private:
         for (int t = 0; t <= 4; ++t) {
             const double x = left + width * t / 4.0;
             const auto at = std::chrono::nanoseconds(static_cast<std::int64_t>(total * t / 4.0));
-            fmt::format_to(to, "<text x=\"{:.2f}\" y=\"{:.2f}\">{} ms</text>\n",
-                           t == 4 ? x - 40 : x, axis_y, detail::ms(at));
+            ::loom::detail::format_into(to, "<text x=\"{:.2f}\" y=\"{:.2f}\">{} ms</text>\n",
+                                        t == 4 ? x - 40 : x, axis_y, detail::ms(at));
         }
         h += "</svg>\n";
         if (bars < qs.size())
-            fmt::format_to(to, "<p>The timeline shows the first {} of {} queries.</p>\n", bars,
-                           qs.size());
+            ::loom::detail::format_into(
+                to, "<p>The timeline shows the first {} of {} queries.</p>\n", bars, qs.size());
     }
 
     std::chrono::steady_clock::time_point begin_, end_;

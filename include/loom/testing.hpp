@@ -52,11 +52,11 @@ inline std::string describe_queries(const std::vector<RecordedQuery>& queries) {
     auto to = std::back_inserter(out);
     std::size_t n = 0;
     for (const auto& q : queries) {
-        fmt::format_to(to, fmt::runtime("  {}. "), ++n);
-        if (!q.origin.empty()) fmt::format_to(to, fmt::runtime("[{}] "), q.origin);
+        ::loom::detail::format_into(to, "  {}. ", ++n);
+        if (!q.origin.empty()) ::loom::detail::format_into(to, "[{}] ", q.origin);
         out += q.sql;
-        if (q.params != "()") fmt::format_to(to, fmt::runtime(" -- {}"), q.params);
-        if (!q.error.empty()) fmt::format_to(to, fmt::runtime(" -- FAILED: {}"), q.error);
+        if (q.params != "()") ::loom::detail::format_into(to, " -- {}", q.params);
+        if (!q.error.empty()) ::loom::detail::format_into(to, " -- FAILED: {}", q.error);
         out += '\n';
     }
     return out;
@@ -185,16 +185,16 @@ struct RepeatedStatement {
                                                  "inside one NPlusOneGuard (allowed: {})"),
                                     count, threshold);
         auto to = std::back_inserter(m);
-        if (!origin.empty()) fmt::format_to(to, fmt::runtime(", issued by {}"), origin);
-        fmt::format_to(to, fmt::runtime(":\n  {}\n"), sql);
+        if (!origin.empty()) ::loom::detail::format_into(to, ", issued by {}", origin);
+        ::loom::detail::format_into(to, ":\n  {}\n", sql);
         std::string_view rel = origin;
         if (rel.starts_with("load ") || rel.starts_with("prefetch ")) {
             rel.remove_prefix(rel.find(' ') + 1);
-            fmt::format_to(
+            ::loom::detail::format_into(
                 to,
-                fmt::runtime("Load {0} for all the objects at once: .prefetch_related(&{0}) on the "
-                             "QuerySet that fetched them, or loom::prefetch_related_objects(db, "
-                             "objects, &{0})"),
+                "Load {0} for all the objects at once: .prefetch_related(&{0}) on the "
+                "QuerySet that fetched them, or loom::prefetch_related_objects(db, "
+                "objects, &{0})",
                 rel);
         } else {
             m += "Fetch the rows in one query (e.g. a filter with loom::col(...).in(keys)) "

@@ -7,6 +7,8 @@
 // the strings here are fixed and covered by the tests, so the check buys nothing.
 #pragma once
 
+#include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <iterator>
 #include <string>
@@ -16,10 +18,20 @@
 
 namespace loom::detail {
 
+/// What fmt::format_to(out, fmt::runtime(f), args...) does, without fmt's vformat_to template:
+/// the text comes from the library's fmt::vformat and is copied to `out`. libfmt as Debian
+/// builds it (with GCC) exports detail::vformat_to<char> under a name that Clang 14 mangles
+/// differently, so a Clang program calling fmt::format_to does not link; fmt::vformat, which
+/// fmt::format and fmt::print use, is not a template and links with both compilers.
+template <class Out, class... Args>
+Out format_into(Out out, std::string_view f, const Args&... args) {
+    const std::string text = fmt::vformat(f, fmt::make_format_args(args...));
+    return std::copy(text.begin(), text.end(), out);
+}
+
 /// A duration in milliseconds with three decimals: `0.042`.
 inline void append_ms(std::string& out, std::chrono::nanoseconds d) {
-    fmt::format_to(std::back_inserter(out), fmt::runtime("{:.3f}"),
-                   static_cast<double>(d.count()) / 1e6);
+    out += fmt::format(fmt::runtime("{:.3f}"), static_cast<double>(d.count()) / 1e6);
 }
 
 inline std::string ms(std::chrono::nanoseconds d) {
