@@ -80,9 +80,10 @@ inline bool text_test(engine::TextTest test, std::string_view lhs, std::string& 
 /// The JSON value at a path of a jsonb column, the path bound as one text[] parameter
 /// (`{"limits","daily"}`; an array index is its decimal text, as `#>` takes it). PostgreSQL
 /// types every expression, so the value is read as the kind it is compared with, as SQLite's
-/// json_extract would compare it: a JSON string as text, a number as numeric (true and false as
-/// 1 and 0); any other JSON type is NULL for that comparison. Compared with nothing known (IS
-/// NULL), it is the value's text (`#>>`: NULL when absent or JSON null).
+/// json_extract would compare it: compared with a number, a JSON number as numeric (true and
+/// false as 1 and 0; other JSON types are NULL for that comparison); else its text (`#>>`: a
+/// string unquoted, an array or object as JSON text, as json_extract gives them; NULL when
+/// absent or JSON null).
 inline void json_extract(std::string_view lhs, const std::vector<std::string>& path,
                          engine::JsonUse with, std::string& param, std::string& out) {
     param = "{";
@@ -98,11 +99,6 @@ inline void json_extract(std::string_view lhs, const std::vector<std::string>& p
     }
     param += '}';
     switch (with) {
-    case engine::JsonUse::text:
-        out += "(SELECT j #>> '{}' FROM (SELECT ";
-        out += lhs;
-        out += " #> ?::text[]) s(j) WHERE jsonb_typeof(j) = 'string')";
-        break;
     case engine::JsonUse::number:
         out +=
             "(SELECT CASE jsonb_typeof(j) WHEN 'number' THEN j::numeric WHEN 'boolean' THEN "
@@ -110,6 +106,7 @@ inline void json_extract(std::string_view lhs, const std::vector<std::string>& p
         out += lhs;
         out += " #> ?::text[]) s(j))";
         break;
+    case engine::JsonUse::text:
     case engine::JsonUse::any:
         out += "(";
         out += lhs;
