@@ -1,11 +1,17 @@
 // The bookstore: a small catalogue on an embedded SQLite file, printed with its authors and
-// reviews, and the number of queries it took.
+// reviews, and the number of queries it took. With LOOM_DATABASE_URL set to a `postgresql://`
+// URI it runs unchanged on that PostgreSQL database instead (dropping and creating its tables
+// there, as it replaces its SQLite file), when built with libpq (the loom::postgres target).
 #include <loom/loom.hpp>
 #include <loom/profile.hpp>
+#if defined(LOOM_EXAMPLE_POSTGRES)
+#include <loom/postgres.hpp>
+#endif
 
 #include <fmt/core.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -111,9 +117,12 @@ static void seed(loom::Database& db) {
 }
 
 int main(int argc, char** argv) {
-    const std::string path = argc > 1 ? argv[1] : "bookstore.db";
-    std::remove(path.c_str());
-    loom::Database db{path};
+    const char* url = std::getenv("LOOM_DATABASE_URL");
+    const bool server = url && *url;
+    const std::string path = server ? "bookstore.db" : argc > 1 ? argv[1] : "bookstore.db";
+    if (!server) std::remove(path.c_str());
+    loom::Database db{server ? std::string(url) : path};
+    if (server) db.drop_tables<Publisher, Author, Book, Review>();  // a fresh start, as above
     db.create_tables<Publisher, Author, Book, Review>();
     seed(db);
 

@@ -2,6 +2,11 @@
 # scripts/example.sh - build and run loom's main example, the bookstore.
 #
 #     bash scripts/example.sh
+#     LOOM_DATABASE_URL=postgresql://app@localhost/scratch bash scripts/example.sh
+#
+# With LOOM_DATABASE_URL set, the bookstore runs on that PostgreSQL database (it drops and
+# creates its tables publisher, author, book, book_authors and review there) instead of its
+# SQLite file; loom must have found libpq (the loom::postgres target).
 #
 # Installs missing Debian packages first (see scripts/deps.sh), configures build/
 # (Debug, shared with test.sh), builds the `bookstore` target and runs it from the build directory.
@@ -23,4 +28,7 @@ if [ -z "$exe" ]; then
     loom_log "the bookstore program was not found under $build_dir"
     exit 1
 fi
-"$exe"
+if [ -n "${LOOM_DATABASE_URL:-}" ]; then
+    loom_log "the bookstore runs on LOOM_DATABASE_URL=$LOOM_DATABASE_URL"
+fi
+LOOM_DATABASE_URL="${LOOM_DATABASE_URL:-}" "$exe"

@@ -616,8 +616,9 @@ TEST_CASE("drop_tables drops the models' tables and join tables, dependents firs
     shop::seed_catalogue(db);  // rows present: a wrong drop order would break a FOREIGN KEY
     const auto q0 = db.query_count();
     db.drop_tables<shop::Publisher, shop::Author, shop::Book, shop::Review>();
-    // BEGIN, book_authors, then review, book, author, publisher, COMMIT
-    CHECK(db.query_count() - q0 == 7);
+    // BEGIN, book_authors, then review, book, author, publisher, COMMIT; PostgreSQL: BEGIN, one
+    // DROP TABLE naming the five, COMMIT
+    CHECK(db.query_count() - q0 == (on_postgres() ? 3 : 7));
     CHECK(user_tables(db) == std::set<std::string>{"club", "employee", "membership", "person",
                                                    "person_friends", "profile", "sample", "user"});
     SECTION("dropping again is harmless") {

@@ -299,19 +299,28 @@ public:
         call.finish();
     }
 
-    /// Drops the tables of the given models and their join tables (dependents first).
+    /// Drops the tables of the given models and their join tables (dependents first; on
+    /// PostgreSQL in one statement, so that foreign keys forming a cycle among them are no
+    /// obstacle). All or nothing.
     template <class... Ts> void drop_tables() {
         const auto order = detail::dependency_order<Ts...>();
         using Fn = std::vector<std::string> (*)();
         const Fn joins[] = {&detail::join_tables_of<Ts>...};
         const std::string tables[] = {detail::meta<Ts>().table...};
+        std::vector<std::string> names;  // join tables, then dependents before their targets
+        for (auto i : order)
+            for (auto& j : joins[i]()) names.push_back(std::move(j));
+        for (auto it = order.rbegin(); it != order.rend(); ++it) names.push_back(tables[*it]);
         detail::Session::Call call(session_);
         {
             detail::Session::TransactionScope tx(session_);
-            for (auto i : order)
-                for (auto& j : joins[i]()) session_.execute("DROP TABLE IF EXISTS " + j);
-            for (auto it = order.rbegin(); it != order.rend(); ++it)
-                session_.execute("DROP TABLE IF EXISTS " + tables[*it]);
+            if (session_.dialect().drop_tables_together) {
+                std::string sql = "DROP TABLE IF EXISTS ";
+                for (std::size_t i = 0; i < names.size(); ++i) sql += (i ? ", " : "") + names[i];
+                session_.execute(sql);
+            } else {
+                for (const auto& n : names) session_.execute("DROP TABLE IF EXISTS " + n);
+            }
             tx.commit();
         }
         call.finish();

@@ -161,6 +161,11 @@ struct Dialect {
     /// CREATE TABLE may name a table that does not exist yet (SQLite).
     std::string (*add_foreign_key)(std::string_view table, std::string_view name,
                                    std::string_view definition) = nullptr;
+    /// True when drop_tables drops all its tables in one `DROP TABLE IF EXISTS a, b, ...`
+    /// (PostgreSQL: tables dropped together may refer to one another, a cycle of foreign keys
+    /// included, while a table another table refers to cannot be dropped alone); false: one
+    /// statement a table, dependents first (SQLite, which has no such list).
+    bool drop_tables_together = false;
     /// True when a `CASE ... THEN ? ...` must cast its values to the column's type (an engine
     /// that types parameters by their context, where a CASE of NULLs is text: PostgreSQL);
     /// bulk_update writes `THEN CAST(? AS bigint)` then.

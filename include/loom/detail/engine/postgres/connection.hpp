@@ -173,6 +173,7 @@ inline constexpr engine::Dialect dialect{
     .json_extract = &json_extract,
     .key_arrays_always = true,
     .add_foreign_key = &add_foreign_key,
+    .drop_tables_together = true,
     .cast_case_values = true,
     .no_conflict_target = "no unique or exclusion constraint matching the ON CONFLICT",
     .limit_null_is_all = true,

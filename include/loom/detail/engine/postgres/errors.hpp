@@ -83,6 +83,13 @@ inline int pack_sqlstate(std::string_view s) noexcept {
                                   "transaction wrote is rolled back; open a new Database and "
                                   "run the work again",
                               code);
+    // Class 22, data exception: a value malformed for its column's type ('abc' for an integer,
+    // February 30th, a too-long varchar, invalid JSON): what SQLite's own checks raise too.
+    if (st.starts_with("22"))
+        throw DataError(msg +
+                        ": the server refused a value as malformed or out of range for its "
+                        "column's type (SQLSTATE " +
+                        state + "); the statement wrote nothing");
     if (st == "53100") throw IoError(msg + ": the server's disk is full", code);
     if (st.starts_with("58")) throw IoError(msg, code);
     if (st == "3D000" || st == "28000" || st == "28P01") throw CantOpenError(msg, code);
