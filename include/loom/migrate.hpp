@@ -295,7 +295,10 @@ struct PlannedMigration {
             if (s.sql.rfind("--", 0) != 0) out += ";";
             if (!s.params.empty()) {
                 out += "  -- parameters:";
-                for (const auto& p : s.params) out += " " + detail::migrate::value_sql(p);
+                for (const auto& p : s.params) {
+                    out += ' ';
+                    out += detail::migrate::value_sql(p);
+                }
             }
             out += "\n";
         }
