@@ -97,7 +97,10 @@ std::string text_of(const loom::Value& v) {
 std::string rows(loom::Database& db, const std::string& sql) {
     std::string out;
     for (const auto& r : db.query<loom::ResultRow>(sql)) {
-        for (std::size_t i = 0; i < r.size(); ++i) out += (i ? "|" : "") + text_of(r[i]);
+        for (std::size_t i = 0; i < r.size(); ++i) {
+            if (i) out += '|';
+            out += text_of(r[i]);
+        }
         out += "\n";
     }
     return out;
