@@ -15,13 +15,14 @@
 // cannot hold, is a DataError naming table, column and row. See docs/types.md.
 #pragma once
 
-#include <chrono>
+#include <concepts>
 #include <cstdint>
 #include <limits>
 #include <string>
 #include <string_view>
 #include <type_traits>
 
+#include "detail/std_light.hpp"
 #include "errors.hpp"
 #include "types.hpp"
 
@@ -38,38 +39,100 @@ inline void put(std::string& out, long long v, int width) {
     while (n > 0) out += buf[--n];
 }
 
-inline std::string date(std::chrono::year_month_day d) {
-    if (!d.ok())
-        throw DataError(std::string("loom: the date ") + std::to_string(int(d.year())) + "-" +
-                        std::to_string(unsigned(d.month())) + "-" +
-                        std::to_string(unsigned(d.day())) + " is not a valid calendar date");
-    const int y = int(d.year());
+// The calendar arithmetic is done here on integers (H. Hinnant's civil-date algorithms, the
+// ones libstdc++ uses) so that this header needs only the durations and clocks of
+// <bits/chrono.h>, not the whole of <chrono> (calendars, time zones and iostreams, about a
+// third of loom.hpp's compile time). std::chrono::year_month_day is matched as a template
+// (calendar_date below): a program that names it has included <chrono> itself.
+
+/// A proleptic Gregorian date; the month and day of a Civil made here are always in range.
+struct Civil {
+    long long y = 0;
+    unsigned m = 1, d = 1;
+};
+
+inline constexpr bool leap_year(long long y) {
+    return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+}
+
+inline constexpr unsigned last_day(long long y, unsigned m) {
+    constexpr unsigned char days_in[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return m == 2 && leap_year(y) ? 29u : days_in[m - 1];
+}
+
+inline constexpr bool valid(long long y, long long m, long long d) {
+    return y >= -32767 && y <= 32767 && m >= 1 && m <= 12 && d >= 1 &&
+           d <= last_day(y, unsigned(m));
+}
+
+/// Days since 1970-01-01.
+inline constexpr long long days_from_civil(Civil c) {
+    const long long y = c.y - (c.m <= 2);
+    const long long era = (y >= 0 ? y : y - 399) / 400;
+    const long long yoe = y - era * 400;
+    const long long doy = (153 * (c.m > 2 ? c.m - 3 : c.m + 9) + 2) / 5 + c.d - 1;
+    const long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+inline constexpr Civil civil_from_days(long long z) {
+    z += 719468;
+    const long long era = (z >= 0 ? z : z - 146096) / 146097;
+    const long long doe = z - era * 146097;
+    const long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const long long mp = (5 * doy + 2) / 153;
+    const unsigned d = unsigned(doy - (153 * mp + 2) / 5 + 1);
+    const unsigned m = unsigned(mp < 10 ? mp + 3 : mp - 9);
+    return Civil{yoe + era * 400 + (m <= 2), m, d};
+}
+
+/// ok: the date is a calendar date (year_month_day::ok()).
+inline std::string date(long long y, long long m, long long d, bool ok) {
+    if (!ok)
+        throw DataError(std::string("loom: the date ") + std::to_string(y) + "-" +
+                        std::to_string(m) + "-" + std::to_string(d) +
+                        " is not a valid calendar date");
     if (y < 0 || y > 9999)
         throw DataError(std::string("loom: the year ") + std::to_string(y) +
                         " is outside 0000-9999, which loom's fixed-width date text can hold");
     std::string out;
     put(out, y, 4);
     out += '-';
-    put(out, unsigned(d.month()), 2);
+    put(out, m, 2);
     out += '-';
-    put(out, unsigned(d.day()), 2);
+    put(out, d, 2);
     return out;
 }
+
+inline std::string date(Civil c) {
+    return date(c.y, c.m, c.d, true);
+}
+
+/// std::chrono::year_month_day, recognised by its shape so that it need not be declared here.
+template <class T>
+concept calendar_date = std::is_constructible_v<T, std::chrono::sys_days> &&
+    std::is_convertible_v<T, std::chrono::sys_days> && requires(const T& d) {
+    { d.ok() } -> std::convertible_to<bool>;
+    int(d.year());
+    unsigned(d.month());
+    unsigned(d.day());
+};
 
 /// digits: 0, 3 or 6 fractional digits.
 template <class D> std::string instant(std::chrono::sys_time<D> t, int digits) {
     using namespace std::chrono;
     const auto day = floor<days>(t);
-    std::string out = date(year_month_day(day));
+    std::string out = date(civil_from_days(day.time_since_epoch().count()));
     const auto in_day = t - day;  // non-negative
     const auto secs = floor<seconds>(in_day);
-    const hh_mm_ss<seconds> hms(secs);
+    const long long s = secs.count();  // 0 to 86399
     out += ' ';
-    put(out, hms.hours().count(), 2);
+    put(out, s / 3600, 2);
     out += ':';
-    put(out, hms.minutes().count(), 2);
+    put(out, s / 60 % 60, 2);
     out += ':';
-    put(out, hms.seconds().count(), 2);
+    put(out, s % 60, 2);
     if (digits > 0) {
         out += '.';
         put(out, static_cast<long long>((in_day - secs).count()), digits);
@@ -100,21 +163,20 @@ struct Reader {
 
 inline constexpr const char* bad_date = "expected a date 'YYYY-MM-DD'";
 
-inline std::chrono::year_month_day read_date(Reader& r, const char* what) {
+inline Civil read_date(Reader& r, const char* what) {
     long long y = 0, m = 0, d = 0;
     if (!r.number(4, y) || !r.literal('-') || !r.number(2, m) || !r.literal('-') || !r.number(2, d))
         throw DataError(what);
-    const std::chrono::year_month_day ymd{
-        std::chrono::year(int(y)), std::chrono::month(unsigned(m)), std::chrono::day(unsigned(d))};
-    if (!ymd.ok()) throw DataError(std::string(what) + " (not a calendar date)");
-    return ymd;
+    if (!valid(y, m, d)) throw DataError(std::string(what) + " (not a calendar date)");
+    return Civil{y, unsigned(m), unsigned(d)};
 }
 
-inline std::chrono::year_month_day parse_date(std::string_view s) {
+/// Days since 1970-01-01.
+inline std::chrono::sys_days parse_date(std::string_view s) {
     Reader r{s};
     const auto d = read_date(r, bad_date);
     if (!r.done()) throw DataError(bad_date);
-    return d;
+    return std::chrono::sys_days(std::chrono::days(days_from_civil(d)));
 }
 
 /// Parses "YYYY-MM-DD HH:MM:SS[.f...][Z|+00|+00:00]" into a count of 10^-digits seconds.
@@ -152,7 +214,7 @@ template <class D> std::chrono::sys_time<D> parse_instant(std::string_view s, in
             throw DataError(std::string(what) + ": only UTC (+00) is read");
     }
     if (!r.done()) throw DataError(what);
-    return sys_days(ymd) + hours(h) + minutes(mi) + seconds(se) + D(frac);
+    return sys_days(days(days_from_civil(ymd))) + hours(h) + minutes(mi) + seconds(se) + D(frac);
 }
 
 template <class D> constexpr int digits_of() {
@@ -188,16 +250,15 @@ struct column_type<std::chrono::sys_time<D>> {
     }
 };
 
-/// A date.
-template <> struct column_type<std::chrono::year_month_day> {
+/// A date (std::chrono::year_month_day).
+template <detail::time_text::calendar_date T> struct column_type<T> {
     using storage = std::string;
     static constexpr column_kind kind = column_kind::date;
-    static std::string to_storage(std::chrono::year_month_day d) {
-        return detail::time_text::date(d);
+    static std::string to_storage(const T& d) {
+        return detail::time_text::date(int(d.year()), unsigned(d.month()), unsigned(d.day()),
+                                       d.ok());
     }
-    static std::chrono::year_month_day from_storage(const std::string& s) {
-        return detail::time_text::parse_date(s);
-    }
+    static T from_storage(const std::string& s) { return T(detail::time_text::parse_date(s)); }
 };
 
 /// A date as a count of days (std::chrono::sys_days).
@@ -205,10 +266,11 @@ template <> struct column_type<std::chrono::sys_days> {
     using storage = std::string;
     static constexpr column_kind kind = column_kind::date;
     static std::string to_storage(std::chrono::sys_days d) {
-        return detail::time_text::date(std::chrono::year_month_day(d));
+        return detail::time_text::date(
+            detail::time_text::civil_from_days(d.time_since_epoch().count()));
     }
     static std::chrono::sys_days from_storage(const std::string& s) {
-        return std::chrono::sys_days(detail::time_text::parse_date(s));
+        return detail::time_text::parse_date(s);
     }
 };
 

@@ -19,7 +19,6 @@
 // names no forward side or a duplicate column is a static_assert with a readable message.
 #pragma once
 
-#include <chrono>
 #include <concepts>
 #include <cstdint>
 #include <exception>
@@ -27,6 +26,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include "detail/std_light.hpp"
 
 #include "detail/column.hpp"
 #include "detail/meta/entries.hpp"

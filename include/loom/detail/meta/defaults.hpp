@@ -4,11 +4,11 @@
 #pragma once
 
 #include <charconv>
-#include <chrono>
 #include <cstddef>
 #include <optional>
 #include <string>
 #include <type_traits>
+#include "../std_light.hpp"
 
 #include "../column.hpp"
 #include "descriptor.hpp"
