@@ -12,6 +12,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <optional>
 #include <stdexcept>
@@ -356,6 +357,42 @@ TEST_CASE("Types: timestamps are fixed-width UTC text that sorts as time", "[typ
               .filter(col(&Stamp::day) == year_month_day(year(2024) / 2 / 29))
               .count() == 1);
     CHECK(db.objects<Stamp>().filter(col(&Stamp::took) == seconds(-90)).count() == 5);
+}
+
+TEST_CASE("Types: date text agrees with std::chrono's calendar on every day loom's text holds",
+          "[types][chrono]") {
+    // loom computes the calendar itself (chrono.hpp does not parse all of <chrono>): compare it
+    // with std::chrono::year_month_day over 0000-01-01 to 9999-12-31, both ways, and through
+    // timestamps one second before midnight.
+    using namespace std::chrono;
+    using D = loom::column_type<sys_days>;
+    using Y = loom::column_type<year_month_day>;
+    using S = loom::column_type<sys_seconds>;
+    const sys_days first = sys_days(year(0) / 1 / 1), last = sys_days(year(9999) / 12 / 31);
+    long long mismatches = 0, checked = 0;
+    for (sys_days d = first; d <= last; d += days(1), ++checked) {
+        const year_month_day ymd(d);
+        char want[32];
+        std::snprintf(want, sizeof want, "%04d-%02u-%02u", int(ymd.year()), unsigned(ymd.month()),
+                      unsigned(ymd.day()));
+        const std::string text = D::to_storage(d);
+        if (text != want || Y::to_storage(ymd) != text || D::from_storage(text) != d ||
+            Y::from_storage(text) != ymd)
+            ++mismatches;
+        if (checked % 97 == 0) {
+            const sys_seconds t = d + hours(23) + minutes(59) + seconds(59);
+            if (S::to_storage(t) != std::string(want) + " 23:59:59" ||
+                S::from_storage(S::to_storage(t)) != t)
+                ++mismatches;
+        }
+    }
+    CHECK(checked == 3652425);
+    CHECK(mismatches == 0);
+    CHECK(message_of<loom::DataError>([] { (void)D::from_storage("2023-02-29"); }) ==
+          "expected a date 'YYYY-MM-DD' (not a calendar date)");
+    CHECK(D::from_storage("2000-02-29") == sys_days(year(2000) / 2 / 29));
+    CHECK(message_of<loom::DataError>([] { (void)D::from_storage("1900-02-29"); }) ==
+          "expected a date 'YYYY-MM-DD' (not a calendar date)");
 }
 
 TEST_CASE("Types: sub-second precision is kept, and never silently cut", "[types][chrono]") {
