@@ -15,7 +15,6 @@
 // value becomes a bound parameter; identifiers come only from the descriptors.
 #pragma once
 
-#include <algorithm>
 #include <concepts>
 #include <cstdint>
 #include <initializer_list>

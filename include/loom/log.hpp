@@ -9,7 +9,6 @@
 // destroyed, so it must not outlive its Database (declare it after the Database).
 #pragma once
 
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>

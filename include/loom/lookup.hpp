@@ -4,10 +4,10 @@
 // of the model reached so far does not compile.
 #pragma once
 
-#include <algorithm>
 #include <cstddef>
 #include <string_view>
 
+#include "detail/std_light.hpp"
 #include "prefetch.hpp"
 
 namespace loom {

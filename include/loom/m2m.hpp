@@ -7,7 +7,6 @@
 //     db.m2m(dune, &Book::authors).set(std::vector{herbert, anderson});   // one transaction
 #pragma once
 
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>

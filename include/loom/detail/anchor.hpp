@@ -22,7 +22,6 @@
 // so it never holds more than the anchors that already exist.
 #pragma once
 
-#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -33,6 +32,7 @@
 #include <vector>
 
 #include "../fwd.hpp"
+#include "std_light.hpp"
 
 namespace loom::detail {
 

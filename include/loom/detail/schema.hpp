@@ -2,7 +2,6 @@
 // engine's dialect, and the order models are created and dropped in.
 #pragma once
 
-#include <algorithm>
 #include <cstddef>
 #include <functional>
 #include <string>
@@ -15,6 +14,7 @@
 #include "engine/catalog.hpp"
 #include "meta/defaults.hpp"
 #include "meta/joins.hpp"
+#include "std_light.hpp"
 
 namespace loom::detail {
 

@@ -15,7 +15,6 @@
 //   or misreport it (see ListenerError).
 #pragma once
 
-#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>

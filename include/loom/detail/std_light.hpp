@@ -19,6 +19,14 @@
 #include <thread>
 #endif
 
+// The classic algorithms: C++20's <algorithm> adds every std::ranges algorithm, which loom does
+// not use.
+#if defined(__GLIBCXX__) && __has_include(<bits/stl_algo.h>)
+#include <bits/stl_algo.h>
+#else
+#include <algorithm>
+#endif
+
 #if defined(__GLIBCXX__) && __has_include(<bits/ranges_base.h>)
 #include <bits/ranges_base.h>
 #else

@@ -8,7 +8,6 @@
 // Session, so every statement is counted and seen by listeners.
 #pragma once
 
-#include <algorithm>
 #include <cstddef>
 #include <functional>
 #include <optional>
@@ -19,6 +18,7 @@
 
 #include "../../types.hpp"
 #include "../quote.hpp"
+#include "../std_light.hpp"
 #include "engine.hpp"
 
 namespace loom::detail::engine {

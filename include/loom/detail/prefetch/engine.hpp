@@ -6,7 +6,6 @@
 // a level loaded. annotate_count runs here too, as a node that counts instead of loading.
 #pragma once
 
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -20,6 +19,7 @@
 #include <vector>
 
 #include "../sql/select.hpp"
+#include "../std_light.hpp"
 #include "block.hpp"
 #include "key_index.hpp"
 #include "node.hpp"

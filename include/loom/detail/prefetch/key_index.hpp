@@ -5,13 +5,13 @@
 // KeyIndexFor<K> picks the one for a key type.
 #pragma once
 
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <type_traits>
 #include <unordered_map>
 #include <vector>
+#include "../std_light.hpp"
 
 namespace loom::detail {
 

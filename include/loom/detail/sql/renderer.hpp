@@ -4,7 +4,6 @@
 // the one way a column is tested against a list of keys.
 #pragma once
 
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -14,6 +13,7 @@
 
 #include "../../errors.hpp"
 #include "../session.hpp"
+#include "../std_light.hpp"
 #include "tokens.hpp"
 
 namespace loom::detail {

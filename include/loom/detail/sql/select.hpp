@@ -3,7 +3,6 @@
 // prefetch level's rows and counts, and a chunk of a chunked iteration.
 #pragma once
 
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -15,6 +14,7 @@
 
 #include "../meta/joins.hpp"
 #include "../prefetch/node.hpp"
+#include "../std_light.hpp"
 #include "condition.hpp"
 #include "renderer.hpp"
 #include "select_related.hpp"
