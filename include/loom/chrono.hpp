@@ -39,11 +39,11 @@ inline void put(std::string& out, long long v, int width) {
     while (n > 0) out += buf[--n];
 }
 
-// The calendar arithmetic is done here on integers (H. Hinnant's civil-date algorithms, the
-// ones libstdc++ uses) so that this header needs only the durations and clocks of
-// <bits/chrono.h>, not the whole of <chrono> (calendars, time zones and iostreams, about a
-// third of loom.hpp's compile time). std::chrono::year_month_day is matched as a template
-// (calendar_date below): a program that names it has included <chrono> itself.
+// The calendar arithmetic is done here on integers, so that this header needs only the
+// durations and clocks of <bits/chrono.h>, not the whole of <chrono> (calendars, time zones and
+// iostreams, about a third of loom.hpp's compile time). std::chrono::year_month_day is matched
+// as a template (calendar_date below): a program that names it has included <chrono> itself.
+// tests/test_types.cpp checks every day from 0000-01-01 to 9999-12-31 against std::chrono.
 
 /// A proleptic Gregorian date; the month and day of a Civil made here are always in range.
 struct Civil {
@@ -65,26 +65,43 @@ inline constexpr bool valid(long long y, long long m, long long d) {
            d <= last_day(y, unsigned(m));
 }
 
+/// a / b rounded towards minus infinity (b > 0).
+inline constexpr long long floor_div(long long a, long long b) {
+    return a / b - (a % b < 0);
+}
+
+/// The day year y begins, counted from 0000-01-01 (negative before it): 365 a year plus one
+/// for each leap year in [0, y), or minus one for each in [y, 0).
+inline constexpr long long year_start(long long y) {
+    return 365 * y + floor_div(y + 3, 4) - floor_div(y + 99, 100) + floor_div(y + 399, 400);
+}
+
+/// The days of a common year before the first of month m (1-12).
+inline constexpr unsigned days_before_month(unsigned m) {
+    constexpr unsigned short before[12] = {0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
+    return before[m - 1];
+}
+
+inline constexpr long long unix_epoch = year_start(1970);  // 1970-01-01 from 0000-01-01
+
 /// Days since 1970-01-01.
 inline constexpr long long days_from_civil(Civil c) {
-    const long long y = c.y - (c.m <= 2);
-    const long long era = (y >= 0 ? y : y - 399) / 400;
-    const long long yoe = y - era * 400;
-    const long long doy = (153 * (c.m > 2 ? c.m - 3 : c.m + 9) + 2) / 5 + c.d - 1;
-    const long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
+    const long long day_of_year = days_before_month(c.m) + (c.m > 2 && leap_year(c.y)) + c.d - 1;
+    return year_start(c.y) + day_of_year - unix_epoch;
 }
 
 inline constexpr Civil civil_from_days(long long z) {
-    z += 719468;
-    const long long era = (z >= 0 ? z : z - 146096) / 146097;
-    const long long doe = z - era * 146097;
-    const long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    const long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    const long long mp = (5 * doy + 2) / 153;
-    const unsigned d = unsigned(doy - (153 * mp + 2) / 5 + 1);
-    const unsigned m = unsigned(mp < 10 ? mp + 3 : mp - 9);
-    return Civil{yoe + era * 400 + (m <= 2), m, d};
+    const long long n = z + unix_epoch;  // days since 0000-01-01
+    // 400 Gregorian years are exactly 146,097 days: estimate the year, then correct it by one.
+    long long y = floor_div(n * 400, 146097);
+    while (year_start(y) > n) --y;
+    while (year_start(y + 1) <= n) ++y;
+    const long long day_of_year = n - year_start(y);  // 0 to 365
+    const unsigned leap = leap_year(y) ? 1 : 0;
+    unsigned m = 12;
+    while (m > 1 && day_of_year < days_before_month(m) + (m > 2 ? leap : 0)) --m;
+    const unsigned d = unsigned(day_of_year - days_before_month(m) - (m > 2 ? leap : 0)) + 1;
+    return Civil{y, m, d};
 }
 
 /// ok: the date is a calendar date (year_month_day::ok()).

@@ -1,34 +1,43 @@
 // The standard headers loom needs a small part of, included cheaply. In C++20 mode
 // libstdc++'s <chrono> also parses calendars, time zones and iostreams (about 0.7 s per
-// translation unit on the reference machine) and <ranges> every view; loom uses only durations
-// and clocks, the range concepts and std::thread::id, which libstdc++ keeps in internal headers.
-// Other standard libraries get the full headers.
+// translation unit on the reference machine), <ranges> every view, <thread> jthread, stop_token
+// and semaphores, and <algorithm> every std::ranges algorithm; loom uses only durations and
+// clocks, the range concepts, std::thread::id and the classic algorithms, which libstdc++ keeps
+// in internal headers. Those are not a stable interface, so each is used only when it exists
+// (__has_include) and only with libstdc++; libc++, MSVC's library, or defining
+// LOOM_STD_FULL_HEADERS get the standard headers (the test suite is syntax-checked both ways).
 #pragma once
 
-#if defined(__GLIBCXX__) && __has_include(<bits/chrono.h>)
+#include <version>  // defines __GLIBCXX__ with libstdc++, whatever was included before
+
+#if defined(__GLIBCXX__) && !defined(LOOM_STD_FULL_HEADERS) && defined(__has_include)
+#define LOOM_STD_LIGHT_ 1
+#else
+#define LOOM_STD_LIGHT_ 0
+#endif
+
+#if LOOM_STD_LIGHT_ && __has_include(<bits/chrono.h>)
 #include <bits/chrono.h>
 #else
 #include <chrono>
 #endif
 
-// std::thread::id and std::this_thread::get_id: <thread> adds jthread, stop_token and
-// semaphores.
-#if defined(__GLIBCXX__) && __has_include(<bits/std_thread.h>)
+#if LOOM_STD_LIGHT_ && __has_include(<bits/std_thread.h>)
 #include <bits/std_thread.h>
 #else
 #include <thread>
 #endif
 
-// The classic algorithms: C++20's <algorithm> adds every std::ranges algorithm, which loom does
-// not use.
-#if defined(__GLIBCXX__) && __has_include(<bits/stl_algo.h>)
+#if LOOM_STD_LIGHT_ && __has_include(<bits/stl_algo.h>)
 #include <bits/stl_algo.h>
 #else
 #include <algorithm>
 #endif
 
-#if defined(__GLIBCXX__) && __has_include(<bits/ranges_base.h>)
+#if LOOM_STD_LIGHT_ && __has_include(<bits/ranges_base.h>)
 #include <bits/ranges_base.h>
 #else
 #include <ranges>
 #endif
+
+#undef LOOM_STD_LIGHT_
