@@ -7,14 +7,14 @@
 // the strings here are fixed and covered by the tests, so the check buys nothing.
 #pragma once
 
-#include <algorithm>
-#include <chrono>
 #include <cstdint>
 #include <iterator>
 #include <string>
 #include <string_view>
 
 #include <fmt/core.h>
+
+#include "std_light.hpp"
 
 namespace loom::detail {
 

@@ -10,8 +10,9 @@
 #include <functional>
 #include <mutex>
 #include <system_error>
-#include <thread>
 #include <vector>
+
+#include "std_light.hpp"  // std::thread
 
 namespace loom::detail {
 

@@ -9,7 +9,6 @@
 // every level whose parents are loaded is in one batch.
 #pragma once
 
-#include <algorithm>
 #include <cstddef>
 #include <memory>
 #include <span>
@@ -18,6 +17,7 @@
 
 #include "../anchor.hpp"
 #include "../session.hpp"
+#include "../std_light.hpp"
 
 namespace loom::detail {
 
