@@ -4,8 +4,9 @@
 // and CREATE INDEX: detail/schema.hpp builds the structs from descriptors and renders them
 // here); and SchemaEditor, what loom needs from an engine to read a live schema and change it
 // (engine/sqlite/schema_editor.hpp for SQLite, which rebuilds tables; engine/postgres/
-// schema_editor.hpp for PostgreSQL, which reads pg_catalog and ALTERs in place). Engine code runs SQL only through a Runner, which the caller backs with its
-// Session, so every statement is counted and seen by listeners.
+// schema_editor.hpp for PostgreSQL, which reads pg_catalog and ALTERs in place). Engine code runs
+// SQL only through a Runner, which the caller backs with its Session, so every statement is counted
+// and seen by listeners.
 #pragma once
 
 #include <algorithm>

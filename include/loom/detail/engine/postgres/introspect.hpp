@@ -58,7 +58,8 @@ inline std::vector<std::string> table_names(engine::Runner& r) {
     std::vector<std::string> out;
     r.query(
         "SELECT c.relname FROM pg_catalog.pg_class AS c WHERE c.relnamespace = "
-        "(SELECT n.oid FROM pg_catalog.pg_namespace AS n WHERE n.nspname = current_schema()) AND c.relkind IN ('r', 'p') ORDER BY c.oid",
+        "(SELECT n.oid FROM pg_catalog.pg_namespace AS n WHERE n.nspname = current_schema()) AND "
+        "c.relkind IN ('r', 'p') ORDER BY c.oid",
         {}, [&](const engine::Statement& s) { out.emplace_back(s.column_text(0)); });
     return out;
 }
@@ -71,7 +72,8 @@ inline std::optional<engine::TableInfo> read_table(engine::Runner& r, const engi
     std::int64_t oid = 0;
     r.query(
         "SELECT c.oid::bigint, c.relname FROM pg_catalog.pg_class AS c WHERE c.relnamespace = "
-        "(SELECT n.oid FROM pg_catalog.pg_namespace AS n WHERE n.nspname = current_schema()) AND c.relkind IN ('r', 'p') AND lower(c.relname) = "
+        "(SELECT n.oid FROM pg_catalog.pg_namespace AS n WHERE n.nspname = current_schema()) AND "
+        "c.relkind IN ('r', 'p') AND lower(c.relname) = "
         "lower(?) ORDER BY c.relname = ? DESC LIMIT 1",
         {std::string(name), std::string(name)}, [&](const engine::Statement& s) {
             oid = s.column_int(0);
@@ -83,8 +85,10 @@ inline std::optional<engine::TableInfo> read_table(engine::Runner& r, const engi
     // Columns: type, NOT NULL, default, identity (d: BY DEFAULT, a: ALWAYS), generated.
     r.query(
         "SELECT a.attname, t.typname, format_type(a.atttypid, a.atttypmod), a.attnotnull::int, "
-        "pg_get_expr(d.adbin, d.adrelid), a.attidentity::text, a.attgenerated::text, (a.attcollation <> "
-        "t.typcollation)::int FROM pg_catalog.pg_attribute AS a JOIN pg_catalog.pg_type AS t ON t.oid "
+        "pg_get_expr(d.adbin, d.adrelid), a.attidentity::text, a.attgenerated::text, "
+        "(a.attcollation <> "
+        "t.typcollation)::int FROM pg_catalog.pg_attribute AS a JOIN pg_catalog.pg_type AS t ON "
+        "t.oid "
         "= a.atttypid LEFT JOIN pg_catalog.pg_attrdef AS d ON d.adrelid = a.attrelid AND d.adnum "
         "= a.attnum WHERE a.attrelid = ?::oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY "
         "a.attnum",
@@ -100,8 +104,8 @@ inline std::optional<engine::TableInfo> read_table(engine::Runner& r, const engi
             const std::string_view ours = pt.type == engine::TypeClass::other
                                               ? std::string_view()
                                               : engine::type_sql(d, pt.type, pt.kind);
-            if (declared != ours && !(pt.kind == column_kind::timestamp &&
-                                      declared == "timestamp with time zone"))
+            if (declared != ours &&
+                !(pt.kind == column_kind::timestamp && declared == "timestamp with time zone"))
                 c.declared_type = declared;
             c.not_null = s.column_int(3) != 0;
             if (!s.is_null(4)) c.default_sql = std::string(s.column_text(4));
@@ -123,12 +127,15 @@ inline std::optional<engine::TableInfo> read_table(engine::Runner& r, const engi
     std::vector<Con> cons;
     std::int64_t current = 0;
     r.query(
-        "SELECT c.oid::bigint, c.conname, c.contype::text, c.confdeltype::text, c.confupdtype::text, "
-        "f.relname, a.attname, fa.attname, c.condeferrable::int FROM pg_catalog.pg_constraint AS c LEFT JOIN "
+        "SELECT c.oid::bigint, c.conname, c.contype::text, c.confdeltype::text, "
+        "c.confupdtype::text, "
+        "f.relname, a.attname, fa.attname, c.condeferrable::int FROM pg_catalog.pg_constraint AS c "
+        "LEFT JOIN "
         "LATERAL unnest(c.conkey) WITH ORDINALITY AS k(attnum, pos) ON true LEFT JOIN "
         "pg_catalog.pg_attribute AS a ON a.attrelid = c.conrelid AND a.attnum = k.attnum LEFT "
         "JOIN pg_catalog.pg_class AS f ON f.oid = c.confrelid LEFT JOIN pg_catalog.pg_attribute "
-        "AS fa ON fa.attrelid = c.confrelid AND fa.attnum = c.confkey[k.pos::int] WHERE c.conrelid = "
+        "AS fa ON fa.attrelid = c.confrelid AND fa.attnum = c.confkey[k.pos::int] WHERE c.conrelid "
+        "= "
         "?::oid ORDER BY c.contype, c.conname, c.oid, k.pos",
         param, [&](const engine::Statement& s) {
             if (s.column_int(0) != current) {
@@ -175,8 +182,7 @@ inline std::optional<engine::TableInfo> read_table(engine::Runner& r, const engi
     // alone in the primary key. Its NOT NULL is the key type's, as loom's models say.
     if (t.primary_key.size() == 1)
         if (auto* c = t.column(t.primary_key[0])) {
-            if (c->type == engine::TypeClass::integer &&
-                c->default_sql.rfind("nextval(", 0) == 0) {
+            if (c->type == engine::TypeClass::integer && c->default_sql.rfind("nextval(", 0) == 0) {
                 c->auto_key = true;
                 c->default_sql.clear();
             }

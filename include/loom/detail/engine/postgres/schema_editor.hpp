@@ -137,8 +137,8 @@ public:
             }
             if (!copied) continue;  // the constraint itself reports it
             checks.push_back({"SELECT " + shown_cols + "count(*) FROM " + table + " WHERE " +
-                                  not_null + " GROUP BY " + cols + " HAVING count(*) > 1 ORDER BY " +
-                                  cols + " LIMIT 1",
+                                  not_null + " GROUP BY " + cols +
+                                  " HAVING count(*) > 1 ORDER BY " + cols + " LIMIT 1",
                               {},
                               before.name + ": UNIQUE (" + join(u) +
                                   ") does not hold for the rows already there (" + values +
@@ -149,9 +149,9 @@ public:
         // ---- what goes: foreign keys, UNIQUE constraints, indexes, then columns ---------------
         for (const auto& f : before.foreign_keys)
             if (!has_foreign_key(after, f))
-                out.push_back({alter + "DROP CONSTRAINT " +
-                               quote(f.name.empty() ? foreign_key_name(before.name, f.columns)
-                                                    : f.name)});
+                out.push_back(
+                    {alter + "DROP CONSTRAINT " +
+                     quote(f.name.empty() ? foreign_key_name(before.name, f.columns) : f.name)});
         for (const auto& u : before.uniques)
             if (!after.has_unique(u)) {
                 std::string n = before.unique_name(u);
@@ -172,8 +172,8 @@ public:
             if (type_changes(o, c)) {
                 const std::string type(engine::type_sql(d_, c.type, c.kind));
                 // A conversion PostgreSQL has no cast for is only allowed on NULLs (checked).
-                const bool via_null = o.type == engine::TypeClass::blob ||
-                                      c.type == engine::TypeClass::blob;
+                const bool via_null =
+                    o.type == engine::TypeClass::blob || c.type == engine::TypeClass::blob;
                 out.push_back({col + "TYPE " + type + " USING " +
                                (via_null ? "NULL" : quote(o.name)) + "::" + type});
             }
@@ -286,11 +286,11 @@ private:
         const std::string q = quote(o.name);
         if (o.type == TypeClass::blob || c.type == TypeClass::blob) return q + " IS NOT NULL";
         if (o.type == TypeClass::text && c.kind == column_kind::plain) {
-            if (c.type == TypeClass::integer)
-                return q + " !~ '^\\s*[-+]?[0-9]+\\s*$'";
+            if (c.type == TypeClass::integer) return q + " !~ '^\\s*[-+]?[0-9]+\\s*$'";
             if (c.type == TypeClass::real)
-                return q + " !~ '^\\s*[-+]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][-+]?[0-9]+)?\\s*$' "
-                           "AND lower(btrim(" +
+                return q +
+                       " !~ '^\\s*[-+]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][-+]?[0-9]+)?\\s*$' "
+                       "AND lower(btrim(" +
                        q + ")) NOT IN ('nan', 'infinity', '+infinity', '-infinity')";
         }
         if (o.type == TypeClass::real && c.type == TypeClass::integer)
