@@ -75,6 +75,24 @@ constexpr auto loom_model(loom::model_of<Author>) {
                        loom::field(&Author::born, "born"));
 }
 
+// A table PostgreSQL made with its own types (serial key, integer, real, varchar...).
+struct Legacy {
+    std::int64_t id = 0;
+    int n = 0;
+    std::optional<double> r;
+    std::optional<std::string> t;
+    std::optional<loom::Blob> b;
+    loom::ForeignKey<Legacy> parent;
+};
+constexpr auto loom_model(loom::model_of<Legacy>) {
+    return loom::table("legacy", loom::pk(&Legacy::id), loom::field(&Legacy::n, "n"),
+                       loom::field(&Legacy::r, "r"), loom::field(&Legacy::t, "t"),
+                       loom::field(&Legacy::b, "b"),
+                       loom::foreign_key(&Legacy::parent, "parent_id", loom::nullable,
+                                         loom::on_delete::set_null))
+        .unique_together(&Legacy::n, &Legacy::t);
+}
+
 }  // namespace evolved
 
 namespace migrate_test {
@@ -912,6 +930,63 @@ TEST_CASE("apply inside a transaction refuses a migration that needs foreign key
     });
     CHECK(loom::Migrations({{"0001", {loom::add_index("book", {"year"})}}}).history(db).size() ==
           1);
+}
+
+TEST_CASE("PostgreSQL: a table made by hand is read with its types, keys and actions",
+          "[migrate][postgres]") {
+    loom::Database db(test_url());
+    db.execute(
+        "CREATE TABLE legacy (id serial PRIMARY KEY, n integer NOT NULL, r real, t varchar(40), "
+        "at timestamptz, d date, j jsonb, u uuid, flag boolean NOT NULL DEFAULT false, b bytea, "
+        "parent_id bigint REFERENCES legacy (id) ON DELETE SET NULL, UNIQUE (n, t))");
+    db.execute("CREATE INDEX legacy_lower ON legacy (lower(t))");
+    db.execute("CREATE INDEX legacy_parent ON legacy (parent_id)");
+    db.execute(
+        "INSERT INTO legacy (n, r, t, b) VALUES (1, 2.5, 'x', '\\x00ff'), (2, 3, 'y', NULL)");
+    // loom's storage classes for PostgreSQL's types; the serial key is auto-assigned; the extra
+    // columns may be NULL or have a default, so they are notes.
+    const auto r = loom::schema_report<evolved::Legacy>(db);
+    CHECK(r.differences.empty());
+    CHECK(r.notes == std::vector<std::string>{
+                         "legacy.at: in the database, not in the model",
+                         "legacy.d: in the database, not in the model",
+                         "legacy.j: in the database, not in the model",
+                         "legacy.u: in the database, not in the model",
+                         "legacy.flag: in the database, not in the model",
+                         "legacy: index legacy_lower on () in the database, not in the model"});
+    // A model that wants other types, NULL-ness and actions hears it in words.
+    db.execute("ALTER TABLE legacy ALTER COLUMN t TYPE bytea USING t::bytea");
+    db.execute("ALTER TABLE legacy ALTER COLUMN r SET NOT NULL");
+    CHECK(loom::schema_report<evolved::Legacy>(db).differences ==
+          std::vector<std::string>{"legacy.r: NULL allowed in the model, NOT NULL in the database",
+                                   "legacy.t: TEXT in the model, BLOB in the database"});
+    db.execute("ALTER TABLE legacy ALTER COLUMN t TYPE text USING convert_from(t, 'UTF8')");
+
+    // Values that do not convert refuse a type change, changing nothing.
+    apply_fails(db, {loom::alter_column("legacy", loom::column<int>("r"))},
+                "migration '0001_bad', operation 1 of 1 (alter column legacy.r): legacy.r: row 1 "
+                "holds REAL 2.5, which does not convert to INTEGER; convert or fix such rows "
+                "first (a data step before this operation)");
+    apply_fails(db, {loom::alter_column("legacy", loom::column<std::optional<std::string>>("b"))},
+                "migration '0001_bad', operation 1 of 1 (alter column legacy.b): legacy.b: row 1 "
+                "holds BLOB X'00FF', which does not convert to TEXT; convert or fix such rows "
+                "first (a data step before this operation)");
+    apply_fails(db, {loom::alter_column("legacy", loom::column<std::optional<double>>("t"))},
+                "migration '0001_bad', operation 1 of 1 (alter column legacy.t): legacy.t: row 1 "
+                "holds TEXT 'x', which does not convert to REAL; convert or fix such rows first (a "
+                "data step before this operation)");
+    // Those that do convert are converted in place; the foreign key's action is kept.
+    db.execute("UPDATE legacy SET r = 2 WHERE id = 1");
+    apply(db, "0001",
+          {loom::alter_column("legacy", loom::column<int>("r")),
+           loom::alter_column("legacy", loom::column<std::string>("t"))});
+    CHECK(rows(db, "SELECT id, r, t FROM legacy ORDER BY id") == "1|2|x\n2|3|y\n");
+    CHECK(columns(db, "legacy").find("r|bigint|1|0\nt|text|1|0\n") != std::string::npos);
+    CHECK(foreign_keys(db, "legacy") == "legacy|parent_id|id|SET NULL\n");
+    // The UNIQUE constraint PostgreSQL named is dropped by its name.
+    apply(db, "0002", {loom::drop_unique("legacy", {"n", "t"})});
+    db.execute("INSERT INTO legacy (n, r, t) VALUES (1, 2, 'x')");
+    CHECK(rows(db, "SELECT count(*) FROM legacy") == "3\n");
 }
 
 TEST_CASE("PostgreSQL: apply inside a transaction runs any migration as a savepoint",
