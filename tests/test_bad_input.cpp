@@ -197,9 +197,11 @@ TEST_CASE("Bad input: like() with escaped wildcards matches the string literally
     SECTION("an unescaped % and _ are wildcards") {
         CHECK(t.db.objects<Author>().filter(col(&Author::name).like("%")).count() ==
               static_cast<std::int64_t>(nasty().size()));
-        // One character each; the encoded lone surrogate is one U+FFFD to LIKE.
+        // One character each; the encoded lone surrogate is one U+FFFD to SQLite's LIKE (not on
+        // PostgreSQL: it cannot be stored there).
         CHECK(t.names(t.db.objects<Author>().filter(col(&Author::name).like("_"))) ==
-              Strings{"%", "_", "\\", "?", "\xed\xa0\x80"});
+              (on_postgres() ? Strings{"%", "_", "\\", "?"}
+                             : Strings{"%", "_", "\\", "?", "\xed\xa0\x80"}));
         CHECK(t.names(t.db.objects<Author>().filter(col(&Author::name).like("\\_"))) ==
               Strings{"_"});
     }
@@ -237,7 +239,7 @@ TEST_CASE("Bad input: contains, starts_with and ends_with treat every byte liter
         CHECK(t.names(t.db.objects<Author>().filter(col(&Author::name).ends_with("_"))) ==
               Strings{"_", "\\_"});
         CHECK(t.names(t.db.objects<Author>().filter(col(&Author::name).starts_with("nul"))) ==
-              Strings{"nul", std::string("nul\0byte", 8)});
+              (on_postgres() ? Strings{"nul"} : Strings{"nul", std::string("nul\0byte", 8)}));
     }
 }
 
@@ -311,7 +313,8 @@ TEST_CASE("Bad input: every write stores the strings byte for byte", "[bad_input
         }
         Sample every_byte;
         for (int b = 0; b < 256; ++b) {
-            every_byte.text += static_cast<char>(b);
+            // PostgreSQL's text: every byte that is UTF-8 on its own (no NUL); its bytea: all.
+            if (!on_postgres() || (b > 0 && b < 0x80)) every_byte.text += static_cast<char>(b);
             every_byte.data.push_back(static_cast<std::byte>(b));
         }
         every_byte.maybe_text = every_byte.text;

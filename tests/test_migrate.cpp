@@ -989,6 +989,36 @@ TEST_CASE("PostgreSQL: a table made by hand is read with its types, keys and act
     CHECK(rows(db, "SELECT count(*) FROM legacy") == "3\n");
 }
 
+TEST_CASE("PostgreSQL: a migration waits for another program's under the history table's lock",
+          "[migrate][postgres]") {
+    const std::string url = test_url();
+    loom::Database first(url);
+    loom::Options o;
+    o.busy_timeout_ms = 50;
+    loom::Database second(url, o);
+    first.create_tables<loom::AppliedMigration>();
+    const loom::Migrations m{{{"0001", {loom::create_table("t", {loom::primary_key()})}}}};
+    {
+        // What apply takes first in each migration's transaction: another program applying.
+        loom::Transaction tx(first);
+        first.execute("LOCK TABLE loom_migrations IN SHARE ROW EXCLUSIVE MODE");
+        try {
+            m.apply(second);
+            FAIL("applied");
+        } catch (const loom::BusyError& e) {
+            CHECK(std::string(e.what()).find("(while running: LOCK TABLE \"loom_migrations\" IN "
+                                             "SHARE ROW EXCLUSIVE MODE)") != std::string::npos);
+        }
+        CHECK(second.transaction_depth() == 0);
+    }
+    CHECK(m.history(second).empty());
+    CHECK(rows(second,
+               "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND "
+               "tablename = 't'") == "0\n");
+    CHECK(m.apply(second) == std::vector<std::string>{"0001"});
+    CHECK(m.apply(first).empty());
+}
+
 TEST_CASE("PostgreSQL: apply inside a transaction runs any migration as a savepoint",
           "[migrate][postgres]") {
     Bookstore s;
