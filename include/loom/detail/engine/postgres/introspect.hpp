@@ -20,9 +20,8 @@
 
 namespace loom::detail::postgres {
 
-/// The storage class and kind of a PostgreSQL type (pg_type.typname), and whether loom's
-/// dialect writes it by that name (else the column keeps its declared type, "integer" for an
-/// int4).
+/// The storage class and kind of a PostgreSQL type (pg_type.typname): `other` for a type loom
+/// does not map (numeric, interval...).
 struct PgType {
     engine::TypeClass type = engine::TypeClass::other;
     column_kind kind = column_kind::plain;
