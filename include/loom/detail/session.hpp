@@ -140,6 +140,9 @@ public:
         return Handle(e.stmt.get(), &e);
     }
     std::size_t cached_statements() const noexcept { return cache_.size(); }
+    /// Drops the cached statements not in use: after a schema change, a PostgreSQL statement
+    /// prepared before it may no longer run ("cached plan must not change result type").
+    void forget_statements() { evict_idle(); }
 
     /// Binds `params` in order.
     static auto bind_all(const std::vector<Value>& params) {
