@@ -51,6 +51,9 @@ struct QueryEvent {
     /// Statements sharing a non-zero scope were issued by one evaluation step (the base query
     /// of a QuerySet, or every chunk of one prefetch level); 0 outside any such step.
     std::uint64_t scope = 0;
+    /// The server that ran the statement: "primary" (the Database's own connection), or the
+    /// name a read replica was given (Database::add_replica).
+    std::string_view server = "primary";
 };
 
 using QueryListener = std::function<void(const QueryEvent&)>;

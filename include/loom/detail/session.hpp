@@ -84,6 +84,16 @@ public:
 
     Session(std::unique_ptr<engine::Connection> conn, const std::string& path, Options options)
         : options_(options), path_(path), conn_(std::move(conn)) {}
+    /// A session on a read replica of `root`'s database, named `server`: its statements are
+    /// counted by `root`, shown to `root`'s listeners (QueryEvent::server says where they ran),
+    /// and it belongs to the thread that uses `root`.
+    Session(std::unique_ptr<engine::Connection> conn, const std::string& path, Options options,
+            Session& root, std::string server)
+        : options_(options),
+          path_(path),
+          conn_(std::move(conn)),
+          root_(&root),
+          server_(std::move(server)) {}
     Session(const Session&) = delete;
     Session& operator=(const Session&) = delete;
     ~Session() { cache_.clear(); }
@@ -127,7 +137,7 @@ public:
         // work that stands, so it does not count as a read here.
         const bool reads = stmt->read_only() && !is_transaction_control(sql);
         if (!control_) guard(sql, reads);
-        const bool observed = !listeners_.empty();
+        const bool observed = !root_->listeners_.empty();
         std::vector<Value> params;
         Binder binder(*stmt, observed ? &params : nullptr);
         std::int64_t rows = 0;
@@ -140,13 +150,17 @@ public:
                 on_row(static_cast<const Statement&>(*stmt));
             }
         } catch (const std::exception& e) {
-            ++query_count_;
+            ++root_->query_count_;
             failed(e, sql);
             // The statement's own error wins over a listener's.
             if (observed) notify(*stmt, params, start, rows, origin, e.what());
             throw;
         }
-        ++query_count_;
+        ++root_->query_count_;
+        if (!stmt->read_only()) {
+            ++root_->writes_;
+            root_->last_write_ = std::chrono::steady_clock::now();
+        }
         // A statement that ended the transaction (a raw COMMIT or ROLLBACK) ended loom's too.
         if (depth_ > 0 && !control_ && aborted_.empty() && !conn_->in_transaction())
             abort_stack("the transaction was ended by a statement run inside it (" +
@@ -186,6 +200,17 @@ public:
         return it->second;
     }
     std::int64_t query_count() const noexcept { return query_count_; }
+
+    // ---- servers (read replicas) --------------------------------------------------------------
+
+    /// The session of the primary (this one, unless this is a replica's).
+    Session& root() noexcept { return *root_; }
+    /// "primary", or the replica's name.
+    const std::string& server() const noexcept { return server_; }
+    /// Statements that wrote (not read-only to the engine) on this root session, and when the
+    /// last one ended.
+    std::uint64_t writes() const noexcept { return writes_; }
+    std::chrono::steady_clock::time_point last_write() const noexcept { return last_write_; }
     void reset_query_count() noexcept { query_count_ = 0; }
 
     // ---- key lists ----------------------------------------------------------------------------
@@ -214,7 +239,7 @@ public:
     public:
         explicit Use(Session& s) : s_(s), outer_(s.enter()) {}
         ~Use() {
-            if (outer_) s_.owner_.store(std::thread::id{}, std::memory_order_release);
+            if (outer_) s_.root_->owner_.store(std::thread::id{}, std::memory_order_release);
         }
         Use(const Use&) = delete;
         Use& operator=(const Use&) = delete;
@@ -279,7 +304,7 @@ public:
         OriginScope(Session& s, std::string_view o)
             : use_(s), s_(s), saved_(s.origin_), saved_scope_(s.scope_) {
             s.origin_ = o;
-            s.scope_ = ++s.next_scope_;
+            s.scope_ = ++s.root_->next_scope_;
         }
         ~OriginScope() {
             s_.origin_ = saved_;
@@ -444,7 +469,7 @@ private:
             if (depth_ > target) depth_ = target;
             if (depth_ == 0) {
                 aborted_.clear();
-                const auto owner = owner_.load(std::memory_order_acquire);
+                const auto owner = root_->owner_.load(std::memory_order_acquire);
                 if ((owner == std::thread::id{} || owner == std::this_thread::get_id()) &&
                     conn_->in_transaction())
                     conn_->exec_noexcept("ROLLBACK");
@@ -455,8 +480,8 @@ private:
     bool enter() {
         const auto me = std::this_thread::get_id();
         std::thread::id none{};
-        if (owner_.compare_exchange_strong(none, me, std::memory_order_acquire,
-                                           std::memory_order_relaxed))
+        if (root_->owner_.compare_exchange_strong(none, me, std::memory_order_acquire,
+                                                  std::memory_order_relaxed))
             return true;
         if (none == me) return false;  // re-entered by its own thread
         throw UsageError("this Database ('" + path_ +
@@ -557,10 +582,11 @@ private:
         ev.origin = origin.empty() ? origin_ : origin;
         ev.error = error;
         ev.scope = origin.empty() ? scope_ : 0;
+        ev.server = server_;
         std::exception_ptr first;
         try {
             // Copy: a listener may subscribe or unsubscribe others while we call it.
-            auto listeners = listeners_;
+            auto listeners = root_->listeners_;
             for (auto& [id, fn] : listeners) {
                 try {
                     fn(ev);
@@ -595,9 +621,16 @@ private:
     std::uint64_t scope_ = 0, next_scope_ = 0;
     std::uint64_t next_listener_ = 0;
     std::vector<std::pair<std::uint64_t, QueryListener>> listeners_;
+    Session* root_ = this;
+    std::string server_ = "primary";
+    std::uint64_t writes_ = 0;
+    std::chrono::steady_clock::time_point last_write_{};
 };
 
 /// The Session of a Database (defined in database.hpp).
 Session& session_of(Database& db) noexcept;
+class Router;
+/// The read router of a Database (defined in database.hpp).
+Router& router_of(Database& db) noexcept;
 
 }  // namespace loom::detail

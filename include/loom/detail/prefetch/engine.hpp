@@ -247,7 +247,10 @@ public:
 
     void run_level(Session& parents_db, Parents<Owner> parents) const override {
         // A Prefetch's queryset reads its own database, as Django's does, in its own snapshot.
-        Session& db = this->session ? *this->session : parents_db;
+        // A Prefetch QuerySet of the parents' own Database reads where the parents were read
+        // (the same replica and snapshot).
+        Session& db =
+            this->session && this->session != &parents_db.root() ? *this->session : parents_db;
         std::optional<Session::ReadSnapshot> snapshot;
         if (&db != &parents_db) snapshot.emplace(db, true);
 
@@ -337,7 +340,10 @@ public:
 
     void explain(Session& parents_db, std::vector<std::string>& out,
                  const std::string& prefix) const override {
-        Session& db = this->session ? *this->session : parents_db;
+        // A Prefetch QuerySet of the parents' own Database reads where the parents were read
+        // (the same replica and snapshot).
+        Session& db =
+            this->session && this->session != &parents_db.root() ? *this->session : parents_db;
         const Key sample[] = {Key{}};
         KeyList<Key> list;
         const SqlText q = query_for(db, list, sample, false);
