@@ -149,7 +149,10 @@ public:
     /// A `postgresql://` (or `postgres://`) URI connects to a PostgreSQL server instead, when
     /// the program includes <loom/postgres.hpp> (docs/engines.md).
     explicit Database(const std::string& path, Options options = {})
-        : session_(detail::engine::open(path, options), shown_path(path), options) {}
+        : session_(detail::engine::open(path, options), shown_path(path), options) {
+        session_.set_reopen(
+            [this, path] { return detail::engine::open(path, session_.options()); });
+    }
 
     Database(const Database&) = delete;
     Database& operator=(const Database&) = delete;

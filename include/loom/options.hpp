@@ -32,6 +32,10 @@ struct Options {
     /// go in `IN (?, ?, ...)`. SIZE_MAX: always parameter lists. Without SQLite's JSON
     /// functions (a build with SQLITE_OMIT_JSON) loom uses parameter lists whatever this says.
     std::size_t json_keys_above = 512;
+    /// PostgreSQL: the longest a statement may run, in milliseconds (the connection's
+    /// statement_timeout); a statement cancelled by it is a BusyError (SQLSTATE 57014) and
+    /// changes nothing. 0: no limit. SQLite runs in the program's own thread and ignores it.
+    int statement_timeout_ms = 0;
     /// Prepared statements kept for reuse.
     std::size_t statement_cache = 256;
 };

@@ -141,6 +141,8 @@ private:
                                  ": a replica must run the primary's engine");
             r.session = std::make_unique<Session>(std::move(conn), r.shown, primary.options(),
                                                   primary, r.name);
+            r.session->set_reopen(
+                [url = r.url, o = primary.options()] { return engine::open(url, o); });
         }
         return *r.session;
     }

@@ -106,6 +106,25 @@ public:
 
     // ---- running statements ----------------------------------------------------------------
 
+    /// How to open the connection again after the server closed it (see reconnect_if_lost);
+    /// without one, a lost connection stays lost.
+    void set_reopen(std::function<std::unique_ptr<engine::Connection>()> reopen) {
+        reopen_ = std::move(reopen);
+    }
+    /// Outside a transaction, a connection the server closed is replaced by a new one (its
+    /// prepared statements with it). Inside one, the loss stands: the transaction is gone and
+    /// its scope reports it until it ends. Not a statement listeners see; a failure to connect
+    /// is the engine's typed error (CantOpenError).
+    void reconnect_if_lost() {
+        if (depth_ != 0 || !reopen_ || !conn_->lost()) return;
+        for (const auto& [sql, e] : cache_)
+            if (e.busy) return;  // a statement of the old connection is still in use
+        cache_.clear();
+        assigns_keys_.clear();
+        auto fresh = reopen_();
+        conn_ = std::move(fresh);
+    }
+
     Handle prepare(std::string_view sql) {
         auto it = cache_.find(sql);
         if (it == cache_.end()) {
@@ -132,6 +151,7 @@ public:
     std::int64_t run(std::string_view sql, Bind&& bind, OnRow&& on_row,
                      std::string_view origin = {}) {
         const Use use(*this);
+        reconnect_if_lost();
         auto stmt = prepare(sql);
         // Reads change nothing; transaction control (read-only to the engine) ends or opens
         // work that stands, so it does not count as a read here.
@@ -377,7 +397,9 @@ public:
     class ReadSnapshot {
     public:
         ReadSnapshot(Session& s, bool wanted) : use_(s), s_(s) {
-            if (!wanted || s.depth_ != 0 || s.conn_->in_transaction()) return;
+            if (!wanted || s.depth_ != 0) return;
+            s.reconnect_if_lost();
+            if (s.conn_->in_transaction()) return;
             s.conn_->exec(std::string(s.conn_->begin_snapshot_sql()));
             active_ = true;
         }
@@ -621,6 +643,7 @@ private:
     std::uint64_t scope_ = 0, next_scope_ = 0;
     std::uint64_t next_listener_ = 0;
     std::vector<std::pair<std::uint64_t, QueryListener>> listeners_;
+    std::function<std::unique_ptr<engine::Connection>()> reopen_;
     Session* root_ = this;
     std::string server_ = "primary";
     std::uint64_t writes_ = 0;
