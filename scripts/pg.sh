@@ -101,8 +101,8 @@ loom_pg_start_replica() {
         loom_pg_log "no replica: it did not start: $(tail -n 3 "$LOOM_PG_DIR/replica.log")"
         return 1
     fi
-    local i state=""
-    for i in $(seq 1 100); do
+    local _ state=""
+    for _ in $(seq 1 100); do
         state="$(loom_pg_as "$LOOM_PG_BIN/psql" -h "$LOOM_PG_DIR" -p 5432 -U loom -d postgres \
             -XAtc "SELECT state FROM pg_stat_replication" 2>/dev/null || true)"
         [ "$state" = streaming ] && break
