@@ -38,6 +38,12 @@ struct Options {
     int statement_timeout_ms = 0;
     /// Prepared statements kept for reuse.
     std::size_t statement_cache = 256;
+    /// Extra read-only connections (each with a thread) on which prefetch levels that depend
+    /// only on rows already loaded run at the same time as each other, on the snapshot of the
+    /// base query (docs/prefetch.md). Opened when first needed, then reused; SQLite files only
+    /// (":memory:" runs every level on the one connection). 0: every level runs on the
+    /// Database's connection, one after another.
+    std::size_t prefetch_workers = 2;
 };
 
 /// What a query listener sees for every statement loom runs.
@@ -58,6 +64,17 @@ struct QueryEvent {
     /// The server that ran the statement: "primary" (the Database's own connection), or the
     /// name a read replica was given (Database::add_replica).
     std::string_view server = "primary";
+    /// When the statement began. A statement run on a worker connection (a prefetch level
+    /// run beside others) is reported after its batch of levels ended, on the thread that
+    /// evaluated the QuerySet, in the order the levels were planned: its start shows when it
+    /// really ran.
+    std::chrono::steady_clock::time_point start{};
+    /// 0: the Database's own connection; 1, 2...: the worker connection that ran it
+    /// (Options::prefetch_workers).
+    int connection = 0;
+    /// For a prefetch level that ran one after another with others it could have run beside:
+    /// why it did not run at the same time ("inside a transaction"...); empty otherwise.
+    std::string_view serial;
 };
 
 using QueryListener = std::function<void(const QueryEvent&)>;

@@ -320,7 +320,8 @@ public:
             return c->empty() ? std::nullopt : std::optional<T>(c->front());
         auto q = limit(1);
         return read([&](detail::Session& s) -> std::optional<T> {
-            detail::Session::ReadSnapshot snapshot(s, !state_->prefetch.empty());
+            detail::Session::ReadSnapshot snapshot(s, !state_->prefetch.empty(),
+                                                   detail::prefetch_width(state_->prefetch));
             auto* rows = new detail::RowsAnchor<T>();
             const detail::AnchorRef hold(rows);
             q.fetch_base(s, rows->rows);
@@ -343,7 +344,8 @@ public:
     T get() const {
         auto q = limit(2);
         return read([&](detail::Session& s) {
-            detail::Session::ReadSnapshot snapshot(s, !state_->prefetch.empty());
+            detail::Session::ReadSnapshot snapshot(s, !state_->prefetch.empty(),
+                                                   detail::prefetch_width(state_->prefetch));
             auto* rows = new detail::RowsAnchor<T>();
             const detail::AnchorRef hold(rows);
             q.fetch_base(s, rows->rows);
@@ -712,7 +714,8 @@ private:
     /// the returned anchor.
     detail::AnchorRef evaluate() const {
         return read([&](detail::Session& s) {
-            detail::Session::ReadSnapshot snapshot(s, !state_->prefetch.empty());
+            detail::Session::ReadSnapshot snapshot(s, !state_->prefetch.empty(),
+                                                   detail::prefetch_width(state_->prefetch));
             auto* rows = new detail::RowsAnchor<T>();
             detail::AnchorRef hold(rows);
             fetch_base(s, rows->rows);
