@@ -324,7 +324,10 @@ public:
         l.node = this;
         // A Prefetch's queryset reads its own database, as Django's does, in its own snapshot
         // (kept by this level and the levels below it).
-        Session& db = this->session ? *this->session : parents_db;
+        // A Prefetch QuerySet of the parents' own Database reads where the parents were read
+        // (the same replica and snapshot).
+        Session& db =
+            this->session && this->session != &parents_db.root() ? *this->session : parents_db;
         l.db = &db;
         l.session = &db;
         if (&db != &parents_db) l.keep = std::make_shared<Session::ReadSnapshot>(db, true);
@@ -386,7 +389,10 @@ public:
 
     void explain(Session& parents_db, std::vector<std::string>& out,
                  const std::string& prefix) const override {
-        Session& db = this->session ? *this->session : parents_db;
+        // A Prefetch QuerySet of the parents' own Database reads where the parents were read
+        // (the same replica and snapshot).
+        Session& db =
+            this->session && this->session != &parents_db.root() ? *this->session : parents_db;
         const Key sample[] = {Key{}};
         KeyList<Key> list;
         const SqlText q = query_for(db, list, sample, false);
