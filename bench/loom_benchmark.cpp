@@ -866,6 +866,7 @@ struct Options {
     bool show_sql = false;
     std::string profile;  // run only this variant, in-process, for a profiler
     std::string generate;  // write the data set of the first size to this file and exit
+    std::string db;        // --profile: read this file (from --generate) instead of generating
 };
 
 struct Memory {
@@ -1073,6 +1074,8 @@ std::string json_line(const Row& r, std::size_t chunk) {
     s += ", \"loom_peak_kb\": " + i64(r.loom_mem.peak_kb);
     s += ", \"handwritten_peak_kb\": " + i64(r.hand_mem.peak_kb);
     s += ", \"baseline_kb\": " + i64(r.loom_mem.baseline_kb);
+    s += ", \"peak_ratio\": " +
+         json_num(static_cast<double>(r.loom_mem.peak_kb) / static_cast<double>(r.hand_mem.peak_kb));
     if (r.hook_ms >= 0) s += ", \"loom_hook_ms\": " + json_num(r.hook_ms);
     if (r.unchunked_run) {
         s += ", \"chunk\": " + std::to_string(chunk);
@@ -1151,6 +1154,8 @@ Options parse(int argc, char** argv) {
                 fail("--profile: loom, hand or naive");
         } else if (a == "--generate") {
             o.generate = need(i);
+        } else if (a == "--db") {
+            o.db = need(i);
         } else if (a == "--show-sql") {
             o.show_sql = true;
         } else if (a == "--quick") {
@@ -1161,7 +1166,8 @@ Options parse(int argc, char** argv) {
                 "usage: loom_benchmark [--sizes 1000,10000,100000] [--workloads W1,W2,W3,W4]\n"
                 "                      [--reps 7] [--chunk 1000] [--naive-max 100000]\n"
                 "                      [--json FILE] [--show-sql] [--quick] [--profile loom|hand|naive]\n"
-                "                      [--generate FILE]  (writes the first size's data set, exits)\n");
+                "                      [--generate FILE]  (writes the first size's data set, exits)\n"
+                "                      [--db FILE]  (with --profile: reads a --generate file)\n");
             std::exit(0);
         } else {
             fail("unknown argument '" + a + "' (see --help)");
@@ -1185,11 +1191,12 @@ std::string temp_path() {
 /// profiler (perf record, valgrind --tool=callgrind) sees only it.
 int profile(const Options& opt) {
     for (const std::int64_t books : opt.sizes) {
-        const std::string path = temp_path();
-        in_child<int>([&] {  // keeps the generation out of the profile
-            generate(path, books);
-            return 0;
-        });
+        const std::string path = opt.db.empty() ? temp_path() : opt.db;
+        if (opt.db.empty())
+            in_child<int>([&] {  // keeps the generation out of the profile
+                generate(path, books);
+                return 0;
+            });
         for (const auto& w : opt.workloads) {
             const Workload fns = workload(w, opt.chunk);
             loom::Database db(path);
@@ -1204,12 +1211,13 @@ int profile(const Options& opt) {
                 }, t);
                 sum = r.checksum;
             }
-            std::printf("%s %lld books, %s: median %s ms (cpu %s ms) over %d runs, checksum %016llx\n",
+            std::printf("%s %lld books, %s: median %s ms (cpu %s ms) over %d runs, checksum %016llx, "
+                        "peak RSS %ld KB\n",
                         w.c_str(), static_cast<long long>(books), opt.profile.c_str(),
                         fmt_ms(median(t).wall).c_str(), fmt_ms(median(t).cpu).c_str(), opt.reps,
-                        static_cast<unsigned long long>(sum));
+                        static_cast<unsigned long long>(sum), peak_rss_kb());
         }
-        std::remove(path.c_str());
+        if (opt.db.empty()) std::remove(path.c_str());
     }
     return 0;
 }

@@ -50,8 +50,10 @@ public:
 
     /// Appends a default-constructed object and returns it.
     T& emplace_back() {
-        if (segs_.empty() || segs_.back().size() == (first << (segs_.size() - 1)))
-            segs_.emplace_back().reserve(first << segs_.size());
+        if (segs_.empty() || segs_.back().size() == (first << (segs_.size() - 1))) {
+            const std::size_t k = segs_.size();  // the new segment's number
+            segs_.emplace_back().reserve(first << k);
+        }
         ++size_;
         return segs_.back().emplace_back();
     }
