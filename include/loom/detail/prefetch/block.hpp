@@ -59,6 +59,12 @@ public:
     }
     T& back() { return segs_.back().back(); }
     std::size_t size() const noexcept { return size_; }
+    /// Objects the segments have room for (what the block reserved).
+    std::size_t capacity() const noexcept {
+        std::size_t n = 0;
+        for (const auto& s : segs_) n += s.capacity();
+        return n;
+    }
     bool empty() const noexcept { return size_ == 0; }
     T& operator[](std::size_t i) {
         const std::size_t j = i + first;  // segment k covers j in [first << k, first << (k + 1))
