@@ -173,10 +173,39 @@ struct Dialect {
     /// The words of the engine's error for an `ON CONFLICT (columns)` that names no UNIQUE
     /// constraint (upserts turn it into a UsageError that says what to declare).
     std::string_view no_conflict_target = "ON CONFLICT clause does not match";
+    /// What a UsageError for a Database used by two threads at once advises, in parentheses.
+    std::string_view thread_advice =
+        "open one on the same file in each thread; with Options{.wal = true} readers do not "
+        "wait for the writer";
+    /// Why an integer key column is left empty by an INSERT without it, and the column type that
+    /// makes the engine fill it in (the DataError of an insert into such a table says both).
+    std::string_view unfilled_key_why =
+        "on SQLite only a column declared INTEGER PRIMARY KEY is; one declared INT PRIMARY KEY, "
+        "say, is left NULL";
+    std::string_view filled_key_type = "INTEGER PRIMARY KEY";
     /// True when `LIMIT NULL` means no limit and a negative LIMIT is an error (PostgreSQL);
     /// false: `LIMIT -1` (SQLite).
     bool limit_null_is_all = false;
 };
+
+/// `url` for messages: a connection URI's password (`user:secret@`, `password=secret`) becomes
+/// `***`. A path without `://` is returned as it is.
+inline std::string redacted_url(std::string url) {
+    const auto scheme = url.find("://");
+    if (scheme == std::string::npos) return url;
+    const auto at = url.find('@', scheme + 3);
+    const auto slash = url.find('/', scheme + 3);
+    if (at != std::string::npos && (slash == std::string::npos || at < slash)) {
+        const auto colon = url.find(':', scheme + 3);
+        if (colon != std::string::npos && colon < at) url.replace(colon + 1, at - colon - 1, "***");
+    }
+    for (auto pw = url.find("password="); pw != std::string::npos;
+         pw = url.find("password=", pw + 12)) {
+        const auto end = url.find_first_of("& ", pw);
+        url.replace(pw + 9, (end == std::string::npos ? url.size() : end) - pw - 9, "***");
+    }
+    return url;
+}
 
 /// A connection to one database.
 class Connection {
@@ -232,6 +261,28 @@ public:
     /// The SQL that opens a read-write transaction, and a read-only snapshot.
     virtual std::string_view begin_sql() const noexcept = 0;
     virtual std::string_view begin_snapshot_sql() const noexcept = 0;
+
+    // ---- prefetch levels at the same time (Session::fetch_together) ---------------------------
+
+    /// Another connection to the same database that only reads, on which prefetch levels run
+    /// beside the main connection's (on other threads); null when this engine or database has
+    /// none (SQLite ":memory:", whose data no other connection sees; PostgreSQL, which sends
+    /// sibling levels in one pipeline on its one connection instead). Not a statement
+    /// listeners see.
+    virtual std::unique_ptr<Connection> open_reader() { return nullptr; }
+    /// Opens a read transaction on this connection (in none now) and on the first of `readers`
+    /// (readers this engine opened with open_reader(), in no transaction), all on ONE snapshot:
+    /// no commit of another connection is seen by one and not by another. Returns how many of
+    /// the readers are in it (the first ones; the others stay in no transaction) and, when
+    /// fewer than all, says why in `why`. Throws (with nothing left open) only when this
+    /// connection's own transaction cannot begin. The default opens this connection's
+    /// snapshot alone.
+    virtual std::size_t begin_shared_snapshot(std::span<Connection* const> readers,
+                                              std::string& why) {
+        exec(std::string(begin_snapshot_sql()));
+        if (!readers.empty()) why = "this engine shares no snapshot between connections";
+        return 0;
+    }
 
     /// The most parameters one statement may bind.
     virtual int variable_limit() const noexcept = 0;
