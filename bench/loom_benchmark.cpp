@@ -1156,7 +1156,7 @@ void print_notes(const Row& r, std::size_t chunk) {
                     fmt_ms(r.hook_ms).c_str(), 100.0 * (r.hook_ms / r.loom_ms - 1));
     if (r.lean_run)
         std::printf("     W1 %lld books, peak RSS: loom %ld KB, hand-written %ld KB (%.2f), leanest "
-                    "hand-written (plain structs, slices, no hash maps) %ld KB (%.2f)\n",
+                    "hand-written (plain structs, slices) %ld KB (%.2f)\n",
                     static_cast<long long>(r.books), r.loom_mem.peak_kb, r.hand_mem.peak_kb,
                     static_cast<double>(r.loom_mem.peak_kb) / static_cast<double>(r.hand_mem.peak_kb),
                     r.lean_mem.peak_kb,
