@@ -4,7 +4,6 @@
 // and shows to its listeners. See docs/engines.md, "Read replicas".
 #pragma once
 
-#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -15,6 +14,7 @@
 #include "../errors.hpp"
 #include "engine/open.hpp"
 #include "session.hpp"
+#include "std_light.hpp"  // std::chrono durations and clocks
 
 namespace loom::detail {
 
