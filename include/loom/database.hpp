@@ -186,6 +186,9 @@ public:
 
     /// Prepared statements currently cached.
     std::size_t cached_statements() const noexcept { return session_.cached_statements(); }
+    /// Worker connections open for prefetch levels at the same time (at most
+    /// Options::prefetch_workers; opened when first needed, none on ":memory:").
+    std::size_t worker_connections() const noexcept { return session_.worker_connections(); }
 
     // ---- raw SQL ---------------------------------------------------------------------------
 

@@ -42,8 +42,10 @@ struct Options {
     /// only on rows already loaded run at the same time as each other, on the snapshot of the
     /// base query (docs/prefetch.md). Opened when first needed, then reused; SQLite files only
     /// (":memory:" runs every level on the one connection). 0: every level runs on the
-    /// Database's connection, one after another.
-    std::size_t prefetch_workers = 2;
+    /// Database's connection, one after another. The default, 1, is the calling thread and one
+    /// worker: the fastest on a 2-core machine (docs/performance.md); more pay off with more
+    /// cores and more sibling levels.
+    std::size_t prefetch_workers = 1;
 };
 
 /// What a query listener sees for every statement loom runs.

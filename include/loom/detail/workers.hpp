@@ -4,6 +4,7 @@
 // docs/performance.md).
 #pragma once
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -30,19 +31,23 @@ public:
         for (auto& t : threads_) t.join();
     }
 
-    /// Runs job(0) on this thread and job(1)...job(n) on worker threads at the same time;
-    /// returns when every call has returned. `job` must not throw. When a thread cannot be
-    /// started, fewer run (job(0) always does): the job takes its work from a shared queue.
-    void run(std::size_t n, const std::function<void(std::size_t)>& job) {
+    /// Starts threads until there are `n`; returns how many there are, at most `n` (fewer
+    /// when the system refuses a thread).
+    std::size_t start(std::size_t n) {
         while (threads_.size() < n) {
             const std::size_t i = threads_.size() + 1;
             try {
                 threads_.emplace_back([this, i] { loop(i); });
             } catch (const std::system_error&) {
-                n = threads_.size();
                 break;
             }
         }
+        return std::min(n, threads_.size());
+    }
+
+    /// Runs job(0) on this thread and job(1)...job(n) on worker threads at the same time (n at
+    /// most what start() returned); returns when every call has returned. `job` must not throw.
+    void run(std::size_t n, const std::function<void(std::size_t)>& job) {
         if (n > 0) {
             {
                 const std::lock_guard<std::mutex> lock(m_);
