@@ -187,6 +187,7 @@ public:
     }
     std::int64_t query_count() const noexcept { return query_count_; }
     void reset_query_count() noexcept { query_count_ = 0; }
+    std::int64_t round_trips() const noexcept { return conn_->round_trips(); }
 
     // ---- key lists ----------------------------------------------------------------------------
 

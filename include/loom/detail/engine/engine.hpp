@@ -243,6 +243,10 @@ public:
     virtual std::string key_array(std::span<const std::int64_t> keys) const = 0;
     /// One parameter holding every text key (each a std::string Value).
     virtual std::string key_array(std::span<const std::string> keys) const = 0;
+
+    /// Times this connection sent work to a server and waited for its answer (statements,
+    /// prepares, transaction control; a pipeline counts once). 0 for an embedded engine.
+    virtual std::int64_t round_trips() const noexcept { return 0; }
 };
 
 }  // namespace loom::detail::engine

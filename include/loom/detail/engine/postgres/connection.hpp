@@ -540,6 +540,8 @@ public:
     PGconn* native() const noexcept { return conn_; }
     std::string next_name() { return "loom_" + std::to_string(++names_); }
     void set_changes(std::int64_t n) noexcept { changes_ = n; }
+    void count_round_trip() noexcept { ++round_trips_; }
+    std::int64_t round_trips() const noexcept override { return round_trips_; }
 
     const engine::Dialect& dialect() const noexcept override { return postgres::dialect; }
 
@@ -547,6 +549,7 @@ public:
         return std::make_unique<Statement>(*this, sql);
     }
     void exec(const std::string& sql) override {
+        ++round_trips_;
         PGresult* r = PQexec(conn_, sql.c_str());
         const auto st = PQresultStatus(r);
         if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
@@ -559,6 +562,7 @@ public:
         PQclear(r);
     }
     bool exec_noexcept(const char* sql) noexcept override {
+        ++round_trips_;
         PGresult* r = PQexec(conn_, sql);
         const auto st = PQresultStatus(r);
         PQclear(r);
@@ -577,6 +581,7 @@ public:
     bool assigns_keys(std::string_view table, std::string_view key_column) override {
         const std::string t(table), k(key_column);
         const char* params[] = {t.c_str(), k.c_str()};
+        ++round_trips_;
         PGresult* r =
             PQexecParams(conn_,
                          "SELECT is_identity = 'YES' OR column_default LIKE 'nextval(%' "
@@ -604,6 +609,7 @@ public:
             "AND f.confdeltype IN ('a', 'r') AND cardinality(f.conkey) = 1 "
             "ORDER BY c.relname, a.attname",
             1, nullptr, params, nullptr, nullptr, 0);
+        ++round_trips_;
         std::vector<std::pair<std::string, std::string>> fks;
         if (PQresultStatus(r) == PGRES_TUPLES_OK)
             for (int i = 0; i < PQntuples(r); ++i)
@@ -614,6 +620,7 @@ public:
             const std::string c = quote_name(child), col = quote_name(column);
             const std::string q = "SELECT 1 FROM " + c + " WHERE " + col + " = $1 LIMIT 1";
             const char* kp[] = {k.c_str()};
+            ++round_trips_;
             PGresult* any = PQexecParams(conn_, q.c_str(), 1, nullptr, kp, nullptr, nullptr, 0);
             if (PQresultStatus(any) == PGRES_TUPLES_OK && PQntuples(any) > 0)
                 out.push_back(c + "." + col);
@@ -628,6 +635,7 @@ public:
         if (PQtransactionStatus(conn_) == PQTRANS_INERROR) return;
         const std::string t = quote_name(table), c(key_column), k = std::to_string(key);
         const char* params[] = {t.c_str(), c.c_str(), k.c_str()};
+        ++round_trips_;
         PGresult* r = PQexecParams(
             conn_,
             "SELECT setval(s, $3::bigint) FROM (SELECT pg_get_serial_sequence($1, $2) AS s) q "
@@ -710,6 +718,7 @@ private:
     PGconn* conn_ = nullptr;
     std::int64_t changes_ = 0;
     std::uint64_t names_ = 0;
+    std::int64_t round_trips_ = 0;
     int limit_ = 65535;
 };
 
@@ -734,6 +743,7 @@ inline bool Statement::step() {
             lengths[k] = values_[k] ? static_cast<int>(values_[k]->size()) : 0;
         }
         const int n = params_;
+        conn_.count_round_trip();
         if (unnamed_) {
             res_ = PQexecParams(pg, text_.c_str(), n, oids_.data(), values.data(), lengths.data(),
                                 formats_.data(), 0);
@@ -742,6 +752,7 @@ inline bool Statement::step() {
             auto it = prepared_.find(sig);
             if (it == prepared_.end()) {
                 std::string name = conn_.next_name();
+                conn_.count_round_trip();
                 PGresult* p = PQprepare(pg, name.c_str(), text_.c_str(), n, oids_.data());
                 if (PQresultStatus(p) != PGRES_COMMAND_OK) {
                     res_ = p;
