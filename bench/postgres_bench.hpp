@@ -42,8 +42,8 @@ inline std::string find_url(const std::string& given) {
 inline std::string in_schema(const std::string& url, const std::string& schema) {
     if (url.rfind("postgresql://", 0) != 0 && url.rfind("postgres://", 0) != 0)
         fail("--engine postgres needs a postgresql:// URI, got '" + url + "'");
-    return url + (url.find('?') == std::string::npos ? "?" : "&") +
-           "options=-c%20search_path%3D" + schema;
+    return url + (url.find('?') == std::string::npos ? "?" : "&") + "options=-c%20search_path%3D" +
+           schema;
 }
 
 /// A libpq connection that counts its round trips.
@@ -248,9 +248,9 @@ public:
             it = names_.emplace(sql, std::move(name)).first;
         }
         ++conn_.round_trips;
-        PGresult* r = PQexecPrepared(conn_.get(), it->second.c_str(),
-                                     static_cast<int>(params.size()), params.begin(), nullptr,
-                                     nullptr, binary_ ? 1 : 0);
+        PGresult* r =
+            PQexecPrepared(conn_.get(), it->second.c_str(), static_cast<int>(params.size()),
+                           params.begin(), nullptr, nullptr, binary_ ? 1 : 0);
         conn_.check(r, PGRES_TUPLES_OK, sql);
         const int rows = PQntuples(r);
         for (int i = 0; i < rows; ++i) on_row(Cells{r, i, binary_});
@@ -631,8 +631,9 @@ inline int profile(const Options& opt, const Setup& setup) {
 inline int main(const Options& opt) {
     const std::string url = find_url(opt.pg_url);
     if (url.empty()) {
-        std::printf("loom_benchmark --engine postgres: no server (--pg-url URL, LOOM_TEST_PG_URL "
-                    "or LOOM_DATABASE_URL): skipped\n");
+        std::printf(
+            "loom_benchmark --engine postgres: no server (--pg-url URL, LOOM_TEST_PG_URL "
+            "or LOOM_DATABASE_URL): skipped\n");
         return 77;
     }
     const std::string schema = "loom_bench_" + std::to_string(getpid());
@@ -654,11 +655,13 @@ inline int main(const Options& opt) {
         if (!json) fail("cannot write " + opt.json);
     }
     if (opt.profile.empty())
-        std::printf("loom_benchmark --engine postgres (%s): medians of >= %d interleaved "
-                    "repetitions; ratio = loom/hand-written libpq wall time, cpu = the same in "
-                    "this process's CPU time (the server's is not in it); hand-written results "
-                    "in %s format\n",
-                    loom::detail::postgres::Connection::redacted(url).c_str(), opt.reps, opt.pg_hand_format.c_str());
+        std::printf(
+            "loom_benchmark --engine postgres (%s): medians of >= %d interleaved "
+            "repetitions; ratio = loom/hand-written libpq wall time, cpu = the same in "
+            "this process's CPU time (the server's is not in it); hand-written results "
+            "in %s format\n",
+            loom::detail::postgres::Connection::redacted(url).c_str(), opt.reps,
+            opt.pg_hand_format.c_str());
     bool all_equal = true;
     bool header = false;
     for (const std::int64_t books : opt.sizes) {
@@ -672,14 +675,16 @@ inline int main(const Options& opt) {
             continue;
         }
         const Sizes n(books);
-        std::printf("# %lld books, %lld authors, %lld publishers, %lld reviews: generated in %s ms\n",
-                    static_cast<long long>(books), static_cast<long long>(n.authors),
-                    static_cast<long long>(n.publishers),
-                    static_cast<long long>(books * reviews_per_book), fmt_ms(ms_since(t0)).c_str());
-        if (opt.show_sql) in_child<int>([&] {
-            show_sql(setup.url);
-            return 0;
-        });
+        std::printf(
+            "# %lld books, %lld authors, %lld publishers, %lld reviews: generated in %s ms\n",
+            static_cast<long long>(books), static_cast<long long>(n.authors),
+            static_cast<long long>(n.publishers), static_cast<long long>(books * reviews_per_book),
+            fmt_ms(ms_since(t0)).c_str());
+        if (opt.show_sql)
+            in_child<int>([&] {
+                show_sql(setup.url);
+                return 0;
+            });
         if (!header) {
             print_header();
             header = true;
@@ -691,7 +696,8 @@ inline int main(const Options& opt) {
             std::fflush(stdout);
             rows.push_back(r);
             if (!r.row.skipped && !r.row.checksums_equal()) all_equal = false;
-            if (json) std::fprintf(json, "%s\n", json_line(r, opt.chunk, setup.hand_binary).c_str());
+            if (json)
+                std::fprintf(json, "%s\n", json_line(r, opt.chunk, setup.hand_binary).c_str());
         }
         for (const PgRow& r : rows) {
             print_notes(r.row, opt.chunk);

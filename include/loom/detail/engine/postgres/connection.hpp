@@ -7,16 +7,22 @@
 //   types: integers are sent as bigint, reals as double precision, blobs as bytea, text and
 //   NULL as "unknown" (the server infers them from the column or function they meet).
 //   Transaction control and DDL run unnamed.
-// - Results arrive whole, in text format; cells are classed by their column's type.
+// - Results arrive whole; cells are classed by their column's type. A prepared statement's first
+//   result is in text format; when its columns are all integers, reals, booleans, text, bytea or
+//   JSON, later runs ask for binary format (no number parsing, no bytea hex), else stay in text
+//   (numeric, timestamptz, date, uuid... keep their text form, which loom's readers take).
+//   Measured in docs/performance.md (PostgreSQL).
 #pragma once
 
 #include <libpq-fe.h>
 
 #include <charconv>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <span>
@@ -289,7 +295,47 @@ enum : Oid {
     oid_float4 = 700,
     oid_float8 = 701,
     oid_numeric = 1700,
+    oid_name = 19,
+    oid_text = 25,
+    oid_json = 114,
+    oid_bpchar = 1042,
+    oid_varchar = 1043,
+    oid_jsonb = 3802,
 };
+
+/// Types whose binary result format loom reads (integers and reals big-endian, text and bytea
+/// as their bytes, jsonb after its version byte). A statement whose result columns are all of
+/// these is read in binary format; any other type (numeric, timestamptz, date, uuid, arrays...)
+/// keeps the whole statement in text format.
+inline bool reads_binary(Oid t) noexcept {
+    switch (t) {
+    case oid_bool:
+    case oid_bytea:
+    case oid_int8:
+    case oid_int2:
+    case oid_int4:
+    case oid_oid:
+    case oid_float4:
+    case oid_float8:
+    case oid_name:
+    case oid_text:
+    case oid_json:
+    case oid_bpchar:
+    case oid_varchar:
+    case oid_jsonb:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/// A big-endian integer of `n` bytes (2, 4 or 8), sign-extended.
+inline std::int64_t big_endian(const char* p, int n) noexcept {
+    std::uint64_t v = 0;
+    for (int i = 0; i < n; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+    const int shift = 64 - 8 * n;
+    return shift ? static_cast<std::int64_t>(v << shift) >> shift : static_cast<std::int64_t>(v);
+}
 
 class Statement final : public engine::Statement {
 public:
@@ -337,7 +383,7 @@ public:
     int column_count() const noexcept override { return res_ ? PQnfields(res_) : 0; }
     engine::Cell column_type(int c) const noexcept override {
         if (!res_ || PQgetisnull(res_, row_, c)) return engine::Cell::null;
-        switch (PQftype(res_, c)) {
+        switch (types_of_result_[static_cast<std::size_t>(c)]) {
         case oid_bool:
         case oid_int2:
         case oid_int4:
@@ -348,7 +394,8 @@ public:
         case oid_float8:
             return engine::Cell::real;
         case oid_numeric: {
-            // sum() of integers is numeric: an integer when it has no fraction.
+            // sum() of integers is numeric: an integer when it has no fraction (numeric is
+            // always read in text format).
             const std::string_view t = PQgetvalue(res_, row_, c);
             return t.find_first_of(".eEN") == std::string_view::npos ? engine::Cell::integer
                                                                      : engine::Cell::real;
@@ -361,8 +408,9 @@ public:
     }
     std::int64_t column_int(int c) const override {
         if (column_type(c) != engine::Cell::integer) throw_not_integer(c);
+        if (binary_) return binary_int(c);
         const char* p = PQgetvalue(res_, row_, c);
-        if (PQftype(res_, c) == oid_bool) return *p == 't' ? 1 : 0;
+        if (type_of(c) == oid_bool) return *p == 't' ? 1 : 0;
         std::int64_t v = 0;
         const std::size_t n = static_cast<std::size_t>(PQgetlength(res_, row_, c));
         const auto r = std::from_chars(p, p + n, v);
@@ -371,32 +419,54 @@ public:
     }
     double column_double(int c) const noexcept override {
         if (!res_ || PQgetisnull(res_, row_, c)) return 0;
+        if (binary_) return binary_real(c);
         const char* p = PQgetvalue(res_, row_, c);
-        if (PQftype(res_, c) == oid_bool) return *p == 't' ? 1 : 0;
+        if (type_of(c) == oid_bool) return *p == 't' ? 1 : 0;
         return std::strtod(p, nullptr);
     }
     std::string_view column_text(int c) const noexcept override {
         if (!res_ || PQgetisnull(res_, row_, c)) return {};
-        if (PQftype(res_, c) == oid_bytea) {
+        const Oid t = type_of(c);
+        if (t == oid_bytea) {
             const auto b = column_blob(c);
             return {reinterpret_cast<const char*>(b.data()), b.size()};
         }
-        return {PQgetvalue(res_, row_, c), static_cast<std::size_t>(PQgetlength(res_, row_, c))};
+        const char* p = PQgetvalue(res_, row_, c);
+        std::size_t n = static_cast<std::size_t>(PQgetlength(res_, row_, c));
+        if (binary_) {
+            switch (t) {
+            case oid_jsonb:  // a version byte (1), then the JSON text
+                return n ? std::string_view(p + 1, n - 1) : std::string_view();
+            case oid_bool:
+                return *p ? "t" : "f";
+            case oid_int2:
+            case oid_int4:
+            case oid_int8:
+            case oid_oid:
+            case oid_float4:
+            case oid_float8:
+                return binary_number_text(c);
+            default:
+                break;
+            }
+        }
+        return {p, n};
     }
     std::span<const std::byte> column_blob(int c) const noexcept override {
         if (!res_ || PQgetisnull(res_, row_, c)) return {};
-        if (PQftype(res_, c) != oid_bytea) {
-            const char* p = PQgetvalue(res_, row_, c);
-            return {reinterpret_cast<const std::byte*>(p),
-                    static_cast<std::size_t>(PQgetlength(res_, row_, c))};
+        if (type_of(c) != oid_bytea) {
+            const auto t = column_text(c);
+            return {reinterpret_cast<const std::byte*>(t.data()), t.size()};
         }
+        const char* p = PQgetvalue(res_, row_, c);
+        const auto n = static_cast<std::size_t>(PQgetlength(res_, row_, c));
+        if (binary_) return {reinterpret_cast<const std::byte*>(p), n};
         // `\x` + hex digits in text format; decoded once per cell of the current row.
         auto& cell = decoded_[static_cast<std::size_t>(c)];
         if (decoded_row_[static_cast<std::size_t>(c)] != row_) {
             decoded_row_[static_cast<std::size_t>(c)] = row_;
             cell.clear();
-            const std::string_view t(PQgetvalue(res_, row_, c),
-                                     static_cast<std::size_t>(PQgetlength(res_, row_, c)));
+            const std::string_view t(p, n);
             auto hex = [](char h) -> int { return h <= '9' ? h - '0' : (h | 0x20) - 'a' + 10; };
             for (std::size_t k = 2; k + 1 < t.size(); k += 2)
                 cell.push_back(static_cast<std::byte>(hex(t[k]) * 16 + hex(t[k + 1])));
@@ -408,8 +478,13 @@ public:
         v.type = column_type(c);
         switch (v.type) {
         case engine::Cell::integer: {
+            if (binary_) {
+                v.integer = binary_int(c);
+                v.real = static_cast<double>(v.integer);
+                break;
+            }
             const char* p = PQgetvalue(res_, row_, c);
-            if (PQftype(res_, c) == oid_bool) {
+            if (type_of(c) == oid_bool) {
                 v.integer = *p == 't' ? 1 : 0;
             } else {
                 const std::size_t n = static_cast<std::size_t>(PQgetlength(res_, row_, c));
@@ -428,11 +503,9 @@ public:
         case engine::Cell::real:
             v.real = column_double(c);
             break;
-        case engine::Cell::text: {
-            const auto t = column_text(c);
-            v.bytes = t;
+        case engine::Cell::text:
+            v.bytes = column_text(c);
             break;
-        }
         case engine::Cell::blob: {
             const auto b = column_blob(c);
             v.bytes = {reinterpret_cast<const char*>(b.data()), b.size()};
@@ -443,6 +516,9 @@ public:
         }
         return v;
     }
+    /// True when the current result is in binary format (the statement's result columns are
+    /// all of types read in binary; see step()).
+    bool binary_result() const noexcept { return binary_; }
     std::string_view column_name(int c) const noexcept override {
         const char* n = res_ ? PQfname(res_, c) : nullptr;
         return n ? n : "";
@@ -467,6 +543,69 @@ private:
         row_ = -1;
         started_ = false;
     }
+    Oid type_of(int c) const noexcept { return types_of_result_[static_cast<std::size_t>(c)]; }
+    std::int64_t binary_int(int c) const noexcept {
+        const char* p = PQgetvalue(res_, row_, c);
+        switch (type_of(c)) {
+        case oid_bool:
+            return *p ? 1 : 0;
+        case oid_int2:
+            return big_endian(p, 2);
+        case oid_int4:
+            return big_endian(p, 4);
+        case oid_oid:
+            return big_endian(p, 4) & 0xffffffff;
+        default:
+            return big_endian(p, 8);
+        }
+    }
+    double binary_real(int c) const noexcept {
+        const char* p = PQgetvalue(res_, row_, c);
+        switch (type_of(c)) {
+        case oid_float4: {
+            const auto bits = static_cast<std::uint32_t>(big_endian(p, 4));
+            float f;
+            std::memcpy(&f, &bits, sizeof f);
+            return f;
+        }
+        case oid_float8: {
+            const auto bits = static_cast<std::uint64_t>(big_endian(p, 8));
+            double d;
+            std::memcpy(&d, &bits, sizeof d);
+            return d;
+        }
+        default:
+            return static_cast<double>(binary_int(c));
+        }
+    }
+    /// A binary number's text, as the server's text format writes it (kept until the row
+    /// changes).
+    std::string_view binary_number_text(int c) const noexcept {
+        auto& cell = decoded_[static_cast<std::size_t>(c)];
+        decoded_row_[static_cast<std::size_t>(c)] = -2;  // not a bytea decoding
+        char buf[40];
+        std::size_t n = 0;
+        const Oid t = type_of(c);
+        if (t == oid_float4 || t == oid_float8) {
+            const double d = binary_real(c);
+            if (d != d)
+                n = static_cast<std::size_t>(std::snprintf(buf, sizeof buf, "NaN"));
+            else if (d == HUGE_VAL || d == -HUGE_VAL)
+                n = static_cast<std::size_t>(
+                    std::snprintf(buf, sizeof buf, d > 0 ? "Infinity" : "-Infinity"));
+            else if (t == oid_float4)
+                n = static_cast<std::size_t>(
+                    std::to_chars(buf, buf + sizeof buf, static_cast<float>(d)).ptr - buf);
+            else
+                n = static_cast<std::size_t>(std::to_chars(buf, buf + sizeof buf, d).ptr - buf);
+        } else {
+            n = static_cast<std::size_t>(std::to_chars(buf, buf + sizeof buf, binary_int(c)).ptr -
+                                         buf);
+        }
+        cell.assign(reinterpret_cast<const std::byte*>(buf),
+                    reinterpret_cast<const std::byte*>(buf) + n);
+        return {reinterpret_cast<const char*>(cell.data()), cell.size()};
+    }
     [[noreturn]] void throw_not_integer(int c) const {
         std::string found;
         switch (column_type(c)) {
@@ -474,7 +613,7 @@ private:
             found = "NULL";
             break;
         case engine::Cell::real:
-            found = std::string("REAL ") + PQgetvalue(res_, row_, c);
+            found = "REAL " + std::string(column_text(c));
             break;
         case engine::Cell::blob:
             found = "BLOB of " + std::to_string(column_blob(c).size()) + " bytes";
@@ -501,8 +640,17 @@ private:
     std::vector<char> types_;
     std::vector<Oid> oids_;
     std::vector<int> formats_;
-    std::map<std::string, std::string> prepared_;  // bound types -> server statement name
+    /// A server-side prepared statement; `binary`: its result columns are all of types read
+    /// in binary format (learnt from its first result, which arrives in text format).
+    struct Prepared {
+        std::string name;
+        bool known = false;
+        bool binary = false;
+    };
+    std::map<std::string, Prepared> prepared_;  // bound types -> server statement
     PGresult* res_ = nullptr;
+    bool binary_ = false;
+    std::vector<Oid> types_of_result_;
     int row_ = -1;
     bool started_ = false;
     mutable std::vector<std::vector<std::byte>> decoded_;
@@ -745,6 +893,7 @@ inline bool Statement::step() {
         const int n = params_;
         conn_.count_round_trip();
         if (unnamed_) {
+            binary_ = false;
             res_ = PQexecParams(pg, text_.c_str(), n, oids_.data(), values.data(), lengths.data(),
                                 formats_.data(), 0);
         } else {
@@ -764,10 +913,21 @@ inline bool Statement::step() {
                     }
                 }
                 PQclear(p);
-                it = prepared_.emplace(sig, std::move(name)).first;
+                it = prepared_.emplace(sig, Prepared{std::move(name)}).first;
             }
-            res_ = PQexecPrepared(pg, it->second.c_str(), n, values.data(), lengths.data(),
-                                  formats_.data(), 0);
+            Prepared& prep = it->second;
+            binary_ = prep.binary;
+            res_ = PQexecPrepared(pg, prep.name.c_str(), n, values.data(), lengths.data(),
+                                  formats_.data(), binary_ ? 1 : 0);
+            if (!prep.known && PQresultStatus(res_) == PGRES_TUPLES_OK) {
+                // Binary from the next run on when every column is of a type read in binary
+                // (a prepared statement's result types never change: the server refuses to
+                // run it once they would).
+                prep.known = true;
+                prep.binary = PQnfields(res_) > 0;
+                for (int c = 0; c < PQnfields(res_); ++c)
+                    if (!reads_binary(PQftype(res_, c))) prep.binary = false;
+            }
         }
         const auto st = PQresultStatus(res_);
         if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
@@ -789,6 +949,9 @@ inline bool Statement::step() {
                 "nothing written in it persists; run the whole transaction again",
                 pack_sqlstate("25P02"));
         }
+        types_of_result_.resize(static_cast<std::size_t>(PQnfields(res_)));
+        for (int c = 0; c < PQnfields(res_); ++c)
+            types_of_result_[static_cast<std::size_t>(c)] = PQftype(res_, c);
         decoded_.assign(static_cast<std::size_t>(PQnfields(res_)), {});
         decoded_row_.assign(decoded_.size(), -1);
         row_ = -1;
