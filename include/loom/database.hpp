@@ -781,11 +781,12 @@ private:
                    !session_.assigns_keys(&m, m.raw_table, detail::entry<T, 0>().column))
             throw DataError(std::string(origin) + ": " + m.name + "." +
                             std::string(detail::entry<T, 0>().column) + " (table " + m.table +
-                            "): the database does not fill in this key column on insert (on "
-                            "SQLite only a column declared INTEGER PRIMARY KEY is; one declared "
-                            "INT PRIMARY KEY, say, is left NULL), so the new row would have no "
-                            "key; declare the column INTEGER PRIMARY KEY, or give the object its "
-                            "key before inserting it. Nothing was inserted");
+                            "): the database does not fill in this key column on insert (" +
+                            std::string(session_.dialect().unfilled_key_why) +
+                            "), so the new row would have no key; declare the column " +
+                            std::string(session_.dialect().filled_key_type) +
+                            ", or give the object its key before inserting it. Nothing was "
+                            "inserted");
         // A key the database assigns is read back as the dialect says: with RETURNING (the
         // row's own key), or as the connection's last insert id.
         std::optional<std::int64_t> assigned;

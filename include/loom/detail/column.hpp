@@ -109,8 +109,12 @@ template <std::floating_point T> struct column_traits<T> {
     static constexpr Storage storage = Storage::real;
     static constexpr bool nullable = false;
     static void bind(Statement& s, int i, T v) {
-        // SQLite binds a NaN as NULL: refuse it rather than lose the value silently.
-        if (v != v) throw DataError("NaN cannot be stored: SQLite would store it as NULL");
+        // SQLite binds a NaN as NULL: refuse it rather than lose the value silently, and on
+        // every engine, so that a model stores the same values everywhere.
+        if (v != v)
+            throw DataError(
+                "NaN cannot be stored: loom refuses it on every engine (SQLite would store it as "
+                "NULL)");
         s.bind_double(i, static_cast<double>(v));
     }
     static Value value(T v) { return static_cast<double>(v); }
@@ -324,9 +328,9 @@ template <class V, class Col>
 concept value_for = accepts_value<Col, V>();
 
 inline constexpr const char* nan_in_filter =
-    "NaN cannot be compared or stored: SQLite binds it as NULL, so a filter on it would match "
-    "as NULL does (exclude(col == NaN) would keep every row); test with is_null(), or check "
-    "the value first (std::isnan)";
+    "NaN cannot be compared or stored: loom refuses it on every engine (SQLite binds it as NULL, "
+    "so a filter on it would match as NULL does: exclude(col == NaN) would keep every row); test "
+    "with is_null(), or check the value first (std::isnan)";
 
 /// The bound Value for a C++ value compared with a column of type Col.
 template <class Col, class V> Value to_value(const V& v) {

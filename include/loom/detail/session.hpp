@@ -460,10 +460,10 @@ private:
                                            std::memory_order_relaxed))
             return true;
         if (none == me) return false;  // re-entered by its own thread
-        throw UsageError("this Database ('" + path_ +
-                         "') is in use by another thread: use one Database per thread (open one "
-                         "on the same file in each thread; with Options{.wal = true} readers do "
-                         "not wait for the writer). A QuerySet belongs to its Database's thread.");
+        throw UsageError("this Database ('" + engine::redacted_url(path_) +
+                         "') is in use by another thread: use one Database per thread (" +
+                         std::string(conn_->dialect().thread_advice) +
+                         "). A QuerySet belongs to its Database's thread.");
     }
 
     /// Before a statement that is not transaction control.

@@ -173,10 +173,39 @@ struct Dialect {
     /// The words of the engine's error for an `ON CONFLICT (columns)` that names no UNIQUE
     /// constraint (upserts turn it into a UsageError that says what to declare).
     std::string_view no_conflict_target = "ON CONFLICT clause does not match";
+    /// What a UsageError for a Database used by two threads at once advises, in parentheses.
+    std::string_view thread_advice =
+        "open one on the same file in each thread; with Options{.wal = true} readers do not "
+        "wait for the writer";
+    /// Why an integer key column is left empty by an INSERT without it, and the column type that
+    /// makes the engine fill it in (the DataError of an insert into such a table says both).
+    std::string_view unfilled_key_why =
+        "on SQLite only a column declared INTEGER PRIMARY KEY is; one declared INT PRIMARY KEY, "
+        "say, is left NULL";
+    std::string_view filled_key_type = "INTEGER PRIMARY KEY";
     /// True when `LIMIT NULL` means no limit and a negative LIMIT is an error (PostgreSQL);
     /// false: `LIMIT -1` (SQLite).
     bool limit_null_is_all = false;
 };
+
+/// `url` for messages: a connection URI's password (`user:secret@`, `password=secret`) becomes
+/// `***`. A path without `://` is returned as it is.
+inline std::string redacted_url(std::string url) {
+    const auto scheme = url.find("://");
+    if (scheme == std::string::npos) return url;
+    const auto at = url.find('@', scheme + 3);
+    const auto slash = url.find('/', scheme + 3);
+    if (at != std::string::npos && (slash == std::string::npos || at < slash)) {
+        const auto colon = url.find(':', scheme + 3);
+        if (colon != std::string::npos && colon < at) url.replace(colon + 1, at - colon - 1, "***");
+    }
+    for (auto pw = url.find("password="); pw != std::string::npos;
+         pw = url.find("password=", pw + 12)) {
+        const auto end = url.find_first_of("& ", pw);
+        url.replace(pw + 9, (end == std::string::npos ? url.size() : end) - pw - 9, "***");
+    }
+    return url;
+}
 
 /// A connection to one database.
 class Connection {
