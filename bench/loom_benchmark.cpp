@@ -869,7 +869,7 @@ struct Options {
     // --engine postgres (bench/postgres_bench.hpp)
     std::string engine = "sqlite";
     std::string pg_url;
-    std::string pg_hand_format = "text";
+    std::string pg_hand_format = "binary";
     bool naive_max_given = false;
 };
 
