@@ -14,7 +14,11 @@
 //
 //     loom_benchmark [--sizes 1000,10000,100000] [--workloads W1,W2,W3,W4] [--reps 7]
 //                    [--chunk 1000] [--naive-max 100000] [--json FILE] [--show-sql] [--quick]
-//                    [--profile loom|hand|naive] [--generate FILE]
+//                    [--profile loom|hand|naive] [--generate FILE] [--workers N]
+//
+// --workers N sets loom's Options::prefetch_workers (worker connections on which sibling
+// prefetch levels run at the same time; 0: serial, as the hand-written program is); the
+// default is loom's default.
 #include <loom/loom.hpp>
 
 #include <sqlite3.h>
@@ -115,6 +119,9 @@ namespace bench {
 using Clock = std::chrono::steady_clock;
 
 // ---- small utilities --------------------------------------------------------------------------
+
+/// How loom opens the benchmark's database (--workers).
+loom::Options loom_options;
 
 [[noreturn]] void fail(const std::string& msg) { throw std::runtime_error(msg); }
 
@@ -292,7 +299,7 @@ private:
 void generate(const std::string& path, std::int64_t books) {
     const Sizes n(books);
     {
-        loom::Database db(path);
+        loom::Database db(path, loom_options);
         db.create_tables<Publisher, Author, Book, Review>();
     }
     sqlite3* db = nullptr;
@@ -935,7 +942,7 @@ Row measure(const Options& opt, const std::string& path, const std::string& w, s
     const Workload fns = workload(w, opt.chunk);
     // Memory first, each variant in its own child forked from the small parent.
     row.loom_mem = measure_memory([&] {
-        loom::Database db(path);
+        loom::Database db(path, loom_options);
         return fns.loom(db).checksum;
     });
     row.hand_mem = measure_memory([&] {
@@ -944,14 +951,14 @@ Row measure(const Options& opt, const std::string& path, const std::string& w, s
     });
     if (w == "W4")
         row.unchunked_mem = measure_memory([&] {
-            loom::Database db(path);
+            loom::Database db(path, loom_options);
             return fns.naive(db).checksum;
         });
     // Times: interleaved repetitions in one child, after one untimed warm-up of each variant.
     const bool naive = w != "W4" && books <= opt.naive_max;
     return in_child<Row>([&] {
         Row r = row;
-        loom::Database db(path);
+        loom::Database db(path, loom_options);
         Raw raw(path);
         std::vector<Timing> tl, th, tn, thook, tu;
         // One untimed warm-up of each; small sizes get more repetitions (at least opt.reps)
@@ -1058,7 +1065,8 @@ std::string json_num(double v, bool present = true) {
 
 std::string json_line(const Row& r, std::size_t chunk) {
     std::string s = "{\"workload\": \"" + std::string(r.workload) + "\", \"books\": " +
-                    std::to_string(r.books);
+                    std::to_string(r.books) +
+                    ", \"workers\": " + std::to_string(loom_options.prefetch_workers);
     if (r.skipped) return s + ", \"skipped\": \"chunks() not available\"}";
     auto i64 = [](std::int64_t v, bool present = true) {
         return present ? std::to_string(v) : std::string("null");
@@ -1089,7 +1097,7 @@ std::string json_line(const Row& r, std::size_t chunk) {
 }
 
 void show_sql(const std::string& path) {
-    loom::Database db(path);
+    loom::Database db(path, loom_options);
     auto sub = db.on_query([](const loom::QueryEvent& e) {
         // Long IN lists shortened: "(?, ?, ?, ...)".
         std::string sql(e.sql);
@@ -1169,6 +1177,8 @@ Options parse(int argc, char** argv) {
             o.generate = need(i);
         } else if (a == "--show-sql") {
             o.show_sql = true;
+        } else if (a == "--workers") {
+            loom_options.prefetch_workers = static_cast<std::size_t>(std::stoul(need(i)));
         } else if (a == "--quick") {
             o.sizes = {1000};
             o.chunk = 100;
@@ -1178,6 +1188,7 @@ Options parse(int argc, char** argv) {
                 "                      [--reps 7] [--chunk 1000] [--naive-max 100000]\n"
                 "                      [--json FILE] [--show-sql] [--quick] [--profile loom|hand|naive]\n"
                 "                      [--generate FILE]  (writes the first size's data set, exits)\n"
+                "                      [--workers N]  (Options::prefetch_workers; 0: serial)\n"
                 "                      [--engine sqlite|postgres] [--pg-url URL]\n"
                 "                      [--pg-hand-format text|binary]\n"
                 "  --engine postgres: the server from --pg-url, else LOOM_TEST_PG_URL, else\n"
@@ -1213,7 +1224,7 @@ int profile(const Options& opt) {
         });
         for (const auto& w : opt.workloads) {
             const Workload fns = workload(w, opt.chunk);
-            loom::Database db(path);
+            loom::Database db(path, loom_options);
             Raw raw(path);
             std::vector<Timing> t;
             std::uint64_t sum = 0;

@@ -512,7 +512,7 @@ inline PgRow measure(const Options& opt, const Setup& setup, const std::string& 
     const Workload fns = workload(w, opt.chunk);
     const PgHandFn hand = hand_workload(w, opt.chunk);
     row.loom_mem = measure_memory([&] {
-        loom::Database db(setup.url);
+        loom::Database db(setup.url, loom_options);
         return fns.loom(db).checksum;
     });
     row.hand_mem = measure_memory([&] {
@@ -521,14 +521,14 @@ inline PgRow measure(const Options& opt, const Setup& setup, const std::string& 
     });
     if (w == "W4")
         row.unchunked_mem = measure_memory([&] {
-            loom::Database db(setup.url);
+            loom::Database db(setup.url, loom_options);
             return fns.naive(db).checksum;
         });
     const bool naive = w != "W4" && books <= opt.naive_max;
     return in_child<PgRow>([&] {
         PgRow res = out;
         Row& r = res.row;
-        loom::Database db(setup.url);
+        loom::Database db(setup.url, loom_options);
         Raw raw(setup.url, setup.hand_binary);
         std::vector<Timing> tl, th, tn, thook, tu;
         std::vector<Timing> warm;
@@ -606,7 +606,7 @@ inline int profile(const Options& opt, const Setup& setup) {
     for (const auto& w : opt.workloads) {
         const Workload fns = workload(w, opt.chunk);
         const PgHandFn hand = hand_workload(w, opt.chunk);
-        loom::Database db(setup.url);
+        loom::Database db(setup.url, loom_options);
         Raw raw(setup.url, setup.hand_binary);
         std::vector<Timing> t;
         std::uint64_t sum = 0;

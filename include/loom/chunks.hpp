@@ -155,7 +155,8 @@ private:
         detail::RowReader<T> read(st);
         // A chunk and its prefetch levels read one snapshot (as a QuerySet evaluation does).
         // Between chunks, other connections may commit: the keyset still visits no row twice.
-        detail::Session::ReadSnapshot snapshot(session, !st.prefetch.empty());
+        detail::Session::ReadSnapshot snapshot(session, !st.prefetch.empty(),
+                                               detail::prefetch_width(st.prefetch));
         {
             detail::Session::OriginScope scope(session, detail::meta<T>().name);
             session.run(q, [&](const detail::Statement& s) {

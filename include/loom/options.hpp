@@ -34,6 +34,12 @@ struct Options {
     std::size_t json_keys_above = 512;
     /// Prepared statements kept for reuse.
     std::size_t statement_cache = 256;
+    /// Extra read-only connections (each with a thread) on which prefetch levels that depend
+    /// only on rows already loaded run at the same time as each other, on the snapshot of the
+    /// base query (docs/prefetch.md). Opened when first needed, then reused; SQLite files only
+    /// (":memory:" runs every level on the one connection). 0: every level runs on the
+    /// Database's connection, one after another.
+    std::size_t prefetch_workers = 2;
 };
 
 /// What a query listener sees for every statement loom runs.
@@ -51,6 +57,17 @@ struct QueryEvent {
     /// Statements sharing a non-zero scope were issued by one evaluation step (the base query
     /// of a QuerySet, or every chunk of one prefetch level); 0 outside any such step.
     std::uint64_t scope = 0;
+    /// When the statement began. A statement run on a worker connection (a prefetch level
+    /// run beside others) is reported after its batch of levels ended, on the thread that
+    /// evaluated the QuerySet, in the order the levels were planned: its start shows when it
+    /// really ran.
+    std::chrono::steady_clock::time_point start{};
+    /// 0: the Database's own connection; 1, 2...: the worker connection that ran it
+    /// (Options::prefetch_workers).
+    int connection = 0;
+    /// For a prefetch level that ran one after another with others it could have run beside:
+    /// why it did not run at the same time ("inside a transaction"...); empty otherwise.
+    std::string_view serial;
 };
 
 using QueryListener = std::function<void(const QueryEvent&)>;

@@ -61,6 +61,9 @@ public:
         std::int64_t rows;
         std::int64_t changes;
         bool failed;
+        /// 0: the Database's connection; 1, 2...: a worker connection (prefetch levels run
+        /// at the same time; their bars overlap on the timeline).
+        int connection = 0;
     };
 
     explicit Profile(Database& db) : begin_(std::chrono::steady_clock::now()) {
@@ -93,6 +96,11 @@ public:
         return out;
     }
     std::int64_t query_count() const noexcept { return static_cast<std::int64_t>(queries_.size()); }
+    /// Statements run on worker connections (prefetch levels at the same time).
+    std::int64_t worker_count() const noexcept { return workers_; }
+    /// Why prefetch levels that could have run at the same time ran one after another
+    /// (QueryEvent::serial), each reason once, in first-seen order; empty when none did.
+    const std::vector<std::string>& serial_reasons() const noexcept { return serial_; }
     /// Time spent running statements (the sum of their durations, reading rows included).
     std::chrono::nanoseconds query_time() const noexcept {
         std::chrono::nanoseconds t{};
@@ -185,6 +193,7 @@ public:
                                         q.changes, q.group + 1,
                                         q.failed ? " <span class=\"fail\">failed</span>" : "");
             detail::append_html(h, gs[q.group].origins[q.origin]);
+            if (q.connection > 0) ::loom::detail::format_into(to, " (worker {})", q.connection);
             h += "</td></tr>\n";
         }
         h += "</tbody>\n</table>\n";
@@ -229,8 +238,16 @@ private:
         if (!e.error.empty()) ++g.errors;
         g.total += e.duration;
         g.max = std::max(g.max, e.duration);
-        queries_.push_back({it->second, o, (now - e.duration) - begin_, e.duration, e.rows,
-                            e.changes, !e.error.empty()});
+        // A worker connection's statement is reported after it ended: its start says when.
+        const auto start = e.start != std::chrono::steady_clock::time_point{}
+                               ? e.start - begin_
+                               : (now - e.duration) - begin_;
+        queries_.push_back(
+            {it->second, o, start, e.duration, e.rows, e.changes, !e.error.empty(), e.connection});
+        if (e.connection > 0) ++workers_;
+        if (!e.serial.empty() &&
+            std::find(serial_.begin(), serial_.end(), e.serial) == serial_.end())
+            serial_.emplace_back(e.serial);
     }
 
     /// Group indexes by total time, largest first (first seen first on ties).
@@ -253,11 +270,16 @@ private:
     }
 
     std::string summary() const {
-        return fmt::format(
+        std::string out = fmt::format(
             "loom profile: {} ({}), {} ms in queries over {} ms",
             detail::count_of(query_count(), "query", "queries"),
             detail::count_of(static_cast<std::int64_t>(groups_.size()), "shape", "shapes"),
             detail::ms(query_time()), detail::ms(elapsed()));
+        if (workers_ > 0)
+            out += fmt::format("; {} on worker connections (prefetch levels at the same time)",
+                               workers_);
+        for (const auto& why : serial_) out += "; prefetch levels ran one after another: " + why;
+        return out;
     }
 
     /// An inline SVG: x is time since the profile began, one lane per shape (the table's #).
@@ -306,9 +328,11 @@ private:
             else
                 ::loom::detail::format_into(to, "fill=\"hsl({},55%,50%)\"><title>", hue);
             detail::append_html(
-                h, fmt::format("query {} (#{}, {}): {} ms at {} ms, {} rows\n{}", k + 1,
-                               q.group + 1, gs[q.group].origins[q.origin], detail::ms(q.duration),
-                               detail::ms(q.start), q.rows, gs[q.group].sql));
+                h,
+                fmt::format("query {} (#{}, {}{}): {} ms at {} ms, {} rows\n{}", k + 1, q.group + 1,
+                            gs[q.group].origins[q.origin],
+                            q.connection > 0 ? fmt::format(", worker {}", q.connection) : "",
+                            detail::ms(q.duration), detail::ms(q.start), q.rows, gs[q.group].sql));
             h += "</title></rect>\n";
         }
         const double axis_y = top + static_cast<double>(lanes) * lane_h + 14;
@@ -328,6 +352,8 @@ private:
     std::vector<Group> groups_;
     std::unordered_map<std::string, std::size_t> index_;
     std::vector<Query> queries_;
+    std::int64_t workers_ = 0;
+    std::vector<std::string> serial_;
     bool sub_active_ = true;
     Database::Subscription sub_;
 };

@@ -304,7 +304,8 @@ public:
         if (const auto* c = cached())
             return c->empty() ? std::nullopt : std::optional<T>(c->front());
         auto q = limit(1);
-        detail::Session::ReadSnapshot snapshot(session(), !state_->prefetch.empty());
+        detail::Session::ReadSnapshot snapshot(session(), !state_->prefetch.empty(),
+                                               detail::prefetch_width(state_->prefetch));
         auto* rows = new detail::RowsAnchor<T>();
         const detail::AnchorRef hold(rows);
         q.fetch_base(rows->rows);
@@ -325,7 +326,8 @@ public:
     /// The one row matching the query; DoesNotExist or MultipleObjectsReturned otherwise.
     T get() const {
         auto q = limit(2);
-        detail::Session::ReadSnapshot snapshot(session(), !state_->prefetch.empty());
+        detail::Session::ReadSnapshot snapshot(session(), !state_->prefetch.empty(),
+                                               detail::prefetch_width(state_->prefetch));
         auto* rows = new detail::RowsAnchor<T>();
         const detail::AnchorRef hold(rows);
         q.fetch_base(rows->rows);
@@ -668,7 +670,8 @@ private:
 
     /// Runs the query and its prefetches; the rows live in the returned anchor.
     detail::AnchorRef evaluate() const {
-        detail::Session::ReadSnapshot snapshot(session(), !state_->prefetch.empty());
+        detail::Session::ReadSnapshot snapshot(session(), !state_->prefetch.empty(),
+                                               detail::prefetch_width(state_->prefetch));
         auto* rows = new detail::RowsAnchor<T>();
         detail::AnchorRef hold(rows);
         fetch_base(rows->rows);

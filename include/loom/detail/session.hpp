@@ -17,12 +17,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <functional>
 #include <limits>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -37,12 +39,42 @@
 #include "excerpt.hpp"
 #include "statement_kind.hpp"
 #include "std_light.hpp"
+#include "workers.hpp"
 
 namespace loom {
 class Database;
 }
 
 namespace loom::detail {
+
+class Session;
+
+/// One prefetch level's fetch phase: its statements (planned on the evaluating thread from the
+/// parents' keys) and how it reads their rows into its own objects. Session::fetch_together
+/// runs a batch of them; each level's stitch phase (filling the parents' caches) comes after,
+/// on the evaluating thread, in plan order (detail/prefetch/node.hpp).
+struct LevelFetch {
+    LevelFetch() = default;
+    LevelFetch(const LevelFetch&) = delete;
+    LevelFetch& operator=(const LevelFetch&) = delete;
+    virtual ~LevelFetch() = default;
+
+    /// The database the statements read: null for the batch's own (fetch_together's); another
+    /// for a Prefetch whose queryset belongs to another Database.
+    Session* session = nullptr;
+    /// What listeners see as the origin ("prefetch Book::authors").
+    std::string origin;
+    /// The statements, in order (one per chunk of keys); none when there is nothing to look up.
+    std::vector<SqlText> statements;
+
+    /// Reads one result row into the level's own objects. May run on a worker thread, beside
+    /// other levels' row(): it touches nothing but this level's data (no parent, no cache, no
+    /// Session).
+    virtual void row(const Statement& s) = 0;
+    /// After the last row, on the same thread: checks what was read (a key with no row...);
+    /// what it throws is the level's error.
+    virtual void fetched() {}
+};
 
 class Session {
     struct Entry {
@@ -350,17 +382,20 @@ public:
     /// connection in between is seen by all of them or by none: a read transaction, not
     /// counted and not shown to listeners as queries. Does nothing when `wanted` is false or a
     /// transaction is already open.
+    ///
+    /// `siblings`: the most prefetch levels that may run at the same time in this evaluation
+    /// (prefetch_width()); above 1, worker connections join the snapshot now, before the base
+    /// query, so that the levels they run later read what it read (see fetch_together).
     class ReadSnapshot {
     public:
-        ReadSnapshot(Session& s, bool wanted) : use_(s), s_(s) {
-            if (!wanted || s.depth_ != 0 || s.conn_->in_transaction()) return;
-            s.conn_->exec(std::string(s.conn_->begin_snapshot_sql()));
+        ReadSnapshot(Session& s, bool wanted, std::size_t siblings = 0) : use_(s), s_(s) {
+            if (!wanted) return;
+            if (s.depth_ != 0 || s.conn_->in_transaction()) return;
+            s.begin_snapshot(siblings > 1 ? siblings - 1 : 0);
             active_ = true;
         }
         ~ReadSnapshot() {
-            auto& c = *s_.conn_;
-            if (active_ && c.in_transaction() && !c.exec_noexcept("COMMIT"))
-                c.exec_noexcept("ROLLBACK");
+            if (active_) s_.end_snapshot();
         }
         ReadSnapshot(const ReadSnapshot&) = delete;
         ReadSnapshot& operator=(const ReadSnapshot&) = delete;
@@ -371,7 +406,259 @@ public:
         bool active_ = false;
     };
 
+    // ---- prefetch levels at the same time --------------------------------------------------
+
+    /// Runs the fetch phase of a batch of prefetch levels that depend only on rows already
+    /// loaded (siblings), each level's statements in order and its rows read by its row().
+    ///
+    /// This is the seam between the prefetch engine and the engines: the engine plans and
+    /// stitches, this call decides how the statements run.
+    /// - SQLite file databases: with worker connections in the evaluation's snapshot
+    ///   (ReadSnapshot, or one opened here for this batch when none is open), levels run at
+    ///   the same time, one a connection, the evaluating thread taking one too; their
+    ///   QueryEvents are held and delivered afterwards on this thread, in plan order.
+    /// - Serially, on this connection, in plan order, as statements always run: with no worker
+    ///   connection (":memory:", Options::prefetch_workers = 0, PostgreSQL today), inside a
+    ///   transaction, when no shared snapshot could be opened (QueryEvent::serial says why).
+    /// - PostgreSQL (to come): every level's statements sent in one libpq pipeline on this
+    ///   connection, the results read in plan order: the same batch, one round trip.
+    /// A level reading another Database (a Prefetch with that Database's queryset) runs on it,
+    /// serially. A level that fails (its statement's error, or what its row() or fetched()
+    /// threw) fails the call with that same exception, the first in plan order, after every
+    /// level of the batch has ended and every statement that ran was counted and reported;
+    /// the caller then stitches nothing.
+    void fetch_together(std::span<LevelFetch* const> levels) {
+        const Use use(*this);
+        std::vector<LevelFetch*> together;  // on this connection, with statements
+        for (LevelFetch* l : levels)
+            if ((!l->session || l->session == this) && !l->statements.empty())
+                together.push_back(l);
+        std::string why;
+        bool parallel = false;
+        bool own_snapshot = false;
+        if (together.size() > 1) {
+            if (options_.prefetch_workers == 0) {
+                // Serial by choice: nothing to report.
+            } else if (armed_ > 0) {
+                parallel = true;
+            } else if (snapshot_open_) {
+                why = serial_why_;
+            } else if (depth_ != 0 || conn_->in_transaction()) {
+                if (open_readers(1) > 0)
+                    why = "inside a transaction (worker connections would not see its writes)";
+            } else {
+                // No evaluation snapshot (prefetch_related_objects): one for this batch.
+                begin_snapshot(together.size() - 1);
+                own_snapshot = true;
+                parallel = armed_ > 0;
+                why = serial_why_;
+            }
+        }
+        struct EndOwn {
+            Session& s;
+            bool on;
+            ~EndOwn() {
+                if (on) s.end_snapshot();
+            }
+        } end_own{*this, own_snapshot};
+        if (parallel) {
+            run_parallel(together);
+            for (LevelFetch* l : levels)
+                if (std::find(together.begin(), together.end(), l) == together.end())
+                    fetch_serial(*l);
+            return;
+        }
+        serial_note_ = together.size() > 1 ? why : std::string();
+        struct ClearNote {
+            Session& s;
+            ~ClearNote() { s.serial_note_.clear(); }
+        } clear_note{*this};
+        for (LevelFetch* l : levels) fetch_serial(*l);
+    }
+
+    /// Worker connections open now (for tests and the profile).
+    std::size_t worker_connections() const noexcept { return pool_ ? pool_->readers.size() : 0; }
+
 private:
+    void fetch_serial(LevelFetch& l) {
+        Session& s = l.session ? *l.session : *this;
+        if (!l.statements.empty()) {
+            OriginScope scope(s, l.origin);
+            for (const auto& q : l.statements) s.run(q, [&](const Statement& st) { l.row(st); });
+        }
+        l.fetched();
+    }
+
+    /// What a worker connection's (or the evaluating thread's) run of one statement was, held
+    /// for listeners.
+    struct Ran {
+        std::chrono::steady_clock::time_point start;
+        std::chrono::nanoseconds duration{};
+        std::int64_t rows = 0;
+        std::string error;
+    };
+    struct Outcome {
+        std::vector<Ran> ran;
+        std::exception_ptr error;
+        int connection = 0;
+    };
+
+    /// A worker connection and the statements prepared on it.
+    struct Reader {
+        std::unique_ptr<engine::Connection> conn;
+        std::unordered_map<std::string, std::unique_ptr<Statement>, Hash, std::equal_to<>> cache;
+        Statement& prepare(std::string_view sql, std::size_t most) {
+            auto it = cache.find(sql);
+            if (it == cache.end()) {
+                if (cache.size() >= most) cache.clear();
+                it = cache.emplace(std::string(sql), conn->prepare(sql)).first;
+            }
+            return *it->second;
+        }
+    };
+    struct Pool {
+        std::vector<Reader> readers;
+        bool none = false;  // the engine has no reader for this database
+        WorkerThreads threads;
+    };
+
+    /// Runs `l`'s statements and reads their rows, recording each run; never throws.
+    template <class WithStatement>
+    static void fetch_recorded(LevelFetch& l, Outcome& out, WithStatement&& with) noexcept {
+        try {
+            out.ran.reserve(l.statements.size());
+            for (const auto& q : l.statements) {
+                Ran& r = out.ran.emplace_back();
+                r.start = std::chrono::steady_clock::now();
+                try {
+                    with(q.sql, [&](Statement& st) {
+                        Binder binder(st, nullptr);
+                        for (const auto& v : q.params) binder.value(v);
+                        while (st.step()) {
+                            ++r.rows;
+                            l.row(static_cast<const Statement&>(st));
+                        }
+                    });
+                } catch (const std::exception& e) {
+                    r.duration = std::chrono::steady_clock::now() - r.start;
+                    r.error = e.what();
+                    throw;
+                }
+                r.duration = std::chrono::steady_clock::now() - r.start;
+            }
+            l.fetched();
+        } catch (...) {
+            out.error = std::current_exception();
+        }
+    }
+
+    void run_parallel(const std::vector<LevelFetch*>& levels) {
+        std::vector<Outcome> out(levels.size());
+        std::atomic<std::size_t> next{0};
+        const std::size_t workers = std::min(armed_, levels.size() - 1);
+        const std::size_t most = std::max<std::size_t>(options_.statement_cache, 1);
+        const std::function<void(std::size_t)> job = [&](std::size_t w) {
+            for (;;) {
+                const std::size_t k = next.fetch_add(1, std::memory_order_relaxed);
+                if (k >= levels.size()) return;
+                out[k].connection = static_cast<int>(w);
+                if (w == 0) {
+                    fetch_recorded(*levels[k], out[k], [&](std::string_view sql, auto&& fn) {
+                        auto h = prepare(sql);
+                        fn(*h);
+                    });
+                } else {
+                    Reader& r = pool_->readers[w - 1];
+                    fetch_recorded(*levels[k], out[k], [&](std::string_view sql, auto&& fn) {
+                        Statement& st = r.prepare(sql, most);
+                        struct Reset {
+                            Statement& st;
+                            ~Reset() { st.reset(); }
+                        } reset{st};
+                        fn(st);
+                    });
+                }
+            }
+        };
+        pool_->threads.run(workers, job);
+
+        // Every statement that ran is counted and reported, in plan order, on this thread.
+        std::exception_ptr failed, listener;
+        for (std::size_t k = 0; k < levels.size(); ++k) {
+            const LevelFetch& l = *levels[k];
+            const std::uint64_t scope = ++next_scope_;
+            for (std::size_t i = 0; i < out[k].ran.size(); ++i) {
+                const Ran& r = out[k].ran[i];
+                ++query_count_;
+                if (listeners_.empty()) continue;
+                QueryEvent ev;
+                ev.sql = l.statements[i].sql;
+                ev.params = l.statements[i].params;
+                ev.duration = r.duration;
+                ev.rows = r.rows;
+                ev.read_only = true;
+                ev.origin = l.origin;
+                ev.error = r.error;
+                ev.scope = scope;
+                ev.start = r.start;
+                ev.connection = out[k].connection;
+                if (auto e = deliver(ev); e && !listener) listener = e;
+            }
+            if (out[k].error && !failed) failed = out[k].error;
+        }
+        // A level's own error wins over a listener's.
+        if (failed) std::rethrow_exception(failed);
+        if (listener) std::rethrow_exception(listener);
+    }
+
+    /// Opens the evaluation's read snapshot, with up to `readers` worker connections in it.
+    void begin_snapshot(std::size_t readers) {
+        serial_why_.clear();
+        std::vector<engine::Connection*> rs;
+        if (readers > 0) {
+            if (options_.prefetch_workers > 0) {
+                readers = open_readers(std::min(readers, options_.prefetch_workers));
+                for (std::size_t i = 0; i < readers; ++i)
+                    rs.push_back(pool_->readers[i].conn.get());
+            }
+        }
+        std::string why;
+        armed_ = conn_->begin_shared_snapshot(rs, why);
+        if (!why.empty()) serial_why_ = why;
+        snapshot_open_ = true;
+    }
+    /// Opens worker connections until there are `n` (or the engine has none for this
+    /// database); returns how many there are, at most `n`.
+    std::size_t open_readers(std::size_t n) {
+        if (!pool_) pool_ = std::make_unique<Pool>();
+        while (!pool_->none && pool_->readers.size() < n) {
+            std::unique_ptr<engine::Connection> r;
+            try {
+                r = conn_->open_reader();
+            } catch (const std::exception& e) {
+                serial_why_ = std::string("a worker connection could not be opened: ") + e.what();
+                break;
+            }
+            if (!r) {
+                pool_->none = true;
+                break;
+            }
+            pool_->readers.push_back(Reader{std::move(r), {}});
+        }
+        return std::min(n, pool_->readers.size());
+    }
+    /// Ends the snapshot begin_snapshot opened, on every connection in it.
+    void end_snapshot() noexcept {
+        for (std::size_t i = 0; i < armed_; ++i) {
+            auto& c = *pool_->readers[i].conn;
+            if (c.in_transaction() && !c.exec_noexcept("COMMIT")) c.exec_noexcept("ROLLBACK");
+        }
+        armed_ = 0;
+        snapshot_open_ = false;
+        auto& c = *conn_;
+        if (c.in_transaction() && !c.exec_noexcept("COMMIT")) c.exec_noexcept("ROLLBACK");
+    }
+
     /// Marks transaction-control statements, which check for themselves.
     struct Control {
         explicit Control(Session& s) : s_(s), saved_(std::exchange(s.control_, true)) {}
@@ -558,6 +845,12 @@ private:
         ev.origin = origin.empty() ? origin_ : origin;
         ev.error = error;
         ev.scope = origin.empty() ? scope_ : 0;
+        ev.start = start;
+        ev.serial = serial_note_;
+        return deliver(ev);
+    }
+    /// Tells every listener about `ev`; returns the first exception one threw.
+    std::exception_ptr deliver(const QueryEvent& ev) noexcept {
         std::exception_ptr first;
         try {
             // Copy: a listener may subscribe or unsubscribe others while we call it.
@@ -596,6 +889,13 @@ private:
     std::uint64_t scope_ = 0, next_scope_ = 0;
     std::uint64_t next_listener_ = 0;
     std::vector<std::pair<std::uint64_t, QueryListener>> listeners_;
+    // Prefetch levels at the same time: worker connections (opened when first needed), how
+    // many of them are in the open read snapshot, and why none are when none are.
+    std::size_t armed_ = 0;
+    bool snapshot_open_ = false;
+    std::string serial_why_;
+    std::string serial_note_;     // QueryEvent::serial of the statements running now
+    std::unique_ptr<Pool> pool_;  // last: its threads stop before anything else goes
 };
 
 /// The Session of a Database (defined in database.hpp).

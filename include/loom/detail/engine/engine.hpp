@@ -262,6 +262,28 @@ public:
     virtual std::string_view begin_sql() const noexcept = 0;
     virtual std::string_view begin_snapshot_sql() const noexcept = 0;
 
+    // ---- prefetch levels at the same time (Session::fetch_together) ---------------------------
+
+    /// Another connection to the same database that only reads, on which prefetch levels run
+    /// beside the main connection's (on other threads); null when this engine or database has
+    /// none (SQLite ":memory:", whose data no other connection sees; PostgreSQL, which sends
+    /// sibling levels in one pipeline on its one connection instead). Not a statement
+    /// listeners see.
+    virtual std::unique_ptr<Connection> open_reader() { return nullptr; }
+    /// Opens a read transaction on this connection (in none now) and on the first of `readers`
+    /// (readers this engine opened with open_reader(), in no transaction), all on ONE snapshot:
+    /// no commit of another connection is seen by one and not by another. Returns how many of
+    /// the readers are in it (the first ones; the others stay in no transaction) and, when
+    /// fewer than all, says why in `why`. Throws (with nothing left open) only when this
+    /// connection's own transaction cannot begin. The default opens this connection's
+    /// snapshot alone.
+    virtual std::size_t begin_shared_snapshot(std::span<Connection* const> readers,
+                                              std::string& why) {
+        exec(std::string(begin_snapshot_sql()));
+        if (!readers.empty()) why = "this engine shares no snapshot between connections";
+        return 0;
+    }
+
     /// The most parameters one statement may bind.
     virtual int variable_limit() const noexcept = 0;
     virtual void set_variable_limit(int n) = 0;

@@ -229,10 +229,79 @@ class RelNode final
 
     using AnchorType = std::conditional_t<to_one, Anchor, ListAnchor<Target>>;
 
-    /// What load() made: the level's objects and the anchor that owns them.
-    struct Loaded {
-        std::shared_ptr<Block> block;
-        AnchorRef anchor;
+    /// One planned level of this relation (node.hpp): what plan() took from the parents, then
+    /// what the fetch read. row() and fetched() touch only this object's own members.
+    struct Planned final : Level {
+        const RelNode* node = nullptr;
+        Session* db = nullptr;
+        // From the parents, parallel: each parent's key (none for a NULL key), its cache, itself.
+        std::vector<std::optional<Key>> keys;
+        std::vector<Rel*> rels;
+        std::vector<Owner*> owners;
+        // The one anchor that keeps every parent loaded now alive, if there is one: only then
+        // do their children get back references (see anchor.hpp).
+        const Anchor* holder = nullptr;
+        // Objects of parents whose relation was loaded already: the nested levels run on them.
+        std::vector<std::pair<Target*, const Anchor*>> preloaded;
+        // Distinct keys in first-seen order; parents sharing a key are chained.
+        KeyIndexFor<Key> by_key;
+        std::vector<Key> distinct;
+        std::vector<std::uint32_t> first_parent, next_parent;
+        // What the fetch reads. Growing never moves the objects read so far.
+        std::shared_ptr<Block> block = std::make_shared<Block>();
+        std::vector<std::pair<std::uint32_t, std::uint32_t>> links;  // (key index, slot)
+        KeyIndexFor<TargetKey> by_pk;
+        std::optional<RowReader<Target>> read;
+        KeyIndexFor<Key> target_slot;  // forward relations: the slot of each target's key
+        AnchorRef anchor;              // made by stitch()
+
+        void row(const Statement& s) override {
+            if constexpr (forward) {
+                block->emplace_back();
+                (*read)(s, 0, block->back());
+            } else {
+                const std::uint32_t k =
+                    by_key.find(read_key<Key>(s, 0, [this] { return node->describe(); }));
+                if (k == KeyIndex::npos) return;
+                std::uint32_t slot;
+                if constexpr (shared_targets) {
+                    bool fresh;
+                    slot =
+                        by_pk.insert(read_key<TargetKey>(s, 1, [this] { return node->describe(); }),
+                                     static_cast<std::uint32_t>(block->size()), fresh);
+                    if (fresh) {
+                        block->emplace_back();
+                        (*read)(s, 1, block->back());
+                    }
+                } else {
+                    slot = static_cast<std::uint32_t>(block->size());
+                    block->emplace_back();
+                    (*read)(s, 1, block->back());
+                }
+                links.emplace_back(k, slot);
+            }
+        }
+        void fetched() override {
+            if constexpr (forward) {
+                if (distinct.empty()) return;
+                target_slot = KeyIndexFor<Key>(block->size());
+                for (std::size_t i = 0; i < block->size(); ++i) {
+                    bool fresh;
+                    target_slot.insert(primary_key_of((*block)[i]), static_cast<std::uint32_t>(i),
+                                       fresh);
+                }
+                // A key with no row (possible only where foreign keys were not enforced) is an
+                // error, found before any cache is touched. A Prefetch with its own queryset
+                // may leave targets out on purpose: those read as nullptr.
+                for (std::size_t p = 0; p < rels.size() && !node->custom; ++p)
+                    if (keys[p] && target_slot.find(*keys[p]) == KeyIndex::npos)
+                        throw_dangling_key(node->describe(), entry<Owner, I>().column, *keys[p],
+                                           meta<Target>().name);
+            }
+        }
+        void stitch(std::vector<std::unique_ptr<Level>>& next) override {
+            node->stitch_level(*this, next);
+        }
     };
 
 public:
@@ -244,95 +313,75 @@ public:
     std::string describe() const override {
         return meta<Owner>().name + "::" + std::string(member_name_of<Owner, I>());
     }
+    void count_levels(std::vector<std::size_t>& per_depth, std::size_t depth) const override {
+        PrefetchNode<Owner>::count_levels(per_depth, depth);
+        for (auto& c : this->children) c->count_levels(per_depth, depth + 1);
+    }
 
-    void run_level(Session& parents_db, Parents<Owner> parents) const override {
-        // A Prefetch's queryset reads its own database, as Django's does, in its own snapshot.
+    std::unique_ptr<Level> plan(Session& parents_db, Parents<Owner> parents) const override {
+        auto level = std::make_unique<Planned>();
+        Planned& l = *level;
+        l.node = this;
+        // A Prefetch's queryset reads its own database, as Django's does, in its own snapshot
+        // (kept by this level and the levels below it).
         Session& db = this->session ? *this->session : parents_db;
-        std::optional<Session::ReadSnapshot> snapshot;
-        if (&db != &parents_db) snapshot.emplace(db, true);
+        l.db = &db;
+        l.session = &db;
+        if (&db != &parents_db) l.keep = std::make_shared<Session::ReadSnapshot>(db, true);
 
-        std::vector<std::optional<Key>> keys;
-        std::vector<Rel*> rels;
-        std::vector<Owner*> owners;
         const std::size_t n = parents.objects.size();
-        keys.reserve(n);
-        rels.reserve(n);
-        owners.reserve(n);
-        // The one anchor that keeps every parent loaded now alive, if there is one: only then
-        // do their children get back references (see anchor.hpp).
-        const Anchor* holder = nullptr;
+        l.keys.reserve(n);
+        l.rels.reserve(n);
+        l.owners.reserve(n);
         bool one_holder = true;
-        std::vector<std::pair<Target*, const Anchor*>> preloaded;
         for (std::size_t i = 0; i < n; ++i) {
             Owner* p = parents.objects[i];
             Rel& rel = p->*(this->slot);
             if (this->skip_loaded && rel.loaded()) {
                 // Loaded already (select_related, an earlier prefetch_related_objects): no
                 // query for it, but nested levels still run on what it holds.
-                if (!this->children.empty()) collect_loaded(rel, preloaded);
+                if (!this->children.empty()) collect_loaded(rel, l.preloaded);
                 continue;
             }
             // A forward key is read from the relation member, whatever member it goes into.
             if constexpr (forward)
-                keys.push_back((p->*(entry<Owner, I>().member)).id());
+                l.keys.push_back((p->*(entry<Owner, I>().member)).id());
             else
-                keys.push_back(primary_key_of(*p));
-            rels.push_back(&rel);
-            owners.push_back(p);
+                l.keys.push_back(primary_key_of(*p));
+            l.rels.push_back(&rel);
+            l.owners.push_back(p);
             const Anchor* h = parents.holder(i);
-            if (rels.size() == 1)
-                holder = h;
-            else if (h != holder)
+            if (l.rels.size() == 1)
+                l.holder = h;
+            else if (h != l.holder)
                 one_holder = false;
         }
-        if (!one_holder) holder = nullptr;
-        Loaded level;
-        if (!rels.empty()) level = load(db, keys, rels, owners, holder);
-        if (this->children.empty()) return;
-
-        std::vector<Target*> targets;
-        std::vector<const Anchor*> holders;
-        const std::size_t loaded = level.block ? level.block->size() : 0;
-        targets.reserve(loaded + preloaded.size());
-        holders.reserve(loaded + preloaded.size());
-        if (level.block)
-            for (auto& t : *level.block) {
-                targets.push_back(&t);
-                holders.push_back(level.anchor.get());
-            }
-        if (!preloaded.empty()) {
-            std::sort(preloaded.begin(), preloaded.end(), [](const auto& a, const auto& b) {
-                return std::less<Target*>{}(a.first, b.first);
-            });
-            preloaded.erase(
-                std::unique(preloaded.begin(), preloaded.end(),
-                            [](const auto& a, const auto& b) { return a.first == b.first; }),
-                preloaded.end());
-            for (const auto& [t, h] : preloaded) {
-                targets.push_back(t);
-                holders.push_back(h);
-            }
-        }
-        if (targets.empty()) return;
-        for (auto& child : this->children) child->run_level(db, {targets, holders});
+        if (!one_holder) l.holder = nullptr;
+        if (!l.rels.empty()) plan_queries(db, l);
+        return level;
     }
 
     /// Loads one object's relation (Rel::load): `owner_key` is its owner's key (unused for a
     /// forward relation, whose member holds the key).
     static void load_one(Session& db, Rel& rel, const void* owner_key) {
         RelNode node;
-        std::vector<std::optional<Key>> keys;
+        Planned l;
+        l.node = &node;
+        l.db = &db;
         if constexpr (forward) {
-            keys.push_back(rel.id());
+            l.keys.push_back(rel.id());
         } else {
             // The owner's key the member kept when its object was read or written: a
             // std::int64_t, or the key in the object's KeyBox (detail::KeyedWord).
-            keys.push_back(*static_cast<const key_of<Owner>*>(owner_key));
+            l.keys.push_back(*static_cast<const key_of<Owner>*>(owner_key));
         }
-        std::vector<Rel*> rels{&rel};
-        std::vector<Owner*> owners{nullptr};
+        l.rels.push_back(&rel);
+        l.owners.push_back(nullptr);
         Session::OriginScope scope(db, "load");
-        node.load(db, keys, rels, owners, nullptr);
+        node.plan_queries(db, l);
+        LevelFetch* one[] = {&l};
+        db.fetch_together(one);
+        node.fill(l);
     }
 
     void explain(Session& parents_db, std::vector<std::string>& out,
@@ -364,56 +413,113 @@ private:
         return this->into_other ? &into_relation_info<Owner, I> : &relation_info<Owner, I>;
     }
 
-    /// Runs the level's queries for the given keys and fills `rels` (parallel to `keys`, and
-    /// to `owners`, the objects they belong to). `holder`: the anchor that keeps every owner
-    /// alive and in place, or null (then no back references are made).
-    Loaded load(Session& db, const std::vector<std::optional<Key>>& keys,
-                const std::vector<Rel*>& rels, const std::vector<Owner*>& owners,
-                const Anchor* holder) const {
-        // Distinct keys in first-seen order; parents sharing a key are chained.
-        KeyIndexFor<Key> by_key(keys.size());
-        std::vector<Key> distinct;
-        std::vector<std::uint32_t> first_parent, last_parent;
-        std::vector<std::uint32_t> next_parent(forward ? 0 : keys.size(), KeyIndex::npos);
-        distinct.reserve(keys.size());
+    /// The plan phase past the parents: the distinct keys, and the statements that look them
+    /// up (none when every key is NULL).
+    void plan_queries(Session& db, Planned& l) const {
+        const auto& keys = l.keys;
+        l.by_key = KeyIndexFor<Key>(keys.size());
+        if constexpr (!forward) l.next_parent.assign(keys.size(), KeyIndex::npos);
+        std::vector<std::uint32_t> last_parent;
+        l.distinct.reserve(keys.size());
         for (std::size_t p = 0; p < keys.size(); ++p) {
             if (!keys[p]) continue;
             bool fresh;
             const auto k =
-                by_key.insert(*keys[p], static_cast<std::uint32_t>(distinct.size()), fresh);
-            if (fresh) distinct.push_back(*keys[p]);
+                l.by_key.insert(*keys[p], static_cast<std::uint32_t>(l.distinct.size()), fresh);
+            if (fresh) l.distinct.push_back(*keys[p]);
             if constexpr (!forward) {
                 // Chain the parents of key k, in parent order (forward relations stitch by
                 // target key instead).
                 if (fresh) {
-                    first_parent.push_back(static_cast<std::uint32_t>(p));
+                    l.first_parent.push_back(static_cast<std::uint32_t>(p));
                     last_parent.push_back(static_cast<std::uint32_t>(p));
                 } else {
-                    next_parent[last_parent[k]] = static_cast<std::uint32_t>(p);
+                    l.next_parent[last_parent[k]] = static_cast<std::uint32_t>(p);
                     last_parent[k] = static_cast<std::uint32_t>(p);
                 }
             }
         }
+        if (l.distinct.empty()) return;  // nothing to look up: no query
 
-        Loaded out;
-        out.block = std::make_shared<Block>();
-        auto& block = out.block;
+        // Explicit loads (rel.load(db), db.load) say so in the query log and the N+1 guard.
+        l.origin = (db.origin() == "load" ? "load " : "prefetch ") + describe();
+        l.by_pk = KeyIndexFor<TargetKey>(shared_targets ? l.distinct.size() : 0);
+        l.read.emplace(state());
+        // Chunk so that keys + the queryset's own parameters fit the variable limit.
+        KeyList<Key> list;
+        const std::size_t own_params =
+            query_for(db, list, std::span<const Key>{}, false).params.size();
+        const KeyChunks plan = plan_key_chunks(db, l.distinct.size(), own_params,
+                                               "prefetch " + describe(), key_arrays_for<Key>());
+        for_each_key_chunk<Key>(l.distinct, plan, [&](std::span<const Key> chunk, bool json) {
+            l.statements.push_back(query_for(db, list, chunk, json));
+        });
+    }
+
+    /// The stitch phase: the caches, then the nested levels on what was loaded.
+    void stitch_level(Planned& l, std::vector<std::unique_ptr<Level>>& next) const {
+        if (!l.rels.empty()) fill(l);
+        if (this->children.empty()) return;
+
+        std::vector<Target*> targets;
+        std::vector<const Anchor*> holders;
+        const std::size_t loaded = l.anchor ? l.block->size() : 0;
+        targets.reserve(loaded + l.preloaded.size());
+        holders.reserve(loaded + l.preloaded.size());
+        if (l.anchor)
+            for (auto& t : *l.block) {
+                targets.push_back(&t);
+                holders.push_back(l.anchor.get());
+            }
+        auto& preloaded = l.preloaded;
+        if (!preloaded.empty()) {
+            std::sort(preloaded.begin(), preloaded.end(), [](const auto& a, const auto& b) {
+                return std::less<Target*>{}(a.first, b.first);
+            });
+            preloaded.erase(
+                std::unique(preloaded.begin(), preloaded.end(),
+                            [](const auto& a, const auto& b) { return a.first == b.first; }),
+                preloaded.end());
+            for (const auto& [t, h] : preloaded) {
+                targets.push_back(t);
+                holders.push_back(h);
+            }
+        }
+        if (targets.empty()) return;
+        for (auto& child : this->children) {
+            auto c = child->plan(*l.db, {targets, holders});
+            // The nested level keeps what this one kept (another database's snapshot), and
+            // this level's anchor, which its parents' back references hang on.
+            if (!c->keep) c->keep = l.keep;
+            c->parent_anchor = l.anchor;
+            next.push_back(std::move(c));
+        }
+    }
+
+    /// Fills `l.rels` (parallel to `l.keys`, and to `l.owners`, the objects they belong to)
+    /// with what the fetch read. `l.holder`: the anchor that keeps every owner alive and in
+    /// place, or null (then no back references are made).
+    void fill(Planned& l) const {
+        const auto& keys = l.keys;
+        const auto& rels = l.rels;
+        const auto& owners = l.owners;
+        const auto& block = l.block;
         // One anchor for every cache this level fills: it keeps the block alive (and, for
         // lists, the one array the lists are slices of). The words of parents that loom keeps
         // (a QuerySet's rows, a level's block) are internal; when one anchor keeps them all,
         // this level holds it while copies of its caches exist, and its children can point
         // back at their parents.
         auto* anchor = new AnchorType(info(), block);
-        const bool internal = holder != nullptr;
+        const bool internal = l.holder != nullptr;
         const Anchor* back = nullptr;
         if constexpr (has_back) {
-            if (holder) {
-                anchor->set_parent(holder);  // before any reference to it is counted
+            if (l.holder) {
+                anchor->set_parent(l.holder);  // before any reference to it is counted
                 back = anchor->make_back(&relation_info<Target, back_index>);
             }
         }
-        out.anchor = AnchorRef(anchor);
-        if (distinct.empty()) {
+        l.anchor = AnchorRef(anchor);
+        if (l.distinct.empty()) {
             // Nothing to look up: no query, but every cache is loaded (empty or NULL).
             for (std::size_t p = 0; p < rels.size(); ++p) {
                 if constexpr (forward)
@@ -422,66 +528,15 @@ private:
                                                  keys[p]);
                 mark_empty(*rels[p], anchor, internal);
             }
-            return out;
+            return;
         }
-
-        std::vector<std::pair<std::uint32_t, std::uint32_t>> links;  // (key index, slot)
-        KeyIndexFor<TargetKey> by_pk(shared_targets ? distinct.size() : 0);
-        RowReader<Target> read(state());
-        // Explicit loads (rel.load(db), db.load) say so in the query log and the N+1 guard.
-        const std::string origin = (db.origin() == "load" ? "load " : "prefetch ") + describe();
-        Session::OriginScope scope(db, origin);
-
-        // Chunk so that keys + the queryset's own parameters fit the variable limit.
-        KeyList<Key> list;
-        const std::size_t own_params =
-            query_for(db, list, std::span<const Key>{}, false).params.size();
-        const KeyChunks plan = plan_key_chunks(db, distinct.size(), own_params,
-                                               "prefetch " + describe(), key_arrays_for<Key>());
-        for_each_key_chunk<Key>(distinct, plan, [&](std::span<const Key> chunk, bool json) {
-            db.run(query_for(db, list, chunk, json), [&](const Statement& s) {
-                if constexpr (forward) {
-                    block->emplace_back();
-                    read(s, 0, block->back());
-                } else {
-                    const std::uint32_t k =
-                        by_key.find(read_key<Key>(s, 0, [this] { return describe(); }));
-                    if (k == KeyIndex::npos) return;
-                    std::uint32_t slot;
-                    if constexpr (shared_targets) {
-                        bool fresh;
-                        slot =
-                            by_pk.insert(read_key<TargetKey>(s, 1, [this] { return describe(); }),
-                                         static_cast<std::uint32_t>(block->size()), fresh);
-                        if (fresh) {
-                            block->emplace_back();
-                            read(s, 1, block->back());
-                        }
-                    } else {
-                        slot = static_cast<std::uint32_t>(block->size());
-                        block->emplace_back();
-                        read(s, 1, block->back());
-                    }
-                    links.emplace_back(k, slot);
-                }
-            });
-        });
+        const auto& links = l.links;
+        const auto& first_parent = l.first_parent;
+        const auto& next_parent = l.next_parent;
 
         // Stitch: the block no longer grows, so pointers into it are stable.
         if constexpr (forward) {
-            KeyIndexFor<Key> target_slot(block->size());
-            for (std::size_t i = 0; i < block->size(); ++i) {
-                bool fresh;
-                target_slot.insert(primary_key_of((*block)[i]), static_cast<std::uint32_t>(i),
-                                   fresh);
-            }
-            // A key with no row (possible only where foreign keys were not enforced) is an
-            // error, checked before any cache is touched. A Prefetch with its own queryset
-            // may leave targets out on purpose: those read as nullptr.
-            for (std::size_t p = 0; p < rels.size() && !this->custom; ++p)
-                if (keys[p] && target_slot.find(*keys[p]) == KeyIndex::npos)
-                    throw_dangling_key(describe(), entry<Owner, I>().column, *keys[p],
-                                       meta<Target>().name);
+            const auto& target_slot = l.target_slot;
             for (std::size_t p = 0; p < rels.size(); ++p) {
                 Target* t = nullptr;
                 if (keys[p]) {
@@ -532,7 +587,6 @@ private:
                                         internal);
             }
         }
-        return out;
     }
 
     /// A child's forward member, pointed at the parent it was loaded for (no query: its key
@@ -668,41 +722,58 @@ public:
     std::string describe() const override {
         return meta<Owner>().name + "::" + std::string(member_name_of<Owner, I>());
     }
-    void run_level(Session& db, Parents<Owner> level) const override {
+    /// One planned aggregate: the distinct parent keys, then the value read for each.
+    struct Planned final : Level {
+        const CountNode* node = nullptr;
+        std::vector<Owner*> parents;
+        KeyIndexFor<Key> by_key;
+        std::vector<std::uint32_t> key_at;  // parallel to parents: the index of its key
+        std::vector<C> values;              // one per distinct key
+
+        void row(const Statement& s) override {
+            const Key key = read_key<Key>(s, 0, [&] { return origin; });
+            const std::uint32_t k = by_key.find(key);
+            if (k == KeyIndex::npos) return;
+            if (const char* why = read_column(s, 1, values[k]))
+                throw DataError("annotate_" + node->fn + " " + node->describe() + ": " +
+                                node->what + " of key " + key_text(key) + ": " + why + ", found " +
+                                describe_stored(s, 1));
+        }
+        void stitch(std::vector<std::unique_ptr<Level>>&) override {
+            // A parent with no related rows gets C{}.
+            for (std::size_t p = 0; p < parents.size(); ++p)
+                parents[p]->*(node->into) = values.empty() ? C{} : values[key_at[p]];
+        }
+    };
+
+    std::unique_ptr<Level> plan(Session& db, Parents<Owner> level) const override {
+        auto planned = std::make_unique<Planned>();
+        Planned& l = *planned;
+        l.node = this;
         const std::span<Owner* const> parents = level.objects;
-        // Distinct keys (the same object may be given twice); every parent starts at C{}.
-        KeyIndexFor<Key> by_key(parents.size());
+        l.parents.assign(parents.begin(), parents.end());
+        // Distinct keys (the same object may be given twice).
+        l.by_key = KeyIndexFor<Key>(parents.size());
         std::vector<Key> distinct;
-        std::vector<std::uint32_t> key_at(parents.size());
+        l.key_at.resize(parents.size());
         for (std::size_t p = 0; p < parents.size(); ++p) {
-            parents[p]->*(this->into) = C{};
             bool fresh;
-            key_at[p] = by_key.insert(primary_key_of(*parents[p]),
-                                      static_cast<std::uint32_t>(distinct.size()), fresh);
+            l.key_at[p] = l.by_key.insert(primary_key_of(*parents[p]),
+                                          static_cast<std::uint32_t>(distinct.size()), fresh);
             if (fresh) distinct.push_back(primary_key_of(*parents[p]));
         }
-        if (distinct.empty()) return;
-        std::vector<C> values(distinct.size(), C{});
+        if (distinct.empty()) return planned;
+        l.values.assign(distinct.size(), C{});
 
-        const std::string origin = this->fn + " " + describe();
-        Session::OriginScope scope(db, origin);
+        l.origin = this->fn + " " + describe();
         const KeyChunks plan =
             plan_key_chunks(db, distinct.size(), this->signature.params.size(),
                             "annotate_" + this->fn + " " + describe(), key_arrays_for<Key>());
         KeyList<Key> list;
         for_each_key_chunk<Key>(distinct, plan, [&](std::span<const Key> chunk, bool json) {
-            db.run(count_sql(&db, list, chunk, json), [&](const Statement& s) {
-                const Key key = read_key<Key>(s, 0, [&] { return origin; });
-                const std::uint32_t k = by_key.find(key);
-                if (k == KeyIndex::npos) return;
-                if (const char* why = read_column(s, 1, values[k]))
-                    throw DataError("annotate_" + this->fn + " " + describe() + ": " + this->what +
-                                    " of key " + key_text(key) + ": " + why + ", found " +
-                                    describe_stored(s, 1));
-            });
+            l.statements.push_back(count_sql(&db, list, chunk, json));
         });
-        for (std::size_t p = 0; p < parents.size(); ++p)
-            parents[p]->*(this->into) = values[key_at[p]];
+        return planned;
     }
 
     void explain(Session& db, std::vector<std::string>& out,

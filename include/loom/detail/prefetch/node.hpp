@@ -1,7 +1,16 @@
 // The prefetch engine's unit: one prefetched relation (or count) of a model, with the
 // relations nested under it. A QuerySet keeps a list of them; evaluation runs each on the rows.
+//
+// A level runs in three phases: plan (keys, SQL and parameters from the parents, on the
+// evaluating thread), fetch (its statements run and their rows read into the level's own
+// objects: Session::fetch_together, possibly on a worker connection and thread, beside its
+// siblings), stitch (the parents' caches filled, on the evaluating thread, in plan order), and
+// the stitch plans the nested levels on what it loaded. run_levels drives them breadth-first:
+// every level whose parents are loaded is in one batch.
 #pragma once
 
+#include <algorithm>
+#include <cstddef>
 #include <memory>
 #include <span>
 #include <string>
@@ -25,6 +34,34 @@ template <class Owner> struct Parents {
     }
 };
 
+/// One planned level: fetched by Session::fetch_together, then stitched.
+struct Level : LevelFetch {
+    /// Kept alive while this level and the levels planned from it exist: another database's
+    /// read snapshot (a Prefetch's queryset of another Database).
+    std::shared_ptr<void> keep;
+    /// The anchor of the level whose objects are this level's parents.
+    AnchorRef parent_anchor;
+
+    /// Fills the parents' caches with what the fetch read (the evaluating thread, after
+    /// every level of the batch fetched without error), then appends to `next` the nested
+    /// levels planned on the objects it loaded.
+    virtual void stitch(std::vector<std::unique_ptr<Level>>& next) = 0;
+};
+
+/// Fetches and stitches `batch`, then the levels it planned, breadth-first, until none is
+/// left: each batch in one Session::fetch_together.
+inline void run_levels(Session& s, std::vector<std::unique_ptr<Level>> batch) {
+    std::vector<LevelFetch*> fetch;
+    while (!batch.empty()) {
+        fetch.clear();
+        for (auto& l : batch) fetch.push_back(l.get());
+        s.fetch_together(fetch);
+        std::vector<std::unique_ptr<Level>> next;
+        for (auto& l : batch) l->stitch(next);
+        batch = std::move(next);
+    }
+}
+
 template <class Owner> struct PrefetchNode {
     virtual ~PrefetchNode() = default;
     virtual std::unique_ptr<PrefetchNode> clone() const = 0;
@@ -32,10 +69,20 @@ template <class Owner> struct PrefetchNode {
     virtual bool same_slot(const PrefetchNode& other) const = 0;
     /// Merges `other`'s nested relations (and queryset, if this has none) into this node.
     virtual void merge(const PrefetchNode& other) = 0;
-    /// Loads the relation for every parent, then the nested relations on what it loaded.
-    virtual void run_level(Session& s, Parents<Owner> parents) const = 0;
-    /// The same, for objects the caller owns.
-    void run(Session& s, std::span<Owner* const> parents) const { run_level(s, {parents, {}}); }
+    /// Plans this level for `parents` (see the top of this file); `s` is the parents'
+    /// database.
+    virtual std::unique_ptr<Level> plan(Session& s, Parents<Owner> parents) const = 0;
+    /// Plans and runs this level and the levels below on `parents` (objects the caller owns).
+    void run(Session& s, std::span<Owner* const> parents) const {
+        std::vector<std::unique_ptr<Level>> batch;
+        batch.push_back(plan(s, Parents<Owner>{parents, {}}));
+        run_levels(s, std::move(batch));
+    }
+    /// Counts this node at `depth` of `per_depth`, and its nested nodes below.
+    virtual void count_levels(std::vector<std::size_t>& per_depth, std::size_t depth) const {
+        if (per_depth.size() <= depth) per_depth.resize(depth + 1);
+        ++per_depth[depth];
+    }
     /// "Book::authors"
     virtual std::string describe() const = 0;
     /// The query plan of this level and the levels below, one line per level.
@@ -61,11 +108,28 @@ void merge_prefetch(PrefetchList<Owner>& list, const PrefetchNode<Owner>& node) 
     list.push_back(node.clone());
 }
 
+/// The most levels of `list` that can be in one batch (levels at one depth): how many may
+/// run at the same time.
+template <class Owner> std::size_t prefetch_width(const PrefetchList<Owner>& list) {
+    std::vector<std::size_t> per_depth;
+    for (auto& node : list) node->count_levels(per_depth, 0);
+    return per_depth.empty() ? 0 : *std::max_element(per_depth.begin(), per_depth.end());
+}
+
+/// Runs every node of `list` on `parents`.
+template <class Owner>
+void run_prefetches(Session& s, const PrefetchList<Owner>& list, Parents<Owner> parents) {
+    if (parents.objects.empty() || list.empty()) return;
+    std::vector<std::unique_ptr<Level>> batch;
+    batch.reserve(list.size());
+    for (auto& node : list) batch.push_back(node->plan(s, parents));
+    run_levels(s, std::move(batch));
+}
+
 /// Runs every node of `list` on `parents` (objects the caller owns).
 template <class Owner>
 void run_prefetches(Session& s, const PrefetchList<Owner>& list, std::span<Owner* const> parents) {
-    if (parents.empty()) return;
-    for (auto& node : list) node->run(s, parents);
+    run_prefetches<Owner>(s, list, Parents<Owner>{parents, {}});
 }
 
 /// Runs every node of `list` on the rows a RowsAnchor keeps (a QuerySet's result).
@@ -76,7 +140,7 @@ void run_prefetches(Session& s, const PrefetchList<Owner>& list, RowsAnchor<Owne
     parents.reserve(rows.rows.size());
     for (auto& r : rows.rows) parents.push_back(&r);
     const std::vector<const Anchor*> holders(parents.size(), &rows);
-    for (auto& node : list) node->run_level(s, {parents, holders});
+    run_prefetches<Owner>(s, list, Parents<Owner>{parents, holders});
 }
 
 }  // namespace loom::detail

@@ -291,7 +291,10 @@ public:
             throw;
         }
     }
-    ~Connection() override { sqlite3_close_v2(db_); }
+    ~Connection() override {
+        lock_.reset();
+        sqlite3_close_v2(db_);
+    }
 
     const engine::Dialect& dialect() const noexcept override { return sqlite::dialect; }
 
@@ -374,6 +377,83 @@ public:
         return read_only_ || path_.empty() || path_ == ":memory:" ? "BEGIN" : "BEGIN IMMEDIATE";
     }
     std::string_view begin_snapshot_sql() const noexcept override { return "BEGIN DEFERRED"; }
+
+    /// A read-only connection to the same file (none for ":memory:" or a temporary database,
+    /// whose data only this connection sees). Its busy timeout is 0: a reader that cannot
+    /// begin at once is not used (begin_shared_snapshot), rather than waited for.
+    std::unique_ptr<engine::Connection> open_reader() override {
+        const char* file = sqlite3_db_filename(db_, "main");
+        if (!file || !*file) return nullptr;
+        Options o;
+        o.read_only = true;
+        o.create = false;
+        o.busy_timeout_ms = 0;
+        return std::make_unique<Connection>(std::string(file), o);
+    }
+
+    /// One snapshot for this connection and the readers, without SQLite's snapshot API (not
+    /// in Debian's build):
+    /// - WAL mode: a third connection takes the write lock (BEGIN IMMEDIATE, not waiting)
+    ///   before this connection's read transaction begins and releases it once every reader's
+    ///   has begun: no commit can fall between them. A writer waits for at most that window
+    ///   (a few statements, not the queries); when the write lock is held already, the readers
+    ///   are not used.
+    /// - rollback-journal mode: this connection's read transaction holds a SHARED lock, so no
+    ///   writer can commit until it ends; the readers begin while it holds it. A reader that
+    ///   cannot get its SHARED lock at once (a writer waits to commit) is not used.
+    std::size_t begin_shared_snapshot(std::span<engine::Connection* const> readers,
+                                      std::string& why) override {
+        static constexpr const char* touch = "SELECT count(*) FROM sqlite_master";
+        if (readers.empty()) {
+            exec("BEGIN DEFERRED");
+            return 0;
+        }
+        const bool wal_before = journal_mode_is_wal();
+        bool locked = false;
+        if (wal_before) {
+            if (!lock_) lock_ = open_lock();
+            if (!lock_) {
+                why = "WAL mode, and no connection could take the write lock";
+            } else if (sqlite3_exec(lock_.get(), "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) !=
+                       SQLITE_OK) {
+                why = "WAL mode, and another connection held the write lock";
+            } else {
+                locked = true;
+            }
+        }
+        struct Unlock {
+            sqlite3* db;
+            ~Unlock() {
+                if (db) sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+            }
+        } unlock{locked ? lock_.get() : nullptr};
+        exec("BEGIN DEFERRED");
+        try {
+            exec(touch);
+        } catch (...) {
+            exec_noexcept("ROLLBACK");
+            throw;
+        }
+        if (wal_before && !locked) return 0;
+        // The journal mode cannot change while this read transaction lasts; it could have
+        // changed before it began.
+        if (!wal_before && journal_mode_is_wal()) {
+            why = "the journal mode changed to WAL";
+            return 0;
+        }
+        std::size_t ready = 0;
+        for (engine::Connection* r : readers) {
+            if (!r->exec_noexcept("BEGIN DEFERRED")) break;
+            if (!r->exec_noexcept(touch)) {
+                r->exec_noexcept("ROLLBACK");
+                why = wal_before ? "a reader could not begin"
+                                 : "a writer was waiting to commit (rollback-journal mode)";
+                break;
+            }
+            ++ready;
+        }
+        return ready;
+    }
 
     int variable_limit() const noexcept override {
         return sqlite3_limit(db_, SQLITE_LIMIT_VARIABLE_NUMBER, -1);
@@ -490,10 +570,32 @@ private:
         return read && h[18] == 2 && h[19] == 2;
     }
 
+    bool journal_mode_is_wal() {
+        Query q(db_, "PRAGMA journal_mode");
+        return q.ok() && q.row() && same_word(q.text(0), "wal");
+    }
+    /// The connection that holds the write lock while readers begin (WAL mode).
+    struct Close {
+        void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
+    };
+    std::unique_ptr<sqlite3, Close> open_lock() {
+        const char* file = sqlite3_db_filename(db_, "main");
+        sqlite3* db = nullptr;
+        if (!file || !*file ||
+            sqlite3_open_v2(file, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) !=
+                SQLITE_OK) {
+            if (db) sqlite3_close_v2(db);
+            return nullptr;
+        }
+        sqlite3_busy_timeout(db, 0);
+        return std::unique_ptr<sqlite3, Close>(db);
+    }
+
     std::string path_;
     bool read_only_;
     sqlite3* db_ = nullptr;
     std::optional<bool> json_each_;
+    std::unique_ptr<sqlite3, Close> lock_;
 };
 
 }  // namespace loom::detail::sqlite

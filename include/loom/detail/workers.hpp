@@ -1,0 +1,92 @@
+// A few threads a Database keeps for running prefetch levels at the same time
+// (Session::fetch_together): started when first needed, then reused, so a batch of levels
+// costs two condition-variable hand-offs per thread rather than a thread start (measured in
+// docs/performance.md).
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+namespace loom::detail {
+
+class WorkerThreads {
+public:
+    WorkerThreads() = default;
+    WorkerThreads(const WorkerThreads&) = delete;
+    WorkerThreads& operator=(const WorkerThreads&) = delete;
+    ~WorkerThreads() {
+        {
+            const std::lock_guard<std::mutex> lock(m_);
+            stop_ = true;
+        }
+        wake_.notify_all();
+        for (auto& t : threads_) t.join();
+    }
+
+    /// Runs job(0) on this thread and job(1)...job(n) on worker threads at the same time;
+    /// returns when every call has returned. `job` must not throw. When a thread cannot be
+    /// started, fewer run (job(0) always does): the job takes its work from a shared queue.
+    void run(std::size_t n, const std::function<void(std::size_t)>& job) {
+        while (threads_.size() < n) {
+            const std::size_t i = threads_.size() + 1;
+            try {
+                threads_.emplace_back([this, i] { loop(i); });
+            } catch (const std::system_error&) {
+                n = threads_.size();
+                break;
+            }
+        }
+        if (n > 0) {
+            {
+                const std::lock_guard<std::mutex> lock(m_);
+                job_ = &job;
+                active_ = n;
+                pending_ = n;
+                ++generation_;
+            }
+            wake_.notify_all();
+        }
+        job(0);
+        if (n > 0) {
+            std::unique_lock<std::mutex> lock(m_);
+            done_.wait(lock, [&] { return pending_ == 0; });
+            job_ = nullptr;
+        }
+    }
+
+private:
+    void loop(std::size_t i) {
+        std::uint64_t seen = 0;
+        for (;;) {
+            const std::function<void(std::size_t)>* job = nullptr;
+            {
+                std::unique_lock<std::mutex> lock(m_);
+                wake_.wait(lock, [&] { return stop_ || (generation_ != seen && i <= active_); });
+                if (stop_) return;
+                seen = generation_;
+                job = job_;
+            }
+            (*job)(i);
+            {
+                const std::lock_guard<std::mutex> lock(m_);
+                if (--pending_ == 0) done_.notify_one();
+            }
+        }
+    }
+
+    std::mutex m_;
+    std::condition_variable wake_, done_;
+    std::vector<std::thread> threads_;
+    const std::function<void(std::size_t)>* job_ = nullptr;
+    std::size_t active_ = 0, pending_ = 0;
+    std::uint64_t generation_ = 0;
+    bool stop_ = false;
+};
+
+}  // namespace loom::detail
