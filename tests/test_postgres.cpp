@@ -437,4 +437,101 @@ TEST_CASE("PostgreSQL: every column type reads back the same in text and binary 
     }
 }
 
+TEST_CASE(
+    "PostgreSQL: sibling prefetch levels go out in one pipeline, each statement its own "
+    "event",
+    "[postgres][prefetch][pipeline]") {
+    loom::Database db(test_url());
+    shop::create_all(db);
+    shop::seed_catalogue(db);
+    std::vector<std::string> sql;
+    std::vector<std::int64_t> rows;
+    std::vector<std::string> origins;
+    auto sub = db.on_query([&](const loom::QueryEvent& e) {
+        sql.emplace_back(e.sql);
+        rows.push_back(e.rows);
+        origins.emplace_back(e.origin);
+        CHECK(e.duration.count() > 0);
+        CHECK(e.error.empty());
+    });
+    auto walk = [&] {
+        std::vector<std::string> seen;
+        for (const Book& b : db.objects<Book>().order_by(&Book::id).prefetch_related(
+                 &Book::publisher, &Book::authors, &Book::reviews)) {
+            std::string line = b.title + " / " + b.publisher->name + " /";
+            for (const auto& a : b.authors) line += " " + a.name;
+            line += " / " + std::to_string(b.reviews.size());
+            seen.push_back(line);
+        }
+        return seen;
+    };
+    const std::vector<std::string> want{
+        "The Dispossessed / Gollancz / Ursula K. Le Guin / 1",
+        "Good Omens / Gollancz / Terry Pratchett Neil Gaiman / 2",
+        "Small Gods / Gollancz / Terry Pratchett / 1",
+        "American Gods / Penguin / Neil Gaiman / 2",
+        "The Wee Free Men / Penguin / Terry Pratchett / 0",
+    };
+    for (int run = 0; run < 2; ++run) {  // the second run: every statement already prepared
+        INFO("run " << run);
+        sql.clear();
+        rows.clear();
+        origins.clear();
+        const auto trips = db.round_trips();
+        const auto queries = db.query_count();
+        CHECK(walk() == want);
+        CHECK(db.query_count() - queries == 4);
+        // BEGIN (the snapshot), the books, ONE pipeline for the three levels (their prepares
+        // in it too), COMMIT; the first run prepares the books' statement on its own.
+        CHECK(db.round_trips() - trips == (run == 0 ? 5 : 4));
+        REQUIRE(sql.size() == 4);
+        CHECK(rows == std::vector<std::int64_t>{5, 2, 6, 6});
+        CHECK(origins[1] == "prefetch Book::publisher");
+        CHECK(origins[2] == "prefetch Book::authors");
+        CHECK(origins[3] == "prefetch Book::reviews");
+    }
+}
+
+TEST_CASE("PostgreSQL: a failed statement in a pipeline fails the evaluation with its own error",
+          "[postgres][prefetch][pipeline]") {
+    loom::Database db(test_url());
+    shop::create_all(db);
+    shop::seed_catalogue(db);
+    std::vector<std::string> errors;
+    auto sub = db.on_query([&](const loom::QueryEvent& e) { errors.emplace_back(e.error); });
+    // The join table's author column made text: the authors level's join fails on the server.
+    db.execute("DROP TABLE book_authors");
+    db.execute("CREATE TABLE book_authors (book_id bigint, author_id text)");
+    errors.clear();
+    const auto e = caught<loom::DatabaseError>([&] {
+        auto books = db.objects<Book>()
+                         .order_by(&Book::id)
+                         .prefetch_related(&Book::publisher, &Book::authors, &Book::reviews)
+                         .to_vector();
+    });
+    CHECK(std::string(e.what()).starts_with("operator does not exist: text = bigint"));
+    // Every statement that was sent is reported: the books, the publishers, the failed
+    // authors level and the reviews level it kept from running.
+    REQUIRE(errors.size() == 4);
+    CHECK(errors[0].empty());
+    CHECK(errors[1].empty());
+    CHECK(errors[2].starts_with("operator does not exist: text = bigint"));
+    CHECK(
+        errors[3].starts_with("not run: an earlier statement sent with it in one pipeline "
+                              "failed"));
+    // The connection is usable: out of pipeline mode, out of the aborted snapshot.
+    CHECK(db.objects<Publisher>().count() == 2);
+    {
+        // A write after an evaluation (whose COMMIT was not waited for) commits.
+        loom::Transaction tx(db);
+        Publisher orbit{.name = "Orbit"};
+        db.insert(orbit);
+        tx.commit();
+    }
+    CHECK(count_of(db, "publisher") == 3);
+    CHECK(
+        db.objects<Book>().prefetch_related(&Book::publisher, &Book::reviews).to_vector().size() ==
+        5);
+}
+
 }  // namespace postgres_test

@@ -433,6 +433,14 @@ public:
         for (LevelFetch* l : levels)
             if ((!l->session || l->session == this) && !l->statements.empty())
                 together.push_back(l);
+        if (together.size() > 1 && conn_->runs_together()) {
+            // PostgreSQL: every statement of the batch in one pipeline on this connection.
+            run_pipelined(together);
+            for (LevelFetch* l : levels)
+                if (std::find(together.begin(), together.end(), l) == together.end())
+                    fetch_serial(*l);
+            return;
+        }
         std::string why;
         bool parallel = false;
         bool own_snapshot = false;
@@ -581,8 +589,74 @@ private:
             }
         };
         pool_->threads.run(workers, job);
+        report(levels, out);
+    }
 
-        // Every statement that ran is counted and reported, in plan order, on this thread.
+    /// Sends every statement of `levels` to the engine at once (Connection::run_together: one
+    /// PostgreSQL pipeline, one round trip), then reads each level's rows in plan order. A
+    /// statement's duration is the wait for its own result after the one before it (or after
+    /// the batch was sent) plus the reading of its rows, so listeners see each statement with
+    /// its own share of the round trip.
+    void run_pipelined(const std::vector<LevelFetch*>& levels) {
+        std::size_t total = 0;
+        for (const LevelFetch* l : levels) total += l->statements.size();
+        std::vector<Handle> handles;
+        handles.reserve(total);
+        std::vector<Statement*> stmts;
+        stmts.reserve(total);
+        for (const LevelFetch* l : levels)
+            for (const auto& q : l->statements) {
+                handles.push_back(prepare(q.sql));
+                Binder binder(*handles.back(), nullptr);
+                for (const auto& v : q.params) binder.value(v);
+                stmts.push_back(&*handles.back());
+            }
+        using clock = std::chrono::steady_clock;
+        std::vector<clock::time_point> ready(total);
+        const auto sent = clock::now();
+        if (!conn_->run_together(stmts, ready)) {  // the engine could not: one by one
+            handles.clear();
+            for (LevelFetch* l : levels) fetch_serial(*l);
+            return;
+        }
+        std::vector<Outcome> out(levels.size());
+        std::size_t k = 0;
+        for (std::size_t i = 0; i < levels.size(); ++i) {
+            LevelFetch& l = *levels[i];
+            const std::size_t end = k + l.statements.size();
+            try {
+                for (; k < end; ++k) {
+                    Ran& r = out[i].ran.emplace_back();
+                    r.start = k ? ready[k - 1] : sent;
+                    const auto read_from = clock::now();
+                    auto finish = [&] {
+                        r.duration = (ready[k] - r.start) + (clock::now() - read_from);
+                    };
+                    try {
+                        while (stmts[k]->step()) {
+                            ++r.rows;
+                            l.row(static_cast<const Statement&>(*stmts[k]));
+                        }
+                    } catch (const std::exception& e) {
+                        finish();
+                        r.error = e.what();
+                        throw;
+                    }
+                    finish();
+                }
+                l.fetched();
+            } catch (...) {
+                out[i].error = std::current_exception();
+            }
+            k = end;
+        }
+        handles.clear();
+        report(levels, out);
+    }
+
+    /// Counts and reports every statement of a batch that ran, in plan order, on this thread;
+    /// then throws the first level's error (or else a listener's).
+    void report(const std::vector<LevelFetch*>& levels, const std::vector<Outcome>& out) {
         std::exception_ptr failed, listener;
         for (std::size_t k = 0; k < levels.size(); ++k) {
             const LevelFetch& l = *levels[k];

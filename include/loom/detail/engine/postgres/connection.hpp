@@ -17,6 +17,7 @@
 #include <libpq-fe.h>
 
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -379,6 +380,9 @@ public:
     bool step() override;
     void reset() noexcept override {
         clear_result();
+        received_ = false;
+        failed_prepare_ = false;
+        sent_prepare_.clear();
         for (auto& v : values_) v.reset();
         for (auto& t : types_) t = 'n';
         for (auto& o : oids_) o = 0;
@@ -528,6 +532,16 @@ public:
     /// True when the current result is in binary format (the statement's result columns are
     /// all of types read in binary; see step()).
     bool binary_result() const noexcept { return binary_; }
+
+    // In a pipeline (Connection::run_together): queued, then received, then stepped.
+    bool send();
+    void receive() noexcept;
+    /// A statement libpq would not queue (the connection is lost): step() throws why.
+    void fail_unsent(PGconn* pg) noexcept {
+        clear_result();
+        res_ = PQmakeEmptyPGresult(pg, PGRES_FATAL_ERROR);
+        received_ = true;
+    }
     std::string_view column_name(int c) const noexcept override {
         const char* n = res_ ? PQfname(res_, c) : nullptr;
         return n ? n : "";
@@ -657,8 +671,14 @@ private:
         bool binary = false;
     };
     std::map<std::string, Prepared> prepared_;  // bound types -> server statement
+    void learn_format(Prepared& prep) noexcept;
+    void take_result();
+
     PGresult* res_ = nullptr;
     bool binary_ = false;
+    bool received_ = false;        // res_ came from a pipeline; step() reads it
+    bool failed_prepare_ = false;  // ... and is the error of this statement's prepare
+    std::string sent_prepare_;     // the bound types whose prepare send() queued
     std::vector<Oid> types_of_result_;
     int row_ = -1;
     bool started_ = false;
@@ -699,6 +719,11 @@ public:
     void set_changes(std::int64_t n) noexcept { changes_ = n; }
     void count_round_trip() noexcept { ++round_trips_; }
     std::int64_t round_trips() const noexcept override { return round_trips_; }
+
+    /// Sibling prefetch levels in one pipeline (libpq 14+ pipeline mode).
+    bool runs_together() const noexcept override { return true; }
+    bool run_together(std::span<engine::Statement* const> statements,
+                      std::span<std::chrono::steady_clock::time_point> ready) override;
 
     const engine::Dialect& dialect() const noexcept override { return postgres::dialect; }
 
@@ -878,78 +903,48 @@ inline Statement::Statement(Connection& conn, std::string_view sql)
 inline bool Statement::step() {
     if (!started_) {
         started_ = true;
-        PGconn* pg = conn_.native();
-        std::vector<const char*> values(values_.size());
-        std::vector<int> lengths(values_.size());
-        for (std::size_t k = 0; k < values_.size(); ++k) {
-            values[k] = values_[k] ? values_[k]->c_str() : nullptr;
-            lengths[k] = values_[k] ? static_cast<int>(values_[k]->size()) : 0;
-        }
-        const int n = params_;
-        conn_.count_round_trip();
-        if (unnamed_) {
-            binary_ = false;
-            res_ = PQexecParams(pg, text_.c_str(), n, oids_.data(), values.data(), lengths.data(),
-                                formats_.data(), 0);
-        } else {
-            const std::string sig(types_.begin(), types_.end());
-            auto it = prepared_.find(sig);
-            if (it == prepared_.end()) {
-                std::string name = conn_.next_name();
-                conn_.count_round_trip();
-                PGresult* p = PQprepare(pg, name.c_str(), text_.c_str(), n, oids_.data());
-                if (PQresultStatus(p) != PGRES_COMMAND_OK) {
-                    res_ = p;
-                    try {
-                        throw_error(pg, p, "while preparing: " + sql_excerpt(sql_));
-                    } catch (...) {
-                        clear_result();
-                        throw;
+        if (!received_) {
+            PGconn* pg = conn_.native();
+            std::vector<const char*> values(values_.size());
+            std::vector<int> lengths(values_.size());
+            for (std::size_t k = 0; k < values_.size(); ++k) {
+                values[k] = values_[k] ? values_[k]->c_str() : nullptr;
+                lengths[k] = values_[k] ? static_cast<int>(values_[k]->size()) : 0;
+            }
+            const int n = params_;
+            conn_.count_round_trip();
+            if (unnamed_) {
+                binary_ = false;
+                res_ = PQexecParams(pg, text_.c_str(), n, oids_.data(), values.data(),
+                                    lengths.data(), formats_.data(), 0);
+            } else {
+                const std::string sig(types_.begin(), types_.end());
+                auto it = prepared_.find(sig);
+                if (it == prepared_.end()) {
+                    std::string name = conn_.next_name();
+                    conn_.count_round_trip();
+                    PGresult* p = PQprepare(pg, name.c_str(), text_.c_str(), n, oids_.data());
+                    if (PQresultStatus(p) != PGRES_COMMAND_OK) {
+                        res_ = p;
+                        try {
+                            throw_error(pg, p, "while preparing: " + sql_excerpt(sql_));
+                        } catch (...) {
+                            clear_result();
+                            throw;
+                        }
                     }
+                    PQclear(p);
+                    it = prepared_.emplace(sig, Prepared{std::move(name)}).first;
                 }
-                PQclear(p);
-                it = prepared_.emplace(sig, Prepared{std::move(name)}).first;
-            }
-            Prepared& prep = it->second;
-            binary_ = prep.binary;
-            res_ = PQexecPrepared(pg, prep.name.c_str(), n, values.data(), lengths.data(),
-                                  formats_.data(), binary_ ? 1 : 0);
-            if (!prep.known && PQresultStatus(res_) == PGRES_TUPLES_OK) {
-                // Binary from the next run on when every column is of a type read in binary
-                // (a prepared statement's result types never change: the server refuses to
-                // run it once they would).
-                prep.known = true;
-                prep.binary = PQnfields(res_) > 0;
-                for (int c = 0; c < PQnfields(res_); ++c)
-                    if (!reads_binary(PQftype(res_, c))) prep.binary = false;
+                Prepared& prep = it->second;
+                binary_ = prep.binary;
+                res_ = PQexecPrepared(pg, prep.name.c_str(), n, values.data(), lengths.data(),
+                                      formats_.data(), binary_ ? 1 : 0);
+                learn_format(prep);
             }
         }
-        const auto st = PQresultStatus(res_);
-        if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-            try {
-                throw_error(pg, res_, "while running: " + sql_excerpt(sql_));
-            } catch (...) {
-                clear_result();
-                throw;
-            }
-        }
-        const char* tuples = PQcmdTuples(res_);
-        conn_.set_changes(read_only_ || !*tuples ? 0 : std::strtoll(tuples, nullptr, 10));
-        // COMMIT of a transaction an error had already aborted rolls back, without an error.
-        if (sql_keyword_is(first_sql_keyword(sql_), "COMMIT") &&
-            std::string_view(PQcmdStatus(res_)) == "ROLLBACK") {
-            clear_result();
-            throw TransactionAborted(
-                "COMMIT rolled the transaction back: an earlier statement of it failed, and "
-                "nothing written in it persists; run the whole transaction again",
-                pack_sqlstate("25P02"));
-        }
-        types_of_result_.resize(static_cast<std::size_t>(PQnfields(res_)));
-        for (int c = 0; c < PQnfields(res_); ++c)
-            types_of_result_[static_cast<std::size_t>(c)] = PQftype(res_, c);
-        decoded_.assign(static_cast<std::size_t>(PQnfields(res_)), {});
-        decoded_row_.assign(decoded_.size(), -1);
-        row_ = -1;
+        received_ = false;
+        take_result();
     }
     if (!res_) return false;
     if (row_ + 1 < PQntuples(res_)) {
@@ -957,6 +952,157 @@ inline bool Statement::step() {
         return true;
     }
     return false;
+}
+
+inline void Statement::learn_format(Prepared& prep) noexcept {
+    if (prep.known || PQresultStatus(res_) != PGRES_TUPLES_OK) return;
+    // Binary from the next run on when every column is of a type read in binary (a prepared
+    // statement's result types never change: the server refuses to run it once they would).
+    prep.known = true;
+    prep.binary = PQnfields(res_) > 0;
+    for (int c = 0; c < PQnfields(res_); ++c)
+        if (!reads_binary(PQftype(res_, c))) prep.binary = false;
+}
+
+/// Checks the result this statement got (run now or received from a pipeline): its error is
+/// thrown here.
+inline void Statement::take_result() {
+    PGconn* pg = conn_.native();
+    const auto st = PQresultStatus(res_);
+    if (st == PGRES_PIPELINE_ABORTED) {
+        clear_result();
+        throw DatabaseError("not run: an earlier statement sent with it in one pipeline failed (" +
+                                sql_excerpt(sql_) + ")",
+                            pack_sqlstate("25P02"));
+    }
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        try {
+            throw_error(
+                pg, res_,
+                (failed_prepare_ ? "while preparing: " : "while running: ") + sql_excerpt(sql_));
+        } catch (...) {
+            clear_result();
+            throw;
+        }
+    }
+    const char* tuples = PQcmdTuples(res_);
+    conn_.set_changes(read_only_ || !*tuples ? 0 : std::strtoll(tuples, nullptr, 10));
+    // COMMIT of a transaction an error had already aborted rolls back, without an error.
+    if (sql_keyword_is(first_sql_keyword(sql_), "COMMIT") &&
+        std::string_view(PQcmdStatus(res_)) == "ROLLBACK") {
+        clear_result();
+        throw TransactionAborted(
+            "COMMIT rolled the transaction back: an earlier statement of it failed, and "
+            "nothing written in it persists; run the whole transaction again",
+            pack_sqlstate("25P02"));
+    }
+    types_of_result_.resize(static_cast<std::size_t>(PQnfields(res_)));
+    for (int c = 0; c < PQnfields(res_); ++c)
+        types_of_result_[static_cast<std::size_t>(c)] = PQftype(res_, c);
+    decoded_.assign(static_cast<std::size_t>(PQnfields(res_)), {});
+    decoded_row_.assign(decoded_.size(), -1);
+    row_ = -1;
+}
+
+/// Queues this statement (its prepare first, when its shape is new) in the connection's open
+/// pipeline. False when libpq refused it (the connection is lost).
+inline bool Statement::send() {
+    PGconn* pg = conn_.native();
+    std::vector<const char*> values(values_.size());
+    std::vector<int> lengths(values_.size());
+    for (std::size_t k = 0; k < values_.size(); ++k) {
+        values[k] = values_[k] ? values_[k]->c_str() : nullptr;
+        lengths[k] = values_[k] ? static_cast<int>(values_[k]->size()) : 0;
+    }
+    const int n = params_;
+    sent_prepare_.clear();
+    if (unnamed_) {
+        binary_ = false;
+        return PQsendQueryParams(pg, text_.c_str(), n, oids_.data(), values.data(), lengths.data(),
+                                 formats_.data(), 0) == 1;
+    }
+    const std::string sig(types_.begin(), types_.end());
+    auto it = prepared_.find(sig);
+    if (it == prepared_.end()) {
+        std::string name = conn_.next_name();
+        if (PQsendPrepare(pg, name.c_str(), text_.c_str(), n, oids_.data()) != 1) return false;
+        it = prepared_.emplace(sig, Prepared{std::move(name)}).first;
+        sent_prepare_ = sig;
+    }
+    binary_ = it->second.binary;
+    return PQsendQueryPrepared(pg, it->second.name.c_str(), n, values.data(), lengths.data(),
+                               formats_.data(), binary_ ? 1 : 0) == 1;
+}
+
+/// Takes this statement's results from the pipeline (its prepare's, then its own), in the
+/// order send() queued them; step() then reads them. Never throws.
+inline void Statement::receive() noexcept {
+    PGconn* pg = conn_.native();
+    clear_result();
+    failed_prepare_ = false;
+    auto next = [&]() -> PGresult* {
+        PGresult* r = PQgetResult(pg);
+        if (r) {
+            // Each query's results end with a null.
+            while (PGresult* more = PQgetResult(pg)) PQclear(more);
+        }
+        return r;
+    };
+    if (!sent_prepare_.empty()) {
+        PGresult* p = next();
+        if (!p || PQresultStatus(p) != PGRES_COMMAND_OK) {
+            // Not prepared: the server knows no such name, so prepare it again next time.
+            prepared_.erase(sent_prepare_);
+            res_ = p;
+            failed_prepare_ = p && PQresultStatus(p) != PGRES_PIPELINE_ABORTED;
+        } else {
+            PQclear(p);
+        }
+    }
+    PGresult* r = next();
+    if (res_) {
+        if (r) PQclear(r);
+    } else {
+        res_ = r ? r : PQmakeEmptyPGresult(pg, PGRES_FATAL_ERROR);
+        if (!unnamed_) {
+            auto it = prepared_.find(std::string(types_.begin(), types_.end()));
+            if (it != prepared_.end()) learn_format(it->second);
+        }
+    }
+    sent_prepare_.clear();
+    received_ = true;
+}
+
+inline bool Connection::run_together(std::span<engine::Statement* const> statements,
+                                     std::span<std::chrono::steady_clock::time_point> ready) {
+    if (statements.empty() || PQpipelineStatus(conn_) != PQ_PIPELINE_OFF ||
+        PQenterPipelineMode(conn_) != 1)
+        return false;
+    ++round_trips_;
+    std::size_t sent = 0;
+    while (sent < statements.size() && static_cast<Statement*>(statements[sent])->send()) ++sent;
+    PQpipelineSync(conn_);
+    for (std::size_t i = 0; i < statements.size(); ++i) {
+        auto* s = static_cast<Statement*>(statements[i]);
+        if (i < sent)
+            s->receive();
+        else
+            s->fail_unsent(conn_);
+        ready[i] = std::chrono::steady_clock::now();
+    }
+    // The sync's own result, then out of pipeline mode.
+    for (int guard = 0; guard < 64; ++guard) {
+        PGresult* r = PQgetResult(conn_);
+        if (!r) {
+            if (PQstatus(conn_) != CONNECTION_OK) break;
+            continue;
+        }
+        const bool sync = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+        PQclear(r);
+        if (sync) break;
+    }
+    PQexitPipelineMode(conn_);
+    return true;
 }
 
 }  // namespace loom::detail::postgres
