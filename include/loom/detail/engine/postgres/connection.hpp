@@ -382,7 +382,7 @@ public:
         clear_result();
         received_ = false;
         failed_prepare_ = false;
-        sent_prepare_.clear();
+        prepare_sent_ = false;
         for (auto& v : values_) v.reset();
         for (auto& t : types_) t = 'n';
         for (auto& o : oids_) o = 0;
@@ -678,7 +678,7 @@ private:
     bool binary_ = false;
     bool received_ = false;        // res_ came from a pipeline; step() reads it
     bool failed_prepare_ = false;  // ... and is the error of this statement's prepare
-    std::string sent_prepare_;     // the bound types whose prepare send() queued
+    bool prepare_sent_ = false;    // send() queued a prepare of this statement's shape
     std::vector<Oid> types_of_result_;
     int row_ = -1;
     bool started_ = false;
@@ -1015,7 +1015,7 @@ inline bool Statement::send() {
         lengths[k] = values_[k] ? static_cast<int>(values_[k]->size()) : 0;
     }
     const int n = params_;
-    sent_prepare_.clear();
+    prepare_sent_ = false;
     if (unnamed_) {
         binary_ = false;
         return PQsendQueryParams(pg, text_.c_str(), n, oids_.data(), values.data(), lengths.data(),
@@ -1027,7 +1027,7 @@ inline bool Statement::send() {
         std::string name = conn_.next_name();
         if (PQsendPrepare(pg, name.c_str(), text_.c_str(), n, oids_.data()) != 1) return false;
         it = prepared_.emplace(sig, Prepared{std::move(name)}).first;
-        sent_prepare_ = sig;
+        prepare_sent_ = true;
     }
     binary_ = it->second.binary;
     return PQsendQueryPrepared(pg, it->second.name.c_str(), n, values.data(), lengths.data(),
@@ -1048,11 +1048,11 @@ inline void Statement::receive() noexcept {
         }
         return r;
     };
-    if (!sent_prepare_.empty()) {
+    if (prepare_sent_) {
         PGresult* p = next();
         if (!p || PQresultStatus(p) != PGRES_COMMAND_OK) {
             // Not prepared: the server knows no such name, so prepare it again next time.
-            prepared_.erase(sent_prepare_);
+            prepared_.erase(std::string(types_.begin(), types_.end()));
             res_ = p;
             failed_prepare_ = p && PQresultStatus(p) != PGRES_PIPELINE_ABORTED;
         } else {
@@ -1069,7 +1069,7 @@ inline void Statement::receive() noexcept {
             if (it != prepared_.end()) learn_format(it->second);
         }
     }
-    sent_prepare_.clear();
+    prepare_sent_ = false;
     received_ = true;
 }
 
