@@ -718,6 +718,32 @@ public:
     std::string next_name() { return "loom_" + std::to_string(++names_); }
     void set_changes(std::int64_t n) noexcept { changes_ = n; }
     void count_round_trip() noexcept { ++round_trips_; }
+
+    /// Reads the answer to a COMMIT sent without waiting (a read-only snapshot's end).
+    void settle() noexcept {
+        if (!commit_pending_) return;
+        commit_pending_ = false;
+        while (PGresult* r = PQgetResult(conn_)) PQclear(r);
+    }
+    /// True while the snapshot's BEGIN waits to go out with the next statement.
+    bool begin_pending() const noexcept { return begin_pending_; }
+    /// Sends the pending BEGIN on its own (before work that cannot carry it).
+    void send_pending_begin() {
+        begin_pending_ = false;
+        snapshot_ = true;
+        const std::string b(begin_snapshot_sql());
+        ++round_trips_;
+        PGresult* r = PQexec(conn_, b.c_str());
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            struct Clear {
+                PGresult* r;
+                ~Clear() { PQclear(r); }
+            } clear{r};
+            snapshot_ = false;
+            throw_error(conn_, r, "while running: " + b);
+        }
+        PQclear(r);
+    }
     std::int64_t round_trips() const noexcept override { return round_trips_; }
 
     /// Sibling prefetch levels in one pipeline (libpq 14+ pipeline mode).
@@ -731,6 +757,20 @@ public:
         return std::make_unique<Statement>(*this, sql);
     }
     void exec(const std::string& sql) override {
+        settle();
+        if (sql == begin_snapshot_sql() && PQtransactionStatus(conn_) == PQTRANS_IDLE) {
+            // Sent with the evaluation's first statement, in the same round trip.
+            begin_pending_ = true;
+            return;
+        }
+        if (begin_pending_) {
+            if (sql == "COMMIT" || sql == "ROLLBACK") {
+                begin_pending_ = false;
+                return;
+            }
+            send_pending_begin();
+        }
+        if (sql == "COMMIT" || sql == "ROLLBACK") snapshot_ = false;
         ++round_trips_;
         PGresult* r = PQexec(conn_, sql.c_str());
         const auto st = PQresultStatus(r);
@@ -744,6 +784,29 @@ public:
         PQclear(r);
     }
     bool exec_noexcept(const char* sql) noexcept override {
+        settle();
+        const std::string_view q(sql);
+        if (begin_pending_ && (q == "COMMIT" || q == "ROLLBACK")) {
+            begin_pending_ = false;  // the snapshot read nothing: nothing to end
+            return true;
+        }
+        if (q == "COMMIT" && snapshot_ && PQtransactionStatus(conn_) == PQTRANS_INTRANS) {
+            // The end of a read-only snapshot cannot fail: sent now, its answer read at the
+            // connection's next use, so the evaluation does not wait for it.
+            snapshot_ = false;
+            if (PQsendQuery(conn_, sql) == 1) {
+                commit_pending_ = true;
+                return true;
+            }
+        }
+        if (begin_pending_) {
+            try {
+                send_pending_begin();
+            } catch (...) {
+                return false;
+            }
+        }
+        if (q == "COMMIT" || q == "ROLLBACK") snapshot_ = false;
         ++round_trips_;
         PGresult* r = PQexec(conn_, sql);
         const auto st = PQresultStatus(r);
@@ -754,6 +817,8 @@ public:
     std::int64_t changes() const noexcept override { return changes_; }
     std::int64_t last_insert_id() const noexcept override { return 0; }  // RETURNING instead
     bool in_transaction() const noexcept override {
+        if (begin_pending_) return true;
+        if (commit_pending_) return false;  // committing
         const auto s = PQtransactionStatus(conn_);
         return s == PQTRANS_INTRANS || s == PQTRANS_INERROR || s == PQTRANS_ACTIVE;
     }
@@ -761,6 +826,7 @@ public:
     void check_file_in_place(std::string_view) override {}
 
     bool assigns_keys(std::string_view table, std::string_view key_column) override {
+        settle();
         const std::string t(table), k(key_column);
         const char* params[] = {t.c_str(), k.c_str()};
         ++round_trips_;
@@ -778,6 +844,8 @@ public:
     }
 
     std::vector<std::string> rows_referring_to(std::string_view table, std::int64_t key) override {
+        settle();
+        if (begin_pending_) send_pending_begin();
         std::vector<std::string> out;
         if (PQtransactionStatus(conn_) == PQTRANS_INERROR) return out;
         const std::string t(table);
@@ -814,6 +882,7 @@ public:
     /// An identity column's sequence does not see explicit keys: move it past this one.
     void explicit_key_inserted(std::string_view table, std::string_view key_column,
                                std::int64_t key) override {
+        settle();
         if (PQtransactionStatus(conn_) == PQTRANS_INERROR) return;
         const std::string t = quote_name(table), c(key_column), k = std::to_string(key);
         const char* params[] = {t.c_str(), c.c_str(), k.c_str()};
@@ -888,6 +957,9 @@ private:
     std::uint64_t names_ = 0;
     std::int64_t round_trips_ = 0;
     int limit_ = 65535;
+    bool begin_pending_ = false;   // the snapshot's BEGIN, to go out with the next statement
+    bool snapshot_ = false;        // in the evaluation's read-only snapshot
+    bool commit_pending_ = false;  // its COMMIT sent, the answer not read yet
 };
 
 inline Statement::Statement(Connection& conn, std::string_view sql)
@@ -903,6 +975,14 @@ inline Statement::Statement(Connection& conn, std::string_view sql)
 inline bool Statement::step() {
     if (!started_) {
         started_ = true;
+        conn_.settle();
+        if (!received_ && conn_.begin_pending()) {
+            // The snapshot's BEGIN and this statement in one round trip.
+            engine::Statement* self = this;
+            std::chrono::steady_clock::time_point ready;
+            if (!conn_.run_together({&self, 1}, {&ready, 1})) conn_.send_pending_begin();
+            started_ = true;  // receive() cleared it
+        }
         if (!received_) {
             PGconn* pg = conn_.native();
             std::vector<const char*> values(values_.size());
@@ -1075,13 +1155,33 @@ inline void Statement::receive() noexcept {
 
 inline bool Connection::run_together(std::span<engine::Statement* const> statements,
                                      std::span<std::chrono::steady_clock::time_point> ready) {
+    settle();
     if (statements.empty() || PQpipelineStatus(conn_) != PQ_PIPELINE_OFF ||
         PQenterPipelineMode(conn_) != 1)
         return false;
     ++round_trips_;
+    // The snapshot's BEGIN first, in the same round trip.
+    const bool begin = begin_pending_;
+    if (begin) {
+        begin_pending_ = false;
+        snapshot_ = true;
+        const std::string b(begin_snapshot_sql());
+        if (PQsendQueryParams(conn_, b.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) != 1) {
+            PQexitPipelineMode(conn_);
+            --round_trips_;
+            throw_error(conn_, nullptr, "while running: " + b);
+        }
+    }
     std::size_t sent = 0;
     while (sent < statements.size() && static_cast<Statement*>(statements[sent])->send()) ++sent;
     PQpipelineSync(conn_);
+    if (begin) {
+        // Its result; should it fail, the statements after it say so (PIPELINE_ABORTED).
+        if (PGresult* r = PQgetResult(conn_)) {
+            PQclear(r);
+            while (PGresult* more = PQgetResult(conn_)) PQclear(more);
+        }
+    }
     for (std::size_t i = 0; i < statements.size(); ++i) {
         auto* s = static_cast<Statement*>(statements[i]);
         if (i < sent)
