@@ -11,7 +11,9 @@ Django's models are declared over those tables (managed = False) and W1 runs as
 like loom's, touching the same fields. loom and the hand-written C++ code run through
 `loom_benchmark --profile loom|hand` over the same data. The three run one after another,
 `--rounds` times, each round taking the median of `--reps` warm runs; the figures printed are the
-medians over the rounds, and the ratios Django/loom and loom/hand-written.
+medians over the rounds, and the ratios Django/loom and loom/hand-written. Peak RSS is each
+process's own (loom and hand-written: `loom_benchmark --profile`, a small C++ process; Django:
+this Python process, interpreter and Django included).
 
 Needs Debian's python3-django (an optional dependency of the benchmark only; Django 3.2 on
 Debian 12). Never a download: when Django is missing, the script says what to install.
@@ -139,14 +141,17 @@ def sql_digest(db_path):
     return (books, authors, reviews, book_sum + author_sum + review_sum)
 
 
-def loom_variant(benchmark, variant, books, reps):
+def loom_variant(benchmark, variant, db_path, books, reps):
+    """Median wall ms of `reps` runs of one variant over the database Django reads, and the
+    peak RSS (KB) of the process that ran them."""
     out = subprocess.run([benchmark, "--profile", variant, "--workloads", "W1", "--sizes",
-                          str(books), "--reps", str(reps)],
+                          str(books), "--reps", str(reps), "--db", db_path],
                          check=True, capture_output=True, text=True).stdout
     m = re.search(r"median ([0-9.]+) ms", out)
     if not m:
         fail("unexpected loom_benchmark output: " + out)
-    return float(m.group(1))
+    peak = re.search(r"peak RSS ([0-9]+) KB", out)
+    return float(m.group(1)), int(peak.group(1)) if peak else 0
 
 
 def main():
@@ -178,24 +183,31 @@ def main():
         if digest != expected:
             fail(f"Django's walk differs from the data: {digest} != {expected}")
         loom_ms, django_ms, hand_ms = [], [], []
+        loom_kb = hand_kb = 0
         for _ in range(args.rounds):
-            loom_ms.append(loom_variant(benchmark, "loom", books, args.reps))
+            ms, loom_kb = loom_variant(benchmark, "loom", path, books, args.reps)
+            loom_ms.append(ms)
             times = []
             for _ in range(args.reps):
                 t0 = time.perf_counter()
                 django_w1(Book)
                 times.append((time.perf_counter() - t0) * 1e3)
             django_ms.append(statistics.median(times))
-            hand_ms.append(loom_variant(benchmark, "hand", books, args.reps))
+            ms, hand_kb = loom_variant(benchmark, "hand", path, books, args.reps)
+            hand_ms.append(ms)
+        # Peak RSS of this process (the Python interpreter, Django, and one W1 walk at a time).
+        import resource
+        django_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         loom_t, django_t, hand_t = (statistics.median(v) for v in (loom_ms, django_ms, hand_ms))
         import django
         print(f"W1, {books} books ({digest[1]} author links, {digest[2]} reviews), "
               f"medians of {args.rounds} rounds x {args.reps} runs:")
-        print(f"  hand-written C++ (sqlite3 C API) {hand_t:10.1f} ms")
-        print(f"  loom                             {loom_t:10.1f} ms   loom/hand-written "
-              f"{loom_t / hand_t:.2f}")
-        print(f"  Django {django.get_version():<10}              {django_t:10.1f} ms   "
-              f"Django/loom {django_t / loom_t:.1f}x, {queries} queries")
+        print(f"  hand-written C++ (sqlite3 C API) {hand_t:10.1f} ms {hand_kb:9d} KB peak")
+        print(f"  loom                             {loom_t:10.1f} ms {loom_kb:9d} KB peak   "
+              f"loom/hand-written {loom_t / hand_t:.2f}")
+        print(f"  Django {django.get_version():<10}              {django_t:10.1f} ms "
+              f"{django_kb:9d} KB peak   Django/loom {django_t / loom_t:.1f}x time, "
+              f"{django_kb / loom_kb if loom_kb else 0:.1f}x memory, {queries} queries")
 
 
 if __name__ == "__main__":

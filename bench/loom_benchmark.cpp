@@ -34,6 +34,7 @@
 #include <cstring>
 #include <functional>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -199,6 +200,20 @@ long peak_rss_kb() {
     rusage ru{};
     getrusage(RUSAGE_SELF, &ru);
     return ru.ru_maxrss;
+}
+
+/// This process's own peak RSS since it started (VmHWM): unlike ru_maxrss, which Linux carries
+/// across exec, it does not include the peak of the process that started this one (the Python
+/// interpreter of bench/django_w1.py).
+long own_peak_rss_kb() {
+    long kb = -1;
+    if (FILE* f = std::fopen("/proc/self/status", "r")) {
+        char line[256];
+        while (std::fgets(line, sizeof line, f))
+            if (std::sscanf(line, "VmHWM: %ld kB", &kb) == 1) break;
+        std::fclose(f);
+    }
+    return kb >= 0 ? kb : peak_rss_kb();
 }
 
 /// Runs `fn` in a forked child and copies the trivially copyable result it returns back. The
@@ -661,6 +676,92 @@ Run w1_hand(Raw& raw) {
     return {c.h, raw.queries - before};
 }
 
+// W1 by hand at its leanest, for memory only (issue #20: "a plain struct per row"): the same
+// queries, one plain struct per row in one vector per table, no hash map over the books (they
+// come in id order: a key is found by binary search), each book's reviews a slice of the reviews (read in
+// book order) and its authors a slice of one array of pointers, as loom stores them.
+struct LeanBook {
+    std::int64_t id;
+    std::string title;
+    int year;
+    std::int64_t publisher_id;
+    const HPublisher* publisher = nullptr;
+    std::span<const HAuthor* const> authors;
+    std::span<const HReview> reviews;
+};
+
+Run w1_hand_lean(Raw& raw) {
+    const auto before = raw.queries;
+    Checksum c;
+    {
+        std::vector<LeanBook> books;
+        raw.run(book_sql, nullptr, 0, [&](sqlite3_stmt* s) {
+            books.push_back({sqlite3_column_int64(s, 0), text(s, 1), sqlite3_column_int(s, 2),
+                             sqlite3_column_int64(s, 3)});
+        });
+        std::vector<std::int64_t> ids;
+        ids.reserve(books.size());
+        for (const auto& b : books) ids.push_back(b.id);
+        auto book_at = [&](std::int64_t id) {
+            return static_cast<std::uint32_t>(std::lower_bound(ids.begin(), ids.end(), id) -
+                                              ids.begin());
+        };
+        std::vector<std::int64_t> pub_ids;
+        pub_ids.reserve(books.size());
+        for (const auto& b : books) pub_ids.push_back(b.publisher_id);
+        std::sort(pub_ids.begin(), pub_ids.end());
+        pub_ids.erase(std::unique(pub_ids.begin(), pub_ids.end()), pub_ids.end());
+        std::vector<HPublisher> pubs;
+        pubs.reserve(pub_ids.size());
+        raw.run_in(publisher_head, publisher_tail, pub_ids, [&](sqlite3_stmt* s) {
+            pubs.push_back({sqlite3_column_int64(s, 0), text(s, 1)});
+        });
+        std::vector<std::int64_t>().swap(pub_ids);
+        auto by_id = [](const auto& a, std::int64_t id) { return a.id < id; };
+        std::sort(pubs.begin(), pubs.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+        for (auto& b : books) b.publisher = &*std::lower_bound(pubs.begin(), pubs.end(), b.publisher_id, by_id);
+
+        // Authors: (book, author) links; the authors deduplicated through a map of their ids
+        // (a few per book share each one: the map is small).
+        std::vector<HAuthor> authors;
+        std::vector<std::pair<std::uint32_t, std::uint32_t>> links;
+        {
+            Index author_slot;
+            raw.run_in(book_authors_head, by_book_tail, ids, [&](sqlite3_stmt* s) {
+                const std::int64_t id = sqlite3_column_int64(s, 1);
+                auto [it, fresh] = author_slot.emplace(id, static_cast<std::uint32_t>(authors.size()));
+                if (fresh) authors.push_back({id, text(s, 2), opt_int(s, 3)});
+                links.emplace_back(book_at(sqlite3_column_int64(s, 0)), it->second);
+            });
+        }
+        std::vector<const HAuthor*> author_items(links.size());
+        {
+            std::vector<std::uint32_t> at(books.size() + 1, 0);
+            for (const auto& l : links) ++at[l.first + 1];
+            for (std::size_t i = 0; i < books.size(); ++i) at[i + 1] += at[i];
+            for (std::size_t i = 0; i < books.size(); ++i)
+                books[i].authors = {author_items.data() + at[i], at[i + 1] - at[i]};
+            for (const auto& [b, a] : links) author_items[at[b]++] = &authors[a];
+        }
+        std::vector<std::pair<std::uint32_t, std::uint32_t>>().swap(links);
+
+        // Reviews in book order: each book's reviews are the next slice.
+        std::vector<HReview> reviews;
+        raw.run_in(review_head, reviews_tail, ids, [&](sqlite3_stmt* s) {
+            reviews.push_back({sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2),
+                               sqlite3_column_int(s, 3), text(s, 4)});
+        });
+        std::size_t r = 0;
+        for (auto& b : books) {
+            const std::size_t from = r;
+            while (r < reviews.size() && reviews[r].book_id == b.id) ++r;
+            b.reviews = {reviews.data() + from, r - from};
+        }
+        for (const LeanBook& b : books) walk_book_w1(c, b);
+    }
+    return {c.h, raw.queries - before};
+}
+
 Run w1_naive(loom::Database& db) {
     const auto before = db.query_count();
     Checksum c;
@@ -878,6 +979,7 @@ struct Options {
     std::string pg_url;
     std::string pg_hand_format = "binary";
     bool naive_max_given = false;
+    std::string db;        // --profile: read this file (from --generate) instead of generating
 };
 
 struct Memory {
@@ -896,9 +998,11 @@ struct Row {
     std::int64_t loom_q = 0, hand_q = 0, naive_q = -1, unchunked_q = -1;
     std::uint64_t loom_ck = 0, hand_ck = 0, naive_ck = 0, unchunked_ck = 0;
     bool naive_run = false, unchunked_run = false;
-    Memory loom_mem, hand_mem, unchunked_mem;
+    Memory loom_mem, hand_mem, unchunked_mem, lean_mem;  // lean_mem: W1 only (w1_hand_lean)
+    bool lean_run = false;
     bool checksums_equal() const {
         return loom_ck == hand_ck && (!naive_run || naive_ck == loom_ck) &&
+               (!lean_run || lean_mem.checksum == loom_ck) &&
                (!unchunked_run || unchunked_ck == loom_ck) && loom_mem.checksum == loom_ck &&
                hand_mem.checksum == hand_ck;
     }
@@ -949,6 +1053,13 @@ Row measure(const Options& opt, const std::string& path, const std::string& w, s
         Raw raw(path);
         return fns.hand(raw).checksum;
     });
+    if (w == "W1") {
+        row.lean_mem = measure_memory([&] {
+            Raw raw(path);
+            return w1_hand_lean(raw).checksum;
+        });
+        row.lean_run = true;
+    }
     if (w == "W4")
         row.unchunked_mem = measure_memory([&] {
             loom::Database db(path, loom_options);
@@ -1048,6 +1159,13 @@ void print_notes(const Row& r, std::size_t chunk) {
         std::printf("     W1 %lld books, query listener: no hook %s ms, hook set %s ms (%+.1f%%)\n",
                     static_cast<long long>(r.books), fmt_ms(r.loom_ms).c_str(),
                     fmt_ms(r.hook_ms).c_str(), 100.0 * (r.hook_ms / r.loom_ms - 1));
+    if (r.lean_run)
+        std::printf("     W1 %lld books, peak RSS: loom %ld KB, hand-written %ld KB (%.2f), leanest "
+                    "hand-written (plain structs, slices) %ld KB (%.2f)\n",
+                    static_cast<long long>(r.books), r.loom_mem.peak_kb, r.hand_mem.peak_kb,
+                    static_cast<double>(r.loom_mem.peak_kb) / static_cast<double>(r.hand_mem.peak_kb),
+                    r.lean_mem.peak_kb,
+                    static_cast<double>(r.loom_mem.peak_kb) / static_cast<double>(r.lean_mem.peak_kb));
     if (r.unchunked_run)
         std::printf("     W4 %lld books, chunks of %zu: peak %ld KB chunked vs %ld KB unchunked "
                     "(%s ms, %lld queries)\n",
@@ -1086,6 +1204,13 @@ std::string json_line(const Row& r, std::size_t chunk) {
     s += ", \"loom_peak_kb\": " + i64(r.loom_mem.peak_kb);
     s += ", \"handwritten_peak_kb\": " + i64(r.hand_mem.peak_kb);
     s += ", \"baseline_kb\": " + i64(r.loom_mem.baseline_kb);
+    s += ", \"peak_ratio\": " +
+         json_num(static_cast<double>(r.loom_mem.peak_kb) / static_cast<double>(r.hand_mem.peak_kb));
+    if (r.lean_run) {
+        s += ", \"lean_handwritten_peak_kb\": " + i64(r.lean_mem.peak_kb);
+        s += ", \"lean_peak_ratio\": " + json_num(static_cast<double>(r.loom_mem.peak_kb) /
+                                                     static_cast<double>(r.lean_mem.peak_kb));
+    }
     if (r.hook_ms >= 0) s += ", \"loom_hook_ms\": " + json_num(r.hook_ms);
     if (r.unchunked_run) {
         s += ", \"chunk\": " + std::to_string(chunk);
@@ -1171,10 +1296,13 @@ Options parse(int argc, char** argv) {
             o.json = need(i);
         } else if (a == "--profile") {
             o.profile = need(i);
-            if (o.profile != "loom" && o.profile != "hand" && o.profile != "naive")
-                fail("--profile: loom, hand or naive");
+            if (o.profile != "loom" && o.profile != "hand" && o.profile != "naive" &&
+                o.profile != "lean")
+                fail("--profile: loom, hand, naive or lean (W1 only)");
         } else if (a == "--generate") {
             o.generate = need(i);
+        } else if (a == "--db") {
+            o.db = need(i);
         } else if (a == "--show-sql") {
             o.show_sql = true;
         } else if (a == "--workers") {
@@ -1188,6 +1316,7 @@ Options parse(int argc, char** argv) {
                 "                      [--reps 7] [--chunk 1000] [--naive-max 100000]\n"
                 "                      [--json FILE] [--show-sql] [--quick] [--profile loom|hand|naive]\n"
                 "                      [--generate FILE]  (writes the first size's data set, exits)\n"
+                "                      [--db FILE]  (with --profile: reads a --generate file)\n"
                 "                      [--workers N]  (Options::prefetch_workers; 0: serial)\n"
                 "                      [--engine sqlite|postgres] [--pg-url URL]\n"
                 "                      [--pg-hand-format text|binary]\n"
@@ -1217,11 +1346,12 @@ std::string temp_path() {
 /// profiler (perf record, valgrind --tool=callgrind) sees only it.
 int profile(const Options& opt) {
     for (const std::int64_t books : opt.sizes) {
-        const std::string path = temp_path();
-        in_child<int>([&] {  // keeps the generation out of the profile
-            generate(path, books);
-            return 0;
-        });
+        const std::string path = opt.db.empty() ? temp_path() : opt.db;
+        if (opt.db.empty())
+            in_child<int>([&] {  // keeps the generation out of the profile
+                generate(path, books);
+                return 0;
+            });
         for (const auto& w : opt.workloads) {
             const Workload fns = workload(w, opt.chunk);
             loom::Database db(path, loom_options);
@@ -1230,18 +1360,23 @@ int profile(const Options& opt) {
             std::uint64_t sum = 0;
             for (int i = 0; i < opt.reps; ++i) {
                 const Run r = timed([&] {
+                    if (opt.profile == "lean") {
+                        if (w != "W1") fail("--profile lean: W1 only");
+                        return w1_hand_lean(raw);
+                    }
                     return opt.profile == "loom"   ? fns.loom(db)
                            : opt.profile == "hand" ? fns.hand(raw)
                                                    : fns.naive(db);
                 }, t);
                 sum = r.checksum;
             }
-            std::printf("%s %lld books, %s: median %s ms (cpu %s ms) over %d runs, checksum %016llx\n",
+            std::printf("%s %lld books, %s: median %s ms (cpu %s ms) over %d runs, checksum %016llx, "
+                        "peak RSS %ld KB\n",
                         w.c_str(), static_cast<long long>(books), opt.profile.c_str(),
                         fmt_ms(median(t).wall).c_str(), fmt_ms(median(t).cpu).c_str(), opt.reps,
-                        static_cast<unsigned long long>(sum));
+                        static_cast<unsigned long long>(sum), own_peak_rss_kb());
         }
-        std::remove(path.c_str());
+        if (opt.db.empty()) std::remove(path.c_str());
     }
     return 0;
 }

@@ -142,10 +142,10 @@ TEST_CASE("PostgreSQL: a lost connection is a ConnectionError and nothing is hal
         admin.query<std::int64_t>("SELECT pg_terminate_backend(CAST(? AS int))::int", pid);
         Publisher b{.name = "B"};
         const auto e = caught<loom::ConnectionError>([&] { db.insert(b); });
-        CHECK(std::string(e.what()).find("open a new Database") != std::string::npos);
+        CHECK(std::string(e.what()).find("loom connects again") != std::string::npos);
     }
     CHECK(count_of(admin, "publisher") == 0);
-    CHECK_THROWS_AS(db.objects<Publisher>().count(), loom::ConnectionError);
+    CHECK(db.objects<Publisher>().count() == 0);  // a new connection (test_pg_faults.cpp)
 }
 
 TEST_CASE("PostgreSQL: a statement timeout and a serialization failure are BusyErrors",

@@ -468,8 +468,9 @@ TEST_CASE("Types: timestamp, date and JSON columns take the dialect's DDL type",
     } else {
         CHECK(types == std::vector<std::string>{"INTEGER", "TEXT", "TEXT", "TEXT", "TEXT",
                                                 "INTEGER", "TEXT"});
-        CHECK_NOTHROW(db.check_schema<Stamp>());  // check_schema: SQLite only so far
     }
+    // timestamptz and date read back as the text columns the model declares.
+    CHECK_NOTHROW(db.check_schema<Stamp>());
 }
 
 }  // namespace test_types

@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "detail/router.hpp"
 #include "detail/sql/select.hpp"
 #include "fwd.hpp"
 
@@ -68,8 +69,9 @@ public:
 
 private:
     friend class QuerySet<T>;
-    Chunks(Database& db, std::shared_ptr<const detail::QueryState<T>> state, std::int64_t n)
-        : db_(&db), state_(std::move(state)), n_(n) {
+    Chunks(Database& db, std::shared_ptr<const detail::QueryState<T>> state, std::int64_t n,
+           std::string server = {})
+        : db_(&db), state_(std::move(state)), n_(n), server_(std::move(server)) {
         if (n < 1)
             throw UsageError("chunks(" + std::to_string(n) + "): a chunk holds at least one row");
         const auto& st = *state_;
@@ -132,7 +134,10 @@ private:
         // query that finds nothing.
         const bool probe = !remaining_ || *remaining_ > want;
         const auto& st = *state_;
-        detail::Session& session = detail::session_of(*db_);
+        // Every chunk reads the server the first one was routed to (see Database::add_replica).
+        if (!session_)
+            session_ = detail::router_of(*db_).pick(detail::session_of(*db_), server_).session;
+        detail::Session& session = *session_;
         detail::SelectBuilder<T> b(st, &session);
         auto& r = b.renderer();
         const auto q = b.chunk(
@@ -235,6 +240,8 @@ private:
     Database* db_;
     std::shared_ptr<const detail::QueryState<T>> state_;
     std::int64_t n_;
+    std::string server_;                  // qs.use(...): "" lets the router choose
+    detail::Session* session_ = nullptr;  // the server the chunks read
     std::vector<Key> keys_;
     std::optional<std::int64_t> remaining_;  // rows left in a sliced QuerySet
     std::vector<Value> last_;                // the order key of the last row read

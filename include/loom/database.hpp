@@ -24,6 +24,7 @@
 #include "detail/engine/open.hpp"
 #include "detail/meta/object_io.hpp"
 #include "detail/prefetch/engine.hpp"
+#include "detail/router.hpp"
 #include "detail/schema.hpp"
 #include "detail/session.hpp"
 #include "detail/std_light.hpp"
@@ -112,6 +113,9 @@ template <class V> void read_cell(const Statement& s, int c, V& out) {
 
 }  // namespace detail
 
+/// The name of a Database's own server, for QuerySet::use(loom::primary).
+inline constexpr std::string_view primary = "primary";
+
 // ---- issue 17 (writes): upsert options ----------------------------------------------------
 
 /// bulk_insert(objects, loom::on_conflict_ignore): rows that would break a UNIQUE or PRIMARY
@@ -145,7 +149,10 @@ public:
     /// A `postgresql://` (or `postgres://`) URI connects to a PostgreSQL server instead, when
     /// the program includes <loom/postgres.hpp> (docs/engines.md).
     explicit Database(const std::string& path, Options options = {})
-        : session_(detail::engine::open(path, options), shown_path(path), options) {}
+        : session_(detail::engine::open(path, options), shown_path(path), options) {
+        session_.set_reopen(
+            [this, path] { return detail::engine::open(path, session_.options()); });
+    }
 
     Database(const Database&) = delete;
     Database& operator=(const Database&) = delete;
@@ -290,6 +297,60 @@ public:
     }
     /// Sets (or with nullptr clears) the one persistent hook, e.g. a logger.
     void set_query_hook(QueryListener hook) { session_.set_hook(std::move(hook)); }
+
+    // ---- read replicas ---------------------------------------------------------------------
+
+    /// Adds a read replica named `name`, reached through `url` (a PostgreSQL streaming
+    /// replica, or any database the same engine opens). From then on a QuerySet evaluated
+    /// outside a transaction reads from the replicas in turn (round-robin), its prefetch levels
+    /// on the same replica and snapshot as its base query; writes, everything inside a
+    /// transaction, and reads made while read-your-writes holds go to the primary;
+    /// `qs.use("name")` or `qs.use(loom::primary)` names the server. The replica is connected
+    /// at its first read; one the router chose that refuses or loses the connection is skipped
+    /// for a while (set_replica_retry) and the read runs on the next replica, or the primary.
+    /// Statements run on a replica are counted by query_count() and seen by listeners with
+    /// QueryEvent::server set to `name`. See docs/engines.md, "Read replicas".
+    ///
+    ///     loom::Database db{"postgresql://app@primary/shop"};
+    ///     db.add_replica("replica1", "postgresql://app@replica1/shop");
+    void add_replica(std::string name, const std::string& url) {
+        router_.add(session_, std::move(name), url, shown_path(url));
+    }
+    /// The names of the replicas, in the order they were added.
+    std::vector<std::string> replica_names() const { return router_.names(); }
+    /// Reads stay on the primary for `window` after each statement that wrote through this
+    /// Database (0, the default: no window). A replica that lags less than the window never
+    /// serves a read older than this Database's own writes.
+    void set_read_your_writes_window(std::chrono::milliseconds window) noexcept {
+        router_.set_window(window);
+    }
+    /// How long a replica the router found unreachable is left out before it is tried again
+    /// (default 5 s).
+    void set_replica_retry(std::chrono::milliseconds retry) noexcept { router_.set_retry(retry); }
+
+    /// While alive, a write through this Database sends every later read to the primary, until
+    /// the guard (the outermost, when nested) is destroyed: the reads of one request see its own
+    /// writes, whatever the replicas' lag. Reads before the first write still go to replicas.
+    ///
+    ///     {
+    ///         auto ryw = db.read_your_writes();
+    ///         db.insert(order);                     // primary
+    ///         auto mine = db.objects<Order>()...;   // primary: sees the order
+    ///     }
+    class ReadYourWrites {
+    public:
+        ReadYourWrites(ReadYourWrites&& o) noexcept : r_(std::exchange(o.r_, nullptr)) {}
+        ReadYourWrites& operator=(ReadYourWrites&&) = delete;
+        ~ReadYourWrites() {
+            if (r_) r_->guard_end();
+        }
+
+    private:
+        friend class Database;
+        ReadYourWrites(detail::Router& r, const detail::Session& s) : r_(&r) { r.guard_begin(s); }
+        detail::Router* r_;
+    };
+    [[nodiscard]] ReadYourWrites read_your_writes() { return ReadYourWrites(router_, session_); }
 
     // ---- schema ----------------------------------------------------------------------------
 
@@ -763,6 +824,7 @@ public:
 
 private:
     friend detail::Session& detail::session_of(Database& db) noexcept;
+    friend detail::Router& detail::router_of(Database& db) noexcept;
 
     /// INSERTs the row of `obj`; true when the database assigned its key.
     template <class T> bool insert_row(T& obj, std::string_view origin) {
@@ -1096,7 +1158,12 @@ private:
     }
 
     detail::Session session_;
+    detail::Router router_;  // after session_: replicas' sessions refer to it
 };
+
+inline detail::Router& detail::router_of(Database& db) noexcept {
+    return db.router_;
+}
 
 inline detail::Session& detail::session_of(Database& db) noexcept {
     return db.session_;

@@ -57,7 +57,8 @@ class BusyError : public DatabaseError {
 };
 /// The connection to a database server was lost or refused (PostgreSQL SQLSTATE class 08, a
 /// server shut down or restarted). Whatever the open transaction wrote is rolled back by the
-/// server; open a new Database and start the work again.
+/// server; the Database connects again at its next statement outside a transaction: start the
+/// work again.
 class ConnectionError : public DatabaseError {
     using DatabaseError::DatabaseError;
 };

@@ -191,7 +191,8 @@ struct LogOptions {
 };
 
 /// One log line (no newline) for a statement:
-/// `[loom] 0.042 ms, 5 rows [prefetch Book::authors] SELECT ... IN (?, ?) -- (1, 2)`.
+/// `[loom] 0.042 ms, 5 rows [prefetch Book::authors] SELECT ... IN (?, ?) -- (1, 2)`; a statement
+/// a read replica ran shows its name after the origin (`[Book @replica1]`).
 inline std::string format_query(const QueryEvent& e, const LogOptions& o = {}) {
     std::string line = o.prefix;
     auto to = std::back_inserter(line);
@@ -203,7 +204,14 @@ inline std::string format_query(const QueryEvent& e, const LogOptions& o = {}) {
         line += detail::count_of(e.changes, "row changed", "rows changed");
     else
         line += detail::count_of(e.rows, "row", "rows");
-    if (!e.origin.empty()) ::loom::detail::format_into(to, " [{}]", e.origin);
+    // A statement a read replica ran names it: `[Book @replica1]`.
+    const bool replica = !e.server.empty() && e.server != "primary";
+    if (!e.origin.empty() && replica)
+        ::loom::detail::format_into(to, " [{} @{}]", e.origin, e.server);
+    else if (!e.origin.empty())
+        ::loom::detail::format_into(to, " [{}]", e.origin);
+    else if (replica)
+        ::loom::detail::format_into(to, " [@{}]", e.server);
     line += ' ';
     line += e.sql;
     if (o.show_params && !e.params.empty()) {

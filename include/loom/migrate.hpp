@@ -187,7 +187,8 @@ template <class... Ts> Operation create_tables() {
 }
 
 /// Drops a table and its rows. (SQLite: with foreign keys off; a table whose rows are still
-/// referenced fails the migration's foreign key check, which rolls it back.)
+/// referenced fails the migration's foreign key check, which rolls it back. PostgreSQL: a table
+/// another table's foreign key refers to cannot be dropped before that table or key.)
 inline Operation drop_table(std::string table) {
     return detail::migrate::make_op<detail::migrate::DropTable>(std::move(table));
 }
@@ -342,6 +343,12 @@ public:
         db.create_tables<AppliedMigration>();
         const auto applied = read_history(db);
         check_history(applied);
+        // Statements cached before a schema change may not run after it (PostgreSQL's
+        // prepared statements), nor after one rolled back: prepared again when next used.
+        struct Forget {
+            detail::Session& s;
+            ~Forget() { s.forget_statements(); }
+        } forget{s};
         std::vector<std::string> done;
         for (const auto& m : list_)
             if (!find(applied, m.name) && apply_one(db, s, runner, *editor, m))
@@ -529,6 +536,8 @@ private:
                    detail::engine::SchemaEditor& editor, const Migration& m) const {
         ForeignKeysOff fk(s, runner, editor, m);
         detail::Session::TransactionScope tx(s);
+        for (const auto& step : editor.lock_history("loom_migrations"))
+            runner.execute(step.sql, step.params);
         // Under the write lock: another process may have applied it while this one waited.
         const auto applied = db.query<AppliedMigration>(
             "SELECT id, name, checksum, applied_at FROM loom_migrations WHERE name = ?", m.name);

@@ -32,6 +32,10 @@ struct Options {
     /// go in `IN (?, ?, ...)`. SIZE_MAX: always parameter lists. Without SQLite's JSON
     /// functions (a build with SQLITE_OMIT_JSON) loom uses parameter lists whatever this says.
     std::size_t json_keys_above = 512;
+    /// PostgreSQL: the longest a statement may run, in milliseconds (the connection's
+    /// statement_timeout); a statement cancelled by it is a BusyError (SQLSTATE 57014) and
+    /// changes nothing. 0: no limit. SQLite runs in the program's own thread and ignores it.
+    int statement_timeout_ms = 0;
     /// Prepared statements kept for reuse.
     std::size_t statement_cache = 256;
     /// Extra read-only connections (each with a thread) on which prefetch levels that depend
@@ -57,6 +61,9 @@ struct QueryEvent {
     /// Statements sharing a non-zero scope were issued by one evaluation step (the base query
     /// of a QuerySet, or every chunk of one prefetch level); 0 outside any such step.
     std::uint64_t scope = 0;
+    /// The server that ran the statement: "primary" (the Database's own connection), or the
+    /// name a read replica was given (Database::add_replica).
+    std::string_view server = "primary";
     /// When the statement began. A statement run on a worker connection (a prefetch level
     /// run beside others) is reported after its batch of levels ended, on the thread that
     /// evaluated the QuerySet, in the order the levels were planned: its start shows when it

@@ -88,6 +88,21 @@ public:
 
     Database& database() const noexcept { return *db_; }
 
+    /// Runs on the named server: loom::primary, or the name of a read replica given to
+    /// Database::add_replica (Django's using(), a keyword in C++). Reads go there even inside a
+    /// transaction, and update() / remove() too (a replica refuses them: ReadOnlyError); a
+    /// server the Database does not have is a UsageError when the QuerySet runs. Without
+    /// use(), reads are routed (see Database::add_replica) and writes go to the primary.
+    ///
+    ///     auto fresh = db.objects<Order>().use(loom::primary).filter(...);
+    QuerySet use(std::string_view server) const {
+        QuerySet q = copy();
+        q.server_ = server;
+        return q;
+    }
+    /// The server named by use(), or "" when the reads are routed.
+    const std::string& server() const noexcept { return server_; }
+
     // ---- building ----------------------------------------------------------------------------
 
     /// Keeps the rows matching `e` (ANDed with earlier filters). Conditions across a to-many
@@ -271,7 +286,7 @@ public:
     ///
     ///     for (std::vector<Book>& chunk :
     ///     db.objects<Book>().prefetch_related(&Book::authors).chunks(1000))
-    Chunks<T> chunks(std::int64_t n) const { return Chunks<T>(*db_, state_, n); }
+    Chunks<T> chunks(std::int64_t n) const { return Chunks<T>(*db_, state_, n, server_); }
 
     // ---- results -----------------------------------------------------------------------------
 
@@ -304,14 +319,16 @@ public:
         if (const auto* c = cached())
             return c->empty() ? std::nullopt : std::optional<T>(c->front());
         auto q = limit(1);
-        detail::Session::ReadSnapshot snapshot(session(), !state_->prefetch.empty(),
-                                               detail::prefetch_width(state_->prefetch));
-        auto* rows = new detail::RowsAnchor<T>();
-        const detail::AnchorRef hold(rows);
-        q.fetch_base(rows->rows);
-        if (rows->rows.empty()) return std::nullopt;
-        q.run_prefetches(*rows);
-        return q.take_first(*rows);
+        return read([&](detail::Session& s) -> std::optional<T> {
+            detail::Session::ReadSnapshot snapshot(s, !state_->prefetch.empty(),
+                                                   detail::prefetch_width(state_->prefetch));
+            auto* rows = new detail::RowsAnchor<T>();
+            const detail::AnchorRef hold(rows);
+            q.fetch_base(s, rows->rows);
+            if (rows->rows.empty()) return std::nullopt;
+            q.run_prefetches(s, *rows);
+            return q.take_first(*rows);
+        });
     }
     /// The last row in order, or nullopt.
     std::optional<T> last() const {
@@ -326,19 +343,21 @@ public:
     /// The one row matching the query; DoesNotExist or MultipleObjectsReturned otherwise.
     T get() const {
         auto q = limit(2);
-        detail::Session::ReadSnapshot snapshot(session(), !state_->prefetch.empty(),
-                                               detail::prefetch_width(state_->prefetch));
-        auto* rows = new detail::RowsAnchor<T>();
-        const detail::AnchorRef hold(rows);
-        q.fetch_base(rows->rows);
-        if (rows->rows.empty())
-            throw DoesNotExist("get(): no " + detail::meta<T>().name + " matches the query (" +
-                               q.sql().sql + ")");
-        if (rows->rows.size() > 1)
-            throw MultipleObjectsReturned("get(): more than one " + detail::meta<T>().name +
-                                          " matches the query (" + q.sql().sql + ")");
-        q.run_prefetches(*rows);
-        return q.take_first(*rows);
+        return read([&](detail::Session& s) {
+            detail::Session::ReadSnapshot snapshot(s, !state_->prefetch.empty(),
+                                                   detail::prefetch_width(state_->prefetch));
+            auto* rows = new detail::RowsAnchor<T>();
+            const detail::AnchorRef hold(rows);
+            q.fetch_base(s, rows->rows);
+            if (rows->rows.empty())
+                throw DoesNotExist("get(): no " + detail::meta<T>().name + " matches the query (" +
+                                   q.sql().sql + ")");
+            if (rows->rows.size() > 1)
+                throw MultipleObjectsReturned("get(): more than one " + detail::meta<T>().name +
+                                              " matches the query (" + q.sql().sql + ")");
+            q.run_prefetches(s, *rows);
+            return q.take_first(*rows);
+        });
     }
     /// filter(e).get()
     T get(const Expr<T>& e) const { return filter(e).get(); }
@@ -463,8 +482,11 @@ public:
         std::vector<std::string> out;
         const auto q = sql();
         out.push_back(q.sql);
-        detail::explain_into(session(), q, out, "  ");
-        for (auto& n : state_->prefetch) n->explain(session(), out, "");
+        read([&](detail::Session& s) {
+            out.resize(1);
+            detail::explain_into(s, q, out, "  ");
+            for (auto& n : state_->prefetch) n->explain(s, out, "");
+        });
         return out;
     }
 
@@ -472,6 +494,7 @@ private:
     friend struct detail::access;
     QuerySet copy() const {
         QuerySet q(*db_, state_);
+        q.server_ = server_;
         return q;
     }
     QuerySet(Database& db, std::shared_ptr<const State> s) : db_(&db), state_(std::move(s)) {}
@@ -577,9 +600,23 @@ private:
         return detail::SelectBuilder<T>(*state_, &session());
     }
 
+    /// Runs `f(Session&)` on the server this read goes to (see Database::add_replica).
+    /// `started`: once it is set, a lost replica connection is reported, not read again
+    /// elsewhere (the rows seen so far are in the caller's hands).
+    template <class F> decltype(auto) read(F&& f, const bool* started = nullptr) const {
+        return detail::router_of(*db_).read(detail::session_of(*db_), server_, f, started);
+    }
     template <class OnRow> std::int64_t run(const SqlText& q, OnRow&& on_row) const {
-        detail::Session::OriginScope scope(session(), detail::meta<T>().name);
-        return session().run(q, std::forward<OnRow>(on_row));
+        bool started = false;
+        return read(
+            [&](detail::Session& s) {
+                detail::Session::OriginScope scope(s, detail::meta<T>().name);
+                return s.run(q, [&](const detail::Statement& st) {
+                    started = true;
+                    on_row(st);
+                });
+            },
+            &started);
     }
     /// The foreign key columns an update() sets, as missing_key_hint names them.
     static std::string keys_set(const std::vector<const detail::AssignSpec*>& all) {
@@ -615,8 +652,11 @@ private:
         });
         return detail::missing_key_hint(set);
     }
+    /// update() and remove(): the primary, or the server named by use().
     std::int64_t execute(const SqlText& q, std::string_view origin) const {
-        return session().execute(q.sql, detail::Session::bind_all(q.params), origin);
+        detail::Session& s =
+            server_.empty() ? session() : *detail::router_of(*db_).pick(session(), server_).session;
+        return s.execute(q.sql, detail::Session::bind_all(q.params), origin);
     }
     std::int64_t run_scalar(const SqlText& q, std::int64_t& out) const {
         return run(q, [&](const detail::Statement& s) { out = s.column_int(0); });
@@ -653,8 +693,8 @@ private:
     }
 
     /// Prefetches into rows that stay where they are (their children may point back at them).
-    void run_prefetches(detail::RowsAnchor<T>& rows) const {
-        detail::run_prefetches<T>(session(), state_->prefetch, rows);
+    void run_prefetches(detail::Session& s, detail::RowsAnchor<T>& rows) const {
+        detail::run_prefetches<T>(s, state_->prefetch, rows);
     }
     /// The first row for get() and first(). With prefetches, the rows' children may point back
     /// at the rows: hand out a copy, which keeps them alive (see detail/anchor.hpp).
@@ -663,20 +703,25 @@ private:
         return rows.rows.front();
     }
 
-    void fetch_base(std::vector<T>& out) const {
-        detail::RowReader<T> read(*state_);
-        run(builder().rows(), [&](const detail::Statement& s) { read(s, 0, out.emplace_back()); });
+    void fetch_base(detail::Session& session, std::vector<T>& out) const {
+        detail::RowReader<T> reader(*state_);
+        detail::Session::OriginScope scope(session, detail::meta<T>().name);
+        session.run(builder().rows(),
+                    [&](const detail::Statement& s) { reader(s, 0, out.emplace_back()); });
     }
 
-    /// Runs the query and its prefetches; the rows live in the returned anchor.
+    /// Runs the query and its prefetches, all on one server and snapshot; the rows live in
+    /// the returned anchor.
     detail::AnchorRef evaluate() const {
-        detail::Session::ReadSnapshot snapshot(session(), !state_->prefetch.empty(),
-                                               detail::prefetch_width(state_->prefetch));
-        auto* rows = new detail::RowsAnchor<T>();
-        detail::AnchorRef hold(rows);
-        fetch_base(rows->rows);
-        run_prefetches(*rows);
-        return hold;
+        return read([&](detail::Session& s) {
+            detail::Session::ReadSnapshot snapshot(s, !state_->prefetch.empty(),
+                                                   detail::prefetch_width(state_->prefetch));
+            auto* rows = new detail::RowsAnchor<T>();
+            detail::AnchorRef hold(rows);
+            fetch_base(s, rows->rows);
+            run_prefetches(s, *rows);
+            return hold;
+        });
     }
     const std::vector<T>* cached() const noexcept {
         if (!cache_) return nullptr;
@@ -685,6 +730,7 @@ private:
 
     Database* db_;
     std::shared_ptr<const State> state_;
+    std::string server_;               // use(...): "" lets the router choose
     mutable detail::AnchorRef cache_;  // a RowsAnchor<T> once evaluated
 };
 

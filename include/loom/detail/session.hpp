@@ -116,6 +116,16 @@ public:
 
     Session(std::unique_ptr<engine::Connection> conn, const std::string& path, Options options)
         : options_(options), path_(path), conn_(std::move(conn)) {}
+    /// A session on a read replica of `root`'s database, named `server`: its statements are
+    /// counted by `root`, shown to `root`'s listeners (QueryEvent::server says where they ran),
+    /// and it belongs to the thread that uses `root`.
+    Session(std::unique_ptr<engine::Connection> conn, const std::string& path, Options options,
+            Session& root, std::string server)
+        : options_(options),
+          path_(path),
+          conn_(std::move(conn)),
+          root_(&root),
+          server_(std::move(server)) {}
     Session(const Session&) = delete;
     Session& operator=(const Session&) = delete;
     ~Session() { cache_.clear(); }
@@ -127,6 +137,25 @@ public:
     const engine::Dialect& dialect() const noexcept { return conn_->dialect(); }
 
     // ---- running statements ----------------------------------------------------------------
+
+    /// How to open the connection again after the server closed it (see reconnect_if_lost);
+    /// without one, a lost connection stays lost.
+    void set_reopen(std::function<std::unique_ptr<engine::Connection>()> reopen) {
+        reopen_ = std::move(reopen);
+    }
+    /// Outside a transaction, a connection the server closed is replaced by a new one (its
+    /// prepared statements with it). Inside one, the loss stands: the transaction is gone and
+    /// its scope reports it until it ends. Not a statement listeners see; a failure to connect
+    /// is the engine's typed error (CantOpenError).
+    void reconnect_if_lost() {
+        if (depth_ != 0 || !reopen_ || !conn_->lost()) return;
+        for (const auto& [sql, e] : cache_)
+            if (e.busy) return;  // a statement of the old connection is still in use
+        cache_.clear();
+        assigns_keys_.clear();
+        auto fresh = reopen_();
+        conn_ = std::move(fresh);
+    }
 
     Handle prepare(std::string_view sql) {
         auto it = cache_.find(sql);
@@ -140,6 +169,9 @@ public:
         return Handle(e.stmt.get(), &e);
     }
     std::size_t cached_statements() const noexcept { return cache_.size(); }
+    /// Drops the cached statements not in use: after a schema change, a PostgreSQL statement
+    /// prepared before it may no longer run ("cached plan must not change result type").
+    void forget_statements() { evict_idle(); }
 
     /// Binds `params` in order.
     static auto bind_all(const std::vector<Value>& params) {
@@ -154,12 +186,13 @@ public:
     std::int64_t run(std::string_view sql, Bind&& bind, OnRow&& on_row,
                      std::string_view origin = {}) {
         const Use use(*this);
+        reconnect_if_lost();
         auto stmt = prepare(sql);
         // Reads change nothing; transaction control (read-only to the engine) ends or opens
         // work that stands, so it does not count as a read here.
         const bool reads = stmt->read_only() && !is_transaction_control(sql);
         if (!control_) guard(sql, reads);
-        const bool observed = !listeners_.empty();
+        const bool observed = !root_->listeners_.empty();
         std::vector<Value> params;
         Binder binder(*stmt, observed ? &params : nullptr);
         std::int64_t rows = 0;
@@ -172,13 +205,17 @@ public:
                 on_row(static_cast<const Statement&>(*stmt));
             }
         } catch (const std::exception& e) {
-            ++query_count_;
+            ++root_->query_count_;
             failed(e, sql);
             // The statement's own error wins over a listener's.
             if (observed) notify(*stmt, params, start, rows, origin, e.what());
             throw;
         }
-        ++query_count_;
+        ++root_->query_count_;
+        if (!stmt->read_only()) {
+            ++root_->writes_;
+            root_->last_write_ = std::chrono::steady_clock::now();
+        }
         // A statement that ended the transaction (a raw COMMIT or ROLLBACK) ended loom's too.
         if (depth_ > 0 && !control_ && aborted_.empty() && !conn_->in_transaction())
             abort_stack("the transaction was ended by a statement run inside it (" +
@@ -218,6 +255,17 @@ public:
         return it->second;
     }
     std::int64_t query_count() const noexcept { return query_count_; }
+
+    // ---- servers (read replicas) --------------------------------------------------------------
+
+    /// The session of the primary (this one, unless this is a replica's).
+    Session& root() noexcept { return *root_; }
+    /// "primary", or the replica's name.
+    const std::string& server() const noexcept { return server_; }
+    /// Statements that wrote (not read-only to the engine) on this root session, and when the
+    /// last one ended.
+    std::uint64_t writes() const noexcept { return writes_; }
+    std::chrono::steady_clock::time_point last_write() const noexcept { return last_write_; }
     void reset_query_count() noexcept { query_count_ = 0; }
     std::int64_t round_trips() const noexcept { return conn_->round_trips(); }
 
@@ -247,7 +295,7 @@ public:
     public:
         explicit Use(Session& s) : s_(s), outer_(s.enter()) {}
         ~Use() {
-            if (outer_) s_.owner_.store(std::thread::id{}, std::memory_order_release);
+            if (outer_) s_.root_->owner_.store(std::thread::id{}, std::memory_order_release);
         }
         Use(const Use&) = delete;
         Use& operator=(const Use&) = delete;
@@ -312,7 +360,7 @@ public:
         OriginScope(Session& s, std::string_view o)
             : use_(s), s_(s), saved_(s.origin_), saved_scope_(s.scope_) {
             s.origin_ = o;
-            s.scope_ = ++s.next_scope_;
+            s.scope_ = ++s.root_->next_scope_;
         }
         ~OriginScope() {
             s_.origin_ = saved_;
@@ -389,8 +437,9 @@ public:
     class ReadSnapshot {
     public:
         ReadSnapshot(Session& s, bool wanted, std::size_t siblings = 0) : use_(s), s_(s) {
-            if (!wanted) return;
-            if (s.depth_ != 0 || s.conn_->in_transaction()) return;
+            if (!wanted || s.depth_ != 0) return;
+            s.reconnect_if_lost();
+            if (s.conn_->in_transaction()) return;
             s.begin_snapshot(siblings > 1 ? siblings - 1 : 0);
             active_ = true;
         }
@@ -418,10 +467,10 @@ public:
     ///   the same time, one a connection, the evaluating thread taking one too; their
     ///   QueryEvents are held and delivered afterwards on this thread, in plan order.
     /// - Serially, on this connection, in plan order, as statements always run: with no worker
-    ///   connection (":memory:", Options::prefetch_workers = 0, PostgreSQL today), inside a
+    ///   connection (":memory:", Options::prefetch_workers = 0), inside a
     ///   transaction, when no shared snapshot could be opened (QueryEvent::serial says why).
-    /// - PostgreSQL (to come): every level's statements sent in one libpq pipeline on this
-    ///   connection, the results read in plan order: the same batch, one round trip.
+    /// - PostgreSQL (Connection::runs_together): every level's statements sent in one libpq
+    ///   pipeline on this connection, the results read in plan order: one round trip.
     /// A level reading another Database (a Prefetch with that Database's queryset) runs on it,
     /// serially. A level that fails (its statement's error, or what its row() or fetched()
     /// threw) fails the call with that same exception, the first in plan order, after every
@@ -660,11 +709,11 @@ private:
         std::exception_ptr failed, listener;
         for (std::size_t k = 0; k < levels.size(); ++k) {
             const LevelFetch& l = *levels[k];
-            const std::uint64_t scope = ++next_scope_;
+            const std::uint64_t scope = ++root_->next_scope_;
             for (std::size_t i = 0; i < out[k].ran.size(); ++i) {
                 const Ran& r = out[k].ran[i];
-                ++query_count_;
-                if (listeners_.empty()) continue;
+                ++root_->query_count_;
+                if (root_->listeners_.empty()) continue;
                 QueryEvent ev;
                 ev.sql = l.statements[i].sql;
                 ev.params = l.statements[i].params;
@@ -676,6 +725,7 @@ private:
                 ev.scope = scope;
                 ev.start = r.start;
                 ev.connection = out[k].connection;
+                ev.server = server_;
                 if (auto e = deliver(ev); e && !listener) listener = e;
             }
             if (out[k].error && !failed) failed = out[k].error;
@@ -806,7 +856,7 @@ private:
             if (depth_ > target) depth_ = target;
             if (depth_ == 0) {
                 aborted_.clear();
-                const auto owner = owner_.load(std::memory_order_acquire);
+                const auto owner = root_->owner_.load(std::memory_order_acquire);
                 if ((owner == std::thread::id{} || owner == std::this_thread::get_id()) &&
                     conn_->in_transaction())
                     conn_->exec_noexcept("ROLLBACK");
@@ -817,8 +867,8 @@ private:
     bool enter() {
         const auto me = std::this_thread::get_id();
         std::thread::id none{};
-        if (owner_.compare_exchange_strong(none, me, std::memory_order_acquire,
-                                           std::memory_order_relaxed))
+        if (root_->owner_.compare_exchange_strong(none, me, std::memory_order_acquire,
+                                                  std::memory_order_relaxed))
             return true;
         if (none == me) return false;  // re-entered by its own thread
         throw UsageError("this Database ('" + engine::redacted_url(path_) +
@@ -919,6 +969,7 @@ private:
         ev.origin = origin.empty() ? origin_ : origin;
         ev.error = error;
         ev.scope = origin.empty() ? scope_ : 0;
+        ev.server = server_;
         ev.start = start;
         ev.serial = serial_note_;
         return deliver(ev);
@@ -928,7 +979,7 @@ private:
         std::exception_ptr first;
         try {
             // Copy: a listener may subscribe or unsubscribe others while we call it.
-            auto listeners = listeners_;
+            auto listeners = root_->listeners_;
             for (auto& [id, fn] : listeners) {
                 try {
                     fn(ev);
@@ -963,6 +1014,11 @@ private:
     std::uint64_t scope_ = 0, next_scope_ = 0;
     std::uint64_t next_listener_ = 0;
     std::vector<std::pair<std::uint64_t, QueryListener>> listeners_;
+    std::function<std::unique_ptr<engine::Connection>()> reopen_;
+    Session* root_ = this;
+    std::string server_ = "primary";
+    std::uint64_t writes_ = 0;
+    std::chrono::steady_clock::time_point last_write_{};
     // Prefetch levels at the same time: worker connections (opened when first needed), how
     // many of them are in the open read snapshot, and why none are when none are.
     std::size_t armed_ = 0;
@@ -974,5 +1030,8 @@ private:
 
 /// The Session of a Database (defined in database.hpp).
 Session& session_of(Database& db) noexcept;
+class Router;
+/// The read router of a Database (defined in database.hpp).
+Router& router_of(Database& db) noexcept;
 
 }  // namespace loom::detail

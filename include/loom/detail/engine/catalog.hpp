@@ -3,9 +3,10 @@
 // statements written from them in the engine's Dialect (the one place loom writes CREATE TABLE
 // and CREATE INDEX: detail/schema.hpp builds the structs from descriptors and renders them
 // here); and SchemaEditor, what loom needs from an engine to read a live schema and change it
-// (engine/sqlite/schema_editor.hpp for SQLite; PostgreSQL would read information_schema and
-// ALTER in place). Engine code runs SQL only through a Runner, which the caller backs with its
-// Session, so every statement is counted and seen by listeners.
+// (engine/sqlite/schema_editor.hpp for SQLite, which rebuilds tables; engine/postgres/
+// schema_editor.hpp for PostgreSQL, which reads pg_catalog and ALTERs in place). Engine code runs
+// SQL only through a Runner, which the caller backs with its Session, so every statement is counted
+// and seen by listeners.
 #pragma once
 
 #include <algorithm>
@@ -109,6 +110,9 @@ struct ForeignKeyInfo {
     std::vector<std::string> to;  // empty: the target's primary key
     std::string on_delete = "NO ACTION";
     std::string on_update = "NO ACTION";
+    /// The constraint's name when read from an engine that names constraints (PostgreSQL, to
+    /// drop it); empty otherwise.
+    std::string name = {};
 };
 
 struct IndexInfo {
@@ -136,6 +140,10 @@ struct TableInfo {
     /// constraint, a collation, a generated column...), in words: loom refuses to rebuild such
     /// a table rather than lose it.
     std::vector<std::string> unsupported;
+    /// The names of UNIQUE constraints (their columns, their name) when read from an engine
+    /// that names them (PostgreSQL, to drop one); looked up by columns, so that operations may
+    /// add and remove entries of `uniques` freely.
+    std::vector<std::pair<std::vector<std::string>, std::string>> unique_names;
 
     ColumnInfo* column(std::string_view n) {
         for (auto& c : columns)
@@ -155,6 +163,12 @@ struct TableInfo {
         for (const auto& u : uniques)
             if (same_names(u, cols)) return true;
         return false;
+    }
+    /// The name the database gave UNIQUE (cols); empty when unknown.
+    std::string unique_name(const std::vector<std::string>& cols) const {
+        for (const auto& [c, n] : unique_names)
+            if (same_names(c, cols)) return n;
+        return {};
     }
     const IndexInfo* index_on(const std::vector<std::string>& cols) const {
         for (const auto& i : indexes)
@@ -296,6 +310,14 @@ public:
     /// transaction. May read the live database (views and triggers to carry over).
     virtual Steps change_table(Runner& r, const TableInfo& before, const TableInfo& after,
                                const std::vector<ColumnSource>& sources) = 0;
+
+    /// The statements that make the migration's transaction the only one applying migrations
+    /// (run first in it): none where BEGIN takes the write lock already (SQLite), a LOCK TABLE
+    /// on the history table where it does not (PostgreSQL).
+    virtual Steps lock_history(std::string_view table) {
+        (void)table;
+        return {};
+    }
 
     /// True when a migration that rebuilds or drops tables must run with foreign keys off
     /// (SQLite: dropping the old table would otherwise run its ON DELETE actions), switched by

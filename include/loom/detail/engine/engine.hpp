@@ -232,6 +232,10 @@ public:
     /// True while a transaction is open on the connection (the engine may end one by itself,
     /// e.g. SQLite rolls back on a full disk).
     virtual bool in_transaction() const noexcept = 0;
+    /// True once the connection to the server is gone (PostgreSQL: the server closed it, was
+    /// restarted, or the backend was terminated). The session then opens a new connection
+    /// before its next statement outside a transaction. An embedded engine never loses it.
+    virtual bool lost() const noexcept { return false; }
 
     /// Throws the engine's typed error when the database file was deleted, renamed or replaced
     /// since it was opened, so that a write would be lost to anyone opening the path. Asked

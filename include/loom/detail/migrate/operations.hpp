@@ -594,6 +594,7 @@ public:
         t.column(from_)->name = to_;
         rename(t.primary_key);
         for (auto& u : t.uniques) rename(u);
+        for (auto& u : t.unique_names) rename(u.first);
         for (auto& i : t.indexes) {
             if (contains(i.columns, from_)) i.sql.clear();
             rename(i.columns);

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "../engine/postgres/schema_editor.hpp"
 #include "../engine/sqlite/schema_editor.hpp"
 #include "../session.hpp"
 #include "operations.hpp"
@@ -37,6 +38,7 @@ private:
 /// The schema editor of the session's engine.
 inline std::unique_ptr<engine::SchemaEditor> editor_for(const engine::Dialect& d) {
     if (d.name == "sqlite") return std::make_unique<sqlite::SchemaEditor>(d);
+    if (d.name == "postgres") return std::make_unique<postgres::SchemaEditor>(d);
     throw UsageError("loom: schema checks and migrations are not available for the " +
                      std::string(d.name) + " engine");
 }

@@ -50,13 +50,21 @@ public:
 
     /// Appends a default-constructed object and returns it.
     T& emplace_back() {
-        if (segs_.empty() || segs_.back().size() == (first << (segs_.size() - 1)))
-            segs_.emplace_back().reserve(first << segs_.size());
+        if (segs_.empty() || segs_.back().size() == (first << (segs_.size() - 1))) {
+            const std::size_t k = segs_.size();  // the new segment's number
+            segs_.emplace_back().reserve(first << k);
+        }
         ++size_;
         return segs_.back().emplace_back();
     }
     T& back() { return segs_.back().back(); }
     std::size_t size() const noexcept { return size_; }
+    /// Objects the segments have room for (what the block reserved).
+    std::size_t capacity() const noexcept {
+        std::size_t n = 0;
+        for (const auto& s : segs_) n += s.capacity();
+        return n;
+    }
     bool empty() const noexcept { return size_ == 0; }
     T& operator[](std::size_t i) {
         const std::size_t j = i + first;  // segment k covers j in [first << k, first << (k + 1))

@@ -57,7 +57,12 @@ inline void run_levels(Session& s, std::vector<std::unique_ptr<Level>> batch) {
         for (auto& l : batch) fetch.push_back(l.get());
         s.fetch_together(fetch);
         std::vector<std::unique_ptr<Level>> next;
-        for (auto& l : batch) l->stitch(next);
+        for (auto& l : batch) {
+            l->stitch(next);
+            // Its keys, indexes and links go now, so that the next level's stitching can
+            // reuse their memory (a lower peak; what it loaded lives on in its anchor).
+            l.reset();
+        }
         batch = std::move(next);
     }
 }

@@ -709,6 +709,8 @@ public:
             "SET DateStyle = 'ISO, YMD'");
         if (o.busy_timeout_ms > 0) exec("SET lock_timeout = " + std::to_string(o.busy_timeout_ms));
         if (o.read_only) exec("SET default_transaction_read_only = on");
+        if (o.statement_timeout_ms > 0)
+            exec("SET statement_timeout = " + std::to_string(o.statement_timeout_ms));
     }
     ~Connection() override {
         if (conn_) PQfinish(conn_);
@@ -816,6 +818,7 @@ public:
 
     std::int64_t changes() const noexcept override { return changes_; }
     std::int64_t last_insert_id() const noexcept override { return 0; }  // RETURNING instead
+    bool lost() const noexcept override { return !conn_ || PQstatus(conn_) == CONNECTION_BAD; }
     bool in_transaction() const noexcept override {
         if (begin_pending_) return true;
         if (commit_pending_) return false;  // committing

@@ -55,15 +55,27 @@ inline int pack_sqlstate(std::string_view s) noexcept {
     if (st == "23502") throw ConstraintError(msg, code, K::not_null);
     if (st == "23514") throw ConstraintError(msg, code, K::check);
     if (st.starts_with("23")) throw ConstraintError(msg, code, K::other);
-    if (st == "40001" || st == "40P01")
+    if (st == "40001")
         throw BusyError(msg +
                             ": another transaction wrote the same rows concurrently; roll back "
                             "and run the whole transaction again",
                         code);
-    if (st == "55P03" || st == "57014")
+    if (st == "40P01")
         throw BusyError(msg +
-                            ": the statement waited or ran past its time limit (lock_timeout / "
-                            "statement_timeout); retry later or raise the limit",
+                            ": two transactions waited for each other's locks and the server "
+                            "cancelled this one; roll back and run the whole transaction again "
+                            "(taking locks in one order everywhere avoids it)",
+                        code);
+    if (st == "55P03")
+        throw BusyError(msg +
+                            ": the statement waited for a lock past lock_timeout "
+                            "(Options::busy_timeout_ms); retry later or raise the limit",
+                        code);
+    if (st == "57014")
+        throw BusyError(msg +
+                            ": the statement ran past statement_timeout "
+                            "(Options::statement_timeout_ms) or was cancelled; nothing it did "
+                            "stands; make it cheaper, or raise the limit",
                         code);
     if (st == "25006")
         throw ReadOnlyError(msg +
@@ -80,7 +92,9 @@ inline int pack_sqlstate(std::string_view s) noexcept {
     if (st.starts_with("08") || st == "57P01" || st == "57P02" || st == "57P03")
         throw ConnectionError(msg +
                                   ": the connection to the server was lost; what the open "
-                                  "transaction wrote is rolled back; open a new Database and "
+                                  "transaction wrote is rolled back (a statement outside a "
+                                  "transaction may or may not have been committed); loom "
+                                  "connects again at the next statement outside a transaction: "
                                   "run the work again",
                               code);
     // Class 22, data exception: a value malformed for its column's type ('abc' for an integer,
