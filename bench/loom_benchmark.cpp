@@ -974,6 +974,11 @@ struct Options {
     bool show_sql = false;
     std::string profile;  // run only this variant, in-process, for a profiler
     std::string generate;  // write the data set of the first size to this file and exit
+    // --engine postgres (bench/postgres_bench.hpp)
+    std::string engine = "sqlite";
+    std::string pg_url;
+    std::string pg_hand_format = "binary";
+    bool naive_max_given = false;
     std::string db;        // --profile: read this file (from --generate) instead of generating
 };
 
@@ -1276,6 +1281,17 @@ Options parse(int argc, char** argv) {
             if (o.chunk < 1) fail("--chunk must be at least 1");
         } else if (a == "--naive-max") {
             o.naive_max = std::atoll(need(i).c_str());
+            o.naive_max_given = true;
+        } else if (a == "--engine") {
+            o.engine = need(i);
+            if (o.engine != "sqlite" && o.engine != "postgres")
+                fail("--engine: sqlite or postgres");
+        } else if (a == "--pg-url") {
+            o.pg_url = need(i);
+        } else if (a == "--pg-hand-format") {
+            o.pg_hand_format = need(i);
+            if (o.pg_hand_format != "text" && o.pg_hand_format != "binary")
+                fail("--pg-hand-format: text or binary");
         } else if (a == "--json") {
             o.json = need(i);
         } else if (a == "--profile") {
@@ -1301,7 +1317,12 @@ Options parse(int argc, char** argv) {
                 "                      [--json FILE] [--show-sql] [--quick] [--profile loom|hand|naive]\n"
                 "                      [--generate FILE]  (writes the first size's data set, exits)\n"
                 "                      [--db FILE]  (with --profile: reads a --generate file)\n"
-                "                      [--workers N]  (Options::prefetch_workers; 0: serial)\n");
+                "                      [--workers N]  (Options::prefetch_workers; 0: serial)\n"
+                "                      [--engine sqlite|postgres] [--pg-url URL]\n"
+                "                      [--pg-hand-format text|binary]\n"
+                "  --engine postgres: the server from --pg-url, else LOOM_TEST_PG_URL, else\n"
+                "  LOOM_DATABASE_URL (exit status 77 when none is set); the naive loop only up to\n"
+                "  10,000 books unless --naive-max says otherwise\n");
             std::exit(0);
         } else {
             fail("unknown argument '" + a + "' (see --help)");
@@ -1360,8 +1381,24 @@ int profile(const Options& opt) {
     return 0;
 }
 
+}  // namespace bench
+
+#if LOOM_BENCH_POSTGRES
+#include "postgres_bench.hpp"
+#endif
+
+namespace bench {
+
 int main_impl(int argc, char** argv) {
-    const Options opt = parse(argc, argv);
+    Options opt = parse(argc, argv);
+    if (opt.engine == "postgres") {
+#if LOOM_BENCH_POSTGRES
+        if (!opt.naive_max_given) opt.naive_max = 10000;
+        return pg::main(opt);
+#else
+        fail("--engine postgres: this loom_benchmark was built without libpq");
+#endif
+    }
     std::FILE* json = nullptr;
     if (!opt.json.empty()) {
         json = std::fopen(opt.json.c_str(), "w");

@@ -8,6 +8,7 @@
 #     bash scripts/test.sh --release     # build-release/ Release, GCC: every program (the unit
 #                                        #                tests too, run on SQLite), the
 #                                        #                examples and the benchmark's --quick run
+#                                        #                (on SQLite and on PostgreSQL)
 #     bash scripts/test.sh --sanitize    # build-asan/    only the unit tests, Debug + ASan/UBSan
 #     bash scripts/test.sh -L compile_fail    # other arguments go to ctest
 #
@@ -84,6 +85,15 @@ release)
         -DLOOM_BUILD_TESTS=ON -DLOOM_BUILD_EXAMPLES=ON -DLOOM_BUILD_BENCHMARKS=ON \
         -DLOOM_BUILD_DOC_TESTS=OFF -DLOOM_WERROR="$werror"
     ctest_args=(-L 'unit|example|bench' "${ctest_args[@]}")
+    # bench.quick.postgres (labels bench and postgres) runs the benchmark's --quick on
+    # PostgreSQL: against LOOM_TEST_PG_URL or a throwaway cluster; LOOM_TEST_PG=0 skips it.
+    case "${LOOM_TEST_PG:-1}" in
+    0|OFF|off|false|no) ctest_args=(-LE postgres "${ctest_args[@]}") ;;
+    *)
+        [ -n "${LOOM_TEST_PG_URL:-}" ] || loom_install_packages postgresql-15
+        loom_pg_start
+        ;;
+    esac
     ;;
 *)
     if [ "$mode" = gcc ]; then

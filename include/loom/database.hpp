@@ -169,6 +169,14 @@ public:
     /// Statements run on this connection since it was opened (or since reset_query_count()).
     std::int64_t query_count() const noexcept { return session_.query_count(); }
     void reset_query_count() noexcept { session_.reset_query_count(); }
+    /// Times the connection waited for a database server since it was opened: every statement,
+    /// prepare and transaction control is one, a pipeline of several statements one in all
+    /// (PostgreSQL); always 0 on SQLite, which runs in the process.
+    ///
+    ///     const auto before = db.round_trips();
+    ///     for (const Book& b : books) { ... }      // evaluates the QuerySet
+    ///     std::printf("%lld round trips\n", static_cast<long long>(db.round_trips() - before));
+    std::int64_t round_trips() const noexcept { return session_.round_trips(); }
 
     /// The connection's limit on bound parameters per statement.
     int variable_limit() const noexcept { return session_.variable_limit(); }

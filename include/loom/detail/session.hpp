@@ -264,6 +264,7 @@ public:
     std::uint64_t writes() const noexcept { return writes_; }
     std::chrono::steady_clock::time_point last_write() const noexcept { return last_write_; }
     void reset_query_count() noexcept { query_count_ = 0; }
+    std::int64_t round_trips() const noexcept { return conn_->round_trips(); }
 
     // ---- key lists ----------------------------------------------------------------------------
 
@@ -463,10 +464,10 @@ public:
     ///   the same time, one a connection, the evaluating thread taking one too; their
     ///   QueryEvents are held and delivered afterwards on this thread, in plan order.
     /// - Serially, on this connection, in plan order, as statements always run: with no worker
-    ///   connection (":memory:", Options::prefetch_workers = 0, PostgreSQL today), inside a
+    ///   connection (":memory:", Options::prefetch_workers = 0), inside a
     ///   transaction, when no shared snapshot could be opened (QueryEvent::serial says why).
-    /// - PostgreSQL (to come): every level's statements sent in one libpq pipeline on this
-    ///   connection, the results read in plan order: the same batch, one round trip.
+    /// - PostgreSQL (Connection::runs_together): every level's statements sent in one libpq
+    ///   pipeline on this connection, the results read in plan order: one round trip.
     /// A level reading another Database (a Prefetch with that Database's queryset) runs on it,
     /// serially. A level that fails (its statement's error, or what its row() or fetched()
     /// threw) fails the call with that same exception, the first in plan order, after every
@@ -478,6 +479,14 @@ public:
         for (LevelFetch* l : levels)
             if ((!l->session || l->session == this) && !l->statements.empty())
                 together.push_back(l);
+        if (together.size() > 1 && conn_->runs_together()) {
+            // PostgreSQL: every statement of the batch in one pipeline on this connection.
+            run_pipelined(together);
+            for (LevelFetch* l : levels)
+                if (std::find(together.begin(), together.end(), l) == together.end())
+                    fetch_serial(*l);
+            return;
+        }
         std::string why;
         bool parallel = false;
         bool own_snapshot = false;
@@ -629,8 +638,74 @@ private:
             }
         };
         pool_->threads.run(workers, job);
+        report(levels, out);
+    }
 
-        // Every statement that ran is counted and reported, in plan order, on this thread.
+    /// Sends every statement of `levels` to the engine at once (Connection::run_together: one
+    /// PostgreSQL pipeline, one round trip), then reads each level's rows in plan order. A
+    /// statement's duration is the wait for its own result after the one before it (or after
+    /// the batch was sent) plus the reading of its rows, so listeners see each statement with
+    /// its own share of the round trip.
+    void run_pipelined(const std::vector<LevelFetch*>& levels) {
+        std::size_t total = 0;
+        for (const LevelFetch* l : levels) total += l->statements.size();
+        std::vector<Handle> handles;
+        handles.reserve(total);
+        std::vector<Statement*> stmts;
+        stmts.reserve(total);
+        for (const LevelFetch* l : levels)
+            for (const auto& q : l->statements) {
+                handles.push_back(prepare(q.sql));
+                Binder binder(*handles.back(), nullptr);
+                for (const auto& v : q.params) binder.value(v);
+                stmts.push_back(&*handles.back());
+            }
+        using clock = std::chrono::steady_clock;
+        std::vector<clock::time_point> ready(total);
+        const auto sent = clock::now();
+        if (!conn_->run_together(stmts, ready)) {  // the engine could not: one by one
+            handles.clear();
+            for (LevelFetch* l : levels) fetch_serial(*l);
+            return;
+        }
+        std::vector<Outcome> out(levels.size());
+        std::size_t k = 0;
+        for (std::size_t i = 0; i < levels.size(); ++i) {
+            LevelFetch& l = *levels[i];
+            const std::size_t end = k + l.statements.size();
+            try {
+                for (; k < end; ++k) {
+                    Ran& r = out[i].ran.emplace_back();
+                    r.start = k ? ready[k - 1] : sent;
+                    const auto read_from = clock::now();
+                    auto finish = [&] {
+                        r.duration = (ready[k] - r.start) + (clock::now() - read_from);
+                    };
+                    try {
+                        while (stmts[k]->step()) {
+                            ++r.rows;
+                            l.row(static_cast<const Statement&>(*stmts[k]));
+                        }
+                    } catch (const std::exception& e) {
+                        finish();
+                        r.error = e.what();
+                        throw;
+                    }
+                    finish();
+                }
+                l.fetched();
+            } catch (...) {
+                out[i].error = std::current_exception();
+            }
+            k = end;
+        }
+        handles.clear();
+        report(levels, out);
+    }
+
+    /// Counts and reports every statement of a batch that ran, in plan order, on this thread;
+    /// then throws the first level's error (or else a listener's).
+    void report(const std::vector<LevelFetch*>& levels, const std::vector<Outcome>& out) {
         std::exception_ptr failed, listener;
         for (std::size_t k = 0; k < levels.size(); ++k) {
             const LevelFetch& l = *levels[k];

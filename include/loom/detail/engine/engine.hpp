@@ -8,6 +8,7 @@
 // so every `?` outside a quoted identifier is a placeholder).
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -298,6 +299,26 @@ public:
     virtual std::string key_array(std::span<const std::int64_t> keys) const = 0;
     /// One parameter holding every text key (each a std::string Value).
     virtual std::string key_array(std::span<const std::string> keys) const = 0;
+
+    /// Times this connection sent work to a server and waited for its answer (statements,
+    /// prepares, transaction control; a pipeline counts once). 0 for an embedded engine.
+    virtual std::int64_t round_trips() const noexcept { return 0; }
+
+    /// Whether run_together() can send several statements in one round trip (PostgreSQL's
+    /// pipeline mode). Session::fetch_together asks it before preparing a batch for it.
+    virtual bool runs_together() const noexcept { return false; }
+    /// Sends `statements` (prepared on this connection, bound, not started) in one round trip
+    /// and receives their results, in order; afterwards each statement's step() reads its own
+    /// result, or throws its own error (a statement after a failed one in the same batch
+    /// throws that it did not run). `ready[i]` is when statement i's result had arrived.
+    /// Returns false, having run nothing, when the engine cannot: the caller runs them one by
+    /// one.
+    virtual bool run_together(std::span<Statement* const> statements,
+                              std::span<std::chrono::steady_clock::time_point> ready) {
+        (void)statements;
+        (void)ready;
+        return false;
+    }
 };
 
 }  // namespace loom::detail::engine

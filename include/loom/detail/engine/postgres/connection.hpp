@@ -7,16 +7,23 @@
 //   types: integers are sent as bigint, reals as double precision, blobs as bytea, text and
 //   NULL as "unknown" (the server infers them from the column or function they meet).
 //   Transaction control and DDL run unnamed.
-// - Results arrive whole, in text format; cells are classed by their column's type.
+// - Results arrive whole; cells are classed by their column's type. A prepared statement's first
+//   result is in text format; when its columns are all integers, reals, booleans, text, bytea or
+//   JSON, later runs ask for binary format (no number parsing, no bytea hex), else stay in text
+//   (numeric, timestamptz, date, uuid... keep their text form, which loom's readers take).
+//   Measured in docs/performance.md (PostgreSQL).
 #pragma once
 
 #include <libpq-fe.h>
 
 #include <charconv>
+#include <chrono>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <span>
@@ -294,7 +301,47 @@ enum : Oid {
     oid_float4 = 700,
     oid_float8 = 701,
     oid_numeric = 1700,
+    oid_name = 19,
+    oid_text = 25,
+    oid_json = 114,
+    oid_bpchar = 1042,
+    oid_varchar = 1043,
+    oid_jsonb = 3802,
 };
+
+/// Types whose binary result format loom reads (integers and reals big-endian, text and bytea
+/// as their bytes, jsonb after its version byte). A statement whose result columns are all of
+/// these is read in binary format; any other type (numeric, timestamptz, date, uuid, arrays...)
+/// keeps the whole statement in text format.
+inline bool reads_binary(Oid t) noexcept {
+    switch (t) {
+    case oid_bool:
+    case oid_bytea:
+    case oid_int8:
+    case oid_int2:
+    case oid_int4:
+    case oid_oid:
+    case oid_float4:
+    case oid_float8:
+    case oid_name:
+    case oid_text:
+    case oid_json:
+    case oid_bpchar:
+    case oid_varchar:
+    case oid_jsonb:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/// A big-endian integer of `n` bytes (2, 4 or 8), sign-extended.
+inline std::int64_t big_endian(const char* p, int n) noexcept {
+    std::uint64_t v = 0;
+    for (int i = 0; i < n; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+    const int shift = 64 - 8 * n;
+    return shift ? static_cast<std::int64_t>(v << shift) >> shift : static_cast<std::int64_t>(v);
+}
 
 class Statement final : public engine::Statement {
 public:
@@ -333,6 +380,9 @@ public:
     bool step() override;
     void reset() noexcept override {
         clear_result();
+        received_ = false;
+        failed_prepare_ = false;
+        prepare_sent_ = false;
         for (auto& v : values_) v.reset();
         for (auto& t : types_) t = 'n';
         for (auto& o : oids_) o = 0;
@@ -342,7 +392,7 @@ public:
     int column_count() const noexcept override { return res_ ? PQnfields(res_) : 0; }
     engine::Cell column_type(int c) const noexcept override {
         if (!res_ || PQgetisnull(res_, row_, c)) return engine::Cell::null;
-        switch (PQftype(res_, c)) {
+        switch (types_of_result_[static_cast<std::size_t>(c)]) {
         case oid_bool:
         case oid_int2:
         case oid_int4:
@@ -354,7 +404,8 @@ public:
             return engine::Cell::real;
         case oid_numeric: {
             // sum() of integers is numeric: an integer when it is one that fits 64 bits; any
-            // other number (a fraction, NaN, 1e300, a sum past bigint) reads as a real.
+            // other number (a fraction, NaN, 1e300, a sum past bigint) reads as a real (numeric
+            // is always read in text format).
             const char* p = PQgetvalue(res_, row_, c);
             const auto n = static_cast<std::size_t>(PQgetlength(res_, row_, c));
             std::int64_t v = 0;
@@ -370,8 +421,9 @@ public:
     }
     std::int64_t column_int(int c) const override {
         if (column_type(c) != engine::Cell::integer) throw_not_integer(c);
+        if (binary_) return binary_int(c);
         const char* p = PQgetvalue(res_, row_, c);
-        if (PQftype(res_, c) == oid_bool) return *p == 't' ? 1 : 0;
+        if (type_of(c) == oid_bool) return *p == 't' ? 1 : 0;
         std::int64_t v = 0;
         const std::size_t n = static_cast<std::size_t>(PQgetlength(res_, row_, c));
         const auto r = std::from_chars(p, p + n, v);
@@ -380,32 +432,54 @@ public:
     }
     double column_double(int c) const noexcept override {
         if (!res_ || PQgetisnull(res_, row_, c)) return 0;
+        if (binary_) return binary_real(c);
         const char* p = PQgetvalue(res_, row_, c);
-        if (PQftype(res_, c) == oid_bool) return *p == 't' ? 1 : 0;
+        if (type_of(c) == oid_bool) return *p == 't' ? 1 : 0;
         return std::strtod(p, nullptr);
     }
     std::string_view column_text(int c) const noexcept override {
         if (!res_ || PQgetisnull(res_, row_, c)) return {};
-        if (PQftype(res_, c) == oid_bytea) {
+        const Oid t = type_of(c);
+        if (t == oid_bytea) {
             const auto b = column_blob(c);
             return {reinterpret_cast<const char*>(b.data()), b.size()};
         }
-        return {PQgetvalue(res_, row_, c), static_cast<std::size_t>(PQgetlength(res_, row_, c))};
+        const char* p = PQgetvalue(res_, row_, c);
+        std::size_t n = static_cast<std::size_t>(PQgetlength(res_, row_, c));
+        if (binary_) {
+            switch (t) {
+            case oid_jsonb:  // a version byte (1), then the JSON text
+                return n ? std::string_view(p + 1, n - 1) : std::string_view();
+            case oid_bool:
+                return *p ? "t" : "f";
+            case oid_int2:
+            case oid_int4:
+            case oid_int8:
+            case oid_oid:
+            case oid_float4:
+            case oid_float8:
+                return binary_number_text(c);
+            default:
+                break;
+            }
+        }
+        return {p, n};
     }
     std::span<const std::byte> column_blob(int c) const noexcept override {
         if (!res_ || PQgetisnull(res_, row_, c)) return {};
-        if (PQftype(res_, c) != oid_bytea) {
-            const char* p = PQgetvalue(res_, row_, c);
-            return {reinterpret_cast<const std::byte*>(p),
-                    static_cast<std::size_t>(PQgetlength(res_, row_, c))};
+        if (type_of(c) != oid_bytea) {
+            const auto t = column_text(c);
+            return {reinterpret_cast<const std::byte*>(t.data()), t.size()};
         }
+        const char* p = PQgetvalue(res_, row_, c);
+        const auto n = static_cast<std::size_t>(PQgetlength(res_, row_, c));
+        if (binary_) return {reinterpret_cast<const std::byte*>(p), n};
         // `\x` + hex digits in text format; decoded once per cell of the current row.
         auto& cell = decoded_[static_cast<std::size_t>(c)];
         if (decoded_row_[static_cast<std::size_t>(c)] != row_) {
             decoded_row_[static_cast<std::size_t>(c)] = row_;
             cell.clear();
-            const std::string_view t(PQgetvalue(res_, row_, c),
-                                     static_cast<std::size_t>(PQgetlength(res_, row_, c)));
+            const std::string_view t(p, n);
             auto hex = [](char h) -> int { return h <= '9' ? h - '0' : (h | 0x20) - 'a' + 10; };
             for (std::size_t k = 2; k + 1 < t.size(); k += 2)
                 cell.push_back(static_cast<std::byte>(hex(t[k]) * 16 + hex(t[k + 1])));
@@ -417,8 +491,13 @@ public:
         v.type = column_type(c);
         switch (v.type) {
         case engine::Cell::integer: {
+            if (binary_) {
+                v.integer = binary_int(c);
+                v.real = static_cast<double>(v.integer);
+                break;
+            }
             const char* p = PQgetvalue(res_, row_, c);
-            if (PQftype(res_, c) == oid_bool) {
+            if (type_of(c) == oid_bool) {
                 v.integer = *p == 't' ? 1 : 0;
             } else {
                 const std::size_t n = static_cast<std::size_t>(PQgetlength(res_, row_, c));
@@ -437,11 +516,9 @@ public:
         case engine::Cell::real:
             v.real = column_double(c);
             break;
-        case engine::Cell::text: {
-            const auto t = column_text(c);
-            v.bytes = t;
+        case engine::Cell::text:
+            v.bytes = column_text(c);
             break;
-        }
         case engine::Cell::blob: {
             const auto b = column_blob(c);
             v.bytes = {reinterpret_cast<const char*>(b.data()), b.size()};
@@ -451,6 +528,19 @@ public:
             break;
         }
         return v;
+    }
+    /// True when the current result is in binary format (the statement's result columns are
+    /// all of types read in binary; see step()).
+    bool binary_result() const noexcept { return binary_; }
+
+    // In a pipeline (Connection::run_together): queued, then received, then stepped.
+    bool send();
+    void receive() noexcept;
+    /// A statement libpq would not queue (the connection is lost): step() throws why.
+    void fail_unsent(PGconn* pg) noexcept {
+        clear_result();
+        res_ = PQmakeEmptyPGresult(pg, PGRES_FATAL_ERROR);
+        received_ = true;
     }
     std::string_view column_name(int c) const noexcept override {
         const char* n = res_ ? PQfname(res_, c) : nullptr;
@@ -476,6 +566,69 @@ private:
         row_ = -1;
         started_ = false;
     }
+    Oid type_of(int c) const noexcept { return types_of_result_[static_cast<std::size_t>(c)]; }
+    std::int64_t binary_int(int c) const noexcept {
+        const char* p = PQgetvalue(res_, row_, c);
+        switch (type_of(c)) {
+        case oid_bool:
+            return *p ? 1 : 0;
+        case oid_int2:
+            return big_endian(p, 2);
+        case oid_int4:
+            return big_endian(p, 4);
+        case oid_oid:
+            return big_endian(p, 4) & 0xffffffff;
+        default:
+            return big_endian(p, 8);
+        }
+    }
+    double binary_real(int c) const noexcept {
+        const char* p = PQgetvalue(res_, row_, c);
+        switch (type_of(c)) {
+        case oid_float4: {
+            const auto bits = static_cast<std::uint32_t>(big_endian(p, 4));
+            float f;
+            std::memcpy(&f, &bits, sizeof f);
+            return f;
+        }
+        case oid_float8: {
+            const auto bits = static_cast<std::uint64_t>(big_endian(p, 8));
+            double d;
+            std::memcpy(&d, &bits, sizeof d);
+            return d;
+        }
+        default:
+            return static_cast<double>(binary_int(c));
+        }
+    }
+    /// A binary number's text, as the server's text format writes it (kept until the row
+    /// changes).
+    std::string_view binary_number_text(int c) const noexcept {
+        auto& cell = decoded_[static_cast<std::size_t>(c)];
+        decoded_row_[static_cast<std::size_t>(c)] = -2;  // not a bytea decoding
+        char buf[40];
+        std::size_t n = 0;
+        const Oid t = type_of(c);
+        if (t == oid_float4 || t == oid_float8) {
+            const double d = binary_real(c);
+            if (d != d)
+                n = static_cast<std::size_t>(std::snprintf(buf, sizeof buf, "NaN"));
+            else if (d == HUGE_VAL || d == -HUGE_VAL)
+                n = static_cast<std::size_t>(
+                    std::snprintf(buf, sizeof buf, d > 0 ? "Infinity" : "-Infinity"));
+            else if (t == oid_float4)
+                n = static_cast<std::size_t>(
+                    std::to_chars(buf, buf + sizeof buf, static_cast<float>(d)).ptr - buf);
+            else
+                n = static_cast<std::size_t>(std::to_chars(buf, buf + sizeof buf, d).ptr - buf);
+        } else {
+            n = static_cast<std::size_t>(std::to_chars(buf, buf + sizeof buf, binary_int(c)).ptr -
+                                         buf);
+        }
+        cell.assign(reinterpret_cast<const std::byte*>(buf),
+                    reinterpret_cast<const std::byte*>(buf) + n);
+        return {reinterpret_cast<const char*>(cell.data()), cell.size()};
+    }
     [[noreturn]] void throw_not_integer(int c) const {
         std::string found;
         switch (column_type(c)) {
@@ -483,7 +636,7 @@ private:
             found = "NULL";
             break;
         case engine::Cell::real:
-            found = std::string("REAL ") + PQgetvalue(res_, row_, c);
+            found = "REAL " + std::string(column_text(c));
             break;
         case engine::Cell::blob:
             found = "BLOB of " + std::to_string(column_blob(c).size()) + " bytes";
@@ -510,8 +663,23 @@ private:
     std::vector<char> types_;
     std::vector<Oid> oids_;
     std::vector<int> formats_;
-    std::map<std::string, std::string> prepared_;  // bound types -> server statement name
+    /// A server-side prepared statement; `binary`: its result columns are all of types read
+    /// in binary format (learnt from its first result, which arrives in text format).
+    struct Prepared {
+        std::string name;
+        bool known = false;
+        bool binary = false;
+    };
+    std::map<std::string, Prepared> prepared_;  // bound types -> server statement
+    void learn_format(Prepared& prep) noexcept;
+    void take_result();
+
     PGresult* res_ = nullptr;
+    bool binary_ = false;
+    bool received_ = false;        // res_ came from a pipeline; step() reads it
+    bool failed_prepare_ = false;  // ... and is the error of this statement's prepare
+    bool prepare_sent_ = false;    // send() queued a prepare of this statement's shape
+    std::vector<Oid> types_of_result_;
     int row_ = -1;
     bool started_ = false;
     mutable std::vector<std::vector<std::byte>> decoded_;
@@ -551,6 +719,39 @@ public:
     PGconn* native() const noexcept { return conn_; }
     std::string next_name() { return "loom_" + std::to_string(++names_); }
     void set_changes(std::int64_t n) noexcept { changes_ = n; }
+    void count_round_trip() noexcept { ++round_trips_; }
+
+    /// Reads the answer to a COMMIT sent without waiting (a read-only snapshot's end).
+    void settle() noexcept {
+        if (!commit_pending_) return;
+        commit_pending_ = false;
+        while (PGresult* r = PQgetResult(conn_)) PQclear(r);
+    }
+    /// True while the snapshot's BEGIN waits to go out with the next statement.
+    bool begin_pending() const noexcept { return begin_pending_; }
+    /// Sends the pending BEGIN on its own (before work that cannot carry it).
+    void send_pending_begin() {
+        begin_pending_ = false;
+        snapshot_ = true;
+        const std::string b(begin_snapshot_sql());
+        ++round_trips_;
+        PGresult* r = PQexec(conn_, b.c_str());
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            struct Clear {
+                PGresult* r;
+                ~Clear() { PQclear(r); }
+            } clear{r};
+            snapshot_ = false;
+            throw_error(conn_, r, "while running: " + b);
+        }
+        PQclear(r);
+    }
+    std::int64_t round_trips() const noexcept override { return round_trips_; }
+
+    /// Sibling prefetch levels in one pipeline (libpq 14+ pipeline mode).
+    bool runs_together() const noexcept override { return true; }
+    bool run_together(std::span<engine::Statement* const> statements,
+                      std::span<std::chrono::steady_clock::time_point> ready) override;
 
     const engine::Dialect& dialect() const noexcept override { return postgres::dialect; }
 
@@ -558,6 +759,21 @@ public:
         return std::make_unique<Statement>(*this, sql);
     }
     void exec(const std::string& sql) override {
+        settle();
+        if (sql == begin_snapshot_sql() && PQtransactionStatus(conn_) == PQTRANS_IDLE) {
+            // Sent with the evaluation's first statement, in the same round trip.
+            begin_pending_ = true;
+            return;
+        }
+        if (begin_pending_) {
+            if (sql == "COMMIT" || sql == "ROLLBACK") {
+                begin_pending_ = false;
+                return;
+            }
+            send_pending_begin();
+        }
+        if (sql == "COMMIT" || sql == "ROLLBACK") snapshot_ = false;
+        ++round_trips_;
         PGresult* r = PQexec(conn_, sql.c_str());
         const auto st = PQresultStatus(r);
         if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
@@ -570,6 +786,30 @@ public:
         PQclear(r);
     }
     bool exec_noexcept(const char* sql) noexcept override {
+        settle();
+        const std::string_view q(sql);
+        if (begin_pending_ && (q == "COMMIT" || q == "ROLLBACK")) {
+            begin_pending_ = false;  // the snapshot read nothing: nothing to end
+            return true;
+        }
+        if (q == "COMMIT" && snapshot_ && PQtransactionStatus(conn_) == PQTRANS_INTRANS) {
+            // The end of a read-only snapshot cannot fail: sent now, its answer read at the
+            // connection's next use, so the evaluation does not wait for it.
+            snapshot_ = false;
+            if (PQsendQuery(conn_, sql) == 1) {
+                commit_pending_ = true;
+                return true;
+            }
+        }
+        if (begin_pending_) {
+            try {
+                send_pending_begin();
+            } catch (...) {
+                return false;
+            }
+        }
+        if (q == "COMMIT" || q == "ROLLBACK") snapshot_ = false;
+        ++round_trips_;
         PGresult* r = PQexec(conn_, sql);
         const auto st = PQresultStatus(r);
         PQclear(r);
@@ -580,6 +820,8 @@ public:
     std::int64_t last_insert_id() const noexcept override { return 0; }  // RETURNING instead
     bool lost() const noexcept override { return !conn_ || PQstatus(conn_) == CONNECTION_BAD; }
     bool in_transaction() const noexcept override {
+        if (begin_pending_) return true;
+        if (commit_pending_) return false;  // committing
         const auto s = PQtransactionStatus(conn_);
         return s == PQTRANS_INTRANS || s == PQTRANS_INERROR || s == PQTRANS_ACTIVE;
     }
@@ -587,8 +829,10 @@ public:
     void check_file_in_place(std::string_view) override {}
 
     bool assigns_keys(std::string_view table, std::string_view key_column) override {
+        settle();
         const std::string t(table), k(key_column);
         const char* params[] = {t.c_str(), k.c_str()};
+        ++round_trips_;
         PGresult* r =
             PQexecParams(conn_,
                          "SELECT is_identity = 'YES' OR column_default LIKE 'nextval(%' "
@@ -603,6 +847,8 @@ public:
     }
 
     std::vector<std::string> rows_referring_to(std::string_view table, std::int64_t key) override {
+        settle();
+        if (begin_pending_) send_pending_begin();
         std::vector<std::string> out;
         if (PQtransactionStatus(conn_) == PQTRANS_INERROR) return out;
         const std::string t(table);
@@ -616,6 +862,7 @@ public:
             "AND f.confdeltype IN ('a', 'r') AND cardinality(f.conkey) = 1 "
             "ORDER BY c.relname, a.attname",
             1, nullptr, params, nullptr, nullptr, 0);
+        ++round_trips_;
         std::vector<std::pair<std::string, std::string>> fks;
         if (PQresultStatus(r) == PGRES_TUPLES_OK)
             for (int i = 0; i < PQntuples(r); ++i)
@@ -626,6 +873,7 @@ public:
             const std::string c = quote_name(child), col = quote_name(column);
             const std::string q = "SELECT 1 FROM " + c + " WHERE " + col + " = $1 LIMIT 1";
             const char* kp[] = {k.c_str()};
+            ++round_trips_;
             PGresult* any = PQexecParams(conn_, q.c_str(), 1, nullptr, kp, nullptr, nullptr, 0);
             if (PQresultStatus(any) == PGRES_TUPLES_OK && PQntuples(any) > 0)
                 out.push_back(c + "." + col);
@@ -637,9 +885,11 @@ public:
     /// An identity column's sequence does not see explicit keys: move it past this one.
     void explicit_key_inserted(std::string_view table, std::string_view key_column,
                                std::int64_t key) override {
+        settle();
         if (PQtransactionStatus(conn_) == PQTRANS_INERROR) return;
         const std::string t = quote_name(table), c(key_column), k = std::to_string(key);
         const char* params[] = {t.c_str(), c.c_str(), k.c_str()};
+        ++round_trips_;
         PGresult* r = PQexecParams(
             conn_,
             "SELECT setval(s, $3::bigint) FROM (SELECT pg_get_serial_sequence($1, $2) AS s) q "
@@ -708,7 +958,11 @@ private:
     PGconn* conn_ = nullptr;
     std::int64_t changes_ = 0;
     std::uint64_t names_ = 0;
+    std::int64_t round_trips_ = 0;
     int limit_ = 65535;
+    bool begin_pending_ = false;   // the snapshot's BEGIN, to go out with the next statement
+    bool snapshot_ = false;        // in the evaluation's read-only snapshot
+    bool commit_pending_ = false;  // its COMMIT sent, the answer not read yet
 };
 
 inline Statement::Statement(Connection& conn, std::string_view sql)
@@ -724,61 +978,56 @@ inline Statement::Statement(Connection& conn, std::string_view sql)
 inline bool Statement::step() {
     if (!started_) {
         started_ = true;
-        PGconn* pg = conn_.native();
-        std::vector<const char*> values(values_.size());
-        std::vector<int> lengths(values_.size());
-        for (std::size_t k = 0; k < values_.size(); ++k) {
-            values[k] = values_[k] ? values_[k]->c_str() : nullptr;
-            lengths[k] = values_[k] ? static_cast<int>(values_[k]->size()) : 0;
+        conn_.settle();
+        if (!received_ && conn_.begin_pending()) {
+            // The snapshot's BEGIN and this statement in one round trip.
+            engine::Statement* self = this;
+            std::chrono::steady_clock::time_point ready;
+            if (!conn_.run_together({&self, 1}, {&ready, 1})) conn_.send_pending_begin();
+            started_ = true;  // receive() cleared it
         }
-        const int n = params_;
-        if (unnamed_) {
-            res_ = PQexecParams(pg, text_.c_str(), n, oids_.data(), values.data(), lengths.data(),
-                                formats_.data(), 0);
-        } else {
-            const std::string sig(types_.begin(), types_.end());
-            auto it = prepared_.find(sig);
-            if (it == prepared_.end()) {
-                std::string name = conn_.next_name();
-                PGresult* p = PQprepare(pg, name.c_str(), text_.c_str(), n, oids_.data());
-                if (PQresultStatus(p) != PGRES_COMMAND_OK) {
-                    res_ = p;
-                    try {
-                        throw_error(pg, p, "while preparing: " + sql_excerpt(sql_));
-                    } catch (...) {
-                        clear_result();
-                        throw;
+        if (!received_) {
+            PGconn* pg = conn_.native();
+            std::vector<const char*> values(values_.size());
+            std::vector<int> lengths(values_.size());
+            for (std::size_t k = 0; k < values_.size(); ++k) {
+                values[k] = values_[k] ? values_[k]->c_str() : nullptr;
+                lengths[k] = values_[k] ? static_cast<int>(values_[k]->size()) : 0;
+            }
+            const int n = params_;
+            conn_.count_round_trip();
+            if (unnamed_) {
+                binary_ = false;
+                res_ = PQexecParams(pg, text_.c_str(), n, oids_.data(), values.data(),
+                                    lengths.data(), formats_.data(), 0);
+            } else {
+                const std::string sig(types_.begin(), types_.end());
+                auto it = prepared_.find(sig);
+                if (it == prepared_.end()) {
+                    std::string name = conn_.next_name();
+                    conn_.count_round_trip();
+                    PGresult* p = PQprepare(pg, name.c_str(), text_.c_str(), n, oids_.data());
+                    if (PQresultStatus(p) != PGRES_COMMAND_OK) {
+                        res_ = p;
+                        try {
+                            throw_error(pg, p, "while preparing: " + sql_excerpt(sql_));
+                        } catch (...) {
+                            clear_result();
+                            throw;
+                        }
                     }
+                    PQclear(p);
+                    it = prepared_.emplace(sig, Prepared{std::move(name)}).first;
                 }
-                PQclear(p);
-                it = prepared_.emplace(sig, std::move(name)).first;
-            }
-            res_ = PQexecPrepared(pg, it->second.c_str(), n, values.data(), lengths.data(),
-                                  formats_.data(), 0);
-        }
-        const auto st = PQresultStatus(res_);
-        if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-            try {
-                throw_error(pg, res_, "while running: " + sql_excerpt(sql_));
-            } catch (...) {
-                clear_result();
-                throw;
+                Prepared& prep = it->second;
+                binary_ = prep.binary;
+                res_ = PQexecPrepared(pg, prep.name.c_str(), n, values.data(), lengths.data(),
+                                      formats_.data(), binary_ ? 1 : 0);
+                learn_format(prep);
             }
         }
-        const char* tuples = PQcmdTuples(res_);
-        conn_.set_changes(read_only_ || !*tuples ? 0 : std::strtoll(tuples, nullptr, 10));
-        // COMMIT of a transaction an error had already aborted rolls back, without an error.
-        if (sql_keyword_is(first_sql_keyword(sql_), "COMMIT") &&
-            std::string_view(PQcmdStatus(res_)) == "ROLLBACK") {
-            clear_result();
-            throw TransactionAborted(
-                "COMMIT rolled the transaction back: an earlier statement of it failed, and "
-                "nothing written in it persists; run the whole transaction again",
-                pack_sqlstate("25P02"));
-        }
-        decoded_.assign(static_cast<std::size_t>(PQnfields(res_)), {});
-        decoded_row_.assign(decoded_.size(), -1);
-        row_ = -1;
+        received_ = false;
+        take_result();
     }
     if (!res_) return false;
     if (row_ + 1 < PQntuples(res_)) {
@@ -786,6 +1035,177 @@ inline bool Statement::step() {
         return true;
     }
     return false;
+}
+
+inline void Statement::learn_format(Prepared& prep) noexcept {
+    if (prep.known || PQresultStatus(res_) != PGRES_TUPLES_OK) return;
+    // Binary from the next run on when every column is of a type read in binary (a prepared
+    // statement's result types never change: the server refuses to run it once they would).
+    prep.known = true;
+    prep.binary = PQnfields(res_) > 0;
+    for (int c = 0; c < PQnfields(res_); ++c)
+        if (!reads_binary(PQftype(res_, c))) prep.binary = false;
+}
+
+/// Checks the result this statement got (run now or received from a pipeline): its error is
+/// thrown here.
+inline void Statement::take_result() {
+    PGconn* pg = conn_.native();
+    const auto st = PQresultStatus(res_);
+    if (st == PGRES_PIPELINE_ABORTED) {
+        clear_result();
+        throw DatabaseError("not run: an earlier statement sent with it in one pipeline failed (" +
+                                sql_excerpt(sql_) + ")",
+                            pack_sqlstate("25P02"));
+    }
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        try {
+            throw_error(
+                pg, res_,
+                (failed_prepare_ ? "while preparing: " : "while running: ") + sql_excerpt(sql_));
+        } catch (...) {
+            clear_result();
+            throw;
+        }
+    }
+    const char* tuples = PQcmdTuples(res_);
+    conn_.set_changes(read_only_ || !*tuples ? 0 : std::strtoll(tuples, nullptr, 10));
+    // COMMIT of a transaction an error had already aborted rolls back, without an error.
+    if (sql_keyword_is(first_sql_keyword(sql_), "COMMIT") &&
+        std::string_view(PQcmdStatus(res_)) == "ROLLBACK") {
+        clear_result();
+        throw TransactionAborted(
+            "COMMIT rolled the transaction back: an earlier statement of it failed, and "
+            "nothing written in it persists; run the whole transaction again",
+            pack_sqlstate("25P02"));
+    }
+    types_of_result_.resize(static_cast<std::size_t>(PQnfields(res_)));
+    for (int c = 0; c < PQnfields(res_); ++c)
+        types_of_result_[static_cast<std::size_t>(c)] = PQftype(res_, c);
+    decoded_.assign(static_cast<std::size_t>(PQnfields(res_)), {});
+    decoded_row_.assign(decoded_.size(), -1);
+    row_ = -1;
+}
+
+/// Queues this statement (its prepare first, when its shape is new) in the connection's open
+/// pipeline. False when libpq refused it (the connection is lost).
+inline bool Statement::send() {
+    PGconn* pg = conn_.native();
+    std::vector<const char*> values(values_.size());
+    std::vector<int> lengths(values_.size());
+    for (std::size_t k = 0; k < values_.size(); ++k) {
+        values[k] = values_[k] ? values_[k]->c_str() : nullptr;
+        lengths[k] = values_[k] ? static_cast<int>(values_[k]->size()) : 0;
+    }
+    const int n = params_;
+    prepare_sent_ = false;
+    if (unnamed_) {
+        binary_ = false;
+        return PQsendQueryParams(pg, text_.c_str(), n, oids_.data(), values.data(), lengths.data(),
+                                 formats_.data(), 0) == 1;
+    }
+    const std::string sig(types_.begin(), types_.end());
+    auto it = prepared_.find(sig);
+    if (it == prepared_.end()) {
+        std::string name = conn_.next_name();
+        if (PQsendPrepare(pg, name.c_str(), text_.c_str(), n, oids_.data()) != 1) return false;
+        it = prepared_.emplace(sig, Prepared{std::move(name)}).first;
+        prepare_sent_ = true;
+    }
+    binary_ = it->second.binary;
+    return PQsendQueryPrepared(pg, it->second.name.c_str(), n, values.data(), lengths.data(),
+                               formats_.data(), binary_ ? 1 : 0) == 1;
+}
+
+/// Takes this statement's results from the pipeline (its prepare's, then its own), in the
+/// order send() queued them; step() then reads them. Never throws.
+inline void Statement::receive() noexcept {
+    PGconn* pg = conn_.native();
+    clear_result();
+    failed_prepare_ = false;
+    auto next = [&]() -> PGresult* {
+        PGresult* r = PQgetResult(pg);
+        if (r) {
+            // Each query's results end with a null.
+            while (PGresult* more = PQgetResult(pg)) PQclear(more);
+        }
+        return r;
+    };
+    if (prepare_sent_) {
+        PGresult* p = next();
+        if (!p || PQresultStatus(p) != PGRES_COMMAND_OK) {
+            // Not prepared: the server knows no such name, so prepare it again next time.
+            prepared_.erase(std::string(types_.begin(), types_.end()));
+            res_ = p;
+            failed_prepare_ = p && PQresultStatus(p) != PGRES_PIPELINE_ABORTED;
+        } else {
+            PQclear(p);
+        }
+    }
+    PGresult* r = next();
+    if (res_) {
+        if (r) PQclear(r);
+    } else {
+        res_ = r ? r : PQmakeEmptyPGresult(pg, PGRES_FATAL_ERROR);
+        if (!unnamed_) {
+            auto it = prepared_.find(std::string(types_.begin(), types_.end()));
+            if (it != prepared_.end()) learn_format(it->second);
+        }
+    }
+    prepare_sent_ = false;
+    received_ = true;
+}
+
+inline bool Connection::run_together(std::span<engine::Statement* const> statements,
+                                     std::span<std::chrono::steady_clock::time_point> ready) {
+    settle();
+    if (statements.empty() || PQpipelineStatus(conn_) != PQ_PIPELINE_OFF ||
+        PQenterPipelineMode(conn_) != 1)
+        return false;
+    ++round_trips_;
+    // The snapshot's BEGIN first, in the same round trip.
+    const bool begin = begin_pending_;
+    if (begin) {
+        begin_pending_ = false;
+        snapshot_ = true;
+        const std::string b(begin_snapshot_sql());
+        if (PQsendQueryParams(conn_, b.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) != 1) {
+            PQexitPipelineMode(conn_);
+            --round_trips_;
+            throw_error(conn_, nullptr, "while running: " + b);
+        }
+    }
+    std::size_t sent = 0;
+    while (sent < statements.size() && static_cast<Statement*>(statements[sent])->send()) ++sent;
+    PQpipelineSync(conn_);
+    if (begin) {
+        // Its result; should it fail, the statements after it say so (PIPELINE_ABORTED).
+        if (PGresult* r = PQgetResult(conn_)) {
+            PQclear(r);
+            while (PGresult* more = PQgetResult(conn_)) PQclear(more);
+        }
+    }
+    for (std::size_t i = 0; i < statements.size(); ++i) {
+        auto* s = static_cast<Statement*>(statements[i]);
+        if (i < sent)
+            s->receive();
+        else
+            s->fail_unsent(conn_);
+        ready[i] = std::chrono::steady_clock::now();
+    }
+    // The sync's own result, then out of pipeline mode.
+    for (int guard = 0; guard < 64; ++guard) {
+        PGresult* r = PQgetResult(conn_);
+        if (!r) {
+            if (PQstatus(conn_) != CONNECTION_OK) break;
+            continue;
+        }
+        const bool sync = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+        PQclear(r);
+        if (sync) break;
+    }
+    PQexitPipelineMode(conn_);
+    return true;
 }
 
 }  // namespace loom::detail::postgres
