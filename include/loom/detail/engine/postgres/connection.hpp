@@ -653,6 +653,20 @@ private:
                         sql_excerpt(sql_) + ")");
     }
 
+    /// The bound values as libpq takes them: one pointer (null for NULL) and length each.
+    struct Params {
+        std::vector<const char*> values;
+        std::vector<int> lengths;
+    };
+    Params bound() const {
+        Params p{std::vector<const char*>(values_.size()), std::vector<int>(values_.size())};
+        for (std::size_t k = 0; k < values_.size(); ++k) {
+            p.values[k] = values_[k] ? values_[k]->c_str() : nullptr;
+            p.lengths[k] = values_[k] ? static_cast<int>(values_[k]->size()) : 0;
+        }
+        return p;
+    }
+
     Connection& conn_;
     std::string sql_;   // as loom wrote it, with `?`
     std::string text_;  // with `$n`
@@ -988,12 +1002,8 @@ inline bool Statement::step() {
         }
         if (!received_) {
             PGconn* pg = conn_.native();
-            std::vector<const char*> values(values_.size());
-            std::vector<int> lengths(values_.size());
-            for (std::size_t k = 0; k < values_.size(); ++k) {
-                values[k] = values_[k] ? values_[k]->c_str() : nullptr;
-                lengths[k] = values_[k] ? static_cast<int>(values_[k]->size()) : 0;
-            }
+            const Params params = bound();
+            const auto& [values, lengths] = params;
             const int n = params_;
             conn_.count_round_trip();
             if (unnamed_) {
@@ -1091,12 +1101,8 @@ inline void Statement::take_result() {
 /// pipeline. False when libpq refused it (the connection is lost).
 inline bool Statement::send() {
     PGconn* pg = conn_.native();
-    std::vector<const char*> values(values_.size());
-    std::vector<int> lengths(values_.size());
-    for (std::size_t k = 0; k < values_.size(); ++k) {
-        values[k] = values_[k] ? values_[k]->c_str() : nullptr;
-        lengths[k] = values_[k] ? static_cast<int>(values_[k]->size()) : 0;
-    }
+    const Params params = bound();
+    const auto& [values, lengths] = params;
     const int n = params_;
     prepare_sent_ = false;
     if (unnamed_) {
