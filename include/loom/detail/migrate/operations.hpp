@@ -419,7 +419,10 @@ public:
     }
     std::string signature() const override {
         std::string s = "create";
-        for (const auto& t : tables_) s += " " + canonical(t);
+        for (const auto& t : tables_) {
+            s += ' ';  // not " " + canonical(t): GCC 12 -O3 misreports that (-Wrestrict)
+            s += canonical(t);
+        }
         return s;
     }
     std::string cpp() const override {
