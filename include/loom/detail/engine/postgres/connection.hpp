@@ -1064,6 +1064,10 @@ inline void Statement::take_result() {
     const auto st = PQresultStatus(res_);
     if (st == PGRES_PIPELINE_ABORTED) {
         clear_result();
+        // The connection was lost (a BEGIN sent with this statement met a terminated backend,
+        // say): that is this statement's error too, typed, so that callers can tell it (a
+        // replica's reader moves to another server).
+        if (conn_.lost()) throw_error(pg, nullptr, "while running: " + sql_excerpt(sql_));
         throw DatabaseError("not run: an earlier statement sent with it in one pipeline failed (" +
                                 sql_excerpt(sql_) + ")",
                             pack_sqlstate("25P02"));
