@@ -195,7 +195,11 @@ private:
         {
             std::optional<detail::Session::SerialNote> note;
             if (want_ahead_ && !why_.empty()) note.emplace(s, "chunk not loaded ahead: " + why_);
-            load(*plan_, s, cur_, rows_);
+            // The walk moves on once the chunk is loaded: after an error, advancing again
+            // reads the same chunk again.
+            Cursor after = cur_;
+            load(*plan_, s, after, rows_);
+            cur_ = std::move(after);
         }
         launch();
     }

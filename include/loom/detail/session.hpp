@@ -85,6 +85,9 @@ struct HeldEvent {
     std::uint64_t scope = 0;
     std::chrono::steady_clock::time_point start{};
     int connection = 0;
+    /// Non-zero for the statements of one batch of levels reported together (a listener's
+    /// exception is thrown after the whole batch, as Session::report does).
+    std::uint64_t batch = 0;
 };
 
 /// Thrown (not a std::exception: nothing on the way catches it as an error) when the thread
@@ -580,8 +583,9 @@ public:
         }
         auto s = std::make_unique<Session>(std::move(conn), path_, options_);
         s->loads_for_ = &root();
-        s->add_listener([held = &s->ahead_held_](const QueryEvent& e) {
+        s->add_listener([own = s.get()](const QueryEvent& e) {
             HeldEvent h;
+            h.batch = own->batch_;
             h.sql = e.sql;
             h.params.assign(e.params.begin(), e.params.end());
             h.duration = e.duration;
@@ -593,7 +597,7 @@ public:
             h.scope = e.scope;
             h.start = e.start;
             h.connection = e.connection;
-            held->push_back(std::move(h));
+            own->ahead_held_.push_back(std::move(h));
         });
         return s;
     }
@@ -618,14 +622,16 @@ public:
     /// Counts and reports on this (the caller's) thread the statements an ahead session ran for
     /// it, in the order they ran, as if they had run here: scopes renumbered, `connection`
     /// added to each one's connection number, this session's server. A listener's exception
-    /// stops the replay there (the statements after it are neither counted nor reported: a
-    /// serial run would not have run them) and is thrown, as Session::run throws it after a
-    /// read. Consumes `held`.
+    /// stops the replay after it (the statements after it are neither counted nor reported: a
+    /// serial run would not have run them; those of its batch of levels, which did run, are)
+    /// and is thrown, as Session::run and report() throw it. Consumes `held`.
     void replay(std::vector<HeldEvent>& held, int connection) {
         const Use use(*this);
         std::vector<std::pair<std::uint64_t, std::uint64_t>> scopes;
         std::exception_ptr thrown;
+        std::uint64_t stop_batch = 0;
         for (const HeldEvent& h : held) {
+            if (thrown && (h.batch == 0 || h.batch != stop_batch)) break;
             ++root_->query_count_;
             if (root_->listeners_.empty()) continue;
             std::uint64_t scope = 0;
@@ -651,7 +657,10 @@ public:
             ev.start = h.start;
             ev.connection = connection + h.connection;
             ev.serial = h.serial;
-            if ((thrown = deliver(ev))) break;
+            if (auto e = deliver(ev); e && !thrown) {
+                thrown = e;
+                stop_batch = h.batch;
+            }
         }
         held.clear();
         if (thrown) std::rethrow_exception(thrown);
@@ -847,6 +856,7 @@ private:
     /// then throws the first level's error (or else a listener's).
     void report(const std::vector<LevelFetch*>& levels, const std::vector<Outcome>& out) {
         std::exception_ptr failed, listener;
+        batch_ = ++batches_;  // an ahead session's held events remember their batch
         for (std::size_t k = 0; k < levels.size(); ++k) {
             const LevelFetch& l = *levels[k];
             const std::uint64_t scope = ++root_->next_scope_;
@@ -870,6 +880,7 @@ private:
             }
             if (out[k].error && !failed) failed = out[k].error;
         }
+        batch_ = 0;
         for (LevelFetch* l : levels) std::vector<SqlText>().swap(l->statements);
         // A level's own error wins over a listener's.
         if (failed) std::rethrow_exception(failed);
@@ -1172,10 +1183,11 @@ private:
     std::size_t armed_ = 0;
     bool snapshot_open_ = false;
     std::string serial_why_;
-    std::string serial_note_;            // QueryEvent::serial of the statements running now
-    Session* loads_for_ = nullptr;       // an ahead session: the Database it loads chunks for
-    std::vector<HeldEvent> ahead_held_;  // an ahead session: its statements, not yet replayed
-    std::unique_ptr<Pool> pool_;         // last: its threads stop before anything else goes
+    std::string serial_note_;                // QueryEvent::serial of the statements running now
+    Session* loads_for_ = nullptr;           // an ahead session: the Database it loads chunks for
+    std::vector<HeldEvent> ahead_held_;      // an ahead session: its statements, not yet replayed
+    std::uint64_t batch_ = 0, batches_ = 0;  // the batch of levels report() is reporting
+    std::unique_ptr<Pool> pool_;             // last: its threads stop before anything else goes
 };
 
 /// The Session of a Database (defined in database.hpp).
