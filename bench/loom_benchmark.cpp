@@ -16,6 +16,10 @@
 //                    [--chunk 1000] [--naive-max 100000] [--json FILE] [--show-sql] [--quick]
 //                    [--profile loom|hand|naive] [--generate FILE] [--workers N]
 //
+// W4 also times the chunked walk with chunks(n, loom::ahead) (the next chunk loaded on another
+// thread while the current one is walked), interleaved with the serial chunked walk: the
+// "ahead_*" JSON keys and a note line.
+//
 // --workers N sets loom's Options::prefetch_workers (worker connections on which sibling
 // prefetch levels run at the same time; 0: serial, as the hand-written program is); the
 // default is loom's default.
@@ -930,14 +934,28 @@ constexpr bool has_chunks = requires(const QS& q) { q.chunks(std::size_t{1000});
 
 constexpr bool chunks_available = has_chunks<loom::QuerySet<Book>>;
 
+// The same walk with chunks(n, loom::ahead) (issue 20): the next chunk loads on another
+// thread while this one is walked.
 template <class QS>
-Run w4_loom_chunked(loom::Database& db, std::size_t chunk) {
+constexpr bool has_chunks_ahead = requires(const QS& q) { q.chunks(std::int64_t{1000}, loom::ahead); };
+
+constexpr bool chunks_ahead_available = has_chunks_ahead<loom::QuerySet<Book>>;
+
+template <class QS>
+Run w4_loom_chunked(loom::Database& db, std::size_t chunk, bool ahead = false) {
     const auto before = db.query_count();
     Checksum c;
     if constexpr (has_chunks<QS>) {
         const QS qs = db.objects<Book>()
                           .order_by(&Book::id)
                           .prefetch_related(&Book::publisher, &Book::authors, &Book::reviews);
+        if constexpr (has_chunks_ahead<QS>) {
+            if (ahead) {
+                for (auto&& part : qs.chunks(static_cast<std::int64_t>(chunk), loom::ahead))
+                    for (const Book& b : part) walk_book_w1(c, b);
+                return {c.h, db.query_count() - before};
+            }
+        }
         for (auto&& part : qs.chunks(chunk))
             for (const Book& b : part) walk_book_w1(c, b);
     }
@@ -999,11 +1017,19 @@ struct Row {
     std::uint64_t loom_ck = 0, hand_ck = 0, naive_ck = 0, unchunked_ck = 0;
     bool naive_run = false, unchunked_run = false;
     Memory loom_mem, hand_mem, unchunked_mem, lean_mem;  // lean_mem: W1 only (w1_hand_lean)
+    // W4 with chunks(n, loom::ahead), interleaved with the others
+    double ahead_ms = -1, ahead_cpu_ms = -1;
+    std::int64_t ahead_q = -1;
+    std::uint64_t ahead_ck = 0;
+    bool ahead_run = false;
+    Memory ahead_mem;
     bool lean_run = false;
     bool checksums_equal() const {
         return loom_ck == hand_ck && (!naive_run || naive_ck == loom_ck) &&
                (!lean_run || lean_mem.checksum == loom_ck) &&
-               (!unchunked_run || unchunked_ck == loom_ck) && loom_mem.checksum == loom_ck &&
+               (!unchunked_run || unchunked_ck == loom_ck) &&
+               (!ahead_run || (ahead_ck == loom_ck && ahead_mem.checksum == loom_ck)) &&
+               loom_mem.checksum == loom_ck &&
                hand_mem.checksum == hand_ck;
     }
 };
@@ -1014,14 +1040,20 @@ using HandFn = std::function<Run(Raw&)>;
 struct Workload {
     LoomFn loom, naive;
     HandFn hand;
+    LoomFn ahead;  // W4: the chunked walk with loom::ahead (when the tree has it)
 };
 
 Workload workload(const std::string& w, std::size_t chunk) {
     if (w == "W1") return {w1_loom, w1_naive, w1_hand};
     if (w == "W2") return {w2_loom, w2_naive, w2_hand};
     if (w == "W3") return {w3_loom, w3_naive, w3_hand};
+    LoomFn ahead;
+    if (chunks_ahead_available)
+        ahead = [chunk](loom::Database& db) {
+            return w4_loom_chunked<loom::QuerySet<Book>>(db, chunk, true);
+        };
     return {[chunk](loom::Database& db) { return w4_loom_chunked<loom::QuerySet<Book>>(db, chunk); },
-            w1_loom, [chunk](Raw& raw) { return w4_hand(raw, chunk); }};
+            w1_loom, [chunk](Raw& raw) { return w4_hand(raw, chunk); }, ahead};
 }
 
 template <class F>
@@ -1065,13 +1097,18 @@ Row measure(const Options& opt, const std::string& path, const std::string& w, s
             loom::Database db(path, loom_options);
             return fns.naive(db).checksum;
         });
+    if (w == "W4" && fns.ahead)
+        row.ahead_mem = measure_memory([&] {
+            loom::Database db(path, loom_options);
+            return fns.ahead(db).checksum;
+        });
     // Times: interleaved repetitions in one child, after one untimed warm-up of each variant.
     const bool naive = w != "W4" && books <= opt.naive_max;
     return in_child<Row>([&] {
         Row r = row;
         loom::Database db(path, loom_options);
         Raw raw(path);
-        std::vector<Timing> tl, th, tn, thook, tu;
+        std::vector<Timing> tl, th, tn, thook, tu, ta;
         // One untimed warm-up of each; small sizes get more repetitions (at least opt.reps)
         // so that each variant runs for a few hundred milliseconds in all.
         std::vector<Timing> warm;
@@ -1101,6 +1138,12 @@ Row measure(const Options& opt, const std::string& path, const std::string& w, s
                 r.unchunked_ck = u.checksum;
                 r.unchunked_q = u.queries;
                 r.unchunked_run = true;
+                if (fns.ahead) {
+                    const Run a = timed([&] { return fns.ahead(db); }, ta);
+                    r.ahead_ck = a.checksum;
+                    r.ahead_q = a.queries;
+                    r.ahead_run = true;
+                }
             }
             if (naive && i < naive_reps) {
                 const Run n = timed([&] { return fns.naive(db); }, tn);
@@ -1116,6 +1159,10 @@ Row measure(const Options& opt, const std::string& path, const std::string& w, s
         if (!tn.empty()) r.naive_ms = median(tn).wall;
         if (!thook.empty()) r.hook_ms = median(thook).wall;
         if (!tu.empty()) r.unchunked_ms = median(tu).wall;
+        if (!ta.empty()) {
+            r.ahead_ms = median(ta).wall;
+            r.ahead_cpu_ms = median(ta).cpu;
+        }
         return r;
     });
 }
@@ -1172,6 +1219,15 @@ void print_notes(const Row& r, std::size_t chunk) {
                     static_cast<long long>(r.books), chunk, r.loom_mem.peak_kb,
                     r.unchunked_mem.peak_kb, fmt_ms(r.unchunked_ms).c_str(),
                     static_cast<long long>(r.unchunked_q));
+    if (r.ahead_run)
+        std::printf("     W4 %lld books, chunks of %zu ahead (loom::ahead): %s ms (%.2f of serial "
+                    "chunks), cpu %s ms (%.2f), peak %ld KB (%.2f), %lld queries\n",
+                    static_cast<long long>(r.books), chunk, fmt_ms(r.ahead_ms).c_str(),
+                    r.ahead_ms / r.loom_ms, fmt_ms(r.ahead_cpu_ms).c_str(),
+                    r.ahead_cpu_ms / r.loom_cpu_ms, r.ahead_mem.peak_kb,
+                    static_cast<double>(r.ahead_mem.peak_kb) /
+                        static_cast<double>(r.loom_mem.peak_kb),
+                    static_cast<long long>(r.ahead_q));
 }
 
 std::string json_num(double v, bool present = true) {
@@ -1217,6 +1273,12 @@ std::string json_line(const Row& r, std::size_t chunk) {
         s += ", \"unchunked_ms\": " + json_num(r.unchunked_ms);
         s += ", \"unchunked_queries\": " + i64(r.unchunked_q);
         s += ", \"unchunked_peak_kb\": " + i64(r.unchunked_mem.peak_kb);
+    }
+    if (r.ahead_run) {
+        s += ", \"ahead_ms\": " + json_num(r.ahead_ms);
+        s += ", \"ahead_cpu_ms\": " + json_num(r.ahead_cpu_ms);
+        s += ", \"ahead_queries\": " + i64(r.ahead_q);
+        s += ", \"ahead_peak_kb\": " + i64(r.ahead_mem.peak_kb);
     }
     return s + "}";
 }
