@@ -345,7 +345,7 @@ TEST_CASE("with no second connection, chunks ahead load serially and say why", "
     seed_catalogue(db);
     const std::string why =
         on_engine("chunk not loaded ahead: a \":memory:\" database has no second connection",
-                  "chunk not loaded ahead: postgresql runs one connection per Database");
+                  "chunk not loaded ahead: the postgres engine has one connection per Database");
     Events expected(db);
     const auto chunks = walk(everything(db).chunks(2));
     expected.sub.reset();

@@ -576,9 +576,9 @@ public:
             return nullptr;
         }
         if (!conn) {
-            why = dialect().name == "sqlite"
-                      ? "a \":memory:\" database has no second connection"
-                      : std::string(dialect().name) + " runs one connection per Database";
+            why = dialect().name == "sqlite" ? "a \":memory:\" database has no second connection"
+                                             : "the " + std::string(dialect().name) +
+                                                   " engine has one connection per Database";
             return nullptr;
         }
         auto s = std::make_unique<Session>(std::move(conn), path_, options_);
