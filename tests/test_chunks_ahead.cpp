@@ -102,6 +102,15 @@ struct Events {
     }
 };
 
+/// An N+1 guard that only counts (warn mode, no output).
+loom::NPlusOneOptions quiet_guard() {
+    loom::NPlusOneOptions o;
+    o.threshold = 2;
+    o.mode = loom::NPlusOneMode::warn;
+    o.on_warning = [](const loom::RepeatedStatement&) {};
+    return o;
+}
+
 /// Everything a book's prefetched relations hold, as text.
 std::string render(const std::vector<Book>& books) {
     std::string out;
@@ -177,9 +186,7 @@ TEST_CASE("chunks ahead read what serial chunks read, with the same statements i
 
         loom::Database db(file.path);
         Events ev(db);
-        loom::NPlusOneGuard guard(db, {.threshold = 2,
-                                       .mode = loom::NPlusOneMode::warn,
-                                       .on_warning = [](const loom::RepeatedStatement&) {}});
+        loom::NPlusOneGuard guard(db, quiet_guard());
         const auto ahead = loom::expect_queries(
             db, 18, [&] { return walk(everything(db).chunks(2, loom::ahead)); });
         CHECK(ahead == chunks);
@@ -197,9 +204,7 @@ TEST_CASE("chunks ahead read what serial chunks read, with the same statements i
         }
         CHECK(ev.connections[6] == 2);  // a chunk's base query
         // The N+1 guard saw what it sees serially: the base query and each level, 3 times.
-        loom::NPlusOneGuard serial_guard(
-            serial,
-            {.threshold = 2, .mode = loom::NPlusOneMode::warn, .on_warning = [](const auto&) {}});
+        loom::NPlusOneGuard serial_guard(serial, quiet_guard());
         walk(everything(serial).chunks(2));
         const auto repeated = guard.repeated(), serial_repeated = serial_guard.repeated();
         REQUIRE(repeated.size() == serial_repeated.size());
