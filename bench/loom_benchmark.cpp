@@ -938,7 +938,8 @@ constexpr bool chunks_available = has_chunks<loom::QuerySet<Book>>;
 // The same walk with chunks(n, loom::ahead) (issue 20): the next chunk loads on another
 // thread while this one is walked.
 template <class QS>
-constexpr bool has_chunks_ahead = requires(const QS& q) { q.chunks(std::int64_t{1000}, loom::ahead); };
+constexpr bool has_chunks_ahead =
+    requires(const QS& q) { q.chunks(std::int64_t{1000}, loom::ahead); };
 
 constexpr bool chunks_ahead_available = has_chunks_ahead<loom::QuerySet<Book>>;
 
