@@ -449,6 +449,24 @@ TEST_CASE("chunks ahead load serially where another connection would read otherw
     }
 }
 
+TEST_CASE("a walk ahead on a read replica reads every chunk there", "[chunks][ahead][sqlite]") {
+    TempFile file("cka_replica");
+    seed(file.path, true);
+    loom::Database serial(file.path);
+    Events expected(serial);
+    const auto chunks = walk(everything(serial).chunks(2));
+    loom::Database db(file.path);
+    db.add_replica("r1", file.path);
+    std::vector<std::string> servers;
+    auto sub = db.on_query([&](const loom::QueryEvent& e) { servers.emplace_back(e.server); });
+    Events ev(db);
+    CHECK(walk(everything(db).chunks(2, loom::ahead)) == chunks);
+    ev.same_as(expected);
+    CHECK(servers == std::vector<std::string>(18, "r1"));
+    CHECK(ev.connections.back() >= 2);  // the last chunk was loaded ahead
+    CHECK(db.query_count() == 18);
+}
+
 TEST_CASE("a listener that throws at a chunk loaded ahead stops the walk there, as serially",
           "[chunks][ahead][sqlite]") {
     TempFile file("cka_listener");
