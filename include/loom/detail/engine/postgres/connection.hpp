@@ -852,6 +852,8 @@ public:
 
     bool assigns_keys(std::string_view table, std::string_view key_column) override {
         settle();
+        // A transaction aborted already, or a connection lost already: the INSERT says so.
+        if (lost() || PQtransactionStatus(conn_) == PQTRANS_INERROR) return true;
         const std::string t(table), k(key_column);
         const char* params[] = {t.c_str(), k.c_str()};
         ++round_trips_;
