@@ -15,6 +15,7 @@
 //     loom_benchmark [--sizes 1000,10000,100000] [--workloads W1,W2,W3,W4] [--reps 7]
 //                    [--chunk 1000] [--naive-max 100000] [--json FILE] [--show-sql] [--quick]
 //                    [--profile loom|hand|naive] [--generate FILE] [--workers N]
+//                    [--writer-wait SECONDS]
 //
 // --workers N sets loom's Options::prefetch_workers (worker connections on which sibling
 // prefetch levels run at the same time; 0: serial, as the hand-written program is); the
@@ -980,6 +981,7 @@ struct Options {
     std::string pg_hand_format = "binary";
     bool naive_max_given = false;
     std::string db;        // --profile: read this file (from --generate) instead of generating
+    double writer_wait = 0;  // --writer-wait SECONDS (bench/writer_wait.hpp)
 };
 
 struct Memory {
@@ -1329,6 +1331,9 @@ Options parse(int argc, char** argv) {
             o.generate = need(i);
         } else if (a == "--db") {
             o.db = need(i);
+        } else if (a == "--writer-wait") {
+            o.writer_wait = std::atof(need(i).c_str());
+            if (!(o.writer_wait > 0)) fail("--writer-wait: seconds per round, more than 0");
         } else if (a == "--show-sql") {
             o.show_sql = true;
         } else if (a == "--workers") {
@@ -1344,6 +1349,8 @@ Options parse(int argc, char** argv) {
                 "                      [--generate FILE]  (writes the first size's data set, exits)\n"
                 "                      [--db FILE]  (with --profile: reads a --generate file)\n"
                 "                      [--workers N]  (Options::prefetch_workers; 0: serial)\n"
+                "                      [--writer-wait SECONDS]  (a writer's commit latency beside\n"
+                "                      W1 evaluations, pool off and on; the first size)\n"
                 "                      [--engine sqlite|postgres] [--pg-url URL]\n"
                 "                      [--pg-hand-format text|binary]\n"
                 "  --engine postgres: the server from --pg-url, else LOOM_TEST_PG_URL, else\n"
@@ -1412,6 +1419,7 @@ int profile(const Options& opt) {
 #if LOOM_BENCH_POSTGRES
 #include "postgres_bench.hpp"
 #endif
+#include "writer_wait.hpp"
 
 namespace bench {
 
@@ -1431,6 +1439,7 @@ int main_impl(int argc, char** argv) {
         if (!json) fail("cannot write " + opt.json);
     }
     if (!opt.profile.empty()) return profile(opt);
+    if (opt.writer_wait > 0) return writer_wait(opt.writer_wait, opt.sizes.front());
     if (!opt.generate.empty()) {
         // For looking at the data and the query plans by hand (sqlite3 FILE).
         std::remove(opt.generate.c_str());
