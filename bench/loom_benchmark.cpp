@@ -1070,6 +1070,86 @@ Memory measure_memory(F&& f) {
     });
 }
 
+/// Round trips of the last repetition, when the hand-written connection counts them (libpq's).
+struct RoundTrips {
+    std::int64_t loom = 0, hand = 0;
+};
+
+/// The timed part of measuring workload `w`, for either engine (HandConn: the hand-written
+/// variant's connection, which `hand(raw)` runs it on): one untimed warm-up of each variant,
+/// then interleaved repetitions (at least opt.reps; more at small sizes, so that each variant
+/// runs for a few hundred milliseconds in all), the naive variant in the first
+/// `naive_reps(reps)` of them, and W4's walk with loom::ahead when `with_ahead` (the SQLite
+/// run, which measures its memory too). Fills r's times, checksums and query counts.
+template <class HandConn, class HandRun, class NaiveReps>
+RoundTrips repeat(const Options& opt, const std::string& w, const Workload& fns,
+                  loom::Database& db, HandConn& raw, const HandRun& hand, Row& r,
+                  bool with_ahead, NaiveReps&& naive_reps) {
+    constexpr bool counts_trips = requires { raw.round_trips(); };
+    RoundTrips trips;
+    std::vector<Timing> tl, th, tn, thook, tu, ta;
+    std::vector<Timing> warm;
+    timed([&] { return fns.loom(db); }, warm);
+    timed([&] { return hand(raw); }, warm);
+    const double slowest = std::max(warm[0].wall, warm[1].wall);
+    const int reps =
+        std::max(opt.reps, std::min(51, static_cast<int>(300 / std::max(slowest, 0.1)) | 1));
+    r.reps = reps;
+    const bool naive = w != "W4" && r.books <= opt.naive_max;
+    const int naive_n = naive_reps(reps);
+    for (int i = 0; i < reps; ++i) {
+        const auto lrt = db.round_trips();
+        const Run l = timed([&] { return fns.loom(db); }, tl);
+        trips.loom = db.round_trips() - lrt;
+        std::int64_t hrt = 0;
+        if constexpr (counts_trips) hrt = raw.round_trips();
+        const Run h = timed([&] { return hand(raw); }, th);
+        if constexpr (counts_trips) trips.hand = raw.round_trips() - hrt;
+        r.loom_ck = l.checksum;
+        r.loom_q = l.queries;
+        r.hand_ck = h.checksum;
+        r.hand_q = h.queries;
+        if (w == "W1") {
+            // The cost of a query listener: the same loom run with a hook set.
+            std::int64_t seen = 0;
+            db.set_query_hook([&seen](const loom::QueryEvent& e) { seen += e.rows; });
+            const Run k = timed([&] { return fns.loom(db); }, thook);
+            db.set_query_hook(nullptr);
+            if (k.checksum != l.checksum || seen == 0) fail("W1 with a query hook differs");
+        }
+        if (w == "W4") {
+            const Run u = timed([&] { return fns.naive(db); }, tu);
+            r.unchunked_ck = u.checksum;
+            r.unchunked_q = u.queries;
+            r.unchunked_run = true;
+            if (with_ahead && fns.ahead) {
+                const Run a = timed([&] { return fns.ahead(db); }, ta);
+                r.ahead_ck = a.checksum;
+                r.ahead_q = a.queries;
+                r.ahead_run = true;
+            }
+        }
+        if (naive && i < naive_n) {
+            const Run n = timed([&] { return fns.naive(db); }, tn);
+            r.naive_ck = n.checksum;
+            r.naive_q = n.queries;
+            r.naive_run = true;
+        }
+    }
+    r.loom_ms = median(tl).wall;
+    r.loom_cpu_ms = median(tl).cpu;
+    r.hand_ms = median(th).wall;
+    r.hand_cpu_ms = median(th).cpu;
+    if (!tn.empty()) r.naive_ms = median(tn).wall;
+    if (!thook.empty()) r.hook_ms = median(thook).wall;
+    if (!tu.empty()) r.unchunked_ms = median(tu).wall;
+    if (!ta.empty()) {
+        r.ahead_ms = median(ta).wall;
+        r.ahead_cpu_ms = median(ta).cpu;
+    }
+    return trips;
+}
+
 Row measure(const Options& opt, const std::string& path, const std::string& w, std::int64_t books) {
     Row row;
     std::snprintf(row.workload, sizeof row.workload, "%s", w.c_str());
@@ -1105,67 +1185,14 @@ Row measure(const Options& opt, const std::string& path, const std::string& w, s
             loom::Database db(path, loom_options);
             return fns.ahead(db).checksum;
         });
-    // Times: interleaved repetitions in one child, after one untimed warm-up of each variant.
-    const bool naive = w != "W4" && books <= opt.naive_max;
+    // Times: interleaved repetitions in one child.
     return in_child<Row>([&] {
         Row r = row;
         loom::Database db(path, loom_options);
         Raw raw(path);
-        std::vector<Timing> tl, th, tn, thook, tu, ta;
-        // One untimed warm-up of each; small sizes get more repetitions (at least opt.reps)
-        // so that each variant runs for a few hundred milliseconds in all.
-        std::vector<Timing> warm;
-        timed([&] { return fns.loom(db); }, warm);
-        timed([&] { return fns.hand(raw); }, warm);
-        const double slowest = std::max(warm[0].wall, warm[1].wall);
-        const int reps = std::max(opt.reps, std::min(51, static_cast<int>(300 / std::max(slowest, 0.1)) | 1));
-        r.reps = reps;
-        const int naive_reps = books >= 100000 ? 1 : (books >= 10000 ? 3 : std::min(reps, 7));
-        for (int i = 0; i < reps; ++i) {
-            const Run l = timed([&] { return fns.loom(db); }, tl);
-            const Run h = timed([&] { return fns.hand(raw); }, th);
-            r.loom_ck = l.checksum;
-            r.loom_q = l.queries;
-            r.hand_ck = h.checksum;
-            r.hand_q = h.queries;
-            if (w == "W1") {
-                // The cost of a query listener: the same loom run with a hook set.
-                std::int64_t seen = 0;
-                db.set_query_hook([&seen](const loom::QueryEvent& e) { seen += e.rows; });
-                const Run k = timed([&] { return fns.loom(db); }, thook);
-                db.set_query_hook(nullptr);
-                if (k.checksum != l.checksum || seen == 0) fail("W1 with a query hook differs");
-            }
-            if (w == "W4") {
-                const Run u = timed([&] { return fns.naive(db); }, tu);
-                r.unchunked_ck = u.checksum;
-                r.unchunked_q = u.queries;
-                r.unchunked_run = true;
-                if (fns.ahead) {
-                    const Run a = timed([&] { return fns.ahead(db); }, ta);
-                    r.ahead_ck = a.checksum;
-                    r.ahead_q = a.queries;
-                    r.ahead_run = true;
-                }
-            }
-            if (naive && i < naive_reps) {
-                const Run n = timed([&] { return fns.naive(db); }, tn);
-                r.naive_ck = n.checksum;
-                r.naive_q = n.queries;
-                r.naive_run = true;
-            }
-        }
-        r.loom_ms = median(tl).wall;
-        r.loom_cpu_ms = median(tl).cpu;
-        r.hand_ms = median(th).wall;
-        r.hand_cpu_ms = median(th).cpu;
-        if (!tn.empty()) r.naive_ms = median(tn).wall;
-        if (!thook.empty()) r.hook_ms = median(thook).wall;
-        if (!tu.empty()) r.unchunked_ms = median(tu).wall;
-        if (!ta.empty()) {
-            r.ahead_ms = median(ta).wall;
-            r.ahead_cpu_ms = median(ta).cpu;
-        }
+        repeat(opt, w, fns, db, raw, fns.hand, r, true, [books](int reps) {
+            return books >= 100000 ? 1 : (books >= 10000 ? 3 : std::min(reps, 7));
+        });
         return r;
     });
 }
