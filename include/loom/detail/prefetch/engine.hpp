@@ -150,7 +150,7 @@ struct RelNodeT final : PrefetchNode<Owner>, RelNodeData<typename Rel::target_ty
     Rel Owner::*slot = nullptr;      // where the rows go (the relation, or into(...))
 
     std::unique_ptr<PrefetchNode<Owner>> clone() const override {
-        return std::make_unique<RelNodeT>(*this);
+        return std::unique_ptr<PrefetchNode<Owner>>(new RelNodeT(*this));
     }
     bool same_slot(const PrefetchNode<Owner>& other) const override {
         if (typeid(*this) != typeid(other)) return false;
@@ -167,8 +167,9 @@ struct RelNodeT final : PrefetchNode<Owner>, RelNodeData<typename Rel::target_ty
     }
 
     std::unique_ptr<Level> plan(Session& parents_db, Parents<Owner> parents) const override {
-        auto level = std::make_unique<RelLevel<Target, Key>>(*this, parents_db);
-        auto& l = *level;
+        // Typed as a Level from the start: no smart pointer instantiated per level type.
+        std::unique_ptr<Level> level(new RelLevel<Target, Key>(*this, parents_db));
+        auto& l = static_cast<RelLevel<Target, Key>&>(*level);
         const std::size_t n = parents.objects.size();
         l.keys.reserve(n);
         l.rels.reserve(n);
@@ -248,13 +249,22 @@ template <class M1, class M2> constexpr bool chains() {
     return std::is_same_v<To, typename member_owner<M2>::owner>;
 }
 
+/// A node as the lists hold it, deleted through its PrefetchNode base (one deleter per model,
+/// not per relation).
+template <class Owner, class Rel>
+std::shared_ptr<const PrefetchNode<Owner>> as_shared_node(std::unique_ptr<RelNodeT<Owner, Rel>> n) {
+    return std::unique_ptr<const PrefetchNode<Owner>>(n.release());
+}
+template <class Owner>
+std::shared_ptr<const PrefetchNode<Owner>> as_shared_node(std::unique_ptr<PrefetchNode<Owner>> n) {
+    return n;
+}
+
 template <class M, class... Ms> auto make_chain(M m, Ms... ms) {
     auto node = make_node(m);
     if constexpr (sizeof...(Ms) > 0) {
         auto child = make_chain(ms...);
-        node->children.push_back(
-            std::shared_ptr<const PrefetchNode<typename member_owner<M>::rel::target_type>>(
-                std::move(child)));
+        node->children.push_back(as_shared_node(std::move(child)));
     }
     return node;
 }

@@ -201,6 +201,16 @@ SqlText key_query(const QueryState<Target>& state, Session& db, const KeyTest& k
     return SelectBuilder<Target>(state, &db).for_keys(keys);
 }
 
+/// Sorts `objects` by address and drops repeats (an object reached from several parents).
+inline void sort_unique(std::vector<std::pair<const void*, const Anchor*>>& objects) {
+    std::sort(objects.begin(), objects.end(), [](const auto& a, const auto& b) {
+        return std::less<const void*>{}(a.first, b.first);
+    });
+    objects.erase(std::unique(objects.begin(), objects.end(),
+                              [](const auto& a, const auto& b) { return a.first == b.first; }),
+                  objects.end());
+}
+
 /// The distinct keys of a level's parents, in first-seen order, and (when chained) the parents
 /// of each key in parent order: the plan phase's work, shared by every level of one key type.
 template <class Key> struct KeyPlan {
@@ -260,8 +270,9 @@ public:
     std::vector<std::optional<Key>> keys;
     std::vector<void*> rels;
     std::vector<const void*> owners;
-    // Objects of parents whose relation was loaded already: the nested levels run on them.
-    std::vector<std::pair<Target*, const Anchor*>> preloaded;
+    // Objects (Target) of parents whose relation was loaded already, each with the anchor
+    // whose storage keeps it: the nested levels run on them.
+    std::vector<std::pair<const void*, const Anchor*>> preloaded;
 
     /// Notes the anchor that keeps the parent just added alive (null: none): the one anchor
     /// that keeps every parent alive, if there is one, is the level's holder; only then do
@@ -277,7 +288,7 @@ public:
     /// const), each with the anchor whose storage keeps it (null when unknown).
     void collect_loaded(void* cache) {
         auto add = [this](const Target* t, const Anchor* a) {
-            if (t) preloaded.emplace_back(const_cast<Target*>(t), a ? a->storage() : nullptr);
+            if (t) preloaded.emplace_back(t, a ? a->storage() : nullptr);
         };
         if (spec_.kind == LevelKind::forward) {
             auto& r = *static_cast<Fk*>(cache);
@@ -371,18 +382,10 @@ public:
                 targets.push_back(&t);
                 holders.push_back(anchor_.get());
             }
-        if (!preloaded.empty()) {
-            std::sort(preloaded.begin(), preloaded.end(), [](const auto& a, const auto& b) {
-                return std::less<Target*>{}(a.first, b.first);
-            });
-            preloaded.erase(
-                std::unique(preloaded.begin(), preloaded.end(),
-                            [](const auto& a, const auto& b) { return a.first == b.first; }),
-                preloaded.end());
-            for (const auto& [t, h] : preloaded) {
-                targets.push_back(t);
-                holders.push_back(h);
-            }
+        sort_unique(preloaded);
+        for (const auto& [t, h] : preloaded) {
+            targets.push_back(static_cast<Target*>(const_cast<void*>(t)));
+            holders.push_back(h);
         }
         if (targets.empty()) return;
         for (auto& child : node_.children) {
