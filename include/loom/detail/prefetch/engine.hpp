@@ -253,7 +253,7 @@ template <class M1, class M2> constexpr bool chains() {
 /// not per relation).
 template <class Owner, class Rel>
 std::shared_ptr<const PrefetchNode<Owner>> as_shared_node(std::unique_ptr<RelNodeT<Owner, Rel>> n) {
-    return std::unique_ptr<const PrefetchNode<Owner>>(n.release());
+    return std::unique_ptr<PrefetchNode<Owner>>(n.release());
 }
 template <class Owner>
 std::shared_ptr<const PrefetchNode<Owner>> as_shared_node(std::unique_ptr<PrefetchNode<Owner>> n) {
