@@ -1,0 +1,106 @@
+// White-box tests of the prefetch engine's LevelSpec (detail/prefetch/level.hpp): what a
+// prefetch level knows of the relation it loads is data, filled once per relation, so that
+// every relation to one model with one key type runs the same RelLevel<Target, Key>.
+#include "catch.hpp"
+
+#include <loom/loom.hpp>
+
+#include <cstdint>
+#include <type_traits>
+
+#include "../models.hpp"
+
+namespace test_level_spec {
+
+using namespace shop;
+using loom::detail::LevelKind;
+using loom::detail::LevelSpec;
+
+template <class Owner, class M> const LevelSpec& spec_of(M Owner::*member) {
+    const LevelSpec* out = nullptr;
+    loom::detail::visit_entry(member, [&](auto i) {
+        out = &loom::detail::level_spec<Owner, decltype(i)::value>;
+    });
+    REQUIRE(out != nullptr);
+    return *out;
+}
+
+template <class Owner, class M> const loom::detail::RelationInfo* info_of(M Owner::*member) {
+    const loom::detail::RelationInfo* out = nullptr;
+    loom::detail::visit_entry(member, [&](auto i) {
+        out = &loom::detail::relation_info<Owner, decltype(i)::value>;
+    });
+    return out;
+}
+
+TEST_CASE("a forward key's spec names its column and has no back reference", "[detail][spec]") {
+    const LevelSpec& s = spec_of(&Book::publisher);
+    CHECK(s.kind == LevelKind::forward);
+    CHECK(s.to_one());
+    CHECK_FALSE(s.shared_targets);
+    CHECK(s.column == "publisher_id");
+    CHECK(s.info == info_of(&Book::publisher));
+    CHECK(s.into_info->into);
+    CHECK(s.back_info == nullptr);
+    CHECK(s.set_back == nullptr);
+    CHECK(s.describe() == "Book::publisher");
+    CHECK(s.join().forward);
+}
+
+TEST_CASE("a reverse key's children point back at their parent through the spec",
+          "[detail][spec]") {
+    const LevelSpec& s = spec_of(&Book::reviews);
+    CHECK(s.kind == LevelKind::list);
+    CHECK_FALSE(s.to_one());
+    CHECK_FALSE(s.shared_targets);
+    CHECK(s.back_info == info_of(&Review::book));
+    REQUIRE(s.set_back != nullptr);
+
+    // set_back fills the child's ForeignKey with the parent, through the back anchor.
+    // (The anchor first: it outlives the word that refers to it.)
+    loom::detail::AnchorRef back(new loom::detail::Anchor(s.back_info));
+    Book parent;
+    parent.id = 7;
+    Review child;
+    child.book = 7;
+    s.set_back(&child, &parent, back.get());
+    CHECK(child.book.loaded());
+    CHECK(child.book.get() == &parent);
+    CHECK(*child.book.id() == 7);
+}
+
+TEST_CASE("many-to-many levels, either side, share their target rows and make no back "
+          "reference",
+          "[detail][spec]") {
+    for (const LevelSpec* s : {&spec_of(&Book::authors), &spec_of(&Author::books)}) {
+        CHECK(s->kind == LevelKind::list);
+        CHECK(s->shared_targets);
+        CHECK(s->back_info == nullptr);
+    }
+    CHECK_FALSE(spec_of(&Publisher::books).shared_targets);
+}
+
+TEST_CASE("both sides of a one-to-one point back at each other", "[detail][spec]") {
+    const LevelSpec& forward = spec_of(&Profile::user);
+    CHECK(forward.kind == LevelKind::forward);
+    CHECK(forward.back_info == info_of(&User::profile));
+    CHECK(forward.set_back != nullptr);
+    const LevelSpec& reverse = spec_of(&User::profile);
+    CHECK(reverse.kind == LevelKind::reverse_one);
+    CHECK(reverse.to_one());
+    CHECK(reverse.back_info == info_of(&Profile::user));
+    CHECK(reverse.set_back != nullptr);
+}
+
+TEST_CASE("relations to one model with one key type run one level type", "[detail][spec]") {
+    using loom::detail::RelNodeT;
+    using FromAuthor = RelNodeT<Author, loom::Reverse<Book>>;
+    using FromPublisher = RelNodeT<Publisher, loom::Reverse<Book>>;
+    using FromReview = RelNodeT<Review, loom::ForeignKey<Book>>;
+    STATIC_REQUIRE(std::is_same_v<FromAuthor::Key, std::int64_t>);
+    STATIC_REQUIRE(std::is_same_v<FromPublisher::Key, std::int64_t>);
+    STATIC_REQUIRE(std::is_same_v<FromReview::Key, std::int64_t>);
+    STATIC_REQUIRE(std::is_same_v<FromAuthor::Target, FromReview::Target>);
+}
+
+}  // namespace test_level_spec
