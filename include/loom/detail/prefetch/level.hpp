@@ -252,12 +252,15 @@ template <class Target, class Key> class RelLevel final : public Level {
     // Growing never moves the objects read so far (no copies, no transient 2x peak).
     using Block = StableBlock<Target>;
     using Fk = ForeignKey<Target, Key>;  // a forward level's cache
+    // Only levels keyed by the target's own key can be forward ones: the code for them is
+    // compiled only there.
+    static constexpr bool can_forward = std::is_same_v<Key, TargetKey>;
 
 public:
     RelLevel(const RelNodeData<Target>& node, Session& parents_db)
         : node_(node),
           spec_(*node.spec),
-          forward_(node.spec->kind == LevelKind::forward),
+          forward_(can_forward && node.spec->kind == LevelKind::forward),
           shared_(node.spec->shared_targets),
           db_(&node.database(parents_db)) {
         session = db_;
@@ -290,9 +293,11 @@ public:
         auto add = [this](const Target* t, const Anchor* a) {
             if (t) preloaded.emplace_back(t, a ? a->storage() : nullptr);
         };
-        if (spec_.kind == LevelKind::forward) {
-            auto& r = *static_cast<Fk*>(cache);
-            add(r.get(), relation_access::anchor(r));
+        if (forward_) {
+            if constexpr (can_forward) {
+                auto& r = *static_cast<Fk*>(cache);
+                add(r.get(), relation_access::anchor(r));
+            }
         } else if (spec_.kind == LevelKind::reverse_one) {
             auto& r = *static_cast<ReverseOne<Target>*>(cache);
             add(r.get(), relation_access::anchor(r));
@@ -353,18 +358,22 @@ public:
     }
 
     void fetched() override {
-        if (!forward_ || plan_.distinct.empty()) return;
-        target_slot_ = KeyIndexFor<Key>(block_->size());
-        for (std::size_t i = 0; i < block_->size(); ++i) {
-            bool fresh;
-            target_slot_.insert(primary_key_of((*block_)[i]), static_cast<std::uint32_t>(i), fresh);
+        if constexpr (can_forward) {
+            if (!forward_ || plan_.distinct.empty()) return;
+            target_slot_ = KeyIndexFor<Key>(block_->size());
+            for (std::size_t i = 0; i < block_->size(); ++i) {
+                bool fresh;
+                target_slot_.insert(primary_key_of((*block_)[i]), static_cast<std::uint32_t>(i),
+                                    fresh);
+            }
+            // A key with no row (possible only where foreign keys were not enforced) is an error,
+            // found before any cache is touched. A Prefetch with its own queryset may leave
+            // targets out on purpose: those read as nullptr.
+            for (std::size_t p = 0; p < rels.size() && !node_.custom; ++p)
+                if (keys[p] && target_slot_.find(*keys[p]) == KeyIndex::npos)
+                    throw_dangling_key(spec_.describe(), spec_.column, *keys[p],
+                                       meta<Target>().name);
         }
-        // A key with no row (possible only where foreign keys were not enforced) is an error,
-        // found before any cache is touched. A Prefetch with its own queryset may leave
-        // targets out on purpose: those read as nullptr.
-        for (std::size_t p = 0; p < rels.size() && !node_.custom; ++p)
-            if (keys[p] && target_slot_.find(*keys[p]) == KeyIndex::npos)
-                throw_dangling_key(spec_.describe(), spec_.column, *keys[p], meta<Target>().name);
     }
 
     /// The stitch phase: the caches, then the nested levels on what was loaded.
@@ -424,8 +433,9 @@ public:
         if (plan_.distinct.empty()) {
             // Nothing to look up: no query, but every cache is loaded (empty or NULL).
             for (std::size_t p = 0; p < rels.size(); ++p) {
-                if (forward_ && node_.into_other)
-                    relation_access::set_key(*static_cast<Fk*>(rels[p]), keys[p]);
+                if constexpr (can_forward)
+                    if (forward_ && node_.into_other)
+                        relation_access::set_key(*static_cast<Fk*>(rels[p]), keys[p]);
                 mark_empty(rels[p], anchor, internal);
             }
             return;
@@ -433,20 +443,22 @@ public:
         auto& block = *block_;
         // Stitch: the block no longer grows, so pointers into it are stable.
         if (forward_) {
-            for (std::size_t p = 0; p < rels.size(); ++p) {
-                Target* t = nullptr;
-                if (keys[p]) {
-                    const auto slot = target_slot_.find(*keys[p]);
-                    if (slot != KeyIndex::npos) t = &block[slot];
+            if constexpr (can_forward) {
+                for (std::size_t p = 0; p < rels.size(); ++p) {
+                    Target* t = nullptr;
+                    if (keys[p]) {
+                        const auto slot = target_slot_.find(*keys[p]);
+                        if (slot != KeyIndex::npos) t = &block[slot];
+                    }
+                    auto& fk = *static_cast<Fk*>(rels[p]);
+                    // A member filled by into(...) mirrors the relation's key, so that is_null()
+                    // tells a NULL key from a target the Prefetch's queryset left out.
+                    if (node_.into_other) relation_access::set_key(fk, keys[p]);
+                    relation_access::set(fk, static_cast<const Target*>(t), anchor, internal);
+                    // A target shared by several parents (possible only without the UNIQUE
+                    // constraint) points back at the first.
+                    if (back && t) spec_.set_back(t, owners[p], back);
                 }
-                auto& fk = *static_cast<Fk*>(rels[p]);
-                // A member filled by into(...) mirrors the relation's key, so that is_null()
-                // tells a NULL key from a target the Prefetch's queryset left out.
-                if (node_.into_other) relation_access::set_key(fk, keys[p]);
-                relation_access::set(fk, static_cast<const Target*>(t), anchor, internal);
-                // A target shared by several parents (possible only without the UNIQUE
-                // constraint) points back at the first.
-                if (back && t) spec_.set_back(t, owners[p], back);
             }
         } else if (spec_.kind == LevelKind::reverse_one) {
             for (void* r : rels)
@@ -500,10 +512,11 @@ private:
     }
 
     void mark_empty(void* cache, const Anchor* anchor, bool internal) const {
-        if (spec_.kind == LevelKind::forward)
-            relation_access::set(*static_cast<Fk*>(cache), static_cast<const Target*>(nullptr),
-                                 anchor, internal);
-        else if (spec_.kind == LevelKind::reverse_one)
+        if (forward_) {
+            if constexpr (can_forward)
+                relation_access::set(*static_cast<Fk*>(cache), static_cast<const Target*>(nullptr),
+                                     anchor, internal);
+        } else if (spec_.kind == LevelKind::reverse_one)
             relation_access::set(*static_cast<ReverseOne<Target>*>(cache),
                                  static_cast<const Target*>(nullptr), anchor, internal);
         else
