@@ -96,20 +96,30 @@ template <class Owner, std::size_t I> struct relation_shape {
     }();
 };
 
-/// Points `child`'s back reference (see relation_shape) at `parent`, through `back`.
+/// A forward one-to-one: points `target`'s ReverseOne at `owner` (LevelSpec::set_back).
 template <class Owner, std::size_t I>
-void set_back_of(void* child, const void* parent, const Anchor* back) {
+void set_back_of(void* target, const void* owner, const Anchor* back) {
     using S = relation_shape<Owner, I>;
     using Target = typename S::Target;
-    auto& m = static_cast<Target*>(child)->*(entry<Target, S::back_index>().member);
-    const auto* owner = static_cast<const Owner*>(parent);
-    if constexpr (S::back_to_parent) {
-        relation_access::set(static_cast<ForeignKey<Owner, key_of<Owner>>&>(m), owner, back, true);
-    } else {
-        // A target shared by several parents (possible only without the UNIQUE constraint)
-        // points back at the first.
-        if (!m.loaded() || relation_access::anchor(m) != back)
-            relation_access::set(m, owner, back, true);
+    auto& rev = static_cast<Target*>(target)->*(entry<Target, S::back_index>().member);
+    // A target shared by several parents (possible only without the UNIQUE constraint) points
+    // back at the first.
+    if (!rev.loaded() || relation_access::anchor(rev) != back)
+        relation_access::set(rev, static_cast<const Owner*>(owner), back, true);
+}
+
+/// A reverse key: points each child's ForeignKey at its parent (LevelSpec::set_backs).
+template <class Owner, std::size_t I>
+void set_backs_of(void* block, const std::uint32_t* link, const std::uint32_t* first_parent,
+                  const void* const* owners, const Anchor* back) {
+    using S = relation_shape<Owner, I>;
+    using Target = typename S::Target;
+    std::size_t i = 0;
+    for (Target& child : *static_cast<StableBlock<Target>*>(block)) {
+        auto& fk = static_cast<ForeignKey<Owner, key_of<Owner>>&>(
+            child.*(entry<Target, S::back_index>().member));
+        relation_access::set(fk, static_cast<const Owner*>(owners[first_parent[link[i++]]]), back,
+                             true);
     }
 }
 
@@ -129,7 +139,10 @@ template <class Owner, std::size_t I> constexpr LevelSpec make_spec() {
     s.shared_targets = S::E::kind == entry_kind::many_to_many || S::reverse_of_m2m;
     if constexpr (S::has_back) {
         s.back_info = &relation_info<Target, S::back_index>;
-        s.set_back = &set_back_of<Owner, I>;
+        if constexpr (S::back_to_parent)
+            s.set_backs = &set_backs_of<Owner, I>;
+        else
+            s.set_back = &set_back_of<Owner, I>;
     }
     return s;
 }

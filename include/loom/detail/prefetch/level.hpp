@@ -134,7 +134,13 @@ struct LevelSpec {
     /// or reverse one-to-one point at their parent; the target of a forward one-to-one at its
     /// owner, when the target declares the ReverseOne. Null when there is none.
     const RelationInfo* back_info = nullptr;
-    void (*set_back)(void* child, const void* parent, const Anchor* back) = nullptr;
+    /// A forward one-to-one: points `target` back at `owner` (once per parent).
+    void (*set_back)(void* target, const void* owner, const Anchor* back) = nullptr;
+    /// A reverse key: points every child in `block` (a StableBlock<Target>, in row order) at
+    /// its parent, owners[first_parent[link[i]]] for child i; once per level, so that the loop
+    /// over the rows is compiled with the member's type.
+    void (*set_backs)(void* block, const std::uint32_t* link, const std::uint32_t* first_parent,
+                      const void* const* owners, const Anchor* back) = nullptr;
 
     /// "Book::authors"
     std::string describe() const {
@@ -246,7 +252,7 @@ template <class Key> struct KeyPlan {
 /// One planned level of a relation to Target whose keys are of type Key (node.hpp): what the
 /// plan took from the parents, then what the fetch read. row() and fetched() touch only this
 /// object's own members. The parents' caches are kept as cache_of() made them, their owners
-/// as const void* (only the spec's set_back looks at them).
+/// as const void* (only the spec's back reference functions look at them).
 template <class Target, class Key> class RelLevel final : public Level {
     using TargetKey = key_of<Target>;
     // Growing never moves the objects read so far (no copies, no transient 2x peak).
@@ -339,22 +345,22 @@ public:
         const std::uint32_t k =
             plan_.by_key.find(read_key<Key>(s, 0, [this] { return spec_.describe(); }));
         if (k == KeyIndex::npos) return;
-        auto slot = static_cast<std::uint32_t>(block_->size());
         if (shared_) {
             // Only across a join table can one target row come back for several parents.
             bool fresh;
-            slot = by_pk_.insert(read_key<TargetKey>(s, 1, [this] { return spec_.describe(); }),
-                                 slot, fresh);
+            const std::uint32_t slot =
+                by_pk_.insert(read_key<TargetKey>(s, 1, [this] { return spec_.describe(); }),
+                              static_cast<std::uint32_t>(block_->size()), fresh);
             if (fresh) {
                 block_->emplace_back();
                 (*read_)(s, 1, block_->back());
             }
-            link_slot_.push_back(slot);
+            shared_links_.emplace_back(k, slot);
         } else {
             block_->emplace_back();
             (*read_)(s, 1, block_->back());
+            links_.push_back(k);
         }
-        link_key_.push_back(k);
     }
 
     void fetched() override {
@@ -468,8 +474,8 @@ public:
                 for (auto p = plan_.first_parent[k]; p != KeyIndex::npos; p = plan_.next_parent[p])
                     relation_access::set(*static_cast<ReverseOne<Target>*>(rels[p]), &block[slot],
                                          anchor, internal);
-                if (back) spec_.set_back(&block[slot], owners[plan_.first_parent[k]], back);
             });
+            set_backs(back);
         } else {
             // Count, then fill one array for the whole level; each list is a slice of it.
             std::vector<std::uint32_t> at(rels.size() + 1, 0);
@@ -483,8 +489,8 @@ public:
             each_link([&](std::uint32_t k, std::uint32_t slot) {
                 for (auto p = plan_.first_parent[k]; p != KeyIndex::npos; p = plan_.next_parent[p])
                     items[at[p]++] = &block[slot];
-                if (back) spec_.set_back(&block[slot], owners[plan_.first_parent[k]], back);
             });
+            set_backs(back);
             // at[p] is now the end of parent p's slice, at[p - 1] its start.
             for (std::size_t p = 0; p < rels.size(); ++p) {
                 const std::uint32_t begin = p == 0 ? 0 : at[p - 1];
@@ -500,15 +506,20 @@ private:
                          list.test(&spec_.join(), chunk, array, spec_.to_one()));
     }
 
-    /// Calls fn(key index, slot) for each row read, in row order. Rows that no other parent
-    /// shares sit in the block in row order, so their slot is their position and only the key
-    /// index is kept: 4 bytes a row in the level's largest transient array.
+    /// Calls fn(key index, slot) for each row read, in row order.
     template <class Fn> void each_link(Fn&& fn) const {
         if (shared_) {
-            for (std::size_t i = 0; i < link_key_.size(); ++i) fn(link_key_[i], link_slot_[i]);
+            for (auto [k, slot] : shared_links_) fn(k, slot);
         } else {
-            for (std::uint32_t slot = 0; slot < link_key_.size(); ++slot) fn(link_key_[slot], slot);
+            for (std::uint32_t slot = 0; slot < links_.size(); ++slot) fn(links_[slot], slot);
         }
+    }
+
+    /// The children of a reverse key (never shared: child i is row i) point at their parents.
+    void set_backs(const Anchor* back) const {
+        if (back)
+            spec_.set_backs(block_.get(), links_.data(), plan_.first_parent.data(), owners.data(),
+                            back);
     }
 
     void mark_empty(void* cache, const Anchor* anchor, bool internal) const {
@@ -534,8 +545,11 @@ private:
     KeyPlan<Key> plan_;  // distinct keys; parents sharing a key are chained
     // What the fetch reads.
     std::shared_ptr<Block> block_ = std::make_shared<Block>();
-    // Per row read: the index of its key, and (shared targets only) its slot in the block.
-    std::vector<std::uint32_t> link_key_, link_slot_;
+    // Per row read: the index of its key; with shared targets, and its slot in the block (the
+    // other rows sit in the block in row order, so their slot is their position: 4 bytes a
+    // row in the level's largest transient array).
+    std::vector<std::uint32_t> links_;
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> shared_links_;
     KeyIndexFor<TargetKey> by_pk_;
     std::optional<RowReader<Target>> read_;
     KeyIndexFor<Key> target_slot_;  // forward relations: the slot of each target's key
