@@ -53,7 +53,7 @@ template <class T, fixed_string S, std::size_t Skip> auto lookup_chain() {
         if constexpr (!lookup_tail(rest).empty()) {
             using Target = typename entry_t<T, I>::target;
             auto child = lookup_chain<Target, S, Skip + head.size() + 2>();
-            node->children.push_back(std::shared_ptr<const PrefetchNode<Target>>(std::move(child)));
+            node->children.push_back(as_shared_node(std::move(child)));
         }
         return node;
     } else {
@@ -67,8 +67,7 @@ template <class T, fixed_string S, std::size_t Skip> auto lookup_chain() {
 template <class T, fixed_string S> Path<T> lookup() {
     static_assert(!S.view().empty(), "loom::lookup: the path is empty");
     auto node = detail::lookup_chain<T, S, 0>();
-    return detail::access::make<Path<T>>(
-        std::shared_ptr<const detail::PrefetchNode<T>>(std::move(node)));
+    return detail::access::make<Path<T>>(detail::as_shared_node(std::move(node)));
 }
 
 }  // namespace loom

@@ -69,8 +69,7 @@ template <class M, class... Ms> auto path(M first, Ms... rest) {
     using Root = typename detail::member_owner<M>::owner;
     if constexpr (linked) {
         auto node = detail::make_chain(first, rest...);
-        return detail::access::make<Path<Root>>(
-            std::shared_ptr<const detail::PrefetchNode<Root>>(std::move(node)));
+        return detail::access::make<Path<Root>>(detail::as_shared_node(std::move(node)));
     } else {
         // unreachable: the static_assert above already failed
         return detail::access::make<Path<Root>>(nullptr);

@@ -39,9 +39,9 @@ std::shared_ptr<const SelectRelatedBase<T>> select_chain_of(const PrefetchNode<T
         constexpr std::size_t I = decltype(i)::value;
         using E = entry_t<T, I>;
         if constexpr (is_relation_entry<E>) {
-            const auto* level = dynamic_cast<const RelNode<T, I>*>(&node);
-            if (out || !level) return;
             using Rel = std::remove_cvref_t<decltype(std::declval<T&>().*(entry<T, I>().member))>;
+            const auto* level = dynamic_cast<const RelNodeT<T, Rel>*>(&node);
+            if (out || !level || level->spec != &level_spec<T, I>) return;
             if constexpr (!is_to_one_relation<Rel>::value) {
                 throw UsageError("select_related: " + level->describe() +
                                  " in the path is a to-many relation, which a JOIN would repeat "

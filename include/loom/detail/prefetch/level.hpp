@@ -1,0 +1,590 @@
+// One prefetched relation's level as shared code. What a level does (plan its keys, read its
+// rows, stitch them into the parents' caches) depends on the target model and the key type,
+// not on which relation member it fills: a relation is described by a LevelSpec (data, and one
+// function for the back references), and every relation to the same model with the same key
+// type runs the same RelLevel<Target, Key> from its spec. Declaring a relation (every relation
+// member carries a loader for rel.load(db)) thus costs a spec, not a copy of the engine.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "../sql/select.hpp"
+#include "../std_light.hpp"
+#include "block.hpp"
+#include "key_index.hpp"
+#include "node.hpp"
+
+namespace loom::detail {
+
+/// How one level passes its keys to SQL: IN lists of at most `room` keys, each padded to a
+/// power of two (repeating the last key) so a few statement shapes serve every count and stay
+/// in the statement cache; or, past Database::json_keys_above(), JSON arrays (one parameter
+/// each, one statement shape, split only by a batch size).
+struct KeyChunks {
+    bool json = false;
+    std::size_t room = 0;
+};
+
+inline KeyChunks plan_key_chunks(Session& s, std::size_t keys, std::size_t own_params,
+                                 const std::string& what, bool arrays = true) {
+    const auto limit = static_cast<std::size_t>(s.variable_limit());
+    if (own_params >= limit)
+        throw UsageError(what + ": the queryset alone binds " + std::to_string(own_params) +
+                         " parameters, the connection's limit");
+    if (arrays && keys > s.key_array_above())
+        return {true, s.options().batch_size ? s.options().batch_size : keys};
+    return {false, std::min(s.max_keys_per_query(), limit - own_params)};
+}
+
+/// Calls fn(keys, json) once per chunk of `distinct`, as `plan` says.
+template <class K, class Fn>
+void for_each_key_chunk(std::span<const K> distinct, KeyChunks plan, Fn&& fn) {
+    std::vector<K> chunk;
+    for (std::size_t at = 0; at < distinct.size(); at += plan.room) {
+        const std::size_t n = std::min(plan.room, distinct.size() - at);
+        if (plan.json) {
+            fn(distinct.subspan(at, n), true);
+            continue;
+        }
+        std::size_t padded = 1;
+        while (padded < n) padded <<= 1;
+        padded = std::min(padded, plan.room);
+        chunk.assign(distinct.begin() + static_cast<std::ptrdiff_t>(at),
+                     distinct.begin() + static_cast<std::ptrdiff_t>(at + n));
+        chunk.resize(padded, chunk.back());
+        fn(std::span<const K>(chunk), false);
+    }
+}
+
+/// Whether keys of type K can be one array parameter: integers, and keys stored as text.
+template <class K> constexpr bool key_arrays_for() {
+    if constexpr (std::is_same_v<K, std::int64_t>)
+        return true;
+    else
+        return column_traits<K>::storage == Storage::text;
+}
+
+/// Keys of type K as the SQL builder takes them: std::int64_t keys as they are (a list or one
+/// array parameter), others as Values bound one by one.
+template <class K> struct KeyList {
+    std::vector<Value> values;
+    KeyTest test(const RelationJoin* relation, std::span<const K> keys, bool array, bool to_one) {
+        if constexpr (std::is_same_v<K, std::int64_t>) {
+            return KeyTest{relation, keys, array, to_one};
+        } else {
+            values.clear();
+            values.reserve(keys.size());
+            for (const K& k : keys) values.push_back(column_traits<K>::value(k));
+            KeyTest t{relation, {}, array, to_one};
+            t.values = values;
+            t.typed = true;
+            return t;
+        }
+    }
+};
+
+/// Reads the key in result column `c` (a parent key, or a target's primary key); `what()`
+/// names the level in the message of a key that does not fit (called only then: this runs
+/// once per row).
+template <class K, class What> K read_key(const Statement& s, int c, What&& what) {
+    if constexpr (std::is_same_v<K, std::int64_t>) {
+        return s.column_int(c);
+    } else {
+        K k{};
+        if (const char* why = read_column(s, c, k))
+            throw DataError(std::string(what()) + ": a key column: " + why + ", found " +
+                            describe_stored(s, c));
+        return k;
+    }
+}
+
+/// Two prefetch querysets ask for the same rows: the same SQL and parameters.
+template <class T> bool same_query(const QueryState<T>& a, const QueryState<T>& b) {
+    if (&a == &b) return true;
+    return SelectBuilder<T>(a, nullptr).rows() == SelectBuilder<T>(b, nullptr).rows();
+}
+
+/// The cache a level fills in each parent, by the relation's shape.
+enum class LevelKind : std::uint8_t {
+    forward,      // a ForeignKey or OneToOne: the parent holds the target's key
+    reverse_one,  // a ReverseOne: at most one child per parent
+    list,         // a ManyToMany or Reverse: a list per parent
+};
+
+/// What a level needs to know of the relation it loads (entry I of Owner): filled once per
+/// relation by make_spec<Owner, I>() (engine.hpp), read by RelLevel.
+struct LevelSpec {
+    const RelationInfo* info = nullptr;       // names; what the caches it fills report
+    const RelationInfo* into_info = nullptr;  // the same, for a member into(...) filled
+    const RelationJoin& (*join)() = nullptr;  // relation_join<Owner, I>
+    std::string_view column;                  // a forward relation's key column (messages)
+    LevelKind kind = LevelKind::list;
+    bool shared_targets = false;  // across a join table: a target row may serve several parents
+    /// The back reference (Django fills the known side): the children of a reverse ForeignKey
+    /// or reverse one-to-one point at their parent; the target of a forward one-to-one at its
+    /// owner, when the target declares the ReverseOne. Null when there is none.
+    const RelationInfo* back_info = nullptr;
+    /// A forward one-to-one: points `target` back at `owner` (once per parent).
+    void (*set_back)(void* target, const void* owner, const Anchor* back) = nullptr;
+    /// A reverse key: points every child in `block` (a StableBlock<Target>, in row order) at
+    /// its parent, owners[first_parent[link[i]]] for child i; once per level, so that the loop
+    /// over the rows is compiled with the member's type.
+    void (*set_backs)(void* block, const std::uint32_t* link, const std::uint32_t* first_parent,
+                      const void* const* owners, const Anchor* back) = nullptr;
+
+    /// "Book::authors"
+    std::string describe() const {
+        return std::string(info->owner) + "::" + std::string(info->member);
+    }
+    bool to_one() const noexcept { return kind != LevelKind::list; }
+};
+
+/// The cache of relation member `r` as a level keeps it: a pointer to its ForeignKey<Target, K>,
+/// ReverseOne<Target> or RelatedList<Target> (RelLevel casts it back to that type).
+template <class Rel> void* cache_of(Rel& r) noexcept {
+    using T = typename Rel::target_type;
+    if constexpr (requires { typename Rel::key_type; })
+        return static_cast<ForeignKey<T, typename Rel::key_type>*>(&r);
+    else if constexpr (std::is_same_v<Rel, ReverseOne<T>>)
+        return &r;
+    else
+        return static_cast<RelatedList<T>*>(&r);
+}
+
+/// What a prefetch node of a relation to Target holds, whatever the relation.
+template <class Target> struct RelNodeData {
+    const LevelSpec* spec = nullptr;
+    std::shared_ptr<const QueryState<Target>> custom;  // Prefetch(..., queryset)
+    Session* session = nullptr;  // the database of the Prefetch's queryset (null: the parents')
+    PrefetchList<Target> children;
+    bool into_other = false;  // Prefetch(...).into(another member)
+    bool skip_loaded = true;  // parents whose slot is loaded run no query (db.load: false)
+
+    const QueryState<Target>& state() const {
+        static const QueryState<Target> all;
+        return custom ? *custom : all;
+    }
+    /// The database this level reads: a Prefetch's queryset reads its own database, as
+    /// Django's does; one of the parents' own Database reads where the parents were read (the
+    /// same replica and snapshot).
+    Session& database(Session& parents_db) const {
+        return session && session != &parents_db.root() ? *session : parents_db;
+    }
+    /// Takes `other`'s queryset (if this has none) and nested relations: the same relation
+    /// into the same member.
+    void merge_data(const RelNodeData& other) {
+        if (other.custom) {
+            if (custom && (session != other.session || !same_query(*custom, *other.custom)))
+                throw UsageError("prefetch_related: " + spec->describe() +
+                                 (into_other ? " (loaded into another member by into(...))" : "") +
+                                 " was given two different querysets" +
+                                 (session != other.session ? " (of two databases)" : "") +
+                                 "; use Prefetch(...).into(...) to load the second one into "
+                                 "another member");
+            if (!custom) {
+                custom = other.custom;
+                session = other.session;
+            }
+        }
+        for (auto& c : other.children) merge_prefetch(children, *c);
+    }
+};
+
+/// The SELECT of a level for one chunk of keys: the parent key (when it is not the target's
+/// own primary key) leads, the target's columns follow.
+template <class Target>
+SqlText key_query(const QueryState<Target>& state, Session& db, const KeyTest& keys) {
+    return SelectBuilder<Target>(state, &db).for_keys(keys);
+}
+
+/// Sorts `objects` by address and drops repeats (an object reached from several parents).
+inline void sort_unique(std::vector<std::pair<const void*, const Anchor*>>& objects) {
+    std::sort(objects.begin(), objects.end(), [](const auto& a, const auto& b) {
+        return std::less<const void*>{}(a.first, b.first);
+    });
+    objects.erase(std::unique(objects.begin(), objects.end(),
+                              [](const auto& a, const auto& b) { return a.first == b.first; }),
+                  objects.end());
+}
+
+/// The distinct keys of a level's parents, in first-seen order, and (when chained) the parents
+/// of each key in parent order: the plan phase's work, shared by every level of one key type.
+template <class Key> struct KeyPlan {
+    KeyIndexFor<Key> by_key;
+    std::vector<Key> distinct;
+    std::vector<std::uint32_t> first_parent, next_parent;
+
+    /// `keys`: one per parent, none for a NULL key. `chain`: link the parents of each key
+    /// (forward levels stitch by target key instead).
+    void plan(const std::vector<std::optional<Key>>& keys, bool chain) {
+        by_key = KeyIndexFor<Key>(keys.size());
+        if (chain) next_parent.assign(keys.size(), KeyIndex::npos);
+        std::vector<std::uint32_t> last_parent;
+        distinct.reserve(keys.size());
+        for (std::size_t p = 0; p < keys.size(); ++p) {
+            if (!keys[p]) continue;
+            bool fresh;
+            const auto k =
+                by_key.insert(*keys[p], static_cast<std::uint32_t>(distinct.size()), fresh);
+            if (fresh) distinct.push_back(*keys[p]);
+            if (!chain) continue;
+            if (fresh) {
+                first_parent.push_back(static_cast<std::uint32_t>(p));
+                last_parent.push_back(static_cast<std::uint32_t>(p));
+            } else {
+                next_parent[last_parent[k]] = static_cast<std::uint32_t>(p);
+                last_parent[k] = static_cast<std::uint32_t>(p);
+            }
+        }
+    }
+};
+
+/// One planned level of a relation to Target whose keys are of type Key (node.hpp): what the
+/// plan took from the parents, then what the fetch read. row() and fetched() touch only this
+/// object's own members. The parents' caches are kept as cache_of() made them, their owners
+/// as const void* (only the spec's back reference functions look at them).
+template <class Target, class Key> class RelLevel final : public Level {
+    using TargetKey = key_of<Target>;
+    // Growing never moves the objects read so far (no copies, no transient 2x peak).
+    using Block = StableBlock<Target>;
+    using Fk = ForeignKey<Target, Key>;  // a forward level's cache
+    // Only levels keyed by the target's own key can be forward ones: the code for them is
+    // compiled only there.
+    static constexpr bool can_forward = std::is_same_v<Key, TargetKey>;
+
+public:
+    RelLevel(const RelNodeData<Target>& node, Session& parents_db)
+        : node_(node),
+          spec_(*node.spec),
+          forward_(can_forward && node.spec->kind == LevelKind::forward),
+          shared_(node.spec->shared_targets),
+          db_(&node.database(parents_db)) {
+        session = db_;
+        // A Prefetch's queryset of another database reads in its own snapshot (kept by this
+        // level and the levels below it).
+        if (db_ != &parents_db) keep = std::make_shared<Session::ReadSnapshot>(*db_, true);
+    }
+
+    // From the parents, parallel: each parent's key (none for a NULL key), its cache, itself.
+    std::vector<std::optional<Key>> keys;
+    std::vector<void*> rels;
+    std::vector<const void*> owners;
+    // Objects (Target) of parents whose relation was loaded already, each with the anchor
+    // whose storage keeps it: the nested levels run on them.
+    std::vector<std::pair<const void*, const Anchor*>> preloaded;
+
+    /// Notes the anchor that keeps the parent just added alive (null: none): the one anchor
+    /// that keeps every parent alive, if there is one, is the level's holder; only then do
+    /// their children get back references (see anchor.hpp).
+    void holder_of_last(const Anchor* h) noexcept {
+        if (rels.size() == 1)
+            holder_ = h;
+        else if (h != holder_)
+            mixed_holders_ = true;
+    }
+
+    /// Keeps the objects an already-loaded cache holds (the engine made them; they are not
+    /// const), each with the anchor whose storage keeps it (null when unknown).
+    void collect_loaded(void* cache) {
+        auto add = [this](const Target* t, const Anchor* a) {
+            if (t) preloaded.emplace_back(t, a ? a->storage() : nullptr);
+        };
+        if (forward_) {
+            if constexpr (can_forward) {
+                auto& r = *static_cast<Fk*>(cache);
+                add(r.get(), relation_access::anchor(r));
+            }
+        } else if (spec_.kind == LevelKind::reverse_one) {
+            auto& r = *static_cast<ReverseOne<Target>*>(cache);
+            add(r.get(), relation_access::anchor(r));
+        } else {
+            auto& r = *static_cast<RelatedList<Target>*>(cache);
+            for (const Target* t : relation_access::items(r)) add(t, relation_access::anchor(r));
+        }
+    }
+
+    /// The plan phase past the parents: the distinct keys, and the statements that look them
+    /// up (none when every key is NULL).
+    void plan_queries() {
+        if (mixed_holders_) holder_ = nullptr;
+        if (rels.empty()) return;
+        plan_.plan(keys, !forward_);
+        if (plan_.distinct.empty()) return;  // nothing to look up: no query
+
+        // Explicit loads (rel.load(db), db.load) say so in the query log and the N+1 guard.
+        origin = (db_->origin() == "load" ? "load " : "prefetch ") + spec_.describe();
+        by_pk_ = KeyIndexFor<TargetKey>(shared_ ? plan_.distinct.size() : 0);
+        read_.emplace(node_.state());
+        // Chunk so that keys + the queryset's own parameters fit the variable limit.
+        KeyList<Key> list;
+        const std::size_t own_params = query_for(list, std::span<const Key>{}, false).params.size();
+        const KeyChunks plan =
+            plan_key_chunks(*db_, plan_.distinct.size(), own_params, "prefetch " + spec_.describe(),
+                            key_arrays_for<Key>());
+        for_each_key_chunk<Key>(plan_.distinct, plan, [&](std::span<const Key> chunk, bool json) {
+            statements.push_back(query_for(list, chunk, json));
+        });
+    }
+
+    void row(const Statement& s) override {
+        if (forward_) {
+            block_->emplace_back();
+            (*read_)(s, 0, block_->back());
+            return;
+        }
+        const std::uint32_t k =
+            plan_.by_key.find(read_key<Key>(s, 0, [this] { return spec_.describe(); }));
+        if (k == KeyIndex::npos) return;
+        if (shared_) {
+            // Only across a join table can one target row come back for several parents.
+            bool fresh;
+            const std::uint32_t slot =
+                by_pk_.insert(read_key<TargetKey>(s, 1, [this] { return spec_.describe(); }),
+                              static_cast<std::uint32_t>(block_->size()), fresh);
+            if (fresh) {
+                block_->emplace_back();
+                (*read_)(s, 1, block_->back());
+            }
+            shared_links_.emplace_back(k, slot);
+        } else {
+            block_->emplace_back();
+            (*read_)(s, 1, block_->back());
+            links_.push_back(k);
+        }
+    }
+
+    void fetched() override {
+        if constexpr (can_forward) {
+            if (!forward_ || plan_.distinct.empty()) return;
+            target_slot_ = KeyIndexFor<Key>(block_->size());
+            for (std::size_t i = 0; i < block_->size(); ++i) {
+                bool fresh;
+                target_slot_.insert(primary_key_of((*block_)[i]), static_cast<std::uint32_t>(i),
+                                    fresh);
+            }
+            // A key with no row (possible only where foreign keys were not enforced) is an error,
+            // found before any cache is touched. A Prefetch with its own queryset may leave
+            // targets out on purpose: those read as nullptr.
+            for (std::size_t p = 0; p < rels.size() && !node_.custom; ++p)
+                if (keys[p] && target_slot_.find(*keys[p]) == KeyIndex::npos)
+                    throw_dangling_key(spec_.describe(), spec_.column, *keys[p],
+                                       meta<Target>().name);
+        }
+    }
+
+    /// The stitch phase: the caches, then the nested levels on what was loaded.
+    void stitch(std::vector<std::unique_ptr<Level>>& next) override {
+        if (!rels.empty()) fill();
+        if (node_.children.empty()) return;
+
+        std::vector<Target*> targets;
+        std::vector<const Anchor*> holders;
+        const std::size_t loaded = anchor_ ? block_->size() : 0;
+        targets.reserve(loaded + preloaded.size());
+        holders.reserve(loaded + preloaded.size());
+        if (anchor_)
+            for (auto& t : *block_) {
+                targets.push_back(&t);
+                holders.push_back(anchor_.get());
+            }
+        sort_unique(preloaded);
+        for (const auto& [t, h] : preloaded) {
+            targets.push_back(static_cast<Target*>(const_cast<void*>(t)));
+            holders.push_back(h);
+        }
+        if (targets.empty()) return;
+        for (auto& child : node_.children) {
+            auto c = child->plan(*db_, {targets, holders});
+            // The nested level keeps what this one kept (another database's snapshot), and
+            // this level's anchor, which its parents' back references hang on.
+            if (!c->keep) c->keep = keep;
+            c->parent_anchor = anchor_;
+            next.push_back(std::move(c));
+        }
+    }
+
+    /// Fills `rels` (parallel to `keys`, and to `owners`, the objects they belong to) with what
+    /// the fetch read. The holder: the anchor that keeps every owner alive and in place, or
+    /// null (then no back references are made).
+    void fill() {
+        // One anchor for every cache this level fills: it keeps the block alive (and, for
+        // lists, the one array the lists are slices of). The words of parents that loom keeps
+        // (a QuerySet's rows, a level's block) are internal; when one anchor keeps them all,
+        // this level holds it while copies of its caches exist, and its children can point
+        // back at their parents.
+        const RelationInfo* info = node_.into_other ? spec_.into_info : spec_.info;
+        ListAnchor<Target>* list = nullptr;
+        Anchor* anchor;
+        if (spec_.to_one())
+            anchor = new Anchor(info, block_);
+        else
+            anchor = list = new ListAnchor<Target>(info, block_);
+        const bool internal = holder_ != nullptr;
+        const Anchor* back = nullptr;
+        if (spec_.back_info && holder_) {
+            anchor->set_parent(holder_);  // before any reference to it is counted
+            back = anchor->make_back(spec_.back_info);
+        }
+        anchor_ = AnchorRef(anchor);
+        if (plan_.distinct.empty()) {
+            // Nothing to look up: no query, but every cache is loaded (empty or NULL).
+            for (std::size_t p = 0; p < rels.size(); ++p) {
+                if constexpr (can_forward)
+                    if (forward_ && node_.into_other)
+                        relation_access::set_key(*static_cast<Fk*>(rels[p]), keys[p]);
+                mark_empty(rels[p], anchor, internal);
+            }
+            return;
+        }
+        auto& block = *block_;
+        // Stitch: the block no longer grows, so pointers into it are stable.
+        if (forward_) {
+            if constexpr (can_forward) {
+                for (std::size_t p = 0; p < rels.size(); ++p) {
+                    Target* t = nullptr;
+                    if (keys[p]) {
+                        const auto slot = target_slot_.find(*keys[p]);
+                        if (slot != KeyIndex::npos) t = &block[slot];
+                    }
+                    auto& fk = *static_cast<Fk*>(rels[p]);
+                    // A member filled by into(...) mirrors the relation's key, so that is_null()
+                    // tells a NULL key from a target the Prefetch's queryset left out.
+                    if (node_.into_other) relation_access::set_key(fk, keys[p]);
+                    relation_access::set(fk, static_cast<const Target*>(t), anchor, internal);
+                    // A target shared by several parents (possible only without the UNIQUE
+                    // constraint) points back at the first.
+                    if (back && t) spec_.set_back(t, owners[p], back);
+                }
+            }
+        } else if (spec_.kind == LevelKind::reverse_one) {
+            for (void* r : rels)
+                relation_access::set(*static_cast<ReverseOne<Target>*>(r),
+                                     static_cast<const Target*>(nullptr), anchor, internal);
+            each_link([&](std::uint32_t k, std::uint32_t slot) {
+                for (auto p = plan_.first_parent[k]; p != KeyIndex::npos; p = plan_.next_parent[p])
+                    relation_access::set(*static_cast<ReverseOne<Target>*>(rels[p]), &block[slot],
+                                         anchor, internal);
+            });
+            set_backs(back);
+        } else {
+            // Count, then fill one array for the whole level; each list is a slice of it.
+            std::vector<std::uint32_t> at(rels.size() + 1, 0);
+            each_link([&](std::uint32_t k, std::uint32_t) {
+                for (auto p = plan_.first_parent[k]; p != KeyIndex::npos; p = plan_.next_parent[p])
+                    ++at[p + 1];
+            });
+            for (std::size_t p = 0; p < rels.size(); ++p) at[p + 1] += at[p];
+            auto& items = list->items;
+            items.resize(at.back());
+            each_link([&](std::uint32_t k, std::uint32_t slot) {
+                for (auto p = plan_.first_parent[k]; p != KeyIndex::npos; p = plan_.next_parent[p])
+                    items[at[p]++] = &block[slot];
+            });
+            set_backs(back);
+            // at[p] is now the end of parent p's slice, at[p - 1] its start.
+            for (std::size_t p = 0; p < rels.size(); ++p) {
+                const std::uint32_t begin = p == 0 ? 0 : at[p - 1];
+                relation_access::assign(*static_cast<RelatedList<Target>*>(rels[p]),
+                                        items.data() + begin, at[p] - begin, anchor, internal);
+            }
+        }
+    }
+
+private:
+    SqlText query_for(KeyList<Key>& list, std::span<const Key> chunk, bool array) const {
+        return key_query(node_.state(), *db_,
+                         list.test(&spec_.join(), chunk, array, spec_.to_one()));
+    }
+
+    /// Calls fn(key index, slot) for each row read, in row order.
+    template <class Fn> void each_link(Fn&& fn) const {
+        if (shared_) {
+            for (auto [k, slot] : shared_links_) fn(k, slot);
+        } else {
+            for (std::uint32_t slot = 0; slot < links_.size(); ++slot) fn(links_[slot], slot);
+        }
+    }
+
+    /// The children of a reverse key (never shared: child i is row i) point at their parents.
+    void set_backs(const Anchor* back) const {
+        if (back)
+            spec_.set_backs(block_.get(), links_.data(), plan_.first_parent.data(), owners.data(),
+                            back);
+    }
+
+    void mark_empty(void* cache, const Anchor* anchor, bool internal) const {
+        if (forward_) {
+            if constexpr (can_forward)
+                relation_access::set(*static_cast<Fk*>(cache), static_cast<const Target*>(nullptr),
+                                     anchor, internal);
+        } else if (spec_.kind == LevelKind::reverse_one)
+            relation_access::set(*static_cast<ReverseOne<Target>*>(cache),
+                                 static_cast<const Target*>(nullptr), anchor, internal);
+        else
+            relation_access::assign(*static_cast<RelatedList<Target>*>(cache),
+                                    static_cast<const Target* const*>(nullptr), 0, anchor,
+                                    internal);
+    }
+
+    const RelNodeData<Target>& node_;
+    const LevelSpec& spec_;
+    const bool forward_, shared_;
+    Session* db_;
+    const Anchor* holder_ = nullptr;
+    bool mixed_holders_ = false;
+    KeyPlan<Key> plan_;  // distinct keys; parents sharing a key are chained
+    // What the fetch reads.
+    std::shared_ptr<Block> block_ = std::make_shared<Block>();
+    // Per row read: the index of its key; with shared targets, and its slot in the block (the
+    // other rows sit in the block in row order, so their slot is their position: 4 bytes a
+    // row in the level's largest transient array).
+    std::vector<std::uint32_t> links_;
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> shared_links_;
+    KeyIndexFor<TargetKey> by_pk_;
+    std::optional<RowReader<Target>> read_;
+    KeyIndexFor<Key> target_slot_;  // forward relations: the slot of each target's key
+    AnchorRef anchor_;              // made by fill()
+};
+
+/// Loads one object's relation (rel.load(db)): `cache` as cache_of() made it, `key` the
+/// relation's key (forward) or its owner's.
+template <class Target, class Key>
+void load_one(Session& db, const LevelSpec& spec, void* cache, std::optional<Key> key) {
+    RelNodeData<Target> node;
+    node.spec = &spec;
+    RelLevel<Target, Key> l(node, db);
+    l.keys.push_back(std::move(key));
+    l.rels.push_back(cache);
+    l.owners.push_back(nullptr);
+    Session::OriginScope scope(db, "load");
+    l.plan_queries();
+    LevelFetch* one[] = {&l};
+    db.fetch_together(one);
+    l.fill();
+}
+
+/// The query plan of a node's level and the levels below, one line per level.
+template <class Target, class Key>
+void explain_level(const RelNodeData<Target>& node, Session& parents_db,
+                   std::vector<std::string>& out, const std::string& prefix) {
+    Session& db = node.database(parents_db);
+    const Key sample[] = {Key{}};
+    KeyList<Key> list;
+    const SqlText q = key_query(node.state(), db,
+                                list.test(&node.spec->join(), sample, false, node.spec->to_one()));
+    out.push_back(prefix + node.spec->describe() + ": " + q.sql);
+    explain_into(db, q, out, prefix + "  ");
+    for (auto& c : node.children) c->explain(db, out, prefix + "  ");
+}
+
+}  // namespace loom::detail
