@@ -4,7 +4,6 @@
 // docs/performance.md).
 #pragma once
 
-#include <algorithm>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -13,7 +12,7 @@
 #include <system_error>
 #include <vector>
 
-#include "std_light.hpp"  // std::thread
+#include "std_light.hpp"  // std::thread, std::min
 
 namespace loom::detail {
 
