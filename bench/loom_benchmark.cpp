@@ -15,6 +15,11 @@
 //     loom_benchmark [--sizes 1000,10000,100000] [--workloads W1,W2,W3,W4] [--reps 7]
 //                    [--chunk 1000] [--naive-max 100000] [--json FILE] [--show-sql] [--quick]
 //                    [--profile loom|hand|naive] [--generate FILE] [--workers N]
+//                    [--writer-wait SECONDS]
+//
+// W4 also times the chunked walk with chunks(n, loom::ahead) (the next chunk loaded on another
+// thread while the current one is walked), interleaved with the serial chunked walk: the
+// "ahead_*" JSON keys and a note line.
 //
 // --workers N sets loom's Options::prefetch_workers (worker connections on which sibling
 // prefetch levels run at the same time; 0: serial, as the hand-written program is); the
@@ -930,14 +935,29 @@ constexpr bool has_chunks = requires(const QS& q) { q.chunks(std::size_t{1000});
 
 constexpr bool chunks_available = has_chunks<loom::QuerySet<Book>>;
 
+// The same walk with chunks(n, loom::ahead) (issue 20): the next chunk loads on another
+// thread while this one is walked.
 template <class QS>
-Run w4_loom_chunked(loom::Database& db, std::size_t chunk) {
+constexpr bool has_chunks_ahead =
+    requires(const QS& q) { q.chunks(std::int64_t{1000}, loom::ahead); };
+
+constexpr bool chunks_ahead_available = has_chunks_ahead<loom::QuerySet<Book>>;
+
+template <class QS>
+Run w4_loom_chunked(loom::Database& db, std::size_t chunk, bool ahead = false) {
     const auto before = db.query_count();
     Checksum c;
     if constexpr (has_chunks<QS>) {
         const QS qs = db.objects<Book>()
                           .order_by(&Book::id)
                           .prefetch_related(&Book::publisher, &Book::authors, &Book::reviews);
+        if constexpr (has_chunks_ahead<QS>) {
+            if (ahead) {
+                for (auto&& part : qs.chunks(static_cast<std::int64_t>(chunk), loom::ahead))
+                    for (const Book& b : part) walk_book_w1(c, b);
+                return {c.h, db.query_count() - before};
+            }
+        }
         for (auto&& part : qs.chunks(chunk))
             for (const Book& b : part) walk_book_w1(c, b);
     }
@@ -980,6 +1000,7 @@ struct Options {
     std::string pg_hand_format = "binary";
     bool naive_max_given = false;
     std::string db;        // --profile: read this file (from --generate) instead of generating
+    double writer_wait = 0;  // --writer-wait SECONDS (bench/writer_wait.hpp)
 };
 
 struct Memory {
@@ -999,11 +1020,19 @@ struct Row {
     std::uint64_t loom_ck = 0, hand_ck = 0, naive_ck = 0, unchunked_ck = 0;
     bool naive_run = false, unchunked_run = false;
     Memory loom_mem, hand_mem, unchunked_mem, lean_mem;  // lean_mem: W1 only (w1_hand_lean)
+    // W4 with chunks(n, loom::ahead), interleaved with the others
+    double ahead_ms = -1, ahead_cpu_ms = -1;
+    std::int64_t ahead_q = -1;
+    std::uint64_t ahead_ck = 0;
+    bool ahead_run = false;
+    Memory ahead_mem;
     bool lean_run = false;
     bool checksums_equal() const {
         return loom_ck == hand_ck && (!naive_run || naive_ck == loom_ck) &&
                (!lean_run || lean_mem.checksum == loom_ck) &&
-               (!unchunked_run || unchunked_ck == loom_ck) && loom_mem.checksum == loom_ck &&
+               (!unchunked_run || unchunked_ck == loom_ck) &&
+               (!ahead_run || (ahead_ck == loom_ck && ahead_mem.checksum == loom_ck)) &&
+               loom_mem.checksum == loom_ck &&
                hand_mem.checksum == hand_ck;
     }
 };
@@ -1014,14 +1043,20 @@ using HandFn = std::function<Run(Raw&)>;
 struct Workload {
     LoomFn loom, naive;
     HandFn hand;
+    LoomFn ahead;  // W4: the chunked walk with loom::ahead (when the tree has it)
 };
 
 Workload workload(const std::string& w, std::size_t chunk) {
     if (w == "W1") return {w1_loom, w1_naive, w1_hand};
     if (w == "W2") return {w2_loom, w2_naive, w2_hand};
     if (w == "W3") return {w3_loom, w3_naive, w3_hand};
+    LoomFn ahead;
+    if (chunks_ahead_available)
+        ahead = [chunk](loom::Database& db) {
+            return w4_loom_chunked<loom::QuerySet<Book>>(db, chunk, true);
+        };
     return {[chunk](loom::Database& db) { return w4_loom_chunked<loom::QuerySet<Book>>(db, chunk); },
-            w1_loom, [chunk](Raw& raw) { return w4_hand(raw, chunk); }};
+            w1_loom, [chunk](Raw& raw) { return w4_hand(raw, chunk); }, ahead};
 }
 
 template <class F>
@@ -1033,6 +1068,86 @@ Memory measure_memory(F&& f) {
         m.peak_kb = peak_rss_kb();
         return m;
     });
+}
+
+/// Round trips of the last repetition, when the hand-written connection counts them (libpq's).
+struct RoundTrips {
+    std::int64_t loom = 0, hand = 0;
+};
+
+/// The timed part of measuring workload `w`, for either engine (HandConn: the hand-written
+/// variant's connection, which `hand(raw)` runs it on): one untimed warm-up of each variant,
+/// then interleaved repetitions (at least opt.reps; more at small sizes, so that each variant
+/// runs for a few hundred milliseconds in all), the naive variant in the first
+/// `naive_reps(reps)` of them, and W4's walk with loom::ahead when `with_ahead` (the SQLite
+/// run, which measures its memory too). Fills r's times, checksums and query counts.
+template <class HandConn, class HandRun, class NaiveReps>
+RoundTrips repeat(const Options& opt, const std::string& w, const Workload& fns,
+                  loom::Database& db, HandConn& raw, const HandRun& hand, Row& r,
+                  bool with_ahead, NaiveReps&& naive_reps) {
+    constexpr bool counts_trips = requires { raw.round_trips(); };
+    RoundTrips trips;
+    std::vector<Timing> tl, th, tn, thook, tu, ta;
+    std::vector<Timing> warm;
+    timed([&] { return fns.loom(db); }, warm);
+    timed([&] { return hand(raw); }, warm);
+    const double slowest = std::max(warm[0].wall, warm[1].wall);
+    const int reps =
+        std::max(opt.reps, std::min(51, static_cast<int>(300 / std::max(slowest, 0.1)) | 1));
+    r.reps = reps;
+    const bool naive = w != "W4" && r.books <= opt.naive_max;
+    const int naive_n = naive_reps(reps);
+    for (int i = 0; i < reps; ++i) {
+        const auto lrt = db.round_trips();
+        const Run l = timed([&] { return fns.loom(db); }, tl);
+        trips.loom = db.round_trips() - lrt;
+        std::int64_t hrt = 0;
+        if constexpr (counts_trips) hrt = raw.round_trips();
+        const Run h = timed([&] { return hand(raw); }, th);
+        if constexpr (counts_trips) trips.hand = raw.round_trips() - hrt;
+        r.loom_ck = l.checksum;
+        r.loom_q = l.queries;
+        r.hand_ck = h.checksum;
+        r.hand_q = h.queries;
+        if (w == "W1") {
+            // The cost of a query listener: the same loom run with a hook set.
+            std::int64_t seen = 0;
+            db.set_query_hook([&seen](const loom::QueryEvent& e) { seen += e.rows; });
+            const Run k = timed([&] { return fns.loom(db); }, thook);
+            db.set_query_hook(nullptr);
+            if (k.checksum != l.checksum || seen == 0) fail("W1 with a query hook differs");
+        }
+        if (w == "W4") {
+            const Run u = timed([&] { return fns.naive(db); }, tu);
+            r.unchunked_ck = u.checksum;
+            r.unchunked_q = u.queries;
+            r.unchunked_run = true;
+            if (with_ahead && fns.ahead) {
+                const Run a = timed([&] { return fns.ahead(db); }, ta);
+                r.ahead_ck = a.checksum;
+                r.ahead_q = a.queries;
+                r.ahead_run = true;
+            }
+        }
+        if (naive && i < naive_n) {
+            const Run n = timed([&] { return fns.naive(db); }, tn);
+            r.naive_ck = n.checksum;
+            r.naive_q = n.queries;
+            r.naive_run = true;
+        }
+    }
+    r.loom_ms = median(tl).wall;
+    r.loom_cpu_ms = median(tl).cpu;
+    r.hand_ms = median(th).wall;
+    r.hand_cpu_ms = median(th).cpu;
+    if (!tn.empty()) r.naive_ms = median(tn).wall;
+    if (!thook.empty()) r.hook_ms = median(thook).wall;
+    if (!tu.empty()) r.unchunked_ms = median(tu).wall;
+    if (!ta.empty()) {
+        r.ahead_ms = median(ta).wall;
+        r.ahead_cpu_ms = median(ta).cpu;
+    }
+    return trips;
 }
 
 Row measure(const Options& opt, const std::string& path, const std::string& w, std::int64_t books) {
@@ -1065,57 +1180,19 @@ Row measure(const Options& opt, const std::string& path, const std::string& w, s
             loom::Database db(path, loom_options);
             return fns.naive(db).checksum;
         });
-    // Times: interleaved repetitions in one child, after one untimed warm-up of each variant.
-    const bool naive = w != "W4" && books <= opt.naive_max;
+    if (w == "W4" && fns.ahead)
+        row.ahead_mem = measure_memory([&] {
+            loom::Database db(path, loom_options);
+            return fns.ahead(db).checksum;
+        });
+    // Times: interleaved repetitions in one child.
     return in_child<Row>([&] {
         Row r = row;
         loom::Database db(path, loom_options);
         Raw raw(path);
-        std::vector<Timing> tl, th, tn, thook, tu;
-        // One untimed warm-up of each; small sizes get more repetitions (at least opt.reps)
-        // so that each variant runs for a few hundred milliseconds in all.
-        std::vector<Timing> warm;
-        timed([&] { return fns.loom(db); }, warm);
-        timed([&] { return fns.hand(raw); }, warm);
-        const double slowest = std::max(warm[0].wall, warm[1].wall);
-        const int reps = std::max(opt.reps, std::min(51, static_cast<int>(300 / std::max(slowest, 0.1)) | 1));
-        r.reps = reps;
-        const int naive_reps = books >= 100000 ? 1 : (books >= 10000 ? 3 : std::min(reps, 7));
-        for (int i = 0; i < reps; ++i) {
-            const Run l = timed([&] { return fns.loom(db); }, tl);
-            const Run h = timed([&] { return fns.hand(raw); }, th);
-            r.loom_ck = l.checksum;
-            r.loom_q = l.queries;
-            r.hand_ck = h.checksum;
-            r.hand_q = h.queries;
-            if (w == "W1") {
-                // The cost of a query listener: the same loom run with a hook set.
-                std::int64_t seen = 0;
-                db.set_query_hook([&seen](const loom::QueryEvent& e) { seen += e.rows; });
-                const Run k = timed([&] { return fns.loom(db); }, thook);
-                db.set_query_hook(nullptr);
-                if (k.checksum != l.checksum || seen == 0) fail("W1 with a query hook differs");
-            }
-            if (w == "W4") {
-                const Run u = timed([&] { return fns.naive(db); }, tu);
-                r.unchunked_ck = u.checksum;
-                r.unchunked_q = u.queries;
-                r.unchunked_run = true;
-            }
-            if (naive && i < naive_reps) {
-                const Run n = timed([&] { return fns.naive(db); }, tn);
-                r.naive_ck = n.checksum;
-                r.naive_q = n.queries;
-                r.naive_run = true;
-            }
-        }
-        r.loom_ms = median(tl).wall;
-        r.loom_cpu_ms = median(tl).cpu;
-        r.hand_ms = median(th).wall;
-        r.hand_cpu_ms = median(th).cpu;
-        if (!tn.empty()) r.naive_ms = median(tn).wall;
-        if (!thook.empty()) r.hook_ms = median(thook).wall;
-        if (!tu.empty()) r.unchunked_ms = median(tu).wall;
+        repeat(opt, w, fns, db, raw, fns.hand, r, true, [books](int reps) {
+            return books >= 100000 ? 1 : (books >= 10000 ? 3 : std::min(reps, 7));
+        });
         return r;
     });
 }
@@ -1172,6 +1249,15 @@ void print_notes(const Row& r, std::size_t chunk) {
                     static_cast<long long>(r.books), chunk, r.loom_mem.peak_kb,
                     r.unchunked_mem.peak_kb, fmt_ms(r.unchunked_ms).c_str(),
                     static_cast<long long>(r.unchunked_q));
+    if (r.ahead_run)
+        std::printf("     W4 %lld books, chunks of %zu ahead (loom::ahead): %s ms (%.2f of serial "
+                    "chunks), cpu %s ms (%.2f), peak %ld KB (%.2f), %lld queries\n",
+                    static_cast<long long>(r.books), chunk, fmt_ms(r.ahead_ms).c_str(),
+                    r.ahead_ms / r.loom_ms, fmt_ms(r.ahead_cpu_ms).c_str(),
+                    r.ahead_cpu_ms / r.loom_cpu_ms, r.ahead_mem.peak_kb,
+                    static_cast<double>(r.ahead_mem.peak_kb) /
+                        static_cast<double>(r.loom_mem.peak_kb),
+                    static_cast<long long>(r.ahead_q));
 }
 
 std::string json_num(double v, bool present = true) {
@@ -1217,6 +1303,12 @@ std::string json_line(const Row& r, std::size_t chunk) {
         s += ", \"unchunked_ms\": " + json_num(r.unchunked_ms);
         s += ", \"unchunked_queries\": " + i64(r.unchunked_q);
         s += ", \"unchunked_peak_kb\": " + i64(r.unchunked_mem.peak_kb);
+    }
+    if (r.ahead_run) {
+        s += ", \"ahead_ms\": " + json_num(r.ahead_ms);
+        s += ", \"ahead_cpu_ms\": " + json_num(r.ahead_cpu_ms);
+        s += ", \"ahead_queries\": " + i64(r.ahead_q);
+        s += ", \"ahead_peak_kb\": " + i64(r.ahead_mem.peak_kb);
     }
     return s + "}";
 }
@@ -1303,6 +1395,9 @@ Options parse(int argc, char** argv) {
             o.generate = need(i);
         } else if (a == "--db") {
             o.db = need(i);
+        } else if (a == "--writer-wait") {
+            o.writer_wait = std::atof(need(i).c_str());
+            if (!(o.writer_wait > 0)) fail("--writer-wait: seconds per round, more than 0");
         } else if (a == "--show-sql") {
             o.show_sql = true;
         } else if (a == "--workers") {
@@ -1318,6 +1413,8 @@ Options parse(int argc, char** argv) {
                 "                      [--generate FILE]  (writes the first size's data set, exits)\n"
                 "                      [--db FILE]  (with --profile: reads a --generate file)\n"
                 "                      [--workers N]  (Options::prefetch_workers; 0: serial)\n"
+                "                      [--writer-wait SECONDS]  (a writer's commit latency beside\n"
+                "                      W1 evaluations, pool off and on; the first size)\n"
                 "                      [--engine sqlite|postgres] [--pg-url URL]\n"
                 "                      [--pg-hand-format text|binary]\n"
                 "  --engine postgres: the server from --pg-url, else LOOM_TEST_PG_URL, else\n"
@@ -1386,6 +1483,7 @@ int profile(const Options& opt) {
 #if LOOM_BENCH_POSTGRES
 #include "postgres_bench.hpp"
 #endif
+#include "writer_wait.hpp"
 
 namespace bench {
 
@@ -1405,6 +1503,7 @@ int main_impl(int argc, char** argv) {
         if (!json) fail("cannot write " + opt.json);
     }
     if (!opt.profile.empty()) return profile(opt);
+    if (opt.writer_wait > 0) return writer_wait(opt.writer_wait, opt.sizes.front());
     if (!opt.generate.empty()) {
         // For looking at the data and the query plans by hand (sqlite3 FILE).
         std::remove(opt.generate.c_str());

@@ -524,59 +524,15 @@ inline PgRow measure(const Options& opt, const Setup& setup, const std::string& 
             loom::Database db(setup.url, loom_options);
             return fns.naive(db).checksum;
         });
-    const bool naive = w != "W4" && books <= opt.naive_max;
     return in_child<PgRow>([&] {
         PgRow res = out;
-        Row& r = res.row;
         loom::Database db(setup.url, loom_options);
         Raw raw(setup.url, setup.hand_binary);
-        std::vector<Timing> tl, th, tn, thook, tu;
-        std::vector<Timing> warm;
-        timed([&] { return fns.loom(db); }, warm);
-        timed([&] { return hand(raw); }, warm);
-        const double slowest = std::max(warm[0].wall, warm[1].wall);
-        const int reps =
-            std::max(opt.reps, std::min(51, static_cast<int>(300 / std::max(slowest, 0.1)) | 1));
-        r.reps = reps;
-        const int naive_reps = books >= 10000 ? 1 : std::min(reps, 3);
-        for (int i = 0; i < reps; ++i) {
-            const auto lrt = db.round_trips();
-            const Run l = timed([&] { return fns.loom(db); }, tl);
-            res.loom_rt = db.round_trips() - lrt;
-            const auto hrt = raw.round_trips();
-            const Run h = timed([&] { return hand(raw); }, th);
-            res.hand_rt = raw.round_trips() - hrt;
-            r.loom_ck = l.checksum;
-            r.loom_q = l.queries;
-            r.hand_ck = h.checksum;
-            r.hand_q = h.queries;
-            if (w == "W1") {
-                std::int64_t seen = 0;
-                db.set_query_hook([&seen](const loom::QueryEvent& e) { seen += e.rows; });
-                const Run k = timed([&] { return fns.loom(db); }, thook);
-                db.set_query_hook(nullptr);
-                if (k.checksum != l.checksum || seen == 0) fail("W1 with a query hook differs");
-            }
-            if (w == "W4") {
-                const Run u = timed([&] { return fns.naive(db); }, tu);
-                r.unchunked_ck = u.checksum;
-                r.unchunked_q = u.queries;
-                r.unchunked_run = true;
-            }
-            if (naive && i < naive_reps) {
-                const Run n = timed([&] { return fns.naive(db); }, tn);
-                r.naive_ck = n.checksum;
-                r.naive_q = n.queries;
-                r.naive_run = true;
-            }
-        }
-        r.loom_ms = median(tl).wall;
-        r.loom_cpu_ms = median(tl).cpu;
-        r.hand_ms = median(th).wall;
-        r.hand_cpu_ms = median(th).cpu;
-        if (!tn.empty()) r.naive_ms = median(tn).wall;
-        if (!thook.empty()) r.hook_ms = median(thook).wall;
-        if (!tu.empty()) r.unchunked_ms = median(tu).wall;
+        const RoundTrips trips = repeat(opt, w, fns, db, raw, hand, res.row, false, [books](int reps) {
+            return books >= 10000 ? 1 : std::min(reps, 3);
+        });
+        res.loom_rt = trips.loom;
+        res.hand_rt = trips.hand;
         return res;
     });
 }

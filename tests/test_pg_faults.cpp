@@ -16,6 +16,8 @@
 #include <thread>
 #include <vector>
 
+#include <unistd.h>
+
 namespace pg_faults_test {
 
 using loom_test::has;
@@ -120,6 +122,122 @@ TEST_CASE("PostgreSQL: Options::statement_timeout_ms cancels a long statement, t
         }
     }
     CHECK(publishers(db) == 0);
+}
+
+/// A role (roles belong to the whole cluster: named after the process, dropped at the end) that
+/// may read and insert publishers in `db`'s schema but not move their key sequence, which `db`
+/// takes on with SET ROLE. A server-assigned key needs no right on an identity's sequence.
+struct NoSequenceRole {
+    loom::Database& admin;
+    loom::Database& db;
+    std::string name = "loom_noseq_" + std::to_string(::getpid());
+    NoSequenceRole(loom::Database& a, loom::Database& d) : admin(a), db(d) {
+        const auto schema = db.query<std::string>("SELECT current_schema()").at(0);
+        admin.execute("CREATE ROLE " + name + " NOLOGIN");
+        admin.execute("GRANT USAGE ON SCHEMA " + schema + " TO " + name);
+        admin.execute("GRANT SELECT, INSERT ON " + schema + ".publisher TO " + name);
+        db.execute("SET ROLE " + name);
+    }
+    NoSequenceRole(const NoSequenceRole&) = delete;
+    NoSequenceRole& operator=(const NoSequenceRole&) = delete;
+    ~NoSequenceRole() {
+        try {
+            db.execute("RESET ROLE");
+            admin.execute("DROP OWNED BY " + name);
+            admin.execute("DROP ROLE " + name);
+        } catch (...) {
+        }
+    }
+};
+
+TEST_CASE(
+    "PostgreSQL: an explicit key whose sequence cannot be moved is reported at its insert, "
+    "not as an aborted transaction later",
+    "[postgres][faults]") {
+    const std::string url = test_url();
+    loom::Database db(url);
+    loom::Database admin(url);
+    shop::create_all(db);
+    const NoSequenceRole role(admin, db);
+    const std::string denied = "permission denied for sequence publisher_id_seq";
+    SECTION("bulk_insert: the first row's error, and nothing written") {
+        std::vector<Publisher> ps{{.id = 10, .name = "A"}, {.id = 11, .name = "B"}};
+        std::string msg;
+        int code = 0;
+        try {
+            db.bulk_insert(ps);
+        } catch (const loom::DatabaseError& e) {
+            msg = e.what();
+            code = e.code();
+        }
+        CHECK(loom::sqlstate(code) == "42501");
+        CHECK(has(msg, denied));
+        CHECK(has(msg,
+                  "after inserting the key 10 into \"publisher\", while moving the table's "
+                  "key sequence past it (setval)"));
+        CHECK(has(msg, "the transaction is aborted, its rows will not be committed"));
+        CHECK(ps[0].id == 10);
+        CHECK(ps[1].id == 11);
+        CHECK(db.transaction_depth() == 0);
+        CHECK(publishers(admin) == 0);
+    }
+    SECTION("in a Transaction: the insert says why, not the COMMIT that it rolled back") {
+        Publisher a{.name = "auto"}, b{.id = 10, .name = "B"};
+        const auto msg = message_of<loom::DatabaseError>([&] {
+            loom::Transaction tx(db);
+            db.insert(a);  // a key the server assigns: no setval
+            db.insert(b);
+            tx.commit();
+        });
+        CAPTURE(msg);
+        CHECK(has(msg, denied));
+        CHECK(has(msg, "roll it back"));
+        CHECK(db.transaction_depth() == 0);
+        CHECK(publishers(admin) == 0);  // nothing half-written
+    }
+    SECTION("outside a transaction: the row stands, and the message says so") {
+        Publisher b{.id = 10, .name = "B"};
+        const auto msg = message_of<loom::DatabaseError>([&] { db.insert(b); });
+        CHECK(has(msg, denied));
+        CHECK(has(msg, "the row is inserted, but the sequence was not moved"));
+        CHECK(admin.query<std::string>("SELECT name FROM publisher WHERE id = 10") ==
+              std::vector<std::string>{"B"});
+    }
+}
+
+TEST_CASE(
+    "PostgreSQL: a failure while asking whether the server assigns a table's keys is reported "
+    "as itself, not as an aborted transaction at the INSERT",
+    "[postgres][faults]") {
+    const std::string url = test_url();
+    loom::Database admin(url);
+    shop::create_all(admin);
+    // The question (asked once per table and connection, before its first INSERT without a
+    // key) reads information_schema.columns, which reads pg_attrdef: another program holding
+    // that catalog locked makes it wait past lock_timeout. Held for 20 ms only, since other
+    // tests on the server may read the catalog too.
+    loom::Database db(url, loom::Options{.busy_timeout_ms = 20});
+    Publisher a{.name = "A"};
+    {
+        loom::Transaction tx(db);
+        std::string msg;
+        {
+            loom::Transaction lock(admin);
+            admin.execute("LOCK TABLE pg_catalog.pg_attrdef IN ACCESS EXCLUSIVE MODE");
+            msg = message_of<loom::BusyError>([&] { db.insert(a); });
+        }
+        CHECK(has(msg, "canceling statement due to lock timeout"));
+        CHECK(has(msg,
+                  "while asking whether the server fills in \"publisher\".\"id\" on "
+                  "INSERT, before inserting: nothing was inserted"));
+        CHECK(a.id == 0);
+    }
+    CHECK(db.transaction_depth() == 0);
+    CHECK(publishers(admin) == 0);
+    // Not remembered as an answer: asked again, and the insert goes through.
+    db.insert(a);
+    CHECK(a.id == 1);
+    CHECK(publishers(admin) == 1);
 }
 
 TEST_CASE("PostgreSQL: write skew under SERIALIZABLE is a typed serialization failure",

@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -343,22 +344,37 @@ void wait_for_replica(loom::Database& primary, loom::Database& replica) {
     FAIL("the replica did not catch up with the primary within 6 s");
 }
 
+/// The set-up of the [postgres] cases: a test schema on the primary, created and filled (fill),
+/// and a direct connection to the streaming replica once it has replayed it. `rurl` is the
+/// replica's URL for add_replica (application_name `app`, when given). Without
+/// LOOM_TEST_PG_REPLICA_URL it warns and skip() is true: the case returns.
+struct Streaming {
+    explicit Streaming(const std::string& app = {}) : url(test_url()), rurl(replica_url(url, app)) {
+        if (rurl.empty()) {
+            WARN("LOOM_TEST_PG_REPLICA_URL is not set: no streaming replica to test");
+            return;
+        }
+        db.emplace(url);
+        shop::create_all(*db);
+        fill(*db);
+        direct.emplace(replica_url(url));
+        wait_for_replica(*db, *direct);
+    }
+    bool skip() const { return !db; }
+
+    std::string url, rurl;
+    std::optional<loom::Database> db;      // the primary
+    std::optional<loom::Database> direct;  // the replica, read directly
+};
+
 TEST_CASE("PostgreSQL: a streaming replica serves reads and refuses writes",
           "[postgres][replicas]") {
-    const std::string url = test_url();
-    const std::string rurl = replica_url(url);
-    if (rurl.empty()) {
-        WARN("LOOM_TEST_PG_REPLICA_URL is not set: no streaming replica to test");
-        return;
-    }
-    loom::Database db(url);
-    shop::create_all(db);
-    fill(db);
-    loom::Database direct(rurl);
-    wait_for_replica(db, direct);
-    CHECK(direct.query<std::int64_t>("SELECT pg_is_in_recovery()::int").at(0) == 1);
+    Streaming s;
+    if (s.skip()) return;
+    auto& db = *s.db;
+    CHECK(s.direct->query<std::int64_t>("SELECT pg_is_in_recovery()::int").at(0) == 1);
 
-    db.add_replica("standby", rurl);
+    db.add_replica("standby", s.rurl);
     Servers servers(db);
     const auto books = db.objects<Book>()
                            .prefetch_related(&Book::publisher, &Book::authors)
@@ -381,18 +397,11 @@ TEST_CASE("PostgreSQL: a streaming replica serves reads and refuses writes",
 }
 
 TEST_CASE("PostgreSQL: replica lag, with and without read-your-writes", "[postgres][replicas]") {
-    const std::string url = test_url();
-    const std::string rurl = replica_url(url);
-    if (rurl.empty()) {
-        WARN("LOOM_TEST_PG_REPLICA_URL is not set: no streaming replica to test");
-        return;
-    }
-    loom::Database db(url);
-    shop::create_all(db);
-    fill(db);
-    loom::Database direct(rurl);
-    wait_for_replica(db, direct);
-    db.add_replica("standby", rurl);
+    Streaming s;
+    if (s.skip()) return;
+    auto& db = *s.db;
+    auto& direct = *s.direct;
+    db.add_replica("standby", s.rurl);
     Servers servers(db);
     {
         auto ryw = db.read_your_writes();
@@ -416,19 +425,12 @@ TEST_CASE("PostgreSQL: replica lag, with and without read-your-writes", "[postgr
 
 TEST_CASE("PostgreSQL: a replica connection lost between reads: the read moves to the primary",
           "[postgres][replicas][errors]") {
-    const std::string url = test_url();
     const std::string app = "loom_lost_" + std::to_string(::getpid());
-    const std::string rurl = replica_url(url, app);
-    if (rurl.empty()) {
-        WARN("LOOM_TEST_PG_REPLICA_URL is not set: no streaming replica to test");
-        return;
-    }
-    loom::Database db(url);
-    shop::create_all(db);
-    fill(db);
-    loom::Database direct(replica_url(url));
-    wait_for_replica(db, direct);
-    db.add_replica("standby", rurl);
+    Streaming s(app);
+    if (s.skip()) return;
+    auto& db = *s.db;
+    auto& direct = *s.direct;
+    db.add_replica("standby", s.rurl);
     db.set_replica_retry(std::chrono::hours(1));
     Servers servers(db);
     CHECK(db.objects<Book>().count() == 3);
@@ -453,13 +455,10 @@ TEST_CASE("PostgreSQL: a replica connection lost between reads: the read moves t
 ///     LOOM_MEASURE_REPLICA_LAG=1 LOOM_TEST_ENGINE=postgres loom_tests "[lag]"
 TEST_CASE("PostgreSQL: measure replica lag", "[.lag][postgres]") {
     if (!std::getenv("LOOM_MEASURE_REPLICA_LAG")) return;
-    const std::string url = test_url();
-    const std::string rurl = replica_url(url);
-    if (rurl.empty()) return;
-    loom::Database db(url);
-    shop::create_all(db);
-    loom::Database replica(rurl);
-    wait_for_replica(db, replica);
+    Streaming s;
+    if (s.skip()) return;
+    auto& db = *s.db;
+    auto& replica = *s.direct;
     int n = 0;
     // The test cluster runs with synchronous_commit = off (WAL reaches the replica when the WAL
     // writer flushes it, every wal_writer_delay = 200 ms); on is PostgreSQL's default.

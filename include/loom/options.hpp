@@ -72,10 +72,13 @@ struct QueryEvent {
     /// really ran.
     std::chrono::steady_clock::time_point start{};
     /// 0: the Database's own connection; 1, 2...: the worker connection that ran it
-    /// (Options::prefetch_workers).
+    /// (Options::prefetch_workers); prefetch_workers + 1 (and up): the connection a chunk of
+    /// chunks(n, loom::ahead) was loaded ahead on (and its own workers).
     int connection = 0;
     /// For a prefetch level that ran one after another with others it could have run beside:
-    /// why it did not run at the same time ("inside a transaction"...); empty otherwise.
+    /// why it did not run at the same time ("inside a transaction"...); for the base query of
+    /// a chunk of chunks(n, loom::ahead) loaded on the caller's thread: why it was not loaded
+    /// ahead ("chunk not loaded ahead: ..."); empty otherwise.
     std::string_view serial;
 };
 

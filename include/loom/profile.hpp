@@ -278,7 +278,10 @@ private:
         if (workers_ > 0)
             out += fmt::format("; {} on worker connections (prefetch levels at the same time)",
                                workers_);
-        for (const auto& why : serial_) out += "; prefetch levels ran one after another: " + why;
+        for (const auto& why : serial_)
+            out +=
+                (why.starts_with("chunk ") ? "; " : "; prefetch levels ran one after another: ") +
+                why;
         return out;
     }
 

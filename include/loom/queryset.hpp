@@ -287,6 +287,14 @@ public:
     ///     for (std::vector<Book>& chunk :
     ///     db.objects<Book>().prefetch_related(&Book::authors).chunks(1000))
     Chunks<T> chunks(std::int64_t n) const { return Chunks<T>(*db_, state_, n, server_); }
+    /// The same walk, each next chunk loaded on another thread while the caller works on the
+    /// current one (two chunks in memory at most; see loom::ahead and docs/queries.md).
+    ///
+    ///     for (std::vector<Book>& chunk :
+    ///     db.objects<Book>().prefetch_related(&Book::authors).chunks(1000, loom::ahead))
+    Chunks<T> chunks(std::int64_t n, ahead_t) const {
+        return Chunks<T>(*db_, state_, n, server_, true);
+    }
 
     // ---- results -----------------------------------------------------------------------------
 

@@ -73,6 +73,29 @@ struct LevelFetch {
     virtual void fetched() {}
 };
 
+/// A statement a session ran on another thread (a chunk loaded ahead), held until the
+/// caller's thread reports it (Session::replay).
+struct HeldEvent {
+    std::string sql;
+    std::vector<Value> params;
+    std::chrono::nanoseconds duration{};
+    std::int64_t rows = 0;
+    bool read_only = true;
+    std::string origin, error, serial;
+    std::uint64_t scope = 0;
+    std::chrono::steady_clock::time_point start{};
+    int connection = 0;
+    /// Non-zero for the statements of one batch of levels reported together (a listener's
+    /// exception is thrown after the whole batch, as Session::report does).
+    std::uint64_t batch = 0;
+};
+
+/// Thrown (not a std::exception: nothing on the way catches it as an error) when the thread
+/// that loads a chunk ahead is about to use another Session than its own: a Prefetch whose
+/// QuerySet reads another Database, which belongs to the caller's thread. Nothing of that
+/// Session was touched; the chunk is loaded again, serially, on the caller's thread.
+struct ReadsElsewhere {};
+
 class Session {
     struct Entry {
         std::unique_ptr<Statement> stmt;
@@ -255,8 +278,10 @@ public:
 
     // ---- servers (read replicas) --------------------------------------------------------------
 
-    /// The session of the primary (this one, unless this is a replica's).
-    Session& root() noexcept { return *root_; }
+    /// The session of the primary (this one, unless this is a replica's): the Database whose
+    /// statements this session runs. A session that loads chunks ahead names the Database it
+    /// loads for, though it counts and reports its statements itself (open_ahead).
+    Session& root() noexcept { return loads_for_ ? *loads_for_ : *root_; }
     /// "primary", or the replica's name.
     const std::string& server() const noexcept { return server_; }
     /// Statements that wrote (not read-only to the engine) on this root session, and when the
@@ -533,6 +558,130 @@ public:
     /// Worker connections open now (for tests and the profile).
     std::size_t worker_connections() const noexcept { return pool_ ? pool_->readers.size() : 0; }
 
+    // ---- chunks loaded ahead (chunks(n, loom::ahead)) ------------------------------------------
+
+    /// A session of its own on which another thread loads the next chunk while the caller
+    /// works on the current one: a read-only connection to the same database, opened now, with
+    /// this session's options (its own worker connections for sibling levels). Its statements
+    /// are held (held()), counted and reported by no one until the caller's thread replays
+    /// them on this session. Null, with `why` set, when the engine has no second connection
+    /// (":memory:", PostgreSQL today) or it could not be opened.
+    std::unique_ptr<Session> open_ahead(std::string& why) {
+        const Use use(*this);
+        std::unique_ptr<engine::Connection> conn;
+        try {
+            conn = conn_->open_reader(options_.busy_timeout_ms);
+        } catch (const std::exception& e) {
+            why = std::string("no second connection could be opened: ") + e.what();
+            return nullptr;
+        }
+        if (!conn) {
+            why = dialect().name == "sqlite" ? "a \":memory:\" database has no second connection"
+                                             : "the " + std::string(dialect().name) +
+                                                   " engine has one connection per Database";
+            return nullptr;
+        }
+        auto s = std::make_unique<Session>(std::move(conn), path_, options_);
+        s->loads_for_ = &root();
+        s->add_listener([own = s.get()](const QueryEvent& e) {
+            HeldEvent h;
+            h.batch = own->batch_;
+            h.sql = e.sql;
+            h.params.assign(e.params.begin(), e.params.end());
+            h.duration = e.duration;
+            h.rows = e.rows;
+            h.read_only = e.read_only;
+            h.origin = e.origin;
+            h.error = e.error;
+            h.serial = e.serial;
+            h.scope = e.scope;
+            h.start = e.start;
+            h.connection = e.connection;
+            own->ahead_held_.push_back(std::move(h));
+        });
+        return s;
+    }
+    /// An ahead session's statements since the last replay.
+    std::vector<HeldEvent>& held() noexcept { return ahead_held_; }
+    /// Makes an ahead session read as this one does now (its options, key-list limits).
+    void copy_settings_to(Session& ahead) const {
+        ahead.options_ = options_;
+        ahead.conn_->set_variable_limit(conn_->variable_limit());
+    }
+
+    /// While alive, this thread loads a chunk ahead on `own` and may use no other Session: one
+    /// that it tries to enter throws ReadsElsewhere before anything of it is touched.
+    class AheadThread {
+    public:
+        explicit AheadThread(Session& own) noexcept { ahead_thread() = &own; }
+        ~AheadThread() { ahead_thread() = nullptr; }
+        AheadThread(const AheadThread&) = delete;
+        AheadThread& operator=(const AheadThread&) = delete;
+    };
+
+    /// Counts and reports on this (the caller's) thread the statements an ahead session ran for
+    /// it, in the order they ran, as if they had run here: scopes renumbered, `connection`
+    /// added to each one's connection number, this session's server. A listener's exception
+    /// stops the replay after it (the statements after it are neither counted nor reported: a
+    /// serial run would not have run them; those of its batch of levels, which did run, are)
+    /// and is thrown, as Session::run and report() throw it. Consumes `held`.
+    void replay(std::vector<HeldEvent>& held, int connection) {
+        const Use use(*this);
+        std::vector<std::pair<std::uint64_t, std::uint64_t>> scopes;
+        std::exception_ptr thrown;
+        std::uint64_t stop_batch = 0;
+        for (const HeldEvent& h : held) {
+            if (thrown && (h.batch == 0 || h.batch != stop_batch)) break;
+            ++root_->query_count_;
+            if (root_->listeners_.empty()) continue;
+            std::uint64_t scope = 0;
+            if (h.scope != 0) {
+                auto it = std::find_if(scopes.begin(), scopes.end(),
+                                       [&](const auto& p) { return p.first == h.scope; });
+                if (it == scopes.end()) {
+                    scopes.emplace_back(h.scope, ++root_->next_scope_);
+                    it = scopes.end() - 1;
+                }
+                scope = it->second;
+            }
+            QueryEvent ev;
+            ev.sql = h.sql;
+            ev.params = h.params;
+            ev.duration = h.duration;
+            ev.rows = h.rows;
+            ev.read_only = h.read_only;
+            ev.origin = h.origin;
+            ev.error = h.error;
+            ev.scope = scope;
+            ev.server = server_;
+            ev.start = h.start;
+            ev.connection = connection + h.connection;
+            ev.serial = h.serial;
+            if (auto e = deliver(ev); e && !thrown) {
+                thrown = e;
+                stop_batch = h.batch;
+            }
+        }
+        held.clear();
+        if (thrown) std::rethrow_exception(thrown);
+    }
+
+    /// While alive, the statements run here say why they did not run elsewhere
+    /// (QueryEvent::serial): the base query of a chunk that was not loaded ahead.
+    class SerialNote {
+    public:
+        SerialNote(Session& s, std::string why) : s_(s), saved_(std::move(s.serial_note_)) {
+            s.serial_note_ = std::move(why);
+        }
+        ~SerialNote() { s_.serial_note_ = std::move(saved_); }
+        SerialNote(const SerialNote&) = delete;
+        SerialNote& operator=(const SerialNote&) = delete;
+
+    private:
+        Session& s_;
+        std::string saved_;
+    };
+
 private:
     void fetch_serial(LevelFetch& l) {
         Session& s = l.session ? *l.session : *this;
@@ -707,6 +856,7 @@ private:
     /// then throws the first level's error (or else a listener's).
     void report(const std::vector<LevelFetch*>& levels, const std::vector<Outcome>& out) {
         std::exception_ptr failed, listener;
+        batch_ = ++batches_;  // an ahead session's held events remember their batch
         for (std::size_t k = 0; k < levels.size(); ++k) {
             const LevelFetch& l = *levels[k];
             const std::uint64_t scope = ++root_->next_scope_;
@@ -730,6 +880,7 @@ private:
             }
             if (out[k].error && !failed) failed = out[k].error;
         }
+        batch_ = 0;
         for (LevelFetch* l : levels) std::vector<SqlText>().swap(l->statements);
         // A level's own error wins over a listener's.
         if (failed) std::rethrow_exception(failed);
@@ -759,7 +910,7 @@ private:
         while (!pool_->none && pool_->readers.size() < n) {
             std::unique_ptr<engine::Connection> r;
             try {
-                r = conn_->open_reader();
+                r = conn_->open_reader(0);
             } catch (const std::exception& e) {
                 serial_why_ = std::string("a worker connection could not be opened: ") + e.what();
                 break;
@@ -782,6 +933,12 @@ private:
         snapshot_open_ = false;
         auto& c = *conn_;
         if (c.in_transaction() && !c.exec_noexcept("COMMIT")) c.exec_noexcept("ROLLBACK");
+    }
+
+    /// The session this thread loads a chunk ahead on (null: none, the usual case).
+    static Session*& ahead_thread() noexcept {
+        static thread_local Session* own = nullptr;
+        return own;
     }
 
     /// Marks transaction-control statements, which check for themselves.
@@ -866,6 +1023,7 @@ private:
     }
 
     bool enter() {
+        if (Session* own = ahead_thread(); own && own != root_) throw ReadsElsewhere{};
         const auto me = std::this_thread::get_id();
         std::thread::id none{};
         if (root_->owner_.compare_exchange_strong(none, me, std::memory_order_acquire,
@@ -1025,8 +1183,11 @@ private:
     std::size_t armed_ = 0;
     bool snapshot_open_ = false;
     std::string serial_why_;
-    std::string serial_note_;     // QueryEvent::serial of the statements running now
-    std::unique_ptr<Pool> pool_;  // last: its threads stop before anything else goes
+    std::string serial_note_;                // QueryEvent::serial of the statements running now
+    Session* loads_for_ = nullptr;           // an ahead session: the Database it loads chunks for
+    std::vector<HeldEvent> ahead_held_;      // an ahead session: its statements, not yet replayed
+    std::uint64_t batch_ = 0, batches_ = 0;  // the batch of levels report() is reporting
+    std::unique_ptr<Pool> pool_;             // last: its threads stop before anything else goes
 };
 
 /// The Session of a Database (defined in database.hpp).

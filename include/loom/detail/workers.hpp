@@ -1,7 +1,8 @@
 // A few threads a Database keeps for running prefetch levels at the same time
 // (Session::fetch_together): started when first needed, then reused, so a batch of levels
 // costs two condition-variable hand-offs per thread rather than a thread start (measured in
-// docs/performance.md).
+// docs/performance.md). And the one thread a chunks(n, loom::ahead) walk loads its next
+// chunk on (Background).
 #pragma once
 
 #include <condition_variable>
@@ -92,6 +93,68 @@ private:
     std::size_t active_ = 0, pending_ = 0;
     std::uint64_t generation_ = 0;
     bool stop_ = false;
+};
+
+/// One thread that runs one job at a time beside the caller's: chunks(n, loom::ahead) loads
+/// the next chunk on it while the caller works on the current one. Started by the first job,
+/// then reused; its destructor waits for the job in hand and stops it.
+class Background {
+public:
+    Background() = default;
+    Background(const Background&) = delete;
+    Background& operator=(const Background&) = delete;
+    ~Background() {
+        {
+            const std::lock_guard<std::mutex> lock(m_);
+            stop_ = true;
+        }
+        wake_.notify_all();
+        if (thread_.joinable()) thread_.join();
+    }
+
+    /// Hands `job` to the thread (none may be in hand: wait() first); std::system_error when
+    /// the system refuses the thread. `job` must not throw.
+    void start(std::function<void()> job) {
+        if (!thread_.joinable()) thread_ = std::thread([this] { loop(); });
+        {
+            const std::lock_guard<std::mutex> lock(m_);
+            job_ = std::move(job);
+            busy_ = true;
+        }
+        wake_.notify_all();
+    }
+    /// Returns once the job in hand (if any) has returned.
+    void wait() {
+        std::unique_lock<std::mutex> lock(m_);
+        done_.wait(lock, [&] { return !busy_; });
+    }
+
+private:
+    void loop() {
+        for (;;) {
+            std::function<void()> job;
+            {
+                std::unique_lock<std::mutex> lock(m_);
+                wake_.wait(lock, [&] { return stop_ || job_; });
+                if (!job_) return;  // stopped, nothing in hand
+                job = std::move(job_);
+                job_ = nullptr;
+            }
+            job();
+            job = nullptr;  // what it holds goes on this thread, before the caller goes on
+            {
+                const std::lock_guard<std::mutex> lock(m_);
+                busy_ = false;
+            }
+            done_.notify_all();
+        }
+    }
+
+    std::mutex m_;
+    std::condition_variable wake_, done_;
+    std::function<void()> job_;
+    bool busy_ = false, stop_ = false;
+    std::thread thread_;  // last: started after the members it uses
 };
 
 }  // namespace loom::detail

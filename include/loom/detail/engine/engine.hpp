@@ -274,8 +274,13 @@ public:
     /// beside the main connection's (on other threads); null when this engine or database has
     /// none (SQLite ":memory:", whose data no other connection sees; PostgreSQL, which sends
     /// sibling levels in one pipeline on its one connection instead). Not a statement
-    /// listeners see.
-    virtual std::unique_ptr<Connection> open_reader() { return nullptr; }
+    /// listeners see. `busy_timeout_ms`: how long its statements wait for a lock (0: a reader
+    /// that cannot begin at once is not used, as begin_shared_snapshot wants; a chunk loaded
+    /// ahead waits as long as the Database's own connection would).
+    virtual std::unique_ptr<Connection> open_reader(int busy_timeout_ms) {
+        (void)busy_timeout_ms;
+        return nullptr;
+    }
     /// Opens a read transaction on this connection (in none now) and on the first of `readers`
     /// (readers this engine opened with open_reader(), in no transaction), all on ONE snapshot:
     /// no commit of another connection is seen by one and not by another. Returns how many of

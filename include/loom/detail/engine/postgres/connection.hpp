@@ -760,6 +760,14 @@ public:
         }
         PQclear(r);
     }
+    /// Throws the typed error for the failed result `r`, and frees it.
+    [[noreturn]] void throw_result(PGresult* r, std::string_view context) {
+        struct Clear {
+            PGresult* r;
+            ~Clear() { PQclear(r); }
+        } clear{r};
+        throw_error(conn_, r, context);
+    }
     std::int64_t round_trips() const noexcept override { return round_trips_; }
 
     /// Sibling prefetch levels in one pipeline (libpq 14+ pipeline mode).
@@ -844,6 +852,8 @@ public:
 
     bool assigns_keys(std::string_view table, std::string_view key_column) override {
         settle();
+        // A transaction aborted already, or a connection lost already: the INSERT says so.
+        if (lost() || PQtransactionStatus(conn_) == PQTRANS_INERROR) return true;
         const std::string t(table), k(key_column);
         const char* params[] = {t.c_str(), k.c_str()};
         ++round_trips_;
@@ -853,9 +863,14 @@ public:
                          "FROM information_schema.columns WHERE table_schema = current_schema() "
                          "AND table_name = $1 AND column_name = $2",
                          2, nullptr, params, nullptr, nullptr, 0);
+        // A failure here (a lock or statement timeout, a lost connection) is reported now:
+        // inside a transaction, the INSERT would only say that the transaction is aborted.
+        if (PQresultStatus(r) != PGRES_TUPLES_OK)
+            throw_result(r, "while asking whether the server fills in " + quote_name(table) + "." +
+                                quote_name(key_column) +
+                                " on INSERT, before inserting: nothing was inserted");
         bool out = true;  // no such table: the INSERT will say so
-        if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
-            out = *PQgetvalue(r, 0, 0) == 't';
+        if (PQntuples(r) == 1) out = *PQgetvalue(r, 0, 0) == 't';
         PQclear(r);
         return out;
     }
@@ -909,7 +924,24 @@ public:
             "SELECT setval(s, $3::bigint) FROM (SELECT pg_get_serial_sequence($1, $2) AS s) q "
             "WHERE s IS NOT NULL AND $3::bigint > coalesce(pg_sequence_last_value(s::regclass), 0)",
             3, nullptr, params, nullptr, nullptr, 0);
-        PQclear(r);
+        if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+            PQclear(r);
+            return;
+        }
+        // E.g. a role that may insert into the table but not UPDATE its sequence. Inside a
+        // transaction, the statement after this one would only say that it is aborted.
+        std::string why = "after inserting the key " + k + " into " + t +
+                          ", while moving the table's key sequence past it (setval) so that "
+                          "the keys the server assigns do not collide with it";
+        const auto status = PQtransactionStatus(conn_);
+        if (status == PQTRANS_IDLE)
+            why +=
+                ": the row is inserted, but the sequence was not moved, so a later insert "
+                "without a key may collide with it; move it yourself (SELECT setval(...)) or "
+                "grant UPDATE on the sequence";
+        else if (status == PQTRANS_INERROR)
+            why += ": the transaction is aborted, its rows will not be committed; roll it back";
+        throw_result(r, why);
     }
 
     std::string_view begin_sql() const noexcept override { return "BEGIN"; }

@@ -379,15 +379,16 @@ public:
     std::string_view begin_snapshot_sql() const noexcept override { return "BEGIN DEFERRED"; }
 
     /// A read-only connection to the same file (none for ":memory:" or a temporary database,
-    /// whose data only this connection sees). Its busy timeout is 0: a reader that cannot
-    /// begin at once is not used (begin_shared_snapshot), rather than waited for.
-    std::unique_ptr<engine::Connection> open_reader() override {
+    /// whose data only this connection sees). Sibling levels' readers have a busy timeout of
+    /// 0: one that cannot begin at once is not used (begin_shared_snapshot), rather than
+    /// waited for.
+    std::unique_ptr<engine::Connection> open_reader(int busy_timeout_ms) override {
         const char* file = sqlite3_db_filename(db_, "main");
         if (!file || !*file) return nullptr;
         Options o;
         o.read_only = true;
         o.create = false;
-        o.busy_timeout_ms = 0;
+        o.busy_timeout_ms = busy_timeout_ms;
         return std::make_unique<Connection>(std::string(file), o);
     }
 
