@@ -8,6 +8,8 @@
 #include "support.hpp"
 #include "test_db.hpp"
 
+#include <loom/testing.hpp>
+
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>

@@ -3,6 +3,8 @@
 #include "catch.hpp"
 #include "models.hpp"
 
+#include <loom/format.hpp>  // opt-in: not part of <loom/loom.hpp>
+
 #include <fmt/format.h>
 
 #include <cstdint>

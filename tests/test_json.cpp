@@ -6,6 +6,7 @@
 
 #include <loom/json.hpp>
 #include <loom/loom.hpp>
+#include <loom/testing.hpp>
 
 #include <cstdint>
 #include <optional>

@@ -5,7 +5,9 @@
 #include "models.hpp"
 #include "support.hpp"
 
+#include <loom/log.hpp>
 #include <loom/profile.hpp>  // opt-in: not part of <loom/loom.hpp>
+#include <loom/testing.hpp>
 
 #include <chrono>
 #include <cstdint>

@@ -12,6 +12,10 @@
 #include "catch.hpp"
 #include "models.hpp"
 
+#include <loom/testing.hpp>
+
+#include <fmt/core.h>
+
 namespace postgres_test {
 
 using shop::Author;

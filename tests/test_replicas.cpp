@@ -9,6 +9,7 @@
 #include "support.hpp"
 #include "test_db.hpp"
 
+#include <loom/log.hpp>
 #include <loom/testing.hpp>
 
 #include <algorithm>

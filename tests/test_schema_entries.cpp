@@ -7,6 +7,7 @@
 
 #include <loom/loom.hpp>
 #include <loom/migrate.hpp>
+#include <loom/testing.hpp>
 
 #include <chrono>
 #include <cstdint>

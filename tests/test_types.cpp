@@ -8,6 +8,7 @@
 
 #include <loom/loom.hpp>
 #include <loom/migrate.hpp>
+#include <loom/testing.hpp>
 
 #include <array>
 #include <chrono>

@@ -11,7 +11,8 @@
 //   - a ManyToMany / Reverse is `[N loaded]` or `[not loaded]`, a ReverseOne `[1 loaded]`,
 //     `[0 loaded]` (loaded: there is none) or `[not loaded]`.
 // Formatting never runs a query and never throws NotLoaded. Only members named in the model's
-// descriptor are written. The format spec must be empty: `{}`.
+// descriptor are written. The format spec must be empty: `{}`. Opt-in: <loom/loom.hpp> does
+// not include it (nor {fmt}).
 #pragma once
 
 #include <cstddef>

@@ -1,5 +1,5 @@
 // loom/log.hpp - writing down what loom runs: a parameter formatter with redaction, statement
-// shapes, and a query logger.
+// shapes, and a query logger. Opt-in: <loom/loom.hpp> does not include it (nor {fmt}).
 //
 //     auto log = loom::log_queries(db, stderr);            // every statement, one line each
 //     auto slow = loom::log_queries(db, std::clog, {.slower_than = std::chrono::milliseconds(50)});

@@ -1,7 +1,13 @@
-// loom/loom.hpp - the whole library: models, the database, queries, prefetching, transactions
-// and observability. Include this one header. Two parts are opt-in, each a header of its own
-// that keeps its compile time out of every other translation unit: schema checks and
-// migrations (<loom/migrate.hpp>) and the HTML/text profile report (<loom/profile.hpp>).
+// loom/loom.hpp - the core of the library: models, the database, queries, prefetching, writes,
+// transactions, errors and the query hook (Database::on_query). Include this one header for
+// those. What only some programs use is opt-in, each a header of its own that keeps its compile
+// time (and fmt) out of every other translation unit:
+//   <loom/format.hpp>   fmt::formatter for models: fmt::print("{}", book)
+//   <loom/log.hpp>      query_logger / log_queries, format_params, statement_shape
+//   <loom/testing.hpp>  expect_queries / ExpectQueries, NPlusOneGuard
+//   <loom/profile.hpp>  the HTML/text profile report
+//   <loom/migrate.hpp>  schema checks and migrations
+//   <loom/postgres.hpp> the PostgreSQL engine (needs libpq);  <loom/json.hpp> JSON columns
 #pragma once
 
 #include "chrono.hpp"
@@ -9,9 +15,7 @@
 #include "database.hpp"
 #include "errors.hpp"
 #include "expr.hpp"
-#include "format.hpp"
 #include "fwd.hpp"
-#include "log.hpp"
 #include "lookup.hpp"
 #include "m2m.hpp"
 #include "model.hpp"
@@ -19,7 +23,6 @@
 #include "prefetch.hpp"
 #include "queryset.hpp"
 #include "relations.hpp"
-#include "testing.hpp"
 #include "transaction.hpp"
 #include "types.hpp"
 #include "version.hpp"

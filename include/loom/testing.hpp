@@ -1,6 +1,7 @@
 // loom/testing.hpp - proving what a block of code runs, for tests and for production guards:
 // ExpectQueries / expect_queries (exactly N statements, or a failure listing them) and the N+1
-// guard (the same statement shape run again and again).
+// guard (the same statement shape run again and again). Opt-in: <loom/loom.hpp> does not
+// include it (nor {fmt}); include it in the tests that use it.
 //
 //     loom::expect_queries(db, 3, [&] { for (auto& b : books) use(b); });   // exactly 3
 //     loom::NPlusOneGuard guard(db, {.threshold = 2});     // a repeated statement throws

@@ -5,7 +5,6 @@
 // chunk on (Background).
 #pragma once
 
-#include <algorithm>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -14,7 +13,7 @@
 #include <system_error>
 #include <vector>
 
-#include "std_light.hpp"  // std::thread
+#include "std_light.hpp"  // std::thread, std::min
 
 namespace loom::detail {
 

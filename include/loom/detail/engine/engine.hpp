@@ -8,7 +8,6 @@
 // so every `?` outside a quoted identifier is a placeholder).
 #pragma once
 
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -17,6 +16,8 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "../std_light.hpp"  // std::chrono clocks, not <chrono>'s calendars and iostreams
 
 namespace loom::detail::engine {
 
