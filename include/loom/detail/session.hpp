@@ -74,8 +74,29 @@ struct LevelFetch {
 };
 
 /// A statement a session ran on another thread (a chunk loaded ahead), held until the
-/// caller's thread reports it (Session::replay).
+/// caller's thread reports it (Session::replay): a QueryEvent that owns what it shows.
 struct HeldEvent {
+    HeldEvent(const QueryEvent& e, std::uint64_t batch_)
+        : sql(e.sql), params(e.params.begin(), e.params.end()), duration(e.duration),
+          rows(e.rows), read_only(e.read_only), origin(e.origin), error(e.error),
+          serial(e.serial), scope(e.scope), start(e.start), connection(e.connection),
+          batch(batch_) {}
+    /// The event again, viewing this one's strings and values (scope, server and connection
+    /// are the replaying session's to set).
+    QueryEvent event() const {
+        QueryEvent ev;
+        ev.sql = sql;
+        ev.params = params;
+        ev.duration = duration;
+        ev.rows = rows;
+        ev.read_only = read_only;
+        ev.origin = origin;
+        ev.error = error;
+        ev.serial = serial;
+        ev.start = start;
+        return ev;
+    }
+
     std::string sql;
     std::vector<Value> params;
     std::chrono::nanoseconds duration{};
@@ -584,20 +605,7 @@ public:
         auto s = std::make_unique<Session>(std::move(conn), path_, options_);
         s->loads_for_ = &root();
         s->add_listener([own = s.get()](const QueryEvent& e) {
-            HeldEvent h;
-            h.batch = own->batch_;
-            h.sql = e.sql;
-            h.params.assign(e.params.begin(), e.params.end());
-            h.duration = e.duration;
-            h.rows = e.rows;
-            h.read_only = e.read_only;
-            h.origin = e.origin;
-            h.error = e.error;
-            h.serial = e.serial;
-            h.scope = e.scope;
-            h.start = e.start;
-            h.connection = e.connection;
-            own->ahead_held_.push_back(std::move(h));
+            own->ahead_held_.emplace_back(e, own->batch_);
         });
         return s;
     }
@@ -644,19 +652,10 @@ public:
                 }
                 scope = it->second;
             }
-            QueryEvent ev;
-            ev.sql = h.sql;
-            ev.params = h.params;
-            ev.duration = h.duration;
-            ev.rows = h.rows;
-            ev.read_only = h.read_only;
-            ev.origin = h.origin;
-            ev.error = h.error;
+            QueryEvent ev = h.event();
             ev.scope = scope;
             ev.server = server_;
-            ev.start = h.start;
             ev.connection = connection + h.connection;
-            ev.serial = h.serial;
             if (auto e = deliver(ev); e && !thrown) {
                 thrown = e;
                 stop_batch = h.batch;
