@@ -77,9 +77,17 @@ struct LevelFetch {
 /// caller's thread reports it (Session::replay): a QueryEvent that owns what it shows.
 struct HeldEvent {
     HeldEvent(const QueryEvent& e, std::uint64_t batch_)
-        : sql(e.sql), params(e.params.begin(), e.params.end()), duration(e.duration),
-          rows(e.rows), read_only(e.read_only), origin(e.origin), error(e.error),
-          serial(e.serial), scope(e.scope), start(e.start), connection(e.connection),
+        : sql(e.sql),
+          params(e.params.begin(), e.params.end()),
+          duration(e.duration),
+          rows(e.rows),
+          read_only(e.read_only),
+          origin(e.origin),
+          error(e.error),
+          serial(e.serial),
+          scope(e.scope),
+          start(e.start),
+          connection(e.connection),
           batch(batch_) {}
     /// The event again, viewing this one's strings and values (scope, server and connection
     /// are the replaying session's to set).
