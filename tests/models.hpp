@@ -272,4 +272,30 @@ inline Catalogue seed_catalogue(loom::Database& db) {
     return c;
 }
 
+/// Everything the books' prefetched relations hold, as text ("-": not loaded): a walk's result
+/// to compare between two ways of loading it.
+inline std::string render(const std::vector<Book>& books) {
+    std::string out;
+    for (const Book& b : books) {
+        out += b.title + " | ";
+        out += b.publisher.loaded() ? (b.publisher.get() ? b.publisher->name : "NULL") : "-";
+        out += " | ";
+        if (b.authors.loaded())
+            for (const Author& a : b.authors) {
+                out += a.name + " [";
+                if (a.books.loaded())
+                    for (const Book& ab : a.books) out += ab.title + ";";
+                out += "] ";
+            }
+        out += "| ";
+        if (b.reviews.loaded())
+            for (const Review& r : b.reviews) out += r.body + " ";
+        out += "| ";
+        if (b.top_reviews.loaded())
+            for (const Review& r : b.top_reviews) out += r.body + " ";
+        out += "\n";
+    }
+    return out;
+}
+
 }  // namespace shop

@@ -111,31 +111,6 @@ loom::NPlusOneOptions quiet_guard() {
     return o;
 }
 
-/// Everything a book's prefetched relations hold, as text.
-std::string render(const std::vector<Book>& books) {
-    std::string out;
-    for (const Book& b : books) {
-        out += b.title + " | ";
-        out += b.publisher.loaded() ? (b.publisher.get() ? b.publisher->name : "NULL") : "-";
-        out += " | ";
-        if (b.authors.loaded())
-            for (const Author& a : b.authors) {
-                out += a.name + " [";
-                if (a.books.loaded())
-                    for (const Book& ab : a.books) out += ab.title + ";";
-                out += "] ";
-            }
-        out += "| ";
-        if (b.reviews.loaded())
-            for (const Review& r : b.reviews) out += r.body + " ";
-        out += "| ";
-        if (b.top_reviews.loaded())
-            for (const Review& r : b.top_reviews) out += r.body + " ";
-        out += "\n";
-    }
-    return out;
-}
-
 void seed(const std::string& path, bool wal) {
     loom::Options o;
     o.wal = wal;
