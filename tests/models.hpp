@@ -298,4 +298,19 @@ inline std::string render(const std::vector<Book>& books) {
     return out;
 }
 
+/// Books with every kind of prefetch level: forward FK, M2M and the nested reverse side of it,
+/// reverse FK, and a Prefetch with its own queryset of the same Database into another member.
+inline auto every_level(loom::Database& db) {
+    return db.objects<Book>()
+        .order_by(&Book::id)
+        .prefetch_related(&Book::publisher, &Book::reviews)
+        .prefetch_related(loom::path(&Book::authors, &Author::books))
+        .prefetch_related(
+            loom::Prefetch(&Book::reviews, db.objects<Review>()
+                                               .filter(loom::col(&Review::rating) >= 4)
+                                               .order_by(loom::desc(&Review::rating), &Review::id)
+                                               .limit(1))
+                .into(&Book::top_reviews));
+}
+
 }  // namespace shop

@@ -119,21 +119,6 @@ void seed(const std::string& path, bool wal) {
     seed_catalogue(db);
 }
 
-/// Every kind of level: forward FK, M2M and the nested reverse side of it, reverse FK, and a
-/// Prefetch with its own queryset of the same Database into another member.
-auto everything(loom::Database& db) {
-    return db.objects<Book>()
-        .order_by(&Book::id)
-        .prefetch_related(&Book::publisher, &Book::reviews)
-        .prefetch_related(loom::path(&Book::authors, &Author::books))
-        .prefetch_related(
-            loom::Prefetch(&Book::reviews, db.objects<Review>()
-                                               .filter(loom::col(&Review::rating) >= 4)
-                                               .order_by(loom::desc(&Review::rating), &Review::id)
-                                               .limit(1))
-                .into(&Book::top_reviews));
-}
-
 /// The chunks of a walk, each rendered.
 template <class Range> std::vector<std::string> walk(Range&& chunks) {
     std::vector<std::string> out;
@@ -150,7 +135,7 @@ TEST_CASE("chunks ahead read what serial chunks read, with the same statements i
         loom::Database serial(file.path);
         Events expected(serial);
         loom::Profile serial_profile(serial);
-        const auto chunks = walk(everything(serial).chunks(2));
+        const auto chunks = walk(every_level(serial).chunks(2));
         REQUIRE(chunks.size() == 3);
         CHECK(has(chunks[0],
                   "Good Omens | Gollancz | Terry Pratchett [Good Omens;Small Gods;The "
@@ -163,7 +148,7 @@ TEST_CASE("chunks ahead read what serial chunks read, with the same statements i
         Events ev(db);
         loom::NPlusOneGuard guard(db, quiet_guard());
         const auto ahead = loom::expect_queries(
-            db, 18, [&] { return walk(everything(db).chunks(2, loom::ahead)); });
+            db, 18, [&] { return walk(every_level(db).chunks(2, loom::ahead)); });
         CHECK(ahead == chunks);
         ev.same_as(expected);
         CHECK(db.query_count() == 18);
@@ -180,7 +165,7 @@ TEST_CASE("chunks ahead read what serial chunks read, with the same statements i
         CHECK(ev.connections[6] == 2);  // a chunk's base query
         // The N+1 guard saw what it sees serially: the base query and each level, 3 times.
         loom::NPlusOneGuard serial_guard(serial, quiet_guard());
-        walk(everything(serial).chunks(2));
+        walk(every_level(serial).chunks(2));
         const auto repeated = guard.repeated(), serial_repeated = serial_guard.repeated();
         REQUIRE(repeated.size() == serial_repeated.size());
         CHECK(repeated.size() == 5);
@@ -225,7 +210,7 @@ TEST_CASE("an error in the chunk loaded ahead is thrown when the caller advances
     Events expected(serial);
     std::string serial_message;
     {
-        auto chunks = everything(serial).chunks(2);
+        auto chunks = every_level(serial).chunks(2);
         auto it = chunks.begin();
         serial_message = message_of<loom::DataError>([&] { ++it; });
     }
@@ -233,7 +218,7 @@ TEST_CASE("an error in the chunk loaded ahead is thrown when the caller advances
 
     loom::Database db(file.path);
     Events ev(db);
-    auto chunks = everything(db).chunks(2, loom::ahead);
+    auto chunks = every_level(db).chunks(2, loom::ahead);
     auto it = chunks.begin();
     std::vector<Book>& chunk = *it;
     const std::string first = render(chunk);
@@ -271,7 +256,7 @@ TEST_CASE("abandoning a walk ahead joins the loading thread and drops what it re
     Events ev(db);
     {
         int seen = 0;
-        for (std::vector<Book>& chunk : everything(db).chunks(2, loom::ahead)) {
+        for (std::vector<Book>& chunk : every_level(db).chunks(2, loom::ahead)) {
             seen += static_cast<int>(chunk.size());
             break;  // the second chunk is loading (or loaded) on the other thread
         }
@@ -285,7 +270,7 @@ TEST_CASE("abandoning a walk ahead joins the loading thread and drops what it re
     o.busy_timeout_ms = 0;
     loom::Database writer(file.path, o);
     writer.execute("UPDATE book SET title = 'Gods, Small' WHERE id = 3");
-    CHECK(walk(everything(db).chunks(2, loom::ahead)).at(1).starts_with("Gods, Small |"));
+    CHECK(walk(every_level(db).chunks(2, loom::ahead)).at(1).starts_with("Gods, Small |"));
 }
 
 TEST_CASE("a walk ahead has two chunks in memory at most", "[chunks][ahead][sqlite]") {
@@ -327,11 +312,11 @@ TEST_CASE("with no second connection, chunks ahead load serially and say why", "
         on_engine("chunk not loaded ahead: a \":memory:\" database has no second connection",
                   "chunk not loaded ahead: the postgres engine has one connection per Database");
     Events expected(db);
-    const auto chunks = walk(everything(db).chunks(2));
+    const auto chunks = walk(every_level(db).chunks(2));
     expected.sub.reset();
     Events ev(db);
     loom::Profile prof(db);
-    CHECK(walk(everything(db).chunks(2, loom::ahead)) == chunks);
+    CHECK(walk(every_level(db).chunks(2, loom::ahead)) == chunks);
     CHECK(chunks.size() == 3);
     CHECK(has(chunks[2], "The Wee Free Men | Penguin | Terry Pratchett"));
     ev.same_as(expected);
@@ -365,7 +350,7 @@ TEST_CASE("chunks ahead load serially where another connection would read otherw
         db.transaction([&] {
             db.execute("UPDATE publisher SET name = 'Penguin (uncommitted)' WHERE name = ?",
                        "Penguin");
-            seen = walk(everything(db).chunks(2, loom::ahead));
+            seen = walk(every_level(db).chunks(2, loom::ahead));
         });
         CHECK(has(seen.at(1), "American Gods | Penguin (uncommitted) |"));
         const std::string why =
@@ -376,7 +361,7 @@ TEST_CASE("chunks ahead load serially where another connection would read otherw
 
     SECTION("a walk that writes: the next chunk is read again after the write, then serially") {
         std::vector<std::string> seen;
-        for (std::vector<Book>& chunk : everything(db).chunks(2, loom::ahead)) {
+        for (std::vector<Book>& chunk : every_level(db).chunks(2, loom::ahead)) {
             seen.push_back(render(chunk));
             if (seen.size() == 1)  // the next chunk is loading ahead meanwhile
                 db.execute("UPDATE book SET title = 'Gods, Small' WHERE id = 3");
@@ -416,7 +401,7 @@ TEST_CASE("chunks ahead load serially where another connection would read otherw
         loom::Database writer(file.path);
         loom::Transaction tx(writer);
         writer.execute("UPDATE publisher SET name = 'Pending' WHERE name = 'Penguin'");
-        const auto seen = walk(everything(db).chunks(2, loom::ahead));
+        const auto seen = walk(every_level(db).chunks(2, loom::ahead));
         CHECK(has(seen.at(1), "American Gods | Penguin |"));
         CHECK(notes().empty());
         CHECK(ev.connections.back() >= 2);
@@ -429,13 +414,13 @@ TEST_CASE("a walk ahead on a read replica reads every chunk there", "[chunks][ah
     seed(file.path, true);
     loom::Database serial(file.path);
     Events expected(serial);
-    const auto chunks = walk(everything(serial).chunks(2));
+    const auto chunks = walk(every_level(serial).chunks(2));
     loom::Database db(file.path);
     db.add_replica("r1", file.path);
     std::vector<std::string> servers;
     auto sub = db.on_query([&](const loom::QueryEvent& e) { servers.emplace_back(e.server); });
     Events ev(db);
-    CHECK(walk(everything(db).chunks(2, loom::ahead)) == chunks);
+    CHECK(walk(every_level(db).chunks(2, loom::ahead)) == chunks);
     ev.same_as(expected);
     CHECK(servers == std::vector<std::string>(18, "r1"));
     CHECK(ev.connections.back() >= 2);  // the last chunk was loaded ahead
@@ -456,7 +441,7 @@ TEST_CASE("a listener that throws at a chunk loaded ahead stops the walk there, 
             if (e.origin == "prefetch Book::publisher" && calls > 6)
                 throw std::runtime_error("listener says no");
         });
-        auto chunks = ahead ? everything(db).chunks(2, loom::ahead) : everything(db).chunks(2);
+        auto chunks = ahead ? every_level(db).chunks(2, loom::ahead) : every_level(db).chunks(2);
         auto it = chunks.begin();
         CHECK(calls == 6);
         CHECK(message_of<std::runtime_error>([&] { ++it; }) == "listener says no");

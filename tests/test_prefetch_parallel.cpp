@@ -108,21 +108,6 @@ void seed(const std::string& path, bool wal) {
     });
 }
 
-/// The QuerySet with every kind of level: forward FK, M2M and the nested reverse side of it,
-/// reverse FK, and a Prefetch with its own queryset into another member.
-auto everything(loom::Database& db) {
-    return db.objects<Book>()
-        .order_by(&Book::id)
-        .prefetch_related(&Book::publisher, &Book::reviews)
-        .prefetch_related(loom::path(&Book::authors, &Author::books))
-        .prefetch_related(
-            loom::Prefetch(&Book::reviews, db.objects<Review>()
-                                               .filter(loom::col(&Review::rating) >= 4)
-                                               .order_by(loom::desc(&Review::rating), &Review::id)
-                                               .limit(1))
-                .into(&Book::top_reviews));
-}
-
 TEST_CASE("sibling levels run on worker connections with the same results as serially",
           "[prefetch][parallel][sqlite]") {
     for (const bool wal : {true, false}) {
@@ -130,7 +115,7 @@ TEST_CASE("sibling levels run on worker connections with the same results as ser
         TempFile file(wal ? "ppl_same_wal" : "ppl_same_rollback");
         seed(file.path, wal);
         loom::Database serial(file.path, serial_options());
-        const std::string expected = render(everything(serial).to_vector());
+        const std::string expected = render(every_level(serial).to_vector());
         CHECK(loom_test::has(
             expected,
             "Good Omens | Gollancz | Terry Pratchett [Good Omens;Small Gods;The Wee Free Men;]"));
@@ -140,7 +125,7 @@ TEST_CASE("sibling levels run on worker connections with the same results as ser
         loom::Database db(file.path, o);
         Events ev(db);
         loom_test::Queries q(db);
-        const auto books = everything(db).to_vector();
+        const auto books = every_level(db).to_vector();
         CHECK(render(books) == expected);
         // The base query, then four levels in one batch, then Author::books.
         CHECK(q() == 6);
@@ -216,7 +201,7 @@ TEST_CASE("with the pool off, or on :memory:, or inside a transaction, levels ru
     SECTION("prefetch_workers = 0: nothing to report") {
         loom::Database db(file.path, serial_options());
         Events ev(db);
-        const auto books = everything(db).to_vector();
+        const auto books = every_level(db).to_vector();
         CHECK(ev.origins.size() == 6);
         CHECK_FALSE(ev.on_workers());
         for (const auto& s : ev.serial) CHECK(s.empty());
@@ -227,7 +212,7 @@ TEST_CASE("with the pool off, or on :memory:, or inside a transaction, levels ru
         db.create_tables<Publisher, Author, Book, Review>();
         seed_catalogue(db);
         Events ev(db);
-        const auto books = everything(db).to_vector();
+        const auto books = every_level(db).to_vector();
         CHECK(ev.origins.size() == 6);
         CHECK_FALSE(ev.on_workers());
         for (const auto& s : ev.serial) CHECK(s.empty());
@@ -241,7 +226,7 @@ TEST_CASE("with the pool off, or on :memory:, or inside a transaction, levels ru
         db.transaction([&] {
             db.execute("UPDATE publisher SET name = 'Gollancz (uncommitted)' WHERE name = ?",
                        "Gollancz");
-            seen = render(everything(db).to_vector());
+            seen = render(every_level(db).to_vector());
         });
         CHECK(loom_test::has(seen, "Good Omens | Gollancz (uncommitted) |"));
         CHECK_FALSE(ev.on_workers());
@@ -260,7 +245,7 @@ TEST_CASE("the levels read the base query's snapshot, whatever another connectio
         TempFile file(wal ? "ppl_snap_wal" : "ppl_snap_rollback");
         seed(file.path, wal);
         loom::Database serial(file.path, serial_options());
-        const std::string before = render(everything(serial).to_vector());
+        const std::string before = render(every_level(serial).to_vector());
 
         loom::Options wo;
         wo.busy_timeout_ms = 0;  // a writer that cannot commit says so at once
@@ -289,26 +274,26 @@ TEST_CASE("the levels read the base query's snapshot, whatever another connectio
             if (e.origin == "Book") write("Between");
             if (e.origin == "prefetch Book::authors") write("During");
         });
-        const std::string seen = render(everything(db).to_vector());
+        const std::string seen = render(every_level(db).to_vector());
         CHECK(seen == before);
         CHECK(ev.on_workers());
         if (wal) {
             // The writer was not held up: its commits are there, the evaluation saw none.
             CHECK(committed == 2);
             CHECK(refused == 0);
-            CHECK(render(everything(serial).to_vector()) != before);
+            CHECK(render(every_level(serial).to_vector()) != before);
         } else {
             // Rollback-journal mode: the evaluation's read lock holds every commit off.
             CHECK(committed == 0);
             CHECK(refused == 2);
-            CHECK(render(everything(serial).to_vector()) == before);
+            CHECK(render(every_level(serial).to_vector()) == before);
         }
         sub.reset();
         // Once the evaluation ended, the next one sees the writes (and a writer commits).
         write("After");
         CHECK(committed == (wal ? 3 : 1));
-        CHECK(render(everything(db).to_vector()) == render(everything(serial).to_vector()));
-        CHECK(render(everything(db).to_vector()) != before);
+        CHECK(render(every_level(db).to_vector()) == render(every_level(serial).to_vector()));
+        CHECK(render(every_level(db).to_vector()) != before);
     }
 }
 
@@ -317,13 +302,13 @@ TEST_CASE("a writer holding the write lock in WAL mode makes the levels run seri
     TempFile file("ppl_locked");
     seed(file.path, true);
     loom::Database serial(file.path, serial_options());
-    const std::string before = render(everything(serial).to_vector());
+    const std::string before = render(every_level(serial).to_vector());
     loom::Database writer(file.path, wal_options());
     loom::Database db(file.path, wal_options());
     Events ev(db);
     loom::Transaction tx(writer);
     writer.execute("UPDATE publisher SET name = 'Pending' WHERE name = 'Gollancz'");
-    CHECK(render(everything(db).to_vector()) == before);
+    CHECK(render(every_level(db).to_vector()) == before);
     CHECK_FALSE(ev.on_workers());
     CHECK(ev.serial.at(1) == "WAL mode, and another connection held the write lock");
     tx.rollback();
@@ -366,7 +351,7 @@ TEST_CASE("an error in one level reaches the caller as its typed error, nothing 
     CHECK(workers);
     // The Database is usable afterwards, workers included.
     db.execute("UPDATE review SET rating = 5 WHERE body = 'Om.'");
-    CHECK(render(everything(db).to_vector()) == render(everything(serial).to_vector()));
+    CHECK(render(every_level(db).to_vector()) == render(every_level(serial).to_vector()));
 }
 
 TEST_CASE("the profile shows the statements of worker connections and their start",
@@ -375,7 +360,7 @@ TEST_CASE("the profile shows the statements of worker connections and their star
     seed(file.path, true);
     loom::Database db(file.path, wal_options());
     loom::Profile prof(db);
-    const auto books = everything(db).to_vector();
+    const auto books = every_level(db).to_vector();
     prof.stop();
     CHECK(prof.query_count() == 6);
     CHECK(prof.worker_count() >= 1);
