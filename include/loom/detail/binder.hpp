@@ -13,6 +13,8 @@ namespace loom::detail {
 class Binder {
 public:
     Binder(Statement& s, std::vector<Value>* record) : stmt_(s), record_(record) {}
+    /// Records every value bound from now on in `out` (for the query listeners).
+    void record(std::vector<Value>* out) noexcept { record_ = out; }
 
     /// A member value, bound as its column type binds it.
     template <class V> void operator()(const V& v) {

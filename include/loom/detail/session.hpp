@@ -217,6 +217,11 @@ public:
         e.busy = true;
         return Handle(e.stmt.get(), &e);
     }
+    /// The statement run() runs: the connection back if the server closed it, then prepared.
+    Handle start_statement(std::string_view sql) {
+        reconnect_if_lost();
+        return prepare(sql);
+    }
     std::size_t cached_statements() const noexcept { return cache_.size(); }
     /// Drops the cached statements not in use: after a schema change, a PostgreSQL statement
     /// prepared before it may no longer run ("cached plan must not change result type").
@@ -234,48 +239,18 @@ public:
     template <class Bind, class OnRow>
     std::int64_t run(std::string_view sql, Bind&& bind, OnRow&& on_row,
                      std::string_view origin = {}) {
-        const Use use(*this);
-        reconnect_if_lost();
-        auto stmt = prepare(sql);
-        // Reads change nothing; transaction control (read-only to the engine) ends or opens
-        // work that stands, so it does not count as a read here.
-        const bool reads = stmt->read_only() && !is_transaction_control(sql);
-        if (!control_) guard(sql, reads);
-        const bool observed = !root_->listeners_.empty();
-        std::vector<Value> params;
-        Binder binder(*stmt, observed ? &params : nullptr);
-        std::int64_t rows = 0;
-        const auto start =
-            observed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+        Running r(*this, sql, origin);
         try {
-            bind(binder);
-            while (stmt->step()) {
-                ++rows;
-                on_row(static_cast<const Statement&>(*stmt));
+            bind(r.binder);
+            while (r.stmt->step()) {
+                ++r.rows;
+                on_row(static_cast<const Statement&>(*r.stmt));
             }
         } catch (const std::exception& e) {
-            ++root_->query_count_;
-            failed(e, sql);
-            // The statement's own error wins over a listener's.
-            if (observed) notify(*stmt, params, start, rows, origin, e.what());
+            r.failed(e);
             throw;
         }
-        ++root_->query_count_;
-        if (!stmt->read_only()) {
-            ++root_->writes_;
-            root_->last_write_ = std::chrono::steady_clock::now();
-        }
-        // A statement that ended the transaction (a raw COMMIT or ROLLBACK) ended loom's too.
-        if (depth_ > 0 && !control_ && aborted_.empty() && !conn_->in_transaction())
-            abort_stack("the transaction was ended by a statement run inside it (" +
-                            sql_excerpt(sql, 80) +
-                            "), which committed or rolled back what was written before it",
-                        0);
-        if (observed) {
-            if (auto err = notify(*stmt, params, start, rows, origin, {}))
-                listener_threw(sql, reads, std::move(err));
-        }
-        return rows;
+        return r.done();
     }
     /// Runs one statement with these parameters.
     template <class OnRow>
@@ -354,6 +329,68 @@ public:
     private:
         Session& s_;
         bool outer_;
+    };
+
+    /// One statement as run() runs it, apart from binding and reading its rows: what does
+    /// not depend on the caller's callbacks, compiled once instead of once per run() call site.
+    class Running {
+    public:
+        Running(Session& s, std::string_view sql, std::string_view origin)
+            : s_(s), use_(s), stmt(s.start_statement(sql)), sql_(sql), origin_(origin) {
+            // Reads change nothing; transaction control (read-only to the engine) ends or opens
+            // work that stands, so it does not count as a read here.
+            reads_ = stmt->read_only() && !is_transaction_control(sql);
+            if (!s.control_) s.guard(sql, reads_);
+            observed_ = !s.root_->listeners_.empty();
+            if (observed_) {
+                binder.record(&params_);
+                start_ = std::chrono::steady_clock::now();
+            }
+        }
+        Running(const Running&) = delete;
+        Running& operator=(const Running&) = delete;
+
+        /// After an exception from binding, stepping or the caller's row callback.
+        void failed(const std::exception& e) noexcept {
+            ++s_.root_->query_count_;
+            s_.failed(e, sql_);
+            // The statement's own error wins over a listener's.
+            if (observed_) (void)s_.notify(*stmt, params_, start_, rows, origin_, e.what());
+        }
+        /// After the last row: counts the statement and tells the listeners.
+        std::int64_t done() {
+            ++s_.root_->query_count_;
+            if (!stmt->read_only()) {
+                ++s_.root_->writes_;
+                s_.root_->last_write_ = std::chrono::steady_clock::now();
+            }
+            // A statement that ended the transaction (a raw COMMIT or ROLLBACK) ended loom's too.
+            if (s_.depth_ > 0 && !s_.control_ && s_.aborted_.empty() && !s_.conn_->in_transaction())
+                s_.abort_stack("the transaction was ended by a statement run inside it (" +
+                                   sql_excerpt(sql_, 80) +
+                                   "), which committed or rolled back what was written before it",
+                               0);
+            if (observed_) {
+                if (auto err = s_.notify(*stmt, params_, start_, rows, origin_, {}))
+                    s_.listener_threw(sql_, reads_, std::move(err));
+            }
+            return rows;
+        }
+
+    private:
+        Session& s_;
+        const Use use_;
+
+    public:
+        const Handle stmt;
+        Binder binder{*stmt, nullptr};
+        std::int64_t rows = 0;
+
+    private:
+        std::string_view sql_, origin_;
+        bool reads_ = false, observed_ = false;
+        std::vector<Value> params_;
+        std::chrono::steady_clock::time_point start_{};
     };
 
     // ---- calls --------------------------------------------------------------------------------
