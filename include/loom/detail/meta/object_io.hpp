@@ -59,10 +59,30 @@ template <class T> void bind_relations(T& obj) {
     }
 }
 
+/// Throws the DataError of a column read_object_at could not read: "Model.column (row
+/// pk=key): <lead><why>, found <what is stored>" (no "(row ...)" for the primary key itself).
+/// Out of line, so that each model's reading code carries a call, not the message's building.
+[[noreturn]] inline void throw_read_error(std::string_view model, std::string_view column,
+                                          std::string_view pk_column, const std::string* key,
+                                          std::string_view lead, std::string_view why,
+                                          const Statement& s, int c) {
+    std::string msg = std::string(model) + "." + std::string(column);
+    if (key) msg += " (row " + std::string(pk_column) + "=" + *key + ")";
+    throw DataError(msg + ": " + std::string(lead) + std::string(why) + ", found " +
+                    describe_stored(s, c));
+}
+
 /// Reads the columns of T from `s`: model column k (in meta<T>().columns order) is result
 /// column at(k).
 template <class T, class At> void read_object_at(const Statement& s, At at, T& obj) {
     int k = 0, c = 0;
+    // The failure of column `column`: `lead` and `why` say what was wrong.
+    const auto fail = [&](std::string_view column, bool row, std::string_view lead,
+                          std::string_view why) {
+        const std::string key = row ? key_text(primary_key_of(obj)) : std::string();
+        throw_read_error(type_name<T>(), column, entry<T, 0>().column, row ? &key : nullptr, lead,
+                         why, s, c);
+    };
     for_each_index<T>([&](auto i) {
         constexpr std::size_t I = decltype(i)::value;
         using E = entry_t<T, I>;
@@ -73,21 +93,14 @@ template <class T, class At> void read_object_at(const Statement& s, At at, T& o
                 // One call to the engine per cell: its type and value together.
                 const engine::CellValue v = s.cell(c);
                 if (v.type != engine::Cell::integer)
-                    throw DataError(std::string(type_name<T>()) + "." + std::string(e.column) +
-                                    ": expected an INTEGER primary key, found " +
-                                    describe_stored(s, c));
+                    fail(e.column, false, "", "expected an INTEGER primary key");
                 obj.*(e.member) = v.integer;
             } else if (const char* why = read_column(s.cell(c), obj.*(e.member))) {
-                throw DataError(std::string(type_name<T>()) + "." + std::string(e.column) +
-                                ": a primary key: " + why + ", found " + describe_stored(s, c));
+                fail(e.column, false, "a primary key: ", why);
             }
         } else if constexpr (E::kind == entry_kind::field) {
-            if (const char* why = read_column(s.cell(c), obj.*(e.member))) {
-                throw DataError(std::string(type_name<T>()) + "." + std::string(e.column) +
-                                " (row " + std::string(entry<T, 0>().column) + "=" +
-                                key_text(primary_key_of(obj)) + "): " + why + ", found " +
-                                describe_stored(s, c));
-            }
+            if (const char* why = read_column(s.cell(c), obj.*(e.member)))
+                fail(e.column, true, "", why);
         } else if constexpr (has_column<E>) {
             using K = typename E::key_type;
             const engine::CellValue v = s.cell(c);
@@ -95,18 +108,11 @@ template <class T, class At> void read_object_at(const Statement& s, At at, T& o
                 relation_access::set_key(obj.*(e.member), std::optional<K>());
             } else if constexpr (std::same_as<K, std::int64_t>) {
                 if (v.type != engine::Cell::integer)
-                    throw DataError(std::string(type_name<T>()) + "." + std::string(e.column) +
-                                    " (row " + std::string(entry<T, 0>().column) + "=" +
-                                    key_text(primary_key_of(obj)) +
-                                    "): expected an INTEGER key, found " + describe_stored(s, c));
+                    fail(e.column, true, "", "expected an INTEGER key");
                 relation_access::set_key(obj.*(e.member), std::optional<K>(v.integer));
             } else {
                 std::optional<K> key;
-                if (const char* why = read_column(v, key))
-                    throw DataError(std::string(type_name<T>()) + "." + std::string(e.column) +
-                                    " (row " + std::string(entry<T, 0>().column) + "=" +
-                                    key_text(primary_key_of(obj)) + "): a key: " + why +
-                                    ", found " + describe_stored(s, c));
+                if (const char* why = read_column(v, key)) fail(e.column, true, "a key: ", why);
                 relation_access::set_key(obj.*(e.member), std::move(key));
             }
         }
