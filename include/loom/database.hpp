@@ -14,7 +14,6 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <span>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -361,21 +360,8 @@ public:
     /// Creates the tables of the given models (FK targets first), an index on every FK column,
     /// and the join tables of their many-to-many relations. Tables that exist are left as they
     /// are: loom never alters or drops data behind your back. All or nothing.
-    template <class... Ts> void create_tables() { create_all(schema_sql<Ts...>()); }
-
-    /// Drops the tables of the given models and their join tables (dependents first; on
-    /// PostgreSQL in one statement, so that foreign keys forming a cycle among them are no
-    /// obstacle). All or nothing.
-    template <class... Ts> void drop_tables() {
-        using Fn = std::vector<std::string> (*)();
-        const Fn joins[] = {&detail::join_tables_of<Ts>...};
-        const std::string tables[] = {detail::meta<Ts>().table...};
-        drop_all(detail::dependency_order<Ts...>(), joins, tables);
-    }
-
-private:
-    /// create_tables apart from the models: runs `statements` in one transaction.
-    void create_all(const std::vector<std::string>& statements) {
+    template <class... Ts> void create_tables() {
+        const auto statements = schema_sql<Ts...>();
         detail::Session::Call call(session_);
         {
             detail::Session::TransactionScope tx(session_);
@@ -385,11 +371,14 @@ private:
         call.finish();
     }
 
-    /// drop_tables apart from the models: `joins[i]()` are model i's join tables, `tables[i]`
-    /// its table, `order` the order to create them in (dropped in reverse).
-    void drop_all(const std::vector<std::size_t>& order,
-                  std::span<std::vector<std::string> (*const)()> joins,
-                  std::span<const std::string> tables) {
+    /// Drops the tables of the given models and their join tables (dependents first; on
+    /// PostgreSQL in one statement, so that foreign keys forming a cycle among them are no
+    /// obstacle). All or nothing.
+    template <class... Ts> void drop_tables() {
+        const auto order = detail::dependency_order<Ts...>();
+        using Fn = std::vector<std::string> (*)();
+        const Fn joins[] = {&detail::join_tables_of<Ts>...};
+        const std::string tables[] = {detail::meta<Ts>().table...};
         std::vector<std::string> names;  // join tables, then dependents before their targets
         for (auto i : order)
             for (auto& j : joins[i]()) names.push_back(std::move(j));
@@ -409,7 +398,6 @@ private:
         call.finish();
     }
 
-public:
     /// The DDL create_tables<Ts...>() would run, for review or migrations tools.
     template <class... Ts> std::vector<std::string> schema_sql() const {
         return detail::schema_sql<Ts...>(session_.dialect());
@@ -847,45 +835,17 @@ private:
         detail::prepare_insert(obj);  // defaults for members never set, auto_now(_add)
         auto& id = detail::primary_key_ref(obj);
         const bool with_pk = !detail::key_unset(id);
-        const std::string_view pk = detail::entry<T, 0>().column;
-        std::optional<std::int64_t> assigned;
-        try {
-            assigned = insert_statement(
-                m, pk, detail::auto_key<T>, with_pk, origin,
-                [](detail::Binder& b, const void* o, bool pk_too) {
-                    detail::bind_object(b, *static_cast<const T*>(o), pk_too);
-                },
-                &obj);
-        } catch (const ConstraintError& e) {
-            explain_foreign_key(e, obj);
-            throw;
-        }
-        if constexpr (detail::auto_key<T>) {
+        if constexpr (!detail::auto_key<T>) {
             if (!with_pk)
-                id = *assigned;
-            else
-                // An engine whose key generator is apart from the table (a PostgreSQL identity
-                // sequence) moves it past a key the program chose.
-                session_.connection().explicit_key_inserted(m.raw_table, pk, id);
-        }
-        return !with_pk;
-    }
-    /// The INSERT of insert_row, apart from the model's type: `bind(b, obj, with_pk)` binds the
-    /// object's columns (once per statement). Returns the key the database assigned (an
-    /// auto_key model inserted without its key), else nothing.
-    std::optional<std::int64_t> insert_statement(
-        const detail::ModelMeta& m, std::string_view pk, bool auto_key, bool with_pk,
-        std::string_view origin, void (*bind_obj)(detail::Binder&, const void*, bool),
-        const void* obj) {
-        if (!auto_key) {
-            if (!with_pk)
-                throw UsageError(std::string(origin) + ": " + m.name + "." + std::string(pk) +
+                throw UsageError(std::string(origin) + ": " + m.name + "." +
+                                 std::string(detail::entry<T, 0>().column) +
                                  " is empty: a key that is not an integer is never assigned by "
                                  "the database; give the object its key before inserting it. "
                                  "Nothing was inserted");
-        } else if (!with_pk && !session_.assigns_keys(&m, m.raw_table, pk))
-            throw DataError(std::string(origin) + ": " + m.name + "." + std::string(pk) +
-                            " (table " + m.table +
+        } else if (!with_pk &&
+                   !session_.assigns_keys(&m, m.raw_table, detail::entry<T, 0>().column))
+            throw DataError(std::string(origin) + ": " + m.name + "." +
+                            std::string(detail::entry<T, 0>().column) + " (table " + m.table +
                             "): the database does not fill in this key column on insert (" +
                             std::string(session_.dialect().unfilled_key_why) +
                             "), so the new row would have no key; declare the column " +
@@ -895,26 +855,41 @@ private:
         // A key the database assigns is read back as the dialect says: with RETURNING (the
         // row's own key), or as the connection's last insert id.
         std::optional<std::int64_t> assigned;
-        const auto bind = [&](detail::Binder& b) { bind_obj(b, obj, with_pk); };
-        if (with_pk) {
-            session_.execute(m.insert_with_pk_sql, bind, origin);
-        } else if (session_.dialect().insert_returning) {
-            session_.run(
-                m.insert_returning_sql, bind,
-                [&](const detail::Statement& s) {
-                    if (!s.is_null(0)) assigned = s.column_int(0);
-                },
-                origin);
-        } else {
-            session_.execute(m.insert_sql, bind, origin);
-            assigned = session_.last_insert_id();
+        try {
+            const auto bind = [&](detail::Binder& b) { detail::bind_object(b, obj, with_pk); };
+            if (with_pk) {
+                session_.execute(m.insert_with_pk_sql, bind, origin);
+            } else if (session_.dialect().insert_returning) {
+                session_.run(
+                    m.insert_returning_sql, bind,
+                    [&](const detail::Statement& s) {
+                        if (!s.is_null(0)) assigned = s.column_int(0);
+                    },
+                    origin);
+            } else {
+                session_.execute(m.insert_sql, bind, origin);
+                assigned = session_.last_insert_id();
+            }
+        } catch (const ConstraintError& e) {
+            explain_foreign_key(e, obj);
+            throw;
         }
-        // Checked before the INSERT (assigns_keys); a NULL key here is a table that changed
-        // under us.
-        if (auto_key && !with_pk && !assigned)
-            throw DataError(std::string(origin) + ": " + m.name +
-                            ": the database returned no key for the new row");
-        return with_pk || !auto_key ? std::nullopt : assigned;
+        if constexpr (detail::auto_key<T>) {
+            if (!with_pk) {
+                // Checked before the INSERT (assigns_keys); a NULL key here is a table that
+                // changed under us.
+                if (!assigned)
+                    throw DataError(std::string(origin) + ": " + m.name +
+                                    ": the database returned no key for the new row");
+                id = *assigned;
+            } else {
+                // An engine whose key generator is apart from the table (a PostgreSQL identity
+                // sequence) moves it past a key the program chose.
+                session_.connection().explicit_key_inserted(m.raw_table,
+                                                            detail::entry<T, 0>().column, id);
+            }
+        }
+        return !with_pk;
     }
     /// UPDATEs every column of `obj`'s row; with a version column, only at the object's
     /// version, writing it plus one. Returns the rows changed.
@@ -1156,11 +1131,8 @@ private:
 
     /// Rethrows a FOREIGN KEY failure of a write of `obj` naming the key columns it set.
     template <class T> static void explain_foreign_key(const ConstraintError& e, const T& obj) {
-        if (e.kind() == ConstraintError::Kind::foreign_key)
-            throw_with_hint(e, detail::foreign_key_hint(obj));
-    }
-    /// `e` again with `hint` added to its message (nothing when the hint is empty).
-    static void throw_with_hint(const ConstraintError& e, const std::string& hint) {
+        if (e.kind() != ConstraintError::Kind::foreign_key) return;
+        const std::string hint = detail::foreign_key_hint(obj);
         if (!hint.empty())
             throw ConstraintError(std::string(e.what()) + ": " + hint, e.code(), e.kind());
     }

@@ -4,7 +4,6 @@
 
 #include <cstddef>
 #include <functional>
-#include <span>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -65,100 +64,70 @@ template <class T> engine::TypeClass key_class() {
 }
 
 /// The table of model T as its descriptor defines it: columns, keys, constraints, indexes.
-/// table_info's steps apart from the model's types, compiled once. An index on one column.
-inline void add_index_on(engine::TableInfo& t, std::string_view column) {
-    engine::IndexInfo i;
-    i.columns = {std::string(column)};
-    i.name = engine::index_name(t.name, i.columns);
-    t.indexes.push_back(std::move(i));
-}
-/// The primary key column.
-inline void add_key_column(engine::TableInfo& t, std::string_view name, engine::TypeClass type,
-                           bool auto_key) {
-    engine::ColumnInfo c;
-    c.name = std::string(name);
-    c.type = type;
-    c.auto_key = auto_key;
-    c.not_null = !auto_key;
-    t.primary_key.push_back(c.name);
-    t.columns.push_back(std::move(c));
-}
-/// A field's column.
-inline void add_field_column(engine::TableInfo& t, std::string_view name, engine::TypeClass type,
-                             bool not_null, column_kind kind, std::string default_sql, bool unique,
-                             bool indexed) {
-    engine::ColumnInfo c;
-    c.name = std::string(name);
-    c.type = type;
-    c.not_null = not_null;
-    c.kind = kind;
-    c.default_sql = std::move(default_sql);
-    t.columns.push_back(c);
-    if (unique) t.uniques.push_back({c.name});
-    if (indexed && !unique) add_index_on(t, name);
-}
-/// A foreign key's (or one-to-one's) column, pointing at `target_pk` of `target`.
-inline void add_key_reference(engine::TableInfo& t, std::string_view name, engine::TypeClass type,
-                              bool not_null, bool one_to_one, std::string_view target,
-                              std::string_view target_pk, on_delete deletion) {
-    engine::ColumnInfo c;
-    c.name = std::string(name);
-    c.type = type;
-    c.not_null = not_null;
-    t.columns.push_back(c);
-    if (one_to_one) t.uniques.push_back({c.name});
-    engine::ForeignKeyInfo f;
-    f.columns = {c.name};
-    f.table = std::string(target);
-    f.to = {std::string(target_pk)};
-    f.on_delete = on_delete_word(deletion);
-    t.foreign_keys.push_back(std::move(f));
-    if (!one_to_one) add_index_on(t, name);
-}
-/// The descriptor's table-wide UNIQUE constraints, composite indexes and CHECK constraints.
-inline void add_table_constraints(engine::TableInfo& t, std::span<const unique_columns> uniques,
-                                  std::span<const unique_columns> indexes,
-                                  std::span<const check_entry> checks) {
-    for (const auto& cols : uniques) {
+template <class T> engine::TableInfo table_info() {
+    engine::TableInfo t;
+    t.name = std::string(model<T>.name);
+    auto index_on = [&](std::string_view column) {
+        engine::IndexInfo i;
+        i.columns = {std::string(column)};
+        i.name = engine::index_name(t.name, i.columns);
+        t.indexes.push_back(std::move(i));
+    };
+    for_each_index<T>([&](auto i) {
+        constexpr std::size_t I = decltype(i)::value;
+        using E = entry_t<T, I>;
+        const auto& e = entry<T, I>();
+        if constexpr (has_column<E>) {
+            engine::ColumnInfo c;
+            c.name = std::string(e.column);
+            if constexpr (E::kind == entry_kind::pk) {
+                c.type = key_class<T>();
+                c.auto_key = auto_key<T>;
+                c.not_null = !auto_key<T>;
+                t.primary_key.push_back(c.name);
+                t.columns.push_back(std::move(c));
+            } else if constexpr (E::kind == entry_kind::field) {
+                using V = typename E::value_type;
+                c.type = type_class(column_traits<V>::storage);
+                c.not_null = !column_traits<V>::nullable;
+                c.kind = column_kind_of<V>();
+                c.default_sql = sql_literal(e.default_value);
+                t.columns.push_back(c);
+                if (e.unique) t.uniques.push_back({c.name});
+                if (e.indexed && !e.unique) index_on(e.column);
+            } else {
+                using Target = typename E::target;
+                c.type = key_class<Target>();
+                c.not_null = !e.nullable;
+                t.columns.push_back(c);
+                if constexpr (E::kind == entry_kind::one_to_one) t.uniques.push_back({c.name});
+                engine::ForeignKeyInfo f;
+                f.columns = {c.name};
+                f.table = std::string(model<Target>.name);
+                f.to = {std::string(entry<Target, 0>().column)};
+                f.on_delete = on_delete_word(e.deletion);
+                t.foreign_keys.push_back(std::move(f));
+                if constexpr (E::kind == entry_kind::foreign_key) index_on(e.column);
+            }
+        }
+    });
+    for (std::size_t u = 0; u < model<T>.unique_count; ++u) {
+        const auto& cols = model<T>.uniques[u];
         std::vector<std::string> names;
         for (std::size_t k = 0; k < cols.size; ++k) names.emplace_back(cols.columns[k]);
         t.uniques.push_back(std::move(names));
     }
     // Composite indexes and CHECK constraints (issue 17).
-    for (const auto& cols : indexes) {
+    for (std::size_t x = 0; x < model<T>.index_count; ++x) {
+        const auto& cols = model<T>.indexes[x];
         engine::IndexInfo i;
         for (std::size_t k = 0; k < cols.size; ++k) i.columns.emplace_back(cols.columns[k]);
         i.name = engine::index_name(t.name, i.columns);
         if (!t.index_on(i.columns)) t.indexes.push_back(std::move(i));
     }
-    for (const auto& c : checks) t.checks.emplace_back(std::string(c.name), std::string(c.sql));
-}
-
-template <class T> engine::TableInfo table_info() {
-    engine::TableInfo t;
-    t.name = std::string(model<T>.name);
-    for_each_index<T>([&](auto i) {
-        constexpr std::size_t I = decltype(i)::value;
-        using E = entry_t<T, I>;
-        const auto& e = entry<T, I>();
-        if constexpr (E::kind == entry_kind::pk) {
-            add_key_column(t, e.column, key_class<T>(), auto_key<T>);
-        } else if constexpr (E::kind == entry_kind::field) {
-            using V = typename E::value_type;
-            add_field_column(t, e.column, type_class(column_traits<V>::storage),
-                             !column_traits<V>::nullable, column_kind_of<V>(),
-                             sql_literal(e.default_value), e.unique, e.indexed);
-        } else if constexpr (has_column<E>) {
-            using Target = typename E::target;
-            add_key_reference(t, e.column, key_class<Target>(), !e.nullable,
-                              E::kind == entry_kind::one_to_one, model<Target>.name,
-                              entry<Target, 0>().column, e.deletion);
-        }
-    });
-    constexpr const auto& m = model<T>;
-    add_table_constraints(t, std::span(m.uniques.data(), m.unique_count),
-                          std::span(m.indexes.data(), m.index_count),
-                          std::span(m.checks.data(), m.check_count));
+    for (std::size_t x = 0; x < model<T>.check_count; ++x)
+        t.checks.emplace_back(std::string(model<T>.checks[x].name),
+                              std::string(model<T>.checks[x].sql));
     return t;
 }
 
@@ -251,23 +220,6 @@ void add_dependencies(std::vector<std::size_t>& out, std::size_t self) {
     });
 }
 
-/// The order of dependency_order, from each model's dependencies (indexes into the list).
-inline std::vector<std::size_t> order_by_dependencies(
-    const std::vector<std::vector<std::size_t>>& deps) {
-    const std::size_t n = deps.size();
-    std::vector<std::size_t> order;
-    std::vector<int> state(n, 0);  // 0 new, 1 visiting, 2 done
-    std::function<void(std::size_t)> visit = [&](std::size_t m) {
-        if (state[m] != 0) return;  // done, or a cycle: keep the given order
-        state[m] = 1;
-        for (auto d : deps[m]) visit(d);
-        state[m] = 2;
-        order.push_back(m);
-    };
-    for (std::size_t m = 0; m < n; ++m) visit(m);
-    return order;
-}
-
 /// Models in an order where every model comes after the models its foreign keys point at
 /// (self-references and cycles keep the order given).
 template <class... Ts> std::vector<std::size_t> dependency_order() {
@@ -276,17 +228,31 @@ template <class... Ts> std::vector<std::size_t> dependency_order() {
     std::vector<std::vector<std::size_t>> deps(N);
     std::size_t k = 0;
     ((add_dependencies<Ts, Pack>(deps[k], k), ++k), ...);
-    return order_by_dependencies(deps);
+    std::vector<std::size_t> order;
+    std::vector<int> state(N, 0);  // 0 new, 1 visiting, 2 done
+    std::function<void(std::size_t)> visit = [&](std::size_t n) {
+        if (state[n] != 0) return;  // done, or a cycle: keep the given order
+        state[n] = 1;
+        for (auto d : deps[n]) visit(d);
+        state[n] = 2;
+        order.push_back(n);
+    };
+    for (std::size_t n = 0; n < N; ++n) visit(n);
+    return order;
 }
 
-/// schema_sql apart from the models' types: `tables[i]()` is model i's table, `joins[i](d)` the
-/// DDL of its join tables, `names[i]` its table name; `order` the order to create them in.
-inline std::vector<std::string> schema_sql_of(
-    const engine::Dialect& d, const std::vector<std::size_t>& order,
-    std::span<engine::TableInfo (*const)()> tables,
-    std::span<std::vector<std::string> (*const)(const engine::Dialect&)> joins,
-    std::span<const std::string> names) {
+/// The DDL that creates the given models' tables (FK targets first), then their join tables.
+/// A foreign key that closes a cycle (House -> Room -> House) points at a table created after
+/// its own: inline on an engine that allows that (SQLite), else added by
+/// Dialect::add_foreign_key once every table exists (PostgreSQL).
+template <class... Ts> std::vector<std::string> schema_sql(const engine::Dialect& d) {
     std::vector<std::string> out, added;
+    const auto order = dependency_order<Ts...>();
+    using InfoFn = engine::TableInfo (*)();
+    const InfoFn tables[] = {&table_info<Ts>...};
+    using Fn = std::vector<std::string> (*)(const engine::Dialect&);
+    const Fn joins[] = {&join_ddl<Ts>...};
+    const std::string names[] = {std::string(model<Ts>.name)...};
     std::vector<std::string> created;
     auto listed = [](const auto& list, const std::string& n) {
         return std::any_of(std::begin(list), std::end(list),
@@ -318,19 +284,6 @@ inline std::vector<std::string> schema_sql_of(
     for (auto i : order)
         for (auto& s : joins[i](d)) out.push_back(std::move(s));
     return out;
-}
-
-/// The DDL that creates the given models' tables (FK targets first), then their join tables.
-/// A foreign key that closes a cycle (House -> Room -> House) points at a table created after
-/// its own: inline on an engine that allows that (SQLite), else added by
-/// Dialect::add_foreign_key once every table exists (PostgreSQL).
-template <class... Ts> std::vector<std::string> schema_sql(const engine::Dialect& d) {
-    using InfoFn = engine::TableInfo (*)();
-    const InfoFn tables[] = {&table_info<Ts>...};
-    using Fn = std::vector<std::string> (*)(const engine::Dialect&);
-    const Fn joins[] = {&join_ddl<Ts>...};
-    const std::string names[] = {std::string(model<Ts>.name)...};
-    return schema_sql_of(d, dependency_order<Ts...>(), tables, joins, names);
 }
 
 /// The tables of the given models (FK targets first), then their join tables: the schema
