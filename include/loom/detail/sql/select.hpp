@@ -28,19 +28,14 @@ struct Bounds {
     bool sliced() const { return lo != 0 || hi.has_value(); }
 };
 
-/// What a QuerySet says about its query apart from its model's own types: what the SQL builder
-/// reads.
-struct QueryFilters {
+/// Everything a QuerySet<T> says about its query. Immutable once shared.
+template <class T> struct QueryState {
     std::vector<Tokens> where;   // lowered conditions (no column crosses a to-many hop)
     std::vector<Tokens> having;  // conditions on the groups of a grouped values_list
     std::vector<OrderSpec> order;
     bool reversed = false;
     Bounds bounds;
     bool distinct = false;
-};
-
-/// Everything a QuerySet<T> says about its query. Immutable once shared.
-template <class T> struct QueryState : QueryFilters {
     std::vector<std::shared_ptr<const SelectRelatedBase<T>>> select_related;
     PrefetchList<T> prefetch;
 };
@@ -125,21 +120,20 @@ inline void assemble(const SelectParts& p, const Bounds& b, SqlText& q) {
     add(p.order_params);
 }
 
-/// Writes the queries of one QuerySet state: the state's filters, its model's ModelMeta and its
-/// select_related chains. Not a template of the model, so that its code is compiled once, not
-/// once per model (SelectBuilder<T> gives it a QueryState<T>).
-class SqlBuilder {
+/// Writes the queries of one QuerySet state.
+template <class T> class SelectBuilder {
 public:
-    SqlBuilder(const QueryFilters& st, const ModelMeta& m,
-               std::vector<const SelectRelatedPath*> related, Renderer r)
-        : st_(st), m_(m), related_(std::move(related)), r_(std::move(r)) {}
+    SelectBuilder(const QueryState<T>& st, Session* session)
+        : st_(st), r_(session, meta<T>().name) {}
+    /// A subquery's builder: `r` has the subquery's aliases and knows the enclosing queries.
+    SelectBuilder(const QueryState<T>& st, Renderer r) : st_(st), r_(std::move(r)) {}
 
     Renderer& renderer() noexcept { return r_; }
 
     /// `t0.c1, ...` and the columns of every select_related level.
     std::string columns() {
-        std::string sel = m_.select_list(r_.root());
-        for (const SelectRelatedPath* sr : related_) {
+        std::string sel = meta<T>().select_list(r_.root());
+        for (auto& sr : st_.select_related) {
             const auto path = sr->path();
             const auto targets = sr->targets();
             std::vector<JoinStep> to;
@@ -176,7 +170,7 @@ public:
     /// The ORDER BY terms: the given order, ties (and no order at all, with default_pk) broken
     /// by the primary key.
     std::string order(std::vector<Value>& params, bool default_pk = true) {
-        const auto& pk = m_.pk;
+        const auto& pk = meta<T>().pk;
         const bool rev = st_.reversed;
         std::string out;
         bool has_pk = false;
@@ -223,15 +217,15 @@ public:
     /// `SELECT <what>` over the matching rows (COUNT(*), or 1 for an existence test).
     SqlText aggregate(const std::string& what) {
         if (st_.bounds.sliced() || st_.distinct) {
-            SqlText inner =
-                select(st_.distinct ? columns() : r_.root() + "." + m_.pk, st_.bounds.sliced());
+            SqlText inner = select(st_.distinct ? columns() : r_.root() + "." + meta<T>().pk,
+                                   st_.bounds.sliced());
             inner.sql = "SELECT " + what + " FROM (" + inner.sql + ") AS loom_s";
             return inner;
         }
         SqlText q;
         SelectParts p;
         p.columns = what;
-        p.from = m_.table + " AS " + r_.root();
+        p.from = meta<T>().table + " AS " + r_.root();
         p.where = where(p.where_params);
         p.joins = r_.joins();
         assemble(p, st_.bounds, q);
@@ -243,11 +237,11 @@ public:
         SqlText q;
         SelectParts p;
         p.columns = render_list(values, p.column_params);
-        p.from = m_.table + " AS " + r_.root();
+        p.from = meta<T>().table + " AS " + r_.root();
         if (st_.bounds.sliced()) {
-            SqlBuilder inner(st_, m_, related_, r_.sibling());
+            SelectBuilder inner(st_, r_.sibling());
             const SqlText keys = inner.keys();
-            p.where = " WHERE " + r_.root() + "." + m_.pk + " IN (" + keys.sql + ")";
+            p.where = " WHERE " + r_.root() + "." + meta<T>().pk + " IN (" + keys.sql + ")";
             p.where_params = keys.params;
         } else {
             p.where = where(p.where_params);
@@ -278,7 +272,7 @@ public:
                 if (!p.group_by.empty()) p.group_by += ", ";
                 p.group_by += std::to_string(i + 1);
             }
-        p.from = m_.table + " AS " + r_.root();
+        p.from = meta<T>().table + " AS " + r_.root();
         p.where = where(p.where_params);
         for (const auto& h : st_.having) {
             p.having += p.having.empty() ? " HAVING (" : " AND (";
@@ -319,7 +313,7 @@ public:
         return q;
     }
     /// The primary keys of the matching rows (for UPDATE/DELETE ... WHERE pk IN (...)).
-    SqlText keys() { return select(r_.root() + "." + m_.pk, st_.bounds.sliced()); }
+    SqlText keys() { return select(r_.root() + "." + meta<T>().pk, st_.bounds.sliced()); }
 
     /// A prefetch level: the target rows (this state's) for the parents' keys; a to-many level
     /// leads with the parent key, and a slice becomes a per-parent ROW_NUMBER() window. A
@@ -357,7 +351,7 @@ public:
         p.distinct = st_.distinct;
         p.columns = columns();
         p.columns += extra(p.column_params);
-        p.from = m_.table + " AS " + r_.root();
+        p.from = meta<T>().table + " AS " + r_.root();
         p.where = where(p.where_params);
         const std::string more = after(p.where_params);
         if (!more.empty()) p.where += (p.where.empty() ? " WHERE (" : " AND (") + more + ")";
@@ -393,7 +387,7 @@ private:
         p.columns = columns;
         p.column_params = std::move(params);
         params.clear();
-        p.from = m_.table + " AS " + r_.root() + (kt ? kt->relation->join : std::string());
+        p.from = meta<T>().table + " AS " + r_.root() + (kt ? kt->relation->join : std::string());
         p.where = where(p.where_params, kt);
         if (ordered) p.order = order(p.order_params, true);
         p.joins = r_.joins();
@@ -421,30 +415,9 @@ private:
         q.params.push_back(b.lo);
     }
 
-    const QueryFilters& st_;
-    const ModelMeta& m_;
-    std::vector<const SelectRelatedPath*> related_;  // st_'s select_related chains
+    const QueryState<T>& st_;
     Renderer r_;
     bool grouped_ = false;
-};
-
-/// The SqlBuilder of a QueryState<T>.
-template <class T> class SelectBuilder : public SqlBuilder {
-public:
-    SelectBuilder(const QueryState<T>& st, Session* session)
-        : SqlBuilder(st, meta<T>(), paths(st), Renderer(session, meta<T>().name)) {}
-    /// A subquery's builder: `r` has the subquery's aliases and knows the enclosing queries.
-    SelectBuilder(const QueryState<T>& st, Renderer r)
-        : SqlBuilder(st, meta<T>(), paths(st), std::move(r)) {}
-
-private:
-    static std::vector<const SelectRelatedPath*> paths(const QueryState<T>& st) {
-        std::vector<const SelectRelatedPath*> out;
-        if (st.select_related.empty()) return out;
-        out.reserve(st.select_related.size());
-        for (const auto& sr : st.select_related) out.push_back(sr.get());
-        return out;
-    }
 };
 
 /// A QuerySet used inside another query's SQL: EXISTS (...), a key list for IN (...), or one

@@ -25,14 +25,13 @@ template <class T> struct SelectRelatedReader {
 
 /// A chain of to-one relations from T filled by JOINs in the base query: one hop per level,
 /// each level's columns after the previous level's.
-/// A select_related chain as the SQL builder sees it: its hops and the models they join,
-/// whatever model it starts from.
-struct SelectRelatedPath {
-    virtual ~SelectRelatedPath() = default;
-    /// The hops from the model the chain starts at, one per level.
+template <class T> struct SelectRelatedBase {
+    virtual ~SelectRelatedBase() = default;
+    /// The hops from T, one per level.
     virtual std::vector<JoinStep> path() const = 0;
     /// The model of each level.
     virtual std::vector<const ModelMeta*> targets() const = 0;
+    virtual std::unique_ptr<SelectRelatedReader<T>> reader() const = 0;
 
     /// Two chains are the same when their hops are.
     std::string key() const {
@@ -45,10 +44,6 @@ struct SelectRelatedPath {
         for (const ModelMeta* m : targets()) n += m->column_count();
         return n;
     }
-};
-
-template <class T> struct SelectRelatedBase : SelectRelatedPath {
-    virtual std::unique_ptr<SelectRelatedReader<T>> reader() const = 0;
 };
 
 /// Relation I of T (a ForeignKey, OneToOne or ReverseOne), then the chain `below` (may be
