@@ -5,7 +5,6 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <span>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -232,66 +231,45 @@ struct ModelMeta {
     }
 };
 
-/// The ModelMeta of a model named `name` on table `table` whose columns (pk first) are
-/// `columns`, unquoted: the model-independent part of meta<T>(), compiled once.
-inline ModelMeta make_model_meta(std::string_view name, std::string_view table,
-                                 std::span<const std::string_view> columns) {
-    ModelMeta r;
-    r.name = std::string(name);
-    r.raw_table = std::string(table);
-    r.table = quote(table);
-    r.columns.reserve(columns.size());
-    for (std::string_view c : columns) r.columns.push_back(quote(c));
-    r.pk = r.columns.front();
-    std::string cols, qs, sets;
-    for (std::size_t c = 1; c < r.columns.size(); ++c) {
-        if (c > 1) {
-            cols += ", ";
-            qs += ", ";
-            sets += ", ";
-        }
-        cols += r.columns[c];
-        qs += "?";
-        sets += r.columns[c] + " = ?";
-    }
-    if (r.columns.size() == 1) {
-        r.insert_sql = "INSERT INTO " + r.table + " DEFAULT VALUES";
-        r.update_sql =
-            "UPDATE " + r.table + " SET " + r.pk + " = " + r.pk + " WHERE " + r.pk + " = ?";
-    } else {
-        r.insert_sql = "INSERT INTO " + r.table + " (" + cols + ") VALUES (" + qs + ")";
-        r.update_sql = "UPDATE " + r.table + " SET " + sets + " WHERE " + r.pk + " = ?";
-    }
-    r.insert_with_pk_sql = "INSERT INTO " + r.table + " (" + r.pk +
-                           (r.columns.size() > 1 ? ", " + cols : std::string()) + ") VALUES (?" +
-                           (r.columns.size() > 1 ? ", " + qs : "") + ")";
-    r.delete_sql = "DELETE FROM " + r.table + " WHERE " + r.pk + " = ?";
-    r.insert_returning_sql = r.insert_sql + " RETURNING " + r.pk;
-    return r;
-}
-
-/// The column names of T, unquoted, in select order (pk first).
-template <class T> constexpr auto column_names() {
-    constexpr std::size_t n = [] {
-        std::size_t k = 0;
-        for_each_index<T>([&](auto i) {
-            if constexpr (has_column<entry_t<T, decltype(i)::value>>) ++k;
-        });
-        return k;
-    }();
-    std::array<std::string_view, n> out{};
-    std::size_t k = 0;
-    for_each_index<T>([&](auto i) {
-        if constexpr (has_column<entry_t<T, decltype(i)::value>>)
-            out[k++] = entry<T, decltype(i)::value>().column;
-    });
-    return out;
-}
-
 template <class T> const ModelMeta& meta() {
     static_assert(validated<T>);
-    static constexpr auto columns = column_names<T>();
-    static const ModelMeta m = make_model_meta(type_name<T>(), model<T>.name, columns);
+    static const ModelMeta m = [] {
+        ModelMeta r;
+        r.name = std::string(type_name<T>());
+        r.raw_table = std::string(model<T>.name);
+        r.table = quote(model<T>.name);
+        for_each_index<T>([&](auto i) {
+            using E = entry_t<T, decltype(i)::value>;
+            if constexpr (has_column<E>)
+                r.columns.push_back(quote(entry<T, decltype(i)::value>().column));
+        });
+        r.pk = r.columns.front();
+        std::string cols, qs, sets;
+        for (std::size_t c = 1; c < r.columns.size(); ++c) {
+            if (c > 1) {
+                cols += ", ";
+                qs += ", ";
+                sets += ", ";
+            }
+            cols += r.columns[c];
+            qs += "?";
+            sets += r.columns[c] + " = ?";
+        }
+        if (r.columns.size() == 1) {
+            r.insert_sql = "INSERT INTO " + r.table + " DEFAULT VALUES";
+            r.update_sql =
+                "UPDATE " + r.table + " SET " + r.pk + " = " + r.pk + " WHERE " + r.pk + " = ?";
+        } else {
+            r.insert_sql = "INSERT INTO " + r.table + " (" + cols + ") VALUES (" + qs + ")";
+            r.update_sql = "UPDATE " + r.table + " SET " + sets + " WHERE " + r.pk + " = ?";
+        }
+        r.insert_with_pk_sql = "INSERT INTO " + r.table + " (" + r.pk +
+                               (r.columns.size() > 1 ? ", " + cols : std::string()) +
+                               ") VALUES (?" + (r.columns.size() > 1 ? ", " + qs : "") + ")";
+        r.delete_sql = "DELETE FROM " + r.table + " WHERE " + r.pk + " = ?";
+        r.insert_returning_sql = r.insert_sql + " RETURNING " + r.pk;
+        return r;
+    }();
     return m;
 }
 
