@@ -484,7 +484,10 @@ struct relation_access {
     template <class T, class K>
     static void set(ForeignKey<T, K>& r, const T* obj, const Anchor* anchor,
                     bool internal = false) noexcept {
-        r.set_target(obj, anchor, internal);
+        if (r.word_.loaded() || !obj) [[unlikely]]
+            return r.set_target(obj, anchor, internal);
+        r.word_.load(anchor, internal);
+        r.store_target(obj);
     }
     /// A child's back reference to the parent it was loaded for (`owner`, never null), inside
     /// storage loom owns: set() with a short path for a word not loaded yet.
