@@ -6,13 +6,7 @@
 int main() {
     using namespace smoke;
     loom::Database db{":memory:"};
-    db.create_tables<Shelf, Item>();
-    Shelf s{.label = "top"};
-    db.insert(s);
-    Item cup{.name = "cup", .shelf = s};
-    Item mug{.name = "mug", .shelf = s};
-    db.insert(cup);
-    db.insert(mug);
+    stock(db, {"cup", "mug"});
     const auto before = db.query_count();
     const auto shelves = db.objects<Shelf>().prefetch_related(&Shelf::items).to_vector();
     const bool two_queries = db.query_count() - before == 2;
