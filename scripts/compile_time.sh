@@ -2,6 +2,8 @@
 # scripts/compile_time.sh - what including loom costs at compile time. Prints the compile time,
 # at -O0 and at -O2, of
 #   baseline : a TU that includes only <sqlite3.h> and <string>
+#   std floor: a TU that includes the headers outside loom that loom.hpp's headers include
+#              (the standard library's, <sqlite3.h>), and no loom code
 #   loom.hpp : a TU that includes only <loom/loom.hpp>
 #   bookstore: examples/bookstore.cpp (four models, prefetch_related, writes)
 # each in CPU seconds of the compiler (user + sys: on a shared machine the honest figure, where
@@ -65,6 +67,24 @@ tus="$WORK/tu"
 mkdir -p "$tus"
 printf '#include <sqlite3.h>\n#include <string>\n' >"$tus/baseline.cpp"
 printf '#include <loom/loom.hpp>\n' >"$tus/loom_hpp.cpp"
+# std_floor: the headers outside loom that loom.hpp's own headers include directly (the standard
+# library's, the libstdc++ internals detail/std_light.hpp picks, <sqlite3.h>), without loom's
+# code: the floor a header-only library with loom's public types cannot go below. Read from the
+# compiler's include tree (-H: one line per header, "." repeated by depth): a header outside
+# include/loom whose parent is inside it.
+"$CXX" "${FLAGS[@]}" -H -fsyntax-only "$tus/loom_hpp.cpp" 2>&1 >/dev/null |
+    awk -v root="$ROOT/include/loom/" '
+        /^\.+ / {
+            depth = index($0, " ") - 1
+            path = substr($0, depth + 2)
+            parent_is_loom[depth] = index(path, root) == 1
+            if (depth > 1 && parent_is_loom[depth - 1] && !parent_is_loom[depth] && !seen[path]++) {
+                if (match(path, /\/c\+\+\/[0-9]+\//)) name = substr(path, RSTART + RLENGTH)
+                else { n = split(path, part, "/include/"); name = part[n] }
+                printf "#include <%s>\n", name
+            }
+        }' >"$tus/std_floor.cpp"
+[[ -s "$tus/std_floor.cpp" ]] || { echo "compile_time.sh: reading loom.hpp's include tree failed" >&2; exit 1; }
 
 # compile <level> <source>: one compile; prints "<cpu ns> <wall ns>" (CPU: user + sys of the
 # compiler and its children, from bash's time keyword).
@@ -82,13 +102,16 @@ median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int(
 LEVELS="${LOOM_COMPILE_TIME_LEVELS:--O0 -O2}"
 echo "compiler: $("$CXX" --version | head -n 1)"
 echo "flags:    ${FLAGS[*]} <level> -c"
-echo "median of $RUNS runs each, the three TUs interleaved"
+echo "median of $RUNS runs each, the four TUs interleaved"
 for level in $LEVELS; do
-    base=() loom=() book=() base_w=() loom_w=() book_w=()
+    base=() floor=() loom=() book=() base_w=() floor_w=() loom_w=() book_w=()
     for ((i = 0; i < RUNS; i++)); do
         r=$(compile "$level" "$tus/baseline.cpp")
         read -r c w <<<"$r"
         base+=("$c") base_w+=("$w")
+        r=$(compile "$level" "$tus/std_floor.cpp")
+        read -r c w <<<"$r"
+        floor+=("$c") floor_w+=("$w")
         r=$(compile "$level" "$tus/loom_hpp.cpp")
         read -r c w <<<"$r"
         loom+=("$c") loom_w+=("$w")
@@ -102,7 +125,11 @@ for level in $LEVELS; do
             'BEGIN { printf "%-42s %7.2f s CPU  %6.1fx   (wall %.2f s)\n", l, t / 1e9, t / b, w / 1e9 }'
     }
     report "$level baseline (<sqlite3.h> + <string>)" "$b" "$(median "${base_w[@]}")"
+    report "$level std floor ($(grep -c . "$tus/std_floor.cpp") headers loom includes)" \
+        "$(median "${floor[@]}")" "$(median "${floor_w[@]}")"
     report "$level <loom/loom.hpp> only" "$(median "${loom[@]}")" "$(median "${loom_w[@]}")"
+    awk -v l="$(median "${loom[@]}")" -v f="$(median "${floor[@]}")" \
+        'BEGIN { printf "%-42s %7.2f s CPU  %6.1fx the std floor\n", "   loom.hpp minus the std floor", (l - f) / 1e9, l / f }'
     report "$level examples/bookstore.cpp (4 models)" "$(median "${book[@]}")" "$(median "${book_w[@]}")"
 done
 rm -f "$tus/out.o"

@@ -13,6 +13,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -98,9 +99,30 @@ public:
     using key_type = K;
 
     ForeignKey() = default;
-    ForeignKey(K id) : id_(std::move(id)) { word_.set_flag(true); }
+    ForeignKey(K id) {
+        slot_.id = std::move(id);
+        word_.set_flag(true);
+    }
     ForeignKey(std::nullopt_t) {}
     ForeignKey(const T& obj) : ForeignKey(detail::primary_key_of(obj)) {}
+
+    // A loaded target (compact layout: in place of the key) stays alive as long as the word's
+    // anchor does, so a copy copies the slot; a move that empties the source's word gives the
+    // source its key back.
+    ForeignKey(const ForeignKey&) = default;
+    ForeignKey(ForeignKey&& o) noexcept(std::is_nothrow_move_constructible_v<K>)
+        : slot_(std::move(o.slot_)), word_(std::move(o.word_)) {
+        o.moved_from(*this);
+    }
+    ForeignKey& operator=(const ForeignKey&) = default;
+    ForeignKey& operator=(ForeignKey&& o) noexcept(std::is_nothrow_move_assignable_v<K>) {
+        if (this == &o) return *this;
+        slot_ = std::move(o.slot_);
+        word_ = std::move(o.word_);
+        o.moved_from(*this);
+        return *this;
+    }
+    ~ForeignKey() = default;
 
     ForeignKey& operator=(K id) {
         set_id(id);
@@ -117,7 +139,7 @@ public:
 
     /// The stored key; empty when the column is NULL.
     std::optional<K> id() const noexcept(std::is_nothrow_copy_constructible_v<K>) {
-        return word_.flag() ? std::optional<K>(id_) : std::nullopt;
+        return word_.flag() ? std::optional<K>(key()) : std::nullopt;
     }
     bool is_null() const noexcept { return !word_.flag(); }
     /// True once the target was fetched (by prefetch_related, select_related or load()).
@@ -127,7 +149,7 @@ public:
     const T* get() const {
         if (!word_.loaded())
             detail::throw_not_loaded(word_.info(), "ForeignKey", detail::type_name<T>());
-        return obj_;
+        return target();
     }
     const T& operator*() const {
         const T* p = get();
@@ -141,27 +163,112 @@ public:
         const detail::RelationInfo* info = word_.info();
         if (!info || !info->load)
             detail::throw_cannot_load(info, "ForeignKey", detail::type_name<T>());
-        info->load(db, this, word_.flag() ? &id_ : nullptr);
+        const std::optional<K> key = id();
+        info->load(db, this, key ? &*key : nullptr);
     }
 
     friend bool operator==(const ForeignKey& a, const ForeignKey& b) {
-        return a.word_.flag() == b.word_.flag() && (!a.word_.flag() || a.id_ == b.id_);
+        return a.word_.flag() == b.word_.flag() && (!a.word_.flag() || a.key() == b.key());
     }
 
 private:
     friend struct detail::relation_access;
+
+    // An integer key shares its word with the loaded target, whose primary key it is: 16 bytes
+    // (the slot, and one word that is the relation's name while not loaded and the anchor
+    // keeping the target alive once loaded). Other keys keep both: the key, the target, the
+    // word. The word's flag bit: the key is set; its mark bit (loaded only): the key is set
+    // but names no loaded object (a Prefetch's QuerySet left the row out), so the slot holds
+    // the key.
+    static constexpr bool compact = std::is_same_v<K, std::int64_t>;
+    struct Narrow {
+        K id = 0;  // the key, or the target's address while holds_target()
+    };
+    struct Wide {
+        K id{};
+        const T* obj = nullptr;
+    };
+    using Slot = std::conditional_t<compact, Narrow, Wide>;
+
+    /// True while the slot holds the target instead of the key (compact layout).
+    bool holds_target() const noexcept {
+        return compact && word_.loaded() && word_.flag() && !word_.mark();
+    }
+    const T* stored_target() const noexcept {
+        if constexpr (compact)
+            return reinterpret_cast<const T*>(static_cast<std::uintptr_t>(slot_.id));
+        else
+            return slot_.obj;
+    }
+    void store_target(const T* obj) noexcept {
+        if constexpr (compact)
+            slot_.id = static_cast<K>(reinterpret_cast<std::uintptr_t>(obj));
+        else
+            slot_.obj = obj;
+    }
+    /// The loaded target (a NULL key's slot is 0, a null pointer).
+    const T* target() const noexcept {
+        if constexpr (compact)
+            return word_.mark() ? nullptr : stored_target();
+        else
+            return slot_.obj;
+    }
+    /// The key, when flag() is set.
+    const K& key() const noexcept {
+        if constexpr (compact) {
+            if (holds_target()) {
+                static_assert(std::is_same_v<detail::key_of<T>, K>,
+                              "ForeignKey<T, K>: K must be the type of T's primary key");
+                return detail::primary_key_of(*stored_target());
+            }
+        }
+        return slot_.id;
+    }
+    /// After `to` took this relation's word by a move: a word left not loaded holds the key.
+    void moved_from(const ForeignKey& to) noexcept {
+        if constexpr (compact)
+            if (to.holds_target() && !word_.loaded()) slot_.id = to.key();
+    }
     void set_id(std::optional<K> id) {
-        id_ = id ? std::move(*id) : K{};
-        word_.set_flag(id.has_value());
-        obj_ = nullptr;
         word_.unload();
+        slot_ = Slot{};
+        if (id) slot_.id = std::move(*id);
+        word_.set_flag(id.has_value());
+    }
+    /// Sets the key as read from a row; a loaded target the new key does not name is dropped.
+    void set_key(std::optional<K> id) {
+        if (word_.loaded()) [[unlikely]] {
+            if (id == this->id()) return;
+            word_.unload();
+            slot_ = Slot{};
+        }
+        slot_.id = id ? std::move(*id) : K{};
+        word_.set_flag(id.has_value());
+    }
+    /// Loads the relation: `obj` (null for a NULL key, or for a key whose row a Prefetch's
+    /// QuerySet left out) kept alive by `anchor`.
+    void set_target(const T* obj, const detail::Anchor* anchor, bool internal) noexcept {
+        if constexpr (compact)
+            if (word_.loaded()) [[unlikely]]
+                unload_keeping_key();
+        word_.load(anchor, internal);
+        if (!compact || obj)
+            store_target(obj);
+        else if (word_.flag())
+            word_.set_mark(true);
+    }
+    /// Back to not loaded, the slot holding the key again.
+    void unload_keeping_key() noexcept {
+        const K k = holds_target() ? key() : slot_.id;
+        word_.unload();
+        slot_.id = k;
     }
     [[noreturn]] void throw_null() const {
         const detail::RelationInfo* info = word_.info();
         if (word_.flag())  // a key, but no object: a Prefetch's QuerySet left the row out
             throw UsageError(
                 (info ? detail::relation_name(*info) : std::string("this ForeignKey")) +
-                " is not NULL (its key is " + detail::key_text(id_) + "), but the " +
+                " is not NULL (its key is " + detail::key_text(key()) + "), but the " +
                 std::string(detail::type_name<T>()) +
                 " it points at was filtered "
                 "out by the QuerySet of the Prefetch that loaded it; get() returns "
@@ -172,10 +279,7 @@ private:
         throw UsageError("dereferenced a NULL ForeignKey; check is_null() first");
     }
 
-    // 24 bytes: the key, the loaded object, and one word that is the relation's name while
-    // not loaded and the anchor keeping the object alive once loaded (its flag bit: key set).
-    K id_{};
-    const T* obj_ = nullptr;
+    Slot slot_{};
     detail::RelationWord word_;
 };
 
@@ -371,10 +475,9 @@ struct relation_access {
 
     template <class R> static const Anchor* anchor(const R& r) noexcept { return r.word_.anchor(); }
 
-    /// Sets the stored key as read from a row (leaves the cache as it is).
+    /// Sets the stored key as read from a row (a loaded cache stays if the key names its object).
     template <class T, class K> static void set_key(ForeignKey<T, K>& r, std::optional<K> key) {
-        r.id_ = key ? std::move(*key) : K{};
-        r.word_.set_flag(key.has_value());
+        r.set_key(std::move(key));
     }
 
     /// Loads a to-one relation: `obj` (may be null) kept alive by `anchor`; `internal` for a
@@ -382,8 +485,19 @@ struct relation_access {
     template <class T, class K>
     static void set(ForeignKey<T, K>& r, const T* obj, const Anchor* anchor,
                     bool internal = false) noexcept {
+        if (r.word_.loaded() || !obj) [[unlikely]]
+            return r.set_target(obj, anchor, internal);
         r.word_.load(anchor, internal);
-        r.obj_ = obj;
+        r.store_target(obj);
+    }
+    /// A child's back reference to the parent it was loaded for (`owner`, never null), inside
+    /// storage loom owns: set() with a short path for a word not loaded yet.
+    template <class T, class K>
+    static void set_back(ForeignKey<T, K>& r, const T* owner, const Anchor* back) noexcept {
+        if (r.word_.loaded()) [[unlikely]]
+            return r.set_target(owner, back, true);
+        r.word_.load(back, true);
+        r.store_target(owner);
     }
     template <class T>
     static void set(ReverseOne<T>& r, const T* obj, const Anchor* anchor,

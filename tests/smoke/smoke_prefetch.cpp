@@ -6,11 +6,7 @@
 int main() {
     using namespace smoke;
     loom::Database db{":memory:"};
-    db.create_tables<Shelf, Item>();
-    Shelf s{.label = "top"};
-    db.insert(s);
-    Item a{.name = "cup", .shelf = s};
-    db.insert(a);
+    stock(db, {"cup"});
     auto shelves = db.query<Shelf>("SELECT * FROM shelf");
     loom::prefetch_related_objects(db, shelves, &Shelf::items,
                                    loom::path(&Shelf::items, &Item::shelf));

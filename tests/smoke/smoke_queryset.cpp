@@ -6,12 +6,7 @@
 int main() {
     using namespace smoke;
     loom::Database db{":memory:"};
-    db.create_tables<Shelf, Item>();
-    Shelf s{.label = "top"};
-    db.insert(s);
-    Item a{.name = "cup", .shelf = s}, b{.name = "pen", .shelf = s};
-    db.insert(a);
-    db.insert(b);
+    stock(db, {"cup", "pen"});
     auto shelves = db.objects<Shelf>().prefetch_related(&Shelf::items).to_vector();
     auto names =
         db.objects<Item>().filter(loom::col(&Item::name) != "pen").values_list(&Item::name);

@@ -38,7 +38,7 @@ namespace loom::detail {
 
 /// What a relation member knows about itself once its object came from (or went to) the
 /// database: names for messages, and how to load it explicitly.
-struct alignas(8) RelationInfo {
+struct alignas(16) RelationInfo {
     std::string_view owner;   // "Book"
     std::string_view member;  // "authors"
     std::string_view target;  // "Author"
@@ -57,7 +57,7 @@ void release_deferred() noexcept;
 /// Keeps the objects of loaded relation caches alive; shared by all the caches of one level
 /// and by every copy of them. Counted intrusively (one pointer per member, one atomic
 /// increment per copy, like a shared_ptr).
-class alignas(8) Anchor {
+class alignas(16) Anchor {
 public:
     explicit Anchor(const RelationInfo* info, std::shared_ptr<const void> keep = nullptr) noexcept
         : info_(info), keep_(std::move(keep)), storage_(this) {
@@ -265,13 +265,14 @@ inline void release_deferred() noexcept {
 }
 
 /// One word: a RelationInfo* (not loaded) or an Anchor* (loaded, bit 0 set), one flag bit for
-/// the member's own use (ForeignKey: "the key is set"), and one bit for a loaded word inside
-/// storage loom owns (internal: see the header comment). Copies share the anchor and are
-/// always external.
+/// the member's own use (ForeignKey: "the key is set"), one bit for a loaded word inside
+/// storage loom owns (internal: see the header comment), and one more bit for the member's
+/// own use that only a loaded word keeps (ForeignKey: "no target object"). Copies share the
+/// anchor and are always external.
 class RelationWord {
-    static constexpr std::uintptr_t loaded_bit = 1, flag_bit = 2, internal_bit = 4,
-                                    pointer_mask = ~std::uintptr_t{7};
-    static_assert(alignof(RelationInfo) >= 8 && alignof(Anchor) >= 8);
+    static constexpr std::uintptr_t loaded_bit = 1, flag_bit = 2, internal_bit = 4, mark_bit = 8,
+                                    pointer_mask = ~std::uintptr_t{15};
+    static_assert(alignof(RelationInfo) >= 16 && alignof(Anchor) >= 16);
 
 public:
     RelationWord() noexcept = default;
@@ -316,6 +317,11 @@ public:
     }
     bool flag() const noexcept { return (w_ & flag_bit) != 0; }
     void set_flag(bool on) noexcept { w_ = on ? (w_ | flag_bit) : (w_ & ~flag_bit); }
+    /// The loaded word's second bit (false while not loaded; unload() clears it).
+    bool mark() const noexcept { return (w_ & mark_bit) != 0; }
+    void set_mark(bool on) noexcept {
+        if (loaded()) w_ = on ? (w_ | mark_bit) : (w_ & ~mark_bit);
+    }
 
     /// Names the relation. A loaded one is left alone: its anchor names it.
     void bind(const RelationInfo* info) noexcept {

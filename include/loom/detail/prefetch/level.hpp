@@ -319,7 +319,11 @@ public:
         if (mixed_holders_) holder_ = nullptr;
         if (rels.empty()) return;
         plan_.plan(keys, !forward_);
+        // A reverse level finds a row's parents by the key index alone: its parents' keys go
+        // before the fetch, which reuses their memory (a forward level stitches by them).
+        if (!forward_) release(keys);
         if (plan_.distinct.empty()) return;  // nothing to look up: no query
+        looked_up_ = true;
 
         // Explicit loads (rel.load(db), db.load) say so in the query log and the N+1 guard.
         origin = (db_->origin() == "load" ? "load " : "prefetch ") + spec_.describe();
@@ -334,6 +338,7 @@ public:
         for_each_key_chunk<Key>(plan_.distinct, plan, [&](std::span<const Key> chunk, bool json) {
             statements.push_back(query_for(list, chunk, json));
         });
+        release(plan_.distinct);  // the statements hold the keys now
     }
 
     void row(const Statement& s) override {
@@ -365,7 +370,7 @@ public:
 
     void fetched() override {
         if constexpr (can_forward) {
-            if (!forward_ || plan_.distinct.empty()) return;
+            if (!forward_ || !looked_up_) return;
             target_slot_ = KeyIndexFor<Key>(block_->size());
             for (std::size_t i = 0; i < block_->size(); ++i) {
                 bool fresh;
@@ -436,7 +441,7 @@ public:
             back = anchor->make_back(spec_.back_info);
         }
         anchor_ = AnchorRef(anchor);
-        if (plan_.distinct.empty()) {
+        if (!looked_up_) {
             // Nothing to look up: no query, but every cache is loaded (empty or NULL).
             for (std::size_t p = 0; p < rels.size(); ++p) {
                 if constexpr (can_forward)
@@ -501,6 +506,8 @@ public:
     }
 
 private:
+    template <class V> static void release(V& v) noexcept { V().swap(v); }
+
     SqlText query_for(KeyList<Key>& list, std::span<const Key> chunk, bool array) const {
         return key_query(node_.state(), *db_,
                          list.test(&spec_.join(), chunk, array, spec_.to_one()));
@@ -542,7 +549,8 @@ private:
     Session* db_;
     const Anchor* holder_ = nullptr;
     bool mixed_holders_ = false;
-    KeyPlan<Key> plan_;  // distinct keys; parents sharing a key are chained
+    KeyPlan<Key> plan_;       // distinct keys; parents sharing a key are chained
+    bool looked_up_ = false;  // some key was not NULL: the level has statements
     // What the fetch reads.
     std::shared_ptr<Block> block_ = std::make_shared<Block>();
     // Per row read: the index of its key; with shared targets, and its slot in the block (the
