@@ -81,6 +81,22 @@ template <class K>
 
 struct relation_access;
 
+/// Runs rel.load(db) for the relation `info` names: one level of Target keyed by Key (the
+/// target's key for a forward relation, else the owner's) for the one cache `cache`. Defined
+/// by the prefetch engine; instantiated only where a member's load(db) is called.
+template <class Target, class Key>
+void load_relation(Database& db, const RelationInfo& info, void* cache, std::optional<Key> key);
+
+/// load(db) of a member that loads by its owner's key (a to-many or ReverseOne member): an
+/// integer key is in the member's word; another is boxed, and only its RelationInfo knows the
+/// key's type.
+template <class Target>
+void load_by_owner_key(Database& db, const RelationInfo& info, void* cache, const KeyedWord& word) {
+    if (info.load_by_key) return info.load_by_key(db, cache, word.owner_key());
+    load_relation<Target, std::int64_t>(db, info, cache,
+                                        *static_cast<const std::int64_t*>(word.owner_key()));
+}
+
 }  // namespace detail
 
 /// A many-to-one link: the column `<name>_id` plus a cache of the object it points to.
@@ -161,10 +177,9 @@ public:
     /// Fetches the related object now, with one query visible in the query log.
     void load(Database& db) {
         const detail::RelationInfo* info = word_.info();
-        if (!info || !info->load)
+        if (!info || !info->spec)
             detail::throw_cannot_load(info, "ForeignKey", detail::type_name<T>());
-        const std::optional<K> key = id();
-        info->load(db, this, key ? &*key : nullptr);
+        detail::load_relation<T, K>(db, *info, this, id());
     }
 
     friend bool operator==(const ForeignKey& a, const ForeignKey& b) {
@@ -363,9 +378,9 @@ public:
     /// Fetches the related objects now, with one query visible in the query log.
     void load(Database& db) {
         const detail::RelationInfo* info = word_.info();
-        if (!info || !info->load)
+        if (!info || !info->spec)
             detail::throw_cannot_load(info, "relation", detail::type_name<T>());
-        info->load(db, this, word_.owner_key());
+        detail::load_by_owner_key<T>(db, *info, this, word_);
     }
 
 protected:
@@ -441,9 +456,9 @@ public:
 
     void load(Database& db) {
         const detail::RelationInfo* info = word_.info();
-        if (!info || !info->load)
+        if (!info || !info->spec)
             detail::throw_cannot_load(info, "ReverseOne", detail::type_name<T>());
-        info->load(db, this, word_.owner_key());
+        detail::load_by_owner_key<T>(db, *info, this, word_);
     }
 
 private:

@@ -6,11 +6,30 @@
 #include <loom/loom.hpp>
 
 #include <cstdint>
+#include <string>
 #include <type_traits>
 
 #include "../models.hpp"
 
 namespace test_level_spec {
+
+// A model known by a text key, with a member that loads by it.
+struct Town;
+struct Region {
+    std::string code;
+    loom::Reverse<Town> towns;
+};
+struct Town {
+    std::int64_t id = 0;
+    loom::ForeignKey<Region, std::string> region;
+};
+constexpr auto loom_model(loom::model_of<Region>) {
+    return loom::table("region", loom::pk(&Region::code, "code"),
+                       loom::reverse(&Region::towns, &Town::region));
+}
+constexpr auto loom_model(loom::model_of<Town>) {
+    return loom::table("town", loom::pk(&Town::id), loom::foreign_key(&Town::region, "region_id"));
+}
 
 using namespace shop;
 using loom::detail::LevelKind;
@@ -98,6 +117,34 @@ TEST_CASE("both sides of a one-to-one point back at each other", "[detail][spec]
     CHECK(reverse.to_one());
     CHECK(reverse.back_info == info_of(&Profile::user));
     CHECK(reverse.set_backs != nullptr);
+}
+
+TEST_CASE(
+    "a relation names its spec and carries no loader, unless its member cannot name the key "
+    "it loads by",
+    "[detail][spec]") {
+    // rel.load(db) runs the level from the spec; the member's load() names the target and the
+    // key type (its own key, or its owner's integer key), so reading or writing a model
+    // compiles no level for relations nothing loads.
+    for (const loom::detail::RelationInfo* info :
+         {info_of(&Book::publisher), info_of(&Book::authors), info_of(&Book::reviews),
+          info_of(&Author::books), info_of(&User::profile), info_of(&Town::region)}) {
+        REQUIRE(info->spec != nullptr);
+        CHECK(info->load_by_key == nullptr);
+        CHECK_FALSE(info->into);
+    }
+    CHECK(&info_of(&Book::reviews)->spec() == &spec_of(&Book::reviews));
+    CHECK(&info_of(&Town::region)->spec() == &spec_of(&Town::region));
+    // A Reverse of a model with a text key keeps that key in a box whose type only the
+    // relation knows: the relation loads it.
+    const loom::detail::RelationInfo* towns = info_of(&Region::towns);
+    CHECK(&towns->spec() == &spec_of(&Region::towns));
+    CHECK(towns->load_by_key != nullptr);
+    // A member Prefetch(...).into(...) filled cannot load itself.
+    const LevelSpec& s = spec_of(&Book::reviews);
+    CHECK(s.into_info->spec == nullptr);
+    CHECK(s.into_info->load_by_key == nullptr);
+    CHECK(s.into_info->into);
 }
 
 TEST_CASE("relations to one model with one key type run one level type", "[detail][spec]") {

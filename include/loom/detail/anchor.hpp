@@ -36,17 +36,24 @@
 
 namespace loom::detail {
 
+struct LevelSpec;
+
 /// What a relation member knows about itself once its object came from (or went to) the
 /// database: names for messages, and how to load it explicitly.
 struct alignas(16) RelationInfo {
     std::string_view owner;   // "Book"
     std::string_view member;  // "authors"
     std::string_view target;  // "Author"
-    /// `key`: the ForeignKey's key (null when NULL) for a forward relation, the owner's key
-    /// (a const key_of<Owner>*, see KeyedWord) for the others.
-    void (*load)(Database& db, void* relation, const void* key);
+    /// The relation's LevelSpec, which rel.load(db) runs: the member's load() (a template,
+    /// compiled only where it is called) runs the level of its target from it, so that naming
+    /// a relation (every object read or written) compiles no loader. Null for `into`.
+    const LevelSpec& (*spec)() = nullptr;
+    /// Loads a to-many or ReverseOne member whose owner's key is not a std::int64_t (the key's
+    /// type is known only here, not to the member): `key` is a const key_of<Owner>* (see
+    /// KeyedWord). Null for every other relation.
+    void (*load_by_key)(Database& db, void* relation, const void* key) = nullptr;
     /// Set for a member that Prefetch(&Owner::member, ...).into(...) filled: a member the
-    /// descriptor does not declare, which `load` cannot fill (it is null).
+    /// descriptor does not declare, which load(db) cannot fill (`spec` is null).
     bool into = false;
 };
 
@@ -427,8 +434,8 @@ public:
         if (flag()) key_.box->release();
     }
 
-    /// What RelationInfo::load takes as the owner's key: a const std::int64_t*, or the
-    /// KeyBox's const K*.
+    /// The owner's key as load(db) passes it on: a const std::int64_t*, or the KeyBox's
+    /// const K* (then RelationInfo::load_by_key loads).
     const void* owner_key() const noexcept { return flag() ? key_.box->key() : &key_.id; }
     void set_owner_key(std::int64_t id) noexcept {
         drop();

@@ -16,13 +16,26 @@
 
 namespace loom::detail {
 
-/// Loads relation I of T for one object (defined by the prefetch engine).
-template <class T, std::size_t I> void load_relation(Database& db, void* relation, const void* key);
+// Defined by the prefetch engine: the LevelSpec of relation I of T, and rel.load(db) of a
+// member that loads by a key of T that is not a std::int64_t.
+template <class T, std::size_t I> const LevelSpec& spec_of();
+template <class T, std::size_t I> void load_by_key_of(Database& db, void* cache, const void* key);
+
+/// RelationInfo::load_by_key for relation I of T: set only where the member cannot name the
+/// key's type itself (a to-many or ReverseOne member of a model whose key is not an integer).
+template <class T, std::size_t I>
+constexpr auto by_key_loader() -> void (*)(Database&, void*, const void*) {
+    constexpr entry_kind kind = entry_t<T, I>::kind;
+    if constexpr (!auto_key<T> && (kind == entry_kind::many_to_many || kind == entry_kind::reverse))
+        return &load_by_key_of<T, I>;
+    else
+        return nullptr;
+}
 
 template <class T, std::size_t I>
 inline const RelationInfo relation_info{type_name<T>(), member_name_of<T, I>(),
-                                        type_name<typename entry_t<T, I>::target>(),
-                                        &load_relation<T, I>};
+                                        type_name<typename entry_t<T, I>::target>(), &spec_of<T, I>,
+                                        by_key_loader<T, I>()};
 
 /// T has a member that loads by its owner's key (a ManyToMany, Reverse or ReverseOne).
 template <class T> constexpr bool loads_by_owner_key() {

@@ -32,9 +32,10 @@ namespace loom::detail {
 /// What a member that Prefetch(&Owner::member, ...).into(...) filled reports: the relation it
 /// was loaded from, and no loader (the member is not in the descriptor).
 template <class T, std::size_t I>
-inline const RelationInfo into_relation_info{type_name<T>(), member_name_of<T, I>(),
-                                             type_name<typename entry_t<T, I>::target>(), nullptr,
-                                             true};
+inline const RelationInfo into_relation_info{.owner = type_name<T>(),
+                                             .member = member_name_of<T, I>(),
+                                             .target = type_name<typename entry_t<T, I>::target>(),
+                                             .into = true};
 
 /// The reverse entry of Target whose forward member is entry I of Owner (a one-to-one's
 /// ReverseOne side), or entry_count<Target> when Target declares none.
@@ -215,16 +216,21 @@ struct RelNodeT final : PrefetchNode<Owner>, RelNodeData<typename Rel::target_ty
     }
 };
 
-template <class T, std::size_t I>
-void load_relation(Database& db, void* relation, const void* key) {
-    using S = relation_shape<T, I>;
-    using Target = typename S::Target;
-    auto& rel = *static_cast<typename S::Rel*>(relation);
-    if constexpr (S::forward)
-        load_one<Target, key_of<Target>>(session_of(db), level_spec<T, I>, cache_of(rel), rel.id());
-    else
-        load_one<Target, key_of<T>>(session_of(db), level_spec<T, I>, cache_of(rel),
-                                    *static_cast<const key_of<T>*>(key));
+// rel.load(db) (relations.hpp): a relation names its spec; the member's load() picks the
+// level (its target, and the key type when the member knows it), so that naming a relation
+// compiles no level.
+template <class T, std::size_t I> const LevelSpec& spec_of() {
+    return level_spec<T, I>;
+}
+
+template <class Target, class Key>
+void load_relation(Database& db, const RelationInfo& info, void* cache, std::optional<Key> key) {
+    load_one<Target, Key>(session_of(db), info.spec(), cache, std::move(key));
+}
+
+template <class T, std::size_t I> void load_by_key_of(Database& db, void* cache, const void* key) {
+    load_relation<typename entry_t<T, I>::target, key_of<T>>(db, relation_info<T, I>, cache,
+                                                             *static_cast<const key_of<T>*>(key));
 }
 
 /// The prefetch node for one relation member.
