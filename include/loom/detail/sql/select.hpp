@@ -42,7 +42,7 @@ template <class T> struct QueryState {
 
 /// Reads one object, and the objects its select_related members join, from a row.
 template <class T> struct RowReader {
-    std::vector<std::unique_ptr<SelectRelatedReader<T>>> readers;
+    std::vector<std::unique_ptr<SelectRelatedReader>> readers;  // one type for every model
     std::vector<int> offsets;
 
     explicit RowReader(const QueryState<T>& st) {
@@ -56,7 +56,7 @@ template <class T> struct RowReader {
     void operator()(const Statement& s, int first, T& obj) {
         read_object(s, first, obj);
         for (std::size_t i = 0; i < readers.size(); ++i)
-            readers[i]->read(s, first + offsets[i], obj);
+            readers[i]->read(s, first + offsets[i], &obj);
     }
 };
 

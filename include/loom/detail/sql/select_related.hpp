@@ -17,10 +17,12 @@
 
 namespace loom::detail {
 
-/// Reads a joined level (and the levels below it) from a row into an object.
-template <class T> struct SelectRelatedReader {
+/// Reads a joined level (and the levels below it) from a row into an object, the model the
+/// chain starts from. One type for every model: a model's row reader keeps its readers in the
+/// one std::vector<std::unique_ptr<SelectRelatedReader>> that every model shares.
+struct SelectRelatedReader {
     virtual ~SelectRelatedReader() = default;
-    virtual void read(const Statement& s, int first, T& obj) = 0;
+    virtual void read(const Statement& s, int first, void* obj) = 0;
 };
 
 /// A chain of to-one relations from T filled by JOINs in the base query: one hop per level,
@@ -31,7 +33,8 @@ template <class T> struct SelectRelatedBase {
     virtual std::vector<JoinStep> path() const = 0;
     /// The model of each level.
     virtual std::vector<const ModelMeta*> targets() const = 0;
-    virtual std::unique_ptr<SelectRelatedReader<T>> reader() const = 0;
+    /// Reads into a T.
+    virtual std::unique_ptr<SelectRelatedReader> reader() const = 0;
 
     /// Two chains are the same when their hops are.
     std::string key() const {
@@ -67,16 +70,16 @@ template <class T, std::size_t I> struct SelectRelated final : SelectRelatedBase
         return out;
     }
 
-    struct Reader final : SelectRelatedReader<T> {
+    struct Reader final : SelectRelatedReader {
         std::shared_ptr<std::deque<Target>> block = std::make_shared<std::deque<Target>>();
         // Every joined object of this level is kept alive by one anchor.
         AnchorRef anchor{new Anchor(&relation_info<T, I>, block)};
         std::unordered_map<key_of<Target>, Target*> seen;
-        std::unique_ptr<SelectRelatedReader<Target>> next;  // the level below, if any
+        std::unique_ptr<SelectRelatedReader> next;  // the level below (from Target), if any
         int width = static_cast<int>(meta<Target>().column_count());
 
-        void read(const Statement& s, int first, T& obj) override {
-            auto& rel = obj.*(entry<T, I>().member);
+        void read(const Statement& s, int first, void* owner) override {
+            auto& rel = static_cast<T*>(owner)->*(entry<T, I>().member);
             if (s.is_null(first)) {
                 // No joined row: a NULL key, or a key that matches nothing (as prefetch does,
                 // that is an error, not a silent nullptr). The levels below are NULL too.
@@ -105,7 +108,7 @@ template <class T, std::size_t I> struct SelectRelated final : SelectRelatedBase
                 block->emplace_back();
                 read_object(s, first, block->back());
                 it->second = &block->back();
-                if (next) next->read(s, first + width, block->back());
+                if (next) next->read(s, first + width, &block->back());
             }
             if constexpr (forward)
                 relation_access::set(static_cast<ForeignKey<Target, key_of<Target>>&>(rel),
@@ -114,10 +117,11 @@ template <class T, std::size_t I> struct SelectRelated final : SelectRelatedBase
                 relation_access::set(rel, static_cast<const Target*>(it->second), anchor.get());
         }
     };
-    std::unique_ptr<SelectRelatedReader<T>> reader() const override {
-        auto r = std::make_unique<Reader>();
-        if (below) r->next = below->reader();
-        return r;
+    std::unique_ptr<SelectRelatedReader> reader() const override {
+        // Into the base's pointer at once: no unique_ptr per reader type.
+        std::unique_ptr<SelectRelatedReader> out(new Reader());
+        if (below) static_cast<Reader&>(*out).next = below->reader();
+        return out;
     }
 };
 
