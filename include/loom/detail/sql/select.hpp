@@ -42,7 +42,7 @@ template <class T> struct QueryState {
 
 /// Reads one object, and the objects its select_related members join, from a row.
 template <class T> struct RowReader {
-    std::vector<std::unique_ptr<SelectRelatedReader>> readers;  // one type for every model
+    std::vector<SelectReaderPtr<T>> readers;  // one type for every model
     std::vector<int> offsets;
 
     explicit RowReader(const QueryState<T>& st) {

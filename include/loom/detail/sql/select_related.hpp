@@ -25,6 +25,12 @@ struct SelectRelatedReader {
     virtual void read(const Statement& s, int first, void* obj) = 0;
 };
 
+/// std::unique_ptr<SelectRelatedReader>, named through the model it reads into: a type named
+/// in a template without its parameters is instantiated while the header is parsed (in every
+/// translation unit), this one only with the first model's reader.
+template <class T> struct select_reader_ptr { using type = std::unique_ptr<SelectRelatedReader>; };
+template <class T> using SelectReaderPtr = typename select_reader_ptr<T>::type;
+
 /// A chain of to-one relations from T filled by JOINs in the base query: one hop per level,
 /// each level's columns after the previous level's.
 template <class T> struct SelectRelatedBase {
@@ -34,7 +40,7 @@ template <class T> struct SelectRelatedBase {
     /// The model of each level.
     virtual std::vector<const ModelMeta*> targets() const = 0;
     /// Reads into a T.
-    virtual std::unique_ptr<SelectRelatedReader> reader() const = 0;
+    virtual SelectReaderPtr<T> reader() const = 0;
 
     /// Two chains are the same when their hops are.
     std::string key() const {
@@ -75,7 +81,7 @@ template <class T, std::size_t I> struct SelectRelated final : SelectRelatedBase
         // Every joined object of this level is kept alive by one anchor.
         AnchorRef anchor{new Anchor(&relation_info<T, I>, block)};
         std::unordered_map<key_of<Target>, Target*> seen;
-        std::unique_ptr<SelectRelatedReader> next;  // the level below (from Target), if any
+        SelectReaderPtr<Target> next;  // the level below (from Target), if any
         int width = static_cast<int>(meta<Target>().column_count());
 
         void read(const Statement& s, int first, void* owner) override {
@@ -117,9 +123,9 @@ template <class T, std::size_t I> struct SelectRelated final : SelectRelatedBase
                 relation_access::set(rel, static_cast<const Target*>(it->second), anchor.get());
         }
     };
-    std::unique_ptr<SelectRelatedReader> reader() const override {
+    SelectReaderPtr<T> reader() const override {
         // Into the base's pointer at once: no unique_ptr per reader type.
-        std::unique_ptr<SelectRelatedReader> out(new Reader());
+        SelectReaderPtr<T> out(new Reader());
         if (below) static_cast<Reader&>(*out).next = below->reader();
         return out;
     }
