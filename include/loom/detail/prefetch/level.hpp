@@ -383,9 +383,10 @@ public:
         if (mixed_holders_) holder_ = nullptr;
         if (parents.empty()) return;
         plan_.plan(keys, !forward_);
-        // A reverse level finds a row's parents by the key index alone: its parents' keys go
-        // before the fetch, which reuses their memory (a forward level stitches by them).
-        if (!forward_) release(keys);
+        // The parents' keys go before the fetch, which reuses their memory: a reverse level
+        // finds a row's parents by the key index alone, a forward level reads each parent's
+        // key again from its relation (parent_key()).
+        release(keys);
         if (plan_.distinct.empty()) return;  // nothing to look up: no query
         looked_up_ = true;
 
@@ -445,9 +446,9 @@ public:
             // found before any cache is touched. A Prefetch with its own queryset may leave
             // targets out on purpose: those read as nullptr.
             for (std::size_t p = 0; p < parents.size() && !node_.custom; ++p)
-                if (keys[p] && target_slot_.find(*keys[p]) == KeyIndex::npos)
-                    throw_dangling_key(spec_.describe(), spec_.column, *keys[p],
-                                       meta<Target>().name);
+                if (const auto key = parent_key(p);
+                    key && target_slot_.find(*key) == KeyIndex::npos)
+                    throw_dangling_key(spec_.describe(), spec_.column, *key, meta<Target>().name);
         }
     }
 
@@ -509,7 +510,8 @@ public:
             for (std::size_t p = 0; p < parents.size(); ++p) {
                 if constexpr (can_forward)
                     if (forward_ && node_.into_other)
-                        relation_access::set_key(*static_cast<Fk*>(parents.cache(p)), keys[p]);
+                        relation_access::set_key(*static_cast<Fk*>(parents.cache(p)),
+                                                 parent_key(p));
                 mark_empty(parents.cache(p), anchor, internal);
             }
             return;
@@ -520,14 +522,15 @@ public:
             if constexpr (can_forward) {
                 for (std::size_t p = 0; p < parents.size(); ++p) {
                     Target* t = nullptr;
-                    if (keys[p]) {
-                        const auto slot = target_slot_.find(*keys[p]);
+                    const auto key = parent_key(p);
+                    if (key) {
+                        const auto slot = target_slot_.find(*key);
                         if (slot != KeyIndex::npos) t = &block[slot];
                     }
                     auto& fk = *static_cast<Fk*>(parents.cache(p));
                     // A member filled by into(...) mirrors the relation's key, so that is_null()
                     // tells a NULL key from a target the Prefetch's queryset left out.
-                    if (node_.into_other) relation_access::set_key(fk, keys[p]);
+                    if (node_.into_other) relation_access::set_key(fk, key);
                     relation_access::set(fk, static_cast<const Target*>(t), anchor, internal);
                     // A target shared by several parents (possible only without the UNIQUE
                     // constraint) points back at the first.
@@ -570,6 +573,15 @@ public:
 
 private:
     template <class V> static void release(V& v) noexcept { V().swap(v); }
+
+    /// A forward level's parent p's key, as the plan read it: from the relation that holds it
+    /// (parents are not written between the plan and the stitch).
+    std::optional<Key> parent_key(std::size_t p) const {
+        if constexpr (can_forward)
+            return static_cast<const Fk*>(parents.key_relation(p))->id();
+        else
+            return std::nullopt;
+    }
 
     SqlText query_for(KeyList<Key>& list, std::span<const Key> chunk, bool array) const {
         return key_query(node_.state(), *db_,
