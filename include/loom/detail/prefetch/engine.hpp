@@ -118,8 +118,9 @@ void set_backs_of(void* block, const std::uint32_t* link, const std::uint32_t* f
     for (Target& child : *static_cast<StableBlock<Target>*>(block)) {
         auto& fk = static_cast<ForeignKey<Owner, key_of<Owner>>&>(
             child.*(entry<Target, S::back_index>().member));
+        const std::uint32_t k = link[i++];
         relation_access::set_back(
-            fk, static_cast<const Owner*>(parents.owner(first_parent[link[i++]])), back);
+            fk, static_cast<const Owner*>(parents.owner(first_parent ? first_parent[k] : k)), back);
     }
 }
 

@@ -202,8 +202,9 @@ struct LevelSpec {
     /// A forward one-to-one: points `target` back at `owner` (once per parent).
     void (*set_back)(void* target, const void* owner, const Anchor* back) = nullptr;
     /// A reverse key: points every child in `block` (a StableBlock<Target>, in row order) at
-    /// its parent, parents.owner(first_parent[link[i]]) for child i; once per level, so that the
-    /// loop over the rows is compiled with the member's type.
+    /// its parent, parents.owner(first_parent[link[i]]) for child i (parents.owner(link[i])
+    /// when `first_parent` is null: one parent a key); once per level, so that the loop over
+    /// the rows is compiled with the member's type.
     void (*set_backs)(void* block, const std::uint32_t* link, const std::uint32_t* first_parent,
                       const ParentObjects& parents, const Anchor* back) = nullptr;
 
@@ -287,23 +288,40 @@ inline void sort_unique(std::vector<std::pair<const void*, const Anchor*>>& obje
 template <class Key> struct KeyPlan {
     KeyIndexFor<Key> by_key;
     std::vector<Key> distinct;
+    /// Chained: key k's parents are first_parent[k], then next_parent[p] after parent p. While
+    /// each parent has a key of its own (the primary keys of distinct parents), key k's one
+    /// parent is parent k and neither array is made (`one_each`).
     std::vector<std::uint32_t> first_parent, next_parent;
+    bool one_each = true;
 
     /// `keys`: one per parent, none for a NULL key. `chain`: link the parents of each key
     /// (forward levels stitch by target key instead).
     void plan(const std::vector<std::optional<Key>>& keys, bool chain) {
         by_key = KeyIndexFor<Key>(keys.size());
-        if (chain) next_parent.assign(keys.size(), KeyIndex::npos);
         std::vector<std::uint32_t> last_parent;
         distinct.reserve(keys.size());
         for (std::size_t p = 0; p < keys.size(); ++p) {
-            if (!keys[p]) continue;
+            if (!keys[p]) {
+                if (chain && one_each) unchain(keys.size(), last_parent);
+                continue;
+            }
             bool fresh;
             const auto k =
                 by_key.insert(*keys[p], static_cast<std::uint32_t>(distinct.size()), fresh);
-            if (fresh) distinct.push_back(*keys[p]);
-            if (!chain) continue;
+            if (!chain) {
+                if (fresh) distinct.push_back(*keys[p]);
+                continue;
+            }
+            // One key each so far: parents 0..p-1 had keys 0..p-1, so a fresh key is key p.
+            if (one_each) {
+                if (fresh) {
+                    distinct.push_back(*keys[p]);
+                    continue;
+                }
+                unchain(keys.size(), last_parent);
+            }
             if (fresh) {
+                distinct.push_back(*keys[p]);
                 first_parent.push_back(static_cast<std::uint32_t>(p));
                 last_parent.push_back(static_cast<std::uint32_t>(p));
             } else {
@@ -311,6 +329,31 @@ template <class Key> struct KeyPlan {
                 last_parent[k] = static_cast<std::uint32_t>(p);
             }
         }
+    }
+
+    /// Calls fn(p) for each parent p of key k, in parent order.
+    template <class Fn> void for_parents(std::uint32_t k, Fn&& fn) const {
+        if (one_each) {
+            fn(k);
+            return;
+        }
+        for (auto p = first_parent[k]; p != KeyIndex::npos; p = next_parent[p]) fn(p);
+    }
+    /// The first parent of each key (null: key k's is parent k).
+    const std::uint32_t* first_parents() const noexcept {
+        return one_each ? nullptr : first_parent.data();
+    }
+
+private:
+    /// A parent without a key of its own: the chains from now on (the parents so far had one
+    /// key each, in order).
+    void unchain(std::size_t parents, std::vector<std::uint32_t>& last_parent) {
+        one_each = false;
+        first_parent.resize(distinct.size());
+        for (std::size_t k = 0; k < distinct.size(); ++k)
+            first_parent[k] = static_cast<std::uint32_t>(k);
+        last_parent = first_parent;
+        next_parent.assign(parents, KeyIndex::npos);
     }
 };
 
@@ -542,24 +585,23 @@ public:
                 relation_access::set(*static_cast<ReverseOne<Target>*>(parents.cache(p)),
                                      static_cast<const Target*>(nullptr), anchor, internal);
             each_link([&](std::uint32_t k, std::uint32_t slot) {
-                for (auto p = plan_.first_parent[k]; p != KeyIndex::npos; p = plan_.next_parent[p])
+                plan_.for_parents(k, [&](std::uint32_t p) {
                     relation_access::set(*static_cast<ReverseOne<Target>*>(parents.cache(p)),
                                          &block[slot], anchor, internal);
+                });
             });
             set_backs(back);
         } else {
             // Count, then fill one array for the whole level; each list is a slice of it.
             std::vector<std::uint32_t> at(parents.size() + 1, 0);
             each_link([&](std::uint32_t k, std::uint32_t) {
-                for (auto p = plan_.first_parent[k]; p != KeyIndex::npos; p = plan_.next_parent[p])
-                    ++at[p + 1];
+                plan_.for_parents(k, [&](std::uint32_t p) { ++at[p + 1]; });
             });
             for (std::size_t p = 0; p < parents.size(); ++p) at[p + 1] += at[p];
             auto& items = list->items;
             items.resize(at.back());
             each_link([&](std::uint32_t k, std::uint32_t slot) {
-                for (auto p = plan_.first_parent[k]; p != KeyIndex::npos; p = plan_.next_parent[p])
-                    items[at[p]++] = &block[slot];
+                plan_.for_parents(k, [&](std::uint32_t p) { items[at[p]++] = &block[slot]; });
             });
             set_backs(back);
             // at[p] is now the end of parent p's slice, at[p - 1] its start.
@@ -600,7 +642,7 @@ private:
     /// The children of a reverse key (never shared: child i is row i) point at their parents.
     void set_backs(const Anchor* back) const {
         if (back)
-            spec_.set_backs(block_.get(), links_.data(), plan_.first_parent.data(), parents, back);
+            spec_.set_backs(block_.get(), links_.data(), plan_.first_parents(), parents, back);
     }
 
     void mark_empty(void* cache, const Anchor* anchor, bool internal) const {
