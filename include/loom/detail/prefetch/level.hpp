@@ -428,8 +428,10 @@ public:
         plan_.plan(keys, !forward_);
         // The parents' keys go before the fetch, which reuses their memory: a reverse level
         // finds a row's parents by the key index alone, a forward level reads each parent's
-        // key again from its relation (parent_key()).
+        // key again from its relation (parent_key()) and finds its target by the target's key
+        // (target_slot_), so its key index goes too.
         release(keys);
+        if (forward_) plan_.by_key = KeyIndexFor<Key>();
         if (plan_.distinct.empty()) return;  // nothing to look up: no query
         looked_up_ = true;
 
