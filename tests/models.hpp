@@ -272,6 +272,17 @@ inline Catalogue seed_catalogue(loom::Database& db) {
     return c;
 }
 
+/// The fixture most tests start from: a fresh test database (test_db.hpp) with the bookstore's
+/// tables and the seeded catalogue.
+struct SeededShop {
+    loom::Database db{test_url()};
+    Catalogue c;
+    SeededShop() {
+        create_all(db);
+        c = seed_catalogue(db);
+    }
+};
+
 /// Everything the books' prefetched relations hold, as text ("-": not loaded): a walk's result
 /// to compare between two ways of loading it.
 inline std::string render(const std::vector<Book>& books) {

@@ -18,14 +18,7 @@ namespace test_format {
 using namespace shop;
 using loom::col;
 
-struct Fixture {
-    loom::Database db{test_url()};
-    Catalogue cat;
-    Fixture() {
-        create_all(db);
-        cat = seed_catalogue(db);
-    }
-};
+using Fixture = SeededShop;
 
 TEST_CASE("A model that never saw the database prints its defaults, relations not loaded",
           "[format]") {
@@ -49,27 +42,27 @@ TEST_CASE("A model that never saw the database prints its defaults, relations no
 TEST_CASE_METHOD(Fixture, "Loaded relations print their key or their size", "[format]") {
     const auto omens = db.objects<Book>()
                            .prefetch_related(&Book::publisher, &Book::authors)
-                           .get(col(&Book::id) == cat.omens.id);
+                           .get(col(&Book::id) == c.omens.id);
     CHECK(fmt::format("{}", omens) ==
           fmt::format("Book{{id={}, title=\"Good Omens\", year=1990, publisher=#{} (loaded), "
                       "authors=[2 loaded], reviews=[not loaded]}}",
-                      cat.omens.id, cat.gollancz.id));
+                      c.omens.id, c.gollancz.id));
 
     // Read without prefetching: the key is known, the object is not.
-    const auto plain = db.objects<Book>().get(col(&Book::id) == cat.small_gods.id);
+    const auto plain = db.objects<Book>().get(col(&Book::id) == c.small_gods.id);
     CHECK(fmt::format("{}", plain) ==
           fmt::format("Book{{id={}, title=\"Small Gods\", year=1992, publisher=#{} (not loaded), "
                       "authors=[not loaded], reviews=[not loaded]}}",
-                      cat.small_gods.id, cat.gollancz.id));
+                      c.small_gods.id, c.gollancz.id));
 
     // A loaded list with nothing in it.
     const auto wee = db.objects<Book>()
                          .prefetch_related(&Book::reviews)
-                         .get(col(&Book::id) == cat.wee_free_men.id);
+                         .get(col(&Book::id) == c.wee_free_men.id);
     CHECK(fmt::format("{}", wee) ==
           fmt::format("Book{{id={}, title=\"The Wee Free Men\", year=2003, publisher=#{} (not "
                       "loaded), authors=[not loaded], reviews=[0 loaded]}}",
-                      cat.wee_free_men.id, cat.penguin.id));
+                      c.wee_free_men.id, c.penguin.id));
 
     // Reverse relations and optionals, set and NULL.
     const auto authors = db.objects<Author>()
@@ -79,10 +72,10 @@ TEST_CASE_METHOD(Fixture, "Loaded relations print their key or their size", "[fo
     REQUIRE(authors.size() == 3);
     CHECK(fmt::format("{}", authors[1]) ==
           fmt::format("Author{{id={}, name=\"Terry Pratchett\", born=1948, books=[3 loaded]}}",
-                      cat.pratchett.id));
+                      c.pratchett.id));
     CHECK(fmt::format("{}", authors[2]) ==
           fmt::format("Author{{id={}, name=\"Neil Gaiman\", born=null, books=[2 loaded]}}",
-                      cat.gaiman.id));
+                      c.gaiman.id));
 }
 
 TEST_CASE_METHOD(Fixture, "A NULL foreign key prints null, loaded or not", "[format]") {

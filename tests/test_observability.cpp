@@ -87,14 +87,7 @@ inline std::string html_escaped(const std::string& s) {
     return out;
 }
 
-struct Fixture {
-    loom::Database db{test_url()};
-    Catalogue cat;
-    Fixture() {
-        create_all(db);
-        cat = seed_catalogue(db);
-    }
-};
+using Fixture = SeededShop;
 
 // ---- what listeners see ---------------------------------------------------------------------
 
@@ -139,16 +132,16 @@ TEST_CASE_METHOD(Fixture,
     if (on_postgres()) {  // one bigint[] parameter holds every parent key
         CHECK_THAT(level.sql, ContainsSubstring(" = ANY(?::bigint[])"));
         REQUIRE(level.params.size() == 1);
-        CHECK(std::get<std::string>(level.params[0]) ==
-              "{" + std::to_string(cat.dispossessed.id) + "," + std::to_string(cat.omens.id) + "," +
-                  std::to_string(cat.small_gods.id) + "}");
+        CHECK(std::get<std::string>(level.params[0]) == "{" + std::to_string(c.dispossessed.id) +
+                                                            "," + std::to_string(c.omens.id) + "," +
+                                                            std::to_string(c.small_gods.id) + "}");
     } else {
         CHECK_THAT(level.sql, ContainsSubstring(" IN (?"));
         // The parent keys are bound (the list is padded by repeating the last key).
         REQUIRE(level.params.size() >= 3);
-        CHECK(std::get<std::int64_t>(level.params[0]) == cat.dispossessed.id);
-        CHECK(std::get<std::int64_t>(level.params[1]) == cat.omens.id);
-        CHECK(std::get<std::int64_t>(level.params[2]) == cat.small_gods.id);
+        CHECK(std::get<std::int64_t>(level.params[0]) == c.dispossessed.id);
+        CHECK(std::get<std::int64_t>(level.params[1]) == c.omens.id);
+        CHECK(std::get<std::int64_t>(level.params[2]) == c.small_gods.id);
     }
     // Le Guin; Pratchett and Gaiman; Pratchett.
     CHECK(level.rows == 4);
@@ -162,7 +155,7 @@ TEST_CASE_METHOD(Fixture, "A listener sees a write with its parameters and the r
     std::vector<Seen> seen;
     auto sub = record(db, seen);
     Review r;
-    r.book = cat.wee_free_men;
+    r.book = c.wee_free_men;
     r.rating = 4;
     r.body = "Crivens!";
     db.insert(r);
@@ -174,7 +167,7 @@ TEST_CASE_METHOD(Fixture, "A listener sees a write with its parameters and the r
     CHECK(seen[0].rows == (on_postgres() ? 1 : 0));
     CHECK(seen[0].changes == 1);
     REQUIRE(seen[0].params.size() == 3);
-    CHECK(std::get<std::int64_t>(seen[0].params[0]) == cat.wee_free_men.id);
+    CHECK(std::get<std::int64_t>(seen[0].params[0]) == c.wee_free_men.id);
     CHECK(std::get<std::int64_t>(seen[0].params[1]) == 4);
     CHECK(std::get<std::string>(seen[0].params[2]) == "Crivens!");
 }
@@ -199,7 +192,7 @@ TEST_CASE_METHOD(Fixture,
 }
 
 TEST_CASE_METHOD(Fixture, "An explicit load is labelled load, not prefetch", "[observability]") {
-    auto book = db.objects<Book>().get(col(&Book::id) == cat.omens.id);
+    auto book = db.objects<Book>().get(col(&Book::id) == c.omens.id);
     std::vector<Seen> seen;
     auto sub = record(db, seen);
     book.reviews.load(db);
@@ -424,8 +417,8 @@ TEST_CASE_METHOD(Fixture,
                           " -- (1990)\n"
                           "  2. [prefetch Book::reviews] SELECT "));
     CHECK_THAT(msg, ContainsSubstring("FROM \"review\""));
-    CHECK(msg.ends_with(on_engine(" -- (" + std::to_string(cat.omens.id) + ")",
-                                  " -- ('{" + std::to_string(cat.omens.id) + "}')")));
+    CHECK(msg.ends_with(on_engine(" -- (" + std::to_string(c.omens.id) + ")",
+                                  " -- ('{" + std::to_string(c.omens.id) + "}')")));
 }
 
 TEST_CASE_METHOD(Fixture, "expect_queries reports a block that ran no query", "[observability]") {
@@ -571,7 +564,7 @@ TEST_CASE_METHOD(Fixture,
                  "The N+1 guard stops the same query run in a loop, and suggests one "
                  "query",
                  "[observability]") {
-    const std::vector<std::int64_t> ids{cat.omens.id, cat.small_gods.id, cat.dispossessed.id};
+    const std::vector<std::int64_t> ids{c.omens.id, c.small_gods.id, c.dispossessed.id};
     loom::NPlusOneGuard guard(db, {.threshold = 2});
     const std::string msg = message_of<loom::NPlusOneDetected>([&] {
         for (auto id : ids) (void)db.objects<Book>().get(col(&Book::id) == id);
@@ -585,7 +578,7 @@ TEST_CASE_METHOD(Fixture, "The N+1 guard ignores repeated writes unless asked", 
     auto reviews_for = [&](int n) {
         std::vector<Review> v(static_cast<std::size_t>(n));
         for (auto& r : v) {
-            r.book = cat.wee_free_men;
+            r.book = c.wee_free_men;
             r.rating = 3;
             r.body = "fine";
         }

@@ -110,13 +110,7 @@ private:
 /// The bookstore catalogue in a fresh in-memory database (see shop::seed_catalogue):
 ///   books by id: 1 The Dispossessed, 2 Good Omens, 3 Small Gods, 4 American Gods,
 ///   5 The Wee Free Men; authors: 1 Le Guin, 2 Pratchett, 3 Gaiman.
-struct Bookstore {
-    loom::Database db{test_url()};
-    Catalogue c;
-    Bookstore() {
-        create_all(db);
-        c = seed_catalogue(db);
-    }
+struct Bookstore : SeededShop {
     loom::QuerySet<Book> books() { return db.objects<Book>(); }
 };
 

@@ -127,12 +127,8 @@ template <class R> Names names(const R& authors) {
 //   Small Gods        4: 5 Om.
 //   American Gods     5: 4 A road trip.   6: 3 Long.
 //   The Wee Free Men  (none)
-struct Store {
-    loom::Database db{test_url()};
-    shop::Catalogue c;
+struct Store : shop::SeededShop {
     Store() {
-        shop::create_all(db);
-        c = shop::seed_catalogue(db);
         Review again;
         again.book = c.omens;
         again.rating = 5;

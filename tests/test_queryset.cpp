@@ -39,14 +39,7 @@ using Titles = std::vector<std::string>;
 const std::string D = "The Dispossessed", O = "Good Omens", S = "Small Gods", A = "American Gods",
                   W = "The Wee Free Men";
 
-struct Store {
-    loom::Database db{test_url()};
-    Catalogue c;
-    Store() {
-        create_all(db);
-        c = seed_catalogue(db);
-    }
-};
+using Store = SeededShop;
 
 using loom_test::has;
 

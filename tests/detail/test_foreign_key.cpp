@@ -29,14 +29,7 @@ static_assert(alignof(loom::detail::Anchor) >= 16 && alignof(loom::detail::Relat
 static_assert(sizeof(loom::ForeignKey<Book, std::string>) ==
               sizeof(std::string) + 2 * sizeof(void*));
 
-struct Shop {
-    loom::Database db{test_url()};
-    Catalogue c;
-    Shop() {
-        create_all(db);
-        c = seed_catalogue(db);
-    }
-};
+using Shop = SeededShop;
 
 const std::optional<std::int64_t> no_key;
 

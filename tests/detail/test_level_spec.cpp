@@ -76,7 +76,7 @@ TEST_CASE("a reverse key's children point back at their parents through the spec
     REQUIRE(s.set_backs != nullptr);
 
     // set_backs points each child the level read (its block, in row order) at its parent:
-    // child i at owners[first_parent[link[i]]], through the back anchor.
+    // child i at parents.owner(first_parent[link[i]]), through the back anchor.
     // (The anchor first: it outlives the words that refer to it.)
     loom::detail::AnchorRef back(new loom::detail::Anchor(s.back_info));
     Book first, second;
@@ -84,10 +84,22 @@ TEST_CASE("a reverse key's children point back at their parents through the spec
     second.id = 8;
     loom::detail::StableBlock<Review> block;
     for (std::int64_t key : {8, 7, 8}) block.emplace_back().book = key;
-    const std::uint32_t link[] = {1, 0, 1};       // the key index of each row: 7 is key 0, 8 key 1
-    const std::uint32_t first_parent[] = {0, 1};  // the first parent of each key
-    const void* owners[] = {&first, &second};
-    s.set_backs(&block, link, first_parent, owners, back.get());
+    const std::uint32_t link[] = {1, 0, 1};  // the key index of each row: 7 is key 0, 8 key 1
+    loom::detail::ParentObjects parents;
+    auto add = [&](Book& b) {
+        parents.add(parents.size(), &b, loom::detail::cache_of(b.reviews), &b);
+    };
+    SECTION("parents chained by key") {
+        add(second);
+        add(first);
+        const std::uint32_t first_parent[] = {1, 0};  // the first parent of each key
+        s.set_backs(&block, link, first_parent, parents, back.get());
+    }
+    SECTION("one parent a key: key k's parent is parent k") {
+        add(first);
+        add(second);
+        s.set_backs(&block, link, nullptr, parents, back.get());
+    }
     CHECK(block[0].book.get() == &second);
     CHECK(block[1].book.get() == &first);
     CHECK(block[2].book.get() == &second);

@@ -112,15 +112,16 @@ void set_back_of(void* target, const void* owner, const Anchor* back) {
 /// A reverse key: points each child's ForeignKey at its parent (LevelSpec::set_backs).
 template <class Owner, std::size_t I>
 void set_backs_of(void* block, const std::uint32_t* link, const std::uint32_t* first_parent,
-                  const void* const* owners, const Anchor* back) {
+                  const ParentObjects& parents, const Anchor* back) {
     using S = relation_shape<Owner, I>;
     using Target = typename S::Target;
     std::size_t i = 0;
     for (Target& child : *static_cast<StableBlock<Target>*>(block)) {
         auto& fk = static_cast<ForeignKey<Owner, key_of<Owner>>&>(
             child.*(entry<Target, S::back_index>().member));
-        relation_access::set_back(fk, static_cast<const Owner*>(owners[first_parent[link[i++]]]),
-                                  back);
+        const std::uint32_t k = link[i++];
+        relation_access::set_back(
+            fk, static_cast<const Owner*>(parents.owner(first_parent ? first_parent[k] : k)), back);
     }
 }
 
@@ -184,12 +185,11 @@ struct RelNodeT final : PrefetchNode<Owner>, RelNodeData<typename Rel::target_ty
         // Typed as a Level from the start: no smart pointer instantiated per level type.
         std::unique_ptr<Level> level(new RelLevel<Target, Key>(*this, parents_db));
         auto& l = static_cast<RelLevel<Target, Key>&>(*level);
-        const std::size_t n = parents.objects.size();
+        const std::size_t n = parents.size();
         l.keys.reserve(n);
-        l.rels.reserve(n);
-        l.owners.reserve(n);
+        l.parents.start(parents.run.data(), sizeof(Owner), n);
         for (std::size_t i = 0; i < n; ++i) {
-            Owner* p = parents.objects[i];
+            Owner* p = parents.object(i);
             Rel& rel = p->*slot;
             if (this->skip_loaded && rel.loaded()) {
                 // Loaded already (select_related, an earlier prefetch_related_objects): no
@@ -202,8 +202,7 @@ struct RelNodeT final : PrefetchNode<Owner>, RelNodeData<typename Rel::target_ty
                 l.keys.push_back((p->*relation).id());
             else
                 l.keys.push_back(primary_key_of(*p));
-            l.rels.push_back(cache_of(rel));
-            l.owners.push_back(p);
+            l.parents.add(i, p, cache_of(rel), cache_of(p->*relation));
             l.holder_of_last(parents.holder(i));
         }
         l.plan_queries();
@@ -363,17 +362,18 @@ public:
         auto planned = std::make_unique<Planned>();
         Planned& l = *planned;
         l.node = this;
-        const std::span<Owner* const> parents = level.objects;
-        l.parents.assign(parents.begin(), parents.end());
+        const std::size_t n = level.size();
+        l.parents.resize(n);
+        for (std::size_t p = 0; p < n; ++p) l.parents[p] = level.object(p);
         // Distinct keys (the same object may be given twice).
-        l.by_key = KeyIndexFor<Key>(parents.size());
+        l.by_key = KeyIndexFor<Key>(n);
         std::vector<Key> distinct;
-        l.key_at.resize(parents.size());
-        for (std::size_t p = 0; p < parents.size(); ++p) {
+        l.key_at.resize(n);
+        for (std::size_t p = 0; p < n; ++p) {
             bool fresh;
-            l.key_at[p] = l.by_key.insert(primary_key_of(*parents[p]),
+            l.key_at[p] = l.by_key.insert(primary_key_of(*l.parents[p]),
                                           static_cast<std::uint32_t>(distinct.size()), fresh);
-            if (fresh) distinct.push_back(primary_key_of(*parents[p]));
+            if (fresh) distinct.push_back(primary_key_of(*l.parents[p]));
         }
         if (distinct.empty()) return planned;
         l.values.assign(distinct.size(), C{});

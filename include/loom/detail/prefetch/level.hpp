@@ -114,6 +114,71 @@ template <class T> bool same_query(const QueryState<T>& a, const QueryState<T>& 
     return SelectBuilder<T>(a, nullptr).rows() == SelectBuilder<T>(b, nullptr).rows();
 }
 
+/// A level's parents as it keeps them: each one's object, the cache the level fills at one
+/// offset in every object and, for a forward level, the relation that holds the key at another.
+/// While the parents are the objects of one array in order (a QuerySet's rows), only the array
+/// is kept; else one pointer each (not two: the object and its cache). A cache given alone
+/// (rel.load(db)) is its own parent, with no owner object to point back at.
+class ParentObjects {
+public:
+    /// The parents to come are objects of `stride` bytes of the array at `run`, in order (null:
+    /// not one array), at most `expected` of them.
+    void start(const void* run, std::size_t stride, std::size_t expected) noexcept {
+        run_ = static_cast<const char*>(run);
+        stride_ = stride;
+        expected_ = expected;
+    }
+    /// Adds object `o`, the `i`th of the array given to start(), with its cache and the relation
+    /// that holds its key (a forward level's; else `o`).
+    void add(std::size_t i, const void* o, const void* cache, const void* key_relation) {
+        if (count_ == 0) {
+            cache_at_ = static_cast<const char*>(cache) - static_cast<const char*>(o);
+            key_at_ = static_cast<const char*>(key_relation) - static_cast<const char*>(o);
+        }
+        if (run_ && i != count_) unroll();
+        if (!run_) {
+            if (listed_.empty()) listed_.reserve(expected_);
+            listed_.push_back(o);
+        }
+        ++count_;
+    }
+    /// The one parent of rel.load(db): the cache alone.
+    void add_cache(void* cache) {
+        owned_ = false;
+        add(0, cache, cache, cache);
+    }
+
+    std::size_t size() const noexcept { return count_; }
+    bool empty() const noexcept { return count_ == 0; }
+    /// Parent p's object (null for a cache given alone).
+    const void* owner(std::size_t p) const noexcept { return owned_ ? object(p) : nullptr; }
+    /// Parent p's cache, as cache_of() made it.
+    void* cache(std::size_t p) const noexcept {
+        return const_cast<char*>(static_cast<const char*>(object(p)) + cache_at_);
+    }
+    /// The relation that holds parent p's key (a forward level's).
+    const void* key_relation(std::size_t p) const noexcept {
+        return static_cast<const char*>(object(p)) + key_at_;
+    }
+
+private:
+    const void* object(std::size_t p) const noexcept {
+        return run_ ? run_ + p * stride_ : listed_[p];
+    }
+    /// A parent was left out: one pointer each from now on.
+    void unroll() {
+        listed_.reserve(expected_);
+        for (std::size_t p = 0; p < count_; ++p) listed_.push_back(run_ + p * stride_);
+        run_ = nullptr;
+    }
+
+    const char* run_ = nullptr;
+    std::size_t stride_ = 0, expected_ = 0, count_ = 0;
+    std::ptrdiff_t cache_at_ = 0, key_at_ = 0;
+    bool owned_ = true;
+    std::vector<const void*> listed_;
+};
+
 /// The cache a level fills in each parent, by the relation's shape.
 enum class LevelKind : std::uint8_t {
     forward,      // a ForeignKey or OneToOne: the parent holds the target's key
@@ -137,10 +202,11 @@ struct LevelSpec {
     /// A forward one-to-one: points `target` back at `owner` (once per parent).
     void (*set_back)(void* target, const void* owner, const Anchor* back) = nullptr;
     /// A reverse key: points every child in `block` (a StableBlock<Target>, in row order) at
-    /// its parent, owners[first_parent[link[i]]] for child i; once per level, so that the loop
-    /// over the rows is compiled with the member's type.
+    /// its parent, parents.owner(first_parent[link[i]]) for child i (parents.owner(link[i])
+    /// when `first_parent` is null: one parent a key); once per level, so that the loop over
+    /// the rows is compiled with the member's type.
     void (*set_backs)(void* block, const std::uint32_t* link, const std::uint32_t* first_parent,
-                      const void* const* owners, const Anchor* back) = nullptr;
+                      const ParentObjects& parents, const Anchor* back) = nullptr;
 
     /// "Book::authors"
     std::string describe() const {
@@ -222,23 +288,40 @@ inline void sort_unique(std::vector<std::pair<const void*, const Anchor*>>& obje
 template <class Key> struct KeyPlan {
     KeyIndexFor<Key> by_key;
     std::vector<Key> distinct;
+    /// Chained: key k's parents are first_parent[k], then next_parent[p] after parent p. While
+    /// each parent has a key of its own (the primary keys of distinct parents), key k's one
+    /// parent is parent k and neither array is made (`one_each`).
     std::vector<std::uint32_t> first_parent, next_parent;
+    bool one_each = true;
 
     /// `keys`: one per parent, none for a NULL key. `chain`: link the parents of each key
     /// (forward levels stitch by target key instead).
     void plan(const std::vector<std::optional<Key>>& keys, bool chain) {
         by_key = KeyIndexFor<Key>(keys.size());
-        if (chain) next_parent.assign(keys.size(), KeyIndex::npos);
         std::vector<std::uint32_t> last_parent;
         distinct.reserve(keys.size());
         for (std::size_t p = 0; p < keys.size(); ++p) {
-            if (!keys[p]) continue;
+            if (!keys[p]) {
+                if (chain && one_each) unchain(keys.size(), last_parent);
+                continue;
+            }
             bool fresh;
             const auto k =
                 by_key.insert(*keys[p], static_cast<std::uint32_t>(distinct.size()), fresh);
-            if (fresh) distinct.push_back(*keys[p]);
-            if (!chain) continue;
+            if (!chain) {
+                if (fresh) distinct.push_back(*keys[p]);
+                continue;
+            }
+            // One key each so far: parents 0..p-1 had keys 0..p-1, so a fresh key is key p.
+            if (one_each) {
+                if (fresh) {
+                    distinct.push_back(*keys[p]);
+                    continue;
+                }
+                unchain(keys.size(), last_parent);
+            }
             if (fresh) {
+                distinct.push_back(*keys[p]);
                 first_parent.push_back(static_cast<std::uint32_t>(p));
                 last_parent.push_back(static_cast<std::uint32_t>(p));
             } else {
@@ -247,12 +330,37 @@ template <class Key> struct KeyPlan {
             }
         }
     }
+
+    /// Calls fn(p) for each parent p of key k, in parent order.
+    template <class Fn> void for_parents(std::uint32_t k, Fn&& fn) const {
+        if (one_each) {
+            fn(k);
+            return;
+        }
+        for (auto p = first_parent[k]; p != KeyIndex::npos; p = next_parent[p]) fn(p);
+    }
+    /// The first parent of each key (null: key k's is parent k).
+    const std::uint32_t* first_parents() const noexcept {
+        return one_each ? nullptr : first_parent.data();
+    }
+
+private:
+    /// A parent without a key of its own: the chains from now on (the parents so far had one
+    /// key each, in order).
+    void unchain(std::size_t parents, std::vector<std::uint32_t>& last_parent) {
+        one_each = false;
+        first_parent.resize(distinct.size());
+        for (std::size_t k = 0; k < distinct.size(); ++k)
+            first_parent[k] = static_cast<std::uint32_t>(k);
+        last_parent = first_parent;
+        next_parent.assign(parents, KeyIndex::npos);
+    }
 };
 
 /// One planned level of a relation to Target whose keys are of type Key (node.hpp): what the
 /// plan took from the parents, then what the fetch read. row() and fetched() touch only this
 /// object's own members. The parents' caches are kept as cache_of() made them, their owners
-/// as const void* (only the spec's back reference functions look at them).
+/// as const void* (only the spec's back reference functions look at them): see ParentObjects.
 template <class Target, class Key> class RelLevel final : public Level {
     using TargetKey = key_of<Target>;
     // Growing never moves the objects read so far (no copies, no transient 2x peak).
@@ -275,10 +383,9 @@ public:
         if (db_ != &parents_db) keep = std::make_shared<Session::ReadSnapshot>(*db_, true);
     }
 
-    // From the parents, parallel: each parent's key (none for a NULL key), its cache, itself.
+    // From the parents: each one's key (none for a NULL key), and the parents themselves.
     std::vector<std::optional<Key>> keys;
-    std::vector<void*> rels;
-    std::vector<const void*> owners;
+    ParentObjects parents;
     // Objects (Target) of parents whose relation was loaded already, each with the anchor
     // whose storage keeps it: the nested levels run on them.
     std::vector<std::pair<const void*, const Anchor*>> preloaded;
@@ -287,7 +394,7 @@ public:
     /// that keeps every parent alive, if there is one, is the level's holder; only then do
     /// their children get back references (see anchor.hpp).
     void holder_of_last(const Anchor* h) noexcept {
-        if (rels.size() == 1)
+        if (parents.size() == 1)
             holder_ = h;
         else if (h != holder_)
             mixed_holders_ = true;
@@ -317,11 +424,14 @@ public:
     /// up (none when every key is NULL).
     void plan_queries() {
         if (mixed_holders_) holder_ = nullptr;
-        if (rels.empty()) return;
+        if (parents.empty()) return;
         plan_.plan(keys, !forward_);
-        // A reverse level finds a row's parents by the key index alone: its parents' keys go
-        // before the fetch, which reuses their memory (a forward level stitches by them).
-        if (!forward_) release(keys);
+        // The parents' keys go before the fetch, which reuses their memory: a reverse level
+        // finds a row's parents by the key index alone, a forward level reads each parent's
+        // key again from its relation (parent_key()) and finds its target by the target's key
+        // (target_slot_), so its key index goes too.
+        release(keys);
+        if (forward_) plan_.by_key = KeyIndexFor<Key>();
         if (plan_.distinct.empty()) return;  // nothing to look up: no query
         looked_up_ = true;
 
@@ -380,16 +490,16 @@ public:
             // A key with no row (possible only where foreign keys were not enforced) is an error,
             // found before any cache is touched. A Prefetch with its own queryset may leave
             // targets out on purpose: those read as nullptr.
-            for (std::size_t p = 0; p < rels.size() && !node_.custom; ++p)
-                if (keys[p] && target_slot_.find(*keys[p]) == KeyIndex::npos)
-                    throw_dangling_key(spec_.describe(), spec_.column, *keys[p],
-                                       meta<Target>().name);
+            for (std::size_t p = 0; p < parents.size() && !node_.custom; ++p)
+                if (const auto key = parent_key(p);
+                    key && target_slot_.find(*key) == KeyIndex::npos)
+                    throw_dangling_key(spec_.describe(), spec_.column, *key, meta<Target>().name);
         }
     }
 
     /// The stitch phase: the caches, then the nested levels on what was loaded.
     void stitch(std::vector<std::unique_ptr<Level>>& next) override {
-        if (!rels.empty()) fill();
+        if (!parents.empty()) fill();
         if (node_.children.empty()) return;
 
         std::vector<Target*> targets;
@@ -418,9 +528,8 @@ public:
         }
     }
 
-    /// Fills `rels` (parallel to `keys`, and to `owners`, the objects they belong to) with what
-    /// the fetch read. The holder: the anchor that keeps every owner alive and in place, or
-    /// null (then no back references are made).
+    /// Fills the parents' caches with what the fetch read. The holder: the anchor that keeps
+    /// every owner alive and in place, or null (then no back references are made).
     void fill() {
         // One anchor for every cache this level fills: it keeps the block alive (and, for
         // lists, the one array the lists are slices of). The words of parents that loom keeps
@@ -443,11 +552,12 @@ public:
         anchor_ = AnchorRef(anchor);
         if (!looked_up_) {
             // Nothing to look up: no query, but every cache is loaded (empty or NULL).
-            for (std::size_t p = 0; p < rels.size(); ++p) {
+            for (std::size_t p = 0; p < parents.size(); ++p) {
                 if constexpr (can_forward)
                     if (forward_ && node_.into_other)
-                        relation_access::set_key(*static_cast<Fk*>(rels[p]), keys[p]);
-                mark_empty(rels[p], anchor, internal);
+                        relation_access::set_key(*static_cast<Fk*>(parents.cache(p)),
+                                                 parent_key(p));
+                mark_empty(parents.cache(p), anchor, internal);
             }
             return;
         }
@@ -455,51 +565,51 @@ public:
         // Stitch: the block no longer grows, so pointers into it are stable.
         if (forward_) {
             if constexpr (can_forward) {
-                for (std::size_t p = 0; p < rels.size(); ++p) {
+                for (std::size_t p = 0; p < parents.size(); ++p) {
                     Target* t = nullptr;
-                    if (keys[p]) {
-                        const auto slot = target_slot_.find(*keys[p]);
+                    const auto key = parent_key(p);
+                    if (key) {
+                        const auto slot = target_slot_.find(*key);
                         if (slot != KeyIndex::npos) t = &block[slot];
                     }
-                    auto& fk = *static_cast<Fk*>(rels[p]);
+                    auto& fk = *static_cast<Fk*>(parents.cache(p));
                     // A member filled by into(...) mirrors the relation's key, so that is_null()
                     // tells a NULL key from a target the Prefetch's queryset left out.
-                    if (node_.into_other) relation_access::set_key(fk, keys[p]);
+                    if (node_.into_other) relation_access::set_key(fk, key);
                     relation_access::set(fk, static_cast<const Target*>(t), anchor, internal);
                     // A target shared by several parents (possible only without the UNIQUE
                     // constraint) points back at the first.
-                    if (back && t) spec_.set_back(t, owners[p], back);
+                    if (back && t) spec_.set_back(t, parents.owner(p), back);
                 }
             }
         } else if (spec_.kind == LevelKind::reverse_one) {
-            for (void* r : rels)
-                relation_access::set(*static_cast<ReverseOne<Target>*>(r),
+            for (std::size_t p = 0; p < parents.size(); ++p)
+                relation_access::set(*static_cast<ReverseOne<Target>*>(parents.cache(p)),
                                      static_cast<const Target*>(nullptr), anchor, internal);
             each_link([&](std::uint32_t k, std::uint32_t slot) {
-                for (auto p = plan_.first_parent[k]; p != KeyIndex::npos; p = plan_.next_parent[p])
-                    relation_access::set(*static_cast<ReverseOne<Target>*>(rels[p]), &block[slot],
-                                         anchor, internal);
+                plan_.for_parents(k, [&](std::uint32_t p) {
+                    relation_access::set(*static_cast<ReverseOne<Target>*>(parents.cache(p)),
+                                         &block[slot], anchor, internal);
+                });
             });
             set_backs(back);
         } else {
             // Count, then fill one array for the whole level; each list is a slice of it.
-            std::vector<std::uint32_t> at(rels.size() + 1, 0);
+            std::vector<std::uint32_t> at(parents.size() + 1, 0);
             each_link([&](std::uint32_t k, std::uint32_t) {
-                for (auto p = plan_.first_parent[k]; p != KeyIndex::npos; p = plan_.next_parent[p])
-                    ++at[p + 1];
+                plan_.for_parents(k, [&](std::uint32_t p) { ++at[p + 1]; });
             });
-            for (std::size_t p = 0; p < rels.size(); ++p) at[p + 1] += at[p];
+            for (std::size_t p = 0; p < parents.size(); ++p) at[p + 1] += at[p];
             auto& items = list->items;
             items.resize(at.back());
             each_link([&](std::uint32_t k, std::uint32_t slot) {
-                for (auto p = plan_.first_parent[k]; p != KeyIndex::npos; p = plan_.next_parent[p])
-                    items[at[p]++] = &block[slot];
+                plan_.for_parents(k, [&](std::uint32_t p) { items[at[p]++] = &block[slot]; });
             });
             set_backs(back);
             // at[p] is now the end of parent p's slice, at[p - 1] its start.
-            for (std::size_t p = 0; p < rels.size(); ++p) {
+            for (std::size_t p = 0; p < parents.size(); ++p) {
                 const std::uint32_t begin = p == 0 ? 0 : at[p - 1];
-                relation_access::assign(*static_cast<RelatedList<Target>*>(rels[p]),
+                relation_access::assign(*static_cast<RelatedList<Target>*>(parents.cache(p)),
                                         items.data() + begin, at[p] - begin, anchor, internal);
             }
         }
@@ -507,6 +617,15 @@ public:
 
 private:
     template <class V> static void release(V& v) noexcept { V().swap(v); }
+
+    /// A forward level's parent p's key, as the plan read it: from the relation that holds it
+    /// (parents are not written between the plan and the stitch).
+    std::optional<Key> parent_key(std::size_t p) const {
+        if constexpr (can_forward)
+            return static_cast<const Fk*>(parents.key_relation(p))->id();
+        else
+            return std::nullopt;
+    }
 
     SqlText query_for(KeyList<Key>& list, std::span<const Key> chunk, bool array) const {
         return key_query(node_.state(), *db_,
@@ -525,8 +644,7 @@ private:
     /// The children of a reverse key (never shared: child i is row i) point at their parents.
     void set_backs(const Anchor* back) const {
         if (back)
-            spec_.set_backs(block_.get(), links_.data(), plan_.first_parent.data(), owners.data(),
-                            back);
+            spec_.set_backs(block_.get(), links_.data(), plan_.first_parents(), parents, back);
     }
 
     void mark_empty(void* cache, const Anchor* anchor, bool internal) const {
@@ -572,8 +690,7 @@ void load_one(Session& db, const LevelSpec& spec, void* cache, std::optional<Key
     node.spec = &spec;
     RelLevel<Target, Key> l(node, db);
     l.keys.push_back(std::move(key));
-    l.rels.push_back(cache);
-    l.owners.push_back(nullptr);
+    l.parents.add_cache(cache);
     Session::OriginScope scope(db, "load");
     l.plan_queries();
     LevelFetch* one[] = {&l};

@@ -26,11 +26,21 @@ namespace loom::detail {
 /// get a back reference to them (see anchor.hpp). Objects of the caller's (a vector given to
 /// prefetch_related_objects, a chunk, one object given to load) have none: they may move.
 template <class Owner> struct Parents {
-    std::span<Owner* const> objects;
-    std::span<const Anchor* const> holders;  // empty (none has one), or one per object
+    std::span<Owner* const> objects;         // one pointer each, unless they are `run`
+    std::span<const Anchor* const> holders;  // empty (see `held_by`), or one per object
+    /// The objects when they are one array (a QuerySet's rows): no pointer each.
+    std::span<Owner> run;
+    /// With no `holders`: the anchor that keeps every object (null: none has one).
+    const Anchor* held_by = nullptr;
 
+    Parents() = default;
+    Parents(std::span<Owner* const> o, std::span<const Anchor* const> h = {}) noexcept
+        : objects(o), holders(h) {}
+
+    std::size_t size() const noexcept { return run.data() ? run.size() : objects.size(); }
+    Owner* object(std::size_t i) const noexcept { return run.data() ? &run[i] : objects[i]; }
     const Anchor* holder(std::size_t i) const noexcept {
-        return holders.empty() ? nullptr : holders[i];
+        return holders.empty() ? held_by : holders[i];
     }
 };
 
@@ -80,7 +90,7 @@ template <class Owner> struct PrefetchNode {
     /// Plans and runs this level and the levels below on `parents` (objects the caller owns).
     void run(Session& s, std::span<Owner* const> parents) const {
         std::vector<std::unique_ptr<Level>> batch;
-        batch.push_back(plan(s, Parents<Owner>{parents, {}}));
+        batch.push_back(plan(s, Parents<Owner>(parents)));
         run_levels(s, std::move(batch));
     }
     /// Counts this node at `depth` of `per_depth`, and its nested nodes below.
@@ -124,7 +134,7 @@ template <class Owner> std::size_t prefetch_width(const PrefetchList<Owner>& lis
 /// Runs every node of `list` on `parents`.
 template <class Owner>
 void run_prefetches(Session& s, const PrefetchList<Owner>& list, Parents<Owner> parents) {
-    if (parents.objects.empty() || list.empty()) return;
+    if (parents.size() == 0 || list.empty()) return;
     std::vector<std::unique_ptr<Level>> batch;
     batch.reserve(list.size());
     for (auto& node : list) batch.push_back(node->plan(s, parents));
@@ -134,18 +144,16 @@ void run_prefetches(Session& s, const PrefetchList<Owner>& list, Parents<Owner> 
 /// Runs every node of `list` on `parents` (objects the caller owns).
 template <class Owner>
 void run_prefetches(Session& s, const PrefetchList<Owner>& list, std::span<Owner* const> parents) {
-    run_prefetches<Owner>(s, list, Parents<Owner>{parents, {}});
+    run_prefetches<Owner>(s, list, Parents<Owner>(parents));
 }
 
 /// Runs every node of `list` on the rows a RowsAnchor keeps (a QuerySet's result).
 template <class Owner>
 void run_prefetches(Session& s, const PrefetchList<Owner>& list, RowsAnchor<Owner>& rows) {
-    if (rows.rows.empty() || list.empty()) return;
-    std::vector<Owner*> parents;
-    parents.reserve(rows.rows.size());
-    for (auto& r : rows.rows) parents.push_back(&r);
-    const std::vector<const Anchor*> holders(parents.size(), &rows);
-    run_prefetches<Owner>(s, list, Parents<Owner>{parents, holders});
+    Parents<Owner> parents;
+    parents.run = rows.rows;
+    parents.held_by = &rows;
+    run_prefetches<Owner>(s, list, parents);
 }
 
 }  // namespace loom::detail
