@@ -3,7 +3,8 @@
 // not on which relation member it fills: a relation is described by a LevelSpec (data, and one
 // function for the back references), and every relation to the same model with the same key
 // type runs the same RelLevel<Target, Key> from its spec. Declaring a relation (every relation
-// member carries a loader for rel.load(db)) thus costs a spec, not a copy of the engine.
+// member names its spec, for rel.load(db)) thus costs a spec, not a copy of the engine; a level
+// is compiled only where a query prefetches the relation or a member's load(db) is called.
 #pragma once
 
 #include <cstddef>
