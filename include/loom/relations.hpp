@@ -81,11 +81,14 @@ template <class K>
 
 struct relation_access;
 
-/// Runs rel.load(db) for the relation `info` names: one level of Target keyed by Key (the
-/// target's key for a forward relation, else the owner's) for the one cache `cache`. Defined
-/// by the prefetch engine; instantiated only where a member's load(db) is called.
-template <class Target, class Key>
-void load_relation(Database& db, const RelationInfo& info, void* cache, std::optional<Key> key);
+/// RelationLoader<Target, Key>::load(db, info, cache, key) runs rel.load(db) for the relation
+/// `info` names: one level of Target keyed by Key (the target's key for a forward relation,
+/// else the owner's) for the one cache `cache`. Instantiated only where a member's load(db) is
+/// called; defined by the prefetch engine, which <loom/database.hpp> (or <loom/loom.hpp>)
+/// includes. Only declared here, so that calling rel.load(db) in a file that does not include
+/// <loom/database.hpp> is a compile error here ("incomplete type RelationLoader"), not an
+/// undefined reference at link time.
+template <class Target, class Key> struct RelationLoader;
 
 /// load(db) of a member that loads by its owner's key (a to-many or ReverseOne member): an
 /// integer key is in the member's word; another is boxed, and only its RelationInfo knows the
@@ -93,8 +96,8 @@ void load_relation(Database& db, const RelationInfo& info, void* cache, std::opt
 template <class Target>
 void load_by_owner_key(Database& db, const RelationInfo& info, void* cache, const KeyedWord& word) {
     if (info.load_by_key) return info.load_by_key(db, cache, word.owner_key());
-    load_relation<Target, std::int64_t>(db, info, cache,
-                                        *static_cast<const std::int64_t*>(word.owner_key()));
+    RelationLoader<Target, std::int64_t>::load(db, info, cache,
+                                               *static_cast<const std::int64_t*>(word.owner_key()));
 }
 
 }  // namespace detail
@@ -179,7 +182,7 @@ public:
         const detail::RelationInfo* info = word_.info();
         if (!info || !info->spec)
             detail::throw_cannot_load(info, "ForeignKey", detail::type_name<T>());
-        detail::load_relation<T, K>(db, *info, this, id());
+        detail::RelationLoader<T, K>::load(db, *info, this, id());
     }
 
     friend bool operator==(const ForeignKey& a, const ForeignKey& b) {

@@ -222,14 +222,15 @@ template <class T, std::size_t I> const LevelSpec& spec_of() {
     return level_spec<T, I>;
 }
 
-template <class Target, class Key>
-void load_relation(Database& db, const RelationInfo& info, void* cache, std::optional<Key> key) {
-    load_one<Target, Key>(session_of(db), info.spec(), cache, std::move(key));
-}
+template <class Target, class Key> struct RelationLoader {
+    static void load(Database& db, const RelationInfo& info, void* cache, std::optional<Key> key) {
+        load_one<Target, Key>(session_of(db), info.spec(), cache, std::move(key));
+    }
+};
 
 template <class T, std::size_t I> void load_by_key_of(Database& db, void* cache, const void* key) {
-    load_relation<typename entry_t<T, I>::target, key_of<T>>(db, relation_info<T, I>, cache,
-                                                             *static_cast<const key_of<T>*>(key));
+    RelationLoader<typename entry_t<T, I>::target, key_of<T>>::load(
+        db, relation_info<T, I>, cache, *static_cast<const key_of<T>*>(key));
 }
 
 /// The prefetch node for one relation member.
