@@ -30,7 +30,9 @@ constexpr auto loom_model(loom::model_of<Book>) {
 }
 
 // Defined here, called from a file that has a Database: this file never sees the engine.
-void load_publisher(Book& b, loom::Database& db) { b.publisher.load(db); }
+void load_publisher(Book& b, loom::Database& db) {
+    b.publisher.load(db);
+}
 
 }  // namespace cf_load_without_database_hpp
 
