@@ -47,7 +47,7 @@ fi
 # Tracked files only, so scratch files are never touched (outside a git checkout: every C++
 # file under the three directories).
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-    mapfile -t files < <(git ls-files -- 'include/*.hpp' 'include/*.cpp' 'tests/*.hpp' \
+    mapfile -t files < <(git ls-files -- 'include/*.hpp' 'include/*.cpp' 'src/*.cpp' 'tests/*.hpp' \
         'tests/*.cpp' 'examples/*.hpp' 'examples/*.cpp')
 else
     mapfile -t files < <(find include tests examples -type f \( -name '*.hpp' -o -name '*.cpp' \) \
