@@ -6,6 +6,8 @@
 #              (the standard library's, <sqlite3.h>), and no loom code
 #   loom.hpp : a TU that includes only <loom/loom.hpp>
 #   bookstore: examples/bookstore.cpp (four models, prefetch_related, writes)
+#   bookstore, separately compiled: the same with -DLOOM_SEPARATE_COMPILATION (loom's
+#              non-template code compiled once, elsewhere), and that once: src/loom.cpp
 # each in CPU seconds of the compiler (user + sys: on a shared machine the honest figure, where
 # wall time counts the other programs' turns too), the median of N runs, the TUs interleaved so
 # that a busy machine slows them alike, and as a ratio to the baseline at the same level; the
@@ -86,13 +88,14 @@ printf '#include <loom/loom.hpp>\n' >"$tus/loom_hpp.cpp"
         }' >"$tus/std_floor.cpp"
 [[ -s "$tus/std_floor.cpp" ]] || { echo "compile_time.sh: reading loom.hpp's include tree failed" >&2; exit 1; }
 
-# compile <level> <source>: one compile; prints "<cpu ns> <wall ns>" (CPU: user + sys of the
-# compiler and its children, from bash's time keyword).
+# compile <level> <source> [flag...]: one compile; prints "<cpu ns> <wall ns>" (CPU: user + sys
+# of the compiler and its children, from bash's time keyword).
 compile() {
-    local TIMEFORMAT='%3R %3U %3S' t
-    t=$({ time "$CXX" "${FLAGS[@]}" "$1" -c "$2" -o "$tus/out.o" 2>"$tus/compiler.log"; } 2>&1) || {
+    local TIMEFORMAT='%3R %3U %3S' t level="$1" src="$2"
+    shift 2
+    t=$({ time "$CXX" "${FLAGS[@]}" "$@" "$level" -c "$src" -o "$tus/out.o" 2>"$tus/compiler.log"; } 2>&1) || {
         cat "$tus/compiler.log" >&2
-        echo "compile_time.sh: compiling $2 failed" >&2
+        echo "compile_time.sh: compiling $src failed" >&2
         exit 1
     }
     awk -v t="$t" 'BEGIN { split(t, f, " "); printf "%.0f %.0f\n", (f[2] + f[3]) * 1e9, f[1] * 1e9 }'
@@ -102,9 +105,11 @@ median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int(
 LEVELS="${LOOM_COMPILE_TIME_LEVELS:--O0 -O2}"
 echo "compiler: $("$CXX" --version | head -n 1)"
 echo "flags:    ${FLAGS[*]} <level> -c"
-echo "median of $RUNS runs each, the four TUs interleaved"
+echo "median of $RUNS runs each, the TUs interleaved"
+SEP=-DLOOM_SEPARATE_COMPILATION
 for level in $LEVELS; do
     base=() floor=() loom=() book=() base_w=() floor_w=() loom_w=() book_w=()
+    sep=() sep_w=() lib=() lib_w=()
     for ((i = 0; i < RUNS; i++)); do
         r=$(compile "$level" "$tus/baseline.cpp")
         read -r c w <<<"$r"
@@ -118,6 +123,12 @@ for level in $LEVELS; do
         r=$(compile "$level" "$ROOT/examples/bookstore.cpp")
         read -r c w <<<"$r"
         book+=("$c") book_w+=("$w")
+        r=$(compile "$level" "$ROOT/examples/bookstore.cpp" "$SEP")
+        read -r c w <<<"$r"
+        sep+=("$c") sep_w+=("$w")
+        r=$(compile "$level" "$ROOT/src/loom.cpp" "$SEP")
+        read -r c w <<<"$r"
+        lib+=("$c") lib_w+=("$w")
     done
     b=$(median "${base[@]}")
     report() {  # report <label> <cpu ns> <wall ns>
@@ -131,5 +142,7 @@ for level in $LEVELS; do
     awk -v l="$(median "${loom[@]}")" -v f="$(median "${floor[@]}")" \
         'BEGIN { printf "%-42s %7.2f s CPU  %6.1fx the std floor\n", "   loom.hpp minus the std floor", (l - f) / 1e9, l / f }'
     report "$level examples/bookstore.cpp (4 models)" "$(median "${book[@]}")" "$(median "${book_w[@]}")"
+    report "$level   the same, separately compiled" "$(median "${sep[@]}")" "$(median "${sep_w[@]}")"
+    report "$level   src/loom.cpp (once per program)" "$(median "${lib[@]}")" "$(median "${lib_w[@]}")"
 done
 rm -f "$tus/out.o"

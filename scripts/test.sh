@@ -8,13 +8,17 @@
 #     bash scripts/test.sh --release     # build-release/ Release, GCC: every program (the unit
 #                                        #                tests too, run on SQLite), the
 #                                        #                examples and the benchmark's --quick run
-#                                        #                (on SQLite and on PostgreSQL)
+#                                        #                (on SQLite and on PostgreSQL), built
+#                                        #                with -DLOOM_SEPARATE_COMPILATION=ON
+#                                        #                (LOOM_SEPARATE_COMPILATION=OFF: not)
 #     bash scripts/test.sh --sanitize    # build-asan/    only the unit tests, Debug + ASan/UBSan
 #     bash scripts/test.sh -L compile_fail    # other arguments go to ctest
 #
 # Between them the normal run and --release build every target with both compilers' front ends
 # in both configurations CI needs: Clang Debug with the sanitizers, GCC Release with the
-# optimiser's warnings, and run the tests under both (.ci/run runs the two). clang-14 is
+# optimiser's warnings, and run the tests under both (.ci/run runs the two); the normal run
+# uses loom header-only, --release separately compiled (loom::loom a static library), so both
+# ways of building loom pass every test. clang-14 is
 # installed when missing (Debian's clang-14; the sanitizer runtimes come with it).
 #
 # The normal run also runs the PostgreSQL tests (CTest label "postgres": the behavioural test
@@ -64,7 +68,7 @@ sanitize)
     build_dir="${LOOM_ASAN_BUILD_DIR:-$LOOM_ROOT/build-asan}"
     # The benchmark is measured in the normal build; under sanitizers it would only be slow.
     loom_configure "$build_dir" -DCMAKE_BUILD_TYPE=Debug -DLOOM_SANITIZE=ON \
-        -DLOOM_BUILD_BENCHMARKS=OFF -DLOOM_WERROR="$werror"
+        -DLOOM_BUILD_BENCHMARKS=OFF -DLOOM_WERROR="$werror" -DLOOM_SEPARATE_COMPILATION=OFF
     # The unit tests (loom_tests) run under the sanitizers. Consumer, compile-fail, smoke and
     # doc-snippet programs are built and run by the normal run; building them again here would
     # cost CI minutes and add little.
@@ -83,7 +87,8 @@ release)
     loom_configure "$build_dir" -DCMAKE_BUILD_TYPE=Release -DLOOM_SANITIZE=OFF \
         -DCMAKE_CXX_COMPILER="$(command -v g++)" \
         -DLOOM_BUILD_TESTS=ON -DLOOM_BUILD_EXAMPLES=ON -DLOOM_BUILD_BENCHMARKS=ON \
-        -DLOOM_BUILD_DOC_TESTS=OFF -DLOOM_WERROR="$werror"
+        -DLOOM_BUILD_DOC_TESTS=OFF -DLOOM_WERROR="$werror" \
+        -DLOOM_SEPARATE_COMPILATION="${LOOM_SEPARATE_COMPILATION:-ON}"
     ctest_args=(-L 'unit|example|bench' "${ctest_args[@]}")
     # bench.quick.postgres (labels bench and postgres) runs the benchmark's --quick on
     # PostgreSQL: against LOOM_TEST_PG_URL or a throwaway cluster; LOOM_TEST_PG=0 skips it.
@@ -116,7 +121,8 @@ release)
     # takes about half the CPU time of GCC's (the GCC build of everything is --release's). The
     # benchmark is built and run by --release.
     loom_configure "$build_dir" -DCMAKE_BUILD_TYPE=Debug -DLOOM_SANITIZE=ON \
-        -DCMAKE_CXX_COMPILER="$cxx" -DLOOM_BUILD_BENCHMARKS=OFF -DLOOM_WERROR="$werror"
+        -DCMAKE_CXX_COMPILER="$cxx" -DLOOM_BUILD_BENCHMARKS=OFF -DLOOM_WERROR="$werror" \
+        -DLOOM_SEPARATE_COMPILATION=OFF
     export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1}"
     export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
     case "${LOOM_TEST_PG:-1}" in

@@ -3,7 +3,8 @@
 # MODE install          cmake --install the main build into a fresh PREFIX, check the layout
 #                       and the version file's compatibility rules.
 # MODE find_package     configure, build and run find_package/ against PREFIX.
-# MODE add_subdirectory configure, build and run add_subdirectory/ on LOOM_SOURCE_DIR.
+# MODE add_subdirectory configure, build and run add_subdirectory/ on LOOM_SOURCE_DIR (with
+#                       -DSEPARATE=ON: loom configured with LOOM_SEPARATE_COMPILATION=ON).
 # MODE fetchcontent     configure, build and run fetchcontent/ on LOOM_SOURCE_DIR.
 # MODE pkgconfig        compile main.cpp with `pkg-config --cflags --libs loom` from PREFIX, run.
 #
@@ -144,7 +145,18 @@ elseif(MODE STREQUAL "find_package")
 
 elseif(MODE STREQUAL "add_subdirectory" OR MODE STREQUAL "fetchcontent")
     require(LOOM_SOURCE_DIR CMAKE_GENERATOR CMAKE_CXX_COMPILER)
-    build_and_run(${MODE} "-DLOOM_SOURCE_DIR=${LOOM_SOURCE_DIR}")
+    if(SEPARATE)
+        # loom::loom as a static library of loom's non-template code (LOOM_SEPARATE_COMPILATION)
+        build_and_run(${MODE} "-DLOOM_SOURCE_DIR=${LOOM_SOURCE_DIR}"
+            -DLOOM_SEPARATE_COMPILATION=ON)
+        file(GLOB_RECURSE archives "${build_dir}/loom/*loom.a" "${build_dir}/loom/*loom.lib")
+        if(NOT archives)
+            message(FATAL_ERROR "[${MODE}] LOOM_SEPARATE_COMPILATION=ON built no loom library")
+        endif()
+        message(STATUS "[${MODE}] separately compiled: ${archives}")
+    else()
+        build_and_run(${MODE} "-DLOOM_SOURCE_DIR=${LOOM_SOURCE_DIR}")
+    endif()
     check_no_install_rules("${build_dir}")
 
 elseif(MODE STREQUAL "pkgconfig")
