@@ -29,4 +29,25 @@ LOOM_DECL std::string sqlstate(int code) {
     return s;
 }
 
+// Out of line: each class's vtable and type_info are emitted where these are compiled.
+LOOM_DECL Error::~Error() = default;
+LOOM_DECL ConflictError::~ConflictError() = default;
+LOOM_DECL DatabaseError::~DatabaseError() = default;
+LOOM_DECL ConstraintError::~ConstraintError() = default;
+LOOM_DECL BusyError::~BusyError() = default;
+LOOM_DECL ConnectionError::~ConnectionError() = default;
+LOOM_DECL ReadOnlyError::~ReadOnlyError() = default;
+LOOM_DECL NotADatabaseError::~NotADatabaseError() = default;
+LOOM_DECL CantOpenError::~CantOpenError() = default;
+LOOM_DECL IoError::~IoError() = default;
+LOOM_DECL TransactionAborted::~TransactionAborted() = default;
+LOOM_DECL DataError::~DataError() = default;
+LOOM_DECL DoesNotExist::~DoesNotExist() = default;
+LOOM_DECL MultipleObjectsReturned::~MultipleObjectsReturned() = default;
+LOOM_DECL NotLoaded::~NotLoaded() = default;
+LOOM_DECL ListenerError::~ListenerError() = default;
+LOOM_DECL UsageError::~UsageError() = default;
+LOOM_DECL SchemaError::~SchemaError() = default;
+LOOM_DECL MigrationError::~MigrationError() = default;
+
 }  // namespace loom

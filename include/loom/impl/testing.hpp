@@ -143,4 +143,8 @@ LOOM_DECL void NPlusOneGuard::seen(const QueryEvent& e) {
         throw NPlusOneDetected({s.sql, s.origin, s.count, options_.threshold});
 }
 
+// Out of line: each class's vtable and type_info are emitted where these are compiled.
+LOOM_DECL QueryCountMismatch::~QueryCountMismatch() = default;
+LOOM_DECL NPlusOneDetected::~NPlusOneDetected() = default;
+
 }  // namespace loom
