@@ -9,12 +9,15 @@
 #include <utility>
 #include <vector>
 
+#include "detail/config.hpp"
+
 namespace loom {
 
 /// Base of every exception loom throws.
 class Error : public std::runtime_error {
 public:
-    explicit Error(const std::string& what) : std::runtime_error(what) {}
+    explicit Error(const std::string& what);
+    ~Error() override;
 };
 
 /// An update or remove of a model with a loom::version column found its row at another
@@ -23,13 +26,15 @@ public:
 class ConflictError : public Error {
 public:
     using Error::Error;
+    ~ConflictError() override;
 };
 
 /// A failure reported by the database engine. `code()` is SQLite's extended result code, or on
 /// PostgreSQL its SQLSTATE, packed (loom::sqlstate(code()) spells it: "23505").
 class DatabaseError : public Error {
 public:
-    DatabaseError(const std::string& what, int code) : Error(what), code_(code) {}
+    DatabaseError(const std::string& what, int code);
+    ~DatabaseError() override;
     int code() const noexcept { return code_; }
 
 private:
@@ -41,8 +46,8 @@ private:
 class ConstraintError : public DatabaseError {
 public:
     enum class Kind { unique, primary_key, foreign_key, not_null, check, other };
-    ConstraintError(const std::string& what, int code, Kind kind)
-        : DatabaseError(what, code), kind_(kind) {}
+    ConstraintError(const std::string& what, int code, Kind kind);
+    ~ConstraintError() override;
     Kind kind() const noexcept { return kind_; }
 
 private:
@@ -54,6 +59,9 @@ private:
 /// (55P03) or a statement timeout (57014): retry the transaction.
 class BusyError : public DatabaseError {
     using DatabaseError::DatabaseError;
+
+public:
+    ~BusyError() override;
 };
 /// The connection to a database server was lost or refused (PostgreSQL SQLSTATE class 08, a
 /// server shut down or restarted). Whatever the open transaction wrote is rolled back by the
@@ -61,22 +69,37 @@ class BusyError : public DatabaseError {
 /// work again.
 class ConnectionError : public DatabaseError {
     using DatabaseError::DatabaseError;
+
+public:
+    ~ConnectionError() override;
 };
 /// A write was attempted on a read-only database file or connection.
 class ReadOnlyError : public DatabaseError {
     using DatabaseError::DatabaseError;
+
+public:
+    ~ReadOnlyError() override;
 };
 /// The file is not a SQLite database, or it is damaged beyond reading.
 class NotADatabaseError : public DatabaseError {
     using DatabaseError::DatabaseError;
+
+public:
+    ~NotADatabaseError() override;
 };
 /// The database file could not be opened (missing directory, no permission).
 class CantOpenError : public DatabaseError {
     using DatabaseError::DatabaseError;
+
+public:
+    ~CantOpenError() override;
 };
 /// An I/O failure underneath SQLite: disk full, read or write error.
 class IoError : public DatabaseError {
     using DatabaseError::DatabaseError;
+
+public:
+    ~IoError() override;
 };
 
 /// The database engine ended the open transaction by itself after an error: SQLite rolls the
@@ -87,28 +110,43 @@ class IoError : public DatabaseError {
 /// the error that ended the transaction.
 class TransactionAborted : public DatabaseError {
     using DatabaseError::DatabaseError;
+
+public:
+    ~TransactionAborted() override;
 };
 
 /// A stored value does not fit the member it is read into (NULL into a non-optional member,
 /// TEXT into an integer, an integer out of range). Names model, field and row key.
 class DataError : public Error {
     using Error::Error;
+
+public:
+    ~DataError() override;
 };
 
 /// `get()` found no row.
 class DoesNotExist : public Error {
     using Error::Error;
+
+public:
+    ~DoesNotExist() override;
 };
 
 /// `get()` found more than one row.
 class MultipleObjectsReturned : public Error {
     using Error::Error;
+
+public:
+    ~MultipleObjectsReturned() override;
 };
 
 /// A relation was read that was neither prefetched nor loaded. loom never runs a hidden
 /// query: the message names the relation and the call that would load it.
 class NotLoaded : public Error {
     using Error::Error;
+
+public:
+    ~NotLoaded() override;
 };
 
 /// A query listener (Database::on_query, set_query_hook) threw after its statement had
@@ -118,8 +156,8 @@ class NotLoaded : public Error {
 /// (After a read, which changes nothing, the listener's exception propagates unchanged.)
 class ListenerError : public Error {
 public:
-    ListenerError(const std::string& what, std::exception_ptr original)
-        : Error(what), original_(std::move(original)) {}
+    ListenerError(const std::string& what, std::exception_ptr original);
+    ~ListenerError() override;
     const std::exception_ptr& listener_exception() const noexcept { return original_; }
 
 private:
@@ -130,14 +168,17 @@ private:
 /// two different querysets for one prefetch path, one Database used by two threads at once...).
 class UsageError : public Error {
     using Error::Error;
+
+public:
+    ~UsageError() override;
 };
 
 /// The live database schema differs from the models (db.check_schema<Models...>()). what()
 /// lists every difference, one a line; differences() has them one by one.
 class SchemaError : public Error {
 public:
-    SchemaError(const std::string& what, std::vector<std::string> differences)
-        : Error(what), differences_(std::move(differences)) {}
+    SchemaError(const std::string& what, std::vector<std::string> differences);
+    ~SchemaError() override;
     const std::vector<std::string>& differences() const noexcept { return differences_; }
 
 private:
@@ -149,8 +190,8 @@ private:
 /// migration() names the migration concerned (empty when the history as a whole is at fault).
 class MigrationError : public Error {
 public:
-    MigrationError(const std::string& what, std::string migration)
-        : Error(what), migration_(std::move(migration)) {}
+    MigrationError(const std::string& what, std::string migration);
+    ~MigrationError() override;
     const std::string& migration() const noexcept { return migration_; }
 
 private:
@@ -161,12 +202,10 @@ private:
 /// is not one (a SQLite result code).
 ///
 ///     catch (const loom::DatabaseError& e) { if (loom::sqlstate(e.code()) == "40001") retry(); }
-inline std::string sqlstate(int code) {
-    if (!(code & (1 << 30))) return {};
-    std::string s(5, '0');
-    for (int i = 0; i < 5; ++i)
-        s[static_cast<std::size_t>(i)] = static_cast<char>(((code >> (6 * i)) & 0x3f) + '0');
-    return s;
-}
+LOOM_DECL std::string sqlstate(int code);
 
 }  // namespace loom
+
+#if !defined(LOOM_SEPARATE_COMPILATION) || defined(LOOM_SOURCE)
+#include "impl/errors.hpp"
+#endif
