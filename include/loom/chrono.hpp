@@ -22,6 +22,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "detail/config.hpp"
 #include "detail/std_light.hpp"
 #include "errors.hpp"
 #include "types.hpp"
@@ -105,22 +106,7 @@ inline constexpr Civil civil_from_days(long long z) {
 }
 
 /// ok: the date is a calendar date (year_month_day::ok()).
-inline std::string date(long long y, long long m, long long d, bool ok) {
-    if (!ok)
-        throw DataError(std::string("loom: the date ") + std::to_string(y) + "-" +
-                        std::to_string(m) + "-" + std::to_string(d) +
-                        " is not a valid calendar date");
-    if (y < 0 || y > 9999)
-        throw DataError(std::string("loom: the year ") + std::to_string(y) +
-                        " is outside 0000-9999, which loom's fixed-width date text can hold");
-    std::string out;
-    put(out, y, 4);
-    out += '-';
-    put(out, m, 2);
-    out += '-';
-    put(out, d, 2);
-    return out;
-}
+LOOM_DECL std::string date(long long y, long long m, long long d, bool ok);
 
 inline std::string date(Civil c) {
     return date(c.y, c.m, c.d, true);
@@ -180,21 +166,10 @@ struct Reader {
 
 inline constexpr const char* bad_date = "expected a date 'YYYY-MM-DD'";
 
-inline Civil read_date(Reader& r, const char* what) {
-    long long y = 0, m = 0, d = 0;
-    if (!r.number(4, y) || !r.literal('-') || !r.number(2, m) || !r.literal('-') || !r.number(2, d))
-        throw DataError(what);
-    if (!valid(y, m, d)) throw DataError(std::string(what) + " (not a calendar date)");
-    return Civil{y, unsigned(m), unsigned(d)};
-}
+LOOM_DECL Civil read_date(Reader& r, const char* what);
 
 /// Days since 1970-01-01.
-inline std::chrono::sys_days parse_date(std::string_view s) {
-    Reader r{s};
-    const auto d = read_date(r, bad_date);
-    if (!r.done()) throw DataError(bad_date);
-    return std::chrono::sys_days(std::chrono::days(days_from_civil(d)));
-}
+LOOM_DECL std::chrono::sys_days parse_date(std::string_view s);
 
 /// Parses "YYYY-MM-DD HH:MM:SS[.f...][Z|+00|+00:00]" into a count of 10^-digits seconds.
 template <class D> std::chrono::sys_time<D> parse_instant(std::string_view s, int digits) {
@@ -310,3 +285,7 @@ template <class Rep, class Period> struct column_type<std::chrono::duration<Rep,
 };
 
 }  // namespace loom
+
+#if !defined(LOOM_SEPARATE_COMPILATION) || defined(LOOM_SOURCE)
+#include "impl/chrono.hpp"
+#endif

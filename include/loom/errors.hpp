@@ -9,12 +9,14 @@
 #include <utility>
 #include <vector>
 
+#include "detail/config.hpp"
+
 namespace loom {
 
 /// Base of every exception loom throws.
 class Error : public std::runtime_error {
 public:
-    explicit Error(const std::string& what) : std::runtime_error(what) {}
+    explicit Error(const std::string& what);
 };
 
 /// An update or remove of a model with a loom::version column found its row at another
@@ -29,7 +31,7 @@ public:
 /// PostgreSQL its SQLSTATE, packed (loom::sqlstate(code()) spells it: "23505").
 class DatabaseError : public Error {
 public:
-    DatabaseError(const std::string& what, int code) : Error(what), code_(code) {}
+    DatabaseError(const std::string& what, int code);
     int code() const noexcept { return code_; }
 
 private:
@@ -41,8 +43,7 @@ private:
 class ConstraintError : public DatabaseError {
 public:
     enum class Kind { unique, primary_key, foreign_key, not_null, check, other };
-    ConstraintError(const std::string& what, int code, Kind kind)
-        : DatabaseError(what, code), kind_(kind) {}
+    ConstraintError(const std::string& what, int code, Kind kind);
     Kind kind() const noexcept { return kind_; }
 
 private:
@@ -118,8 +119,7 @@ class NotLoaded : public Error {
 /// (After a read, which changes nothing, the listener's exception propagates unchanged.)
 class ListenerError : public Error {
 public:
-    ListenerError(const std::string& what, std::exception_ptr original)
-        : Error(what), original_(std::move(original)) {}
+    ListenerError(const std::string& what, std::exception_ptr original);
     const std::exception_ptr& listener_exception() const noexcept { return original_; }
 
 private:
@@ -136,8 +136,7 @@ class UsageError : public Error {
 /// lists every difference, one a line; differences() has them one by one.
 class SchemaError : public Error {
 public:
-    SchemaError(const std::string& what, std::vector<std::string> differences)
-        : Error(what), differences_(std::move(differences)) {}
+    SchemaError(const std::string& what, std::vector<std::string> differences);
     const std::vector<std::string>& differences() const noexcept { return differences_; }
 
 private:
@@ -149,8 +148,7 @@ private:
 /// migration() names the migration concerned (empty when the history as a whole is at fault).
 class MigrationError : public Error {
 public:
-    MigrationError(const std::string& what, std::string migration)
-        : Error(what), migration_(std::move(migration)) {}
+    MigrationError(const std::string& what, std::string migration);
     const std::string& migration() const noexcept { return migration_; }
 
 private:
@@ -161,12 +159,10 @@ private:
 /// is not one (a SQLite result code).
 ///
 ///     catch (const loom::DatabaseError& e) { if (loom::sqlstate(e.code()) == "40001") retry(); }
-inline std::string sqlstate(int code) {
-    if (!(code & (1 << 30))) return {};
-    std::string s(5, '0');
-    for (int i = 0; i < 5; ++i)
-        s[static_cast<std::size_t>(i)] = static_cast<char>(((code >> (6 * i)) & 0x3f) + '0');
-    return s;
-}
+LOOM_DECL std::string sqlstate(int code);
 
 }  // namespace loom
+
+#if !defined(LOOM_SEPARATE_COMPILATION) || defined(LOOM_SOURCE)
+#include "impl/errors.hpp"
+#endif

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "detail/column.hpp"
+#include "detail/config.hpp"
 #include "detail/meta/descriptor.hpp"
 #include "detail/meta/joins.hpp"
 #include "detail/sql/condition.hpp"
@@ -209,23 +210,8 @@ template <class R> Expr<R> make_expr(CondPtr c) {
 }
 
 /// `(a op b)`.
-inline ValueExpr binary(const ValueExpr& a, const char* op, const ValueExpr& b) {
-    ValueExpr e;
-    append(e.tokens, "(");
-    append(e.tokens, a.tokens);
-    append(e.tokens, op);
-    append(e.tokens, b.tokens);
-    append(e.tokens, ")");
-    e.nullable = a.nullable || b.nullable;
-    e.aggregate = a.aggregate || b.aggregate;
-    e.many = a.many.empty() ? b.many : a.many;
-    return e;
-}
-inline ValueExpr bound(Value v) {
-    ValueExpr e;
-    append(e.tokens, std::move(v));
-    return e;
-}
+LOOM_DECL ValueExpr binary(const ValueExpr& a, const char* op, const ValueExpr& b);
+LOOM_DECL ValueExpr bound(Value v);
 
 /// The result type of arithmetic between A and B: integers give a 64-bit integer, anything
 /// with a floating-point operand a double, and a std::optional when either may be NULL.
@@ -896,12 +882,7 @@ template <class R, class V> const Column<R, V>& as_col(const Column<R, V>& c) {
 }  // namespace detail
 
 /// COUNT(*): the number of rows (of each group in a grouped values_list).
-inline Column<void, std::int64_t> count() {
-    detail::ValueExpr e;
-    detail::append(e.tokens, "COUNT(*)");
-    e.aggregate = true;
-    return detail::make_column<void, std::int64_t>(std::move(e));
-}
+LOOM_DECL Column<void, std::int64_t> count();
 /// COUNT(column): the rows where the column is not NULL; or, given a to-many relation
 /// member, the number of related rows of each row (`loom::count(&Post::comments)`, a per-row
 /// value: filter, order or read it like a column).
@@ -1106,3 +1087,7 @@ template <class Owner, class M, class U> Assignment<Owner> set(M Owner::*m, cons
 }
 
 }  // namespace loom
+
+#if !defined(LOOM_SEPARATE_COMPILATION) || defined(LOOM_SOURCE)
+#include "impl/expr.hpp"
+#endif

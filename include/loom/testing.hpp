@@ -26,6 +26,7 @@
 #include <fmt/core.h>
 
 #include "database.hpp"
+#include "detail/config.hpp"
 #include "detail/format_util.hpp"
 #include "detail/statement_kind.hpp"
 #include "detail/std_light.hpp"
@@ -48,40 +49,19 @@ struct RecordedQuery {
 };
 
 /// The numbered list test failures print: `  1. [Book] SELECT ... -- (1990)`.
-inline std::string describe_queries(const std::vector<RecordedQuery>& queries) {
-    std::string out;
-    auto to = std::back_inserter(out);
-    std::size_t n = 0;
-    for (const auto& q : queries) {
-        ::loom::detail::format_into(to, "  {}. ", ++n);
-        if (!q.origin.empty()) ::loom::detail::format_into(to, "[{}] ", q.origin);
-        out += q.sql;
-        if (q.params != "()") ::loom::detail::format_into(to, " -- {}", q.params);
-        if (!q.error.empty()) ::loom::detail::format_into(to, " -- FAILED: {}", q.error);
-        out += '\n';
-    }
-    return out;
-}
+LOOM_DECL std::string describe_queries(const std::vector<RecordedQuery>& queries);
 
 /// A block ran a different number of statements than expected. The message lists every
 /// statement it ran, numbered, with what issued it and its parameters.
 class QueryCountMismatch : public Error {
 public:
-    QueryCountMismatch(std::int64_t expected, std::vector<RecordedQuery> seen)
-        : Error(message(expected, seen)), expected_(expected), seen_(std::move(seen)) {}
+    QueryCountMismatch(std::int64_t expected, std::vector<RecordedQuery> seen);
     std::int64_t expected() const noexcept { return expected_; }
     std::int64_t actual() const noexcept { return static_cast<std::int64_t>(seen_.size()); }
     const std::vector<RecordedQuery>& queries() const noexcept { return seen_; }
 
 private:
-    static std::string message(std::int64_t expected, const std::vector<RecordedQuery>& seen) {
-        const std::string want = detail::count_of(expected, "query", "queries");
-        if (seen.empty()) return fmt::format(fmt::runtime("expected {}, but none ran"), want);
-        std::string m = fmt::format(fmt::runtime("expected {}, but {} ran:\n{}"), want, seen.size(),
-                                    describe_queries(seen));
-        m.pop_back();  // the list's last newline
-        return m;
-    }
+    static std::string message(std::int64_t expected, const std::vector<RecordedQuery>& seen);
     std::int64_t expected_;
     std::vector<RecordedQuery> seen_;
 };
@@ -101,35 +81,14 @@ private:
 /// destructor is noexcept): there, call check() explicitly, which also ends the recording.
 class ExpectQueries {
 public:
-    ExpectQueries(Database& db, std::int64_t expected, ParamFormat params = {})
-        : expected_(expected), format_(params), uncaught_(std::uncaught_exceptions()) {
-        sub_ = db.on_query([this](const QueryEvent& e) {
-            RecordedQuery q;
-            q.sql = e.sql;
-            q.origin = e.origin;
-            q.params = format_params(e.params, format_);
-            q.error = e.error;
-            q.rows = e.rows;
-            q.changes = e.changes;
-            q.duration = e.duration;
-            seen_.push_back(std::move(q));
-        });
-    }
+    ExpectQueries(Database& db, std::int64_t expected, ParamFormat params = {});
     ExpectQueries(const ExpectQueries&) = delete;
     ExpectQueries& operator=(const ExpectQueries&) = delete;
 
-    ~ExpectQueries() noexcept(false) {
-        sub_.reset();
-        if (checked_ || std::uncaught_exceptions() > uncaught_) return;
-        check();
-    }
+    ~ExpectQueries() noexcept(false);
 
     /// Stops recording and throws QueryCountMismatch when the count differs.
-    void check() {
-        sub_.reset();
-        checked_ = true;
-        if (count() != expected_) throw QueryCountMismatch(expected_, seen_);
-    }
+    void check();
 
     /// Statements seen so far.
     std::int64_t count() const noexcept { return static_cast<std::int64_t>(seen_.size()); }
@@ -181,34 +140,13 @@ struct RepeatedStatement {
     std::int64_t threshold = 0;
 
     /// Names the statement, how often it ran and how to load the data at once instead.
-    std::string message() const {
-        std::string m = fmt::format(fmt::runtime("N+1 queries: the same statement ran {} times "
-                                                 "inside one NPlusOneGuard (allowed: {})"),
-                                    count, threshold);
-        auto to = std::back_inserter(m);
-        if (!origin.empty()) ::loom::detail::format_into(to, ", issued by {}", origin);
-        ::loom::detail::format_into(to, ":\n  {}\n", sql);
-        std::string_view rel = origin;
-        if (rel.starts_with("load ") || rel.starts_with("prefetch ")) {
-            rel.remove_prefix(rel.find(' ') + 1);
-            ::loom::detail::format_into(
-                to,
-                "Load {0} for all the objects at once: .prefetch_related(&{0}) on the "
-                "QuerySet that fetched them, or loom::prefetch_related_objects(db, "
-                "objects, &{0})",
-                rel);
-        } else {
-            m += "Fetch the rows in one query (e.g. a filter with loom::col(...).in(keys)) "
-                 "instead of one query per object";
-        }
-        return m;
-    }
+    std::string message() const;
 };
 
 /// Thrown by an NPlusOneGuard in raise mode.
 class NPlusOneDetected : public Error {
 public:
-    explicit NPlusOneDetected(RepeatedStatement s) : Error(s.message()), statement_(std::move(s)) {}
+    explicit NPlusOneDetected(RepeatedStatement s);
     const RepeatedStatement& statement() const noexcept { return statement_; }
 
 private:
@@ -242,48 +180,19 @@ struct NPlusOneOptions {
 ///                                    .on_warning = [&](auto& r) { log.warn(r.message()); }});
 class NPlusOneGuard {
 public:
-    explicit NPlusOneGuard(Database& db, NPlusOneOptions options = {})
-        : options_(std::move(options)) {
-        sub_ = db.on_query([this](const QueryEvent& e) { seen(e); });
-    }
+    explicit NPlusOneGuard(Database& db, NPlusOneOptions options = {});
     NPlusOneGuard(const NPlusOneGuard&) = delete;
     NPlusOneGuard& operator=(const NPlusOneGuard&) = delete;
-    ~NPlusOneGuard() {
-        try {
-            finish();
-        } catch (...) {
-            // A throwing on_warning: nothing sensible to do in a destructor.
-        }
-    }
+    ~NPlusOneGuard();
 
     /// The statements over the threshold so far, in the order they first ran.
-    std::vector<RepeatedStatement> repeated() const {
-        std::vector<RepeatedStatement> out;
-        for (const auto& s : shapes_)
-            if (s.count > options_.threshold)
-                out.push_back({s.sql, s.origin, s.count, options_.threshold});
-        return out;
-    }
+    std::vector<RepeatedStatement> repeated() const;
 
     /// Ends the scope now: stops listening and, in warn mode, reports what repeated.
-    void finish() {
-        if (finished_) return;
-        finished_ = true;
-        sub_.reset();
-        if (options_.mode != NPlusOneMode::warn) return;
-        for (const auto& r : repeated()) {
-            if (options_.on_warning)
-                options_.on_warning(r);
-            else
-                fmt::print(stderr, fmt::runtime("[loom] warning: {}\n"), r.message());
-        }
-    }
+    void finish();
 
     /// Forgets the counts (e.g. between two requests served by one guard).
-    void reset() {
-        shapes_.clear();
-        index_.clear();
-    }
+    void reset();
 
 private:
     struct Shape {
@@ -293,23 +202,7 @@ private:
         std::uint64_t last_scope = 0;
     };
 
-    void seen(const QueryEvent& e) {
-        if (detail::is_transaction_control(e.sql) || (options_.reads_only && !e.read_only)) return;
-        if (options_.ignore && options_.ignore(e)) return;
-        std::string shape = statement_shape(e.sql);
-        auto [it, fresh] = index_.try_emplace(shape, shapes_.size());
-        if (fresh) shapes_.push_back({std::move(shape), {}, 0, 0});
-        Shape& s = shapes_[it->second];
-        if (e.scope != 0 && e.scope == s.last_scope) return;  // another chunk of the same step
-        s.last_scope = e.scope;
-        ++s.count;
-        s.origin = e.origin;
-        // A failed statement keeps its own error, and nothing is thrown while unwinding (a
-        // rollback run by a destructor): the first error wins.
-        if (s.count > options_.threshold && options_.mode == NPlusOneMode::raise &&
-            e.error.empty() && std::uncaught_exceptions() == 0)
-            throw NPlusOneDetected({s.sql, s.origin, s.count, options_.threshold});
-    }
+    void seen(const QueryEvent& e);
 
     NPlusOneOptions options_;
     std::vector<Shape> shapes_;
@@ -319,3 +212,7 @@ private:
 };
 
 }  // namespace loom
+
+#if !defined(LOOM_SEPARATE_COMPILATION) || defined(LOOM_SOURCE)
+#include "impl/testing.hpp"
+#endif

@@ -14,6 +14,8 @@
 #include <variant>
 #include <vector>
 
+#include "detail/config.hpp"
+
 namespace loom {
 
 /// Binary data, stored as a BLOB.
@@ -62,16 +64,9 @@ public:
     std::size_t size() const noexcept { return values_.size(); }
     const Value& operator[](std::size_t i) const { return values_.at(i); }
     /// The cell of column `name` (the first one so named); std::out_of_range when none.
-    const Value& operator[](std::string_view name) const {
-        for (std::size_t i = 0; names_ && i < names_->size(); ++i)
-            if ((*names_)[i] == name) return values_.at(i);
-        throw std::out_of_range("loom::ResultRow: no column named '" + std::string(name) + "'");
-    }
+    const Value& operator[](std::string_view name) const;
     /// The column names, in order.
-    const std::vector<std::string>& names() const noexcept {
-        static const std::vector<std::string> none;
-        return names_ ? *names_ : none;
-    }
+    const std::vector<std::string>& names() const noexcept;
     const std::vector<Value>& values() const noexcept { return values_; }
 
 private:
@@ -80,3 +75,7 @@ private:
 };
 
 }  // namespace loom
+
+#if !defined(LOOM_SEPARATE_COMPILATION) || defined(LOOM_SOURCE)
+#include "impl/types.hpp"
+#endif

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "../fwd.hpp"
+#include "config.hpp"
 #include "std_light.hpp"
 
 namespace loom::detail {
@@ -58,26 +59,18 @@ struct alignas(16) RelationInfo {
 };
 
 class Anchor;
-void release_after_assignment(const Anchor* a, bool external) noexcept;
-void release_deferred() noexcept;
+LOOM_DECL void release_after_assignment(const Anchor* a, bool external) noexcept;
+LOOM_DECL void release_deferred() noexcept;
 
 /// Keeps the objects of loaded relation caches alive; shared by all the caches of one level
 /// and by every copy of them. Counted intrusively (one pointer per member, one atomic
 /// increment per copy, like a shared_ptr).
 class alignas(16) Anchor {
 public:
-    explicit Anchor(const RelationInfo* info, std::shared_ptr<const void> keep = nullptr) noexcept
-        : info_(info), keep_(std::move(keep)), storage_(this) {
-        // Loom is building relation caches: no assignment is running on this thread.
-        release_deferred();
-    }
+    explicit Anchor(const RelationInfo* info, std::shared_ptr<const void> keep = nullptr) noexcept;
     Anchor(const Anchor&) = delete;
     Anchor& operator=(const Anchor&) = delete;
-    virtual ~Anchor() {
-        keep_.reset();  // the objects first: their back references still name back_
-        delete back_;
-        if (hold_) hold_->release(true);
-    }
+    virtual ~Anchor();
 
     const RelationInfo* info() const noexcept { return info_; }
 
@@ -126,14 +119,7 @@ public:
     /// The anchor of the back references into this anchor's parents (children's ForeignKey
     /// to the parent they were loaded for), named by `info`; owned by this anchor, which
     /// counts its external references. Its storage is the parents' storage.
-    const Anchor* make_back(const RelationInfo* info) {
-        if (!back_) {
-            back_ = new Anchor(info);
-            back_->owner_ = this;
-            back_->storage_ = parent_;
-        }
-        return back_;
-    }
+    const Anchor* make_back(const RelationInfo* info);
 
 private:
     const RelationInfo* info_;
@@ -208,68 +194,24 @@ public:
     DeferredReleases() = default;
     DeferredReleases(const DeferredReleases&) = delete;
     DeferredReleases& operator=(const DeferredReleases&) = delete;
-    ~DeferredReleases() {
-        release_all();
-        alive_ = false;
-    }
+    ~DeferredReleases();
 
-    void add(const Anchor* a, bool external) noexcept {
-        if (!alive_) {  // the thread is ending: nothing can be running an assignment
-            a->release(external);
-            return;
-        }
-        try {
-            pending_.push_back({a, external});
-        } catch (...) {
-            // Out of memory: keep the reference (a leak) rather than free an object that an
-            // assignment may still be reading.
-            return;
-        }
-        if (pending_.size() >= compact_at_) compact();
-    }
-    void release_all() noexcept {
-        while (!pending_.empty()) {
-            // Releasing may destroy objects, which never assign, but take the list first.
-            std::vector<Entry> now;
-            now.swap(pending_);
-            for (const Entry& e : now) e.anchor->release(e.external);
-        }
-        compact_at_ = first_compaction;
-    }
+    void add(const Anchor* a, bool external) noexcept;
+    void release_all() noexcept;
 
 private:
     static constexpr std::size_t first_compaction = 64;
 
     /// Drops duplicate entries: one pending reference per anchor keeps it alive, so the
     /// others can go now. Bounds the list by the number of anchors that exist.
-    void compact() noexcept {
-        std::sort(pending_.begin(), pending_.end());
-        std::size_t kept = 0;
-        for (std::size_t i = 0; i < pending_.size(); ++i) {
-            if (kept > 0 && pending_[kept - 1] == pending_[i])
-                pending_[i].anchor->release(pending_[i].external);
-            else
-                pending_[kept++] = pending_[i];
-        }
-        pending_.resize(kept);
-        compact_at_ = std::max(first_compaction, 2 * kept);
-    }
+    void compact() noexcept;
 
     std::vector<Entry> pending_;
     std::size_t compact_at_ = first_compaction;
     bool alive_ = true;
 };
 
-inline DeferredReleases& deferred_releases() noexcept {
-    static thread_local DeferredReleases list;
-    return list;
-}
-inline void release_after_assignment(const Anchor* a, bool external) noexcept {
-    deferred_releases().add(a, external);
-}
-inline void release_deferred() noexcept {
-    deferred_releases().release_all();
-}
+LOOM_DECL DeferredReleases& deferred_releases() noexcept;
 
 /// One word: a RelationInfo* (not loaded) or an Anchor* (loaded, bit 0 set), one flag bit for
 /// the member's own use (ForeignKey: "the key is set"), one bit for a loaded word inside
@@ -466,3 +408,7 @@ private:
 };
 
 }  // namespace loom::detail
+
+#if !defined(LOOM_SEPARATE_COMPILATION) || defined(LOOM_SOURCE)
+#include "impl/anchor.hpp"
+#endif

@@ -2,7 +2,6 @@
 // the stored value does not fit, and which C++ values compare with a column of each type.
 #pragma once
 
-#include <charconv>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -16,6 +15,7 @@
 
 #include "../errors.hpp"
 #include "../types.hpp"
+#include "config.hpp"
 #include "engine/engine.hpp"
 
 namespace loom {
@@ -24,18 +24,7 @@ namespace detail {
 /// The storage class a member type maps to; each engine's dialect names its DDL type.
 enum class Storage { integer, real, text, blob };
 
-inline std::string_view ddl_type(const engine::Dialect& d, Storage s) {
-    switch (s) {
-    case Storage::integer:
-        return d.integer_type;
-    case Storage::real:
-        return d.real_type;
-    case Storage::text:
-        return d.text_type;
-    default:
-        return d.blob_type;
-    }
-}
+LOOM_DECL std::string_view ddl_type(const engine::Dialect& d, Storage s);
 
 template <class T> struct is_optional : std::false_type {};
 template <class T> struct is_optional<std::optional<T>> : std::true_type {};
@@ -160,11 +149,7 @@ template <> struct column_traits<Blob> {
 
 /// The reason an adapter's from_storage gave (its exception's text), kept per thread for the caller
 /// that builds the DataError from it right away.
-inline const char* adapter_reason(const char* what) {
-    thread_local std::string reason;
-    reason = what;
-    return reason.c_str();
-}
+LOOM_DECL const char* adapter_reason(const char* what);
 
 template <class A> constexpr column_kind kind_of() {
     if constexpr (requires { A::kind; })
@@ -268,27 +253,7 @@ template <class T> const char* read_column(const Statement& s, int c, T& out) {
     return read_column(s.cell(c), out);
 }
 
-inline std::string describe_stored(const Statement& s, int c) {
-    switch (s.column_type(c)) {
-    case engine::Cell::null:
-        return "NULL";
-    case engine::Cell::integer:
-        return "INTEGER " + std::to_string(s.column_int(c));
-    case engine::Cell::real: {
-        // Shortest round-trip form: 1.5, 1e+300 (std::to_string gives 300 digits).
-        char buf[32];
-        const auto r = std::to_chars(buf, buf + sizeof buf, s.column_double(c));
-        return "REAL " + std::string(buf, r.ptr);
-    }
-    case engine::Cell::text: {
-        auto t = s.column_text(c);
-        std::string shown(t.substr(0, 40));
-        return "TEXT '" + shown + (t.size() > 40 ? "...'" : "'");
-    }
-    default:
-        return "BLOB of " + std::to_string(s.column_blob(c).size()) + " bytes";
-    }
-}
+LOOM_DECL std::string describe_stored(const Statement& s, int c);
 
 /// What a JSON key path (`col(&User::settings).json("theme")`) holds: a JSON scalar, compared
 /// with strings, numbers and bool.
@@ -407,3 +372,7 @@ inline void bind_value(Statement& s, int i, const Value& v) {
 
 }  // namespace detail
 }  // namespace loom
+
+#if !defined(LOOM_SEPARATE_COMPILATION) || defined(LOOM_SOURCE)
+#include "impl/column.hpp"
+#endif

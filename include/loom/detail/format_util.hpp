@@ -14,6 +14,7 @@
 
 #include <fmt/core.h>
 
+#include "config.hpp"
 #include "std_light.hpp"
 
 namespace loom::detail {
@@ -30,17 +31,15 @@ Out format_into(Out out, std::string_view f, const Args&... args) {
 }
 
 /// A duration in milliseconds with three decimals: `0.042`.
-inline void append_ms(std::string& out, std::chrono::nanoseconds d) {
-    out += fmt::format(fmt::runtime("{:.3f}"), static_cast<double>(d.count()) / 1e6);
-}
+LOOM_DECL void append_ms(std::string& out, std::chrono::nanoseconds d);
 
-inline std::string ms(std::chrono::nanoseconds d) {
-    return fmt::format(fmt::runtime("{:.3f}"), static_cast<double>(d.count()) / 1e6);
-}
+LOOM_DECL std::string ms(std::chrono::nanoseconds d);
 
 /// `1 query`, `2 queries`: `n` and the singular or plural noun.
-inline std::string count_of(std::int64_t n, std::string_view one, std::string_view many) {
-    return fmt::format(fmt::runtime("{} {}"), n, n == 1 ? one : many);
-}
+LOOM_DECL std::string count_of(std::int64_t n, std::string_view one, std::string_view many);
 
 }  // namespace loom::detail
+
+#if !defined(LOOM_SEPARATE_COMPILATION) || defined(LOOM_SOURCE)
+#include "impl/format_util.hpp"
+#endif

@@ -4,38 +4,17 @@
 #include <string>
 #include <string_view>
 
+#include "config.hpp"
+
 namespace loom::detail {
 
 /// Appends `s` with &, <, >, " and ' escaped: safe as element text and in quoted attributes.
-inline void append_html(std::string& out, std::string_view s) {
-    for (char c : s) {
-        switch (c) {
-        case '&':
-            out += "&amp;";
-            break;
-        case '<':
-            out += "&lt;";
-            break;
-        case '>':
-            out += "&gt;";
-            break;
-        case '"':
-            out += "&quot;";
-            break;
-        case '\'':
-            out += "&#39;";
-            break;
-        default:
-            out += c;
-        }
-    }
-}
+LOOM_DECL void append_html(std::string& out, std::string_view s);
 
-inline std::string html_escape(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    append_html(out, s);
-    return out;
-}
+LOOM_DECL std::string html_escape(std::string_view s);
 
 }  // namespace loom::detail
+
+#if !defined(LOOM_SEPARATE_COMPILATION) || defined(LOOM_SOURCE)
+#include "impl/html.hpp"
+#endif

@@ -5,20 +5,16 @@
 #include <string>
 #include <string_view>
 
+#include "config.hpp"
+
 namespace loom::detail {
 
 /// `"name"` with embedded quotes doubled: identifiers come only from descriptors, but are
 /// quoted anyway so reserved words ("order", "group") work as names.
-inline std::string quote(std::string_view id) {
-    std::string out;
-    out.reserve(id.size() + 2);
-    out += '"';
-    for (char c : id) {
-        if (c == '"') out += '"';
-        out += c;
-    }
-    out += '"';
-    return out;
-}
+LOOM_DECL std::string quote(std::string_view id);
 
 }  // namespace loom::detail
+
+#if !defined(LOOM_SEPARATE_COMPILATION) || defined(LOOM_SOURCE)
+#include "impl/quote.hpp"
+#endif

@@ -10,9 +10,9 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
-#include <system_error>
 #include <vector>
 
+#include "config.hpp"
 #include "std_light.hpp"  // std::thread, std::min
 
 namespace loom::detail {
@@ -22,69 +22,18 @@ public:
     WorkerThreads() = default;
     WorkerThreads(const WorkerThreads&) = delete;
     WorkerThreads& operator=(const WorkerThreads&) = delete;
-    ~WorkerThreads() {
-        {
-            const std::lock_guard<std::mutex> lock(m_);
-            stop_ = true;
-        }
-        wake_.notify_all();
-        for (auto& t : threads_) t.join();
-    }
+    ~WorkerThreads();
 
     /// Starts threads until there are `n`; returns how many there are, at most `n` (fewer
     /// when the system refuses a thread).
-    std::size_t start(std::size_t n) {
-        while (threads_.size() < n) {
-            const std::size_t i = threads_.size() + 1;
-            try {
-                threads_.emplace_back([this, i] { loop(i); });
-            } catch (const std::system_error&) {
-                break;
-            }
-        }
-        return std::min(n, threads_.size());
-    }
+    std::size_t start(std::size_t n);
 
     /// Runs job(0) on this thread and job(1)...job(n) on worker threads at the same time (n at
     /// most what start() returned); returns when every call has returned. `job` must not throw.
-    void run(std::size_t n, const std::function<void(std::size_t)>& job) {
-        if (n > 0) {
-            {
-                const std::lock_guard<std::mutex> lock(m_);
-                job_ = &job;
-                active_ = n;
-                pending_ = n;
-                ++generation_;
-            }
-            wake_.notify_all();
-        }
-        job(0);
-        if (n > 0) {
-            std::unique_lock<std::mutex> lock(m_);
-            done_.wait(lock, [&] { return pending_ == 0; });
-            job_ = nullptr;
-        }
-    }
+    void run(std::size_t n, const std::function<void(std::size_t)>& job);
 
 private:
-    void loop(std::size_t i) {
-        std::uint64_t seen = 0;
-        for (;;) {
-            const std::function<void(std::size_t)>* job = nullptr;
-            {
-                std::unique_lock<std::mutex> lock(m_);
-                wake_.wait(lock, [&] { return stop_ || (generation_ != seen && i <= active_); });
-                if (stop_) return;
-                seen = generation_;
-                job = job_;
-            }
-            (*job)(i);
-            {
-                const std::lock_guard<std::mutex> lock(m_);
-                if (--pending_ == 0) done_.notify_one();
-            }
-        }
-    }
+    void loop(std::size_t i);
 
     std::mutex m_;
     std::condition_variable wake_, done_;
@@ -103,52 +52,16 @@ public:
     Background() = default;
     Background(const Background&) = delete;
     Background& operator=(const Background&) = delete;
-    ~Background() {
-        {
-            const std::lock_guard<std::mutex> lock(m_);
-            stop_ = true;
-        }
-        wake_.notify_all();
-        if (thread_.joinable()) thread_.join();
-    }
+    ~Background();
 
     /// Hands `job` to the thread (none may be in hand: wait() first); std::system_error when
     /// the system refuses the thread. `job` must not throw.
-    void start(std::function<void()> job) {
-        if (!thread_.joinable()) thread_ = std::thread([this] { loop(); });
-        {
-            const std::lock_guard<std::mutex> lock(m_);
-            job_ = std::move(job);
-            busy_ = true;
-        }
-        wake_.notify_all();
-    }
+    void start(std::function<void()> job);
     /// Returns once the job in hand (if any) has returned.
-    void wait() {
-        std::unique_lock<std::mutex> lock(m_);
-        done_.wait(lock, [&] { return !busy_; });
-    }
+    void wait();
 
 private:
-    void loop() {
-        for (;;) {
-            std::function<void()> job;
-            {
-                std::unique_lock<std::mutex> lock(m_);
-                wake_.wait(lock, [&] { return stop_ || job_; });
-                if (!job_) return;  // stopped, nothing in hand
-                job = std::move(job_);
-                job_ = nullptr;
-            }
-            job();
-            job = nullptr;  // what it holds goes on this thread, before the caller goes on
-            {
-                const std::lock_guard<std::mutex> lock(m_);
-                busy_ = false;
-            }
-            done_.notify_all();
-        }
-    }
+    void loop();
 
     std::mutex m_;
     std::condition_variable wake_, done_;
@@ -158,3 +71,7 @@ private:
 };
 
 }  // namespace loom::detail
+
+#if !defined(LOOM_SEPARATE_COMPILATION) || defined(LOOM_SOURCE)
+#include "impl/workers.hpp"
+#endif

@@ -3,7 +3,6 @@
 // paths of Database before they bind an object; also the SQL literal of a DEFAULT for the DDL.
 #pragma once
 
-#include <charconv>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -11,35 +10,14 @@
 #include "../std_light.hpp"
 
 #include "../column.hpp"
+#include "../config.hpp"
 #include "descriptor.hpp"
 
 namespace loom::detail {
 
 /// The DEFAULT of a column as an SQL literal (schema text from the descriptor: a text literal
 /// is quoted with its quotes doubled). Empty when there is none.
-inline std::string sql_literal(const default_literal& d) {
-    switch (d.kind) {
-    case default_literal::kind_t::integer:
-        return std::to_string(d.integer);
-    case default_literal::kind_t::real: {
-        char buf[32];
-        const auto r = std::to_chars(buf, buf + sizeof buf, d.real);
-        std::string s(buf, r.ptr);
-        if (s.find_first_of(".en") == std::string::npos) s += ".0";  // stays REAL
-        return s;
-    }
-    case default_literal::kind_t::text: {
-        std::string s = "'";
-        for (char c : d.text) {
-            if (c == '\'') s += '\'';
-            s += c;
-        }
-        return s + "'";
-    }
-    default:
-        return {};
-    }
-}
+LOOM_DECL std::string sql_literal(const default_literal& d);
 
 /// The value of default `d` as a member of type X (its storage type's value for an adapted X).
 template <class X> X from_literal(const default_literal& d) {
@@ -117,3 +95,7 @@ template <class T> void prepare_update(T& obj) {
 }
 
 }  // namespace loom::detail
+
+#if !defined(LOOM_SEPARATE_COMPILATION) || defined(LOOM_SOURCE)
+#include "impl/defaults.hpp"
+#endif

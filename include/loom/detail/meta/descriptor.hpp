@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "../../relations.hpp"
+#include "../config.hpp"
 #include "../quote.hpp"
 #include "../type_name.hpp"
 
@@ -219,16 +220,7 @@ struct ModelMeta {
     std::size_t column_count() const { return columns.size(); }
 
     /// `alias."c1", alias."c2", ...`
-    std::string select_list(std::string_view alias) const {
-        std::string out;
-        for (std::size_t i = 0; i < columns.size(); ++i) {
-            if (i) out += ", ";
-            out += alias;
-            out += '.';
-            out += columns[i];
-        }
-        return out;
-    }
+    std::string select_list(std::string_view alias) const;
 };
 
 template <class T> const ModelMeta& meta() {
@@ -279,3 +271,7 @@ template <class T, std::size_t I> constexpr std::string_view member_name_of() {
 
 }  // namespace detail
 }  // namespace loom
+
+#if !defined(LOOM_SEPARATE_COMPILATION) || defined(LOOM_SOURCE)
+#include "impl/descriptor.hpp"
+#endif

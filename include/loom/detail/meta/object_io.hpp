@@ -12,6 +12,7 @@
 
 #include "../../relations.hpp"
 #include "../binder.hpp"
+#include "../config.hpp"
 #include "descriptor.hpp"
 
 namespace loom::detail {
@@ -150,18 +151,7 @@ struct KeySet {
 /// column): a key of 0 points at an object never inserted; when only one key is set, it is the
 /// one that matches no row. Empty when no key was set. The one text for insert, update, save,
 /// bulk writes and QuerySet::update.
-inline std::string missing_key_hint(const std::vector<KeySet>& set) {
-    std::string keys;
-    for (const auto& k : set) {
-        if (k.unset)
-            return k.column + " is " + k.key + ": the " + k.target +
-                   " it was given was never inserted (insert it first, then assign it)";
-        keys += (keys.empty() ? "" : ", ") + k.column + " = " + k.key;
-    }
-    if (set.size() == 1) return keys + " matches no " + set.front().target;
-    if (set.size() > 1) return "one of " + keys + " matches no row";
-    return {};
-}
+LOOM_DECL std::string missing_key_hint(const std::vector<KeySet>& set);
 
 /// For a FOREIGN KEY failure writing `obj`: the key columns it set (see missing_key_hint).
 template <class T> std::string foreign_key_hint(const T& obj) {
@@ -230,21 +220,8 @@ template <class T> std::vector<std::string> restrict_references() {
 /// referring columns; `found` when the engine found rows in each, else they are the ones the
 /// descriptors declare (any of them may be the one). The one text for db.remove and the bulk
 /// QuerySet::remove / update.
-inline std::string still_referred_to(std::string_view what, const std::vector<std::string>& refs,
-                                     bool found) {
-    std::string list;
-    for (const auto& r : refs) list += (list.empty() ? "" : ", ") + r;
-    std::string by;
-    if (refs.empty())
-        by = "a row of another table";
-    else if (refs.size() == 1)
-        by = "a row of " + list;
-    else
-        by = (found ? "rows of " : "a row of one of ") + list;
-    return std::string(what) + " is still referred to by " + by +
-           " (a restrict foreign key); delete or reassign those rows first, or declare the "
-           "foreign key on_delete::cascade or set_null";
-}
+LOOM_DECL std::string still_referred_to(std::string_view what, const std::vector<std::string>& refs,
+                                        bool found);
 
 /// Binds every column of `obj` but the pk (and the pk first when `with_pk`); a loom::version
 /// column binds its value plus `bump`.
@@ -307,3 +284,7 @@ template <class T, class M> void bind_member(Binder& b, const T& obj, M T::*m) {
 }
 
 }  // namespace loom::detail
+
+#if !defined(LOOM_SEPARATE_COMPILATION) || defined(LOOM_SOURCE)
+#include "impl/object_io.hpp"
+#endif

@@ -11,6 +11,8 @@
 #include <type_traits>
 #include <unordered_map>
 #include <vector>
+
+#include "../config.hpp"
 #include "../std_light.hpp"
 
 namespace loom::detail {
@@ -81,45 +83,8 @@ private:
         return 8 * n + 64;
     }
     /// Grows the flat array so that it covers `key`; false when the span would pass the limit.
-    bool widen(std::int64_t key) {
-        const auto k = static_cast<std::uint64_t>(key);
-        if (table_.empty()) {
-            // The first key: room for the keys expected after it.
-            const std::uint64_t want = std::max<std::uint64_t>(expected_ + expected_ / 4, 16);
-            base_ = key;
-            table_.assign(static_cast<std::size_t>(std::min(want, dense_limit())), npos);
-            return true;
-        }
-        const auto lo = static_cast<std::uint64_t>(base_);
-        const std::uint64_t n = table_.size();
-        const std::uint64_t limit = dense_limit();
-        // Below the range: key..lo+n; above it: lo..key. Distances in unsigned arithmetic are
-        // exact for any two int64 values, the ordering is the signed one.
-        const bool below = key < base_;
-        const std::uint64_t need = below ? (lo - k) + n : (k - lo) + 1;
-        if (need > limit) return false;
-        std::uint64_t grown = std::min(std::max(need, 2 * n), limit);
-        std::vector<std::uint32_t> t(static_cast<std::size_t>(grown), npos);
-        const std::uint64_t shift = below ? grown - n : 0;
-        std::copy(table_.begin(), table_.end(), t.begin() + static_cast<std::ptrdiff_t>(shift));
-        table_ = std::move(t);
-        base_ = static_cast<std::int64_t>(lo - shift);
-        return true;
-    }
-    void to_hash() {
-        std::vector<std::uint32_t> t = std::move(table_);
-        table_.clear();
-        dense_ = false;
-        const std::size_t n = size_;
-        size_ = 0;
-        rehash(std::max<std::size_t>(n * 2, expected_));
-        for (std::size_t i = 0; i < t.size(); ++i) {
-            if (t[i] == npos) continue;
-            bool ins;
-            hash_insert(static_cast<std::int64_t>(static_cast<std::uint64_t>(base_) + i), t[i],
-                        ins);
-        }
-    }
+    bool widen(std::int64_t key);
+    void to_hash();
 
     std::uint32_t hash_insert(std::int64_t key, std::uint32_t slot, bool& inserted) {
         if ((size_ + 1) * 2 > cells_.size()) rehash(size_ * 2 + 8);
@@ -144,24 +109,7 @@ private:
         return static_cast<std::size_t>((static_cast<std::uint64_t>(key) * 0x9E3779B97F4A7C15ull) >>
                                         shift_);
     }
-    void rehash(std::size_t expected) {
-        std::size_t cap = 16;
-        unsigned bits = 4;
-        while (cap < expected * 2) {
-            cap <<= 1;
-            ++bits;
-        }
-        std::vector<Cell> old = std::move(cells_);
-        cells_.assign(cap, Cell{0, npos});
-        mask_ = cap - 1;
-        shift_ = 64 - bits;
-        size_ = 0;
-        for (const Cell& c : old) {
-            if (c.slot == npos) continue;
-            bool ins;
-            hash_insert(c.key, c.slot, ins);
-        }
-    }
+    void rehash(std::size_t expected);
 
     bool dense_ = true;
     std::size_t expected_ = 0;
@@ -200,3 +148,7 @@ template <class K>
 using KeyIndexFor = std::conditional_t<std::is_same_v<K, std::int64_t>, KeyIndex, HashKeyIndex<K>>;
 
 }  // namespace loom::detail
+
+#if !defined(LOOM_SEPARATE_COMPILATION) || defined(LOOM_SOURCE)
+#include "impl/key_index.hpp"
+#endif

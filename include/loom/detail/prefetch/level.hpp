@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "../config.hpp"
 #include "../sql/select.hpp"
 #include "../std_light.hpp"
 #include "block.hpp"
@@ -36,16 +37,8 @@ struct KeyChunks {
     std::size_t room = 0;
 };
 
-inline KeyChunks plan_key_chunks(Session& s, std::size_t keys, std::size_t own_params,
-                                 const std::string& what, bool arrays = true) {
-    const auto limit = static_cast<std::size_t>(s.variable_limit());
-    if (own_params >= limit)
-        throw UsageError(what + ": the queryset alone binds " + std::to_string(own_params) +
-                         " parameters, the connection's limit");
-    if (arrays && keys > s.key_array_above())
-        return {true, s.options().batch_size ? s.options().batch_size : keys};
-    return {false, std::min(s.max_keys_per_query(), limit - own_params)};
-}
+LOOM_DECL KeyChunks plan_key_chunks(Session& s, std::size_t keys, std::size_t own_params,
+                                    const std::string& what, bool arrays = true);
 
 /// Calls fn(keys, json) once per chunk of `distinct`, as `plan` says.
 template <class K, class Fn>
@@ -144,10 +137,7 @@ public:
         ++count_;
     }
     /// The one parent of rel.load(db): the cache alone.
-    void add_cache(void* cache) {
-        owned_ = false;
-        add(0, cache, cache, cache);
-    }
+    void add_cache(void* cache);
 
     std::size_t size() const noexcept { return count_; }
     bool empty() const noexcept { return count_ == 0; }
@@ -167,11 +157,7 @@ private:
         return run_ ? run_ + p * stride_ : listed_[p];
     }
     /// A parent was left out: one pointer each from now on.
-    void unroll() {
-        listed_.reserve(expected_);
-        for (std::size_t p = 0; p < count_; ++p) listed_.push_back(run_ + p * stride_);
-        run_ = nullptr;
-    }
+    void unroll();
 
     const char* run_ = nullptr;
     std::size_t stride_ = 0, expected_ = 0, count_ = 0;
@@ -210,9 +196,7 @@ struct LevelSpec {
                       const ParentObjects& parents, const Anchor* back) = nullptr;
 
     /// "Book::authors"
-    std::string describe() const {
-        return std::string(info->owner) + "::" + std::string(info->member);
-    }
+    std::string describe() const;
     bool to_one() const noexcept { return kind != LevelKind::list; }
 };
 
@@ -275,14 +259,7 @@ SqlText key_query(const QueryState<Target>& state, Session& db, const KeyTest& k
 }
 
 /// Sorts `objects` by address and drops repeats (an object reached from several parents).
-inline void sort_unique(std::vector<std::pair<const void*, const Anchor*>>& objects) {
-    std::sort(objects.begin(), objects.end(), [](const auto& a, const auto& b) {
-        return std::less<const void*>{}(a.first, b.first);
-    });
-    objects.erase(std::unique(objects.begin(), objects.end(),
-                              [](const auto& a, const auto& b) { return a.first == b.first; }),
-                  objects.end());
-}
+LOOM_DECL void sort_unique(std::vector<std::pair<const void*, const Anchor*>>& objects);
 
 /// The distinct keys of a level's parents, in first-seen order, and (when chained) the parents
 /// of each key in parent order: the plan phase's work, shared by every level of one key type.
@@ -714,3 +691,7 @@ void explain_level(const RelNodeData<Target>& node, Session& parents_db,
 }
 
 }  // namespace loom::detail
+
+#if !defined(LOOM_SEPARATE_COMPILATION) || defined(LOOM_SOURCE)
+#include "impl/level.hpp"
+#endif

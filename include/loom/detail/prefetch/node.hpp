@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "../anchor.hpp"
+#include "../config.hpp"
 #include "../session.hpp"
 #include "../std_light.hpp"
 
@@ -60,22 +61,7 @@ struct Level : LevelFetch {
 
 /// Fetches and stitches `batch`, then the levels it planned, breadth-first, until none is
 /// left: each batch in one Session::fetch_together.
-inline void run_levels(Session& s, std::vector<std::unique_ptr<Level>> batch) {
-    std::vector<LevelFetch*> fetch;
-    while (!batch.empty()) {
-        fetch.clear();
-        for (auto& l : batch) fetch.push_back(l.get());
-        s.fetch_together(fetch);
-        std::vector<std::unique_ptr<Level>> next;
-        for (auto& l : batch) {
-            l->stitch(next);
-            // Its keys, indexes and links go now, so that the next level's stitching can
-            // reuse their memory (a lower peak; what it loaded lives on in its anchor).
-            l.reset();
-        }
-        batch = std::move(next);
-    }
-}
+LOOM_DECL void run_levels(Session& s, std::vector<std::unique_ptr<Level>> batch);
 
 template <class Owner> struct PrefetchNode {
     virtual ~PrefetchNode() = default;
@@ -157,3 +143,7 @@ void run_prefetches(Session& s, const PrefetchList<Owner>& list, RowsAnchor<Owne
 }
 
 }  // namespace loom::detail
+
+#if !defined(LOOM_SEPARATE_COMPILATION) || defined(LOOM_SOURCE)
+#include "impl/node.hpp"
+#endif

@@ -1,0 +1,45 @@
+// The definitions of relations.hpp's functions (detail/config.hpp says where they are compiled).
+// Included at the end of relations.hpp only.
+#pragma once
+
+namespace loom::detail {
+
+LOOM_DECL std::string relation_name(const RelationInfo& info) {
+    std::string out = std::string(info.owner) + "::" + std::string(info.member);
+    if (info.into) out += " (loaded into another member by Prefetch(...).into(...))";
+    return out;
+}
+
+LOOM_DECL void throw_not_loaded(const RelationInfo* info, std::string_view kind,
+                                std::string_view target) {
+    if (!info)
+        throw NotLoaded("this " + std::string(kind) + "<" + std::string(target) +
+                        "> was never loaded, and cannot load itself: either its object was built "
+                        "in code (insert it, or read it back from the database, then call "
+                        "load(db) on the relation), or the member is not declared in its model's "
+                        "descriptor (a Prefetch(...).into(...) target, which only prefetch_related "
+                        "fills)");
+    std::string owner(info->owner), member(info->member);
+    std::string var;
+    for (char c : owner) var += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    throw NotLoaded(owner + "::" + member +
+                    " was not loaded, and loom never runs a hidden "
+                    "query. Load it with db.objects<" +
+                    owner + ">().prefetch_related(&" + owner + "::" + member +
+                    "), or explicitly with " + var + "." + member + ".load(db)");
+}
+
+LOOM_DECL void throw_cannot_load(const RelationInfo* info, std::string_view kind,
+                                 std::string_view target) {
+    if (info && info->into)
+        throw NotLoaded(relation_name(*info) +
+                        ": this member is not declared in the descriptor "
+                        "of " +
+                        std::string(info->owner) +
+                        ", so load(db) cannot fill it; run the "
+                        "QuerySet with the Prefetch again, or load &" +
+                        std::string(info->owner) + "::" + std::string(info->member) + " itself");
+    throw_not_loaded(info, kind, target);
+}
+
+}  // namespace loom::detail
