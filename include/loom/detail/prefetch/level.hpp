@@ -497,7 +497,7 @@ public:
         }
         if (targets.empty()) return;
         for (auto& child : node_.children) {
-            auto c = child->plan(*db_, {targets, holders});
+            auto c = typed_node<Target>(*child).plan(*db_, {targets, holders});
             // The nested level keeps what this one kept (another database's snapshot), and
             // this level's anchor, which its parents' back references hang on.
             if (!c->keep) c->keep = keep;
