@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "detail/config.hpp"
 #include "detail/engine/open.hpp"
 #include "detail/meta/object_io.hpp"
 #include "detail/prefetch/engine.hpp"
@@ -148,11 +149,8 @@ public:
     /// in-memory database. Foreign keys are enforced. Throws CantOpenError, NotADatabaseError.
     /// A `postgresql://` (or `postgres://`) URI connects to a PostgreSQL server instead, when
     /// the program includes <loom/postgres.hpp> (docs/engines.md).
-    explicit Database(const std::string& path, Options options = {})
-        : session_(detail::engine::open(path, options), shown_path(path), options) {
-        session_.set_reopen(
-            [this, path] { return detail::engine::open(path, session_.options()); });
-    }
+    explicit Database(const std::string& path, Options options = {});
+    ~Database();
 
     Database(const Database&) = delete;
     Database& operator=(const Database&) = delete;
@@ -271,35 +269,23 @@ public:
     class Subscription {
     public:
         Subscription() = default;
-        Subscription(Subscription&& o) noexcept : s_(std::exchange(o.s_, nullptr)), id_(o.id_) {}
-        Subscription& operator=(Subscription&& o) noexcept {
-            if (this != &o) {
-                reset();
-                s_ = std::exchange(o.s_, nullptr);
-                id_ = o.id_;
-            }
-            return *this;
-        }
-        ~Subscription() { reset(); }
-        void reset() {
-            if (s_) s_->remove_listener(id_);
-            s_ = nullptr;
-        }
+        Subscription(Subscription&& o) noexcept;
+        Subscription& operator=(Subscription&& o) noexcept;
+        ~Subscription();
+        void reset();
 
     private:
         friend class Database;
-        Subscription(detail::Session* s, std::uint64_t id) : s_(s), id_(id) {}
+        Subscription(detail::Session* s, std::uint64_t id);
         detail::Session* s_ = nullptr;
         std::uint64_t id_ = 0;
     };
 
     /// Calls `listener` after every statement until the returned Subscription is destroyed.
     /// With no listener, running a statement costs one extra branch.
-    [[nodiscard]] Subscription on_query(QueryListener listener) {
-        return Subscription(&session_, session_.add_listener(std::move(listener)));
-    }
+    [[nodiscard]] Subscription on_query(QueryListener listener);
     /// Sets (or with nullptr clears) the one persistent hook, e.g. a logger.
-    void set_query_hook(QueryListener hook) { session_.set_hook(std::move(hook)); }
+    void set_query_hook(QueryListener hook);
 
     // ---- read replicas ---------------------------------------------------------------------
 
@@ -316,11 +302,9 @@ public:
     ///
     ///     loom::Database db{"postgresql://app@primary/shop"};
     ///     db.add_replica("replica1", "postgresql://app@replica1/shop");
-    void add_replica(std::string name, const std::string& url) {
-        router_.add(session_, std::move(name), url, shown_path(url));
-    }
+    void add_replica(std::string name, const std::string& url);
     /// The names of the replicas, in the order they were added.
-    std::vector<std::string> replica_names() const { return router_.names(); }
+    std::vector<std::string> replica_names() const;
     /// Reads stay on the primary for `window` after each statement that wrote through this
     /// Database (0, the default: no window). A replica that lags less than the window never
     /// serves a read older than this Database's own writes.
@@ -342,18 +326,16 @@ public:
     ///     }
     class ReadYourWrites {
     public:
-        ReadYourWrites(ReadYourWrites&& o) noexcept : r_(std::exchange(o.r_, nullptr)) {}
+        ReadYourWrites(ReadYourWrites&& o) noexcept;
         ReadYourWrites& operator=(ReadYourWrites&&) = delete;
-        ~ReadYourWrites() {
-            if (r_) r_->guard_end();
-        }
+        ~ReadYourWrites();
 
     private:
         friend class Database;
-        ReadYourWrites(detail::Router& r, const detail::Session& s) : r_(&r) { r.guard_begin(s); }
+        ReadYourWrites(detail::Router& r, const detail::Session& s);
         detail::Router* r_;
     };
-    [[nodiscard]] ReadYourWrites read_your_writes() { return ReadYourWrites(router_, session_); }
+    [[nodiscard]] ReadYourWrites read_your_writes();
 
     // ---- schema ----------------------------------------------------------------------------
 
@@ -1137,21 +1119,7 @@ private:
             throw ConstraintError(std::string(e.what()) + ": " + hint, e.code(), e.kind());
     }
     /// The path, or the URI without its password.
-    static std::string shown_path(const std::string& path) {
-        if (!detail::engine::is_postgres_url(path)) return path;
-        std::string url = path;
-        const auto scheme = url.find("://"), at = url.find('@');
-        if (at != std::string::npos && at > scheme) {
-            const auto colon = url.find(':', scheme + 3);
-            if (colon != std::string::npos && colon < at)
-                url.replace(colon + 1, at - colon - 1, "***");
-        }
-        if (const auto pw = url.find("password="); pw != std::string::npos) {
-            const auto end = url.find_first_of("& ", pw);
-            url.replace(pw + 9, (end == std::string::npos ? url.size() : end) - pw - 9, "***");
-        }
-        return url;
-    }
+    static std::string shown_path(const std::string& path);
     static void check_width(const detail::Statement& s, std::size_t n) {
         if (static_cast<std::size_t>(s.column_count()) != n)
             throw UsageError("db.query: the result has " + std::to_string(s.column_count()) +
@@ -1173,3 +1141,7 @@ inline detail::Session& detail::session_of(Database& db) noexcept {
 }
 
 }  // namespace loom
+
+#if !defined(LOOM_SEPARATE_COMPILATION) || defined(LOOM_SOURCE)
+#include "impl/database.hpp"
+#endif

@@ -57,7 +57,7 @@ template <class T, fixed_string S, std::size_t Skip> auto lookup_chain() {
         }
         return node;
     } else {
-        return std::unique_ptr<PrefetchNode<T>>();
+        return std::unique_ptr<PrefetchNodeBase>();
     }
 }
 

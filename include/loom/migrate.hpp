@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "database.hpp"
+#include "detail/config.hpp"
 #include "detail/migrate/compare.hpp"
 #include "detail/migrate/runner.hpp"
 #include "errors.hpp"
@@ -46,46 +47,15 @@ enum class ColumnType { integer, real, text, blob };
 /// change later. NOT NULL unless nullable().
 class ColumnDef {
 public:
-    ColumnDef(std::string name, ColumnType type) {
-        spec_.info.name = std::move(name);
-        spec_.info.not_null = true;
-        switch (type) {
-        case ColumnType::integer:
-            spec_.info.type = detail::engine::TypeClass::integer;
-            break;
-        case ColumnType::real:
-            spec_.info.type = detail::engine::TypeClass::real;
-            break;
-        case ColumnType::text:
-            spec_.info.type = detail::engine::TypeClass::text;
-            break;
-        default:
-            spec_.info.type = detail::engine::TypeClass::blob;
-            break;
-        }
-    }
+    ColumnDef(std::string name, ColumnType type);
 
     /// NULL allowed.
-    ColumnDef& nullable(bool yes = true) {
-        spec_.info.not_null = !yes;
-        return *this;
-    }
+    ColumnDef& nullable(bool yes = true);
     /// A UNIQUE constraint on this column.
-    ColumnDef& unique(bool yes = true) {
-        spec_.unique = yes;
-        return *this;
-    }
+    ColumnDef& unique(bool yes = true);
     /// A foreign key to `table` (its column `column`), with the given on_delete rule.
     ColumnDef& references(std::string table, on_delete rule = on_delete::restrict,
-                          std::string column = "id") {
-        detail::engine::ForeignKeyInfo f;
-        f.columns = {spec_.info.name};
-        f.table = std::move(table);
-        f.to = {std::move(column)};
-        f.on_delete = detail::on_delete_word(rule);
-        spec_.references = std::move(f);
-        return *this;
-    }
+                          std::string column = "id");
     /// The value the rows already there get: when the column is added, or, for a column made
     /// NOT NULL, in place of NULL. Bound as a parameter; the schema keeps no DEFAULT.
     template <class V> ColumnDef& fill(const V& value) {
@@ -128,23 +98,18 @@ template <class V> ColumnDef column(std::string name) {
 }
 
 /// The auto-assigned 64-bit integer key every loom model has.
-inline ColumnDef primary_key(std::string name = "id") {
-    ColumnDef c(std::move(name), ColumnType::integer);
-    c.spec_.info.not_null = false;  // the engine's key type says what it needs
-    c.spec_.info.auto_key = true;
-    return c;
-}
+LOOM_DECL ColumnDef primary_key(std::string name = "id");
 
 /// One step of a migration. Made by the functions below; describe() says it in words, cpp()
 /// writes the C++ that makes it.
 class Operation {
 public:
-    std::string describe() const { return spec_->describe(); }
-    std::string cpp() const { return spec_->cpp(); }
+    std::string describe() const;
+    std::string cpp() const;
 
 private:
     friend struct detail::access;
-    explicit Operation(std::shared_ptr<const detail::migrate::Op> op) : spec_(std::move(op)) {}
+    explicit Operation(std::shared_ptr<const detail::migrate::Op> op);
     std::shared_ptr<const detail::migrate::Op> spec_;
 };
 
@@ -157,26 +122,8 @@ template <class O, class... A> Operation make_op(A&&... a) {
 
 /// A table with these columns and UNIQUE constraints over several columns (its indexes are
 /// operations of their own: add_index).
-inline Operation create_table(std::string name, std::vector<ColumnDef> columns,
-                              std::vector<std::vector<std::string>> unique_together = {}) {
-    detail::engine::TableInfo t;
-    t.name = std::move(name);
-    for (const auto& c : columns) {
-        const auto& s = detail::access::spec(c);
-        if (t.column(s.info.name))
-            throw UsageError("loom::create_table(\"" + t.name + "\"): two columns are named " +
-                             s.info.name);
-        if (s.fill)
-            throw UsageError("loom::create_table(\"" + t.name + "\"): column " + s.info.name +
-                             " has a fill value, which only a column added to a table with rows "
-                             "needs");
-        if (s.info.auto_key) t.primary_key = {s.info.name};
-        detail::migrate::put_column(t, s);
-    }
-    for (auto& u : unique_together) t.uniques.push_back(std::move(u));
-    return detail::migrate::make_op<detail::migrate::CreateTables>(
-        std::vector<detail::engine::TableInfo>{std::move(t)});
-}
+LOOM_DECL Operation create_table(std::string name, std::vector<ColumnDef> columns,
+                                 std::vector<std::vector<std::string>> unique_together = {});
 
 /// The tables of these models as their descriptors are now (FK targets first), with their
 /// indexes and join tables: what db.create_tables<Ts...>() makes. The operation follows the
@@ -189,57 +136,25 @@ template <class... Ts> Operation create_tables() {
 /// Drops a table and its rows. (SQLite: with foreign keys off; a table whose rows are still
 /// referenced fails the migration's foreign key check, which rolls it back. PostgreSQL: a table
 /// another table's foreign key refers to cannot be dropped before that table or key.)
-inline Operation drop_table(std::string table) {
-    return detail::migrate::make_op<detail::migrate::DropTable>(std::move(table));
-}
-inline Operation rename_table(std::string from, std::string to) {
-    return detail::migrate::make_op<detail::migrate::RenameTable>(std::move(from), std::move(to));
-}
+LOOM_DECL Operation drop_table(std::string table);
+LOOM_DECL Operation rename_table(std::string from, std::string to);
 /// Adds a column; a NOT NULL one needs .fill(value) for the rows there.
-inline Operation add_column(std::string table, ColumnDef column) {
-    return detail::migrate::make_op<detail::migrate::AddColumn>(std::move(table),
-                                                                detail::access::spec(column));
-}
+LOOM_DECL Operation add_column(std::string table, ColumnDef column);
 /// Drops a column and its values (and the one-column index, UNIQUE or foreign key on it).
-inline Operation drop_column(std::string table, std::string column) {
-    return detail::migrate::make_op<detail::migrate::DropColumn>(std::move(table),
-                                                                 std::move(column));
-}
-inline Operation rename_column(std::string table, std::string from, std::string to) {
-    return detail::migrate::make_op<detail::migrate::RenameColumn>(std::move(table),
-                                                                   std::move(from), std::move(to));
-}
+LOOM_DECL Operation drop_column(std::string table, std::string column);
+LOOM_DECL Operation rename_column(std::string table, std::string from, std::string to);
 /// Changes a column to this definition: type, NULL-ness, UNIQUE, foreign key. Values are
 /// copied and checked: one that does not convert to the new type fails the migration.
-inline Operation alter_column(std::string table, ColumnDef column) {
-    return detail::migrate::make_op<detail::migrate::AlterColumn>(std::move(table),
-                                                                  detail::access::spec(column));
-}
+LOOM_DECL Operation alter_column(std::string table, ColumnDef column);
 /// An index named `<table>_<columns>_idx` unless `name` is given.
-inline Operation add_index(std::string table, std::vector<std::string> columns,
-                           std::string name = {}) {
-    return detail::migrate::make_op<detail::migrate::Constraint>(
-        detail::migrate::Constraint::Kind::add_index, std::move(table), std::move(columns),
-        std::move(name));
-}
+LOOM_DECL Operation add_index(std::string table, std::vector<std::string> columns,
+                              std::string name = {});
 /// Drops the index on exactly these columns (the one named `name`, when given).
-inline Operation drop_index(std::string table, std::vector<std::string> columns,
-                            std::string name = {}) {
-    return detail::migrate::make_op<detail::migrate::Constraint>(
-        detail::migrate::Constraint::Kind::drop_index, std::move(table), std::move(columns),
-        std::move(name));
-}
+LOOM_DECL Operation drop_index(std::string table, std::vector<std::string> columns,
+                               std::string name = {});
 /// A UNIQUE constraint over these columns; rows that break it fail the migration.
-inline Operation add_unique(std::string table, std::vector<std::string> columns) {
-    return detail::migrate::make_op<detail::migrate::Constraint>(
-        detail::migrate::Constraint::Kind::add_unique, std::move(table), std::move(columns),
-        std::string());
-}
-inline Operation drop_unique(std::string table, std::vector<std::string> columns) {
-    return detail::migrate::make_op<detail::migrate::Constraint>(
-        detail::migrate::Constraint::Kind::drop_unique, std::move(table), std::move(columns),
-        std::string());
-}
+LOOM_DECL Operation add_unique(std::string table, std::vector<std::string> columns);
+LOOM_DECL Operation drop_unique(std::string table, std::vector<std::string> columns);
 /// One SQL statement with `args` bound to its `?` placeholders. loom does not know what it
 /// changes: keep schema changes it can describe in the operations above.
 template <class... Args> Operation raw_sql(std::string sql, const Args&... args) {
@@ -248,9 +163,7 @@ template <class... Args> Operation raw_sql(std::string sql, const Args&... args)
 }
 /// C++ run inside the migration's transaction, given the Database (queries, writes, raw SQL).
 /// The checksum covers its name, not its code: rename the step when its meaning changes.
-inline Operation data_step(std::string name, std::function<void(Database&)> fn) {
-    return detail::migrate::make_op<detail::migrate::DataStep>(std::move(name), std::move(fn));
-}
+LOOM_DECL Operation data_step(std::string name, std::function<void(Database&)> fn);
 
 // ---- migrations -------------------------------------------------------------------------------
 
@@ -287,47 +200,18 @@ struct PlannedMigration {
     std::vector<SqlText> statements;
 
     /// The plan as an SQL script, each statement's parameters in a comment after it.
-    std::string text() const {
-        std::string out = "-- " + name + " (checksum " + checksum + ")\n";
-        if (foreign_keys_off)
-            out += "-- foreign keys off while it runs, all of them checked before COMMIT\n";
-        for (const auto& s : statements) {
-            out += s.sql;
-            if (s.sql.rfind("--", 0) != 0) out += ";";
-            if (!s.params.empty()) {
-                out += "  -- parameters:";
-                for (const auto& p : s.params) {
-                    out += ' ';
-                    out += detail::migrate::value_sql(p);
-                }
-            }
-            out += "\n";
-        }
-        return out;
-    }
+    std::string text() const;
 };
 
 /// The program's migrations, in the order they apply.
 class Migrations {
 public:
-    Migrations(std::vector<Migration> list) : list_(std::move(list)) {
-        for (std::size_t i = 0; i < list_.size(); ++i) {
-            if (list_[i].name.empty())
-                throw UsageError("loom::Migrations: a migration has no name");
-            if (list_[i].operations.empty())
-                throw UsageError("loom::Migrations: migration '" + list_[i].name +
-                                 "' has no operations");
-            for (std::size_t j = 0; j < i; ++j)
-                if (list_[j].name == list_[i].name)
-                    throw UsageError("loom::Migrations: two migrations are named '" +
-                                     list_[i].name + "'");
-        }
-    }
+    Migrations(std::vector<Migration> list);
 
     const std::vector<Migration>& list() const noexcept { return list_; }
 
     /// The checksum of migration `name`'s operations.
-    std::string checksum(std::string_view name) const { return checksum_of(at(name)); }
+    std::string checksum(std::string_view name) const;
 
     /// Applies the pending migrations in order, each in its own transaction with its row in
     /// loom_migrations (created when missing), and returns their names. A migration applies
@@ -336,164 +220,36 @@ public:
     /// applying the same list waits for the lock (Options::busy_timeout_ms) and skips what it
     /// finds applied. Throws MigrationError when an applied migration has changed, or the
     /// history names one this list does not have, or has a gap.
-    std::vector<std::string> apply(Database& db) const {
-        auto& s = detail::session_of(db);
-        detail::migrate::SessionRunner runner(s, "migrate");
-        const auto editor = detail::migrate::editor_for(s.dialect());
-        db.create_tables<AppliedMigration>();
-        const auto applied = read_history(db);
-        check_history(applied);
-        // Statements cached before a schema change may not run after it (PostgreSQL's
-        // prepared statements), nor after one rolled back: prepared again when next used.
-        struct Forget {
-            detail::Session& s;
-            ~Forget() { s.forget_statements(); }
-        } forget{s};
-        std::vector<std::string> done;
-        for (const auto& m : list_)
-            if (!find(applied, m.name) && apply_one(db, s, runner, *editor, m))
-                done.push_back(m.name);
-        return done;
-    }
+    std::vector<std::string> apply(Database& db) const;
 
     /// The SQL apply would run for the pending migrations, without running it (the database is
     /// only read). Each migration is planned on the schema the ones before it leave; a data
     /// step or raw SQL is assumed to leave the schema as it was.
-    std::vector<PlannedMigration> plan(Database& db) const {
-        auto& s = detail::session_of(db);
-        detail::migrate::SessionRunner runner(s, "migrate");
-        const auto editor = detail::migrate::editor_for(s.dialect());
-        const auto applied = history(db);
-        check_history(applied);
-        detail::migrate::Context ctx(*editor, runner, nullptr);
-        std::vector<PlannedMigration> out;
-        for (const auto& m : list_) {
-            if (find(applied, m.name)) continue;
-            PlannedMigration p;
-            p.name = m.name;
-            p.checksum = checksum_of(m);
-            p.foreign_keys_off = rebuilds(m) && editor->rebuild_needs_foreign_keys_off();
-            ctx.planned.clear();
-            run_operations(ctx, m);
-            for (const auto& op : m.operations) p.operations.push_back(op.describe());
-            p.statements = std::move(ctx.planned);
-            out.push_back(std::move(p));
-        }
-        return out;
-    }
+    std::vector<PlannedMigration> plan(Database& db) const;
 
     /// The migrations applied to this database, oldest first (none when it has no history
     /// table; reading creates nothing).
-    std::vector<AppliedMigration> history(Database& db) const {
-        auto& s = detail::session_of(db);
-        detail::migrate::SessionRunner runner(s, "migrate");
-        if (!detail::migrate::editor_for(s.dialect())->read_table(runner, "loom_migrations"))
-            return {};
-        return read_history(db);
-    }
+    std::vector<AppliedMigration> history(Database& db) const;
 
     /// Records the migrations up to and including `name` as applied without running them: for
     /// a database whose schema was made before it had migrations (by create_tables). Check
     /// first that the schema is what they would make (db.check_schema).
-    void adopt(Database& db, std::string_view name) const {
-        const Migration& last = at(name);
-        db.create_tables<AppliedMigration>();
-        db.transaction([&] {
-            const auto applied = read_history(db);
-            check_history(applied);
-            for (const auto& m : list_) {
-                if (!find(applied, m.name)) {
-                    AppliedMigration rec{0, m.name, checksum_of(m), detail::migrate::utc_now()};
-                    db.insert(rec);
-                }
-                if (&m == &last) break;
-            }
-        });
-    }
+    void adopt(Database& db, std::string_view name) const;
 
 private:
-    const Migration& at(std::string_view name) const {
-        for (const auto& m : list_)
-            if (m.name == name) return m;
-        throw UsageError("loom::Migrations: no migration is named '" + std::string(name) + "'");
-    }
-    static std::vector<std::shared_ptr<const detail::migrate::Op>> ops_of(const Migration& m) {
-        std::vector<std::shared_ptr<const detail::migrate::Op>> ops;
-        for (const auto& op : m.operations) ops.push_back(detail::access::spec(op));
-        return ops;
-    }
-    static std::string checksum_of(const Migration& m) {
-        return detail::migrate::checksum(ops_of(m));
-    }
-    static bool rebuilds(const Migration& m) {
-        for (const auto& op : m.operations)
-            if (detail::access::spec(op)->rebuilds()) return true;
-        return false;
-    }
+    const Migration& at(std::string_view name) const;
+    static std::vector<std::shared_ptr<const detail::migrate::Op>> ops_of(const Migration& m);
+    static std::string checksum_of(const Migration& m);
+    static bool rebuilds(const Migration& m);
     static const AppliedMigration* find(const std::vector<AppliedMigration>& h,
-                                        std::string_view name) {
-        for (const auto& a : h)
-            if (a.name == name) return &a;
-        return nullptr;
-    }
-    static std::vector<AppliedMigration> read_history(Database& db) {
-        return db.query<AppliedMigration>(
-            "SELECT id, name, checksum, applied_at FROM loom_migrations ORDER BY id");
-    }
+                                        std::string_view name);
+    static std::vector<AppliedMigration> read_history(Database& db);
 
-    void check_changed(const AppliedMigration& a, const Migration& m) const {
-        const std::string now = checksum_of(m);
-        if (a.checksum != now)
-            throw MigrationError(
-                "migration '" + m.name + "' changed after it was applied on " + a.applied_at +
-                    " (checksum then " + a.checksum + ", now " + now +
-                    "): an applied migration must not change; put the change in a new migration "
-                    "(a create_tables<...>() operation follows its models: freeze it with the "
-                    "operations loom::diff prints for an empty database)",
-                m.name);
-    }
+    void check_changed(const AppliedMigration& a, const Migration& m) const;
 
-    void check_history(const std::vector<AppliedMigration>& applied) const {
-        for (const auto& a : applied) {
-            const Migration* m = nullptr;
-            for (const auto& x : list_)
-                if (x.name == a.name) m = &x;
-            if (!m)
-                throw MigrationError("the database has migration '" + a.name + "' (applied on " +
-                                         a.applied_at +
-                                         "), which this program's list does not have: was it "
-                                         "renamed or removed, or did a newer program migrate "
-                                         "this database?",
-                                     a.name);
-            check_changed(a, *m);
-        }
-        for (std::size_t i = 0; i < list_.size(); ++i) {
-            if (find(applied, list_[i].name)) continue;
-            for (std::size_t j = i + 1; j < list_.size(); ++j)
-                if (find(applied, list_[j].name))
-                    throw MigrationError("migration '" + list_[i].name + "' is not applied, but '" +
-                                             list_[j].name +
-                                             "', after it in the list, is: migrations apply in "
-                                             "order (was it inserted before applied ones?)",
-                                         list_[i].name);
-        }
-    }
+    void check_history(const std::vector<AppliedMigration>& applied) const;
 
-    static void run_operations(detail::migrate::Context& ctx, const Migration& m) {
-        const auto n = m.operations.size();
-        for (std::size_t i = 0; i < n; ++i) {
-            const auto& op = *detail::access::spec(m.operations[i]);
-            try {
-                ctx.forget();
-                op.run(ctx);
-            } catch (const std::exception& e) {
-                throw MigrationError("migration '" + m.name + "', operation " +
-                                         std::to_string(i + 1) + " of " + std::to_string(n) + " (" +
-                                         op.describe() + "): " + e.what(),
-                                     m.name);
-            }
-        }
-    }
+    static void run_operations(detail::migrate::Context& ctx, const Migration& m);
 
     /// Switches foreign keys off for a migration that needs it, and back on when done.
     class ForeignKeysOff {
@@ -533,37 +289,7 @@ private:
 
     /// Applies one migration unless it is applied already; true when this call applied it.
     bool apply_one(Database& db, detail::Session& s, detail::engine::Runner& runner,
-                   detail::engine::SchemaEditor& editor, const Migration& m) const {
-        ForeignKeysOff fk(s, runner, editor, m);
-        detail::Session::TransactionScope tx(s);
-        for (const auto& step : editor.lock_history("loom_migrations"))
-            runner.execute(step.sql, step.params);
-        // Under the write lock: another process may have applied it while this one waited.
-        const auto applied = db.query<AppliedMigration>(
-            "SELECT id, name, checksum, applied_at FROM loom_migrations WHERE name = ?", m.name);
-        if (!applied.empty()) {
-            check_changed(applied.front(), m);
-            tx.commit();
-            return false;
-        }
-        detail::migrate::Context ctx(editor, runner, &db);
-        run_operations(ctx, m);
-        if (fk.active()) {
-            const auto bad = editor.foreign_key_violations(runner, 5);
-            if (!bad.empty()) {
-                std::string list;
-                for (const auto& b : bad) list += (list.empty() ? "" : "; ") + b;
-                throw MigrationError("migration '" + m.name +
-                                         "': foreign keys point at missing rows after it (" + list +
-                                         "); it was rolled back",
-                                     m.name);
-            }
-        }
-        AppliedMigration rec{0, m.name, checksum_of(m), detail::migrate::utc_now()};
-        db.insert(rec);
-        tx.commit();
-        return true;
-    }
+                   detail::engine::SchemaEditor& editor, const Migration& m) const;
 
     std::vector<Migration> list_;
 };
@@ -636,11 +362,7 @@ struct Diff {
     std::vector<std::string> unresolved;
     bool complete() const noexcept { return unresolved.empty(); }
     /// The operations as C++, for a Migration in the program's list.
-    std::string cpp() const {
-        std::string out;
-        for (const auto& op : operations) out += (out.empty() ? "" : ",\n") + op.cpp();
-        return out;
-    }
+    std::string cpp() const;
 };
 
 /// For development: the operations that turn this database's schema into the models' (their
@@ -663,3 +385,7 @@ template <class... Ts> Diff diff(Database& db, const DiffOptions& options = {}) 
 }
 
 }  // namespace loom
+
+#if !defined(LOOM_SEPARATE_COMPILATION) || defined(LOOM_SOURCE)
+#include "impl/migrate.hpp"
+#endif

@@ -40,9 +40,8 @@ template <class T> struct is_queryset<QuerySet<T>> : std::true_type {};
 template <class Root> class Path {
 private:
     friend struct detail::access;
-    explicit Path(std::shared_ptr<const detail::PrefetchNode<Root>> node)
-        : node_(std::move(node)) {}
-    std::shared_ptr<const detail::PrefetchNode<Root>> node_;
+    explicit Path(std::shared_ptr<const detail::PrefetchNodeBase> node) : node_(std::move(node)) {}
+    std::shared_ptr<const detail::PrefetchNodeBase> node_;  // a PrefetchNode<Root>
 };
 
 template <class M, class... Ms> auto path(M first, Ms... rest) {
@@ -168,6 +167,15 @@ Prefetch(Rel Owner::*, QuerySet<T>) -> Prefetch<Owner, Rel>;
 
 namespace detail {
 
+/// The model a Path or Prefetch starts at.
+template <class P> struct prefetch_owner {};
+template <class Root> struct prefetch_owner<Path<Root>> {
+    using type = Root;
+};
+template <class Owner, class Rel> struct prefetch_owner<Prefetch<Owner, Rel>> {
+    using type = Owner;
+};
+
 template <class T, class P> void add_prefetch(PrefetchList<T>& list, const P& p) {
     if constexpr (std::is_member_object_pointer_v<P>) {
         constexpr bool own = std::is_same_v<typename member_owner<P>::owner, T>;
@@ -184,14 +192,12 @@ template <class T, class P> void add_prefetch(PrefetchList<T>& list, const P& p)
             auto node = make_node(p);
             merge_prefetch(list, *node);
         }
-    } else if constexpr (requires { access::node(p); }) {
-        constexpr bool own =
-            std::is_base_of_v<PrefetchNode<T>, std::remove_cvref_t<decltype(access::node(p))>>;
+    } else if constexpr (requires { typename prefetch_owner<P>::type; }) {
+        constexpr bool own = std::is_same_v<typename prefetch_owner<P>::type, T>;
         static_assert(own,
                       "prefetch_related: the path or Prefetch starts at another model than the "
                       "QuerySet's");
-        if constexpr (own)
-            merge_prefetch(list, static_cast<const PrefetchNode<T>&>(access::node(p)));
+        if constexpr (own) merge_prefetch(list, access::node(p));
     } else {
         static_assert(sizeof(P) == 0,
                       "prefetch_related: pass relation members (&Book::authors), loom::path(...) "

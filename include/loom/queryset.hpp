@@ -33,7 +33,7 @@ namespace detail {
 /// The select_related chain of a loom::path: each level's relation found among the model's
 /// to-one entries; a to-many level is a UsageError (it cannot be joined without repeating rows).
 template <class T>
-std::shared_ptr<const SelectRelatedBase<T>> select_chain_of(const PrefetchNode<T>& node) {
+std::shared_ptr<const SelectRelatedBase<T>> select_chain_of(const PrefetchNodeBase& node) {
     std::shared_ptr<const SelectRelatedBase<T>> out;
     for_each_index<T>([&](auto i) {
         constexpr std::size_t I = decltype(i)::value;

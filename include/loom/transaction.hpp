@@ -10,6 +10,7 @@
 #pragma once
 
 #include "database.hpp"
+#include "detail/config.hpp"
 #include "detail/session.hpp"
 
 namespace loom {
@@ -18,15 +19,16 @@ namespace loom {
 /// before commit() or rollback().
 class Transaction {
 public:
-    explicit Transaction(Database& db) : scope_(detail::session_of(db)) {}
+    explicit Transaction(Database& db);
+    ~Transaction();
 
     /// Makes the work permanent (or, for a savepoint, part of the enclosing transaction).
     /// Throws UsageError when the transaction already ended or a nested one is still open, and
     /// TransactionAborted when the database already rolled it back by itself (a full disk):
     /// nothing of it persists.
-    void commit() { scope_.commit(); }
+    void commit();
     /// Undoes the work now (quietly when the database already rolled it back).
-    void rollback() { scope_.rollback(); }
+    void rollback();
     bool active() const noexcept { return scope_.active(); }
 
 private:
@@ -34,3 +36,7 @@ private:
 };
 
 }  // namespace loom
+
+#if !defined(LOOM_SEPARATE_COMPILATION) || defined(LOOM_SOURCE)
+#include "impl/transaction.hpp"
+#endif

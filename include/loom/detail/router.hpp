@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "../errors.hpp"
-#include "engine/open.hpp"
+#include "config.hpp"
 #include "session.hpp"
 #include "std_light.hpp"  // std::chrono durations and clocks
 
@@ -21,24 +21,10 @@ namespace loom::detail {
 class Router {
 public:
     /// The replica server names, in the order they were added.
-    std::vector<std::string> names() const {
-        std::vector<std::string> out;
-        for (const auto& r : replicas_) out.push_back(r.name);
-        return out;
-    }
+    std::vector<std::string> names() const;
     bool empty() const noexcept { return replicas_.empty(); }
 
-    void add(Session& primary, std::string name, std::string url, std::string shown) {
-        if (name.empty() || name == "primary")
-            throw UsageError("add_replica: '" + name +
-                             "' cannot name a replica (\"primary\" is the Database's own server)");
-        for (const auto& r : replicas_)
-            if (r.name == name)
-                throw UsageError("add_replica: a replica named '" + name + "' was added already");
-        (void)primary;
-        replicas_.push_back(
-            Replica{std::move(name), std::move(url), std::move(shown), nullptr, {}});
-    }
+    void add(Session& primary, std::string name, std::string url, std::string shown);
 
     /// While at least one guard is alive, a write (on the primary) keeps every later read on
     /// the primary until the last guard ends.
@@ -61,39 +47,11 @@ public:
     /// to let the router choose: the primary inside a transaction, while reads must see this
     /// Database's writes (read-your-writes), or when no replica is reachable; else the next
     /// replica in turn.
-    Pick pick(Session& primary, std::string_view server) {
-        if (!server.empty()) {
-            if (server == "primary") return {&primary, -2};
-            for (auto& r : replicas_)
-                if (r.name == server) return {&open(primary, r), -2};
-            std::string known = "\"primary\"";
-            for (const auto& r : replicas_) known += ", \"" + r.name + "\"";
-            throw UsageError("use(\"" + std::string(server) + "\"): this Database has no server " +
-                             "of that name (it has " + known + ")");
-        }
-        if (replicas_.empty() || must_read_primary(primary)) return {&primary, -1};
-        const auto now = std::chrono::steady_clock::now();
-        for (std::size_t tried = 0; tried < replicas_.size(); ++tried) {
-            const std::size_t k = next_++ % replicas_.size();
-            Replica& r = replicas_[k];
-            if (r.down_until > now) continue;
-            try {
-                return {&open(primary, r), static_cast<int>(k)};
-            } catch (const CantOpenError&) {
-                mark_down(k);
-            } catch (const ConnectionError&) {
-                mark_down(k);
-            }
-        }
-        return {&primary, -1};
-    }
+    Pick pick(Session& primary, std::string_view server);
 
     /// Replica `k` failed (refused a connection, or lost it): its session is closed and the
     /// router sends reads elsewhere for the retry period, then connects again.
-    void mark_down(std::size_t k) {
-        replicas_[k].session.reset();
-        replicas_[k].down_until = std::chrono::steady_clock::now() + retry_;
-    }
+    void mark_down(std::size_t k);
 
     /// Runs `read(Session&)` on the server pick() chooses. A replica the router chose that
     /// turns out unreachable (ConnectionError) is marked down and the read runs again on the
@@ -124,28 +82,9 @@ private:
         std::chrono::steady_clock::time_point down_until;
     };
 
-    bool must_read_primary(Session& primary) const {
-        if (primary.depth() > 0 || primary.connection().in_transaction()) return true;
-        if (guards_ > 0 && primary.writes() != guard_writes_) return true;
-        return window_.count() > 0 && primary.writes() > 0 &&
-               std::chrono::steady_clock::now() - primary.last_write() < window_;
-    }
+    bool must_read_primary(Session& primary) const;
 
-    Session& open(Session& primary, Replica& r) {
-        if (!r.session) {
-            auto conn = engine::open(r.url, primary.options());
-            if (conn->dialect().name != primary.dialect().name)
-                throw UsageError("replica '" + r.name + "' (" + r.shown + ") is a " +
-                                 std::string(conn->dialect().name) + " database and the primary " +
-                                 std::string(primary.dialect().name) +
-                                 ": a replica must run the primary's engine");
-            r.session = std::make_unique<Session>(std::move(conn), r.shown, primary.options(),
-                                                  primary, r.name);
-            r.session->set_reopen(
-                [url = r.url, o = primary.options()] { return engine::open(url, o); });
-        }
-        return *r.session;
-    }
+    Session& open(Session& primary, Replica& r);
 
     std::vector<Replica> replicas_;
     std::size_t next_ = 0;
@@ -156,3 +95,7 @@ private:
 };
 
 }  // namespace loom::detail
+
+#if !defined(LOOM_SEPARATE_COMPILATION) || defined(LOOM_SOURCE)
+#include "impl/router.hpp"
+#endif

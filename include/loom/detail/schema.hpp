@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "column.hpp"
+#include "config.hpp"
 #include "engine/catalog.hpp"
 #include "meta/defaults.hpp"
 #include "meta/joins.hpp"
@@ -29,31 +30,9 @@ template <class U, class... Ts> struct index_in<U, std::tuple<Ts...>> {
 };
 
 /// The SQL word of an on_delete rule (as the database reports it back).
-inline std::string on_delete_word(on_delete d) {
-    switch (d) {
-    case on_delete::cascade:
-        return "CASCADE";
-    case on_delete::set_null:
-        return "SET NULL";
-    case on_delete::restrict:
-        return "RESTRICT";
-    default:
-        return "NO ACTION";
-    }
-}
+LOOM_DECL std::string on_delete_word(on_delete d);
 
-inline engine::TypeClass type_class(Storage s) {
-    switch (s) {
-    case Storage::integer:
-        return engine::TypeClass::integer;
-    case Storage::real:
-        return engine::TypeClass::real;
-    case Storage::text:
-        return engine::TypeClass::text;
-    default:
-        return engine::TypeClass::blob;
-    }
-}
+LOOM_DECL engine::TypeClass type_class(Storage s);
 
 /// The storage of T's key column (and of every column that refers to it).
 template <class T> engine::TypeClass key_class() {
@@ -303,3 +282,7 @@ template <class... Ts> std::vector<engine::TableInfo> model_tables() {
 }
 
 }  // namespace loom::detail
+
+#if !defined(LOOM_SEPARATE_COMPILATION) || defined(LOOM_SOURCE)
+#include "impl/schema.hpp"
+#endif

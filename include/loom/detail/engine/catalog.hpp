@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "../../types.hpp"
+#include "../config.hpp"
 #include "../quote.hpp"
 #include "../std_light.hpp"
 #include "engine.hpp"
@@ -25,68 +26,21 @@
 namespace loom::detail::engine {
 
 /// Identifiers compare without regard to ASCII case, as SQL does.
-inline bool same_name(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        char x = a[i], y = b[i];
-        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-        if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-        if (x != y) return false;
-    }
-    return true;
-}
+LOOM_DECL bool same_name(std::string_view a, std::string_view b) noexcept;
 
-inline bool same_names(const std::vector<std::string>& a, const std::vector<std::string>& b) {
-    return a.size() == b.size() &&
-           std::equal(a.begin(), a.end(), b.begin(),
-                      [](const auto& x, const auto& y) { return same_name(x, y); });
-}
+LOOM_DECL bool same_names(const std::vector<std::string>& a, const std::vector<std::string>& b);
 
 /// What a column stores: loom's storage classes, and `other` for a declared type that maps to
 /// none of them (SQLite's NUMERIC affinity).
 enum class TypeClass { integer, real, text, blob, other };
 
-inline std::string_view type_class_name(TypeClass t) {
-    switch (t) {
-    case TypeClass::integer:
-        return "INTEGER";
-    case TypeClass::real:
-        return "REAL";
-    case TypeClass::text:
-        return "TEXT";
-    case TypeClass::blob:
-        return "BLOB";
-    default:
-        return "NUMERIC";
-    }
-}
+LOOM_DECL std::string_view type_class_name(TypeClass t);
 
-inline std::string_view type_sql(const Dialect& d, TypeClass t) {
-    switch (t) {
-    case TypeClass::integer:
-        return d.integer_type;
-    case TypeClass::real:
-        return d.real_type;
-    case TypeClass::text:
-        return d.text_type;
-    case TypeClass::blob:
-        return d.blob_type;
-    default:
-        return "NUMERIC";
-    }
-}
+LOOM_DECL std::string_view type_sql(const Dialect& d, TypeClass t);
 
 /// The DDL type of a column of storage `t` holding `k` (a timestamp, date or JSON text column
 /// may have its own type in the dialect).
-inline std::string_view type_sql(const Dialect& d, TypeClass t, column_kind k) {
-    std::string_view special;
-    if (t == TypeClass::text) {
-        if (k == column_kind::timestamp) special = d.timestamp_type;
-        if (k == column_kind::date) special = d.date_type;
-        if (k == column_kind::json) special = d.json_type;
-    }
-    return special.empty() ? type_sql(d, t) : special;
-}
+LOOM_DECL std::string_view type_sql(const Dialect& d, TypeClass t, column_kind k);
 
 struct ColumnInfo {
     std::string name;
@@ -145,122 +99,36 @@ struct TableInfo {
     /// add and remove entries of `uniques` freely.
     std::vector<std::pair<std::vector<std::string>, std::string>> unique_names;
 
-    ColumnInfo* column(std::string_view n) {
-        for (auto& c : columns)
-            if (same_name(c.name, n)) return &c;
-        return nullptr;
-    }
-    const ColumnInfo* column(std::string_view n) const {
-        return const_cast<TableInfo*>(this)->column(n);
-    }
+    ColumnInfo* column(std::string_view n);
+    const ColumnInfo* column(std::string_view n) const;
     /// The foreign key on exactly this one column.
-    const ForeignKeyInfo* foreign_key(std::string_view n) const {
-        for (const auto& f : foreign_keys)
-            if (f.columns.size() == 1 && same_name(f.columns[0], n)) return &f;
-        return nullptr;
-    }
-    bool has_unique(const std::vector<std::string>& cols) const {
-        for (const auto& u : uniques)
-            if (same_names(u, cols)) return true;
-        return false;
-    }
+    const ForeignKeyInfo* foreign_key(std::string_view n) const;
+    bool has_unique(const std::vector<std::string>& cols) const;
     /// The name the database gave UNIQUE (cols); empty when unknown.
-    std::string unique_name(const std::vector<std::string>& cols) const {
-        for (const auto& [c, n] : unique_names)
-            if (same_names(c, cols)) return n;
-        return {};
-    }
-    const IndexInfo* index_on(const std::vector<std::string>& cols) const {
-        for (const auto& i : indexes)
-            if (same_names(i.columns, cols)) return &i;
-        return nullptr;
-    }
-    bool in_primary_key(std::string_view n) const {
-        for (const auto& p : primary_key)
-            if (same_name(p, n)) return true;
-        return false;
-    }
+    std::string unique_name(const std::vector<std::string>& cols) const;
+    const IndexInfo* index_on(const std::vector<std::string>& cols) const;
+    bool in_primary_key(std::string_view n) const;
 };
 
 // ---- writing CREATE statements ---------------------------------------------------------------
 
-inline std::string column_list(const std::vector<std::string>& cols) {
-    std::string out;
-    for (std::size_t i = 0; i < cols.size(); ++i) {
-        if (i) out += ", ";
-        out += quote(cols[i]);
-    }
-    return out;
-}
+LOOM_DECL std::string column_list(const std::vector<std::string>& cols);
 
-inline std::string references_sql(const ForeignKeyInfo& f) {
-    std::string s = "REFERENCES " + quote(f.table);
-    if (!f.to.empty()) s += " (" + column_list(f.to) + ")";
-    if (f.on_delete != "NO ACTION") s += " ON DELETE " + f.on_delete;
-    if (f.on_update != "NO ACTION") s += " ON UPDATE " + f.on_update;
-    return s;
-}
+LOOM_DECL std::string references_sql(const ForeignKeyInfo& f);
 
 /// One column's definition: `"year" INTEGER NOT NULL`, with UNIQUE and REFERENCES when a
 /// one-column constraint is on it.
-inline std::string column_sql(const TableInfo& t, const ColumnInfo& c, const Dialect& d) {
-    std::string s = quote(c.name) + " ";
-    if (c.auto_key) {
-        s += d.auto_primary_key;
-    } else {
-        s += c.declared_type.empty() ? std::string(type_sql(d, c.type, c.kind)) : c.declared_type;
-        if (t.primary_key.size() == 1 && same_name(t.primary_key[0], c.name)) s += " PRIMARY KEY";
-        if (c.not_null) s += " NOT NULL";
-    }
-    if (!c.default_sql.empty()) s += " DEFAULT " + c.default_sql;
-    for (const auto& u : t.uniques)
-        if (u.size() == 1 && same_name(u[0], c.name)) {
-            s += " UNIQUE";
-            break;
-        }
-    if (const ForeignKeyInfo* f = t.foreign_key(c.name)) s += " " + references_sql(*f);
-    return s;
-}
+LOOM_DECL std::string column_sql(const TableInfo& t, const ColumnInfo& c, const Dialect& d);
 
 /// CREATE TABLE for `t` (named `name` when given), without its indexes.
-inline std::string create_table_sql(const TableInfo& t, const Dialect& d, bool if_not_exists,
-                                    std::string_view name = {}) {
-    std::string s = "CREATE TABLE ";
-    if (if_not_exists) s += "IF NOT EXISTS ";
-    s += quote(name.empty() ? std::string_view(t.name) : name) + " (\n";
-    bool first = true;
-    auto line = [&](const std::string& l) {
-        if (!first) s += ",\n";
-        first = false;
-        s += "  " + l;
-    };
-    for (const auto& c : t.columns) line(column_sql(t, c, d));
-    if (t.primary_key.size() > 1) line("PRIMARY KEY (" + column_list(t.primary_key) + ")");
-    for (const auto& u : t.uniques)
-        if (u.size() > 1) line("UNIQUE (" + column_list(u) + ")");
-    for (const auto& f : t.foreign_keys)
-        if (f.columns.size() > 1)
-            line("FOREIGN KEY (" + column_list(f.columns) + ") " + references_sql(f));
-    for (const auto& c : t.checks)
-        line("CONSTRAINT " + quote(c.first) + " CHECK (" + c.second + ")");
-    s += "\n)";
-    return s;
-}
+LOOM_DECL std::string create_table_sql(const TableInfo& t, const Dialect& d, bool if_not_exists,
+                                       std::string_view name = {});
 
-inline std::string create_index_sql(const IndexInfo& i, std::string_view table,
-                                    bool if_not_exists) {
-    if (!i.sql.empty()) return i.sql;
-    std::string s = i.unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ";
-    if (if_not_exists) s += "IF NOT EXISTS ";
-    return s + quote(i.name) + " ON " + quote(table) + " (" + column_list(i.columns) + ")";
-}
+LOOM_DECL std::string create_index_sql(const IndexInfo& i, std::string_view table,
+                                       bool if_not_exists);
 
 /// `book_publisher_id_idx`: the name loom gives an index.
-inline std::string index_name(std::string_view table, const std::vector<std::string>& cols) {
-    std::string n(table);
-    for (const auto& c : cols) n += "_" + c;
-    return n + "_idx";
-}
+LOOM_DECL std::string index_name(std::string_view table, const std::vector<std::string>& cols);
 
 // ---- changing a schema -----------------------------------------------------------------------
 
@@ -314,10 +182,7 @@ public:
     /// The statements that make the migration's transaction the only one applying migrations
     /// (run first in it): none where BEGIN takes the write lock already (SQLite), a LOCK TABLE
     /// on the history table where it does not (PostgreSQL).
-    virtual Steps lock_history(std::string_view table) {
-        (void)table;
-        return {};
-    }
+    virtual Steps lock_history(std::string_view table);
 
     /// True when a migration that rebuilds or drops tables must run with foreign keys off
     /// (SQLite: dropping the old table would otherwise run its ON DELETE actions), switched by
@@ -331,3 +196,7 @@ public:
 };
 
 }  // namespace loom::detail::engine
+
+#if !defined(LOOM_SEPARATE_COMPILATION) || defined(LOOM_SOURCE)
+#include "impl/catalog.hpp"
+#endif

@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "../config.hpp"
 #include "../std_light.hpp"  // std::chrono clocks, not <chrono>'s calendars and iostreams
 
 namespace loom::detail::engine {
@@ -88,20 +89,8 @@ enum class TextTest {
 /// The case-insensitive LIKE test both engines write for icontains / istarts_with /
 /// iends_with: `value` becomes its LIKE pattern (its own `%`, `_` and `\` escaped with `\`,
 /// `%` added where the test is open) and `out` gets `LOWER(lhs) LIKE LOWER(?) ESCAPE '\'`.
-inline void like_test(std::string_view lhs, std::string& value, bool lead, bool trail,
-                      std::string& out) {
-    std::string pattern;
-    if (lead) pattern += '%';
-    for (char c : value) {
-        if (c == '%' || c == '_' || c == '\\') pattern += '\\';
-        pattern += c;
-    }
-    if (trail) pattern += '%';
-    value = std::move(pattern);
-    out += "LOWER(";
-    out += lhs;
-    out += ") LIKE LOWER(?) ESCAPE '\\'";
-}
+LOOM_DECL void like_test(std::string_view lhs, std::string& value, bool lead, bool trail,
+                         std::string& out);
 
 /// What the value at a JSON path is compared with (Dialect::json_extract): bound text, a bound
 /// number (integer, real or bool), or nothing known (IS NULL, a column, a result column).
@@ -192,22 +181,7 @@ struct Dialect {
 
 /// `url` for messages: a connection URI's password (`user:secret@`, `password=secret`) becomes
 /// `***`. A path without `://` is returned as it is.
-inline std::string redacted_url(std::string url) {
-    const auto scheme = url.find("://");
-    if (scheme == std::string::npos) return url;
-    const auto at = url.find('@', scheme + 3);
-    const auto slash = url.find('/', scheme + 3);
-    if (at != std::string::npos && (slash == std::string::npos || at < slash)) {
-        const auto colon = url.find(':', scheme + 3);
-        if (colon != std::string::npos && colon < at) url.replace(colon + 1, at - colon - 1, "***");
-    }
-    for (auto pw = url.find("password="); pw != std::string::npos;
-         pw = url.find("password=", pw + 12)) {
-        const auto end = url.find_first_of("& ", pw);
-        url.replace(pw + 9, (end == std::string::npos ? url.size() : end) - pw - 9, "***");
-    }
-    return url;
-}
+LOOM_DECL std::string redacted_url(std::string url);
 
 /// A connection to one database.
 class Connection {
@@ -236,7 +210,7 @@ public:
     /// True once the connection to the server is gone (PostgreSQL: the server closed it, was
     /// restarted, or the backend was terminated). The session then opens a new connection
     /// before its next statement outside a transaction. An embedded engine never loses it.
-    virtual bool lost() const noexcept { return false; }
+    virtual bool lost() const noexcept;
 
     /// Throws the engine's typed error when the database file was deleted, renamed or replaced
     /// since it was opened, so that a write would be lost to anyone opening the path. Asked
@@ -258,11 +232,7 @@ public:
     /// separate from the table (a PostgreSQL identity sequence) moves it past `key`, so later
     /// inserts do not collide. Not a statement listeners see.
     virtual void explicit_key_inserted(std::string_view table, std::string_view key_column,
-                                       std::int64_t key) {
-        (void)table;
-        (void)key_column;
-        (void)key;
-    }
+                                       std::int64_t key);
 
     /// The SQL that opens a read-write transaction, and a read-only snapshot.
     virtual std::string_view begin_sql() const noexcept = 0;
@@ -277,10 +247,7 @@ public:
     /// listeners see. `busy_timeout_ms`: how long its statements wait for a lock (0: a reader
     /// that cannot begin at once is not used, as begin_shared_snapshot wants; a chunk loaded
     /// ahead waits as long as the Database's own connection would).
-    virtual std::unique_ptr<Connection> open_reader(int busy_timeout_ms) {
-        (void)busy_timeout_ms;
-        return nullptr;
-    }
+    virtual std::unique_ptr<Connection> open_reader(int busy_timeout_ms);
     /// Opens a read transaction on this connection (in none now) and on the first of `readers`
     /// (readers this engine opened with open_reader(), in no transaction), all on ONE snapshot:
     /// no commit of another connection is seen by one and not by another. Returns how many of
@@ -289,11 +256,7 @@ public:
     /// connection's own transaction cannot begin. The default opens this connection's
     /// snapshot alone.
     virtual std::size_t begin_shared_snapshot(std::span<Connection* const> readers,
-                                              std::string& why) {
-        exec(std::string(begin_snapshot_sql()));
-        if (!readers.empty()) why = "this engine shares no snapshot between connections";
-        return 0;
-    }
+                                              std::string& why);
 
     /// The most parameters one statement may bind.
     virtual int variable_limit() const noexcept = 0;
@@ -308,11 +271,11 @@ public:
 
     /// Times this connection sent work to a server and waited for its answer (statements,
     /// prepares, transaction control; a pipeline counts once). 0 for an embedded engine.
-    virtual std::int64_t round_trips() const noexcept { return 0; }
+    virtual std::int64_t round_trips() const noexcept;
 
     /// Whether run_together() can send several statements in one round trip (PostgreSQL's
     /// pipeline mode). Session::fetch_together asks it before preparing a batch for it.
-    virtual bool runs_together() const noexcept { return false; }
+    virtual bool runs_together() const noexcept;
     /// Sends `statements` (prepared on this connection, bound, not started) in one round trip
     /// and receives their results, in order; afterwards each statement's step() reads its own
     /// result, or throws its own error (a statement after a failed one in the same batch
@@ -320,11 +283,7 @@ public:
     /// Returns false, having run nothing, when the engine cannot: the caller runs them one by
     /// one.
     virtual bool run_together(std::span<Statement* const> statements,
-                              std::span<std::chrono::steady_clock::time_point> ready) {
-        (void)statements;
-        (void)ready;
-        return false;
-    }
+                              std::span<std::chrono::steady_clock::time_point> ready);
 };
 
 }  // namespace loom::detail::engine
@@ -332,3 +291,7 @@ public:
 namespace loom::detail {
 using Statement = engine::Statement;
 }  // namespace loom::detail
+
+#if !defined(LOOM_SEPARATE_COMPILATION) || defined(LOOM_SOURCE)
+#include "impl/engine.hpp"
+#endif

@@ -9,8 +9,8 @@
 
 #include "../../errors.hpp"
 #include "../../options.hpp"
+#include "../config.hpp"
 #include "engine.hpp"
-#include "sqlite/connection.hpp"
 
 namespace loom::detail::engine {
 
@@ -19,20 +19,12 @@ using Opener = std::unique_ptr<Connection> (*)(const std::string& url, const Opt
 /// Set by <loom/postgres.hpp> when it is included anywhere in the program.
 inline Opener postgres_opener = nullptr;
 
-inline bool is_postgres_url(std::string_view path) noexcept {
-    return path.starts_with("postgresql://") || path.starts_with("postgres://");
-}
+LOOM_DECL bool is_postgres_url(std::string_view path) noexcept;
 
-inline std::unique_ptr<Connection> open(const std::string& path, const Options& options) {
-    if (is_postgres_url(path)) {
-        if (!postgres_opener)
-            throw UsageError("'" + std::string(path.substr(0, path.find("://") + 3)) +
-                             "...' is a PostgreSQL connection string, and this program has no "
-                             "PostgreSQL engine: #include <loom/postgres.hpp> and link libpq "
-                             "(CMake: target_link_libraries(app PRIVATE loom::postgres))");
-        return postgres_opener(path, options);
-    }
-    return std::make_unique<sqlite::Connection>(path, options);
-}
+LOOM_DECL std::unique_ptr<Connection> open(const std::string& path, const Options& options);
 
 }  // namespace loom::detail::engine
+
+#if !defined(LOOM_SEPARATE_COMPILATION) || defined(LOOM_SOURCE)
+#include "impl/open.hpp"
+#endif

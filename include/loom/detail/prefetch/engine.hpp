@@ -164,20 +164,20 @@ struct RelNodeT final : PrefetchNode<Owner>, RelNodeData<typename Rel::target_ty
     Rel Owner::*relation = nullptr;  // the relation member
     Rel Owner::*slot = nullptr;      // where the rows go (the relation, or into(...))
 
-    std::unique_ptr<PrefetchNode<Owner>> clone() const override {
-        return std::unique_ptr<PrefetchNode<Owner>>(new RelNodeT(*this));
+    std::unique_ptr<PrefetchNodeBase> clone() const override {
+        return std::unique_ptr<PrefetchNodeBase>(new RelNodeT(*this));
     }
-    bool same_slot(const PrefetchNode<Owner>& other) const override {
+    bool same_slot(const PrefetchNodeBase& other) const override {
         if (typeid(*this) != typeid(other)) return false;
         const auto& o = static_cast<const RelNodeT&>(other);
         return o.spec == this->spec && o.slot == slot;
     }
-    void merge(const PrefetchNode<Owner>& other) override {
+    void merge(const PrefetchNodeBase& other) override {
         this->merge_data(static_cast<const RelNodeT&>(other));
     }
     std::string describe() const override { return this->spec->describe(); }
     void count_levels(std::vector<std::size_t>& per_depth, std::size_t depth) const override {
-        PrefetchNode<Owner>::count_levels(per_depth, depth);
+        PrefetchNodeBase::count_levels(per_depth, depth);
         for (auto& c : this->children) c->count_levels(per_depth, depth + 1);
     }
 
@@ -268,14 +268,9 @@ template <class M1, class M2> constexpr bool chains() {
     return std::is_same_v<To, typename member_owner<M2>::owner>;
 }
 
-/// A node as the lists hold it, deleted through its PrefetchNode base (one deleter per model,
-/// not per relation).
-template <class Owner, class Rel>
-std::shared_ptr<const PrefetchNode<Owner>> as_shared_node(std::unique_ptr<RelNodeT<Owner, Rel>> n) {
-    return std::unique_ptr<PrefetchNode<Owner>>(n.release());
-}
-template <class Owner>
-std::shared_ptr<const PrefetchNode<Owner>> as_shared_node(std::unique_ptr<PrefetchNode<Owner>> n) {
+/// A node as the lists hold it, deleted through its PrefetchNodeBase (one deleter for every
+/// model and relation).
+inline std::shared_ptr<const PrefetchNodeBase> as_shared_node(std::unique_ptr<PrefetchNodeBase> n) {
     return n;
 }
 
@@ -299,11 +294,11 @@ template <class Owner, class C> struct CountNodeT : PrefetchNode<Owner> {
     std::string fn = "count";  // count, sum, avg, min, max
 
     bool annotation() const override { return true; }
-    bool same_slot(const PrefetchNode<Owner>& other) const override {
+    bool same_slot(const PrefetchNodeBase& other) const override {
         const auto* o = dynamic_cast<const CountNodeT*>(&other);
         return o && o->into == into;
     }
-    void merge(const PrefetchNode<Owner>& other_base) override {
+    void merge(const PrefetchNodeBase& other_base) override {
         const auto& other = static_cast<const CountNodeT&>(other_base);
         if (signature == other.signature) return;
         if (fn == "count" && other.fn == "count")
@@ -329,8 +324,8 @@ public:
     std::shared_ptr<const QueryState<Target>> only;
     std::string what = "COUNT(*)";
 
-    std::unique_ptr<PrefetchNode<Owner>> clone() const override {
-        return std::make_unique<CountNode>(*this);
+    std::unique_ptr<PrefetchNodeBase> clone() const override {
+        return std::unique_ptr<PrefetchNodeBase>(new CountNode(*this));
     }
     std::string describe() const override {
         return meta<Owner>().name + "::" + std::string(member_name_of<Owner, I>());

@@ -63,22 +63,16 @@ struct Level : LevelFetch {
 /// left: each batch in one Session::fetch_together.
 LOOM_DECL void run_levels(Session& s, std::vector<std::unique_ptr<Level>> batch);
 
-template <class Owner> struct PrefetchNode {
-    virtual ~PrefetchNode() = default;
-    virtual std::unique_ptr<PrefetchNode> clone() const = 0;
+/// What a prefetch node is whatever its owner model: one type, so that the lists of every model
+/// (and their shared_ptr and vector code) are compiled once, not once a model.
+struct PrefetchNodeBase {
+    virtual ~PrefetchNodeBase() = default;
+    /// A copy, of the same owner model.
+    virtual std::unique_ptr<PrefetchNodeBase> clone() const = 0;
     /// True when both load the same relation into the same member.
-    virtual bool same_slot(const PrefetchNode& other) const = 0;
+    virtual bool same_slot(const PrefetchNodeBase& other) const = 0;
     /// Merges `other`'s nested relations (and queryset, if this has none) into this node.
-    virtual void merge(const PrefetchNode& other) = 0;
-    /// Plans this level for `parents` (see the top of this file); `s` is the parents'
-    /// database.
-    virtual std::unique_ptr<Level> plan(Session& s, Parents<Owner> parents) const = 0;
-    /// Plans and runs this level and the levels below on `parents` (objects the caller owns).
-    void run(Session& s, std::span<Owner* const> parents) const {
-        std::vector<std::unique_ptr<Level>> batch;
-        batch.push_back(plan(s, Parents<Owner>(parents)));
-        run_levels(s, std::move(batch));
-    }
+    virtual void merge(const PrefetchNodeBase& other) = 0;
     /// Counts this node at `depth` of `per_depth`, and its nested nodes below.
     virtual void count_levels(std::vector<std::size_t>& per_depth, std::size_t depth) const {
         if (per_depth.size() <= depth) per_depth.resize(depth + 1);
@@ -94,48 +88,57 @@ template <class Owner> struct PrefetchNode {
     virtual bool annotation() const { return false; }
 };
 
-template <class Owner> using PrefetchList = std::vector<std::shared_ptr<const PrefetchNode<Owner>>>;
-
-template <class Owner>
-void merge_prefetch(PrefetchList<Owner>& list, const PrefetchNode<Owner>& node) {
-    for (auto& existing : list) {
-        if (existing->same_slot(node)) {
-            auto copy = existing->clone();
-            copy->merge(node);
-            existing = std::move(copy);
-            return;
-        }
+/// A prefetch node of relations of Owner: the one typed step, planning a level on parents.
+template <class Owner> struct PrefetchNode : PrefetchNodeBase {
+    /// Plans this level for `parents` (see the top of this file); `s` is the parents'
+    /// database.
+    virtual std::unique_ptr<Level> plan(Session& s, Parents<Owner> parents) const = 0;
+    /// Plans and runs this level and the levels below on `parents` (objects the caller owns).
+    void run(Session& s, std::span<Owner* const> parents) const {
+        std::vector<std::unique_ptr<Level>> batch;
+        batch.push_back(plan(s, Parents<Owner>(parents)));
+        run_levels(s, std::move(batch));
     }
-    list.push_back(node.clone());
-}
+};
+
+/// A list of prefetch nodes, every one of them a PrefetchNode<Owner> of the list's owner: the
+/// functions that add to a list take a PrefetchNode<Owner> (or a node of that owner's
+/// clone()), and run_prefetches<Owner> relies on it. One vector type for every model.
+using NodeList = std::vector<std::shared_ptr<const PrefetchNodeBase>>;
+template <class Owner> using PrefetchList = NodeList;
+
+/// Adds `node` to `list` (nodes of one owner), merged into the node of the same slot if there
+/// is one.
+LOOM_DECL void merge_prefetch(NodeList& list, const PrefetchNodeBase& node);
 
 /// The most levels of `list` that can be in one batch (levels at one depth): how many may
 /// run at the same time.
-template <class Owner> std::size_t prefetch_width(const PrefetchList<Owner>& list) {
-    std::vector<std::size_t> per_depth;
-    for (auto& node : list) node->count_levels(per_depth, 0);
-    return per_depth.empty() ? 0 : *std::max_element(per_depth.begin(), per_depth.end());
+LOOM_DECL std::size_t prefetch_width(const NodeList& list);
+
+/// The node of `list` (a list of Owner's nodes) as what it is.
+template <class Owner> const PrefetchNode<Owner>& typed_node(const PrefetchNodeBase& node) {
+    return static_cast<const PrefetchNode<Owner>&>(node);
 }
 
 /// Runs every node of `list` on `parents`.
 template <class Owner>
-void run_prefetches(Session& s, const PrefetchList<Owner>& list, Parents<Owner> parents) {
+void run_prefetches(Session& s, const NodeList& list, Parents<Owner> parents) {
     if (parents.size() == 0 || list.empty()) return;
     std::vector<std::unique_ptr<Level>> batch;
     batch.reserve(list.size());
-    for (auto& node : list) batch.push_back(node->plan(s, parents));
+    for (auto& node : list) batch.push_back(typed_node<Owner>(*node).plan(s, parents));
     run_levels(s, std::move(batch));
 }
 
 /// Runs every node of `list` on `parents` (objects the caller owns).
 template <class Owner>
-void run_prefetches(Session& s, const PrefetchList<Owner>& list, std::span<Owner* const> parents) {
+void run_prefetches(Session& s, const NodeList& list, std::span<Owner* const> parents) {
     run_prefetches<Owner>(s, list, Parents<Owner>(parents));
 }
 
 /// Runs every node of `list` on the rows a RowsAnchor keeps (a QuerySet's result).
 template <class Owner>
-void run_prefetches(Session& s, const PrefetchList<Owner>& list, RowsAnchor<Owner>& rows) {
+void run_prefetches(Session& s, const NodeList& list, RowsAnchor<Owner>& rows) {
     Parents<Owner> parents;
     parents.run = rows.rows;
     parents.held_by = &rows;

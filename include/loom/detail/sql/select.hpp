@@ -5,13 +5,13 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <limits>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "../config.hpp"
 #include "../meta/joins.hpp"
 #include "../prefetch/node.hpp"
 #include "../std_light.hpp"
@@ -88,37 +88,7 @@ struct SelectParts {
     std::vector<Value> column_params, where_params, having_params, order_params;
 };
 
-inline void assemble(const SelectParts& p, const Bounds& b, SqlText& q) {
-    auto add = [&q](const std::vector<Value>& v) {
-        q.params.insert(q.params.end(), v.begin(), v.end());
-    };
-    const std::string lead = p.lead.empty() ? std::string() : p.lead + ", ";
-    const std::string from = " FROM " + p.from + p.joins;
-    if (p.per_parent_slice) {
-        q.sql = "SELECT * FROM (SELECT " + std::string(p.distinct ? "DISTINCT " : "") + lead +
-                p.columns + ", ROW_NUMBER() OVER (PARTITION BY " + p.lead + " ORDER BY " + p.order +
-                ") AS loom_rn" + from + p.where +
-                ") AS loom_w WHERE loom_rn > ? AND loom_rn <= ? ORDER BY loom_rn";
-        add(p.column_params);
-        add(p.order_params);
-        add(p.where_params);
-        q.params.push_back(b.lo);
-        q.params.push_back(b.hi.value_or(std::numeric_limits<std::int64_t>::max()));
-        return;
-    }
-    q.sql =
-        "SELECT " + std::string(p.distinct ? "DISTINCT " : "") + lead + p.columns + from + p.where;
-    if (!p.group_by.empty()) q.sql += " GROUP BY " + p.group_by;
-    q.sql += p.having;
-    // A to-many level orders by the parent key first: each parent's list keeps the QuerySet's
-    // order, and the engine walks the key's index in that order instead of sorting every row.
-    if (!p.order.empty())
-        q.sql += " ORDER BY " + (p.lead.empty() ? p.order : p.lead + " ASC, " + p.order);
-    add(p.column_params);
-    add(p.where_params);
-    add(p.having_params);
-    add(p.order_params);
-}
+LOOM_DECL void assemble(const SelectParts& p, const Bounds& b, SqlText& q);
 
 /// Writes the queries of one QuerySet state.
 template <class T> class SelectBuilder {
@@ -448,15 +418,11 @@ template <class U> struct StateSubquery final : SqlNode {
 };
 
 /// The query plan of `q`, one line per step, each after `prefix`.
-inline void explain_into(Session& s, const SqlText& q, std::vector<std::string>& out,
-                         const std::string& prefix) {
-    const auto& d = s.dialect();
-    s.run(
-        std::string(d.explain_prefix) + q.sql, Session::bind_all(q.params),
-        [&](const Statement& st) {
-            out.push_back(prefix + std::string(st.column_text(d.explain_column)));
-        },
-        "explain");
-}
+LOOM_DECL void explain_into(Session& s, const SqlText& q, std::vector<std::string>& out,
+                            const std::string& prefix);
 
 }  // namespace loom::detail
+
+#if !defined(LOOM_SEPARATE_COMPILATION) || defined(LOOM_SOURCE)
+#include "impl/select.hpp"
+#endif

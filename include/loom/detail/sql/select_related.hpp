@@ -31,16 +31,17 @@ struct SelectRelatedReader {
 template <class T> struct select_reader_ptr { using type = std::unique_ptr<SelectRelatedReader>; };
 template <class T> using SelectReaderPtr = typename select_reader_ptr<T>::type;
 
-/// A chain of to-one relations from T filled by JOINs in the base query: one hop per level,
-/// each level's columns after the previous level's.
-template <class T> struct SelectRelatedBase {
-    virtual ~SelectRelatedBase() = default;
-    /// The hops from T, one per level.
+/// A chain of to-one relations filled by JOINs in the base query: one hop per level, each
+/// level's columns after the previous level's. One type whatever model the chain starts from
+/// (nothing here depends on it), so that every QueryState's list of chains is one vector type.
+struct SelectRelatedChain {
+    virtual ~SelectRelatedChain() = default;
+    /// The hops from the chain's model, one per level.
     virtual std::vector<JoinStep> path() const = 0;
     /// The model of each level.
     virtual std::vector<const ModelMeta*> targets() const = 0;
-    /// Reads into a T.
-    virtual SelectReaderPtr<T> reader() const = 0;
+    /// Reads into an object of the chain's model.
+    virtual std::unique_ptr<SelectRelatedReader> reader() const = 0;
 
     /// Two chains are the same when their hops are.
     std::string key() const {
@@ -54,6 +55,10 @@ template <class T> struct SelectRelatedBase {
         return n;
     }
 };
+
+/// A chain that starts at T: made only by make_select_related<T>, and kept only by T's
+/// queries, so the name says the model the type no longer carries.
+template <class T> using SelectRelatedBase = SelectRelatedChain;
 
 /// Relation I of T (a ForeignKey, OneToOne or ReverseOne), then the chain `below` (may be
 /// null) from its target.

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "../../types.hpp"
+#include "../config.hpp"
 #include "../engine/engine.hpp"
 
 namespace loom::detail {
@@ -32,10 +33,7 @@ struct JoinStep {
     std::string target;                    // the target model's name ("Tag")
 
     /// What identifies the hop (two columns naming the same hop share one alias).
-    std::string key() const {
-        return std::to_string(static_cast<int>(kind)) + fk_column + '>' + table + '|' + dst_fk +
-               '|' + through + '|' + through_src + '|';
-    }
+    std::string key() const;
 };
 
 struct ColumnRef {
@@ -87,66 +85,22 @@ struct Token {
 
 using Tokens = std::vector<Token>;
 
-inline void append(Tokens& t, std::string s) {
-    Token k{Token::text};
-    k.sql = std::move(s);
-    t.push_back(std::move(k));
-}
-inline void append(Tokens& t, const char* s) {
-    append(t, std::string(s));
-}
-inline void append(Tokens& t, const ColumnRef& c) {
-    Token k{Token::column};
-    k.col = c;
-    t.push_back(std::move(k));
-}
-inline void append(Tokens& t, Value v) {
-    Token k{Token::param};
-    k.value = std::move(v);
-    t.push_back(std::move(k));
-}
-inline void append(Tokens& t, std::vector<std::int64_t> keys) {
-    Token k{Token::key_list};
-    k.keys = std::move(keys);
-    t.push_back(std::move(k));
-}
-inline void append(Tokens& t, std::shared_ptr<const SqlNode> node) {
-    Token k{Token::subquery};
-    k.node = std::move(node);
-    t.push_back(std::move(k));
-}
-inline void append(Tokens& t, const Tokens& more) {
-    // Not t.insert(t.end(), ...): vector's range insert is constexpr in C++20, and instantiating
-    // it for Token (copy, move_backward, uninitialized copy) cost every TU ~0.3 s of parsing.
-    t.reserve(t.size() + more.size());
-    for (const Token& k : more) t.push_back(k);
-}
+LOOM_DECL void append(Tokens& t, std::string s);
+LOOM_DECL void append(Tokens& t, const char* s);
+LOOM_DECL void append(Tokens& t, const ColumnRef& c);
+LOOM_DECL void append(Tokens& t, Value v);
+LOOM_DECL void append(Tokens& t, std::vector<std::int64_t> keys);
+LOOM_DECL void append(Tokens& t, std::shared_ptr<const SqlNode> node);
+LOOM_DECL void append(Tokens& t, const Tokens& more);
 
 /// `what` tested against `value` by the dialect's SQL for `test`.
-inline void append_text_test(Tokens& t, const Tokens& what, TextTest test, std::string value) {
-    t.push_back(Token{Token::test_begin});
-    append(t, what);
-    Token end{Token::test_end};
-    end.value = std::move(value);
-    end.test = test;
-    t.push_back(std::move(end));
-}
+LOOM_DECL void append_text_test(Tokens& t, const Tokens& what, TextTest test, std::string value);
 
 /// The JSON value at `path` of the JSON text `what` (Dialect::json_extract writes the SQL).
-inline void append_json_path(Tokens& t, const Tokens& what, std::vector<std::string> path) {
-    t.push_back(Token{Token::json_begin});
-    append(t, what);
-    Token end{Token::json_end};
-    end.path = std::move(path);
-    t.push_back(std::move(end));
-}
+LOOM_DECL void append_json_path(Tokens& t, const Tokens& what, std::vector<std::string> path);
 
 /// The column when `t` is exactly one column of the queried model, else null.
-inline const ColumnRef* plain_column(const Tokens& t) noexcept {
-    if (t.size() != 1 || t[0].kind != Token::column) return nullptr;
-    const ColumnRef& c = t[0].col;
-    return c.path.empty() && c.outer == 0 ? &c : nullptr;
-}
+LOOM_DECL const ColumnRef* plain_column(const Tokens& t) noexcept;
 
 /// A typed value's SQL: a column, arithmetic, an aggregate or a subquery.
 struct ValueExpr {
@@ -164,3 +118,7 @@ struct OrderSpec {
 };
 
 }  // namespace loom::detail
+
+#if !defined(LOOM_SEPARATE_COMPILATION) || defined(LOOM_SOURCE)
+#include "impl/tokens.hpp"
+#endif

@@ -21,4 +21,24 @@ LOOM_DECL void run_levels(Session& s, std::vector<std::unique_ptr<Level>> batch)
     }
 }
 
+LOOM_DECL void merge_prefetch(NodeList& list, const PrefetchNodeBase& node) {
+    for (auto& existing : list) {
+        if (existing->same_slot(node)) {
+            auto copy = existing->clone();
+            copy->merge(node);
+            existing = std::move(copy);
+            return;
+        }
+    }
+    list.push_back(node.clone());
+}
+
+LOOM_DECL std::size_t prefetch_width(const NodeList& list) {
+    std::vector<std::size_t> per_depth;
+    for (auto& node : list) node->count_levels(per_depth, 0);
+    std::size_t widest = 0;
+    for (std::size_t n : per_depth) widest = n > widest ? n : widest;
+    return widest;
+}
+
 }  // namespace loom::detail
