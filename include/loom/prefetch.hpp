@@ -169,9 +169,7 @@ namespace detail {
 
 /// The model a Path or Prefetch starts at.
 template <class P> struct prefetch_owner {};
-template <class Root> struct prefetch_owner<Path<Root>> {
-    using type = Root;
-};
+template <class Root> struct prefetch_owner<Path<Root>> { using type = Root; };
 template <class Owner, class Rel> struct prefetch_owner<Prefetch<Owner, Rel>> {
     using type = Owner;
 };

@@ -500,8 +500,9 @@ public:
             // Spans from pointer and size: the range constructors would check the ranges
             // concepts again for every target model.
             auto c = typed_node<Target>(*child).plan(
-                *db_, Parents<Target>(std::span<Target* const>(targets.data(), targets.size()),
-                                      std::span<const Anchor* const>(holders.data(), holders.size())));
+                *db_,
+                Parents<Target>(std::span<Target* const>(targets.data(), targets.size()),
+                                std::span<const Anchor* const>(holders.data(), holders.size())));
             // The nested level keeps what this one kept (another database's snapshot), and
             // this level's anchor, which its parents' back references hang on.
             if (!c->keep) c->keep = keep;
