@@ -11,6 +11,7 @@
 #include "../../options.hpp"
 #include "../config.hpp"
 #include "engine.hpp"
+#include "sqlite/connection.hpp"
 
 namespace loom::detail::engine {
 

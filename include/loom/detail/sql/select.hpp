@@ -86,6 +86,12 @@ struct SelectParts {
     std::string order;              // ORDER BY terms, or empty
     bool per_parent_slice = false;  // a ROW_NUMBER() window over `lead`, sliced by bounds
     std::vector<Value> column_params, where_params, having_params, order_params;
+
+    // Defined in impl/: the members' destructors are not compiled in every SelectBuilder<T>.
+    SelectParts();
+    ~SelectParts();
+    SelectParts(SelectParts&&) noexcept;
+    SelectParts& operator=(SelectParts&&) noexcept;
 };
 
 LOOM_DECL void assemble(const SelectParts& p, const Bounds& b, SqlText& q);

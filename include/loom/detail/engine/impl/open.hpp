@@ -1,8 +1,6 @@
 // The definitions of open.hpp's functions (detail/config.hpp says where they are compiled).
 #pragma once
 
-#include "../sqlite/connection.hpp"
-
 namespace loom::detail::engine {
 
 LOOM_DECL bool is_postgres_url(std::string_view path) noexcept {

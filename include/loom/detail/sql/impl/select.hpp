@@ -5,6 +5,11 @@
 
 namespace loom::detail {
 
+LOOM_DECL SelectParts::SelectParts() = default;
+LOOM_DECL SelectParts::~SelectParts() = default;
+LOOM_DECL SelectParts::SelectParts(SelectParts&&) noexcept = default;
+LOOM_DECL SelectParts& SelectParts::operator=(SelectParts&&) noexcept = default;
+
 LOOM_DECL void assemble(const SelectParts& p, const Bounds& b, SqlText& q) {
     auto add = [&q](const std::vector<Value>& v) {
         q.params.insert(q.params.end(), v.begin(), v.end());
