@@ -12,6 +12,59 @@
 #   - at least one must be referenced, undefined (so the pattern names code the TU really uses,
 #     and the check cannot pass by matching nothing).
 # Templates are compiled in the TU by design; the patterns name non-template functions only.
+#
+# With -DHEADER_ONLY_EMPTY=ON instead of PATTERNS: SOURCE (a file that only includes headers) is
+# compiled header-only and must define no function, vtable or type_info at all. An inline
+# function is compiled only where it is used, unless a vtable needs it: a virtual function
+# declared in its class without `inline` and defined inline elsewhere (impl/) makes it the
+# class's key function, and every TU that sees the definition then emits the vtable and every
+# function it names. Declare such virtual functions LOOM_DECL in the class.
+
+if(HEADER_ONLY_EMPTY)
+    foreach(var COMPILER NM FLAGS_FILE WORK_DIR SOURCE)
+        if(NOT DEFINED ${var} OR "${${var}}" STREQUAL "")
+            message(FATAL_ERROR "loom_check_separate_compilation: -D${var}=... is required")
+        endif()
+    endforeach()
+    file(STRINGS "${FLAGS_FILE}" flags)
+    list(REMOVE_DUPLICATES flags)
+    list(REMOVE_ITEM flags -DLOOM_SEPARATE_COMPILATION)
+    file(MAKE_DIRECTORY "${WORK_DIR}")
+    execute_process(
+        COMMAND "${COMPILER}" -std=c++20 ${flags} -O0 -c "${SOURCE}" -o "${WORK_DIR}/empty.o"
+        RESULT_VARIABLE result ERROR_VARIABLE errors)
+    if(NOT result EQUAL 0)
+        message(FATAL_ERROR "compiling ${SOURCE} failed:\n${errors}")
+    endif()
+    execute_process(COMMAND "${NM}" -C --defined-only "${WORK_DIR}/empty.o"
+        RESULT_VARIABLE result OUTPUT_VARIABLE defined ERROR_VARIABLE errors)
+    if(NOT result EQUAL 0)
+        message(FATAL_ERROR "${NM} failed:\n${errors}")
+    endif()
+    # Names may hold ';' and '[' (abi tags), which CMake lists mangle: count and collect text.
+    string(REPLACE ";" "," defined "${defined}")
+    string(REGEX MATCHALL "[^\n]+" lines "${defined}")
+    set(count 0)
+    set(names "")
+    foreach(line IN LISTS lines)
+        if(line MATCHES "^[0-9a-f]* *[TtWwVv] (.+)$")
+            set(name "${CMAKE_MATCH_1}")
+            if(NOT name MATCHES "^DW\\.ref\\.")
+                math(EXPR count "${count} + 1")
+                if(count LESS_EQUAL 20)
+                    string(APPEND names "\n      ${name}")
+                endif()
+            endif()
+        endif()
+    endforeach()
+    if(count GREATER 0)
+        message(FATAL_ERROR "${SOURCE}, header-only, defines ${count} symbols, the first:"
+            "${names}\nA header emits code in every TU that includes it (see the top of "
+            "this file: a virtual function defined in impl/ must be declared LOOM_DECL).")
+    endif()
+    message(STATUS "${SOURCE}, header-only: defines nothing: ok")
+    return()
+endif()
 
 foreach(var COMPILER NM FLAGS_FILE WORK_DIR SOURCE PATTERNS)
     if(NOT DEFINED ${var} OR "${${var}}" STREQUAL "")

@@ -17,7 +17,7 @@ namespace loom {
 class Error : public std::runtime_error {
 public:
     explicit Error(const std::string& what);
-    ~Error() override;
+    LOOM_DECL ~Error() override;
 };
 
 /// An update or remove of a model with a loom::version column found its row at another
@@ -26,7 +26,7 @@ public:
 class ConflictError : public Error {
 public:
     using Error::Error;
-    ~ConflictError() override;
+    LOOM_DECL ~ConflictError() override;
 };
 
 /// A failure reported by the database engine. `code()` is SQLite's extended result code, or on
@@ -34,7 +34,7 @@ public:
 class DatabaseError : public Error {
 public:
     DatabaseError(const std::string& what, int code);
-    ~DatabaseError() override;
+    LOOM_DECL ~DatabaseError() override;
     int code() const noexcept { return code_; }
 
 private:
@@ -47,7 +47,7 @@ class ConstraintError : public DatabaseError {
 public:
     enum class Kind { unique, primary_key, foreign_key, not_null, check, other };
     ConstraintError(const std::string& what, int code, Kind kind);
-    ~ConstraintError() override;
+    LOOM_DECL ~ConstraintError() override;
     Kind kind() const noexcept { return kind_; }
 
 private:
@@ -61,7 +61,7 @@ class BusyError : public DatabaseError {
     using DatabaseError::DatabaseError;
 
 public:
-    ~BusyError() override;
+    LOOM_DECL ~BusyError() override;
 };
 /// The connection to a database server was lost or refused (PostgreSQL SQLSTATE class 08, a
 /// server shut down or restarted). Whatever the open transaction wrote is rolled back by the
@@ -71,35 +71,35 @@ class ConnectionError : public DatabaseError {
     using DatabaseError::DatabaseError;
 
 public:
-    ~ConnectionError() override;
+    LOOM_DECL ~ConnectionError() override;
 };
 /// A write was attempted on a read-only database file or connection.
 class ReadOnlyError : public DatabaseError {
     using DatabaseError::DatabaseError;
 
 public:
-    ~ReadOnlyError() override;
+    LOOM_DECL ~ReadOnlyError() override;
 };
 /// The file is not a SQLite database, or it is damaged beyond reading.
 class NotADatabaseError : public DatabaseError {
     using DatabaseError::DatabaseError;
 
 public:
-    ~NotADatabaseError() override;
+    LOOM_DECL ~NotADatabaseError() override;
 };
 /// The database file could not be opened (missing directory, no permission).
 class CantOpenError : public DatabaseError {
     using DatabaseError::DatabaseError;
 
 public:
-    ~CantOpenError() override;
+    LOOM_DECL ~CantOpenError() override;
 };
 /// An I/O failure underneath SQLite: disk full, read or write error.
 class IoError : public DatabaseError {
     using DatabaseError::DatabaseError;
 
 public:
-    ~IoError() override;
+    LOOM_DECL ~IoError() override;
 };
 
 /// The database engine ended the open transaction by itself after an error: SQLite rolls the
@@ -112,7 +112,7 @@ class TransactionAborted : public DatabaseError {
     using DatabaseError::DatabaseError;
 
 public:
-    ~TransactionAborted() override;
+    LOOM_DECL ~TransactionAborted() override;
 };
 
 /// A stored value does not fit the member it is read into (NULL into a non-optional member,
@@ -121,7 +121,7 @@ class DataError : public Error {
     using Error::Error;
 
 public:
-    ~DataError() override;
+    LOOM_DECL ~DataError() override;
 };
 
 /// `get()` found no row.
@@ -129,7 +129,7 @@ class DoesNotExist : public Error {
     using Error::Error;
 
 public:
-    ~DoesNotExist() override;
+    LOOM_DECL ~DoesNotExist() override;
 };
 
 /// `get()` found more than one row.
@@ -137,7 +137,7 @@ class MultipleObjectsReturned : public Error {
     using Error::Error;
 
 public:
-    ~MultipleObjectsReturned() override;
+    LOOM_DECL ~MultipleObjectsReturned() override;
 };
 
 /// A relation was read that was neither prefetched nor loaded. loom never runs a hidden
@@ -146,7 +146,7 @@ class NotLoaded : public Error {
     using Error::Error;
 
 public:
-    ~NotLoaded() override;
+    LOOM_DECL ~NotLoaded() override;
 };
 
 /// A query listener (Database::on_query, set_query_hook) threw after its statement had
@@ -157,7 +157,7 @@ public:
 class ListenerError : public Error {
 public:
     ListenerError(const std::string& what, std::exception_ptr original);
-    ~ListenerError() override;
+    LOOM_DECL ~ListenerError() override;
     const std::exception_ptr& listener_exception() const noexcept { return original_; }
 
 private:
@@ -170,7 +170,7 @@ class UsageError : public Error {
     using Error::Error;
 
 public:
-    ~UsageError() override;
+    LOOM_DECL ~UsageError() override;
 };
 
 /// The live database schema differs from the models (db.check_schema<Models...>()). what()
@@ -178,7 +178,7 @@ public:
 class SchemaError : public Error {
 public:
     SchemaError(const std::string& what, std::vector<std::string> differences);
-    ~SchemaError() override;
+    LOOM_DECL ~SchemaError() override;
     const std::vector<std::string>& differences() const noexcept { return differences_; }
 
 private:
@@ -191,7 +191,7 @@ private:
 class MigrationError : public Error {
 public:
     MigrationError(const std::string& what, std::string migration);
-    ~MigrationError() override;
+    LOOM_DECL ~MigrationError() override;
     const std::string& migration() const noexcept { return migration_; }
 
 private:

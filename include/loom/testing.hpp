@@ -56,7 +56,7 @@ LOOM_DECL std::string describe_queries(const std::vector<RecordedQuery>& queries
 class QueryCountMismatch : public Error {
 public:
     QueryCountMismatch(std::int64_t expected, std::vector<RecordedQuery> seen);
-    ~QueryCountMismatch() override;
+    LOOM_DECL ~QueryCountMismatch() override;
     std::int64_t expected() const noexcept { return expected_; }
     std::int64_t actual() const noexcept { return static_cast<std::int64_t>(seen_.size()); }
     const std::vector<RecordedQuery>& queries() const noexcept { return seen_; }
@@ -148,7 +148,7 @@ struct RepeatedStatement {
 class NPlusOneDetected : public Error {
 public:
     explicit NPlusOneDetected(RepeatedStatement s);
-    ~NPlusOneDetected() override;
+    LOOM_DECL ~NPlusOneDetected() override;
     const RepeatedStatement& statement() const noexcept { return statement_; }
 
 private:

@@ -70,7 +70,7 @@ public:
     explicit Anchor(const RelationInfo* info, std::shared_ptr<const void> keep = nullptr) noexcept;
     Anchor(const Anchor&) = delete;
     Anchor& operator=(const Anchor&) = delete;
-    virtual ~Anchor();
+    LOOM_DECL virtual ~Anchor();
 
     const RelationInfo* info() const noexcept { return info_; }
 

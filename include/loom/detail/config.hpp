@@ -15,7 +15,10 @@
 // includes <loom/src.hpp> (which defines LOOM_SOURCE): that one compiles them, once.
 //
 // Templates and the small functions a row loop calls stay in the headers in both modes: they
-// must be inlined where they are used.
+// must be inlined where they are used. A virtual function defined in impl/ is declared LOOM_DECL
+// in its class as well: declared there without `inline`, it would become the class's key
+// function, and every header-only translation unit would emit the vtable and every function it
+// names (CTest loom_hpp_defines_nothing).
 #pragma once
 
 #if defined(LOOM_SEPARATE_COMPILATION)

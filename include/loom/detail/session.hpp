@@ -71,7 +71,7 @@ struct LevelFetch {
     virtual void row(const Statement& s) = 0;
     /// After the last row, on the same thread: checks what was read (a key with no row...);
     /// what it throws is the level's error.
-    virtual void fetched();
+    LOOM_DECL virtual void fetched();
 };
 
 /// A statement a session ran on another thread (a chunk loaded ahead), held until the

@@ -182,7 +182,7 @@ public:
     /// The statements that make the migration's transaction the only one applying migrations
     /// (run first in it): none where BEGIN takes the write lock already (SQLite), a LOCK TABLE
     /// on the history table where it does not (PostgreSQL).
-    virtual Steps lock_history(std::string_view table);
+    LOOM_DECL virtual Steps lock_history(std::string_view table);
 
     /// True when a migration that rebuilds or drops tables must run with foreign keys off
     /// (SQLite: dropping the old table would otherwise run its ON DELETE actions), switched by

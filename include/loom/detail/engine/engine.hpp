@@ -210,7 +210,7 @@ public:
     /// True once the connection to the server is gone (PostgreSQL: the server closed it, was
     /// restarted, or the backend was terminated). The session then opens a new connection
     /// before its next statement outside a transaction. An embedded engine never loses it.
-    virtual bool lost() const noexcept;
+    LOOM_DECL virtual bool lost() const noexcept;
 
     /// Throws the engine's typed error when the database file was deleted, renamed or replaced
     /// since it was opened, so that a write would be lost to anyone opening the path. Asked
@@ -231,8 +231,8 @@ public:
     /// After an INSERT that gave `table` the key `key` itself: an engine whose key generator is
     /// separate from the table (a PostgreSQL identity sequence) moves it past `key`, so later
     /// inserts do not collide. Not a statement listeners see.
-    virtual void explicit_key_inserted(std::string_view table, std::string_view key_column,
-                                       std::int64_t key);
+    LOOM_DECL virtual void explicit_key_inserted(std::string_view table,
+                                                 std::string_view key_column, std::int64_t key);
 
     /// The SQL that opens a read-write transaction, and a read-only snapshot.
     virtual std::string_view begin_sql() const noexcept = 0;
@@ -247,7 +247,7 @@ public:
     /// listeners see. `busy_timeout_ms`: how long its statements wait for a lock (0: a reader
     /// that cannot begin at once is not used, as begin_shared_snapshot wants; a chunk loaded
     /// ahead waits as long as the Database's own connection would).
-    virtual std::unique_ptr<Connection> open_reader(int busy_timeout_ms);
+    LOOM_DECL virtual std::unique_ptr<Connection> open_reader(int busy_timeout_ms);
     /// Opens a read transaction on this connection (in none now) and on the first of `readers`
     /// (readers this engine opened with open_reader(), in no transaction), all on ONE snapshot:
     /// no commit of another connection is seen by one and not by another. Returns how many of
@@ -255,8 +255,8 @@ public:
     /// fewer than all, says why in `why`. Throws (with nothing left open) only when this
     /// connection's own transaction cannot begin. The default opens this connection's
     /// snapshot alone.
-    virtual std::size_t begin_shared_snapshot(std::span<Connection* const> readers,
-                                              std::string& why);
+    LOOM_DECL virtual std::size_t begin_shared_snapshot(std::span<Connection* const> readers,
+                                                        std::string& why);
 
     /// The most parameters one statement may bind.
     virtual int variable_limit() const noexcept = 0;
@@ -271,19 +271,19 @@ public:
 
     /// Times this connection sent work to a server and waited for its answer (statements,
     /// prepares, transaction control; a pipeline counts once). 0 for an embedded engine.
-    virtual std::int64_t round_trips() const noexcept;
+    LOOM_DECL virtual std::int64_t round_trips() const noexcept;
 
     /// Whether run_together() can send several statements in one round trip (PostgreSQL's
     /// pipeline mode). Session::fetch_together asks it before preparing a batch for it.
-    virtual bool runs_together() const noexcept;
+    LOOM_DECL virtual bool runs_together() const noexcept;
     /// Sends `statements` (prepared on this connection, bound, not started) in one round trip
     /// and receives their results, in order; afterwards each statement's step() reads its own
     /// result, or throws its own error (a statement after a failed one in the same batch
     /// throws that it did not run). `ready[i]` is when statement i's result had arrived.
     /// Returns false, having run nothing, when the engine cannot: the caller runs them one by
     /// one.
-    virtual bool run_together(std::span<Statement* const> statements,
-                              std::span<std::chrono::steady_clock::time_point> ready);
+    LOOM_DECL virtual bool run_together(std::span<Statement* const> statements,
+                                        std::span<std::chrono::steady_clock::time_point> ready);
 };
 
 }  // namespace loom::detail::engine

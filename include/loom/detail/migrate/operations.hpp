@@ -148,7 +148,7 @@ public:
     virtual std::string cpp() const = 0;
     /// True when it may rebuild or drop a table (SQLite: the migration runs with foreign keys
     /// off, checked at its end).
-    virtual bool rebuilds() const;
+    LOOM_DECL virtual bool rebuilds() const;
     virtual void run(Context& c) const = 0;
 };
 
@@ -162,10 +162,10 @@ LOOM_DECL void put_column(TableInfo& t, const ColumnSpec& s);
 class CreateTables final : public Op {
 public:
     explicit CreateTables(std::vector<TableInfo> tables);
-    std::string describe() const override;
-    std::string signature() const override;
-    std::string cpp() const override;
-    void run(Context& c) const override;
+    LOOM_DECL std::string describe() const override;
+    LOOM_DECL std::string signature() const override;
+    LOOM_DECL std::string cpp() const override;
+    LOOM_DECL void run(Context& c) const override;
 
 private:
     std::vector<TableInfo> tables_;
@@ -174,11 +174,11 @@ private:
 class DropTable final : public Op {
 public:
     explicit DropTable(std::string table);
-    std::string describe() const override;
-    std::string signature() const override;
-    std::string cpp() const override;
-    bool rebuilds() const override;
-    void run(Context& c) const override;
+    LOOM_DECL std::string describe() const override;
+    LOOM_DECL std::string signature() const override;
+    LOOM_DECL std::string cpp() const override;
+    LOOM_DECL bool rebuilds() const override;
+    LOOM_DECL void run(Context& c) const override;
 
 private:
     std::string table_;
@@ -187,10 +187,10 @@ private:
 class RenameTable final : public Op {
 public:
     RenameTable(std::string from, std::string to);
-    std::string describe() const override;
-    std::string signature() const override;
-    std::string cpp() const override;
-    void run(Context& c) const override;
+    LOOM_DECL std::string describe() const override;
+    LOOM_DECL std::string signature() const override;
+    LOOM_DECL std::string cpp() const override;
+    LOOM_DECL void run(Context& c) const override;
 
 private:
     std::string from_, to_;
@@ -199,11 +199,11 @@ private:
 class AddColumn final : public Op {
 public:
     AddColumn(std::string table, ColumnSpec column);
-    std::string describe() const override;
-    std::string signature() const override;
-    std::string cpp() const override;
-    bool rebuilds() const override;
-    void run(Context& c) const override;
+    LOOM_DECL std::string describe() const override;
+    LOOM_DECL std::string signature() const override;
+    LOOM_DECL std::string cpp() const override;
+    LOOM_DECL bool rebuilds() const override;
+    LOOM_DECL void run(Context& c) const override;
 
 private:
     std::string table_;
@@ -213,11 +213,11 @@ private:
 class DropColumn final : public Op {
 public:
     DropColumn(std::string table, std::string column);
-    std::string describe() const override;
-    std::string signature() const override;
-    std::string cpp() const override;
-    bool rebuilds() const override;
-    void run(Context& c) const override;
+    LOOM_DECL std::string describe() const override;
+    LOOM_DECL std::string signature() const override;
+    LOOM_DECL std::string cpp() const override;
+    LOOM_DECL bool rebuilds() const override;
+    LOOM_DECL void run(Context& c) const override;
 
 private:
     std::string table_, column_;
@@ -226,10 +226,10 @@ private:
 class RenameColumn final : public Op {
 public:
     RenameColumn(std::string table, std::string from, std::string to);
-    std::string describe() const override;
-    std::string signature() const override;
-    std::string cpp() const override;
-    void run(Context& c) const override;
+    LOOM_DECL std::string describe() const override;
+    LOOM_DECL std::string signature() const override;
+    LOOM_DECL std::string cpp() const override;
+    LOOM_DECL void run(Context& c) const override;
 
 private:
     std::string table_, from_, to_;
@@ -238,11 +238,11 @@ private:
 class AlterColumn final : public Op {
 public:
     AlterColumn(std::string table, ColumnSpec column);
-    std::string describe() const override;
-    std::string signature() const override;
-    std::string cpp() const override;
-    bool rebuilds() const override;
-    void run(Context& c) const override;
+    LOOM_DECL std::string describe() const override;
+    LOOM_DECL std::string signature() const override;
+    LOOM_DECL std::string cpp() const override;
+    LOOM_DECL bool rebuilds() const override;
+    LOOM_DECL void run(Context& c) const override;
 
 private:
     std::string table_;
@@ -254,11 +254,11 @@ class Constraint final : public Op {
 public:
     enum class Kind { add_index, drop_index, add_unique, drop_unique };
     Constraint(Kind kind, std::string table, std::vector<std::string> columns, std::string name);
-    std::string describe() const override;
-    std::string signature() const override;
-    std::string cpp() const override;
-    bool rebuilds() const override;
-    void run(Context& c) const override;
+    LOOM_DECL std::string describe() const override;
+    LOOM_DECL std::string signature() const override;
+    LOOM_DECL std::string cpp() const override;
+    LOOM_DECL bool rebuilds() const override;
+    LOOM_DECL void run(Context& c) const override;
 
 private:
     Kind kind_;
@@ -270,10 +270,10 @@ private:
 class RawSql final : public Op {
 public:
     RawSql(std::string sql, std::vector<Value> params);
-    std::string describe() const override;
-    std::string signature() const override;
-    std::string cpp() const override;
-    void run(Context& c) const override;
+    LOOM_DECL std::string describe() const override;
+    LOOM_DECL std::string signature() const override;
+    LOOM_DECL std::string cpp() const override;
+    LOOM_DECL void run(Context& c) const override;
 
 private:
     std::string sql_;
@@ -283,10 +283,10 @@ private:
 class DataStep final : public Op {
 public:
     DataStep(std::string name, std::function<void(Database&)> fn);
-    std::string describe() const override;
-    std::string signature() const override;
-    std::string cpp() const override;
-    void run(Context& c) const override;
+    LOOM_DECL std::string describe() const override;
+    LOOM_DECL std::string signature() const override;
+    LOOM_DECL std::string cpp() const override;
+    LOOM_DECL void run(Context& c) const override;
 
 private:
     std::string name_;

@@ -18,9 +18,9 @@ namespace loom::detail::migrate {
 class SessionRunner final : public engine::Runner {
 public:
     SessionRunner(Session& s, std::string_view origin);
-    void query(std::string_view sql, const std::vector<Value>& params,
-               const std::function<void(const Statement&)>& on_row) override;
-    void execute(std::string_view sql, const std::vector<Value>& params) override;
+    LOOM_DECL void query(std::string_view sql, const std::vector<Value>& params,
+                         const std::function<void(const Statement&)>& on_row) override;
+    LOOM_DECL void execute(std::string_view sql, const std::vector<Value>& params) override;
 
 private:
     Session& s_;

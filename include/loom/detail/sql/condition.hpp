@@ -52,8 +52,8 @@ struct HopSubquery final : SqlNode {
     Tokens select;                 // not exists: the value (rendered inside)
     Tokens cond;                   // a condition on the related rows (may be empty)
 
-    void render(Renderer& r, int hop_levels, std::string& sql,
-                std::vector<Value>& params) const override;
+    LOOM_DECL void render(Renderer& r, int hop_levels, std::string& sql,
+                          std::vector<Value>& params) const override;
 };
 
 /// Where a column crosses its first to-many hop: the hop, the path before it and the query

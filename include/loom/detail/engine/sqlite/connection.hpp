@@ -57,7 +57,7 @@ inline constexpr engine::Dialect dialect{
 class Statement final : public engine::Statement {
 public:
     Statement(sqlite3* db, std::string_view sql);
-    ~Statement() override;
+    LOOM_DECL ~Statement() override;
 
     const std::string& sql() const noexcept override { return sql_; }
     bool read_only() const noexcept override { return sqlite3_stmt_readonly(stmt_) != 0; }
@@ -179,21 +179,22 @@ private:
 class Connection final : public engine::Connection {
 public:
     Connection(const std::string& path, const Options& o);
-    ~Connection() override;
+    LOOM_DECL ~Connection() override;
 
     const engine::Dialect& dialect() const noexcept override { return sqlite::dialect; }
 
-    std::unique_ptr<engine::Statement> prepare(std::string_view sql) override;
-    void exec(const std::string& sql) override;
+    LOOM_DECL std::unique_ptr<engine::Statement> prepare(std::string_view sql) override;
+    LOOM_DECL void exec(const std::string& sql) override;
     bool exec_noexcept(const char* sql) noexcept override {
         return sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) == SQLITE_OK;
     }
 
-    void check_file_in_place(std::string_view context) override;
+    LOOM_DECL void check_file_in_place(std::string_view context) override;
 
-    bool assigns_keys(std::string_view table, std::string_view key_column) override;
+    LOOM_DECL bool assigns_keys(std::string_view table, std::string_view key_column) override;
 
-    std::vector<std::string> rows_referring_to(std::string_view table, std::int64_t key) override;
+    LOOM_DECL std::vector<std::string> rows_referring_to(std::string_view table,
+                                                         std::int64_t key) override;
 
     std::int64_t changes() const noexcept override { return sqlite3_changes64(db_); }
     std::int64_t last_insert_id() const noexcept override { return sqlite3_last_insert_rowid(db_); }
@@ -212,7 +213,7 @@ public:
     /// whose data only this connection sees). Sibling levels' readers have a busy timeout of
     /// 0: one that cannot begin at once is not used (begin_shared_snapshot), rather than
     /// waited for.
-    std::unique_ptr<engine::Connection> open_reader(int busy_timeout_ms) override;
+    LOOM_DECL std::unique_ptr<engine::Connection> open_reader(int busy_timeout_ms) override;
 
     /// One snapshot for this connection and the readers, without SQLite's snapshot API (not
     /// in Debian's build):
@@ -224,19 +225,19 @@ public:
     /// - rollback-journal mode: this connection's read transaction holds a SHARED lock, so no
     ///   writer can commit until it ends; the readers begin while it holds it. A reader that
     ///   cannot get its SHARED lock at once (a writer waits to commit) is not used.
-    std::size_t begin_shared_snapshot(std::span<engine::Connection* const> readers,
-                                      std::string& why) override;
+    LOOM_DECL std::size_t begin_shared_snapshot(std::span<engine::Connection* const> readers,
+                                                std::string& why) override;
 
     int variable_limit() const noexcept override {
         return sqlite3_limit(db_, SQLITE_LIMIT_VARIABLE_NUMBER, -1);
     }
     void set_variable_limit(int n) override { sqlite3_limit(db_, SQLITE_LIMIT_VARIABLE_NUMBER, n); }
 
-    bool supports_key_arrays() override;
+    LOOM_DECL bool supports_key_arrays() override;
     /// `[1,2,3]`: the keys as a JSON array, read back by json_each.
-    std::string key_array(std::span<const std::int64_t> keys) const override;
+    LOOM_DECL std::string key_array(std::span<const std::int64_t> keys) const override;
     /// `["a","b"]`: a JSON array of strings (`"`, `\` and control characters escaped).
-    std::string key_array(std::span<const std::string> keys) const override;
+    LOOM_DECL std::string key_array(std::span<const std::string> keys) const override;
 
 private:
     /// A statement for loom's own look-ups (not cached, not counted, not shown to listeners).

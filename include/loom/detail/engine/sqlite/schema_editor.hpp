@@ -33,23 +33,25 @@ class SchemaEditor final : public engine::SchemaEditor {
 public:
     explicit SchemaEditor(const engine::Dialect& d) : d_(d) {}
 
-    std::vector<std::string> table_names(engine::Runner& r) override;
-    std::optional<engine::TableInfo> read_table(engine::Runner& r, std::string_view name) override;
+    LOOM_DECL std::vector<std::string> table_names(engine::Runner& r) override;
+    LOOM_DECL std::optional<engine::TableInfo> read_table(engine::Runner& r,
+                                                          std::string_view name) override;
 
-    engine::Steps create_table(const engine::TableInfo& t) override;
-    engine::Steps drop_table(const engine::TableInfo& t) override;
-    engine::Steps rename_table(const engine::TableInfo& t, std::string_view to) override;
-    engine::Steps rename_column(const engine::TableInfo& t, std::string_view from,
-                                std::string_view to) override;
+    LOOM_DECL engine::Steps create_table(const engine::TableInfo& t) override;
+    LOOM_DECL engine::Steps drop_table(const engine::TableInfo& t) override;
+    LOOM_DECL engine::Steps rename_table(const engine::TableInfo& t, std::string_view to) override;
+    LOOM_DECL engine::Steps rename_column(const engine::TableInfo& t, std::string_view from,
+                                          std::string_view to) override;
 
-    engine::Steps change_table(engine::Runner& r, const engine::TableInfo& before,
-                               const engine::TableInfo& after,
-                               const std::vector<engine::ColumnSource>& sources) override;
+    LOOM_DECL engine::Steps change_table(engine::Runner& r, const engine::TableInfo& before,
+                                         const engine::TableInfo& after,
+                                         const std::vector<engine::ColumnSource>& sources) override;
 
     bool rebuild_needs_foreign_keys_off() const override { return true; }
-    bool foreign_keys_enabled(engine::Runner& r) override;
-    std::string foreign_keys_sql(bool on) const override;
-    std::vector<std::string> foreign_key_violations(engine::Runner& r, std::size_t limit) override;
+    LOOM_DECL bool foreign_keys_enabled(engine::Runner& r) override;
+    LOOM_DECL std::string foreign_keys_sql(bool on) const override;
+    LOOM_DECL std::vector<std::string> foreign_key_violations(engine::Runner& r,
+                                                              std::size_t limit) override;
 
 private:
     /// The table's definition without its name and indexes: equal bodies need no rebuild.
