@@ -20,16 +20,21 @@
 # class's key function, and every TU that sees the definition then emits the vtable and every
 # function it names. Declare such virtual functions LOOM_DECL in the class.
 
+set(required COMPILER NM FLAGS_FILE WORK_DIR SOURCE)
+if(NOT HEADER_ONLY_EMPTY)
+    list(APPEND required PATTERNS)
+endif()
+foreach(var IN LISTS required)
+    if(NOT DEFINED ${var} OR "${${var}}" STREQUAL "")
+        message(FATAL_ERROR "loom_check_separate_compilation: -D${var}=... is required")
+    endif()
+endforeach()
+file(STRINGS "${FLAGS_FILE}" flags)
+list(REMOVE_DUPLICATES flags)
+file(MAKE_DIRECTORY "${WORK_DIR}")
+
 if(HEADER_ONLY_EMPTY)
-    foreach(var COMPILER NM FLAGS_FILE WORK_DIR SOURCE)
-        if(NOT DEFINED ${var} OR "${${var}}" STREQUAL "")
-            message(FATAL_ERROR "loom_check_separate_compilation: -D${var}=... is required")
-        endif()
-    endforeach()
-    file(STRINGS "${FLAGS_FILE}" flags)
-    list(REMOVE_DUPLICATES flags)
     list(REMOVE_ITEM flags -DLOOM_SEPARATE_COMPILATION)
-    file(MAKE_DIRECTORY "${WORK_DIR}")
     execute_process(
         COMMAND "${COMPILER}" -std=c++20 ${flags} -O0 -c "${SOURCE}" -o "${WORK_DIR}/empty.o"
         RESULT_VARIABLE result ERROR_VARIABLE errors)
@@ -66,15 +71,6 @@ if(HEADER_ONLY_EMPTY)
     return()
 endif()
 
-foreach(var COMPILER NM FLAGS_FILE WORK_DIR SOURCE PATTERNS)
-    if(NOT DEFINED ${var} OR "${${var}}" STREQUAL "")
-        message(FATAL_ERROR "loom_check_separate_compilation: -D${var}=... is required")
-    endif()
-endforeach()
-
-file(STRINGS "${FLAGS_FILE}" flags)
-list(REMOVE_DUPLICATES flags)
-file(MAKE_DIRECTORY "${WORK_DIR}")
 set(object "${WORK_DIR}/tu.o")
 execute_process(
     COMMAND "${COMPILER}" -std=c++20 ${flags} -DLOOM_SEPARATE_COMPILATION -O0 -c "${SOURCE}"
