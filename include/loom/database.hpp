@@ -357,14 +357,7 @@ public:
     /// PostgreSQL in one statement, so that foreign keys forming a cycle among them are no
     /// obstacle). All or nothing.
     template <class... Ts> void drop_tables() {
-        const auto order = detail::dependency_order<Ts...>();
-        using Fn = std::vector<std::string> (*)();
-        const Fn joins[] = {&detail::join_tables_of<Ts>...};
-        const std::string tables[] = {detail::meta<Ts>().table...};
-        std::vector<std::string> names;  // join tables, then dependents before their targets
-        for (auto i : order)
-            for (auto& j : joins[i]()) names.push_back(std::move(j));
-        for (auto it = order.rbegin(); it != order.rend(); ++it) names.push_back(tables[*it]);
+        const std::vector<std::string> names = detail::drop_order(detail::schema_models<Ts...>());
         detail::Session::Call call(session_);
         {
             detail::Session::TransactionScope tx(session_);
@@ -813,66 +806,38 @@ private:
 
     /// INSERTs the row of `obj`; true when the database assigned its key.
     template <class T> bool insert_row(T& obj, std::string_view origin) {
-        const auto& m = detail::meta<T>();
         detail::prepare_insert(obj);  // defaults for members never set, auto_now(_add)
         auto& id = detail::primary_key_ref(obj);
         const bool with_pk = !detail::key_unset(id);
-        if constexpr (!detail::auto_key<T>) {
-            if (!with_pk)
-                throw UsageError(std::string(origin) + ": " + m.name + "." +
-                                 std::string(detail::entry<T, 0>().column) +
-                                 " is empty: a key that is not an integer is never assigned by "
-                                 "the database; give the object its key before inserting it. "
-                                 "Nothing was inserted");
-        } else if (!with_pk &&
-                   !session_.assigns_keys(&m, m.raw_table, detail::entry<T, 0>().column))
-            throw DataError(std::string(origin) + ": " + m.name + "." +
-                            std::string(detail::entry<T, 0>().column) + " (table " + m.table +
-                            "): the database does not fill in this key column on insert (" +
-                            std::string(session_.dialect().unfilled_key_why) +
-                            "), so the new row would have no key; declare the column " +
-                            std::string(session_.dialect().filled_key_type) +
-                            ", or give the object its key before inserting it. Nothing was "
-                            "inserted");
-        // A key the database assigns is read back as the dialect says: with RETURNING (the
-        // row's own key), or as the connection's last insert id.
+        std::int64_t chosen_key = 0;
+        if constexpr (detail::auto_key<T>)
+            if (with_pk) chosen_key = id;
         std::optional<std::int64_t> assigned;
         try {
-            const auto bind = [&](detail::Binder& b) { detail::bind_object(b, obj, with_pk); };
-            if (with_pk) {
-                session_.execute(m.insert_with_pk_sql, bind, origin);
-            } else if (session_.dialect().insert_returning) {
-                session_.run(
-                    m.insert_returning_sql, bind,
-                    [&](const detail::Statement& s) {
-                        if (!s.is_null(0)) assigned = s.column_int(0);
-                    },
-                    origin);
-            } else {
-                session_.execute(m.insert_sql, bind, origin);
-                assigned = session_.last_insert_id();
-            }
+            assigned = insert_statement(
+                detail::meta<T>(), detail::entry<T, 0>().column, detail::auto_key<T>, with_pk,
+                chosen_key,
+                [](detail::Binder& b, const void* o, bool pk) {
+                    detail::bind_object(b, *static_cast<const T*>(o), pk);
+                },
+                &obj, origin);
         } catch (const ConstraintError& e) {
             explain_foreign_key(e, obj);
             throw;
         }
-        if constexpr (detail::auto_key<T>) {
-            if (!with_pk) {
-                // Checked before the INSERT (assigns_keys); a NULL key here is a table that
-                // changed under us.
-                if (!assigned)
-                    throw DataError(std::string(origin) + ": " + m.name +
-                                    ": the database returned no key for the new row");
-                id = *assigned;
-            } else {
-                // An engine whose key generator is apart from the table (a PostgreSQL identity
-                // sequence) moves it past a key the program chose.
-                session_.connection().explicit_key_inserted(m.raw_table,
-                                                            detail::entry<T, 0>().column, id);
-            }
-        }
+        if constexpr (detail::auto_key<T>)
+            if (!with_pk) id = *assigned;
         return !with_pk;
     }
+    /// The statement of insert_row, apart from the object's type: checks that the row will
+    /// have a key, runs the INSERT (`bind` binds the object's values), and returns the key the
+    /// database assigned (always set for an auto key the object did not have). `chosen_key`:
+    /// an auto key the program gave the object.
+    std::optional<std::int64_t> insert_statement(const detail::ModelMeta& m,
+                                                 std::string_view pk_column, bool auto_key,
+                                                 bool with_pk, std::int64_t chosen_key,
+                                                 void (*bind)(detail::Binder&, const void*, bool),
+                                                 const void* obj, std::string_view origin);
     /// UPDATEs every column of `obj`'s row; with a version column, only at the object's
     /// version, writing it plus one. Returns the rows changed.
     template <class T> std::int64_t update_row(const T& obj, std::string_view origin) {

@@ -81,4 +81,57 @@ LOOM_DECL std::string Database::shown_path(const std::string& path) {
     return url;
 }
 
+LOOM_DECL std::optional<std::int64_t> Database::insert_statement(
+    const detail::ModelMeta& m, std::string_view pk_column, bool auto_key, bool with_pk,
+    std::int64_t chosen_key, void (*bind)(detail::Binder&, const void*, bool), const void* obj,
+    std::string_view origin) {
+    if (!auto_key) {
+        if (!with_pk)
+            throw UsageError(std::string(origin) + ": " + m.name + "." + std::string(pk_column) +
+                             " is empty: a key that is not an integer is never assigned by "
+                             "the database; give the object its key before inserting it. "
+                             "Nothing was inserted");
+    } else if (!with_pk && !session_.assigns_keys(&m, m.raw_table, pk_column)) {
+        throw DataError(std::string(origin) + ": " + m.name + "." + std::string(pk_column) +
+                        " (table " + m.table +
+                        "): the database does not fill in this key column on insert (" +
+                        std::string(session_.dialect().unfilled_key_why) +
+                        "), so the new row would have no key; declare the column " +
+                        std::string(session_.dialect().filled_key_type) +
+                        ", or give the object its key before inserting it. Nothing was "
+                        "inserted");
+    }
+    // A key the database assigns is read back as the dialect says: with RETURNING (the row's
+    // own key), or as the connection's last insert id.
+    std::optional<std::int64_t> assigned;
+    const auto bind_row = [&](detail::Binder& b) { bind(b, obj, with_pk); };
+    if (with_pk) {
+        session_.execute(m.insert_with_pk_sql, bind_row, origin);
+    } else if (session_.dialect().insert_returning) {
+        session_.run(
+            m.insert_returning_sql, bind_row,
+            [&](const detail::Statement& s) {
+                if (!s.is_null(0)) assigned = s.column_int(0);
+            },
+            origin);
+    } else {
+        session_.execute(m.insert_sql, bind_row, origin);
+        assigned = session_.last_insert_id();
+    }
+    if (auto_key) {
+        if (!with_pk) {
+            // Checked before the INSERT (assigns_keys); a NULL key here is a table that changed
+            // under us.
+            if (!assigned)
+                throw DataError(std::string(origin) + ": " + m.name +
+                                ": the database returned no key for the new row");
+        } else {
+            // An engine whose key generator is apart from the table (a PostgreSQL identity
+            // sequence) moves it past a key the program chose.
+            session_.connection().explicit_key_inserted(m.raw_table, pk_column, chosen_key);
+        }
+    }
+    return assigned;
+}
+
 }  // namespace loom

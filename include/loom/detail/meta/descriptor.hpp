@@ -5,6 +5,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -223,45 +224,30 @@ struct ModelMeta {
     std::string select_list(std::string_view alias) const;
 };
 
+/// The ModelMeta of a model of that name and table with those columns (pk first).
+LOOM_DECL ModelMeta make_model_meta(std::string_view name, std::string_view table,
+                                    std::span<const std::string_view> columns);
+
+/// The columns of model T, in select order (pk first).
+template <class T> constexpr auto column_names() {
+    constexpr std::size_t n = [] {
+        std::size_t count = 0;
+        for_each_index<T>([&](auto i) { count += has_column<entry_t<T, decltype(i)::value>>; });
+        return count;
+    }();
+    std::array<std::string_view, n> out{};
+    std::size_t k = 0;
+    for_each_index<T>([&](auto i) {
+        if constexpr (has_column<entry_t<T, decltype(i)::value>>)
+            out[k++] = entry<T, decltype(i)::value>().column;
+    });
+    return out;
+}
+template <class T> inline constexpr auto column_names_v = column_names<T>();
+
 template <class T> const ModelMeta& meta() {
     static_assert(validated<T>);
-    static const ModelMeta m = [] {
-        ModelMeta r;
-        r.name = std::string(type_name<T>());
-        r.raw_table = std::string(model<T>.name);
-        r.table = quote(model<T>.name);
-        for_each_index<T>([&](auto i) {
-            using E = entry_t<T, decltype(i)::value>;
-            if constexpr (has_column<E>)
-                r.columns.push_back(quote(entry<T, decltype(i)::value>().column));
-        });
-        r.pk = r.columns.front();
-        std::string cols, qs, sets;
-        for (std::size_t c = 1; c < r.columns.size(); ++c) {
-            if (c > 1) {
-                cols += ", ";
-                qs += ", ";
-                sets += ", ";
-            }
-            cols += r.columns[c];
-            qs += "?";
-            sets += r.columns[c] + " = ?";
-        }
-        if (r.columns.size() == 1) {
-            r.insert_sql = "INSERT INTO " + r.table + " DEFAULT VALUES";
-            r.update_sql =
-                "UPDATE " + r.table + " SET " + r.pk + " = " + r.pk + " WHERE " + r.pk + " = ?";
-        } else {
-            r.insert_sql = "INSERT INTO " + r.table + " (" + cols + ") VALUES (" + qs + ")";
-            r.update_sql = "UPDATE " + r.table + " SET " + sets + " WHERE " + r.pk + " = ?";
-        }
-        r.insert_with_pk_sql = "INSERT INTO " + r.table + " (" + r.pk +
-                               (r.columns.size() > 1 ? ", " + cols : std::string()) +
-                               ") VALUES (?" + (r.columns.size() > 1 ? ", " + qs : "") + ")";
-        r.delete_sql = "DELETE FROM " + r.table + " WHERE " + r.pk + " = ?";
-        r.insert_returning_sql = r.insert_sql + " RETURNING " + r.pk;
-        return r;
-    }();
+    static const ModelMeta m = make_model_meta(type_name<T>(), model<T>.name, column_names_v<T>);
     return m;
 }
 
