@@ -88,8 +88,10 @@ printf '#include <loom/loom.hpp>\n' >"$tus/loom_hpp.cpp"
         }' >"$tus/std_floor.cpp"
 [[ -s "$tus/std_floor.cpp" ]] || { echo "compile_time.sh: reading loom.hpp's include tree failed" >&2; exit 1; }
 
-# compile <level> <source> [flag...]: one compile; prints "<cpu ns> <wall ns>" (CPU: user + sys
-# of the compiler and its children, from bash's time keyword).
+# compile <level> <source> [flag...]: one compile; prints "<cpu ns> <wall ns> <functions>" (CPU:
+# user + sys of the compiler and its children, from bash's time keyword; functions: those the
+# object file defines, nm's T, t, W and w symbols: the code generated for the TU, a figure that,
+# unlike the times, does not depend on how busy the machine is).
 compile() {
     local TIMEFORMAT='%3R %3U %3S' t level="$1" src="$2"
     shift 2
@@ -98,7 +100,10 @@ compile() {
         echo "compile_time.sh: compiling $src failed" >&2
         exit 1
     }
-    awk -v t="$t" 'BEGIN { split(t, f, " "); printf "%.0f %.0f\n", (f[2] + f[3]) * 1e9, f[1] * 1e9 }'
+    local functions
+    functions=$(nm "$tus/out.o" | grep -c ' [TtWw] ' || true)
+    awk -v t="$t" -v n="$functions" \
+        'BEGIN { split(t, f, " "); printf "%.0f %.0f %d\n", (f[2] + f[3]) * 1e9, f[1] * 1e9, n }'
 }
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
@@ -112,37 +117,37 @@ for level in $LEVELS; do
     sep=() sep_w=() lib=() lib_w=()
     for ((i = 0; i < RUNS; i++)); do
         r=$(compile "$level" "$tus/baseline.cpp")
-        read -r c w <<<"$r"
-        base+=("$c") base_w+=("$w")
+        read -r c w n <<<"$r"
+        base+=("$c") base_w+=("$w") base_n=$n
         r=$(compile "$level" "$tus/std_floor.cpp")
-        read -r c w <<<"$r"
-        floor+=("$c") floor_w+=("$w")
+        read -r c w n <<<"$r"
+        floor+=("$c") floor_w+=("$w") floor_n=$n
         r=$(compile "$level" "$tus/loom_hpp.cpp")
-        read -r c w <<<"$r"
-        loom+=("$c") loom_w+=("$w")
+        read -r c w n <<<"$r"
+        loom+=("$c") loom_w+=("$w") loom_n=$n
         r=$(compile "$level" "$ROOT/examples/bookstore.cpp")
-        read -r c w <<<"$r"
-        book+=("$c") book_w+=("$w")
+        read -r c w n <<<"$r"
+        book+=("$c") book_w+=("$w") book_n=$n
         r=$(compile "$level" "$ROOT/examples/bookstore.cpp" "$SEP")
-        read -r c w <<<"$r"
-        sep+=("$c") sep_w+=("$w")
+        read -r c w n <<<"$r"
+        sep+=("$c") sep_w+=("$w") sep_n=$n
         r=$(compile "$level" "$ROOT/src/loom.cpp" "$SEP")
-        read -r c w <<<"$r"
-        lib+=("$c") lib_w+=("$w")
+        read -r c w n <<<"$r"
+        lib+=("$c") lib_w+=("$w") lib_n=$n
     done
     b=$(median "${base[@]}")
-    report() {  # report <label> <cpu ns> <wall ns>
-        awk -v l="$1" -v t="$2" -v w="$3" -v b="$b" \
-            'BEGIN { printf "%-42s %7.2f s CPU  %6.1fx   (wall %.2f s)\n", l, t / 1e9, t / b, w / 1e9 }'
+    report() {  # report <label> <cpu ns> <wall ns> <functions>
+        awk -v l="$1" -v t="$2" -v w="$3" -v n="$4" -v b="$b" \
+            'BEGIN { printf "%-42s %7.2f s CPU  %6.1fx   (wall %.2f s, %d functions)\n", l, t / 1e9, t / b, w / 1e9, n }'
     }
-    report "$level baseline (<sqlite3.h> + <string>)" "$b" "$(median "${base_w[@]}")"
+    report "$level baseline (<sqlite3.h> + <string>)" "$b" "$(median "${base_w[@]}")" "$base_n"
     report "$level std floor ($(grep -c . "$tus/std_floor.cpp") headers loom includes)" \
-        "$(median "${floor[@]}")" "$(median "${floor_w[@]}")"
-    report "$level <loom/loom.hpp> only" "$(median "${loom[@]}")" "$(median "${loom_w[@]}")"
+        "$(median "${floor[@]}")" "$(median "${floor_w[@]}")" "$floor_n"
+    report "$level <loom/loom.hpp> only" "$(median "${loom[@]}")" "$(median "${loom_w[@]}")" "$loom_n"
     awk -v l="$(median "${loom[@]}")" -v f="$(median "${floor[@]}")" \
         'BEGIN { printf "%-42s %7.2f s CPU  %6.1fx the std floor\n", "   loom.hpp minus the std floor", (l - f) / 1e9, l / f }'
-    report "$level examples/bookstore.cpp (4 models)" "$(median "${book[@]}")" "$(median "${book_w[@]}")"
-    report "$level   the same, separately compiled" "$(median "${sep[@]}")" "$(median "${sep_w[@]}")"
-    report "$level   src/loom.cpp (once per program)" "$(median "${lib[@]}")" "$(median "${lib_w[@]}")"
+    report "$level examples/bookstore.cpp (4 models)" "$(median "${book[@]}")" "$(median "${book_w[@]}")" "$book_n"
+    report "$level   the same, separately compiled" "$(median "${sep[@]}")" "$(median "${sep_w[@]}")" "$sep_n"
+    report "$level   src/loom.cpp (once per program)" "$(median "${lib[@]}")" "$(median "${lib_w[@]}")" "$lib_n"
 done
 rm -f "$tus/out.o"

@@ -50,7 +50,9 @@ template <class T> struct column_type;
 struct SqlText {
     std::string sql;
     std::vector<Value> params;
-    friend bool operator==(const SqlText&, const SqlText&) = default;
+    /// The same text and the same parameters (compiled once: comparing the parameters
+    /// instantiates std::variant's comparison).
+    friend bool operator==(const SqlText& a, const SqlText& b);
 };
 
 /// One row of a raw query whose shape is known only at run time:

@@ -15,4 +15,8 @@ LOOM_DECL const std::vector<std::string>& ResultRow::names() const noexcept {
     return names_ ? *names_ : none;
 }
 
+LOOM_DECL bool operator==(const SqlText& a, const SqlText& b) {
+    return a.sql == b.sql && a.params == b.params;
+}
+
 }  // namespace loom

@@ -5,8 +5,10 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <type_traits>
 
+#include "../config.hpp"
 #include "../sql/tokens.hpp"
 #include "descriptor.hpp"
 
@@ -22,35 +24,31 @@ struct JoinInfo {
     bool explicit_through = false;
 };
 
+/// The JoinInfo of an automatic many-to-many from `owner_table` to `target_table` (`table`,
+/// `src_column`, `dst_column`: the descriptor's names, empty for the defaults; `self`: a
+/// model related to itself).
+LOOM_DECL JoinInfo automatic_join_info(std::string_view owner_table, std::string_view target_table,
+                                       bool self, std::string_view table,
+                                       std::string_view src_column, std::string_view dst_column);
+/// The JoinInfo of a many-to-many through a model of its own (table and its two key columns).
+LOOM_DECL JoinInfo through_join_info(std::string_view table, std::string_view src_column,
+                                     std::string_view dst_column);
+
 template <class T, std::size_t I> const JoinInfo& join_info() {
+    using E = entry_t<T, I>;
+    using Target = typename E::target;
     static const JoinInfo info = [] {
-        using E = entry_t<T, I>;
-        using Target = typename E::target;
         const auto& e = entry<T, I>();
-        JoinInfo j;
         if constexpr (std::is_void_v<typename E::through>) {
-            const std::string owner_table(model<T>.name), target_table(model<Target>.name);
-            j.raw_table = std::string(e.table);
-            if (std::is_same_v<T, Target>) {
-                j.raw_src = e.src_column.empty() ? "from_" + owner_table + "_id"
-                                                 : std::string(e.src_column);
-                j.raw_dst =
-                    e.dst_column.empty() ? "to_" + target_table + "_id" : std::string(e.dst_column);
-            } else {
-                j.raw_src = e.src_column.empty() ? owner_table + "_id" : std::string(e.src_column);
-                j.raw_dst = e.dst_column.empty() ? target_table + "_id" : std::string(e.dst_column);
-            }
+            return automatic_join_info(model<T>.name, model<Target>.name,
+                                       std::is_same_v<T, Target>, e.table, e.src_column,
+                                       e.dst_column);
         } else {
             using Th = typename E::through;
-            j.explicit_through = true;
-            j.raw_table = std::string(model<Th>.name);
-            j.raw_src = std::string(entry<Th, index_of_member<Th>(e.src)>().column);
-            j.raw_dst = std::string(entry<Th, index_of_member<Th>(e.dst)>().column);
+            return through_join_info(model<Th>.name,
+                                     entry<Th, index_of_member<Th>(e.src)>().column,
+                                     entry<Th, index_of_member<Th>(e.dst)>().column);
         }
-        j.table = quote(j.raw_table);
-        j.src_column = quote(j.raw_src);
-        j.dst_column = quote(j.raw_dst);
-        return j;
     }();
     return info;
 }
@@ -72,34 +70,58 @@ struct RelationJoin {
     bool reversed = false;
 };
 
-template <class Owner, std::size_t I> const RelationJoin& relation_join() {
-    static const RelationJoin rj = [] {
-        using E = entry_t<Owner, I>;
-        using Target = typename E::target;
-        const std::string t0_pk = "t0." + meta<Target>().pk;
-        RelationJoin r;
-        auto across = [&](const JoinInfo& j, bool reversed) {
-            const std::string& mine = reversed ? j.dst_column : j.src_column;
-            const std::string& theirs = reversed ? j.src_column : j.dst_column;
-            r.key = "j." + mine;
-            r.join = " JOIN " + j.table + " AS j ON j." + theirs + " = " + t0_pk;
-            r.through = &j;
-            r.reversed = reversed;
-        };
-        if constexpr (E::kind == entry_kind::foreign_key || E::kind == entry_kind::one_to_one) {
-            r.key = t0_pk;
-            r.forward = true;
-        } else if constexpr (E::kind == entry_kind::many_to_many) {
-            across(join_info<Owner, I>(), false);
+/// How relation I of Owner reaches its target, with no C++ type left in it: the input of
+/// relation_join and relation_hop, built by code compiled once.
+struct RelationShape {
+    /// forward: a ForeignKey or OneToOne (the owner holds the key); many: a many-to-many from
+    /// either side; reverse: a Reverse of a ForeignKey or OneToOne (the target holds the key).
+    enum Kind { forward, many, reverse } kind = forward;
+    bool one_to_one = false;           // forward or reverse of a OneToOne
+    bool nullable = false;             // forward: the key may be NULL
+    std::string_view column;           // forward: the owner's key column; reverse: the target's
+    const JoinInfo* join = nullptr;    // many: the join table
+    bool reversed = false;             // many: the owner is the join table's target side
+    const ModelMeta* owner = nullptr;  // the model the relation is declared on
+    const ModelMeta* target = nullptr;
+    std::string_view member;  // the relation's member name ("tags")
+};
+
+template <class Owner, std::size_t I> RelationShape relation_route() {
+    using E = entry_t<Owner, I>;
+    using Target = typename E::target;
+    RelationShape r;
+    r.owner = &meta<Owner>();
+    r.target = &meta<Target>();
+    r.member = member_name_of<Owner, I>();
+    if constexpr (E::kind == entry_kind::foreign_key || E::kind == entry_kind::one_to_one) {
+        r.kind = RelationShape::forward;
+        r.one_to_one = E::kind == entry_kind::one_to_one;
+        r.column = entry<Owner, I>().column;
+        r.nullable = entry<Owner, I>().nullable;
+    } else if constexpr (E::kind == entry_kind::many_to_many) {
+        r.kind = RelationShape::many;
+        r.join = &join_info<Owner, I>();
+    } else {
+        constexpr std::size_t F = index_of_member<Target>(entry<Owner, I>().forward);
+        using FE = entry_t<Target, F>;
+        if constexpr (FE::kind == entry_kind::many_to_many) {
+            r.kind = RelationShape::many;
+            r.join = &join_info<Target, F>();
+            r.reversed = true;
         } else {
-            constexpr std::size_t F = index_of_member<Target>(entry<Owner, I>().forward);
-            if constexpr (entry_t<Target, F>::kind == entry_kind::many_to_many)
-                across(join_info<Target, F>(), true);
-            else
-                r.key = "t0." + quote(entry<Target, F>().column);
+            r.kind = RelationShape::reverse;
+            r.one_to_one = FE::kind == entry_kind::one_to_one;
+            r.column = entry<Target, F>().column;
         }
-        return r;
-    }();
+    }
+    return r;
+}
+
+LOOM_DECL RelationJoin make_relation_join(const RelationShape& shape);
+LOOM_DECL JoinStep make_relation_hop(const RelationShape& shape);
+
+template <class Owner, std::size_t I> const RelationJoin& relation_join() {
+    static const RelationJoin rj = make_relation_join(relation_route<Owner, I>());
     return rj;
 }
 
@@ -107,43 +129,12 @@ template <class Owner, std::size_t I> const RelationJoin& relation_join() {
 /// forward key, the reverse of a one-to-one, or a to-many hop (a reverse key or a join table).
 /// The same columns relation_join uses, without its aliases.
 template <class Owner, std::size_t I> const JoinStep& relation_hop() {
-    static const JoinStep step = [] {
-        using E = entry_t<Owner, I>;
-        using Target = typename E::target;
-        JoinStep s;
-        s.table = meta<Target>().table;
-        s.pk = meta<Target>().pk;
-        s.target = meta<Target>().name;
-        s.name = meta<Owner>().name + "::" + std::string(member_name_of<Owner, I>());
-        s.src_key = meta<Owner>().pk;
-        auto across = [&](const JoinInfo& j, bool reversed) {
-            s.kind = JoinStep::many;
-            s.through = j.table;
-            s.through_src = reversed ? j.dst_column : j.src_column;
-            s.through_dst = reversed ? j.src_column : j.dst_column;
-        };
-        if constexpr (E::kind == entry_kind::foreign_key || E::kind == entry_kind::one_to_one) {
-            s.kind = JoinStep::forward;
-            s.fk_column = quote(entry<Owner, I>().column);
-            s.nullable = entry<Owner, I>().nullable;
-            s.src_key.clear();
-        } else if constexpr (E::kind == entry_kind::many_to_many) {
-            across(join_info<Owner, I>(), false);
-        } else {
-            constexpr std::size_t F = index_of_member<Target>(entry<Owner, I>().forward);
-            using FE = entry_t<Target, F>;
-            if constexpr (FE::kind == entry_kind::many_to_many) {
-                across(join_info<Target, F>(), true);
-            } else {
-                s.kind =
-                    FE::kind == entry_kind::one_to_one ? JoinStep::reverse_one : JoinStep::many;
-                s.dst_fk = quote(entry<Target, F>().column);
-                s.nullable = true;
-            }
-        }
-        return s;
-    }();
+    static const JoinStep step = make_relation_hop(relation_route<Owner, I>());
     return step;
 }
 
 }  // namespace loom::detail
+
+#if !defined(LOOM_SEPARATE_COMPILATION) || defined(LOOM_SOURCE)
+#include "impl/joins.hpp"
+#endif
