@@ -40,13 +40,11 @@ template <class T, std::size_t I> const JoinInfo& join_info() {
     static const JoinInfo info = [] {
         const auto& e = entry<T, I>();
         if constexpr (std::is_void_v<typename E::through>) {
-            return automatic_join_info(model<T>.name, model<Target>.name,
-                                       std::is_same_v<T, Target>, e.table, e.src_column,
-                                       e.dst_column);
+            return automatic_join_info(model<T>.name, model<Target>.name, std::is_same_v<T, Target>,
+                                       e.table, e.src_column, e.dst_column);
         } else {
             using Th = typename E::through;
-            return through_join_info(model<Th>.name,
-                                     entry<Th, index_of_member<Th>(e.src)>().column,
+            return through_join_info(model<Th>.name, entry<Th, index_of_member<Th>(e.src)>().column,
                                      entry<Th, index_of_member<Th>(e.dst)>().column);
         }
     }();
