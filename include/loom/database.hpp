@@ -1078,11 +1078,11 @@ private:
 
     /// Rethrows a FOREIGN KEY failure of a write of `obj` naming the key columns it set.
     template <class T> static void explain_foreign_key(const ConstraintError& e, const T& obj) {
-        if (e.kind() != ConstraintError::Kind::foreign_key) return;
-        const std::string hint = detail::foreign_key_hint(obj);
-        if (!hint.empty())
-            throw ConstraintError(std::string(e.what()) + ": " + hint, e.code(), e.kind());
+        if (e.kind() == ConstraintError::Kind::foreign_key)
+            add_hint(e, detail::foreign_key_hint(obj));
     }
+    /// Throws `e` with `hint` added to its message, unless the hint is empty.
+    static void add_hint(const ConstraintError& e, const std::string& hint);
     /// The path, or the URI without its password.
     static std::string shown_path(const std::string& path);
     static void check_width(const detail::Statement& s, std::size_t n) {

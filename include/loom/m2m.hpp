@@ -11,10 +11,12 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <unordered_set>
 #include <vector>
 
+#include "detail/config.hpp"
 #include "detail/meta/joins.hpp"
 #include "detail/meta/object_io.hpp"
 #include "detail/session.hpp"
@@ -22,6 +24,18 @@
 #include "relations.hpp"
 
 namespace loom {
+
+namespace detail {
+/// The statements db.m2m runs on one relation, and its name for messages ("Book::authors").
+struct M2MStatements {
+    std::string relation, add, remove, clear;
+};
+/// The M2MStatements of relation `member` of model `owner`, joined as `rj` says (null: the
+/// member is no relation of its descriptor); a UsageError unless it is a many-to-many through
+/// an automatic join table.
+LOOM_DECL M2MStatements m2m_statements(const RelationJoin* rj, const ModelMeta& owner,
+                                       std::string_view member);
+}  // namespace detail
 
 /// Many-to-many writes for one object and one relation (see Database::m2m).
 template <class Owner, class Target> class M2MManager {
@@ -34,29 +48,16 @@ public:
             std::is_same_v<Rel, ManyToMany<Target>> || std::is_same_v<Rel, Reverse<Target>>,
             "db.m2m: the member must be a ManyToMany, or the Reverse side of one");
         const detail::RelationJoin* rj = nullptr;
+        std::string_view name;
         detail::visit_entry(member, [&](auto i) {
-            constexpr std::size_t I = decltype(i)::value;
-            relation_ =
-                detail::meta<Owner>().name + "::" + std::string(detail::member_name_of<Owner, I>());
-            rj = &detail::relation_join<Owner, I>();
+            rj = &detail::relation_join<Owner, decltype(i)::value>();
+            name = detail::member_name_of<Owner, decltype(i)::value>();
         });
-        if (!rj || !rj->through)
-            throw UsageError(
-                "db.m2m: the member is not a many-to-many relation declared in the "
-                "descriptor of " +
-                detail::meta<Owner>().name);
-        const detail::JoinInfo& j = *rj->through;
-        if (j.explicit_through)
-            throw UsageError(relation_ + " goes through the model stored in " + j.table +
-                             "; insert or remove rows of that model instead");
-        const std::string& owner_col = rj->reversed ? j.dst_column : j.src_column;
-        const std::string& target_col = rj->reversed ? j.src_column : j.dst_column;
-        // Engine-neutral: SQLite and PostgreSQL both skip a link that is there already.
-        add_sql_ = "INSERT INTO " + j.table + " (" + owner_col + ", " + target_col +
-                   ") VALUES (?, ?) ON CONFLICT DO NOTHING";
-        remove_sql_ =
-            "DELETE FROM " + j.table + " WHERE " + owner_col + " = ? AND " + target_col + " = ?";
-        clear_sql_ = "DELETE FROM " + j.table + " WHERE " + owner_col + " = ?";
+        detail::M2MStatements st = detail::m2m_statements(rj, detail::meta<Owner>(), name);
+        relation_ = std::move(st.relation);
+        add_sql_ = std::move(st.add);
+        remove_sql_ = std::move(st.remove);
+        clear_sql_ = std::move(st.clear);
     }
 
     /// Links the objects (already linked ones are kept once).
@@ -218,3 +219,7 @@ template <class Owner, class Rel>
 M2MManager(Database&, Owner&, Rel Owner::*) -> M2MManager<Owner, typename Rel::target_type>;
 
 }  // namespace loom
+
+#if !defined(LOOM_SEPARATE_COMPILATION) || defined(LOOM_SOURCE)
+#include "impl/m2m.hpp"
+#endif

@@ -134,4 +134,9 @@ LOOM_DECL std::optional<std::int64_t> Database::insert_statement(
     return assigned;
 }
 
+LOOM_DECL void Database::add_hint(const ConstraintError& e, const std::string& hint) {
+    if (!hint.empty())
+        throw ConstraintError(std::string(e.what()) + ": " + hint, e.code(), e.kind());
+}
+
 }  // namespace loom

@@ -1,0 +1,30 @@
+// The definitions of m2m.hpp's functions (detail/config.hpp says where they are compiled).
+// Included at the end of m2m.hpp only.
+#pragma once
+
+namespace loom::detail {
+
+LOOM_DECL M2MStatements m2m_statements(const RelationJoin* rj, const ModelMeta& owner,
+                                       std::string_view member) {
+    if (!rj || !rj->through)
+        throw UsageError(
+            "db.m2m: the member is not a many-to-many relation declared in the descriptor of " +
+            owner.name);
+    M2MStatements st;
+    st.relation = owner.name + "::" + std::string(member);
+    const JoinInfo& j = *rj->through;
+    if (j.explicit_through)
+        throw UsageError(st.relation + " goes through the model stored in " + j.table +
+                         "; insert or remove rows of that model instead");
+    const std::string& owner_col = rj->reversed ? j.dst_column : j.src_column;
+    const std::string& target_col = rj->reversed ? j.src_column : j.dst_column;
+    // Engine-neutral: SQLite and PostgreSQL both skip a link that is there already.
+    st.add = "INSERT INTO " + j.table + " (" + owner_col + ", " + target_col +
+             ") VALUES (?, ?) ON CONFLICT DO NOTHING";
+    st.remove =
+        "DELETE FROM " + j.table + " WHERE " + owner_col + " = ? AND " + target_col + " = ?";
+    st.clear = "DELETE FROM " + j.table + " WHERE " + owner_col + " = ?";
+    return st;
+}
+
+}  // namespace loom::detail
