@@ -76,15 +76,10 @@ template <class T> void bind_relations(T& obj) {
 /// Throws the DataError of a column read_object_at could not read: "Model.column (row
 /// pk=key): <lead><why>, found <what is stored>" (no "(row ...)" for the primary key itself).
 /// Out of line, so that each model's reading code carries a call, not the message's building.
-[[noreturn]] inline void throw_read_error(std::string_view model, std::string_view column,
-                                          std::string_view pk_column, const std::string* key,
-                                          std::string_view lead, std::string_view why,
-                                          const Statement& s, int c) {
-    std::string msg = std::string(model) + "." + std::string(column);
-    if (key) msg += " (row " + std::string(pk_column) + "=" + *key + ")";
-    throw DataError(msg + ": " + std::string(lead) + std::string(why) + ", found " +
-                    describe_stored(s, c));
-}
+[[noreturn]] LOOM_DECL void throw_read_error(std::string_view model, std::string_view column,
+                                             std::string_view pk_column, const std::string* key,
+                                             std::string_view lead, std::string_view why,
+                                             const Statement& s, int c);
 
 /// Reads the columns of T from `s`: model column k (in meta<T>().columns order) is result
 /// column at(k).

@@ -33,4 +33,14 @@ LOOM_DECL std::string still_referred_to(std::string_view what, const std::vector
            "foreign key on_delete::cascade or set_null";
 }
 
+LOOM_DECL void throw_read_error(std::string_view model, std::string_view column,
+                                std::string_view pk_column, const std::string* key,
+                                std::string_view lead, std::string_view why, const Statement& s,
+                                int c) {
+    std::string msg = std::string(model) + "." + std::string(column);
+    if (key) msg += " (row " + std::string(pk_column) + "=" + *key + ")";
+    throw DataError(msg + ": " + std::string(lead) + std::string(why) + ", found " +
+                    describe_stored(s, c));
+}
+
 }  // namespace loom::detail
