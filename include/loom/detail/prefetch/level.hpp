@@ -388,6 +388,9 @@ protected:
     /// The anchors of the objects the nested levels run on: the `loaded` objects of the
     /// level's block, then the preloaded ones (sorted by address, without repeats).
     std::vector<const Anchor*> child_holders(std::size_t loaded);
+    /// Writes the objects child_holders() listed at `out` (an array of Target*), in its order:
+    /// the first `loaded` of `block`, then the preloaded ones.
+    void child_objects(void* out, std::size_t loaded, BlockView block) const;
     /// Adds a nested level, planned on this level's objects, to `next`.
     void adopt_child(std::unique_ptr<Level> child, std::vector<std::unique_ptr<Level>>& next) const;
 
@@ -568,15 +571,11 @@ public:
         if (!parents.empty()) fill();
         if (node_.children.empty()) return;
 
-        const std::vector<const Anchor*> holders =
-            this->child_holders(anchor_ ? block_->size() : 0);
+        const std::size_t loaded = anchor_ ? block_->size() : 0;
+        const std::vector<const Anchor*> holders = this->child_holders(loaded);
         if (holders.empty()) return;
-        std::vector<Target*> targets;
-        targets.reserve(holders.size());
-        if (anchor_)
-            for (auto& t : *block_) targets.push_back(&t);
-        for (const auto& [t, h] : preloaded)
-            targets.push_back(static_cast<Target*>(const_cast<void*>(t)));
+        std::vector<Target*> targets(holders.size());
+        this->child_objects(targets.data(), loaded, block_->view());
         for (auto& child : node_.children) {
             // Spans from pointer and size: the range constructors would check the ranges
             // concepts again for every target model.
@@ -601,9 +600,9 @@ public:
         ListAnchor<Target>* list = nullptr;
         Anchor* anchor;
         if (spec_.to_one())
-            anchor = new Anchor(info, block_);
+            anchor = new Anchor(info, owned_block_);
         else
-            anchor = list = new ListAnchor<Target>(info, block_);
+            anchor = list = new ListAnchor<Target>(info, owned_block_);
         const bool internal = holder_ != nullptr;
         const Anchor* back = this->adopt(anchor);
         if (!looked_up_) {
@@ -646,7 +645,7 @@ public:
                                          ? nullptr
                                          : static_cast<const Target*>(&block[slot[p]]),
                                      anchor, internal);
-            this->set_backs(block_.get(), plan_, back);
+            this->set_backs(block_, plan_, back);
         } else {
             // Count, then fill one array for the whole level; each list is a slice of it.
             static_assert(sizeof(const Target*) == sizeof(const void*));
@@ -654,7 +653,7 @@ public:
             auto& items = list->items;
             items.resize(this->count_items(plan_, at));
             this->place_items(plan_, at, items.data(), block.view());
-            this->set_backs(block_.get(), plan_, back);
+            this->set_backs(block_, plan_, back);
             // at[p] is now the end of parent p's slice, at[p - 1] its start.
             for (std::size_t p = 0; p < parents.size(); ++p) {
                 const std::uint32_t begin = p == 0 ? 0 : at[p - 1];
@@ -689,8 +688,9 @@ private:
     }
 
     const RelNodeData<Target>& node_;
-    // What the fetch reads.
-    std::shared_ptr<Block> block_ = std::make_shared<Block>();
+    // What the fetch reads, owned as a BlockSegments (whose shared_ptr is compiled once).
+    Block* block_ = new Block();
+    std::shared_ptr<BlockSegments> owned_block_{static_cast<BlockSegments*>(block_)};
     KeyIndexFor<TargetKey> by_pk_;
     std::optional<RowReader<Target>> read_;
     KeyIndexFor<Key> target_slot_;  // forward relations: the slot of each target's key

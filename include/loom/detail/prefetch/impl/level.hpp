@@ -130,6 +130,22 @@ LOOM_DECL std::vector<const Anchor*> LevelCore::child_holders(std::size_t loaded
     return holders;
 }
 
+LOOM_DECL void LevelCore::child_objects(void* out, std::size_t loaded, BlockView block) const {
+    // Each address is copied in as the Target* it is (see place_items).
+    auto* at = static_cast<char*>(out);
+    auto put = [&](const void* object) {
+        std::memcpy(at, &object, sizeof object);
+        at += sizeof object;
+    };
+    for (std::size_t k = 0, i = 0; i < loaded; ++k) {
+        const std::size_t n = std::min(BlockView::first << k, loaded - i);
+        const char* object = block.segments[k];
+        for (std::size_t j = 0; j < n; ++j, object += block.stride) put(object);
+        i += n;
+    }
+    for (const auto& [t, h] : preloaded) put(t);
+}
+
 LOOM_DECL void LevelCore::adopt_child(std::unique_ptr<Level> child,
                                       std::vector<std::unique_ptr<Level>>& next) const {
     // The nested level keeps what this one kept (another database's snapshot), and this
