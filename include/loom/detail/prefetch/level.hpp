@@ -229,6 +229,9 @@ struct RelNodeBase {
         return session && session != &parents_db.root() ? *session : parents_db;
     }
 
+    /// Counts the nested nodes at `depth` of `per_depth` (PrefetchNodeBase::count_levels).
+    void count_children(std::vector<std::size_t>& per_depth, std::size_t depth) const;
+
 protected:
     /// Takes `other`'s nested relations.
     void merge_children(const RelNodeBase& other);

@@ -48,6 +48,11 @@ LOOM_DECL void ParentChains::unchain(std::size_t parents, std::size_t keys,
     next_parent.assign(parents, KeyIndex::npos);
 }
 
+LOOM_DECL void RelNodeBase::count_children(std::vector<std::size_t>& per_depth,
+                                           std::size_t depth) const {
+    for (auto& c : children) c->count_levels(per_depth, depth);
+}
+
 LOOM_DECL void RelNodeBase::merge_children(const RelNodeBase& other) {
     for (auto& c : other.children) merge_prefetch(children, *c);
 }
