@@ -87,7 +87,8 @@ public:
 
     /// The related rows come from `qs` (a QuerySet of the related model), run on qs's own
     /// Database, as Django runs a Prefetch's queryset on its own database.
-    Prefetch(Rel Owner::*member, const QuerySet<Target>& qs) : node_(detail::make_node(member)) {
+    Prefetch(Rel Owner::*member, const QuerySet<Target>& qs)
+        : node_(detail::make_node(member).release()) {
         constexpr bool to_many =
             std::is_same_v<Rel, ManyToMany<Target>> || std::is_same_v<Rel, Reverse<Target>>;
         const auto& state = detail::access::state(qs);

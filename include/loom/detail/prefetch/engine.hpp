@@ -178,7 +178,7 @@ struct RelNodeT final : PrefetchNode<Owner>, RelNodeData<typename Rel::target_ty
     std::string describe() const override { return this->spec->describe(); }
     void count_levels(std::vector<std::size_t>& per_depth, std::size_t depth) const override {
         PrefetchNodeBase::count_levels(per_depth, depth);
-        for (auto& c : this->children) c->count_levels(per_depth, depth + 1);
+        this->count_children(per_depth, depth + 1);
     }
 
     std::unique_ptr<Level> plan(Session& parents_db, Parents<Owner> parents) const override {
@@ -233,9 +233,23 @@ template <class T, std::size_t I> void load_by_key_of(Database& db, void* cache,
         db, relation_info<T, I>, cache, *static_cast<const key_of<T>*>(key));
 }
 
+/// An owning pointer to a prefetch node of type Node, held as a PrefetchNodeBase: one
+/// std::unique_ptr type for every node type (its code is compiled once, not once a relation).
+template <class Node> class NodePtr {
+public:
+    explicit NodePtr(Node* node = nullptr) noexcept : p_(node) {}
+    Node* operator->() const noexcept { return static_cast<Node*>(p_.get()); }
+    Node& operator*() const noexcept { return *operator->(); }
+    explicit operator bool() const noexcept { return p_ != nullptr; }
+    operator std::unique_ptr<PrefetchNodeBase>() && noexcept { return std::move(p_); }
+    Node* release() noexcept { return static_cast<Node*>(p_.release()); }
+
+private:
+    std::unique_ptr<PrefetchNodeBase> p_;
+};
+
 /// The prefetch node for one relation member.
-template <class Owner, class Rel>
-std::unique_ptr<RelNodeT<Owner, Rel>> make_node(Rel Owner::*member) {
+template <class Owner, class Rel> NodePtr<RelNodeT<Owner, Rel>> make_node(Rel Owner::*member) {
     static_assert(is_relation_member<Rel>::value,
                   "prefetch_related: this member is not a relation (ForeignKey, OneToOne, "
                   "ManyToMany, Reverse or ReverseOne)");
@@ -245,9 +259,9 @@ std::unique_ptr<RelNodeT<Owner, Rel>> make_node(Rel Owner::*member) {
     static_assert(declared_with_type<Owner, Rel>(),
                   "prefetch_related: this relation member is not declared in its model's "
                   "descriptor");
-    std::unique_ptr<RelNodeT<Owner, Rel>> out;
+    NodePtr<RelNodeT<Owner, Rel>> out;
     visit_entry(member, [&](auto i) {
-        out = std::make_unique<RelNodeT<Owner, Rel>>();
+        out = NodePtr<RelNodeT<Owner, Rel>>(new RelNodeT<Owner, Rel>());
         out->spec = &level_spec<Owner, decltype(i)::value>;
     });
     if (!out)

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -212,65 +213,99 @@ template <class Rel> void* cache_of(Rel& r) noexcept {
         return static_cast<RelatedList<T>*>(&r);
 }
 
-/// What a prefetch node of a relation to Target holds, whatever the relation.
-template <class Target> struct RelNodeData {
+/// What a prefetch node of a relation holds whatever its target model: compiled once, not once
+/// a target.
+struct RelNodeBase {
     const LevelSpec* spec = nullptr;
-    std::shared_ptr<const QueryState<Target>> custom;  // Prefetch(..., queryset)
     Session* session = nullptr;  // the database of the Prefetch's queryset (null: the parents')
-    PrefetchList<Target> children;
+    NodeList children;
     bool into_other = false;  // Prefetch(...).into(another member)
     bool skip_loaded = true;  // parents whose slot is loaded run no query (db.load: false)
 
-    const QueryState<Target>& state() const {
-        static const QueryState<Target> all;
-        return custom ? *custom : all;
-    }
     /// The database this level reads: a Prefetch's queryset reads its own database, as
     /// Django's does; one of the parents' own Database reads where the parents were read (the
     /// same replica and snapshot).
     Session& database(Session& parents_db) const {
         return session && session != &parents_db.root() ? *session : parents_db;
     }
+
+    /// Counts the nested nodes at `depth` of `per_depth` (PrefetchNodeBase::count_levels).
+    void count_children(std::vector<std::size_t>& per_depth, std::size_t depth) const;
+
+protected:
+    /// Takes `other`'s nested relations.
+    void merge_children(const RelNodeBase& other);
+    /// `other` (the same relation into the same member) has another queryset.
+    [[noreturn]] void throw_two_querysets(const RelNodeBase& other) const;
+};
+
+/// What a prefetch node of a relation to Target holds, whatever the relation.
+template <class Target> struct RelNodeData : RelNodeBase {
+    std::shared_ptr<const QueryState<Target>> custom;  // Prefetch(..., queryset)
+
+    const QueryState<Target>& state() const {
+        static const QueryState<Target> all;
+        return custom ? *custom : all;
+    }
     /// Takes `other`'s queryset (if this has none) and nested relations: the same relation
     /// into the same member.
     void merge_data(const RelNodeData& other) {
         if (other.custom) {
             if (custom && (session != other.session || !same_query(*custom, *other.custom)))
-                throw UsageError("prefetch_related: " + spec->describe() +
-                                 (into_other ? " (loaded into another member by into(...))" : "") +
-                                 " was given two different querysets" +
-                                 (session != other.session ? " (of two databases)" : "") +
-                                 "; use Prefetch(...).into(...) to load the second one into "
-                                 "another member");
+                throw_two_querysets(other);
             if (!custom) {
                 custom = other.custom;
                 session = other.session;
             }
         }
-        for (auto& c : other.children) merge_prefetch(children, *c);
+        merge_children(other);
     }
 };
 
-/// The SELECT of a level for one chunk of keys: the parent key (when it is not the target's
-/// own primary key) leads, the target's columns follow.
-template <class Target>
-SqlText key_query(const QueryState<Target>& state, Session& db, const KeyTest& keys) {
-    return SelectBuilder<Target>(state, &db).for_keys(keys);
+/// The SELECT of a level for one chunk of keys, of a queryset of Target at `state`: the parent
+/// key (when it is not the target's own primary key) leads, the target's columns follow. The
+/// one function of a level's query that knows Target (levels call it through a KeySql).
+template <class Target> SqlText key_query(const void* state, Session& db, const KeyTest& keys) {
+    return SelectBuilder<Target>(*static_cast<const QueryState<Target>*>(state), &db)
+        .for_keys(keys);
 }
+using KeySql = SqlText (*)(const void* state, Session& db, const KeyTest& keys);
 
 /// Sorts `objects` by address and drops repeats (an object reached from several parents).
 LOOM_DECL void sort_unique(std::vector<std::pair<const void*, const Anchor*>>& objects);
 
-/// The distinct keys of a level's parents, in first-seen order, and (when chained) the parents
-/// of each key in parent order: the plan phase's work, shared by every level of one key type.
-template <class Key> struct KeyPlan {
-    KeyIndexFor<Key> by_key;
-    std::vector<Key> distinct;
+/// Each key's parents in parent order, as a key plan chains them: whatever the key type.
+struct ParentChains {
     /// Chained: key k's parents are first_parent[k], then next_parent[p] after parent p. While
     /// each parent has a key of its own (the primary keys of distinct parents), key k's one
     /// parent is parent k and neither array is made (`one_each`).
     std::vector<std::uint32_t> first_parent, next_parent;
     bool one_each = true;
+
+    /// Calls fn(p) for each parent p of key k, in parent order.
+    template <class Fn> void for_parents(std::uint32_t k, Fn&& fn) const {
+        if (one_each) {
+            fn(k);
+            return;
+        }
+        for (auto p = first_parent[k]; p != KeyIndex::npos; p = next_parent[p]) fn(p);
+    }
+    /// The first parent of each key (null: key k's is parent k).
+    const std::uint32_t* first_parents() const noexcept {
+        return one_each ? nullptr : first_parent.data();
+    }
+
+protected:
+    /// A parent without a key of its own: the chains from now on (the parents so far, `keys`
+    /// of them, had one key each, in order).
+    void unchain(std::size_t parents, std::size_t keys, std::vector<std::uint32_t>& last_parent);
+};
+
+/// The distinct keys of a level's parents, in first-seen order, and (when chained) the parents
+/// of each key in parent order: the plan phase's work, shared by every level of one key type.
+template <class Key> struct KeyPlan : ParentChains {
+    KeyIndexFor<Key> by_key;
+    std::vector<Key> distinct;
 
     /// `keys`: one per parent, none for a NULL key. `chain`: link the parents of each key
     /// (forward levels stitch by target key instead).
@@ -280,7 +315,7 @@ template <class Key> struct KeyPlan {
         distinct.reserve(keys.size());
         for (std::size_t p = 0; p < keys.size(); ++p) {
             if (!keys[p]) {
-                if (chain && one_each) unchain(keys.size(), last_parent);
+                if (chain && one_each) unchain(keys.size(), distinct.size(), last_parent);
                 continue;
             }
             bool fresh;
@@ -296,7 +331,7 @@ template <class Key> struct KeyPlan {
                     distinct.push_back(*keys[p]);
                     continue;
                 }
-                unchain(keys.size(), last_parent);
+                unchain(keys.size(), distinct.size(), last_parent);
             }
             if (fresh) {
                 distinct.push_back(*keys[p]);
@@ -308,61 +343,14 @@ template <class Key> struct KeyPlan {
             }
         }
     }
-
-    /// Calls fn(p) for each parent p of key k, in parent order.
-    template <class Fn> void for_parents(std::uint32_t k, Fn&& fn) const {
-        if (one_each) {
-            fn(k);
-            return;
-        }
-        for (auto p = first_parent[k]; p != KeyIndex::npos; p = next_parent[p]) fn(p);
-    }
-    /// The first parent of each key (null: key k's is parent k).
-    const std::uint32_t* first_parents() const noexcept {
-        return one_each ? nullptr : first_parent.data();
-    }
-
-private:
-    /// A parent without a key of its own: the chains from now on (the parents so far had one
-    /// key each, in order).
-    void unchain(std::size_t parents, std::vector<std::uint32_t>& last_parent) {
-        one_each = false;
-        first_parent.resize(distinct.size());
-        for (std::size_t k = 0; k < distinct.size(); ++k)
-            first_parent[k] = static_cast<std::uint32_t>(k);
-        last_parent = first_parent;
-        next_parent.assign(parents, KeyIndex::npos);
-    }
 };
 
-/// One planned level of a relation to Target whose keys are of type Key (node.hpp): what the
-/// plan took from the parents, then what the fetch read. row() and fetched() touch only this
-/// object's own members. The parents' caches are kept as cache_of() made them, their owners
-/// as const void* (only the spec's back reference functions look at them): see ParentObjects.
-template <class Target, class Key> class RelLevel final : public Level {
-    using TargetKey = key_of<Target>;
-    // Growing never moves the objects read so far (no copies, no transient 2x peak).
-    using Block = StableBlock<Target>;
-    using Fk = ForeignKey<Target, Key>;  // a forward level's cache
-    // Only levels keyed by the target's own key can be forward ones: the code for them is
-    // compiled only there.
-    static constexpr bool can_forward = std::is_same_v<Key, TargetKey>;
-
+/// What a planned level does whatever its target and key type (compiled once): the parents,
+/// the links the fetch read, the anchor, and the stitching that works on slots and addresses
+/// (BlockView) rather than on Target objects. A level is a RelLevel<Target, Key> over a
+/// KeyLevel<Key> over this.
+class LevelCore : public Level {
 public:
-    RelLevel(const RelNodeData<Target>& node, Session& parents_db)
-        : node_(node),
-          spec_(*node.spec),
-          forward_(can_forward && node.spec->kind == LevelKind::forward),
-          shared_(node.spec->shared_targets),
-          db_(&node.database(parents_db)) {
-        session = db_;
-        // A Prefetch's queryset of another database reads in its own snapshot (kept by this
-        // level and the levels below it).
-        if (db_ != &parents_db) keep = std::make_shared<Session::ReadSnapshot>(*db_, true);
-    }
-
-    // From the parents: each one's key (none for a NULL key), and the parents themselves.
-    std::vector<std::optional<Key>> keys;
     ParentObjects parents;
     // Objects (Target) of parents whose relation was loaded already, each with the anchor
     // whose storage keeps it: the nested levels run on them.
@@ -377,6 +365,134 @@ public:
         else if (h != holder_)
             mixed_holders_ = true;
     }
+
+protected:
+    LevelCore(const RelNodeBase& node, bool forward, Session& parents_db);
+
+    /// The statements' origin, once the level has keys to look up.
+    void name_origin();
+    /// How `keys` keys are passed, with `own_params` parameters of the queryset's own.
+    KeyChunks chunk_plan(std::size_t keys, std::size_t own_params, bool arrays) const;
+    /// Makes `anchor` the level's (the one anchor of every cache it fills); returns the anchor
+    /// of the back references to the parents (null: none).
+    const Anchor* adopt(Anchor* anchor);
+    /// A reverse one-to-one: the slot of each parent's row (KeyIndex::npos: none).
+    std::vector<std::uint32_t> one_slots(const ParentChains& chains) const;
+    /// A to-many level: at[p + 1] = how many items parent p lists; returns the total.
+    std::size_t count_items(const ParentChains& chains, std::vector<std::uint32_t>& at) const;
+    /// Writes the address of each item (a const Target*, in `block`) at `items`, every parent's
+    /// in one slice; at[p] becomes the end of parent p's slice.
+    void place_items(const ParentChains& chains, std::vector<std::uint32_t>& at, void* items,
+                     BlockView block) const;
+    /// The children of a reverse key (never shared: child i is row i) point at their parents.
+    void set_backs(void* block, const ParentChains& chains, const Anchor* back) const {
+        if (back) spec_.set_backs(block, links_.data(), chains.first_parents(), parents, back);
+    }
+    /// The anchors of the objects the nested levels run on: the `loaded` objects of the
+    /// level's block, then the preloaded ones (sorted by address, without repeats).
+    std::vector<const Anchor*> child_holders(std::size_t loaded);
+    /// Writes the objects child_holders() listed at `out` (an array of Target*), in its order:
+    /// the first `loaded` of `block`, then the preloaded ones.
+    void child_objects(void* out, std::size_t loaded, BlockView block) const;
+    /// Adds a nested level, planned on this level's objects, to `next`.
+    void adopt_child(std::unique_ptr<Level> child, std::vector<std::unique_ptr<Level>>& next) const;
+
+    template <class V> static void release(V& v) noexcept { V().swap(v); }
+
+    const LevelSpec& spec_;
+    const bool forward_, shared_;
+    Session* db_;
+    const Anchor* holder_ = nullptr;
+    bool mixed_holders_ = false;
+    bool looked_up_ = false;  // some key was not NULL: the level has statements
+    // Per row read: the index of its key; with shared targets, and its slot in the block (the
+    // other rows sit in the block in row order, so their slot is their position: 4 bytes a
+    // row in the level's largest transient array).
+    std::vector<std::uint32_t> links_;
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> shared_links_;
+    AnchorRef anchor_;  // made by fill()
+
+private:
+    /// Calls fn(key index, slot) for each row read, in row order.
+    template <class Fn> void each_link(Fn&& fn) const {
+        if (shared_) {
+            for (auto [k, slot] : shared_links_) fn(k, slot);
+        } else {
+            for (std::uint32_t slot = 0; slot < links_.size(); ++slot) fn(links_[slot], slot);
+        }
+    }
+};
+
+/// What a planned level does with keys of type Key whatever its target: the parents' keys,
+/// their plan, and the statements that look them up (compiled once a key type).
+template <class Key> class KeyLevel : public LevelCore {
+public:
+    // From the parents: each one's key (none for a NULL key).
+    std::vector<std::optional<Key>> keys;
+
+protected:
+    using LevelCore::LevelCore;
+
+    /// The plan phase past the parents, up to the distinct keys: false when there is nothing
+    /// to look up (no parent, or every key NULL: no query).
+    bool plan_keys() {
+        if (mixed_holders_) holder_ = nullptr;
+        if (parents.empty()) return false;
+        plan_.plan(keys, !forward_);
+        // The parents' keys go before the fetch, which reuses their memory: a reverse level
+        // finds a row's parents by the key index alone, a forward level reads each parent's
+        // key again from its relation (parent_key()) and finds its target by the target's key
+        // (target_slot_), so its key index goes too.
+        release(keys);
+        if (forward_) plan_.by_key = KeyIndexFor<Key>();
+        if (plan_.distinct.empty()) return false;
+        looked_up_ = true;
+        // Explicit loads (rel.load(db), db.load) say so in the query log and the N+1 guard.
+        name_origin();
+        return true;
+    }
+    /// The statements that look the distinct keys up: `sql` on the queryset at `state`.
+    void plan_statements(KeySql sql, const void* state) {
+        KeyList<Key> list;
+        auto query = [&](std::span<const Key> chunk, bool array) {
+            return sql(state, *db_, list.test(&spec_.join(), chunk, array, spec_.to_one()));
+        };
+        // Chunk so that keys + the queryset's own parameters fit the variable limit.
+        const std::size_t own_params = query(std::span<const Key>{}, false).params.size();
+        const KeyChunks plan = chunk_plan(plan_.distinct.size(), own_params, key_arrays_for<Key>());
+        for_each_key_chunk<Key>(plan_.distinct, plan, [&](std::span<const Key> chunk, bool json) {
+            statements.push_back(query(chunk, json));
+        });
+        release(plan_.distinct);  // the statements hold the keys now
+    }
+
+    KeyPlan<Key> plan_;  // distinct keys; parents sharing a key are chained
+};
+
+/// One planned level of a relation to Target whose keys are of type Key (node.hpp): what the
+/// plan took from the parents, then what the fetch read. row() and fetched() touch only this
+/// object's own members. The parents' caches are kept as cache_of() made them, their owners
+/// as const void* (only the spec's back reference functions look at them): see ParentObjects.
+/// Only what touches Target objects is here: reading rows into them, and putting them into the
+/// caches; the rest is its bases'.
+template <class Target, class Key> class RelLevel final : public KeyLevel<Key> {
+    using TargetKey = key_of<Target>;
+    // Growing never moves the objects read so far (no copies, no transient 2x peak).
+    using Block = StableBlock<Target>;
+    using Fk = ForeignKey<Target, Key>;  // a forward level's cache
+    // Only levels keyed by the target's own key can be forward ones: the code for them is
+    // compiled only there.
+    static constexpr bool can_forward = std::is_same_v<Key, TargetKey>;
+    using Base = KeyLevel<Key>;
+    using Base::anchor_, Base::db_, Base::forward_, Base::holder_, Base::links_, Base::looked_up_,
+        Base::plan_, Base::shared_, Base::shared_links_, Base::spec_;
+
+public:
+    using Base::parents, Base::preloaded;
+
+    RelLevel(const RelNodeData<Target>& node, Session& parents_db)
+        : Base(node, can_forward && node.spec->kind == LevelKind::forward, parents_db),
+          node_(node) {}
 
     /// Keeps the objects an already-loaded cache holds (the engine made them; they are not
     /// const), each with the anchor whose storage keeps it (null when unknown).
@@ -401,32 +517,10 @@ public:
     /// The plan phase past the parents: the distinct keys, and the statements that look them
     /// up (none when every key is NULL).
     void plan_queries() {
-        if (mixed_holders_) holder_ = nullptr;
-        if (parents.empty()) return;
-        plan_.plan(keys, !forward_);
-        // The parents' keys go before the fetch, which reuses their memory: a reverse level
-        // finds a row's parents by the key index alone, a forward level reads each parent's
-        // key again from its relation (parent_key()) and finds its target by the target's key
-        // (target_slot_), so its key index goes too.
-        release(keys);
-        if (forward_) plan_.by_key = KeyIndexFor<Key>();
-        if (plan_.distinct.empty()) return;  // nothing to look up: no query
-        looked_up_ = true;
-
-        // Explicit loads (rel.load(db), db.load) say so in the query log and the N+1 guard.
-        origin = (db_->origin() == "load" ? "load " : "prefetch ") + spec_.describe();
+        if (!this->plan_keys()) return;
         by_pk_ = KeyIndexFor<TargetKey>(shared_ ? plan_.distinct.size() : 0);
         read_.emplace(node_.state());
-        // Chunk so that keys + the queryset's own parameters fit the variable limit.
-        KeyList<Key> list;
-        const std::size_t own_params = query_for(list, std::span<const Key>{}, false).params.size();
-        const KeyChunks plan =
-            plan_key_chunks(*db_, plan_.distinct.size(), own_params, "prefetch " + spec_.describe(),
-                            key_arrays_for<Key>());
-        for_each_key_chunk<Key>(plan_.distinct, plan, [&](std::span<const Key> chunk, bool json) {
-            statements.push_back(query_for(list, chunk, json));
-        });
-        release(plan_.distinct);  // the statements hold the keys now
+        this->plan_statements(&key_query<Target>, &node_.state());
     }
 
     void row(const Statement& s) override {
@@ -480,34 +574,20 @@ public:
         if (!parents.empty()) fill();
         if (node_.children.empty()) return;
 
-        std::vector<Target*> targets;
-        std::vector<const Anchor*> holders;
         const std::size_t loaded = anchor_ ? block_->size() : 0;
-        targets.reserve(loaded + preloaded.size());
-        holders.reserve(loaded + preloaded.size());
-        if (anchor_)
-            for (auto& t : *block_) {
-                targets.push_back(&t);
-                holders.push_back(anchor_.get());
-            }
-        sort_unique(preloaded);
-        for (const auto& [t, h] : preloaded) {
-            targets.push_back(static_cast<Target*>(const_cast<void*>(t)));
-            holders.push_back(h);
-        }
-        if (targets.empty()) return;
+        const std::vector<const Anchor*> holders = this->child_holders(loaded);
+        if (holders.empty()) return;
+        std::vector<Target*> targets(holders.size());
+        this->child_objects(targets.data(), loaded, block_->view());
         for (auto& child : node_.children) {
             // Spans from pointer and size: the range constructors would check the ranges
             // concepts again for every target model.
-            auto c = typed_node<Target>(*child).plan(
-                *db_,
-                Parents<Target>(std::span<Target* const>(targets.data(), targets.size()),
-                                std::span<const Anchor* const>(holders.data(), holders.size())));
-            // The nested level keeps what this one kept (another database's snapshot), and
-            // this level's anchor, which its parents' back references hang on.
-            if (!c->keep) c->keep = keep;
-            c->parent_anchor = anchor_;
-            next.push_back(std::move(c));
+            this->adopt_child(
+                typed_node<Target>(*child).plan(
+                    *db_, Parents<Target>(
+                              std::span<Target* const>(targets.data(), targets.size()),
+                              std::span<const Anchor* const>(holders.data(), holders.size()))),
+                next);
         }
     }
 
@@ -523,16 +603,11 @@ public:
         ListAnchor<Target>* list = nullptr;
         Anchor* anchor;
         if (spec_.to_one())
-            anchor = new Anchor(info, block_);
+            anchor = new Anchor(info, owned_block_);
         else
-            anchor = list = new ListAnchor<Target>(info, block_);
+            anchor = list = new ListAnchor<Target>(info, owned_block_);
         const bool internal = holder_ != nullptr;
-        const Anchor* back = nullptr;
-        if (spec_.back_info && holder_) {
-            anchor->set_parent(holder_);  // before any reference to it is counted
-            back = anchor->make_back(spec_.back_info);
-        }
-        anchor_ = AnchorRef(anchor);
+        const Anchor* back = this->adopt(anchor);
         if (!looked_up_) {
             // Nothing to look up: no query, but every cache is loaded (empty or NULL).
             for (std::size_t p = 0; p < parents.size(); ++p) {
@@ -566,29 +641,22 @@ public:
                 }
             }
         } else if (spec_.kind == LevelKind::reverse_one) {
+            const std::vector<std::uint32_t> slot = this->one_slots(plan_);
             for (std::size_t p = 0; p < parents.size(); ++p)
                 relation_access::set(*static_cast<ReverseOne<Target>*>(parents.cache(p)),
-                                     static_cast<const Target*>(nullptr), anchor, internal);
-            each_link([&](std::uint32_t k, std::uint32_t slot) {
-                plan_.for_parents(k, [&](std::uint32_t p) {
-                    relation_access::set(*static_cast<ReverseOne<Target>*>(parents.cache(p)),
-                                         &block[slot], anchor, internal);
-                });
-            });
-            set_backs(back);
+                                     slot[p] == KeyIndex::npos
+                                         ? nullptr
+                                         : static_cast<const Target*>(&block[slot[p]]),
+                                     anchor, internal);
+            this->set_backs(block_, plan_, back);
         } else {
             // Count, then fill one array for the whole level; each list is a slice of it.
-            std::vector<std::uint32_t> at(parents.size() + 1, 0);
-            each_link([&](std::uint32_t k, std::uint32_t) {
-                plan_.for_parents(k, [&](std::uint32_t p) { ++at[p + 1]; });
-            });
-            for (std::size_t p = 0; p < parents.size(); ++p) at[p + 1] += at[p];
+            static_assert(sizeof(const Target*) == sizeof(const void*));
+            std::vector<std::uint32_t> at;
             auto& items = list->items;
-            items.resize(at.back());
-            each_link([&](std::uint32_t k, std::uint32_t slot) {
-                plan_.for_parents(k, [&](std::uint32_t p) { items[at[p]++] = &block[slot]; });
-            });
-            set_backs(back);
+            items.resize(this->count_items(plan_, at));
+            this->place_items(plan_, at, items.data(), block.view());
+            this->set_backs(block_, plan_, back);
             // at[p] is now the end of parent p's slice, at[p - 1] its start.
             for (std::size_t p = 0; p < parents.size(); ++p) {
                 const std::uint32_t begin = p == 0 ? 0 : at[p - 1];
@@ -599,8 +667,6 @@ public:
     }
 
 private:
-    template <class V> static void release(V& v) noexcept { V().swap(v); }
-
     /// A forward level's parent p's key, as the plan read it: from the relation that holds it
     /// (parents are not written between the plan and the stitch).
     std::optional<Key> parent_key(std::size_t p) const {
@@ -608,26 +674,6 @@ private:
             return static_cast<const Fk*>(parents.key_relation(p))->id();
         else
             return std::nullopt;
-    }
-
-    SqlText query_for(KeyList<Key>& list, std::span<const Key> chunk, bool array) const {
-        return key_query(node_.state(), *db_,
-                         list.test(&spec_.join(), chunk, array, spec_.to_one()));
-    }
-
-    /// Calls fn(key index, slot) for each row read, in row order.
-    template <class Fn> void each_link(Fn&& fn) const {
-        if (shared_) {
-            for (auto [k, slot] : shared_links_) fn(k, slot);
-        } else {
-            for (std::uint32_t slot = 0; slot < links_.size(); ++slot) fn(links_[slot], slot);
-        }
-    }
-
-    /// The children of a reverse key (never shared: child i is row i) point at their parents.
-    void set_backs(const Anchor* back) const {
-        if (back)
-            spec_.set_backs(block_.get(), links_.data(), plan_.first_parents(), parents, back);
     }
 
     void mark_empty(void* cache, const Anchor* anchor, bool internal) const {
@@ -645,24 +691,12 @@ private:
     }
 
     const RelNodeData<Target>& node_;
-    const LevelSpec& spec_;
-    const bool forward_, shared_;
-    Session* db_;
-    const Anchor* holder_ = nullptr;
-    bool mixed_holders_ = false;
-    KeyPlan<Key> plan_;       // distinct keys; parents sharing a key are chained
-    bool looked_up_ = false;  // some key was not NULL: the level has statements
-    // What the fetch reads.
-    std::shared_ptr<Block> block_ = std::make_shared<Block>();
-    // Per row read: the index of its key; with shared targets, and its slot in the block (the
-    // other rows sit in the block in row order, so their slot is their position: 4 bytes a
-    // row in the level's largest transient array).
-    std::vector<std::uint32_t> links_;
-    std::vector<std::pair<std::uint32_t, std::uint32_t>> shared_links_;
+    // What the fetch reads, owned as a BlockSegments (whose shared_ptr is compiled once).
+    Block* block_ = new Block();
+    std::shared_ptr<BlockSegments> owned_block_{static_cast<BlockSegments*>(block_)};
     KeyIndexFor<TargetKey> by_pk_;
     std::optional<RowReader<Target>> read_;
     KeyIndexFor<Key> target_slot_;  // forward relations: the slot of each target's key
-    AnchorRef anchor_;              // made by fill()
 };
 
 /// Loads one object's relation (rel.load(db)): `cache` as cache_of() made it, `key` the
@@ -681,18 +715,27 @@ void load_one(Session& db, const LevelSpec& spec, void* cache, std::optional<Key
     l.fill();
 }
 
+/// The lines of explain_level past its query `q` (on `db`): the query plan, the levels below.
+LOOM_DECL void explain_lines(const RelNodeBase& node, Session& db, const SqlText& q,
+                             std::vector<std::string>& out, const std::string& prefix);
+
+/// explain_level for keys of type Key: the level's query is `sql` on the queryset at `state`.
+template <class Key>
+void explain_keys(const RelNodeBase& node, KeySql sql, const void* state, Session& parents_db,
+                  std::vector<std::string>& out, const std::string& prefix) {
+    Session& db = node.database(parents_db);
+    const Key sample[] = {Key{}};
+    KeyList<Key> list;
+    explain_lines(node, db,
+                  sql(state, db, list.test(&node.spec->join(), sample, false, node.spec->to_one())),
+                  out, prefix);
+}
+
 /// The query plan of a node's level and the levels below, one line per level.
 template <class Target, class Key>
 void explain_level(const RelNodeData<Target>& node, Session& parents_db,
                    std::vector<std::string>& out, const std::string& prefix) {
-    Session& db = node.database(parents_db);
-    const Key sample[] = {Key{}};
-    KeyList<Key> list;
-    const SqlText q = key_query(node.state(), db,
-                                list.test(&node.spec->join(), sample, false, node.spec->to_one()));
-    out.push_back(prefix + node.spec->describe() + ": " + q.sql);
-    explain_into(db, q, out, prefix + "  ");
-    for (auto& c : node.children) c->explain(db, out, prefix + "  ");
+    explain_keys<Key>(node, &key_query<Target>, &node.state(), parents_db, out, prefix);
 }
 
 }  // namespace loom::detail
