@@ -41,14 +41,19 @@ LOOM_DECL std::string relation_name(const RelationInfo& info);
 
 /// A forward key whose target row is missing (written while foreign keys were not enforced):
 /// what prefetch_related and select_related both report.
+[[noreturn]] LOOM_DECL void throw_dangling_key_text(const std::string& relation,
+                                                    std::string_view column, const std::string& key,
+                                                    std::string_view target);
 template <class K>
 [[noreturn]] void throw_dangling_key(const std::string& relation, std::string_view column,
                                      const K& key, std::string_view target) {
-    throw DataError(relation + ": " + std::string(column) + " " + key_text(key) + " matches no " +
-                    std::string(target) +
-                    " (a dangling key: the row was deleted, or written, while foreign keys were "
-                    "not enforced)");
+    throw_dangling_key_text(relation, column, key_text(key), target);
 }
+
+/// Dereferencing a ForeignKey that holds no object: `has_key` with the key as `key` (the
+/// target was filtered out by a Prefetch's QuerySet), else a NULL key.
+[[noreturn]] LOOM_DECL void throw_null_key(const RelationInfo* info, const std::string& key,
+                                           bool has_key, std::string_view target);
 
 struct relation_access;
 
@@ -253,19 +258,9 @@ private:
         slot_.id = k;
     }
     [[noreturn]] void throw_null() const {
-        const detail::RelationInfo* info = word_.info();
-        if (word_.flag())  // a key, but no object: a Prefetch's QuerySet left the row out
-            throw UsageError(
-                (info ? detail::relation_name(*info) : std::string("this ForeignKey")) +
-                " is not NULL (its key is " + detail::key_text(key()) + "), but the " +
-                std::string(detail::type_name<T>()) +
-                " it points at was filtered "
-                "out by the QuerySet of the Prefetch that loaded it; get() returns "
-                "nullptr for it");
-        if (info)
-            throw UsageError(detail::relation_name(*info) +
-                             " is NULL; check is_null() or use get(), which returns nullptr");
-        throw UsageError("dereferenced a NULL ForeignKey; check is_null() first");
+        // A key, but no object: a Prefetch's QuerySet left the row out.
+        detail::throw_null_key(word_.info(), word_.flag() ? detail::key_text(key()) : std::string(),
+                               word_.flag(), detail::type_name<T>());
     }
 
     Slot slot_{};

@@ -42,4 +42,25 @@ LOOM_DECL void throw_cannot_load(const RelationInfo* info, std::string_view kind
     throw_not_loaded(info, kind, target);
 }
 
+LOOM_DECL void throw_dangling_key_text(const std::string& relation, std::string_view column,
+                                       const std::string& key, std::string_view target) {
+    throw DataError(relation + ": " + std::string(column) + " " + key + " matches no " +
+                    std::string(target) +
+                    " (a dangling key: the row was deleted, or written, while foreign keys were "
+                    "not enforced)");
+}
+
+LOOM_DECL void throw_null_key(const RelationInfo* info, const std::string& key, bool has_key,
+                              std::string_view target) {
+    if (has_key)
+        throw UsageError((info ? relation_name(*info) : std::string("this ForeignKey")) +
+                         " is not NULL (its key is " + key + "), but the " + std::string(target) +
+                         " it points at was filtered out by the QuerySet of the Prefetch that "
+                         "loaded it; get() returns nullptr for it");
+    if (info)
+        throw UsageError(relation_name(*info) +
+                         " is NULL; check is_null() or use get(), which returns nullptr");
+    throw UsageError("dereferenced a NULL ForeignKey; check is_null() first");
+}
+
 }  // namespace loom::detail
