@@ -54,23 +54,33 @@ struct QueryStateData {
 /// A QuerySet<T>'s state: the data, typed by the model it queries.
 template <class T> struct QueryState : QueryStateData {};
 
-/// Reads one object, and the objects its select_related members join, from a row.
-template <class T> struct RowReader {
-    std::vector<SelectReaderPtr<T>> readers;  // one type for every model
+/// The readers of a query's select_related chains, each with the result column its level
+/// starts at (after the model's own columns). One type for every model.
+struct RelatedReaders {
+    std::vector<std::unique_ptr<SelectRelatedReader>> readers;
     std::vector<int> offsets;
 
-    explicit RowReader(const QueryState<T>& st) {
-        int c = static_cast<int>(meta<T>().column_count());
-        for (auto& sr : st.select_related) {
-            readers.push_back(sr->reader());
-            offsets.push_back(c);
-            c += static_cast<int>(sr->column_count());
-        }
+    /// The readers of `st`'s chains, for a model of `columns` columns.
+    RelatedReaders(const QueryStateData& st, std::size_t columns);
+    RelatedReaders(const RelatedReaders&) = delete;
+    RelatedReaders& operator=(const RelatedReaders&) = delete;
+    ~RelatedReaders();
+
+    /// Reads the chains' levels of the row at column `first` into `obj`.
+    void read(const Statement& s, int first, void* obj) {
+        for (std::size_t i = 0; i < readers.size(); ++i)
+            readers[i]->read(s, first + offsets[i], obj);
     }
+};
+
+/// Reads one object, and the objects its select_related members join, from a row.
+template <class T> struct RowReader {
+    RelatedReaders related;
+
+    explicit RowReader(const QueryState<T>& st) : related(st, meta<T>().column_count()) {}
     void operator()(const Statement& s, int first, T& obj) {
         read_object(s, first, obj);
-        for (std::size_t i = 0; i < readers.size(); ++i)
-            readers[i]->read(s, first + offsets[i], &obj);
+        related.read(s, first, &obj);
     }
 };
 

@@ -321,4 +321,15 @@ LOOM_DECL void SelectSql::append_limit(SqlText& q) const {
     q.params.push_back(b.lo);
 }
 
+LOOM_DECL RelatedReaders::RelatedReaders(const QueryStateData& st, std::size_t columns) {
+    int c = static_cast<int>(columns);
+    for (const auto& sr : st.select_related) {
+        readers.push_back(sr->reader());
+        offsets.push_back(c);
+        c += static_cast<int>(sr->column_count());
+    }
+}
+
+LOOM_DECL RelatedReaders::~RelatedReaders() = default;
+
 }  // namespace loom::detail
