@@ -148,6 +148,11 @@ struct KeySet {
 /// bulk writes and QuerySet::update.
 LOOM_DECL std::string missing_key_hint(const std::vector<KeySet>& set);
 
+/// Adds the KeySet of `owner`'s key column `column`, set to `key`, pointing at `target`.
+LOOM_DECL void add_key_set(std::vector<KeySet>& set, const ModelMeta& owner,
+                           std::string_view column, std::string key, const ModelMeta& target,
+                           bool unset);
+
 /// For a FOREIGN KEY failure writing `obj`: the key columns it set (see missing_key_hint).
 template <class T> std::string foreign_key_hint(const T& obj) {
     std::vector<KeySet> set;
@@ -158,8 +163,8 @@ template <class T> std::string foreign_key_hint(const T& obj) {
             const auto& e = entry<T, I>();
             const auto id = (obj.*(e.member)).id();
             if (!id) return;
-            set.push_back({meta<T>().name + "." + std::string(e.column), key_text(*id),
-                           meta<typename E::target>().name, key_unset(*id)});
+            add_key_set(set, meta<T>(), e.column, key_text(*id), meta<typename E::target>(),
+                        key_unset(*id));
         }
     });
     return missing_key_hint(set);

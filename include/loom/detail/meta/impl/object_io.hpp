@@ -43,4 +43,10 @@ LOOM_DECL void throw_read_error(std::string_view model, std::string_view column,
                     describe_stored(s, c));
 }
 
+LOOM_DECL void add_key_set(std::vector<KeySet>& set, const ModelMeta& owner,
+                           std::string_view column, std::string key, const ModelMeta& target,
+                           bool unset) {
+    set.push_back({owner.name + "." + std::string(column), std::move(key), target.name, unset});
+}
+
 }  // namespace loom::detail
