@@ -148,6 +148,7 @@ void run_prefetches(Session& s, const NodeList& list, RowsAnchor<Owner>& rows) {
 }  // namespace loom::detail
 
 LOOM_EXTERN_TEMPLATE(class std::vector<std::shared_ptr<const loom::detail::PrefetchNodeBase>>);
+LOOM_EXTERN_TEMPLATE(class std::unique_ptr<loom::detail::Level>);
 // std::unique_ptr<Level> is move-only: the members loom calls (a whole std::vector would need its
 // copy constructor).
 LOOM_EXTERN_TEMPLATE(std::vector<std::unique_ptr<loom::detail::Level>>::vector::~vector());

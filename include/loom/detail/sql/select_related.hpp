@@ -164,6 +164,7 @@ std::shared_ptr<const SelectRelatedBase<T>> make_select_related(
 }  // namespace loom::detail
 
 LOOM_EXTERN_TEMPLATE(class std::vector<std::shared_ptr<const loom::detail::SelectRelatedChain>>);
+LOOM_EXTERN_TEMPLATE(class std::unique_ptr<loom::detail::SelectRelatedReader>);
 // std::unique_ptr<SelectRelatedReader> is move-only: the members loom calls (a whole std::vector
 // would need its copy constructor).
 LOOM_EXTERN_TEMPLATE(
