@@ -21,8 +21,9 @@
 // names (CTest loom_hpp_defines_nothing).
 //
 // The standard containers of loom's own types (std::vector<Token>, std::vector<ColumnInfo>...)
-// are compiled once as well: after the type's definition, at global scope, its header names
-// them with LOOM_EXTERN_TEMPLATE:
+// are compiled once as well: after the type's definition, at global scope (an explicit
+// instantiation must be in a namespace that encloses std), its header names them with
+// LOOM_EXTERN_TEMPLATE:
 //
 //     LOOM_EXTERN_TEMPLATE(class std::vector<loom::detail::Token>);
 //
@@ -31,9 +32,11 @@
 // instantiation definition (`template`) in <loom/src.hpp>'s TU; nothing header-only. Member
 // templates (emplace_back...) are still compiled where they are used. The standard lets a program
 // explicitly instantiate a standard library template only for an argument that depends on a
-// type of its own ([namespace.std]): never std::vector<std::string> or std::vector<long>. A
-// move-only element type cannot have the whole std::vector instantiated (its copy constructor):
-// name selected members instead, or leave it out.
+// type of its own ([namespace.std]): never std::vector<std::string>, std::vector<long> or
+// std::vector<loom::Value> (a std::variant of standard types). A move-only element type cannot
+// have the whole std::vector instantiated (its copy constructor): name the members loom calls
+// instead (std::unique_ptr itself is fine: its copy constructor is deleted). CTest
+// separate_compilation_keeps_code_out checks that they stay out of a user's TU.
 #pragma once
 
 #if defined(LOOM_SEPARATE_COMPILATION)
