@@ -11,7 +11,8 @@
 #     again in every TU: its impl/ file included without the guard, a body left in a class);
 #   - at least one must be referenced, undefined (so the pattern names code the TU really uses,
 #     and the check cannot pass by matching nothing).
-# Templates are compiled in the TU by design; the patterns name non-template functions only.
+# Templates are compiled in the TU by design; the patterns name non-template functions only, and
+# the members of the standard containers of loom's types that LOOM_EXTERN_TEMPLATE names.
 #
 # With -DHEADER_ONLY_EMPTY=ON instead of PATTERNS: SOURCE (a file that only includes headers) is
 # compiled header-only and must define no function, vtable or type_info at all. An inline

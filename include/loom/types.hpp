@@ -78,6 +78,9 @@ private:
 
 }  // namespace loom
 
+// Not std::vector<loom::Value>: Value and Blob name standard types only (detail/config.hpp).
+LOOM_EXTERN_TEMPLATE(class std::vector<loom::SqlText>);
+
 #if !defined(LOOM_SEPARATE_COMPILATION) || defined(LOOM_SOURCE)
 #include "impl/types.hpp"
 #endif

@@ -409,6 +409,9 @@ private:
 
 }  // namespace loom::detail
 
+LOOM_EXTERN_TEMPLATE(class std::vector<const loom::detail::Anchor*>);
+LOOM_EXTERN_TEMPLATE(class std::vector<std::pair<const void*, const loom::detail::Anchor*>>);
+
 #if !defined(LOOM_SEPARATE_COMPILATION) || defined(LOOM_SOURCE)
 #include "impl/anchor.hpp"
 #endif

@@ -19,10 +19,36 @@
 // in its class as well: declared there without `inline`, it would become the class's key
 // function, and every header-only translation unit would emit the vtable and every function it
 // names (CTest loom_hpp_defines_nothing).
+//
+// The standard containers of loom's own types (std::vector<Token>, std::vector<ColumnInfo>...)
+// are compiled once as well: after the type's definition, at global scope (an explicit
+// instantiation must be in a namespace that encloses std), its header names them with
+// LOOM_EXTERN_TEMPLATE:
+//
+//     LOOM_EXTERN_TEMPLATE(class std::vector<loom::detail::Token>);
+//
+// an explicit instantiation declaration (`extern template`) in a separately compiled user TU,
+// which then calls the container's member functions instead of compiling them; their explicit
+// instantiation definition (`template`) in <loom/src.hpp>'s TU; nothing header-only. Member
+// templates (emplace_back...) are still compiled where they are used. The standard lets a program
+// explicitly instantiate a standard library template only for an argument that depends on a
+// type of its own ([namespace.std]): never std::vector<std::string>, std::vector<long> or
+// std::vector<loom::Value> (a std::variant of standard types). A move-only element type cannot
+// have the whole std::vector instantiated (its copy constructor): name the members loom calls
+// instead (std::unique_ptr itself is fine: its copy constructor is deleted). CTest
+// separate_compilation_keeps_code_out checks that they stay out of a user's TU.
 #pragma once
 
 #if defined(LOOM_SEPARATE_COMPILATION)
 #define LOOM_DECL
 #else
 #define LOOM_DECL inline
+#endif
+
+#if !defined(LOOM_SEPARATE_COMPILATION)
+#define LOOM_EXTERN_TEMPLATE(...) static_assert(true)
+#elif defined(LOOM_SOURCE)
+#define LOOM_EXTERN_TEMPLATE(...) template __VA_ARGS__
+#else
+#define LOOM_EXTERN_TEMPLATE(...) extern template __VA_ARGS__
 #endif

@@ -197,6 +197,11 @@ public:
 
 }  // namespace loom::detail::engine
 
+LOOM_EXTERN_TEMPLATE(class std::vector<loom::detail::engine::ColumnInfo>);
+LOOM_EXTERN_TEMPLATE(class std::vector<loom::detail::engine::ForeignKeyInfo>);
+LOOM_EXTERN_TEMPLATE(class std::vector<loom::detail::engine::IndexInfo>);
+LOOM_EXTERN_TEMPLATE(class std::vector<loom::detail::engine::TableInfo>);
+
 #if !defined(LOOM_SEPARATE_COMPILATION) || defined(LOOM_SOURCE)
 #include "impl/catalog.hpp"
 #endif

@@ -285,6 +285,8 @@ template <class T, class M> void bind_member(Binder& b, const T& obj, M T::*m) {
 
 }  // namespace loom::detail
 
+LOOM_EXTERN_TEMPLATE(class std::vector<loom::detail::KeySet>);
+
 #if !defined(LOOM_SEPARATE_COMPILATION) || defined(LOOM_SOURCE)
 #include "impl/object_io.hpp"
 #endif

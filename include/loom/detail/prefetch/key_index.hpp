@@ -149,6 +149,9 @@ using KeyIndexFor = std::conditional_t<std::is_same_v<K, std::int64_t>, KeyIndex
 
 }  // namespace loom::detail
 
+// Cell is private: access is not checked in an explicit instantiation.
+LOOM_EXTERN_TEMPLATE(class std::vector<loom::detail::KeyIndex::Cell>);
+
 #if !defined(LOOM_SEPARATE_COMPILATION) || defined(LOOM_SOURCE)
 #include "impl/key_index.hpp"
 #endif

@@ -119,6 +119,10 @@ struct OrderSpec {
 
 }  // namespace loom::detail
 
+LOOM_EXTERN_TEMPLATE(class std::vector<loom::detail::JoinStep>);
+LOOM_EXTERN_TEMPLATE(class std::vector<loom::detail::Token>);
+LOOM_EXTERN_TEMPLATE(class std::vector<loom::detail::OrderSpec>);
+
 #if !defined(LOOM_SEPARATE_COMPILATION) || defined(LOOM_SOURCE)
 #include "impl/tokens.hpp"
 #endif
