@@ -52,3 +52,17 @@
 #else
 #define LOOM_EXTERN_TEMPLATE(...) extern template __VA_ARGS__
 #endif
+
+// LOOM_EXTERN_MOVE_ONLY_VECTOR(T): LOOM_EXTERN_TEMPLATE for the members of std::vector<T> that
+// loom calls, for a move-only T (naming the whole std::vector<T> would instantiate its copy
+// constructor, which does not compile for such a T).
+#define LOOM_EXTERN_MOVE_ONLY_VECTOR(T)                                            \
+    LOOM_EXTERN_TEMPLATE(std::vector<T>::vector::~vector());                       \
+    LOOM_EXTERN_TEMPLATE(void std::vector<T>::push_back(T&&));                     \
+    LOOM_EXTERN_TEMPLATE(std::vector<T>::size_type std::vector<T>::size() const);  \
+    LOOM_EXTERN_TEMPLATE(void std::vector<T>::reserve(std::vector<T>::size_type)); \
+    LOOM_EXTERN_TEMPLATE(std::vector<T>::iterator std::vector<T>::begin());        \
+    LOOM_EXTERN_TEMPLATE(std::vector<T>::iterator std::vector<T>::end());          \
+    LOOM_EXTERN_TEMPLATE(std::vector<T>::reference std::vector<T>::back());        \
+    LOOM_EXTERN_TEMPLATE(                                                          \
+        std::vector<T>::reference std::vector<T>::operator[](std::vector<T>::size_type))

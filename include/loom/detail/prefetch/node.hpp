@@ -149,24 +149,8 @@ void run_prefetches(Session& s, const NodeList& list, RowsAnchor<Owner>& rows) {
 
 LOOM_EXTERN_TEMPLATE(class std::vector<std::shared_ptr<const loom::detail::PrefetchNodeBase>>);
 LOOM_EXTERN_TEMPLATE(class std::unique_ptr<loom::detail::Level>);
-// std::unique_ptr<Level> is move-only: the members loom calls (a whole std::vector would need its
-// copy constructor).
-LOOM_EXTERN_TEMPLATE(std::vector<std::unique_ptr<loom::detail::Level>>::vector::~vector());
-LOOM_EXTERN_TEMPLATE(void std::vector<std::unique_ptr<loom::detail::Level>>::push_back(
-    std::unique_ptr<loom::detail::Level>&&));
-LOOM_EXTERN_TEMPLATE(std::vector<std::unique_ptr<loom::detail::Level>>::size_type
-                         std::vector<std::unique_ptr<loom::detail::Level>>::size() const);
-LOOM_EXTERN_TEMPLATE(void std::vector<std::unique_ptr<loom::detail::Level>>::reserve(
-    std::vector<std::unique_ptr<loom::detail::Level>>::size_type));
-LOOM_EXTERN_TEMPLATE(std::vector<std::unique_ptr<loom::detail::Level>>::iterator
-                         std::vector<std::unique_ptr<loom::detail::Level>>::begin());
-LOOM_EXTERN_TEMPLATE(std::vector<std::unique_ptr<loom::detail::Level>>::iterator
-                         std::vector<std::unique_ptr<loom::detail::Level>>::end());
-LOOM_EXTERN_TEMPLATE(std::vector<std::unique_ptr<loom::detail::Level>>::reference
-                         std::vector<std::unique_ptr<loom::detail::Level>>::back());
-LOOM_EXTERN_TEMPLATE(std::vector<std::unique_ptr<loom::detail::Level>>::reference
-                         std::vector<std::unique_ptr<loom::detail::Level>>::operator[](
-                             std::vector<std::unique_ptr<loom::detail::Level>>::size_type));
+// std::unique_ptr<Level> is move-only: the std::vector members loom calls.
+LOOM_EXTERN_MOVE_ONLY_VECTOR(std::unique_ptr<loom::detail::Level>);
 
 #if !defined(LOOM_SEPARATE_COMPILATION) || defined(LOOM_SOURCE)
 #include "impl/node.hpp"

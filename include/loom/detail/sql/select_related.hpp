@@ -165,25 +165,5 @@ std::shared_ptr<const SelectRelatedBase<T>> make_select_related(
 
 LOOM_EXTERN_TEMPLATE(class std::vector<std::shared_ptr<const loom::detail::SelectRelatedChain>>);
 LOOM_EXTERN_TEMPLATE(class std::unique_ptr<loom::detail::SelectRelatedReader>);
-// std::unique_ptr<SelectRelatedReader> is move-only: the members loom calls (a whole std::vector
-// would need its copy constructor).
-LOOM_EXTERN_TEMPLATE(
-    std::vector<std::unique_ptr<loom::detail::SelectRelatedReader>>::vector::~vector());
-LOOM_EXTERN_TEMPLATE(
-    void std::vector<std::unique_ptr<loom::detail::SelectRelatedReader>>::push_back(
-        std::unique_ptr<loom::detail::SelectRelatedReader>&&));
-LOOM_EXTERN_TEMPLATE(std::vector<std::unique_ptr<loom::detail::SelectRelatedReader>>::size_type
-                         std::vector<std::unique_ptr<loom::detail::SelectRelatedReader>>::size()
-                             const);
-LOOM_EXTERN_TEMPLATE(void std::vector<std::unique_ptr<loom::detail::SelectRelatedReader>>::reserve(
-    std::vector<std::unique_ptr<loom::detail::SelectRelatedReader>>::size_type));
-LOOM_EXTERN_TEMPLATE(std::vector<std::unique_ptr<loom::detail::SelectRelatedReader>>::iterator
-                         std::vector<std::unique_ptr<loom::detail::SelectRelatedReader>>::begin());
-LOOM_EXTERN_TEMPLATE(std::vector<std::unique_ptr<loom::detail::SelectRelatedReader>>::iterator
-                         std::vector<std::unique_ptr<loom::detail::SelectRelatedReader>>::end());
-LOOM_EXTERN_TEMPLATE(std::vector<std::unique_ptr<loom::detail::SelectRelatedReader>>::reference
-                         std::vector<std::unique_ptr<loom::detail::SelectRelatedReader>>::back());
-LOOM_EXTERN_TEMPLATE(
-    std::vector<std::unique_ptr<loom::detail::SelectRelatedReader>>::reference
-        std::vector<std::unique_ptr<loom::detail::SelectRelatedReader>>::operator[](
-            std::vector<std::unique_ptr<loom::detail::SelectRelatedReader>>::size_type));
+// std::unique_ptr<SelectRelatedReader> is move-only: the std::vector members loom calls.
+LOOM_EXTERN_MOVE_ONLY_VECTOR(std::unique_ptr<loom::detail::SelectRelatedReader>);
