@@ -172,20 +172,12 @@ template <class T> std::vector<engine::TableInfo> join_table_infos() {
     return out;
 }
 
-/// The quoted names of the join tables T owns (automatic many-to-many only).
-template <class T> std::vector<std::string> join_tables_of() {
-    std::vector<std::string> out;
-    for_each_join_table<T>([&](const JoinInfo& j, auto&&...) { out.push_back(j.table); });
-    return out;
-}
-
 /// What the schema code compiled once needs of each model of a pack (create_tables<Ts...>,
-/// drop_tables<Ts...>, the migrations): functions that build its tables, its quoted table
+/// drop_tables<Ts...>, the migrations): functions that build its tables, its table
 /// name, and the models of the pack its foreign keys point at.
 struct SchemaModel {
     engine::TableInfo (*table)();
     std::vector<engine::TableInfo> (*join_tables)();
-    std::vector<std::string> (*join_table_names)();
     std::string_view name;  // unquoted
     const std::size_t* dependencies;
     std::size_t dependency_count;
@@ -193,7 +185,7 @@ struct SchemaModel {
 
 template <class... Ts> std::array<SchemaModel, sizeof...(Ts)> schema_models() {
     using Pack = std::tuple<Ts...>;
-    return {SchemaModel{&table_info<Ts>, &join_table_infos<Ts>, &join_tables_of<Ts>, model<Ts>.name,
+    return {SchemaModel{&table_info<Ts>, &join_table_infos<Ts>, model<Ts>.name,
                         dependencies_in_v<Ts, Pack>.at.data(),
                         dependencies_in_v<Ts, Pack>.size}...};
 }

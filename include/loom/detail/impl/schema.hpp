@@ -146,6 +146,10 @@ LOOM_DECL std::vector<std::string> schema_sql(std::span<const SchemaModel> model
         return std::any_of(models.begin(), models.end(),
                            [&](const SchemaModel& m) { return engine::same_name(m.name, n); });
     };
+    auto create = [&](const engine::TableInfo& t) {  // CREATE TABLE, then its indexes
+        out.push_back(engine::create_table_sql(t, d, true));
+        for (const auto& ix : t.indexes) out.push_back(engine::create_index_sql(ix, t.name, true));
+    };
     auto was_created = [&](const std::string& n) {
         return std::any_of(created.begin(), created.end(),
                            [&](const std::string& x) { return engine::same_name(x, n); });
@@ -169,17 +173,11 @@ LOOM_DECL std::vector<std::string> schema_sql(std::span<const SchemaModel> model
             }
         }
         created.push_back(t.name);
-        out.push_back(engine::create_table_sql(t, d, true));
-        for (const auto& ix : t.indexes) out.push_back(engine::create_index_sql(ix, t.name, true));
+        create(t);
     }
     for (auto& s : added) out.push_back(std::move(s));
-    for (auto i : order) {
-        for (const auto& t : models[i].join_tables()) {
-            out.push_back(engine::create_table_sql(t, d, true));
-            for (const auto& ix : t.indexes)
-                out.push_back(engine::create_index_sql(ix, t.name, true));
-        }
-    }
+    for (auto i : order)
+        for (const auto& t : models[i].join_tables()) create(t);
     return out;
 }
 
@@ -196,7 +194,7 @@ LOOM_DECL std::vector<std::string> drop_order(std::span<const SchemaModel> model
     const auto order = dependency_order(models);
     std::vector<std::string> names;
     for (auto i : order)
-        for (auto& j : models[i].join_table_names()) names.push_back(std::move(j));
+        for (const auto& j : models[i].join_tables()) names.push_back(quote(j.name));
     for (auto it = order.rbegin(); it != order.rend(); ++it)
         names.push_back(quote(models[*it].name));
     return names;
