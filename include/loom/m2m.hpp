@@ -172,16 +172,17 @@ private:
     void cache_add(const std::vector<const Target*>& v) {
         if (!cache_.loaded()) return;
         const auto loaded = detail::relation_access::items(cache_);
-        std::vector<const Target*> items(loaded.begin(), loaded.end());
-        std::vector<std::shared_ptr<const Target>> copies;
+        std::vector<const void*> items(loaded.begin(), loaded.end());  // each a const Target*
+        std::vector<std::shared_ptr<const void>> copies;
         for (auto* t : v) {
             const auto& id = detail::primary_key_of(*t);
-            const bool present = std::any_of(items.begin(), items.end(), [&](const Target* x) {
-                return detail::primary_key_of(*x) == id;
+            const bool present = std::any_of(items.begin(), items.end(), [&](const void* x) {
+                return detail::primary_key_of(*detail::object_at<Target>(x)) == id;
             });
             if (present) continue;
-            copies.push_back(std::make_shared<const Target>(*t));
-            items.push_back(copies.back().get());
+            std::shared_ptr<const Target> copy = std::make_shared<const Target>(*t);
+            items.push_back(copy.get());
+            copies.push_back(std::move(copy));
         }
         detail::relation_access::replace(cache_, std::move(items), std::move(copies));
     }
@@ -202,9 +203,10 @@ private:
         if (!cache_.loaded()) return;
         std::unordered_set<detail::key_of<Target>> gone;
         for (auto* t : v) gone.insert(detail::primary_key_of(*t));
-        std::vector<const Target*> items;
-        for (const Target* x : detail::relation_access::items(cache_))
-            if (gone.count(detail::primary_key_of(*x)) == 0) items.push_back(x);
+        std::vector<const void*> items;  // each a const Target*
+        for (const void* x : detail::relation_access::items(cache_))
+            if (gone.count(detail::primary_key_of(*detail::object_at<Target>(x))) == 0)
+                items.push_back(x);
         detail::relation_access::replace(cache_, std::move(items));
     }
 

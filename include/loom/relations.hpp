@@ -9,12 +9,12 @@
 #include <cstdint>
 #include <iterator>
 #include <memory>
+#include <new>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -50,6 +50,9 @@ template <class K>
     throw_dangling_key_text(relation, column, key_text(key), target);
 }
 
+/// Dereferencing a loaded ReverseOne that holds no object (DoesNotExist).
+[[noreturn]] LOOM_DECL void throw_no_related(const RelationInfo* info);
+
 /// Dereferencing a ForeignKey that holds no object: `has_key` with the key as `key` (the
 /// target was filtered out by a Prefetch's QuerySet), else a NULL key.
 [[noreturn]] LOOM_DECL void throw_null_key(const RelationInfo* info, const std::string& key,
@@ -57,14 +60,14 @@ template <class K>
 
 struct relation_access;
 
-/// RelationLoader<Target, Key>::load(db, info, cache, key) runs rel.load(db) for the relation
-/// `info` names: one level of Target keyed by Key (the target's key for a forward relation,
-/// else the owner's) for the one cache `cache`. Instantiated only where a member's load(db) is
-/// called; defined by the prefetch engine, which <loom/database.hpp> (or <loom/loom.hpp>)
-/// includes. Only declared here, so that calling rel.load(db) in a file that does not include
-/// <loom/database.hpp> is a compile error here ("incomplete type RelationLoader"), not an
-/// undefined reference at link time.
-template <class Target, class Key> struct RelationLoader;
+/// RelationLoader<Target, Key, Forward>::load(db, info, cache, key) runs rel.load(db) for the
+/// relation `info` names: one level of Target keyed by Key (the target's key for a forward
+/// relation, else the owner's) for the one cache `cache`. Instantiated only where a member's
+/// load(db) is called; defined by the prefetch engine, which <loom/database.hpp> (or
+/// <loom/loom.hpp>) includes. Only declared here, so that calling rel.load(db) in a file that does
+/// not include <loom/database.hpp> is a compile error here ("incomplete type RelationLoader"), not
+/// an undefined reference at link time.
+template <class Target, class Key, bool Forward> struct RelationLoader;
 
 /// load(db) of a member that loads by its owner's key (a to-many or ReverseOne member): an
 /// integer key is in the member's word; another is boxed, and only its RelationInfo knows the
@@ -72,8 +75,33 @@ template <class Target, class Key> struct RelationLoader;
 template <class Target>
 void load_by_owner_key(Database& db, const RelationInfo& info, void* cache, const KeyedWord& word) {
     if (info.load_by_key) return info.load_by_key(db, cache, word.owner_key());
-    RelationLoader<Target, std::int64_t>::load(db, info, cache,
-                                               *static_cast<const std::int64_t*>(word.owner_key()));
+    RelationLoader<Target, std::int64_t, false>::load(
+        db, info, cache, *static_cast<const std::int64_t*>(word.owner_key()));
+}
+
+/// The state of a to-many member (RelatedList<T>) whatever its T, which the prefetch engine and
+/// db.m2m(...) write through this type (compiled once, not once a model): a slice of an array
+/// of objects (each a const T*) that the word's anchor keeps alive (one array per prefetch
+/// level, not one allocation per list), and the relation word with the owner's key (for
+/// load()). 32 bytes. The word comes last: assigning from a list that only this list's anchor
+/// keeps alive (boss.reports = boss.reports[0].reports) copies the slice before the old anchor
+/// goes.
+struct ListCache {
+    const void* const* data = nullptr;
+    std::uint32_t size = 0;
+    KeyedWord word;
+};
+
+/// The state of a ReverseOne<T> whatever its T: the object (a const T*, or null) and the word.
+struct OneCache {
+    const void* obj = nullptr;
+    KeyedWord word;
+};
+
+/// The T object at `p`, an address a relation cache keeps (a T in a prefetch level's block, in
+/// a QuerySet's rows, or a copy an edit added).
+template <class T> const T* object_at(const void* p) noexcept {
+    return std::launder(static_cast<const T*>(p));
 }
 
 }  // namespace detail
@@ -158,7 +186,7 @@ public:
         const detail::RelationInfo* info = word_.info();
         if (!info || !info->spec)
             detail::throw_cannot_load(info, "ForeignKey", detail::type_name<T>());
-        detail::RelationLoader<T, K>::load(db, *info, this, id());
+        detail::RelationLoader<T, K, true>::load(db, *info, this, id());
     }
 
     friend bool operator==(const ForeignKey& a, const ForeignKey& b) {
@@ -290,10 +318,10 @@ public:
         using pointer = const T*;
 
         iterator() = default;
-        explicit iterator(const T* const* p) : p_(p) {}
-        const T& operator*() const { return **p_; }
-        const T* operator->() const { return *p_; }
-        const T& operator[](difference_type n) const { return *p_[n]; }
+        explicit iterator(const void* const* p) : p_(p) {}
+        const T& operator*() const { return *detail::object_at<T>(*p_); }
+        const T* operator->() const { return detail::object_at<T>(*p_); }
+        const T& operator[](difference_type n) const { return *detail::object_at<T>(p_[n]); }
         iterator& operator++() {
             ++p_;
             return *this;
@@ -328,28 +356,31 @@ public:
         friend auto operator<=>(iterator a, iterator b) { return a.p_ <=> b.p_; }
 
     private:
-        const T* const* p_ = nullptr;
+        const void* const* p_ = nullptr;
     };
     using const_iterator = iterator;
 
-    bool loaded() const noexcept { return word_.loaded(); }
-    iterator begin() const { return iterator(checked().data()); }
+    bool loaded() const noexcept { return cache_.word.loaded(); }
+    iterator begin() const { return iterator(checked().data); }
     iterator end() const {
-        const auto items = checked();
-        return iterator(items.data() + items.size());
+        const auto& c = checked();
+        return iterator(c.data + c.size);
     }
-    std::size_t size() const { return checked().size(); }
-    bool empty() const { return checked().empty(); }
-    const T& operator[](std::size_t i) const { return *checked()[i]; }
-    const T& front() const { return *checked().front(); }
-    const T& back() const { return *checked().back(); }
+    std::size_t size() const { return checked().size; }
+    bool empty() const { return checked().size == 0; }
+    const T& operator[](std::size_t i) const { return *detail::object_at<T>(checked().data[i]); }
+    const T& front() const { return *detail::object_at<T>(checked().data[0]); }
+    const T& back() const {
+        const auto& c = checked();
+        return *detail::object_at<T>(c.data[c.size - 1]);
+    }
 
     /// Fetches the related objects now, with one query visible in the query log.
     void load(Database& db) {
-        const detail::RelationInfo* info = word_.info();
+        const detail::RelationInfo* info = cache_.word.info();
         if (!info || !info->spec)
             detail::throw_cannot_load(info, "relation", detail::type_name<T>());
-        detail::load_by_owner_key<T>(db, *info, this, word_);
+        detail::load_by_owner_key<T>(db, *info, &cache_, cache_.word);
     }
 
 protected:
@@ -357,19 +388,13 @@ protected:
 
 private:
     friend struct detail::relation_access;
-    std::span<const T* const> checked() const {
-        if (!word_.loaded())
-            detail::throw_not_loaded(word_.info(), "relation", detail::type_name<T>());
-        return {data_, size_};
+    const detail::ListCache& checked() const {
+        if (!cache_.word.loaded())
+            detail::throw_not_loaded(cache_.word.info(), "relation", detail::type_name<T>());
+        return cache_;
     }
 
-    // 32 bytes: a slice of the item array that the anchor keeps alive (one array per prefetch
-    // level, not one allocation per list), the relation word and the owner's key (for load()).
-    // word_ comes last: assigning from a list that only this list's anchor keeps alive
-    // (boss.reports = boss.reports[0].reports) copies the slice before the old anchor goes.
-    const T* const* data_ = nullptr;
-    std::uint32_t size_ = 0;
-    detail::KeyedWord word_;
+    detail::ListCache cache_;  // what the engine fills, whatever T
 };
 
 /// A many-to-many link through a join table (automatic, or an explicit through model).
@@ -403,43 +428,42 @@ template <class T> class ReverseOne {
 public:
     using target_type = T;
 
-    bool loaded() const noexcept { return word_.loaded(); }
+    bool loaded() const noexcept { return cache_.word.loaded(); }
     /// The related object, or nullptr when there is none. Throws NotLoaded if not loaded.
     const T* get() const {
-        if (!word_.loaded())
-            detail::throw_not_loaded(word_.info(), "ReverseOne", detail::type_name<T>());
-        return obj_;
+        if (!cache_.word.loaded())
+            detail::throw_not_loaded(cache_.word.info(), "ReverseOne", detail::type_name<T>());
+        return cache_.obj ? detail::object_at<T>(cache_.obj) : nullptr;
     }
     bool has_value() const { return get() != nullptr; }
     const T& operator*() const {
         const T* p = get();
-        if (!p) {
-            const detail::RelationInfo* info = word_.info();
-            throw DoesNotExist(info ? std::string(info->owner) + "::" + std::string(info->member) +
-                                          " has no related object"
-                                    : std::string("ReverseOne has no related object"));
-        }
+        if (!p) detail::throw_no_related(cache_.word.info());
         return *p;
     }
     const T* operator->() const { return &**this; }
 
     void load(Database& db) {
-        const detail::RelationInfo* info = word_.info();
+        const detail::RelationInfo* info = cache_.word.info();
         if (!info || !info->spec)
             detail::throw_cannot_load(info, "ReverseOne", detail::type_name<T>());
-        detail::load_by_owner_key<T>(db, *info, this, word_);
+        detail::load_by_owner_key<T>(db, *info, &cache_, cache_.word);
     }
 
 private:
     friend struct detail::relation_access;
-    const T* obj_ = nullptr;
-    detail::KeyedWord word_;  // and the owner's key, for load()
+    detail::OneCache cache_;  // the object, and the word with the owner's key (for load())
 };
 
 namespace detail {
 
 /// The prefetch engine's door into relation caches.
 struct relation_access {
+    /// The state of a to-many or ReverseOne member, whatever its target: what the engine's
+    /// caches are (LevelCore fills them; see ListCache).
+    template <class T> static ListCache& cache(RelatedList<T>& r) noexcept { return r.cache_; }
+    template <class T> static OneCache& cache(ReverseOne<T>& r) noexcept { return r.cache_; }
+
     /// Names a relation member; `key` is its owner's key (a std::int64_t, or a KeyBox* shared
     /// by the members of one object), kept by the members that load by it.
     template <class T, class K, class Key>
@@ -448,16 +472,24 @@ struct relation_access {
     }
     template <class T, class Key>
     static void bind(RelatedList<T>& r, const RelationInfo* info, Key key) noexcept {
-        r.word_.bind(info);
-        r.word_.set_owner_key(key);
+        r.cache_.word.bind(info);
+        r.cache_.word.set_owner_key(key);
     }
     template <class T, class Key>
     static void bind(ReverseOne<T>& r, const RelationInfo* info, Key key) noexcept {
-        r.word_.bind(info);
-        r.word_.set_owner_key(key);
+        r.cache_.word.bind(info);
+        r.cache_.word.set_owner_key(key);
     }
 
-    template <class R> static const Anchor* anchor(const R& r) noexcept { return r.word_.anchor(); }
+    template <class T, class K> static const Anchor* anchor(const ForeignKey<T, K>& r) noexcept {
+        return r.word_.anchor();
+    }
+    template <class T> static const Anchor* anchor(const RelatedList<T>& r) noexcept {
+        return r.cache_.word.anchor();
+    }
+    template <class T> static const Anchor* anchor(const ReverseOne<T>& r) noexcept {
+        return r.cache_.word.anchor();
+    }
 
     /// Sets the stored key as read from a row (a loaded cache stays if the key names its object).
     template <class T, class K> static void set_key(ForeignKey<T, K>& r, std::optional<K> key) {
@@ -486,57 +518,43 @@ struct relation_access {
     template <class T>
     static void set(ReverseOne<T>& r, const T* obj, const Anchor* anchor,
                     bool internal = false) noexcept {
-        r.word_.load(anchor, internal);
-        r.obj_ = obj;
+        set(r.cache_, obj, anchor, internal);
+    }
+    /// A ReverseOne's state: `obj` (a const T*, or null).
+    static void set(OneCache& c, const void* obj, const Anchor* anchor,
+                    bool internal = false) noexcept {
+        c.word.load(anchor, internal);
+        c.obj = obj;
     }
 
-    /// Loads a to-many relation: `n` items at `items`, an array that `anchor` keeps alive.
+    /// Loads a to-many relation: `n` objects (each a const T*) at `items`, an array that
+    /// `anchor` keeps alive.
+    static void assign(ListCache& c, const void* const* items, std::size_t n, const Anchor* anchor,
+                       bool internal = false) noexcept {
+        c.word.load(anchor, internal);
+        c.data = items;
+        c.size = static_cast<std::uint32_t>(n);
+    }
+    /// The loaded objects (each a const T*; empty when not loaded).
+    template <class T> static std::span<const void* const> items(const RelatedList<T>& r) noexcept {
+        return items(r.cache_);
+    }
+    static std::span<const void* const> items(const ListCache& c) noexcept {
+        if (!c.word.loaded()) return {};
+        return {c.data, c.size};
+    }
+
+    /// Replaces a loaded list with `items` (each a const T*: an edit through db.m2m): a new
+    /// anchor holds them, with the prefetch level's anchor (whose objects some items may be),
+    /// the copies earlier edits added that are still listed, and the new `copies`. An empty
+    /// list keeps nothing.
     template <class T>
-    static void assign(RelatedList<T>& r, const T* const* items, std::size_t n,
-                       const Anchor* anchor, bool internal = false) noexcept {
-        r.word_.load(anchor, internal);
-        r.data_ = items;
-        r.size_ = static_cast<std::uint32_t>(n);
+    static void replace(RelatedList<T>& r, std::vector<const void*> items,
+                        std::vector<std::shared_ptr<const void>> copies = {}) {
+        replace(r.cache_, std::move(items), std::move(copies));
     }
-    /// The loaded items (empty when not loaded).
-    template <class T> static std::span<const T* const> items(const RelatedList<T>& r) noexcept {
-        if (!r.word_.loaded()) return {};
-        return {r.data_, r.size_};
-    }
-
-    template <class T> static void unload(RelatedList<T>& r) noexcept {
-        r.word_.unload();
-        r.data_ = nullptr;
-        r.size_ = 0;
-    }
-
-    /// Replaces a loaded list with `items` (an edit through db.m2m): a new anchor holds them,
-    /// with the prefetch level's anchor (whose objects some items may be), the copies earlier
-    /// edits added that are still listed, and the new `copies`. An empty list keeps nothing.
-    template <class T>
-    static void replace(RelatedList<T>& r, std::vector<const T*> items,
-                        std::vector<std::shared_ptr<const T>> copies = {}) {
-        auto* a = new ListAnchor<T>(r.word_.info());
-        AnchorRef hold(a);
-        a->edited = true;
-        a->set_storage(nullptr);  // its items live in the level's block and in `copies`
-        a->items = std::move(items);
-        if (!a->items.empty()) {
-            // The anchor of a loaded list is always a ListAnchor<T> (a level's or an edit's).
-            if (const auto* cur = static_cast<const ListAnchor<T>*>(r.word_.anchor())) {
-                if (!cur->edited) {
-                    a->base = AnchorRef(cur);
-                } else {
-                    a->base = cur->base;
-                    const std::unordered_set<const T*> listed(a->items.begin(), a->items.end());
-                    for (const auto& c : cur->copies)
-                        if (listed.count(c.get())) a->copies.push_back(c);
-                }
-            }
-            for (auto& c : copies) a->copies.push_back(std::move(c));
-        }
-        assign(r, a->items.data(), a->items.size(), a);
-    }
+    LOOM_DECL static void replace(ListCache& c, std::vector<const void*> items,
+                                  std::vector<std::shared_ptr<const void>> copies);
 };
 
 }  // namespace detail

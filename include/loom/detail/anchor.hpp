@@ -157,18 +157,20 @@ private:
     const Anchor* p_ = nullptr;
 };
 
-/// The anchor of to-many relation caches: each list is a slice of `items`. A prefetch level
-/// fills one array for all its lists; a list edited by db.m2m(...) gets an anchor of its own
-/// (`edited`) that keeps the level's anchor (`base`, whose objects it may still list) and the
-/// copies edits added alive. Edits never chain: the next edit takes over `base` and the copies
-/// still listed, so memory stays linear in the list however often it is edited.
-template <class T> class ListAnchor final : public Anchor {
+/// The anchor of to-many relation caches: each list is a slice of `items` (each a const T*, for
+/// the list's T: the type is the list's, not the anchor's, so that filling and editing lists is
+/// compiled once, not once a model). A prefetch level fills one array for all its lists; a list
+/// edited by db.m2m(...) gets an anchor of its own (`edited`) that keeps the level's anchor
+/// (`base`, whose objects it may still list) and the copies edits added alive. Edits never
+/// chain: the next edit takes over `base` and the copies still listed, so memory stays linear in
+/// the list however often it is edited.
+class ListAnchor final : public Anchor {
 public:
     using Anchor::Anchor;
-    std::vector<const T*> items;
+    std::vector<const void*> items;
     bool edited = false;
-    AnchorRef base;                                // the prefetch level's anchor, if any
-    std::vector<std::shared_ptr<const T>> copies;  // objects edits added
+    AnchorRef base;                                   // the prefetch level's anchor, if any
+    std::vector<std::shared_ptr<const void>> copies;  // objects edits added
 };
 
 /// The storage of a QuerySet's rows: the rows a prefetch level's back references point at.

@@ -2,6 +2,8 @@
 // Included at the end of relations.hpp only.
 #pragma once
 
+#include <unordered_set>
+
 namespace loom::detail {
 
 LOOM_DECL std::string relation_name(const RelationInfo& info) {
@@ -50,6 +52,12 @@ LOOM_DECL void throw_dangling_key_text(const std::string& relation, std::string_
                     "not enforced)");
 }
 
+LOOM_DECL void throw_no_related(const RelationInfo* info) {
+    throw DoesNotExist(info ? std::string(info->owner) + "::" + std::string(info->member) +
+                                  " has no related object"
+                            : std::string("ReverseOne has no related object"));
+}
+
 LOOM_DECL void throw_null_key(const RelationInfo* info, const std::string& key, bool has_key,
                               std::string_view target) {
     if (has_key)
@@ -61,6 +69,30 @@ LOOM_DECL void throw_null_key(const RelationInfo* info, const std::string& key, 
         throw UsageError(relation_name(*info) +
                          " is NULL; check is_null() or use get(), which returns nullptr");
     throw UsageError("dereferenced a NULL ForeignKey; check is_null() first");
+}
+
+LOOM_DECL void relation_access::replace(ListCache& c, std::vector<const void*> items,
+                                        std::vector<std::shared_ptr<const void>> copies) {
+    auto* a = new ListAnchor(c.word.info());
+    AnchorRef hold(a);
+    a->edited = true;
+    a->set_storage(nullptr);  // its items live in the level's block and in `copies`
+    a->items = std::move(items);
+    if (!a->items.empty()) {
+        // The anchor of a loaded list is always a ListAnchor (a level's or an edit's).
+        if (const auto* cur = static_cast<const ListAnchor*>(c.word.anchor())) {
+            if (!cur->edited) {
+                a->base = AnchorRef(cur);
+            } else {
+                a->base = cur->base;
+                const std::unordered_set<const void*> listed(a->items.begin(), a->items.end());
+                for (const auto& copy : cur->copies)
+                    if (listed.count(copy.get())) a->copies.push_back(copy);
+            }
+        }
+        for (auto& copy : copies) a->copies.push_back(std::move(copy));
+    }
+    assign(c, a->items.data(), a->items.size(), a);
 }
 
 }  // namespace loom::detail

@@ -183,8 +183,8 @@ struct RelNodeT final : PrefetchNode<Owner>, RelNodeData<typename Rel::target_ty
 
     std::unique_ptr<Level> plan(Session& parents_db, Parents<Owner> parents) const override {
         // Typed as a Level from the start: no smart pointer instantiated per level type.
-        std::unique_ptr<Level> level(new RelLevel<Target, Key>(*this, parents_db));
-        auto& l = static_cast<RelLevel<Target, Key>&>(*level);
+        std::unique_ptr<Level> level(new RelLevel<Target, Key, forward>(*this, parents_db));
+        auto& l = static_cast<RelLevel<Target, Key, forward>&>(*level);
         const std::size_t n = parents.size();
         l.keys.reserve(n);
         l.parents.start(parents.run.data(), sizeof(Owner), n);
@@ -222,14 +222,14 @@ template <class T, std::size_t I> const LevelSpec& spec_of() {
     return level_spec<T, I>;
 }
 
-template <class Target, class Key> struct RelationLoader {
+template <class Target, class Key, bool Forward> struct RelationLoader {
     static void load(Database& db, const RelationInfo& info, void* cache, std::optional<Key> key) {
-        load_one<Target, Key>(session_of(db), info.spec(), cache, std::move(key));
+        load_one<Target, Key, Forward>(session_of(db), info.spec(), cache, std::move(key));
     }
 };
 
 template <class T, std::size_t I> void load_by_key_of(Database& db, void* cache, const void* key) {
-    RelationLoader<typename entry_t<T, I>::target, key_of<T>>::load(
+    RelationLoader<typename entry_t<T, I>::target, key_of<T>, false>::load(
         db, relation_info<T, I>, cache, *static_cast<const key_of<T>*>(key));
 }
 

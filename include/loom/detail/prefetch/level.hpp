@@ -201,16 +201,17 @@ struct LevelSpec {
     bool to_one() const noexcept { return kind != LevelKind::list; }
 };
 
-/// The cache of relation member `r` as a level keeps it: a pointer to its ForeignKey<Target, K>,
-/// ReverseOne<Target> or RelatedList<Target> (RelLevel casts it back to that type).
+/// The cache of relation member `r` as a level keeps it: a pointer to its ForeignKey<Target, K>
+/// (a forward RelLevel casts it back to that type), or to the OneCache of a ReverseOne or the
+/// ListCache of a to-many member (which LevelCore fills whatever the target).
 template <class Rel> void* cache_of(Rel& r) noexcept {
     using T = typename Rel::target_type;
     if constexpr (requires { typename Rel::key_type; })
         return static_cast<ForeignKey<T, typename Rel::key_type>*>(&r);
     else if constexpr (std::is_same_v<Rel, ReverseOne<T>>)
-        return &r;
+        return &relation_access::cache(r);
     else
-        return static_cast<RelatedList<T>*>(&r);
+        return &relation_access::cache(static_cast<RelatedList<T>&>(r));
 }
 
 /// What a prefetch node of a relation holds whatever its target model: compiled once, not once
@@ -380,10 +381,18 @@ protected:
     std::vector<std::uint32_t> one_slots(const ParentChains& chains) const;
     /// A to-many level: at[p + 1] = how many items parent p lists; returns the total.
     std::size_t count_items(const ParentChains& chains, std::vector<std::uint32_t>& at) const;
-    /// Writes the address of each item (a const Target*, in `block`) at `items`, every parent's
-    /// in one slice; at[p] becomes the end of parent p's slice.
-    void place_items(const ParentChains& chains, std::vector<std::uint32_t>& at, void* items,
+    /// Writes the address of each item (in `block`) at `items`, every parent's in one slice;
+    /// at[p] becomes the end of parent p's slice.
+    void place_items(const ParentChains& chains, std::vector<std::uint32_t>& at, const void** items,
                      BlockView block) const;
+    /// Keeps the objects an already-loaded ReverseOne or to-many cache (a OneCache or a
+    /// ListCache) holds, each with the anchor whose storage keeps it (null when unknown).
+    void collect_cached(const void* cache);
+    /// Fills the parents' ReverseOne or to-many caches with what the fetch read (the objects
+    /// in `block`, a StableBlock of the target, seen as `view`), under one new anchor named
+    /// `info` that keeps `keep` (the block) alive. The keys' parents are `chains`.
+    void fill_caches(const RelationInfo* info, std::shared_ptr<const void> keep, void* block,
+                     BlockView view, const ParentChains& chains);
     /// The children of a reverse key (never shared: child i is row i) point at their parents.
     void set_backs(void* block, const ParentChains& chains, const Anchor* back) const {
         if (back) spec_.set_backs(block, links_.data(), chains.first_parents(), parents, back);
@@ -473,44 +482,35 @@ protected:
 /// plan took from the parents, then what the fetch read. row() and fetched() touch only this
 /// object's own members. The parents' caches are kept as cache_of() made them, their owners
 /// as const void* (only the spec's back reference functions look at them): see ParentObjects.
-/// Only what touches Target objects is here: reading rows into them, and putting them into the
-/// caches; the rest is its bases'.
-template <class Target, class Key> class RelLevel final : public KeyLevel<Key> {
+/// Only what touches Target objects is here: reading rows into them, and, for a forward
+/// relation (`Forward`: a ForeignKey or OneToOne, whose cache's layout depends on Target),
+/// putting them into the caches; the rest is its bases'.
+template <class Target, class Key, bool Forward> class RelLevel final : public KeyLevel<Key> {
     using TargetKey = key_of<Target>;
     // Growing never moves the objects read so far (no copies, no transient 2x peak).
     using Block = StableBlock<Target>;
     using Fk = ForeignKey<Target, Key>;  // a forward level's cache
-    // Only levels keyed by the target's own key can be forward ones: the code for them is
-    // compiled only there.
-    static constexpr bool can_forward = std::is_same_v<Key, TargetKey>;
+    static_assert(!Forward || std::is_same_v<Key, TargetKey>,
+                  "a forward level looks its targets up by their own key");
     using Base = KeyLevel<Key>;
-    using Base::anchor_, Base::db_, Base::forward_, Base::holder_, Base::links_, Base::looked_up_,
-        Base::plan_, Base::shared_, Base::shared_links_, Base::spec_;
+    using Base::db_, Base::holder_, Base::looked_up_, Base::plan_, Base::shared_,
+        Base::shared_links_, Base::links_, Base::spec_;
 
 public:
     using Base::parents, Base::preloaded;
 
     RelLevel(const RelNodeData<Target>& node, Session& parents_db)
-        : Base(node, can_forward && node.spec->kind == LevelKind::forward, parents_db),
-          node_(node) {}
+        : Base(node, Forward, parents_db), node_(node) {}
 
     /// Keeps the objects an already-loaded cache holds (the engine made them; they are not
     /// const), each with the anchor whose storage keeps it (null when unknown).
     void collect_loaded(void* cache) {
-        auto add = [this](const Target* t, const Anchor* a) {
-            if (t) preloaded.emplace_back(t, a ? a->storage() : nullptr);
-        };
-        if (forward_) {
-            if constexpr (can_forward) {
-                auto& r = *static_cast<Fk*>(cache);
-                add(r.get(), relation_access::anchor(r));
-            }
-        } else if (spec_.kind == LevelKind::reverse_one) {
-            auto& r = *static_cast<ReverseOne<Target>*>(cache);
-            add(r.get(), relation_access::anchor(r));
+        if constexpr (Forward) {
+            auto& r = *static_cast<Fk*>(cache);
+            const Anchor* a = relation_access::anchor(r);
+            if (const Target* t = r.get()) preloaded.emplace_back(t, a ? a->storage() : nullptr);
         } else {
-            auto& r = *static_cast<RelatedList<Target>*>(cache);
-            for (const Target* t : relation_access::items(r)) add(t, relation_access::anchor(r));
+            this->collect_cached(cache);
         }
     }
 
@@ -518,41 +518,42 @@ public:
     /// up (none when every key is NULL).
     void plan_queries() {
         if (!this->plan_keys()) return;
-        by_pk_ = KeyIndexFor<TargetKey>(shared_ ? plan_.distinct.size() : 0);
+        if constexpr (!Forward)
+            by_pk_ = KeyIndexFor<TargetKey>(shared_ ? plan_.distinct.size() : 0);
         read_.emplace(node_.state());
         this->plan_statements(&key_query<Target>, &node_.state());
     }
 
     void row(const Statement& s) override {
-        if (forward_) {
+        if constexpr (Forward) {
             block_->emplace_back();
             (*read_)(s, 0, block_->back());
-            return;
-        }
-        const std::uint32_t k =
-            plan_.by_key.find(read_key<Key>(s, 0, [this] { return spec_.describe(); }));
-        if (k == KeyIndex::npos) return;
-        if (shared_) {
-            // Only across a join table can one target row come back for several parents.
-            bool fresh;
-            const std::uint32_t slot =
-                by_pk_.insert(read_key<TargetKey>(s, 1, [this] { return spec_.describe(); }),
-                              static_cast<std::uint32_t>(block_->size()), fresh);
-            if (fresh) {
+        } else {
+            const std::uint32_t k =
+                plan_.by_key.find(read_key<Key>(s, 0, [this] { return spec_.describe(); }));
+            if (k == KeyIndex::npos) return;
+            if (shared_) {
+                // Only across a join table can one target row come back for several parents.
+                bool fresh;
+                const std::uint32_t slot =
+                    by_pk_.insert(read_key<TargetKey>(s, 1, [this] { return spec_.describe(); }),
+                                  static_cast<std::uint32_t>(block_->size()), fresh);
+                if (fresh) {
+                    block_->emplace_back();
+                    (*read_)(s, 1, block_->back());
+                }
+                shared_links_.emplace_back(k, slot);
+            } else {
                 block_->emplace_back();
                 (*read_)(s, 1, block_->back());
+                links_.push_back(k);
             }
-            shared_links_.emplace_back(k, slot);
-        } else {
-            block_->emplace_back();
-            (*read_)(s, 1, block_->back());
-            links_.push_back(k);
         }
     }
 
     void fetched() override {
-        if constexpr (can_forward) {
-            if (!forward_ || !looked_up_) return;
+        if constexpr (Forward) {
+            if (!looked_up_) return;
             target_slot_ = KeyIndexFor<Key>(block_->size());
             for (std::size_t i = 0; i < block_->size(); ++i) {
                 bool fresh;
@@ -574,7 +575,7 @@ public:
         if (!parents.empty()) fill();
         if (node_.children.empty()) return;
 
-        const std::size_t loaded = anchor_ ? block_->size() : 0;
+        const std::size_t loaded = this->anchor_ ? block_->size() : 0;
         const std::vector<const Anchor*> holders = this->child_holders(loaded);
         if (holders.empty()) return;
         std::vector<Target*> targets(holders.size());
@@ -600,68 +601,30 @@ public:
         // this level holds it while copies of its caches exist, and its children can point
         // back at their parents.
         const RelationInfo* info = node_.into_other ? spec_.into_info : spec_.info;
-        ListAnchor<Target>* list = nullptr;
-        Anchor* anchor;
-        if (spec_.to_one())
-            anchor = new Anchor(info, owned_block_);
-        else
-            anchor = list = new ListAnchor<Target>(info, owned_block_);
-        const bool internal = holder_ != nullptr;
-        const Anchor* back = this->adopt(anchor);
-        if (!looked_up_) {
-            // Nothing to look up: no query, but every cache is loaded (empty or NULL).
-            for (std::size_t p = 0; p < parents.size(); ++p) {
-                if constexpr (can_forward)
-                    if (forward_ && node_.into_other)
-                        relation_access::set_key(*static_cast<Fk*>(parents.cache(p)),
-                                                 parent_key(p));
-                mark_empty(parents.cache(p), anchor, internal);
-            }
-            return;
-        }
-        auto& block = *block_;
-        // Stitch: the block no longer grows, so pointers into it are stable.
-        if (forward_) {
-            if constexpr (can_forward) {
-                for (std::size_t p = 0; p < parents.size(); ++p) {
-                    Target* t = nullptr;
-                    const auto key = parent_key(p);
-                    if (key) {
-                        const auto slot = target_slot_.find(*key);
-                        if (slot != KeyIndex::npos) t = &block[slot];
-                    }
-                    auto& fk = *static_cast<Fk*>(parents.cache(p));
-                    // A member filled by into(...) mirrors the relation's key, so that is_null()
-                    // tells a NULL key from a target the Prefetch's queryset left out.
-                    if (node_.into_other) relation_access::set_key(fk, key);
-                    relation_access::set(fk, static_cast<const Target*>(t), anchor, internal);
-                    // A target shared by several parents (possible only without the UNIQUE
-                    // constraint) points back at the first.
-                    if (back && t) spec_.set_back(t, parents.owner(p), back);
-                }
-            }
-        } else if (spec_.kind == LevelKind::reverse_one) {
-            const std::vector<std::uint32_t> slot = this->one_slots(plan_);
-            for (std::size_t p = 0; p < parents.size(); ++p)
-                relation_access::set(*static_cast<ReverseOne<Target>*>(parents.cache(p)),
-                                     slot[p] == KeyIndex::npos
-                                         ? nullptr
-                                         : static_cast<const Target*>(&block[slot[p]]),
-                                     anchor, internal);
-            this->set_backs(block_, plan_, back);
+        if constexpr (!Forward) {
+            this->fill_caches(info, owned_block_, static_cast<void*>(block_), block_->view(),
+                              plan_);
         } else {
-            // Count, then fill one array for the whole level; each list is a slice of it.
-            static_assert(sizeof(const Target*) == sizeof(const void*));
-            std::vector<std::uint32_t> at;
-            auto& items = list->items;
-            items.resize(this->count_items(plan_, at));
-            this->place_items(plan_, at, items.data(), block.view());
-            this->set_backs(block_, plan_, back);
-            // at[p] is now the end of parent p's slice, at[p - 1] its start.
+            auto* anchor = new Anchor(info, owned_block_);
+            const bool internal = holder_ != nullptr;
+            const Anchor* back = this->adopt(anchor);
+            // Stitch (the block no longer grows, so pointers into it are stable). Without keys
+            // to look up, no query ran, but every cache is loaded (NULL).
             for (std::size_t p = 0; p < parents.size(); ++p) {
-                const std::uint32_t begin = p == 0 ? 0 : at[p - 1];
-                relation_access::assign(*static_cast<RelatedList<Target>*>(parents.cache(p)),
-                                        items.data() + begin, at[p] - begin, anchor, internal);
+                Target* t = nullptr;
+                const auto key = parent_key(p);
+                if (key && looked_up_) {
+                    const auto slot = target_slot_.find(*key);
+                    if (slot != KeyIndex::npos) t = &(*block_)[slot];
+                }
+                auto& fk = *static_cast<Fk*>(parents.cache(p));
+                // A member filled by into(...) mirrors the relation's key, so that is_null()
+                // tells a NULL key from a target the Prefetch's queryset left out.
+                if (node_.into_other) relation_access::set_key(fk, key);
+                relation_access::set(fk, static_cast<const Target*>(t), anchor, internal);
+                // A target shared by several parents (possible only without the UNIQUE
+                // constraint) points back at the first.
+                if (back && t) spec_.set_back(t, parents.owner(p), back);
             }
         }
     }
@@ -670,42 +633,25 @@ private:
     /// A forward level's parent p's key, as the plan read it: from the relation that holds it
     /// (parents are not written between the plan and the stitch).
     std::optional<Key> parent_key(std::size_t p) const {
-        if constexpr (can_forward)
-            return static_cast<const Fk*>(parents.key_relation(p))->id();
-        else
-            return std::nullopt;
-    }
-
-    void mark_empty(void* cache, const Anchor* anchor, bool internal) const {
-        if (forward_) {
-            if constexpr (can_forward)
-                relation_access::set(*static_cast<Fk*>(cache), static_cast<const Target*>(nullptr),
-                                     anchor, internal);
-        } else if (spec_.kind == LevelKind::reverse_one)
-            relation_access::set(*static_cast<ReverseOne<Target>*>(cache),
-                                 static_cast<const Target*>(nullptr), anchor, internal);
-        else
-            relation_access::assign(*static_cast<RelatedList<Target>*>(cache),
-                                    static_cast<const Target* const*>(nullptr), 0, anchor,
-                                    internal);
+        return static_cast<const Fk*>(parents.key_relation(p))->id();
     }
 
     const RelNodeData<Target>& node_;
     // What the fetch reads, owned as a BlockSegments (whose shared_ptr is compiled once).
     Block* block_ = new Block();
     std::shared_ptr<BlockSegments> owned_block_{static_cast<BlockSegments*>(block_)};
-    KeyIndexFor<TargetKey> by_pk_;
+    KeyIndexFor<TargetKey> by_pk_;  // to-many levels across a join table: each row's slot
     std::optional<RowReader<Target>> read_;
     KeyIndexFor<Key> target_slot_;  // forward relations: the slot of each target's key
 };
 
 /// Loads one object's relation (rel.load(db)): `cache` as cache_of() made it, `key` the
 /// relation's key (forward) or its owner's.
-template <class Target, class Key>
+template <class Target, class Key, bool Forward>
 void load_one(Session& db, const LevelSpec& spec, void* cache, std::optional<Key> key) {
     RelNodeData<Target> node;
     node.spec = &spec;
-    RelLevel<Target, Key> l(node, db);
+    RelLevel<Target, Key, Forward> l(node, db);
     l.keys.push_back(std::move(key));
     l.parents.add_cache(cache);
     Session::OriginScope scope(db, "load");

@@ -114,16 +114,71 @@ LOOM_DECL std::size_t LevelCore::count_items(const ParentChains& chains,
 }
 
 LOOM_DECL void LevelCore::place_items(const ParentChains& chains, std::vector<std::uint32_t>& at,
-                                      void* items, BlockView block) const {
-    // `items` is an array of const Target*: each address is copied in as the pointer it is
-    // (a const void* and a const Target* have one representation; one store each).
-    auto* out = static_cast<char*>(items);
+                                      const void** items, BlockView block) const {
     each_link([&](std::uint32_t k, std::uint32_t slot) {
         const void* object = block[slot];
-        chains.for_parents(k, [&](std::uint32_t p) {
-            std::memcpy(out + std::size_t{at[p]++} * sizeof object, &object, sizeof object);
-        });
+        chains.for_parents(k, [&](std::uint32_t p) { items[at[p]++] = object; });
     });
+}
+
+LOOM_DECL void LevelCore::collect_cached(const void* cache) {
+    auto add = [this](const void* object, const Anchor* a) {
+        if (object) preloaded.emplace_back(object, a ? a->storage() : nullptr);
+    };
+    if (spec_.kind == LevelKind::reverse_one) {
+        const auto& c = *static_cast<const OneCache*>(cache);
+        add(c.obj, c.word.anchor());
+    } else {
+        const auto& c = *static_cast<const ListCache*>(cache);
+        for (const void* object : relation_access::items(c)) add(object, c.word.anchor());
+    }
+}
+
+LOOM_DECL void LevelCore::fill_caches(const RelationInfo* info, std::shared_ptr<const void> keep,
+                                      void* block, BlockView view, const ParentChains& chains) {
+    const bool one = spec_.kind == LevelKind::reverse_one;
+    ListAnchor* list = nullptr;
+    Anchor* anchor;
+    if (one)
+        anchor = new Anchor(info, std::move(keep));
+    else
+        anchor = list = new ListAnchor(info, std::move(keep));
+    const bool internal = holder_ != nullptr;
+    const Anchor* back = adopt(anchor);
+    if (!looked_up_) {
+        // Nothing to look up: no query, but every cache is loaded (empty, or no object).
+        for (std::size_t p = 0; p < parents.size(); ++p) {
+            if (one)
+                relation_access::set(*static_cast<OneCache*>(parents.cache(p)), nullptr, anchor,
+                                     internal);
+            else
+                relation_access::assign(*static_cast<ListCache*>(parents.cache(p)), nullptr, 0,
+                                        anchor, internal);
+        }
+        return;
+    }
+    // Stitch: the block no longer grows, so addresses in it are stable.
+    if (one) {
+        const std::vector<std::uint32_t> slot = one_slots(chains);
+        for (std::size_t p = 0; p < parents.size(); ++p)
+            relation_access::set(*static_cast<OneCache*>(parents.cache(p)),
+                                 slot[p] == KeyIndex::npos ? nullptr : view[slot[p]], anchor,
+                                 internal);
+        set_backs(block, chains, back);
+        return;
+    }
+    // Count, then fill one array for the whole level; each list is a slice of it.
+    std::vector<std::uint32_t> at;
+    auto& items = list->items;
+    items.resize(count_items(chains, at));
+    place_items(chains, at, items.data(), view);
+    set_backs(block, chains, back);
+    // at[p] is now the end of parent p's slice, at[p - 1] its start.
+    for (std::size_t p = 0; p < parents.size(); ++p) {
+        const std::uint32_t begin = p == 0 ? 0 : at[p - 1];
+        relation_access::assign(*static_cast<ListCache*>(parents.cache(p)), items.data() + begin,
+                                at[p] - begin, anchor, internal);
+    }
 }
 
 LOOM_DECL std::vector<const Anchor*> LevelCore::child_holders(std::size_t loaded) {
@@ -136,7 +191,8 @@ LOOM_DECL std::vector<const Anchor*> LevelCore::child_holders(std::size_t loaded
 }
 
 LOOM_DECL void LevelCore::child_objects(void* out, std::size_t loaded, BlockView block) const {
-    // Each address is copied in as the Target* it is (see place_items).
+    // `out` is an array of Target*: each address is copied in as the pointer it is (a void*
+    // and a Target* have one representation; one store each).
     auto* at = static_cast<char*>(out);
     auto put = [&](const void* object) {
         std::memcpy(at, &object, sizeof object);
