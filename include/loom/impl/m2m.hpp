@@ -16,8 +16,8 @@ LOOM_DECL M2MStatements m2m_statements(const RelationJoin* rj, const ModelMeta& 
     if (j.explicit_through)
         throw UsageError(st.relation + " goes through the model stored in " + j.table +
                          "; insert or remove rows of that model instead");
-    const std::string& owner_col = rj->reversed ? j.dst_column : j.src_column;
-    const std::string& target_col = rj->reversed ? j.src_column : j.dst_column;
+    const std::string& owner_col = j.from_column(rj->reversed);
+    const std::string& target_col = j.to_column(rj->reversed);
     // Engine-neutral: SQLite and PostgreSQL both skip a link that is there already.
     st.add = "INSERT INTO " + j.table + " (" + owner_col + ", " + target_col +
              ") VALUES (?, ?) ON CONFLICT DO NOTHING";

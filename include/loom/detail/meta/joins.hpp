@@ -22,6 +22,15 @@ struct JoinInfo {
     std::string dst_column;  // quoted, points at the target
     std::string raw_table, raw_src, raw_dst;
     bool explicit_through = false;
+
+    /// The quoted column that points at the side a relation starts from (`reversed`: the
+    /// relation is the ManyToMany's Reverse, which starts from its target), and the other one.
+    const std::string& from_column(bool reversed) const noexcept {
+        return reversed ? dst_column : src_column;
+    }
+    const std::string& to_column(bool reversed) const noexcept {
+        return reversed ? src_column : dst_column;
+    }
 };
 
 /// The JoinInfo of an automatic many-to-many from `owner_table` to `target_table` (`table`,

@@ -2,9 +2,10 @@
 // rows, stitch them into the parents' caches) depends on the target model and the key type,
 // not on which relation member it fills: a relation is described by a LevelSpec (data, and one
 // function for the back references), and every relation to the same model with the same key
-// type runs the same RelLevel<Target, Key> from its spec. Declaring a relation (every relation
-// member names its spec, for rel.load(db)) thus costs a spec, not a copy of the engine; a level
-// is compiled only where a query prefetches the relation or a member's load(db) is called.
+// type and direction runs the same RelLevel<Target, Key, Forward> from its spec. Declaring a
+// relation (every relation member names its spec, for rel.load(db)) thus costs a spec, not a copy
+// of the engine; a level is compiled only where a query prefetches the relation or a member's
+// load(db) is called.
 #pragma once
 
 #include <cstddef>
@@ -310,40 +311,7 @@ template <class Key> struct KeyPlan : ParentChains {
 
     /// `keys`: one per parent, none for a NULL key. `chain`: link the parents of each key
     /// (forward levels stitch by target key instead).
-    void plan(const std::vector<std::optional<Key>>& keys, bool chain) {
-        by_key = KeyIndexFor<Key>(keys.size());
-        std::vector<std::uint32_t> last_parent;
-        distinct.reserve(keys.size());
-        for (std::size_t p = 0; p < keys.size(); ++p) {
-            if (!keys[p]) {
-                if (chain && one_each) unchain(keys.size(), distinct.size(), last_parent);
-                continue;
-            }
-            bool fresh;
-            const auto k =
-                by_key.insert(*keys[p], static_cast<std::uint32_t>(distinct.size()), fresh);
-            if (!chain) {
-                if (fresh) distinct.push_back(*keys[p]);
-                continue;
-            }
-            // One key each so far: parents 0..p-1 had keys 0..p-1, so a fresh key is key p.
-            if (one_each) {
-                if (fresh) {
-                    distinct.push_back(*keys[p]);
-                    continue;
-                }
-                unchain(keys.size(), distinct.size(), last_parent);
-            }
-            if (fresh) {
-                distinct.push_back(*keys[p]);
-                first_parent.push_back(static_cast<std::uint32_t>(p));
-                last_parent.push_back(static_cast<std::uint32_t>(p));
-            } else {
-                next_parent[last_parent[k]] = static_cast<std::uint32_t>(p);
-                last_parent[k] = static_cast<std::uint32_t>(p);
-            }
-        }
-    }
+    void plan(const std::vector<std::optional<Key>>& keys, bool chain);
 };
 
 /// What a planned level does whatever its target and key type (compiled once): the parents,
@@ -444,39 +412,82 @@ protected:
 
     /// The plan phase past the parents, up to the distinct keys: false when there is nothing
     /// to look up (no parent, or every key NULL: no query).
-    bool plan_keys() {
-        if (mixed_holders_) holder_ = nullptr;
-        if (parents.empty()) return false;
-        plan_.plan(keys, !forward_);
-        // The parents' keys go before the fetch, which reuses their memory: a reverse level
-        // finds a row's parents by the key index alone, a forward level reads each parent's
-        // key again from its relation (parent_key()) and finds its target by the target's key
-        // (target_slot_), so its key index goes too.
-        release(keys);
-        if (forward_) plan_.by_key = KeyIndexFor<Key>();
-        if (plan_.distinct.empty()) return false;
-        looked_up_ = true;
-        // Explicit loads (rel.load(db), db.load) say so in the query log and the N+1 guard.
-        name_origin();
-        return true;
-    }
+    bool plan_keys();
     /// The statements that look the distinct keys up: `sql` on the queryset at `state`.
-    void plan_statements(KeySql sql, const void* state) {
-        KeyList<Key> list;
-        auto query = [&](std::span<const Key> chunk, bool array) {
-            return sql(state, *db_, list.test(&spec_.join(), chunk, array, spec_.to_one()));
-        };
-        // Chunk so that keys + the queryset's own parameters fit the variable limit.
-        const std::size_t own_params = query(std::span<const Key>{}, false).params.size();
-        const KeyChunks plan = chunk_plan(plan_.distinct.size(), own_params, key_arrays_for<Key>());
-        for_each_key_chunk<Key>(plan_.distinct, plan, [&](std::span<const Key> chunk, bool json) {
-            statements.push_back(query(chunk, json));
-        });
-        release(plan_.distinct);  // the statements hold the keys now
-    }
+    void plan_statements(KeySql sql, const void* state);
 
     KeyPlan<Key> plan_;  // distinct keys; parents sharing a key are chained
 };
+
+// KeyPlan's and KeyLevel's functions for keys of any type. Not inline: separately compiled, a
+// user's TU takes those of std::int64_t and std::string keys from libloom (their explicit
+// instantiations at the end of this file) instead of compiling them.
+
+template <class Key>
+void KeyPlan<Key>::plan(const std::vector<std::optional<Key>>& keys, bool chain) {
+    by_key = KeyIndexFor<Key>(keys.size());
+    std::vector<std::uint32_t> last_parent;
+    distinct.reserve(keys.size());
+    for (std::size_t p = 0; p < keys.size(); ++p) {
+        if (!keys[p]) {
+            if (chain && one_each) unchain(keys.size(), distinct.size(), last_parent);
+            continue;
+        }
+        bool fresh;
+        const auto k = by_key.insert(*keys[p], static_cast<std::uint32_t>(distinct.size()), fresh);
+        if (!chain) {
+            if (fresh) distinct.push_back(*keys[p]);
+            continue;
+        }
+        // One key each so far: parents 0..p-1 had keys 0..p-1, so a fresh key is key p.
+        if (one_each) {
+            if (fresh) {
+                distinct.push_back(*keys[p]);
+                continue;
+            }
+            unchain(keys.size(), distinct.size(), last_parent);
+        }
+        if (fresh) {
+            distinct.push_back(*keys[p]);
+            first_parent.push_back(static_cast<std::uint32_t>(p));
+            last_parent.push_back(static_cast<std::uint32_t>(p));
+        } else {
+            next_parent[last_parent[k]] = static_cast<std::uint32_t>(p);
+            last_parent[k] = static_cast<std::uint32_t>(p);
+        }
+    }
+}
+
+template <class Key> bool KeyLevel<Key>::plan_keys() {
+    if (mixed_holders_) holder_ = nullptr;
+    if (parents.empty()) return false;
+    plan_.plan(keys, !forward_);
+    // The parents' keys go before the fetch, which reuses their memory: a reverse level
+    // finds a row's parents by the key index alone, a forward level reads each parent's
+    // key again from its relation (parent_key()) and finds its target by the target's key
+    // (target_slot_), so its key index goes too.
+    release(keys);
+    if (forward_) plan_.by_key = KeyIndexFor<Key>();
+    if (plan_.distinct.empty()) return false;
+    looked_up_ = true;
+    // Explicit loads (rel.load(db), db.load) say so in the query log and the N+1 guard.
+    name_origin();
+    return true;
+}
+
+template <class Key> void KeyLevel<Key>::plan_statements(KeySql sql, const void* state) {
+    KeyList<Key> list;
+    auto query = [&](std::span<const Key> chunk, bool array) {
+        return sql(state, *db_, list.test(&spec_.join(), chunk, array, spec_.to_one()));
+    };
+    // Chunk so that keys + the queryset's own parameters fit the variable limit.
+    const std::size_t own_params = query(std::span<const Key>{}, false).params.size();
+    const KeyChunks plan = chunk_plan(plan_.distinct.size(), own_params, key_arrays_for<Key>());
+    for_each_key_chunk<Key>(plan_.distinct, plan, [&](std::span<const Key> chunk, bool json) {
+        statements.push_back(query(chunk, json));
+    });
+    release(plan_.distinct);  // the statements hold the keys now
+}
 
 /// One planned level of a relation to Target whose keys are of type Key (node.hpp): what the
 /// plan took from the parents, then what the fetch read. row() and fetched() touch only this
@@ -685,6 +696,12 @@ void explain_level(const RelNodeData<Target>& node, Session& parents_db,
 }
 
 }  // namespace loom::detail
+
+// The key types of nearly every model: their levels' key handling is compiled once.
+LOOM_EXTERN_TEMPLATE(struct loom::detail::KeyPlan<std::int64_t>);
+LOOM_EXTERN_TEMPLATE(struct loom::detail::KeyPlan<std::string>);
+LOOM_EXTERN_TEMPLATE(class loom::detail::KeyLevel<std::int64_t>);
+LOOM_EXTERN_TEMPLATE(class loom::detail::KeyLevel<std::string>);
 
 #if !defined(LOOM_SEPARATE_COMPILATION) || defined(LOOM_SOURCE)
 #include "impl/level.hpp"

@@ -46,10 +46,8 @@ LOOM_DECL RelationJoin make_relation_join(const RelationShape& shape) {
         break;
     case RelationShape::many: {
         const JoinInfo& j = *shape.join;
-        const std::string& mine = shape.reversed ? j.dst_column : j.src_column;
-        const std::string& theirs = shape.reversed ? j.src_column : j.dst_column;
-        r.key = "j." + mine;
-        r.join = " JOIN " + j.table + " AS j ON j." + theirs + " = " + t0_pk;
+        r.key = "j." + j.from_column(shape.reversed);
+        r.join = " JOIN " + j.table + " AS j ON j." + j.to_column(shape.reversed) + " = " + t0_pk;
         r.through = &j;
         r.reversed = shape.reversed;
         break;
@@ -79,8 +77,8 @@ LOOM_DECL JoinStep make_relation_hop(const RelationShape& shape) {
         const JoinInfo& j = *shape.join;
         s.kind = JoinStep::many;
         s.through = j.table;
-        s.through_src = shape.reversed ? j.dst_column : j.src_column;
-        s.through_dst = shape.reversed ? j.src_column : j.dst_column;
+        s.through_src = j.from_column(shape.reversed);
+        s.through_dst = j.to_column(shape.reversed);
         break;
     }
     case RelationShape::reverse:
