@@ -146,46 +146,64 @@ LOOM_DECL engine::TableInfo join_table_info(const JoinInfo& j, std::string_view 
                                             std::string_view target_table,
                                             std::string_view target_pk, Storage target_key);
 
-/// Calls f(join_info) for each automatic many-to-many T owns.
-template <class T, class F> void for_each_join_table(F&& f) {
+/// An automatic many-to-many of a model, with no C++ type left in it: its join table's names
+/// (a function: they are built when first asked for) and the table it points at.
+struct JoinTableSpec {
+    const JoinInfo& (*join)() = nullptr;
+    std::string_view target_table, target_pk;
+    Storage target_key = Storage::integer;
+};
+
+/// The automatic many-to-many relations of model T, in declaration order.
+template <class T> constexpr auto join_table_specs() {
+    constexpr auto automatic = [](auto i) {
+        using E = entry_t<T, decltype(i)::value>;
+        if constexpr (E::kind == entry_kind::many_to_many)
+            return std::is_void_v<typename E::through>;
+        else
+            return false;
+    };
+    constexpr std::size_t n = [&] {
+        std::size_t count = 0;
+        for_each_index<T>([&](auto i) { count += automatic(i); });
+        return count;
+    }();
+    std::array<JoinTableSpec, n> out{};
+    std::size_t k = 0;
     for_each_index<T>([&](auto i) {
         constexpr std::size_t I = decltype(i)::value;
-        using E = entry_t<T, I>;
-        if constexpr (E::kind == entry_kind::many_to_many) {
-            if constexpr (std::is_void_v<typename E::through>) {
-                using Target = typename E::target;
-                f(join_info<T, I>(), model<Target>.name, entry<Target, 0>().column,
-                  key_storage<Target>());
-            }
+        if constexpr (automatic(i)) {
+            using Target = typename entry_t<T, I>::target;
+            out[k++] = JoinTableSpec{&join_info<T, I>, model<Target>.name,
+                                     entry<Target, 0>().column, key_storage<Target>()};
         }
-    });
-}
-
-/// The join tables T owns (automatic many-to-many only).
-template <class T> std::vector<engine::TableInfo> join_table_infos() {
-    std::vector<engine::TableInfo> out;
-    for_each_join_table<T>([&](const JoinInfo& j, std::string_view target_table,
-                               std::string_view target_pk, Storage target_key) {
-        out.push_back(join_table_info(j, model<T>.name, entry<T, 0>().column, key_storage<T>(),
-                                      target_table, target_pk, target_key));
     });
     return out;
 }
+template <class T> inline constexpr auto join_table_specs_v = join_table_specs<T>();
 
 /// What the schema code compiled once needs of each model of a pack (create_tables<Ts...>,
-/// drop_tables<Ts...>, the migrations): functions that build its tables, its table
-/// name, and the models of the pack its foreign keys point at.
+/// drop_tables<Ts...>, the migrations): a function that builds its table, its table name,
+/// primary key and key storage, its automatic many-to-many relations, and the models of the
+/// pack its foreign keys point at.
 struct SchemaModel {
     engine::TableInfo (*table)();
-    std::vector<engine::TableInfo> (*join_tables)();
     std::string_view name;  // unquoted
+    std::string_view pk;    // unquoted
+    Storage key;
+    const JoinTableSpec* joins;
+    std::size_t join_count;
     const std::size_t* dependencies;
     std::size_t dependency_count;
+
+    /// The join tables the model owns.
+    std::vector<engine::TableInfo> join_tables() const;
 };
 
 template <class... Ts> std::array<SchemaModel, sizeof...(Ts)> schema_models() {
     using Pack = std::tuple<Ts...>;
-    return {SchemaModel{&table_info<Ts>, &join_table_infos<Ts>, model<Ts>.name,
+    return {SchemaModel{&table_info<Ts>, model<Ts>.name, entry<Ts, 0>().column, key_storage<Ts>(),
+                        join_table_specs_v<Ts>.data(), join_table_specs_v<Ts>.size(),
                         dependencies_in_v<Ts, Pack>.at.data(),
                         dependencies_in_v<Ts, Pack>.size}...};
 }

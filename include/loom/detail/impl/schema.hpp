@@ -122,6 +122,15 @@ LOOM_DECL engine::TableInfo join_table_info(const JoinInfo& j, std::string_view 
     return t;
 }
 
+LOOM_DECL std::vector<engine::TableInfo> SchemaModel::join_tables() const {
+    std::vector<engine::TableInfo> out;
+    out.reserve(join_count);
+    for (const JoinTableSpec& j : std::span(joins, join_count))
+        out.push_back(
+            join_table_info(j.join(), name, pk, key, j.target_table, j.target_pk, j.target_key));
+    return out;
+}
+
 LOOM_DECL std::vector<std::size_t> dependency_order(std::span<const SchemaModel> models) {
     std::vector<std::size_t> order;
     std::vector<int> state(models.size(), 0);  // 0 new, 1 visiting, 2 done

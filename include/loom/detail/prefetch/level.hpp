@@ -335,6 +335,8 @@ public:
             mixed_holders_ = true;
     }
 
+    LOOM_DECL ~LevelCore() override;
+
 protected:
     LevelCore(const RelNodeBase& node, bool forward, Session& parents_db);
 
@@ -407,6 +409,8 @@ public:
     // From the parents: each one's key (none for a NULL key).
     std::vector<std::optional<Key>> keys;
 
+    ~KeyLevel() override;
+
 protected:
     using LevelCore::LevelCore;
 
@@ -457,6 +461,8 @@ void KeyPlan<Key>::plan(const std::vector<std::optional<Key>>& keys, bool chain)
         }
     }
 }
+
+template <class Key> KeyLevel<Key>::~KeyLevel() = default;
 
 template <class Key> bool KeyLevel<Key>::plan_keys() {
     if (mixed_holders_) holder_ = nullptr;

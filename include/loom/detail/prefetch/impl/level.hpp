@@ -121,6 +121,8 @@ LOOM_DECL void LevelCore::place_items(const ParentChains& chains, std::vector<st
     });
 }
 
+LOOM_DECL LevelCore::~LevelCore() = default;
+
 LOOM_DECL void LevelCore::collect_cached(const void* cache) {
     auto add = [this](const void* object, const Anchor* a) {
         if (object) preloaded.emplace_back(object, a ? a->storage() : nullptr);
