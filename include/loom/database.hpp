@@ -343,34 +343,16 @@ public:
     /// and the join tables of their many-to-many relations. Tables that exist are left as they
     /// are: loom never alters or drops data behind your back. All or nothing.
     template <class... Ts> void create_tables() {
-        const auto statements = schema_sql<Ts...>();
-        detail::Session::Call call(session_);
-        {
-            detail::Session::TransactionScope tx(session_);
-            for (const auto& s : statements) session_.execute(s);
-            tx.commit();
-        }
-        call.finish();
+        const auto models = detail::schema_models<Ts...>();
+        create_model_tables(models.data(), models.size());
     }
 
     /// Drops the tables of the given models and their join tables (dependents first; on
     /// PostgreSQL in one statement, so that foreign keys forming a cycle among them are no
     /// obstacle). All or nothing.
     template <class... Ts> void drop_tables() {
-        const std::vector<std::string> names = detail::drop_order(detail::schema_models<Ts...>());
-        detail::Session::Call call(session_);
-        {
-            detail::Session::TransactionScope tx(session_);
-            if (session_.dialect().drop_tables_together) {
-                std::string sql = "DROP TABLE IF EXISTS ";
-                for (std::size_t i = 0; i < names.size(); ++i) sql += (i ? ", " : "") + names[i];
-                session_.execute(sql);
-            } else {
-                for (const auto& n : names) session_.execute("DROP TABLE IF EXISTS " + n);
-            }
-            tx.commit();
-        }
-        call.finish();
+        const auto models = detail::schema_models<Ts...>();
+        drop_model_tables(models.data(), models.size());
     }
 
     /// The DDL create_tables<Ts...>() would run, for review or migrations tools.
@@ -829,6 +811,9 @@ private:
             if (!with_pk) id = *assigned;
         return !with_pk;
     }
+    /// create_tables<Ts...>() and drop_tables<Ts...>() for the models at `models`.
+    void create_model_tables(const detail::SchemaModel* models, std::size_t count);
+    void drop_model_tables(const detail::SchemaModel* models, std::size_t count);
     /// The statement of insert_row, apart from the object's type: checks that the row will
     /// have a key, runs the INSERT (`bind` binds the object's values), and returns the key the
     /// database assigned (always set for an auto key the object did not have). `chosen_key`:

@@ -81,6 +81,35 @@ LOOM_DECL std::string Database::shown_path(const std::string& path) {
     return url;
 }
 
+LOOM_DECL void Database::create_model_tables(const detail::SchemaModel* models, std::size_t count) {
+    const std::vector<std::string> statements =
+        detail::schema_sql({models, count}, session_.dialect());
+    detail::Session::Call call(session_);
+    {
+        detail::Session::TransactionScope tx(session_);
+        for (const auto& s : statements) session_.execute(s);
+        tx.commit();
+    }
+    call.finish();
+}
+
+LOOM_DECL void Database::drop_model_tables(const detail::SchemaModel* models, std::size_t count) {
+    const std::vector<std::string> names = detail::drop_order({models, count});
+    detail::Session::Call call(session_);
+    {
+        detail::Session::TransactionScope tx(session_);
+        if (session_.dialect().drop_tables_together) {
+            std::string sql = "DROP TABLE IF EXISTS ";
+            for (std::size_t i = 0; i < names.size(); ++i) sql += (i ? ", " : "") + names[i];
+            session_.execute(sql);
+        } else {
+            for (const auto& n : names) session_.execute("DROP TABLE IF EXISTS " + n);
+        }
+        tx.commit();
+    }
+    call.finish();
+}
+
 LOOM_DECL std::optional<std::int64_t> Database::insert_statement(
     const detail::ModelMeta& m, std::string_view pk_column, bool auto_key, bool with_pk,
     std::int64_t chosen_key, void (*bind)(detail::Binder&, const void*, bool), const void* obj,
