@@ -167,29 +167,27 @@ template <class V, class U> std::optional<Value> value_or_null(const U& v) {
 }
 
 /// The column of member `m` (its key column for a ForeignKey or OneToOne).
+/// The expression of column `column` (unquoted; empty: the member is not in the descriptor of
+/// `model`, an error) of the queried model.
+LOOM_DECL ValueExpr column_expr(std::string_view column, bool nullable, const std::string& model);
+
 template <class Owner, class M> ValueExpr column_of(M Owner::*m) {
     static_assert(!is_to_many_member<M>::value && !is_reverse_one<M>::value,
                   "loom::col: a ManyToMany, Reverse or ReverseOne member has no column; name a "
                   "column of the other model through it (loom::col(&Post::tags, &Tag::name)), "
                   "count it (loom::count(&Post::tags)), or prefetch it");
-    ColumnRef c;
+    std::string_view column;
     bool nullable = is_optional<M>::value;
     visit_entry(m, [&](auto i) {
         constexpr std::size_t I = decltype(i)::value;
         using E = entry_t<Owner, I>;
         if constexpr (has_column<E>) {
-            c.column = quote(entry<Owner, I>().column);
+            column = entry<Owner, I>().column;
             if constexpr (E::kind == entry_kind::foreign_key || E::kind == entry_kind::one_to_one)
                 nullable = entry<Owner, I>().nullable;
         }
     });
-    if (c.column.empty())
-        throw UsageError("loom::col: this member of " + meta<Owner>().name +
-                         " is not declared in its descriptor");
-    ValueExpr e;
-    append(e.tokens, c);
-    e.nullable = nullable;
-    return e;
+    return column_expr(column, nullable, meta<Owner>().name);
 }
 
 /// Relation member `m` of Owner as a hop of a column path.

@@ -4,6 +4,19 @@
 
 namespace loom {
 
+LOOM_DECL detail::ValueExpr detail::column_expr(std::string_view column, bool nullable,
+                                                const std::string& model) {
+    if (column.empty())
+        throw UsageError("loom::col: this member of " + model +
+                         " is not declared in its descriptor");
+    ColumnRef c;
+    c.column = quote(column);
+    ValueExpr e;
+    append(e.tokens, c);
+    e.nullable = nullable;
+    return e;
+}
+
 LOOM_DECL detail::ValueExpr detail::binary(const ValueExpr& a, const char* op, const ValueExpr& b) {
     ValueExpr e;
     append(e.tokens, "(");
