@@ -104,11 +104,8 @@ template <class K, class What> K read_key(const Statement& s, int c, What&& what
     }
 }
 
-/// Two prefetch querysets ask for the same rows: the same SQL and parameters.
-template <class T> bool same_query(const QueryState<T>& a, const QueryState<T>& b) {
-    if (&a == &b) return true;
-    return SelectBuilder<T>(a, nullptr).rows() == SelectBuilder<T>(b, nullptr).rows();
-}
+/// Two prefetch querysets of the model `m` ask for the same rows: the same SQL and parameters.
+LOOM_DECL bool same_query(const QueryStateData& a, const QueryStateData& b, const ModelMeta& m);
 
 /// A level's parents as it keeps them: each one's object, the cache the level fills at one
 /// offset in every object and, for a forward level, the relation that holds the key at another.
@@ -253,7 +250,8 @@ template <class Target> struct RelNodeData : RelNodeBase {
     /// into the same member.
     void merge_data(const RelNodeData& other) {
         if (other.custom) {
-            if (custom && (session != other.session || !same_query(*custom, *other.custom)))
+            if (custom &&
+                (session != other.session || !same_query(*custom, *other.custom, meta<Target>())))
                 throw_two_querysets(other);
             if (!custom) {
                 custom = other.custom;
@@ -708,6 +706,12 @@ LOOM_EXTERN_TEMPLATE(struct loom::detail::KeyPlan<std::int64_t>);
 LOOM_EXTERN_TEMPLATE(struct loom::detail::KeyPlan<std::string>);
 LOOM_EXTERN_TEMPLATE(class loom::detail::KeyLevel<std::int64_t>);
 LOOM_EXTERN_TEMPLATE(class loom::detail::KeyLevel<std::string>);
+LOOM_EXTERN_TEMPLATE(void loom::detail::explain_keys<std::int64_t>(
+    const loom::detail::RelNodeBase&, loom::detail::KeySql, const void*, loom::detail::Session&,
+    std::vector<std::string>&, const std::string&));
+LOOM_EXTERN_TEMPLATE(void loom::detail::explain_keys<std::string>(
+    const loom::detail::RelNodeBase&, loom::detail::KeySql, const void*, loom::detail::Session&,
+    std::vector<std::string>&, const std::string&));
 
 #if !defined(LOOM_SEPARATE_COMPILATION) || defined(LOOM_SOURCE)
 #include "impl/level.hpp"

@@ -123,6 +123,11 @@ LOOM_DECL void LevelCore::place_items(const ParentChains& chains, std::vector<st
 
 LOOM_DECL LevelCore::~LevelCore() = default;
 
+LOOM_DECL bool same_query(const QueryStateData& a, const QueryStateData& b, const ModelMeta& m) {
+    if (&a == &b) return true;
+    return SelectSql(a, m, nullptr).rows() == SelectSql(b, m, nullptr).rows();
+}
+
 LOOM_DECL void LevelCore::collect_cached(const void* cache) {
     auto add = [this](const void* object, const Anchor* a) {
         if (object) preloaded.emplace_back(object, a ? a->storage() : nullptr);
