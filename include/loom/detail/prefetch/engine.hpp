@@ -186,8 +186,7 @@ struct RelNodeT final : PrefetchNode<Owner>, RelNodeData<typename Rel::target_ty
         std::unique_ptr<Level> level(new RelLevel<Target, Key, forward>(*this, parents_db));
         auto& l = static_cast<RelLevel<Target, Key, forward>&>(*level);
         const std::size_t n = parents.size();
-        l.keys.reserve(n);
-        l.parents.start(parents.run.data(), sizeof(Owner), n);
+        l.begin_parents(parents.run.data(), sizeof(Owner), n);
         for (std::size_t i = 0; i < n; ++i) {
             Owner* p = parents.object(i);
             Rel& rel = p->*slot;
@@ -198,12 +197,13 @@ struct RelNodeT final : PrefetchNode<Owner>, RelNodeData<typename Rel::target_ty
                 continue;
             }
             // A forward key is read from the relation member, whatever member it goes into.
+            std::optional<Key> key;
             if constexpr (forward)
-                l.keys.push_back((p->*relation).id());
+                key = (p->*relation).id();
             else
-                l.keys.push_back(primary_key_of(*p));
-            l.parents.add(i, p, cache_of(rel), cache_of(p->*relation));
-            l.holder_of_last(parents.holder(i));
+                key = primary_key_of(*p);
+            l.add_parent(i, p, cache_of(rel), cache_of(p->*relation), std::move(key),
+                         parents.holder(i));
         }
         l.plan_queries();
         return level;

@@ -407,6 +407,15 @@ public:
     // From the parents: each one's key (none for a NULL key).
     std::vector<std::optional<Key>> keys;
 
+    /// The parents to come, at most `n` of them: the objects of one array of `stride`-byte
+    /// objects at `run`, in order (null: not one array).
+    void begin_parents(const void* run, std::size_t stride, std::size_t n);
+    /// Adds parent `i` (of the array given to begin_parents()): its object, the cache the level
+    /// fills (as cache_of() made it), the relation that holds a forward level's key, its key
+    /// (none: NULL), and the anchor that keeps the object alive (null: none).
+    void add_parent(std::size_t i, const void* object, void* cache, const void* key_relation,
+                    std::optional<Key> key, const Anchor* holder);
+
     ~KeyLevel() override;
 
 protected:
@@ -461,6 +470,21 @@ void KeyPlan<Key>::plan(const std::vector<std::optional<Key>>& keys, bool chain)
 }
 
 template <class Key> KeyLevel<Key>::~KeyLevel() = default;
+
+template <class Key>
+void KeyLevel<Key>::begin_parents(const void* run, std::size_t stride, std::size_t n) {
+    keys.reserve(n);
+    parents.start(run, stride, n);
+}
+
+template <class Key>
+void KeyLevel<Key>::add_parent(std::size_t i, const void* object, void* cache,
+                               const void* key_relation, std::optional<Key> key,
+                               const Anchor* holder) {
+    keys.push_back(std::move(key));
+    parents.add(i, object, cache, key_relation);
+    holder_of_last(holder);
+}
 
 template <class Key> bool KeyLevel<Key>::plan_keys() {
     if (mixed_holders_) holder_ = nullptr;
