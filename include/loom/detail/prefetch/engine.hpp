@@ -154,8 +154,7 @@ template <class Owner, std::size_t I> inline constexpr LevelSpec level_spec = ma
 
 /// The prefetch node of a relation member of type Rel of Owner (which one: its spec). Only
 /// reading the parents is typed by Owner; the level it plans is a RelLevel of the target.
-template <class Owner, class Rel>
-struct RelNodeT final : PrefetchNode<Owner>, RelNodeData<typename Rel::target_type> {
+template <class Owner, class Rel> struct RelNodeT final : PrefetchNode<Owner>, RelNodeBase {
     using Target = typename Rel::target_type;
     static constexpr bool forward = requires { typename Rel::key_type; };
     // The keys a level looks up: the targets' keys for a forward relation, else the parents'.
@@ -173,7 +172,7 @@ struct RelNodeT final : PrefetchNode<Owner>, RelNodeData<typename Rel::target_ty
         return o.spec == this->spec && o.slot == slot;
     }
     void merge(const PrefetchNodeBase& other) override {
-        this->merge_data(static_cast<const RelNodeT&>(other));
+        this->merge_data(static_cast<const RelNodeT&>(other), meta<Target>());
     }
     std::string describe() const override { return this->spec->describe(); }
     void count_levels(std::vector<std::size_t>& per_depth, std::size_t depth) const override {

@@ -212,14 +212,22 @@ template <class Rel> void* cache_of(Rel& r) noexcept {
         return &relation_access::cache(static_cast<RelatedList<T>&>(r));
 }
 
-/// What a prefetch node of a relation holds whatever its target model: compiled once, not once
-/// a target.
+/// What a prefetch node of a relation holds whatever its target model and relation: compiled
+/// once (its copies and destructor too), not once a relation.
 struct RelNodeBase {
     const LevelSpec* spec = nullptr;
     Session* session = nullptr;  // the database of the Prefetch's queryset (null: the parents')
     NodeList children;
     bool into_other = false;  // Prefetch(...).into(another member)
     bool skip_loaded = true;  // parents whose slot is loaded run no query (db.load: false)
+    /// Prefetch(..., queryset): the state of a QuerySet of the relation's target (null: all
+    /// its rows).
+    std::shared_ptr<const QueryStateData> custom;
+
+    RelNodeBase() = default;
+    LOOM_DECL RelNodeBase(const RelNodeBase&);
+    LOOM_DECL RelNodeBase& operator=(const RelNodeBase&);
+    LOOM_DECL ~RelNodeBase();
 
     /// The database this level reads: a Prefetch's queryset reads its own database, as
     /// Django's does; one of the parents' own Database reads where the parents were read (the
@@ -227,46 +235,27 @@ struct RelNodeBase {
     Session& database(Session& parents_db) const {
         return session && session != &parents_db.root() ? *session : parents_db;
     }
+    /// The queryset the level's rows come from.
+    const QueryStateData& state() const;
 
     /// Counts the nested nodes at `depth` of `per_depth` (PrefetchNodeBase::count_levels).
     void count_children(std::vector<std::size_t>& per_depth, std::size_t depth) const;
 
 protected:
+    /// Takes `other`'s queryset (if this has none) and nested relations: the same relation
+    /// into the same member, whose target is the model `target`.
+    void merge_data(const RelNodeBase& other, const ModelMeta& target);
     /// Takes `other`'s nested relations.
     void merge_children(const RelNodeBase& other);
     /// `other` (the same relation into the same member) has another queryset.
     [[noreturn]] void throw_two_querysets(const RelNodeBase& other) const;
 };
 
-/// What a prefetch node of a relation to Target holds, whatever the relation.
-template <class Target> struct RelNodeData : RelNodeBase {
-    std::shared_ptr<const QueryState<Target>> custom;  // Prefetch(..., queryset)
-
-    const QueryState<Target>& state() const {
-        static const QueryState<Target> all;
-        return custom ? *custom : all;
-    }
-    /// Takes `other`'s queryset (if this has none) and nested relations: the same relation
-    /// into the same member.
-    void merge_data(const RelNodeData& other) {
-        if (other.custom) {
-            if (custom &&
-                (session != other.session || !same_query(*custom, *other.custom, meta<Target>())))
-                throw_two_querysets(other);
-            if (!custom) {
-                custom = other.custom;
-                session = other.session;
-            }
-        }
-        merge_children(other);
-    }
-};
-
 /// The SELECT of a level for one chunk of keys, of a queryset of Target at `state`: the parent
 /// key (when it is not the target's own primary key) leads, the target's columns follow. The
 /// one function of a level's query that knows Target (levels call it through a KeySql).
 template <class Target> SqlText key_query(const void* state, Session& db, const KeyTest& keys) {
-    return SelectBuilder<Target>(*static_cast<const QueryState<Target>*>(state), &db)
+    return SelectSql(*static_cast<const QueryStateData*>(state), meta<Target>(), &db)
         .for_keys(keys);
 }
 using KeySql = SqlText (*)(const void* state, Session& db, const KeyTest& keys);
@@ -538,7 +527,7 @@ template <class Target, class Key, bool Forward> class RelLevel final : public K
 public:
     using Base::parents, Base::preloaded;
 
-    RelLevel(const RelNodeData<Target>& node, Session& parents_db)
+    RelLevel(const RelNodeBase& node, Session& parents_db)
         : Base(node, Forward, parents_db), node_(node) {}
 
     /// Keeps the objects an already-loaded cache holds (the engine made them; they are not
@@ -675,7 +664,7 @@ private:
         return static_cast<const Fk*>(parents.key_relation(p))->id();
     }
 
-    const RelNodeData<Target>& node_;
+    const RelNodeBase& node_;
     // What the fetch reads, owned as a BlockSegments (whose shared_ptr is compiled once).
     Block* block_ = new Block();
     std::shared_ptr<BlockSegments> owned_block_{static_cast<BlockSegments*>(block_)};
@@ -688,7 +677,7 @@ private:
 /// relation's key (forward) or its owner's.
 template <class Target, class Key, bool Forward>
 void load_one(Session& db, const LevelSpec& spec, void* cache, std::optional<Key> key) {
-    RelNodeData<Target> node;
+    RelNodeBase node;
     node.spec = &spec;
     RelLevel<Target, Key, Forward> l(node, db);
     l.keys.push_back(std::move(key));
@@ -718,8 +707,8 @@ void explain_keys(const RelNodeBase& node, KeySql sql, const void* state, Sessio
 
 /// The query plan of a node's level and the levels below, one line per level.
 template <class Target, class Key>
-void explain_level(const RelNodeData<Target>& node, Session& parents_db,
-                   std::vector<std::string>& out, const std::string& prefix) {
+void explain_level(const RelNodeBase& node, Session& parents_db, std::vector<std::string>& out,
+                   const std::string& prefix) {
     explain_keys<Key>(node, &key_query<Target>, &node.state(), parents_db, out, prefix);
 }
 

@@ -77,7 +77,7 @@ struct RelatedReaders {
 template <class T> struct RowReader {
     RelatedReaders related;
 
-    explicit RowReader(const QueryState<T>& st) : related(st, meta<T>().column_count()) {}
+    explicit RowReader(const QueryStateData& st) : related(st, meta<T>().column_count()) {}
     void operator()(const Statement& s, int first, T& obj) {
         read_object(s, first, obj);
         related.read(s, first, &obj);

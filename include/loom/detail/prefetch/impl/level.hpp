@@ -48,6 +48,27 @@ LOOM_DECL void ParentChains::unchain(std::size_t parents, std::size_t keys,
     next_parent.assign(parents, KeyIndex::npos);
 }
 
+LOOM_DECL RelNodeBase::RelNodeBase(const RelNodeBase&) = default;
+LOOM_DECL RelNodeBase& RelNodeBase::operator=(const RelNodeBase&) = default;
+LOOM_DECL RelNodeBase::~RelNodeBase() = default;
+
+LOOM_DECL const QueryStateData& RelNodeBase::state() const {
+    static const QueryStateData all;
+    return custom ? *custom : all;
+}
+
+LOOM_DECL void RelNodeBase::merge_data(const RelNodeBase& other, const ModelMeta& target) {
+    if (other.custom) {
+        if (custom && (session != other.session || !same_query(*custom, *other.custom, target)))
+            throw_two_querysets(other);
+        if (!custom) {
+            custom = other.custom;
+            session = other.session;
+        }
+    }
+    merge_children(other);
+}
+
 LOOM_DECL void RelNodeBase::count_children(std::vector<std::size_t>& per_depth,
                                            std::size_t depth) const {
     for (auto& c : children) c->count_levels(per_depth, depth);
