@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -35,6 +36,19 @@ struct M2MStatements {
 /// an automatic join table.
 LOOM_DECL M2MStatements m2m_statements(const RelationJoin* rj, const ModelMeta& owner,
                                        std::string_view member);
+
+/// A loaded list gains the objects at `added` (each a const T*) it lacks: `same(a, b)` tells
+/// whether two objects have one primary key, `copy(a)` makes the copy the list keeps.
+LOOM_DECL void m2m_cache_add(ListCache& list, std::span<const void* const> added,
+                             bool (*same)(const void*, const void*),
+                             std::shared_ptr<const void> (*copy)(const void*));
+template <class T> bool same_key(const void* a, const void* b) {
+    return primary_key_of(*object_at<T>(a)) == primary_key_of(*object_at<T>(b));
+}
+template <class T> std::shared_ptr<const void> copy_object(const void* a) {
+    return std::make_shared<const T>(*object_at<T>(a));
+}
+
 }  // namespace detail
 
 /// Many-to-many writes for one object and one relation (see Database::m2m).
@@ -171,20 +185,11 @@ private:
     /// The loaded list (if loaded) gains the targets it lacks.
     void cache_add(const std::vector<const Target*>& v) {
         if (!cache_.loaded()) return;
-        const auto loaded = detail::relation_access::items(cache_);
-        std::vector<const void*> items(loaded.begin(), loaded.end());  // each a const Target*
-        std::vector<std::shared_ptr<const void>> copies;
-        for (auto* t : v) {
-            const auto& id = detail::primary_key_of(*t);
-            const bool present = std::any_of(items.begin(), items.end(), [&](const void* x) {
-                return detail::primary_key_of(*detail::object_at<Target>(x)) == id;
-            });
-            if (present) continue;
-            std::shared_ptr<const Target> copy = std::make_shared<const Target>(*t);
-            items.push_back(copy.get());
-            copies.push_back(std::move(copy));
-        }
-        detail::relation_access::replace(cache_, std::move(items), std::move(copies));
+        // The targets' addresses, as the list keeps them.
+        const std::unique_ptr<const void*[]> added(new const void*[v.size()]);
+        for (std::size_t i = 0; i < v.size(); ++i) added[i] = v[i];
+        detail::m2m_cache_add(detail::relation_access::cache(cache_), {added.get(), v.size()},
+                              &detail::same_key<Target>, &detail::copy_object<Target>);
     }
     void remove_all(const std::vector<const Target*>& v) {
         const auto& key = owner_key();

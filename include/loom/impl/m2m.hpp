@@ -2,6 +2,8 @@
 // Included at the end of m2m.hpp only.
 #pragma once
 
+#include <algorithm>
+
 namespace loom::detail {
 
 LOOM_DECL M2MStatements m2m_statements(const RelationJoin* rj, const ModelMeta& owner,
@@ -25,6 +27,22 @@ LOOM_DECL M2MStatements m2m_statements(const RelationJoin* rj, const ModelMeta& 
         "DELETE FROM " + j.table + " WHERE " + owner_col + " = ? AND " + target_col + " = ?";
     st.clear = "DELETE FROM " + j.table + " WHERE " + owner_col + " = ?";
     return st;
+}
+
+LOOM_DECL void m2m_cache_add(ListCache& list, std::span<const void* const> added,
+                             bool (*same)(const void*, const void*),
+                             std::shared_ptr<const void> (*copy)(const void*)) {
+    const auto loaded = relation_access::items(list);
+    std::vector<const void*> items(loaded.begin(), loaded.end());
+    std::vector<std::shared_ptr<const void>> copies;
+    for (const void* t : added) {
+        const bool present =
+            std::any_of(items.begin(), items.end(), [&](const void* x) { return same(x, t); });
+        if (present) continue;
+        copies.push_back(copy(t));
+        items.push_back(copies.back().get());
+    }
+    relation_access::replace(list, std::move(items), std::move(copies));
 }
 
 }  // namespace loom::detail
