@@ -53,6 +53,23 @@
 #define LOOM_EXTERN_TEMPLATE(...) extern template __VA_ARGS__
 #endif
 
+// LOOM_OUT_OF_LINE_VALUE(T), in the class T: declares T's copy and move constructors and
+// assignments and its destructor, to be defined (defaulted) in an impl/ file by
+// LOOM_DEFAULT_VALUE(T). A value type that every query builder copies (a SQL token...) is then
+// copied and destroyed by code compiled once, not in every TU that copies it.
+#define LOOM_OUT_OF_LINE_VALUE(T)         \
+    LOOM_DECL T(const T&);                \
+    LOOM_DECL T(T&&) noexcept;            \
+    LOOM_DECL T& operator=(const T&);     \
+    LOOM_DECL T& operator=(T&&) noexcept; \
+    LOOM_DECL ~T()
+#define LOOM_DEFAULT_VALUE(T)                          \
+    LOOM_DECL T::T(const T&) = default;                \
+    LOOM_DECL T::T(T&&) noexcept = default;            \
+    LOOM_DECL T& T::operator=(const T&) = default;     \
+    LOOM_DECL T& T::operator=(T&&) noexcept = default; \
+    LOOM_DECL T::~T() = default
+
 // LOOM_EXTERN_MOVE_ONLY_VECTOR(T): LOOM_EXTERN_TEMPLATE for the members of std::vector<T> that
 // loom calls, for a move-only T (naming the whole std::vector<T> would instantiate its copy
 // constructor, which does not compile for such a T).

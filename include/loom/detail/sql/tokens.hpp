@@ -20,13 +20,7 @@ namespace loom::detail {
 /// One hop from one table to another.
 struct JoinStep {
     JoinStep() = default;
-    // Copied, moved and destroyed by code compiled once (impl/tokens.hpp), not in every TU
-    // that builds a query.
-    LOOM_DECL JoinStep(const JoinStep&);
-    LOOM_DECL JoinStep(JoinStep&&) noexcept;
-    LOOM_DECL JoinStep& operator=(const JoinStep&);
-    LOOM_DECL JoinStep& operator=(JoinStep&&) noexcept;
-    LOOM_DECL ~JoinStep();
+    LOOM_OUT_OF_LINE_VALUE(JoinStep);  // copied and destroyed in impl/tokens.hpp
 
     std::string fk_column;  // forward: quoted key column on the table we come from
     std::string table;      // quoted target table
@@ -47,13 +41,7 @@ struct JoinStep {
 
 struct ColumnRef {
     ColumnRef() = default;
-    // Copied, moved and destroyed by code compiled once (impl/tokens.hpp), not in every TU
-    // that builds a query.
-    LOOM_DECL ColumnRef(const ColumnRef&);
-    LOOM_DECL ColumnRef(ColumnRef&&) noexcept;
-    LOOM_DECL ColumnRef& operator=(const ColumnRef&);
-    LOOM_DECL ColumnRef& operator=(ColumnRef&&) noexcept;
-    LOOM_DECL ~ColumnRef();
+    LOOM_OUT_OF_LINE_VALUE(ColumnRef);  // copied and destroyed in impl/tokens.hpp
 
     std::vector<JoinStep> path;  // empty: a column of the queried model
     std::string column;          // quoted
@@ -87,13 +75,7 @@ struct Token {
         json_end
     };
     Token() = default;
-    // Copied, moved and destroyed by code compiled once (impl/tokens.hpp), not in every TU
-    // that builds a query.
-    LOOM_DECL Token(const Token&);
-    LOOM_DECL Token(Token&&) noexcept;
-    LOOM_DECL Token& operator=(const Token&);
-    LOOM_DECL Token& operator=(Token&&) noexcept;
-    LOOM_DECL ~Token();
+    LOOM_OUT_OF_LINE_VALUE(Token);  // copied and destroyed in impl/tokens.hpp
     explicit Token(Kind k) : kind(k) {}
 
     Kind kind = text;
@@ -130,13 +112,7 @@ LOOM_DECL const ColumnRef* plain_column(const Tokens& t) noexcept;
 /// A typed value's SQL: a column, arithmetic, an aggregate or a subquery.
 struct ValueExpr {
     ValueExpr() = default;
-    // Copied, moved and destroyed by code compiled once (impl/tokens.hpp), not in every TU
-    // that builds a query.
-    LOOM_DECL ValueExpr(const ValueExpr&);
-    LOOM_DECL ValueExpr(ValueExpr&&) noexcept;
-    LOOM_DECL ValueExpr& operator=(const ValueExpr&);
-    LOOM_DECL ValueExpr& operator=(ValueExpr&&) noexcept;
-    LOOM_DECL ~ValueExpr();
+    LOOM_OUT_OF_LINE_VALUE(ValueExpr);  // copied and destroyed in impl/tokens.hpp
 
     Tokens tokens;
     bool nullable = false;   // may be NULL (a std::optional member, a nullable hop, an aggregate)

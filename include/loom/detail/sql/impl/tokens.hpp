@@ -3,29 +3,10 @@
 
 namespace loom::detail {
 
-LOOM_DECL JoinStep::JoinStep(const JoinStep&) = default;
-LOOM_DECL JoinStep::JoinStep(JoinStep&&) noexcept = default;
-LOOM_DECL JoinStep& JoinStep::operator=(const JoinStep&) = default;
-LOOM_DECL JoinStep& JoinStep::operator=(JoinStep&&) noexcept = default;
-LOOM_DECL JoinStep::~JoinStep() = default;
-
-LOOM_DECL ColumnRef::ColumnRef(const ColumnRef&) = default;
-LOOM_DECL ColumnRef::ColumnRef(ColumnRef&&) noexcept = default;
-LOOM_DECL ColumnRef& ColumnRef::operator=(const ColumnRef&) = default;
-LOOM_DECL ColumnRef& ColumnRef::operator=(ColumnRef&&) noexcept = default;
-LOOM_DECL ColumnRef::~ColumnRef() = default;
-
-LOOM_DECL Token::Token(const Token&) = default;
-LOOM_DECL Token::Token(Token&&) noexcept = default;
-LOOM_DECL Token& Token::operator=(const Token&) = default;
-LOOM_DECL Token& Token::operator=(Token&&) noexcept = default;
-LOOM_DECL Token::~Token() = default;
-
-LOOM_DECL ValueExpr::ValueExpr(const ValueExpr&) = default;
-LOOM_DECL ValueExpr::ValueExpr(ValueExpr&&) noexcept = default;
-LOOM_DECL ValueExpr& ValueExpr::operator=(const ValueExpr&) = default;
-LOOM_DECL ValueExpr& ValueExpr::operator=(ValueExpr&&) noexcept = default;
-LOOM_DECL ValueExpr::~ValueExpr() = default;
+LOOM_DEFAULT_VALUE(JoinStep);
+LOOM_DEFAULT_VALUE(ColumnRef);
+LOOM_DEFAULT_VALUE(Token);
+LOOM_DEFAULT_VALUE(ValueExpr);
 
 LOOM_DECL std::string JoinStep::key() const {
     return std::to_string(static_cast<int>(kind)) + fk_column + '>' + table + '|' + dst_fk + '|' +
