@@ -2,8 +2,6 @@
 // Included at the end of m2m.hpp only.
 #pragma once
 
-#include <algorithm>
-
 namespace loom::detail {
 
 LOOM_DECL M2MStatements m2m_statements(const RelationJoin* rj, const ModelMeta& owner,
@@ -36,8 +34,12 @@ LOOM_DECL void m2m_cache_add(ListCache& list, std::span<const void* const> added
     std::vector<const void*> items(loaded.begin(), loaded.end());
     std::vector<std::shared_ptr<const void>> copies;
     for (const void* t : added) {
-        const bool present =
-            std::any_of(items.begin(), items.end(), [&](const void* x) { return same(x, t); });
+        bool present = false;
+        for (const void* x : items)
+            if (same(x, t)) {
+                present = true;
+                break;
+            }
         if (present) continue;
         copies.push_back(copy(t));
         items.push_back(copies.back().get());
