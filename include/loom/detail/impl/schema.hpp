@@ -203,7 +203,8 @@ LOOM_DECL std::vector<std::string> drop_order(std::span<const SchemaModel> model
     const auto order = dependency_order(models);
     std::vector<std::string> names;
     for (auto i : order)
-        for (const auto& j : models[i].join_tables()) names.push_back(quote(j.name));
+        for (const JoinTableSpec& j : std::span(models[i].joins, models[i].join_count))
+            names.push_back(j.join().table);  // quoted
     for (auto it = order.rbegin(); it != order.rend(); ++it)
         names.push_back(quote(models[*it].name));
     return names;

@@ -345,6 +345,10 @@ protected:
     /// Keeps the objects an already-loaded ReverseOne or to-many cache (a OneCache or a
     /// ListCache) holds, each with the anchor whose storage keeps it (null when unknown).
     void collect_cached(const void* cache);
+    /// Keeps `object` (if any) of a loaded cache whose word holds `anchor` (see collect_cached).
+    void keep_loaded(const void* object, const Anchor* anchor) {
+        if (object) preloaded.emplace_back(object, anchor ? anchor->storage() : nullptr);
+    }
     /// Fills the parents' ReverseOne or to-many caches with what the fetch read (the objects
     /// in `block`, a StableBlock of the target, seen as `view`), under one new anchor named
     /// `info` that keeps `keep` (the block) alive. The keys' parents are `chains`.
@@ -535,8 +539,7 @@ public:
     void collect_loaded(void* cache) {
         if constexpr (Forward) {
             auto& r = *static_cast<Fk*>(cache);
-            const Anchor* a = relation_access::anchor(r);
-            if (const Target* t = r.get()) preloaded.emplace_back(t, a ? a->storage() : nullptr);
+            this->keep_loaded(r.get(), relation_access::anchor(r));
         } else {
             this->collect_cached(cache);
         }

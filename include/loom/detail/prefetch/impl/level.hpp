@@ -150,15 +150,12 @@ LOOM_DECL bool same_query(const QueryStateData& a, const QueryStateData& b, cons
 }
 
 LOOM_DECL void LevelCore::collect_cached(const void* cache) {
-    auto add = [this](const void* object, const Anchor* a) {
-        if (object) preloaded.emplace_back(object, a ? a->storage() : nullptr);
-    };
     if (spec_.kind == LevelKind::reverse_one) {
         const auto& c = *static_cast<const OneCache*>(cache);
-        add(c.obj, c.word.anchor());
+        keep_loaded(c.obj, c.word.anchor());
     } else {
         const auto& c = *static_cast<const ListCache*>(cache);
-        for (const void* object : relation_access::items(c)) add(object, c.word.anchor());
+        for (const void* object : relation_access::items(c)) keep_loaded(object, c.word.anchor());
     }
 }
 
